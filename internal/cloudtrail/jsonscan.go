@@ -1,0 +1,377 @@
+package cloudtrail
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// errShort reports that a JSON value continues past the end of the bytes at hand. The streaming
+// decoder reads more and tries again; anywhere else it is a truncated document.
+var errShort = errors.New("unexpected end of JSON input")
+
+// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
+const maxDepth = 512
+
+// SyntaxError is invalid JSON at byte Offset of the value being scanned.
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg) }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipValue validates the JSON value that starts at b[i] (after optional white space) and
+// returns the offset just past it.
+func skipValue(b []byte, i int) (int, error) { return skipValueDepth(b, i, 0) }
+
+func skipValueDepth(b []byte, i, depth int) (int, error) {
+	i = skipWS(b, i)
+	if i >= len(b) {
+		return i, errShort
+	}
+	switch c := b[i]; {
+	case c == '"':
+		end, _, err := skipString(b, i)
+		return end, err
+	case c == '{':
+		if depth >= maxDepth {
+			return i, &SyntaxError{i, "nesting too deep"}
+		}
+		i = skipWS(b, i+1)
+		if i >= len(b) {
+			return i, errShort
+		}
+		if b[i] == '}' {
+			return i + 1, nil
+		}
+		for {
+			if b[i] != '"' {
+				return i, &SyntaxError{i, fmt.Sprintf("expected a string key, found %q", b[i])}
+			}
+			end, _, err := skipString(b, i)
+			if err != nil {
+				return end, err
+			}
+			i = skipWS(b, end)
+			if i >= len(b) {
+				return i, errShort
+			}
+			if b[i] != ':' {
+				return i, &SyntaxError{i, fmt.Sprintf("expected ':' after object key, found %q", b[i])}
+			}
+			if i, err = skipValueDepth(b, i+1, depth+1); err != nil {
+				return i, err
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return i, errShort
+			}
+			switch b[i] {
+			case ',':
+				i = skipWS(b, i+1)
+				if i >= len(b) {
+					return i, errShort
+				}
+			case '}':
+				return i + 1, nil
+			default:
+				return i, &SyntaxError{i, fmt.Sprintf("expected ',' or '}' in object, found %q", b[i])}
+			}
+		}
+	case c == '[':
+		if depth >= maxDepth {
+			return i, &SyntaxError{i, "nesting too deep"}
+		}
+		i = skipWS(b, i+1)
+		if i >= len(b) {
+			return i, errShort
+		}
+		if b[i] == ']' {
+			return i + 1, nil
+		}
+		for {
+			var err error
+			if i, err = skipValueDepth(b, i, depth+1); err != nil {
+				return i, err
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return i, errShort
+			}
+			switch b[i] {
+			case ',':
+				i++
+			case ']':
+				return i + 1, nil
+			default:
+				return i, &SyntaxError{i, fmt.Sprintf("expected ',' or ']' in array, found %q", b[i])}
+			}
+		}
+	case c == 't':
+		return skipLiteral(b, i, "true")
+	case c == 'f':
+		return skipLiteral(b, i, "false")
+	case c == 'n':
+		return skipLiteral(b, i, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return skipNumber(b, i)
+	default:
+		return i, &SyntaxError{i, fmt.Sprintf("unexpected character %q", c)}
+	}
+}
+
+func skipLiteral(b []byte, i int, lit string) (int, error) {
+	for k := 0; k < len(lit); k++ {
+		if i+k >= len(b) {
+			return i + k, errShort
+		}
+		if b[i+k] != lit[k] {
+			return i + k, &SyntaxError{i + k, fmt.Sprintf("invalid literal, expected %s", lit)}
+		}
+	}
+	return i + len(lit), nil
+}
+
+// skipNumber follows the JSON number grammar. A number that ends exactly at the end of the
+// buffer is reported short, because more digits may follow in the stream.
+func skipNumber(b []byte, i int) (int, error) {
+	if b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i >= len(b) {
+		return i, errShort
+	}
+	if b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return i, &SyntaxError{i, "invalid number"}
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			if i >= len(b) {
+				return i, errShort
+			}
+			return i, &SyntaxError{i, "invalid number: no digits after '.'"}
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			if i >= len(b) {
+				return i, errShort
+			}
+			return i, &SyntaxError{i, "invalid number: no digits in exponent"}
+		}
+	}
+	if i >= len(b) {
+		return i, errShort
+	}
+	return i, nil
+}
+
+// skipString validates the string starting at the quote b[i] and returns the offset past its
+// closing quote and whether it contains escapes.
+func skipString(b []byte, i int) (int, bool, error) {
+	i++
+	esc := false
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1, esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				return i + 1, esc, errShort
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for k := 2; k < 6; k++ {
+					if i+k >= len(b) {
+						return i + k, esc, errShort
+					}
+					if !isHex(b[i+k]) {
+						return i + k, esc, &SyntaxError{i + k, "invalid \\u escape in string"}
+					}
+				}
+				i += 6
+			default:
+				return i + 1, esc, &SyntaxError{i + 1, fmt.Sprintf("invalid escape \\%c in string", b[i+1])}
+			}
+		case c < 0x20:
+			return i, esc, &SyntaxError{i, "control character in string"}
+		default:
+			i++
+		}
+	}
+	return i, esc, errShort
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// unquote decodes a validated JSON string literal (quotes included). Invalid UTF-8 is replaced
+// by U+FFFD, as encoding/json does, so every stored string is valid UTF-8.
+func unquote(lit []byte, esc bool) string {
+	s := lit[1 : len(lit)-1]
+	if !esc {
+		if utf8.Valid(s) {
+			return string(s)
+		}
+		return string([]rune(string(s)))
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch s[i+1] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := hex4(s[i+2 : i+6])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r2 := utf16.DecodeRune(r, hex4(s[i+2:i+6])); r2 != utf8.RuneError {
+						out = utf8.AppendRune(out, r2)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		default: // '"', '\\', '/'
+			out = append(out, s[i+1])
+		}
+		i += 2
+	}
+	if !utf8.Valid(out) {
+		return string([]rune(string(out)))
+	}
+	return string(out)
+}
+
+func hex4(b []byte) rune {
+	n, _ := strconv.ParseUint(string(b), 16, 32)
+	return rune(n)
+}
+
+// appendCompact appends the validated JSON value v without insignificant white space.
+func appendCompact(dst, v []byte) []byte {
+	inStr := false
+	start := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		if c == '"' {
+			inStr = true
+		} else if isSpace(c) {
+			dst = append(dst, v[start:i]...)
+			start = i + 1
+		}
+	}
+	dst = append(dst, v[start:]...)
+	if !utf8.Valid(dst) {
+		return []byte(string([]rune(string(dst))))
+	}
+	return dst
+}
+
+// eachMember calls fn for every member of the validated JSON object obj, with the raw key
+// literal (quotes included) and the raw value.
+func eachMember(obj []byte, fn func(key []byte, keyEsc bool, val []byte)) {
+	i := skipWS(obj, 0) + 1
+	for {
+		i = skipWS(obj, i)
+		if i >= len(obj) || obj[i] == '}' {
+			return
+		}
+		if obj[i] == ',' {
+			i++
+			continue
+		}
+		kend, kesc, _ := skipString(obj, i)
+		key := obj[i:kend]
+		vstart := skipWS(obj, skipWS(obj, kend)+1)
+		vend, _ := skipValue(obj, vstart)
+		fn(key, kesc, obj[vstart:vend])
+		i = vend
+	}
+}
+
+// eachElement calls fn for every element of the validated JSON array arr.
+func eachElement(arr []byte, fn func(idx int, val []byte)) {
+	i := skipWS(arr, 0) + 1
+	for n := 0; ; n++ {
+		i = skipWS(arr, i)
+		if i >= len(arr) || arr[i] == ']' {
+			return
+		}
+		if arr[i] == ',' {
+			i = skipWS(arr, i+1)
+		}
+		end, _ := skipValue(arr, i)
+		fn(n, arr[i:end])
+		i = end
+	}
+}
+
+// lowerKey lower-cases an unescaped key literal into buf, for case-insensitive field matching.
+func lowerKey(buf []byte, key []byte) []byte {
+	buf = buf[:0]
+	for _, c := range key[1 : len(key)-1] {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}

@@ -1,0 +1,582 @@
+package cloudtrail
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Warning is a problem in one event that did not stop it from being stored: the value was
+// converted for its column and the original kept in the residual.
+type Warning struct {
+	Field string // JSON path of the field, e.g. "readOnly"
+	Msg   string
+}
+
+func (w Warning) String() string { return w.Field + ": " + w.Msg }
+
+// ErrNotObject is returned by Normalize for a record that is not a JSON object.
+var ErrNotObject = errors.New("record is not a JSON object")
+
+// Normalizer turns the JSON of one event into a Record. It keeps scratch buffers between calls,
+// so use one per goroutine.
+type Normalizer struct {
+	kbuf  []byte
+	warns []Warning
+}
+
+// Normalize decodes one event. raw must be a complete, valid JSON value (the Decoder guarantees
+// it). The returned warnings are valid until the next call.
+func (n *Normalizer) Normalize(raw []byte) (*Record, []Warning, error) {
+	raw = raw[skipWS(raw, 0):]
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, nil, fmt.Errorf("%w (found %s)", ErrNotObject, jsonKind(raw))
+	}
+	n.warns = n.warns[:0]
+	r := &Record{}
+	var resid []byte
+	var timestamp []byte // Logstash's @timestamp, used when eventTime is absent
+	eachMember(raw, func(key []byte, kesc bool, val []byte) {
+		lk := n.lower(key, kesc)
+		switch lk {
+		case "eventversion":
+			resid = n.str(&r.EventVersion, "eventVersion", key, val, resid, true)
+		case "useridentity":
+			resid = n.userIdentity(r, key, val, resid)
+		case "eventtime":
+			resid = n.str(&r.EventTime, "eventTime", key, val, resid, true)
+		case "eventsource":
+			resid = n.str(&r.EventSource, "eventSource", key, val, resid, true)
+		case "eventname":
+			resid = n.str(&r.EventName, "eventName", key, val, resid, true)
+		case "awsregion":
+			resid = n.str(&r.AWSRegion, "awsRegion", key, val, resid, true)
+		case "sourceipaddress":
+			resid = n.str(&r.SourceIPAddress, "sourceIPAddress", key, val, resid, true)
+		case "useragent":
+			resid = n.str(&r.UserAgent, "userAgent", key, val, resid, true)
+		case "errorcode":
+			resid = n.str(&r.ErrorCode, "errorCode", key, val, resid, true)
+		case "errormessage":
+			resid = n.str(&r.ErrorMessage, "errorMessage", key, val, resid, true)
+		case "requestparameters":
+			resid = n.payload(&r.RequestParameters, key, val, resid)
+		case "responseelements":
+			resid = n.payload(&r.ResponseElements, key, val, resid)
+		case "additionaleventdata":
+			resid = n.payload(&r.AdditionalEventData, key, val, resid)
+		case "serviceeventdetails":
+			resid = n.payload(&r.ServiceEventDetails, key, val, resid)
+		case "edgedevicedetails":
+			resid = n.payload(&r.EdgeDeviceDetails, key, val, resid)
+		case "insightdetails":
+			resid = n.payload(&r.InsightDetails, key, val, resid)
+		case "requestid":
+			resid = n.str(&r.RequestID, "requestID", key, val, resid, true)
+		case "eventid":
+			resid = n.str(&r.EventID, "eventID", key, val, resid, true)
+		case "readonly":
+			resid = n.boolString(&r.ReadOnly, "readOnly", key, val, resid)
+		case "managementevent":
+			resid = n.boolean(&r.ManagementEvent, "managementEvent", key, val, resid)
+		case "resources":
+			resid = n.resources(r, key, val, resid)
+		case "eventtype":
+			resid = n.str(&r.EventType, "eventType", key, val, resid, true)
+		case "apiversion":
+			resid = n.str(&r.APIVersion, "apiVersion", key, val, resid, true)
+		case "recipientaccountid":
+			resid = n.str(&r.RecipientAccountID, "recipientAccountId", key, val, resid, true)
+		case "sharedeventid":
+			resid = n.str(&r.SharedEventID, "sharedEventID", key, val, resid, true)
+		case "vpcendpointid":
+			resid = n.str(&r.VPCEndpointID, "vpcEndpointId", key, val, resid, true)
+		case "vpcendpointaccountid":
+			resid = n.str(&r.VPCEndpointAccountID, "vpcEndpointAccountId", key, val, resid, true)
+		case "eventcategory":
+			resid = n.str(&r.EventCategory, "eventCategory", key, val, resid, true)
+		case "sessioncredentialfromconsole":
+			resid = n.boolString(&r.SessionCredentialFromConsole, "sessionCredentialFromConsole", key, val, resid)
+		case "addendum":
+			resid = n.addendum(r, key, val, resid)
+		case "tlsdetails":
+			resid = n.tlsDetails(r, key, val, resid)
+		default:
+			if lk == "@timestamp" && len(val) > 0 && val[0] == '"' {
+				timestamp = val
+			}
+			resid = appendMember(resid, key, val)
+		}
+	})
+	if r.EventTime == nil && timestamp != nil {
+		s := normaliseTimestamp(unquote(timestamp, true))
+		r.EventTime = &s
+	}
+	if len(resid) > 0 {
+		s := "{" + string(resid) + "}"
+		r.Residual = &s
+	}
+	return r, n.warns, nil
+}
+
+func (n *Normalizer) lower(key []byte, esc bool) string {
+	if esc {
+		key = []byte(strconv.Quote(unquote(key, true)))
+	}
+	n.kbuf = lowerKey(n.kbuf, key)
+	return string(n.kbuf)
+}
+
+func (n *Normalizer) warn(path string, format string, args ...any) {
+	n.warns = append(n.warns, Warning{Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// appendMember appends `"key":value` (value compacted) to a residual member list.
+func appendMember(resid, key, val []byte) []byte {
+	if len(resid) > 0 {
+		resid = append(resid, ',')
+	}
+	resid = append(resid, key...)
+	resid = append(resid, ':')
+	return appendCompact(resid, val)
+}
+
+func jsonKind(v []byte) string {
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+// str stores a string field. Any other JSON type is stored as its JSON text, as Athena's JSON SerDe
+// does, and the original value goes to the residual.
+func (n *Normalizer) str(dst **string, path string, key, val, resid []byte, warn bool) []byte {
+	switch val[0] {
+	case '"':
+		_, esc, _ := skipString(val, 0)
+		*dst = ptr(unquote(val, esc))
+		return resid
+	case 'n':
+		*dst = nil
+		return resid
+	}
+	*dst = ptr(string(appendCompact(nil, val)))
+	if warn {
+		n.warn(path, "%s where a string belongs; stored as its JSON text (original kept)", jsonKind(val))
+	}
+	return appendMember(resid, key, val)
+}
+
+// payload stores a JSON payload field (requestParameters, …) as compact JSON text.
+func (n *Normalizer) payload(dst **string, key, val, resid []byte) []byte {
+	switch val[0] {
+	case '{', '[':
+		*dst = ptr(string(appendCompact(nil, val)))
+		return resid
+	case 'n':
+		*dst = nil
+		return resid
+	case '"':
+		// Athena's SerDe gives the string's content; the residual remembers it was a string.
+		_, esc, _ := skipString(val, 0)
+		*dst = ptr(unquote(val, esc))
+		return appendMember(resid, key, val)
+	}
+	*dst = ptr(string(val))
+	return appendMember(resid, key, val)
+}
+
+// boolString stores a JSON boolean as the strings "true"/"false" (Athena's readonly is a STRING).
+func (n *Normalizer) boolString(dst **string, path string, key, val, resid []byte) []byte {
+	switch val[0] {
+	case 't':
+		*dst = ptr("true")
+		return resid
+	case 'f':
+		*dst = ptr("false")
+		return resid
+	case 'n':
+		*dst = nil
+		return resid
+	case '"':
+		s := unquote(val, true)
+		if path == "sessionCredentialFromConsole" && (s == "true" || s == "false") {
+			*dst = ptr(s) // CloudTrail writes this one as a string
+			return resid
+		}
+		if ls := strings.ToLower(s); ls == "true" || ls == "false" {
+			s = ls
+		}
+		*dst = ptr(s)
+		n.warn(path, "the string %q where a boolean belongs; stored as %q (original kept)", unquote(val, true), s)
+		return appendMember(resid, key, val)
+	}
+	*dst = ptr(string(appendCompact(nil, val)))
+	n.warn(path, "%s where a boolean belongs; stored as its JSON text (original kept)", jsonKind(val))
+	return appendMember(resid, key, val)
+}
+
+func (n *Normalizer) boolean(dst **bool, path string, key, val, resid []byte) []byte {
+	t, f := true, false
+	switch val[0] {
+	case 't':
+		*dst = &t
+		return resid
+	case 'f':
+		*dst = &f
+		return resid
+	case 'n':
+		return resid
+	case '"':
+		switch s := strings.ToLower(unquote(val, true)); s {
+		case "true", "false":
+			if s == "true" {
+				*dst = &t
+			} else {
+				*dst = &f
+			}
+			n.warn(path, "the string %q where a boolean belongs; stored as %s (original kept)", unquote(val, true), s)
+			return appendMember(resid, key, val)
+		}
+	}
+	n.warn(path, "%s where a boolean belongs; stored as NULL (original kept)", jsonKind(val))
+	return appendMember(resid, key, val)
+}
+
+// object runs fn over the members of an object value. Anything that is not an object or null
+// goes to the residual with a warning. fn returns the member list of the object's own residual.
+func (n *Normalizer) object(path string, key, val, resid []byte, fn func(lk string, k, v, sub []byte) []byte) (present bool, out []byte) {
+	switch val[0] {
+	case 'n':
+		return false, resid
+	case '{':
+	default:
+		n.warn(path, "%s where an object belongs; kept in the residual", jsonKind(val))
+		return false, appendMember(resid, key, val)
+	}
+	var sub []byte
+	eachMember(val, func(k []byte, kesc bool, v []byte) {
+		sub = fn(n.lower(k, kesc), k, v, sub)
+	})
+	if len(sub) > 0 {
+		if len(resid) > 0 {
+			resid = append(resid, ',')
+		}
+		resid = append(resid, key...)
+		resid = append(resid, ":{"...)
+		resid = append(resid, sub...)
+		resid = append(resid, '}')
+	}
+	return true, resid
+}
+
+func (n *Normalizer) userIdentity(r *Record, key, val, resid []byte) []byte {
+	u := &UserIdentity{}
+	ok, resid := n.object("userIdentity", key, val, resid, func(lk string, k, v, sub []byte) []byte {
+		switch lk {
+		case "type":
+			return n.str(&u.Type, "userIdentity.type", k, v, sub, true)
+		case "principalid":
+			return n.str(&u.PrincipalID, "userIdentity.principalId", k, v, sub, true)
+		case "arn":
+			return n.str(&u.ARN, "userIdentity.arn", k, v, sub, true)
+		case "accountid":
+			return n.str(&u.AccountID, "userIdentity.accountId", k, v, sub, true)
+		case "invokedby":
+			return n.str(&u.InvokedBy, "userIdentity.invokedBy", k, v, sub, true)
+		case "accesskeyid":
+			return n.str(&u.AccessKeyID, "userIdentity.accessKeyId", k, v, sub, true)
+		case "username":
+			return n.str(&u.UserName, "userIdentity.userName", k, v, sub, true)
+		case "identityprovider":
+			return n.str(&u.IdentityProvider, "userIdentity.identityProvider", k, v, sub, true)
+		case "inscopeof":
+			return n.payload(&u.InScopeOf, k, v, sub)
+		case "onbehalfof":
+			o := &OnBehalfOf{}
+			present, sub := n.object("userIdentity.onBehalfOf", k, v, sub, func(lk string, k, v, sub []byte) []byte {
+				switch lk {
+				case "userid":
+					return n.str(&o.UserID, "userIdentity.onBehalfOf.userId", k, v, sub, true)
+				case "identitystorearn":
+					return n.str(&o.IdentityStoreARN, "userIdentity.onBehalfOf.identityStoreArn", k, v, sub, true)
+				}
+				return appendMember(sub, k, v)
+			})
+			if present {
+				u.OnBehalfOf = o
+			}
+			return sub
+		case "sessioncontext":
+			return n.sessionContext(u, k, v, sub)
+		}
+		return appendMember(sub, k, v)
+	})
+	if ok {
+		r.UserIdentity = u
+	}
+	return resid
+}
+
+func (n *Normalizer) sessionContext(u *UserIdentity, key, val, resid []byte) []byte {
+	sc := &SessionContext{}
+	ok, resid := n.object("userIdentity.sessionContext", key, val, resid, func(lk string, k, v, sub []byte) []byte {
+		switch lk {
+		case "attributes":
+			a := &SessionAttributes{}
+			present, sub := n.object("userIdentity.sessionContext.attributes", k, v, sub, func(lk string, k, v, sub []byte) []byte {
+				switch lk {
+				case "mfaauthenticated":
+					// Early events wrote a JSON boolean here: keep the string Athena shows and
+					// remember the original type, without a warning.
+					if v[0] == 't' || v[0] == 'f' {
+						a.MFAAuthenticated = ptr(string(v))
+						return appendMember(sub, k, v)
+					}
+					return n.str(&a.MFAAuthenticated, "userIdentity.sessionContext.attributes.mfaAuthenticated", k, v, sub, true)
+				case "creationdate":
+					return n.str(&a.CreationDate, "userIdentity.sessionContext.attributes.creationDate", k, v, sub, true)
+				}
+				return appendMember(sub, k, v)
+			})
+			if present {
+				sc.Attributes = a
+			}
+			return sub
+		case "sessionissuer":
+			s := &SessionIssuer{}
+			present, sub := n.object("userIdentity.sessionContext.sessionIssuer", k, v, sub, func(lk string, k, v, sub []byte) []byte {
+				p := "userIdentity.sessionContext.sessionIssuer."
+				switch lk {
+				case "type":
+					return n.str(&s.Type, p+"type", k, v, sub, true)
+				case "principalid":
+					return n.str(&s.PrincipalID, p+"principalId", k, v, sub, true)
+				case "arn":
+					return n.str(&s.ARN, p+"arn", k, v, sub, true)
+				case "accountid":
+					return n.str(&s.AccountID, p+"accountId", k, v, sub, true)
+				case "username":
+					return n.str(&s.UserName, p+"userName", k, v, sub, true)
+				}
+				return appendMember(sub, k, v)
+			})
+			if present {
+				sc.SessionIssuer = s
+			}
+			return sub
+		case "ec2roledelivery":
+			return n.str(&sc.EC2RoleDelivery, "userIdentity.sessionContext.ec2RoleDelivery", k, v, sub, true)
+		case "sourceidentity":
+			return n.str(&sc.SourceIdentity, "userIdentity.sessionContext.sourceIdentity", k, v, sub, true)
+		case "webidfederationdata":
+			w := &WebIDFederationData{}
+			present, sub := n.object("userIdentity.sessionContext.webIdFederationData", k, v, sub, func(lk string, k, v, sub []byte) []byte {
+				switch lk {
+				case "federatedprovider":
+					return n.str(&w.FederatedProvider, "userIdentity.sessionContext.webIdFederationData.federatedProvider", k, v, sub, true)
+				case "attributes":
+					if v[0] != '{' {
+						break
+					}
+					w.Attributes = map[string]string{}
+					typed := true
+					eachMember(v, func(ak []byte, akesc bool, av []byte) {
+						name := unquote(ak, akesc)
+						if av[0] == '"' {
+							w.Attributes[name] = unquote(av, true)
+						} else {
+							typed = false
+							w.Attributes[name] = string(appendCompact(nil, av))
+						}
+					})
+					if typed {
+						return sub
+					}
+				}
+				return appendMember(sub, k, v)
+			})
+			if present {
+				sc.WebIDFederationData = w
+			}
+			return sub
+		}
+		return appendMember(sub, k, v)
+	})
+	if ok {
+		u.SessionContext = sc
+	}
+	return resid
+}
+
+// resources stores the resources array. When any element has a field the column does not hold,
+// or is not an object, the whole original array is kept in the residual, so it rebuilds exactly.
+func (n *Normalizer) resources(r *Record, key, val, resid []byte) []byte {
+	switch val[0] {
+	case 'n':
+		return resid
+	case '[':
+	default:
+		n.warn("resources", "%s where an array belongs; kept in the residual", jsonKind(val))
+		return appendMember(resid, key, val)
+	}
+	exact := true
+	out := make([]Resource, 0, 2)
+	eachElement(val, func(idx int, v []byte) {
+		if v[0] != '{' {
+			exact = false
+			n.warn(fmt.Sprintf("resources[%d]", idx), "%s where an object belongs; kept in the residual", jsonKind(v))
+			return
+		}
+		var res Resource
+		eachMember(v, func(k []byte, kesc bool, fv []byte) {
+			var extra []byte
+			switch n.lower(k, kesc) {
+			case "arn":
+				extra = n.str(&res.ARN, "resources.ARN", k, fv, nil, true)
+			case "accountid":
+				extra = n.str(&res.AccountID, "resources.accountId", k, fv, nil, true)
+			case "type":
+				extra = n.str(&res.Type, "resources.type", k, fv, nil, true)
+			default:
+				extra = k
+			}
+			if len(extra) > 0 {
+				exact = false
+			}
+		})
+		out = append(out, res)
+	})
+	r.Resources = out
+	if exact {
+		return resid
+	}
+	return appendMember(resid, key, val)
+}
+
+func (n *Normalizer) addendum(r *Record, key, val, resid []byte) []byte {
+	a := &Addendum{}
+	ok, resid := n.object("addendum", key, val, resid, func(lk string, k, v, sub []byte) []byte {
+		switch lk {
+		case "reason":
+			return n.str(&a.Reason, "addendum.reason", k, v, sub, true)
+		case "updatedfields":
+			return n.str(&a.UpdatedFields, "addendum.updatedFields", k, v, sub, true)
+		case "originalrequestid":
+			return n.str(&a.OriginalRequestID, "addendum.originalRequestID", k, v, sub, true)
+		case "originaleventid":
+			return n.str(&a.OriginalEventID, "addendum.originalEventID", k, v, sub, true)
+		}
+		return appendMember(sub, k, v)
+	})
+	if ok {
+		r.Addendum = a
+	}
+	return resid
+}
+
+func (n *Normalizer) tlsDetails(r *Record, key, val, resid []byte) []byte {
+	t := &TLSDetails{}
+	ok, resid := n.object("tlsDetails", key, val, resid, func(lk string, k, v, sub []byte) []byte {
+		switch lk {
+		case "tlsversion":
+			return n.str(&t.TLSVersion, "tlsDetails.tlsVersion", k, v, sub, true)
+		case "ciphersuite":
+			return n.str(&t.CipherSuite, "tlsDetails.cipherSuite", k, v, sub, true)
+		case "clientprovidedhostheader":
+			return n.str(&t.ClientProvidedHostHeader, "tlsDetails.clientProvidedHostHeader", k, v, sub, true)
+		}
+		return appendMember(sub, k, v)
+	})
+	if ok {
+		r.TLSDetails = t
+	}
+	return resid
+}
+
+// normaliseTimestamp turns Logstash's "2020-09-14T00:44:23.000Z" into CloudTrail's
+// "2020-09-14T00:44:23Z" so that string comparisons with CloudTrail times keep working.
+func normaliseTimestamp(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	t = t.UTC()
+	if t.Nanosecond() == 0 {
+		return t.Format("2006-01-02T15:04:05Z")
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// EventDate returns the UTC calendar date of a CloudTrail eventTime, and false when the time is
+// not ISO-8601.
+func EventDate(s string) (y, m, d string, ok bool) {
+	// Fast path: CloudTrail writes "YYYY-MM-DDTHH:MM:SSZ".
+	if len(s) == 20 && s[19] == 'Z' && s[10] == 'T' && s[4] == '-' && s[7] == '-' && digits(s[0:4]) && digits(s[5:7]) && digits(s[8:10]) {
+		return s[0:4], s[5:7], s[8:10], true
+	}
+	t, ok := ParseTime(s)
+	if !ok {
+		return "", "", "", false
+	}
+	f := t.UTC().Format("2006-01-02")
+	return f[0:4], f[5:7], f[8:10], true
+}
+
+// ParseTime parses the ISO-8601 forms event times come in: RFC 3339 with or without fractions,
+// with a space in place of the T (LookupEvents), and dates without a zone (taken as UTC).
+func ParseTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// PartitionOf returns the partition an event belongs in. The account comes from the S3 key when
+// the file had one (s3Account), else recipientAccountId, else userIdentity.accountId.
+func PartitionOf(r *Record, s3Account string) Partition {
+	var p Partition
+	switch {
+	case s3Account != "":
+		p.Account = s3Account
+	case r.RecipientAccountID != nil && *r.RecipientAccountID != "":
+		p.Account = *r.RecipientAccountID
+	case r.UserIdentity != nil && r.UserIdentity.AccountID != nil:
+		p.Account = *r.UserIdentity.AccountID
+	}
+	if r.AWSRegion != nil {
+		p.Region = *r.AWSRegion
+	}
+	if r.EventTime != nil {
+		p.Year, p.Month, p.Day, _ = EventDate(*r.EventTime)
+	}
+	return p
+}
