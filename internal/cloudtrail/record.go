@@ -10,33 +10,33 @@ package cloudtrail
 //
 // The fields after TLSDetails are not in Athena's DDL; they keep what Athena users lose.
 type Record struct {
-	EventVersion                 *string       `parquet:"eventversion,optional"`
+	EventVersion                 *string       `parquet:"eventversion,optional,dict"`
 	UserIdentity                 *UserIdentity `parquet:"useridentity,optional"`
 	EventTime                    *string       `parquet:"eventtime,optional"`
-	EventSource                  *string       `parquet:"eventsource,optional"`
-	EventName                    *string       `parquet:"eventname,optional"`
-	AWSRegion                    *string       `parquet:"awsregion,optional"`
-	SourceIPAddress              *string       `parquet:"sourceipaddress,optional"`
-	UserAgent                    *string       `parquet:"useragent,optional"`
-	ErrorCode                    *string       `parquet:"errorcode,optional"`
-	ErrorMessage                 *string       `parquet:"errormessage,optional"`
+	EventSource                  *string       `parquet:"eventsource,optional,dict"`
+	EventName                    *string       `parquet:"eventname,optional,dict"`
+	AWSRegion                    *string       `parquet:"awsregion,optional,dict"`
+	SourceIPAddress              *string       `parquet:"sourceipaddress,optional,dict"`
+	UserAgent                    *string       `parquet:"useragent,optional,dict"`
+	ErrorCode                    *string       `parquet:"errorcode,optional,dict"`
+	ErrorMessage                 *string       `parquet:"errormessage,optional,dict"`
 	RequestParameters            *string       `parquet:"requestparameters,optional"`
 	ResponseElements             *string       `parquet:"responseelements,optional"`
 	AdditionalEventData          *string       `parquet:"additionaleventdata,optional"`
 	RequestID                    *string       `parquet:"requestid,optional"`
 	EventID                      *string       `parquet:"eventid,optional"`
-	ReadOnly                     *string       `parquet:"readonly,optional"`
+	ReadOnly                     *string       `parquet:"readonly,optional,dict"`
 	Resources                    []Resource    `parquet:"resources,optional,list"`
-	EventType                    *string       `parquet:"eventtype,optional"`
-	APIVersion                   *string       `parquet:"apiversion,optional"`
-	RecipientAccountID           *string       `parquet:"recipientaccountid,optional"`
+	EventType                    *string       `parquet:"eventtype,optional,dict"`
+	APIVersion                   *string       `parquet:"apiversion,optional,dict"`
+	RecipientAccountID           *string       `parquet:"recipientaccountid,optional,dict"`
 	ServiceEventDetails          *string       `parquet:"serviceeventdetails,optional"`
 	SharedEventID                *string       `parquet:"sharedeventid,optional"`
-	VPCEndpointID                *string       `parquet:"vpcendpointid,optional"`
-	VPCEndpointAccountID         *string       `parquet:"vpcendpointaccountid,optional"`
-	EventCategory                *string       `parquet:"eventcategory,optional"`
+	VPCEndpointID                *string       `parquet:"vpcendpointid,optional,dict"`
+	VPCEndpointAccountID         *string       `parquet:"vpcendpointaccountid,optional,dict"`
+	EventCategory                *string       `parquet:"eventcategory,optional,dict"`
 	Addendum                     *Addendum     `parquet:"addendum,optional"`
-	SessionCredentialFromConsole *string       `parquet:"sessioncredentialfromconsole,optional"`
+	SessionCredentialFromConsole *string       `parquet:"sessioncredentialfromconsole,optional,dict"`
 	EdgeDeviceDetails            *string       `parquet:"edgedevicedetails,optional"`
 	TLSDetails                   *TLSDetails   `parquet:"tlsdetails,optional"`
 
@@ -52,78 +52,78 @@ type Record struct {
 
 // UserIdentity is the userIdentity element.
 type UserIdentity struct {
-	Type           *string         `parquet:"type,optional"`
-	PrincipalID    *string         `parquet:"principalid,optional"`
-	ARN            *string         `parquet:"arn,optional"`
-	AccountID      *string         `parquet:"accountid,optional"`
-	InvokedBy      *string         `parquet:"invokedby,optional"`
-	AccessKeyID    *string         `parquet:"accesskeyid,optional"`
-	UserName       *string         `parquet:"username,optional"`
+	Type           *string         `parquet:"type,optional,dict"`
+	PrincipalID    *string         `parquet:"principalid,optional,dict"`
+	ARN            *string         `parquet:"arn,optional,dict"`
+	AccountID      *string         `parquet:"accountid,optional,dict"`
+	InvokedBy      *string         `parquet:"invokedby,optional,dict"`
+	AccessKeyID    *string         `parquet:"accesskeyid,optional,dict"`
+	UserName       *string         `parquet:"username,optional,dict"`
 	OnBehalfOf     *OnBehalfOf     `parquet:"onbehalfof,optional"`
 	SessionContext *SessionContext `parquet:"sessioncontext,optional"`
 	// InScopeOf is the JSON text of userIdentity.inScopeOf (not in Athena's DDL).
 	InScopeOf *string `parquet:"inscopeof,optional"`
 	// IdentityProvider is userIdentity.identityProvider (not in Athena's DDL).
-	IdentityProvider *string `parquet:"identityprovider,optional"`
+	IdentityProvider *string `parquet:"identityprovider,optional,dict"`
 }
 
 // OnBehalfOf is userIdentity.onBehalfOf (IAM Identity Center users).
 type OnBehalfOf struct {
-	UserID           *string `parquet:"userid,optional"`
-	IdentityStoreARN *string `parquet:"identitystorearn,optional"`
+	UserID           *string `parquet:"userid,optional,dict"`
+	IdentityStoreARN *string `parquet:"identitystorearn,optional,dict"`
 }
 
 // SessionContext is userIdentity.sessionContext.
 type SessionContext struct {
 	Attributes          *SessionAttributes   `parquet:"attributes,optional"`
 	SessionIssuer       *SessionIssuer       `parquet:"sessionissuer,optional"`
-	EC2RoleDelivery     *string              `parquet:"ec2roledelivery,optional"`
+	EC2RoleDelivery     *string              `parquet:"ec2roledelivery,optional,dict"`
 	WebIDFederationData *WebIDFederationData `parquet:"webidfederationdata,optional"`
 	// SourceIdentity is sessionContext.sourceIdentity (not in Athena's DDL).
-	SourceIdentity *string `parquet:"sourceidentity,optional"`
+	SourceIdentity *string `parquet:"sourceidentity,optional,dict"`
 }
 
 // SessionAttributes is sessionContext.attributes.
 type SessionAttributes struct {
-	MFAAuthenticated *string `parquet:"mfaauthenticated,optional"`
-	CreationDate     *string `parquet:"creationdate,optional"`
+	MFAAuthenticated *string `parquet:"mfaauthenticated,optional,dict"`
+	CreationDate     *string `parquet:"creationdate,optional,dict"`
 }
 
 // SessionIssuer is sessionContext.sessionIssuer.
 type SessionIssuer struct {
-	Type        *string `parquet:"type,optional"`
-	PrincipalID *string `parquet:"principalid,optional"`
-	ARN         *string `parquet:"arn,optional"`
-	AccountID   *string `parquet:"accountid,optional"`
-	UserName    *string `parquet:"username,optional"`
+	Type        *string `parquet:"type,optional,dict"`
+	PrincipalID *string `parquet:"principalid,optional,dict"`
+	ARN         *string `parquet:"arn,optional,dict"`
+	AccountID   *string `parquet:"accountid,optional,dict"`
+	UserName    *string `parquet:"username,optional,dict"`
 }
 
 // WebIDFederationData is sessionContext.webIdFederationData.
 type WebIDFederationData struct {
-	FederatedProvider *string           `parquet:"federatedprovider,optional"`
+	FederatedProvider *string           `parquet:"federatedprovider,optional,dict"`
 	Attributes        map[string]string `parquet:"attributes,optional"`
 }
 
 // Resource is one element of the resources array.
 type Resource struct {
-	ARN       *string `parquet:"arn,optional"`
-	AccountID *string `parquet:"accountid,optional"`
-	Type      *string `parquet:"type,optional"`
+	ARN       *string `parquet:"arn,optional,dict"`
+	AccountID *string `parquet:"accountid,optional,dict"`
+	Type      *string `parquet:"type,optional,dict"`
 }
 
 // Addendum is the addendum element of events delivered late or changed after delivery.
 type Addendum struct {
-	Reason            *string `parquet:"reason,optional"`
-	UpdatedFields     *string `parquet:"updatedfields,optional"`
-	OriginalRequestID *string `parquet:"originalrequestid,optional"`
-	OriginalEventID   *string `parquet:"originaleventid,optional"`
+	Reason            *string `parquet:"reason,optional,dict"`
+	UpdatedFields     *string `parquet:"updatedfields,optional,dict"`
+	OriginalRequestID *string `parquet:"originalrequestid,optional,dict"`
+	OriginalEventID   *string `parquet:"originaleventid,optional,dict"`
 }
 
 // TLSDetails is the tlsDetails element.
 type TLSDetails struct {
-	TLSVersion               *string `parquet:"tlsversion,optional"`
-	CipherSuite              *string `parquet:"ciphersuite,optional"`
-	ClientProvidedHostHeader *string `parquet:"clientprovidedhostheader,optional"`
+	TLSVersion               *string `parquet:"tlsversion,optional,dict"`
+	CipherSuite              *string `parquet:"ciphersuite,optional,dict"`
+	ClientProvidedHostHeader *string `parquet:"clientprovidedhostheader,optional,dict"`
 }
 
 // Partition is the Hive partition an event is stored in. Empty values are unknown and stored as

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Main is the program with its environment passed in, so that tests run the same code path
+// in-process.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// IsTerminal reports whether stdout is a terminal (tables and progress bars) or not (CSV,
+	// one summary line).
+	IsTerminal bool
+}
+
+// NewMain returns a Main wired to the process's standard streams and environment.
+func NewMain() *Main {
+	return &Main{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+	}
+}
+
+// exitError carries an exit status other than 1 for an error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// Run runs the command line args and returns the exit status.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	root := m.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(m.Stderr, "trailsql:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(m.Stderr, "trailsql:", err)
+	return 1
+}
+
+func (m *Main) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "trailsql",
+		Short: "Answer security questions about AWS accounts from their CloudTrail logs, with Athena SQL, on one machine",
+		Long: `trailsql ingests CloudTrail logs (S3 trail folders, log files, LookupEvents output, Event history
+downloads) into a local Parquet lake and answers Athena SQL over it: the same table, columns and
+functions as Amazon Athena's cloudtrail_logs, without an AWS query service. The lake is
+Hive-partitioned Parquet, so Athena, Trino and Spark can read it too.
+
+Start with:
+  trailsql demo                      generate a realistic trail, ingest it, answer the classic questions
+  trailsql ingest ./AWSLogs          read your logs into the lake
+  trailsql query "SELECT …"          ask Athena SQL
+
+The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version(),
+	}
+	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
+	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
+	root.AddCommand(m.ingestCommand(), m.queryCommand(), m.schemaCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand())
+	return root
+}
+
+const defaultLakeHelp = "$XDG_DATA_HOME/trailsql/lake (~/.local/share/trailsql/lake)"
+
+// lakeDir resolves the lake folder: --lake, $TRAILSQL_LAKE, then the per-user default.
+func (m *Main) lakeDir(cmd *cobra.Command) (string, error) {
+	if dir, _ := cmd.Flags().GetString("lake"); dir != "" {
+		return dir, nil
+	}
+	if dir := m.Getenv("TRAILSQL_LAKE"); dir != "" {
+		return dir, nil
+	}
+	if x := m.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "trailsql", "lake"), nil
+	}
+	home := m.Getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("no lake folder: give --lake or set TRAILSQL_LAKE")
+		}
+	}
+	return filepath.Join(home, ".local", "share", "trailsql", "lake"), nil
+}
+
+func (m *Main) logger(cmd *cobra.Command) *slog.Logger {
+	if v, _ := cmd.Flags().GetBool("verbose"); v {
+		return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func init() {
+	// Keep the heap (and so RSS) bounded on large ingests unless the user chose otherwise.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/render"
+)
+
+// queryFlags are the engine settings shared by the commands that run SQL.
+type queryFlags struct {
+	timeout     time.Duration
+	memoryLimit string
+	aliases     []string
+}
+
+func (q *queryFlags) register(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&q.timeout, "timeout", 5*time.Minute, "longest a statement may run")
+	cmd.Flags().StringVar(&q.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80% of RAM)")
+	cmd.Flags().StringSliceVar(&q.aliases, "alias", nil, "more names for the table cloudtrail_logs, as your Athena queries call it (e.g. cloudtrail)")
+}
+
+func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, error) {
+	dir, err := m.lakeDir(cmd)
+	if err != nil {
+		return nil, err
+	}
+	opt := engine.Options{Lake: dir, Logger: m.logger(cmd), Timeout: q.timeout, MemoryLimit: q.memoryLimit, Aliases: q.aliases}
+	dialect(&opt)
+	return engine.Open(cmd.Context(), opt)
+}
+
+func (m *Main) queryCommand() *cobra.Command {
+	var q queryFlags
+	var format, file string
+	var original bool
+	cmd := &cobra.Command{
+		Use:   "query [--format table|csv|json|jsonl|markdown] (SQL | -f FILE | -)",
+		Short: "Run Athena (Trino) SQL over the lake's table cloudtrail_logs",
+		Long: `Run one Athena SQL statement over the table cloudtrail_logs, which has the columns of Athena's
+CloudTrail table (see 'trailsql schema'). Queries written for Athena run unchanged: nested fields in
+any case (useridentity.sessioncontext.sessionissuer.arn), from_iso8601_timestamp, date_add/date_diff,
+json_extract_scalar, regexp_like, CROSS JOIN UNNEST(resources) …
+
+Only read-only statements run (SELECT, WITH, VALUES, EXPLAIN, DESCRIBE, SHOW). Athena's CREATE
+EXTERNAL TABLE and ALTER TABLE ADD PARTITION are accepted and explained: the table and its
+partitions need no definition here.
+
+Output is a table on a terminal and CSV otherwise, unless --format says.`,
+		Example: `  trailsql query "SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin'"
+  trailsql query -f root-activity.sql --format json
+  trailsql query --original "SELECT * FROM cloudtrail_logs WHERE eventid = '…'"`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sqlText, err := m.readSQL(args, file)
+			if err != nil {
+				return err
+			}
+			if format == "" {
+				format = "csv"
+				if m.IsTerminal {
+					format = "table"
+				}
+			}
+			e, err := m.openEngine(cmd, &q)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			if original {
+				sqlText = "SELECT to_json(t)::VARCHAR AS record FROM (" + strings.TrimRight(strings.TrimSpace(sqlText), ";") + "\n) AS t"
+			}
+			res, err := e.Query(cmd.Context(), sqlText)
+			if err != nil {
+				return err
+			}
+			if res.Notice != "" {
+				fmt.Fprintln(m.Stdout, res.Notice)
+				return nil
+			}
+			if original {
+				return writeOriginal(m.Stdout, res)
+			}
+			return render.Write(m.Stdout, format, res.Columns, res.Rows)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
+	cmd.Flags().BoolVar(&original, "original", false, "print each row as the original CloudTrail record (JSON lines); the query must select whole rows (SELECT *)")
+	q.register(cmd)
+	return cmd
+}
+
+func (m *Main) readSQL(args []string, file string) (string, error) {
+	switch {
+	case file != "" && len(args) > 0:
+		return "", fmt.Errorf("give the SQL as an argument or with -f, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read SQL: %w", err)
+		}
+		return string(b), nil
+	case len(args) == 1 && args[0] == "-":
+		b, err := io.ReadAll(m.Stdin)
+		if err != nil {
+			return "", fmt.Errorf("read SQL from stdin: %w", err)
+		}
+		return string(b), nil
+	case len(args) == 1:
+		return args[0], nil
+	}
+	return "", fmt.Errorf("no SQL: give a statement, -f FILE, or - to read standard input")
+}
+
+// writeOriginal rebuilds each row into the CloudTrail record it came from.
+func writeOriginal(w io.Writer, res *engine.Result) error {
+	for _, row := range res.Rows {
+		s, _ := row[0].(string)
+		var rec cloudtrail.Record
+		if err := json.Unmarshal([]byte(s), &rec); err != nil {
+			return fmt.Errorf("rebuild record: %w (select whole rows: SELECT * FROM cloudtrail_logs …)", err)
+		}
+		if _, err := fmt.Fprintf(w, "%s\n", cloudtrail.Rebuild(&rec)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Main) schemaCommand() *cobra.Command {
+	var format string
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the columns and types of the table cloudtrail_logs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rows [][]any
+			for _, c := range cloudtrail.Columns() {
+				note := c.Doc
+				if !c.Athena {
+					note = "not in Athena's DDL: " + note
+				}
+				rows = append(rows, []any{c.Name, c.Type, note})
+			}
+			if format == "" {
+				format = "table"
+			}
+			return render.Write(m.Stdout, format, []string{"column", "type", "note"}, rows)
+		},
+	}
+}

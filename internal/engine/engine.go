@@ -1,0 +1,296 @@
+// Package engine owns the DuckDB database that answers SQL over a lake. It is the only package
+// that talks to DuckDB: it opens it sandboxed (no file access outside the lake, configuration
+// locked, memory and time bounded), exposes the lake's current snapshot as the view
+// cloudtrail_logs, and runs read-only statements only.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/lake"
+)
+
+// TranslateFunc rewrites a user's statement (Athena/Trino SQL) into DuckDB SQL.
+type TranslateFunc func(sql string) (string, error)
+
+// Options configures an Engine. Zero values take the defaults.
+type Options struct {
+	Lake   string
+	Logger *slog.Logger
+	// Setup statements run once at open, before the configuration is locked (the translator's
+	// macros).
+	Setup []string
+	// Translate rewrites user SQL; nil runs it as DuckDB SQL.
+	Translate TranslateFunc
+	// MemoryLimit bounds DuckDB's memory, e.g. "2GB" (default: DuckDB's, 80% of RAM).
+	MemoryLimit string
+	// Threads bounds DuckDB's threads (default: the number of CPUs).
+	Threads int
+	// Timeout bounds one statement (default 5 minutes).
+	Timeout time.Duration
+	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
+	Aliases []string
+}
+
+// Engine runs SQL over one lake.
+type Engine struct {
+	db   *sql.DB
+	conn *sql.Conn
+	opt  Options
+	log  *slog.Logger
+	snap *lake.Snapshot
+}
+
+// Open starts DuckDB over the lake's current snapshot.
+func Open(ctx context.Context, opt Options) (*Engine, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 5 * time.Minute
+	}
+	root, err := filepath.Abs(opt.Lake)
+	if err != nil {
+		return nil, err
+	}
+	opt.Lake = root
+	snap, err := lake.OpenSnapshot(root)
+	if err != nil {
+		return nil, err
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("start duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("start duckdb: %w", err)
+	}
+	e := &Engine{db: db, conn: conn, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap}
+	if err := e.setup(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Snapshot is the lake snapshot this engine reads.
+func (e *Engine) Snapshot() *lake.Snapshot { return e.snap }
+
+// quote renders s as a SQL string literal. It is used only for the engine's own values (lake
+// paths, settings), never for user input, which is bound as parameters.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func (e *Engine) setup(ctx context.Context) error {
+	tmp := filepath.Join(os.TempDir(), fmt.Sprintf("trailsql-duckdb-%d", os.Getpid()))
+	stmts := []string{
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET temp_directory = " + quote(tmp),
+		"SET TimeZone = 'UTC'",
+	}
+	if e.opt.MemoryLimit != "" {
+		stmts = append(stmts, "SET memory_limit = "+quote(e.opt.MemoryLimit))
+	}
+	if e.opt.Threads > 0 {
+		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.opt.Threads))
+	}
+	stmts = append(stmts, e.opt.Setup...)
+	stmts = append(stmts, e.viewSQL()...)
+	stmts = append(stmts,
+		"SET allowed_directories = ["+quote(e.opt.Lake+string(filepath.Separator))+"]",
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	)
+	for _, s := range stmts {
+		if _, err := e.conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("set up duckdb (%s): %w", firstLine(s), err)
+		}
+	}
+	return nil
+}
+
+// viewSQL defines cloudtrail_logs over the snapshot's files, with Athena's column order and the
+// partition columns as strings.
+func (e *Engine) viewSQL() []string {
+	cols := cloudtrail.Columns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = `"` + c.Name + `"`
+	}
+	var body string
+	if len(e.snap.Files) == 0 {
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = "CAST(NULL AS " + c.Type + `) AS "` + c.Name + `"`
+		}
+		body = "SELECT " + strings.Join(parts, ", ") + " WHERE false"
+	} else {
+		paths := e.snap.Paths()
+		lits := make([]string, len(paths))
+		for i, p := range paths {
+			lits[i] = quote(p)
+		}
+		body = "SELECT " + strings.Join(names, ", ") + " FROM read_parquet([" + strings.Join(lits, ", ") +
+			"], hive_partitioning = true, union_by_name = true, hive_types = {'account': VARCHAR, 'region': VARCHAR, 'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})"
+	}
+	out := []string{"CREATE OR REPLACE VIEW cloudtrail_logs AS " + body}
+	for _, a := range e.opt.Aliases {
+		out = append(out, `CREATE OR REPLACE VIEW "`+strings.ReplaceAll(a, `"`, `""`)+`" AS SELECT * FROM cloudtrail_logs`)
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
+
+// Close releases DuckDB.
+func (e *Engine) Close() error {
+	if e.conn != nil {
+		e.conn.Close()
+	}
+	return e.db.Close()
+}
+
+// Result is the answer to one statement.
+type Result struct {
+	Columns []string
+	Types   []string // DuckDB type names
+	Rows    [][]any
+	// Notice is set for statements accepted without running anything (e.g. Athena's ALTER TABLE
+	// ADD PARTITION: partitions are automatic here).
+	Notice  string
+	Elapsed time.Duration
+}
+
+// Query runs one read-only statement and returns all its rows.
+func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Result, error) {
+	start := time.Now()
+	stmt, err := splitSingle(userSQL)
+	if err != nil {
+		return nil, err
+	}
+	if notice, ok := ddlNotice(stmt); ok {
+		return &Result{Notice: notice}, nil
+	}
+	sqlText := stmt
+	if e.opt.Translate != nil {
+		if sqlText, err = e.opt.Translate(stmt); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.checkReadOnly(ctx, sqlText); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
+	defer cancel()
+	rows, err := e.conn.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, e.queryError(ctx, stmt, sqlText, err)
+	}
+	defer rows.Close()
+	res := &Result{}
+	res.Columns, _ = rows.Columns()
+	cts, _ := rows.ColumnTypes()
+	for _, ct := range cts {
+		res.Types = append(res.Types, ct.DatabaseTypeName())
+	}
+	for rows.Next() {
+		vals := make([]any, len(res.Columns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read result: %w", err)
+		}
+		for i, v := range vals {
+			vals[i] = plain(v)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, e.queryError(ctx, stmt, sqlText, err)
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// ErrTimeout is returned for a statement that ran past Options.Timeout.
+var ErrTimeout = errors.New("query timed out")
+
+func (e *Engine) queryError(ctx context.Context, user, translated string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w after %s (raise it with --timeout)", ErrTimeout, e.opt.Timeout)
+	}
+	msg := err.Error()
+	if translated != user {
+		// DuckDB's excerpt shows the rewritten SQL, which would mislead: keep its message only.
+		if i := strings.Index(msg, "\n\nLINE "); i >= 0 {
+			msg = msg[:i]
+		}
+	}
+	return &QueryError{Msg: msg, Err: err}
+}
+
+// QueryError is an error DuckDB reported for a user's statement.
+type QueryError struct {
+	Msg string
+	Err error
+}
+
+func (e *QueryError) Error() string { return e.Msg }
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// plain converts the driver's DuckDB-specific values into plain Go values (strings, numbers,
+// time.Time, []any, map[string]any), so that nothing above this package depends on DuckDB.
+func plain(v any) any {
+	switch x := v.(type) {
+	case duckdb.Decimal:
+		f := x.Float64()
+		if x.Scale == 0 {
+			return x.Value
+		}
+		return f
+	case duckdb.UUID:
+		return x.String()
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %d microseconds", x.Months, x.Days, x.Micros)
+	case duckdb.Map:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(k)] = plain(e)
+		}
+		return out
+	case []any:
+		for i, e := range x {
+			x[i] = plain(e)
+		}
+		return x
+	case map[string]any:
+		for k, e := range x {
+			x[k] = plain(e)
+		}
+		return x
+	}
+	return v
+}

@@ -1,0 +1,450 @@
+package lake
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+)
+
+// ErrLocked is returned by OpenWriter when another process is writing to the lake.
+var ErrLocked = errors.New("another trailsql process is writing to this lake")
+
+// WriterOptions tunes a Writer. Zero values take the defaults.
+type WriterOptions struct {
+	Logger *slog.Logger
+	// MaxOpenFiles bounds the partitions being written at once; past it the least recently used
+	// partition's file is finished (default 64).
+	MaxOpenFiles int
+	// RowGroupRows bounds a Parquet row group (default 64k rows).
+	RowGroupRows int64
+}
+
+// Writer adds records to a lake. One Writer at a time holds a lake (an exclusive lock); readers
+// are never blocked. Not safe for concurrent use.
+type Writer struct {
+	root string
+	opt  WriterOptions
+	log  *slog.Logger
+	lock *os.File
+
+	seq     int64
+	sources map[string]bool // Source.Key of every committed source
+	// index of committed hashes per partition, loaded lazily
+	hashIndex map[Partition][]hashRef
+	seen      map[Partition]map[uint64]struct{}
+
+	open     map[Partition]*partFile
+	staged   []*partFile
+	pending  []Source
+	commitID string
+	fileSeq  int
+	tick     int64
+}
+
+type hashRef struct {
+	file   string // hash file, relative to root
+	offset int64  // index of the first hash
+	count  int64
+}
+
+// partFile is a Parquet file being written for one partition.
+type partFile struct {
+	part     Partition
+	name     string // relative path of the final file
+	tmp      string // absolute staging path
+	f        *os.File
+	w        *parquet.GenericWriter[cloudtrail.Record]
+	batch    []cloudtrail.Record
+	hashes   []uint64
+	rows     int64
+	min, max string
+	used     int64
+	bytes    int64
+}
+
+// OpenWriter locks the lake at root for writing, creating it if needed, and removes what an
+// interrupted writer left behind.
+func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxOpenFiles <= 0 {
+		opt.MaxOpenFiles = 64
+	}
+	if opt.RowGroupRows <= 0 {
+		opt.RowGroupRows = 64 << 10
+	}
+	for _, d := range []string{Table, commitsDir, hashesDir, stagingDir} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return nil, fmt.Errorf("create lake %s: %w", root, err)
+		}
+	}
+	lock, err := os.OpenFile(filepath.Join(root, metaDir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock lake %s: %w", root, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("lock lake %s: %w (wait for it to finish)", root, ErrLocked)
+	}
+	w := &Writer{
+		root: root, opt: opt, log: opt.Logger.With("component", "lake"), lock: lock,
+		sources: map[string]bool{}, hashIndex: map[Partition][]hashRef{},
+		seen: map[Partition]map[uint64]struct{}{}, open: map[Partition]*partFile{},
+	}
+	ms, err := readManifests(root)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	listed := map[string]bool{}
+	hashFiles := map[string]bool{}
+	replaced := map[string]bool{}
+	for _, m := range ms {
+		w.seq = m.Seq
+		for _, s := range m.Sources {
+			w.sources[s.Key()] = true
+		}
+		for _, r := range m.Replaces {
+			replaced[r] = true
+		}
+		hashFiles[m.Hashes] = true
+		for _, f := range m.Files {
+			listed[f.Path] = true
+		}
+	}
+	for _, m := range ms {
+		for _, f := range m.Files {
+			if replaced[f.Path] {
+				continue
+			}
+			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{m.Hashes, f.HashOffset, f.Rows})
+		}
+	}
+	if err := w.removeOrphans(listed, replaced, hashFiles); err != nil {
+		w.Close()
+		return nil, err
+	}
+	w.newCommitID()
+	return w, nil
+}
+
+// removeOrphans deletes staged files, data files no manifest lists (a crash between rename and
+// commit) and superseded files, none of which any reader can be using.
+func (w *Writer) removeOrphans(listed, replaced, hashFiles map[string]bool) error {
+	os.RemoveAll(filepath.Join(w.root, stagingDir))
+	if err := os.MkdirAll(filepath.Join(w.root, stagingDir), 0o755); err != nil {
+		return err
+	}
+	n := 0
+	err := filepath.WalkDir(filepath.Join(w.root, Table), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(w.root, p)
+		rel = filepath.ToSlash(rel)
+		if !listed[rel] && strings.HasSuffix(rel, ".parquet") {
+			n++
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("clean lake: %w", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(w.root, hashesDir))
+	for _, e := range entries {
+		if !hashFiles[hashesDir+"/"+e.Name()] {
+			os.Remove(filepath.Join(w.root, hashesDir, e.Name()))
+		}
+	}
+	if n > 0 {
+		w.log.Info("removed files of an interrupted commit", "files", n)
+	}
+	return nil
+}
+
+func (w *Writer) newCommitID() {
+	var b [6]byte
+	rand.Read(b[:])
+	w.commitID = time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	w.fileSeq = 0
+}
+
+// Done reports whether a source (same name, size and modification time or ETag) was already
+// committed, so it need not be read again.
+func (w *Writer) Done(s Source) bool { return w.sources[s.Key()] }
+
+// AddSource records that a source was read whole; it is committed with the records added so far.
+func (w *Writer) AddSource(s Source) {
+	w.sources[s.Key()] = true
+	w.pending = append(w.pending, s)
+}
+
+// Add stores a record unless an identical one (same hash) is already in its partition. It reports
+// whether the record was new.
+func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, error) {
+	set, err := w.partitionHashes(p)
+	if err != nil {
+		return false, err
+	}
+	if _, dup := set[hash]; dup {
+		return false, nil
+	}
+	set[hash] = struct{}{}
+	pf, err := w.file(p)
+	if err != nil {
+		return false, err
+	}
+	pf.batch = append(pf.batch, *r)
+	pf.hashes = append(pf.hashes, hash)
+	pf.rows++
+	if r.EventTime != nil {
+		if t := *r.EventTime; pf.min == "" || t < pf.min {
+			pf.min = t
+		}
+		if t := *r.EventTime; t > pf.max {
+			pf.max = t
+		}
+	}
+	if len(pf.batch) >= 256 {
+		return true, pf.flush()
+	}
+	return true, nil
+}
+
+// Pending is the number of records added since the last commit.
+func (w *Writer) Pending() int64 {
+	var n int64
+	for _, pf := range w.open {
+		n += pf.rows
+	}
+	for _, pf := range w.staged {
+		n += pf.rows
+	}
+	return n
+}
+
+func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
+	if set, ok := w.seen[p]; ok {
+		return set, nil
+	}
+	set := map[uint64]struct{}{}
+	for _, ref := range w.hashIndex[p] {
+		hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(ref.file)), ref.offset, ref.count)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			set[h] = struct{}{}
+		}
+	}
+	w.seen[p] = set
+	return set, nil
+}
+
+func readHashes(path string, offset, count int64) ([]uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger hashes: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 8*count)
+	if _, err := f.ReadAt(buf, 8*offset); err != nil {
+		return nil, fmt.Errorf("read ledger hashes %s: %w", path, err)
+	}
+	out := make([]uint64, count)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
+	}
+	return out, nil
+}
+
+// writerOptions are the Parquet settings of every data file: zstd, dictionary-encoded where
+// values repeat (see the tags on cloudtrail.Record), row groups small enough to prune on eventtime.
+func (w *Writer) writerOptions() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.MaxRowsPerRowGroup(w.opt.RowGroupRows),
+		parquet.PageBufferSize(256 << 10),
+		parquet.CreatedBy("trailsql", "", ""),
+	}
+}
+
+func (w *Writer) file(p Partition) (*partFile, error) {
+	w.tick++
+	if pf, ok := w.open[p]; ok {
+		pf.used = w.tick
+		return pf, nil
+	}
+	if len(w.open) >= w.opt.MaxOpenFiles {
+		var lru *partFile
+		for _, pf := range w.open {
+			if lru == nil || pf.used < lru.used {
+				lru = pf
+			}
+		}
+		if err := w.finish(lru); err != nil {
+			return nil, err
+		}
+	}
+	w.fileSeq++
+	base := fmt.Sprintf("%s-%04d.parquet", w.commitID, w.fileSeq)
+	tmp := filepath.Join(w.root, stagingDir, base)
+	f, err := os.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("stage lake file: %w", err)
+	}
+	pf := &partFile{
+		part: p, name: p.Dir() + "/" + base, tmp: tmp, f: f, used: w.tick,
+		w: parquet.NewGenericWriter[cloudtrail.Record](f, w.writerOptions()...),
+	}
+	w.open[p] = pf
+	return pf, nil
+}
+
+func (pf *partFile) flush() error {
+	if len(pf.batch) == 0 {
+		return nil
+	}
+	if _, err := pf.w.Write(pf.batch); err != nil {
+		return fmt.Errorf("write %s: %w", pf.tmp, err)
+	}
+	clear(pf.batch)
+	pf.batch = pf.batch[:0]
+	return nil
+}
+
+// finish completes a partition's staged file.
+func (w *Writer) finish(pf *partFile) error {
+	delete(w.open, pf.part)
+	if err := pf.flush(); err != nil {
+		return err
+	}
+	if err := pf.w.Close(); err != nil {
+		return fmt.Errorf("finish %s: %w", pf.tmp, err)
+	}
+	if err := pf.f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", pf.tmp, err)
+	}
+	st, err := pf.f.Stat()
+	if err != nil {
+		return err
+	}
+	pf.bytes = st.Size()
+	if err := pf.f.Close(); err != nil {
+		return err
+	}
+	w.staged = append(w.staged, pf)
+	return nil
+}
+
+// Commit makes everything added since the last commit visible, atomically, with the sources
+// recorded as done. A commit with no records and no sources does nothing.
+func (w *Writer) Commit(ctx context.Context) (*Manifest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	open := make([]*partFile, 0, len(w.open))
+	for _, pf := range w.open {
+		open = append(open, pf)
+	}
+	for _, pf := range open {
+		if err := w.finish(pf); err != nil {
+			return nil, err
+		}
+	}
+	if len(w.staged) == 0 && len(w.pending) == 0 {
+		return nil, nil
+	}
+	sort.Slice(w.staged, func(i, j int) bool { return w.staged[i].name < w.staged[j].name })
+	m := &Manifest{Seq: w.seq + 1, ID: w.commitID, Time: time.Now().UTC(), Sources: w.pending}
+	var hashes []byte
+	var off int64
+	for _, pf := range w.staged {
+		hs := slices.Clone(pf.hashes)
+		slices.Sort(hs)
+		for _, h := range hs {
+			hashes = binary.LittleEndian.AppendUint64(hashes, h)
+		}
+		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, MinTime: pf.min, MaxTime: pf.max, HashOffset: off})
+		off += pf.rows
+	}
+	if len(m.Files) > 0 {
+		m.Hashes = hashesDir + "/" + w.commitID + ".bin"
+		if err := writeFileAtomic(filepath.Join(w.root, filepath.FromSlash(m.Hashes)), hashes); err != nil {
+			return nil, fmt.Errorf("commit: write hashes: %w", err)
+		}
+	}
+	dirs := map[string]bool{}
+	for _, pf := range w.staged {
+		dst := filepath.Join(w.root, filepath.FromSlash(pf.name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+		if err := os.Rename(pf.tmp, dst); err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+		dirs[filepath.Dir(dst)] = true
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(w.root, commitsDir, manifestName(m.Seq, m.ID)), data); err != nil {
+		return nil, fmt.Errorf("commit: write ledger: %w", err)
+	}
+	w.seq = m.Seq
+	for i, f := range m.Files {
+		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{m.Hashes, f.HashOffset, w.staged[i].rows})
+	}
+	w.staged = w.staged[:0]
+	w.pending = nil
+	w.newCommitID()
+	w.log.Debug("committed", "seq", m.Seq, "files", len(m.Files), "sources", len(m.Sources))
+	return m, nil
+}
+
+// Close abandons whatever was not committed and releases the lake.
+func (w *Writer) Close() error {
+	for _, pf := range w.open {
+		pf.f.Close()
+		os.Remove(pf.tmp)
+	}
+	for _, pf := range w.staged {
+		os.Remove(pf.tmp)
+	}
+	w.open, w.staged = nil, nil
+	if w.lock == nil {
+		return nil
+	}
+	err := w.lock.Close()
+	w.lock = nil
+	return err
+}
+
+var _ io.Closer = (*Writer)(nil)
