@@ -286,34 +286,40 @@ func (d *Decoder) topValue() (Item, error) {
 	end, err := d.value()
 	start := d.pos
 	if err != nil {
-		line := d.lineOf(start)
-		derr := &DecodeError{Line: line, Offset: d.base + int64(end), Err: err}
-		if errors.Is(err, io.ErrUnexpectedEOF) || d.err != nil {
-			derr.Fatal = true
-			d.pos = d.end
-			d.state = stTop
-			return Item{}, derr
-		}
-		// Resynchronise at the next line.
-		for {
-			if nl := bytes.IndexByte(d.buf[end:d.end], '\n'); nl >= 0 {
-				d.pos = end + nl + 1
-				break
-			}
-			if d.eof {
-				d.pos = d.end
-				break
-			}
-			d.pos = end
-			d.fill()
-			end = d.pos
-		}
-		return Item{}, derr
+		return Item{}, d.resync(start, end, err)
 	}
 	d.pos = end
 	it := Item{Raw: d.buf[start:end], Index: d.index, Line: d.lineOf(start)}
 	d.index++
 	return it, nil
+}
+
+// resync reports a syntax error in a top-level value and skips to the next line, so that one bad
+// line of a JSON-lines file costs only that line. At the end of the input the error is fatal.
+func (d *Decoder) resync(start, at int, err error) error {
+	derr := &DecodeError{Line: d.lineOf(start), Offset: d.base + int64(at), Err: err}
+	var se *SyntaxError
+	if !errors.As(err, &se) || d.err != nil {
+		derr.Fatal = true
+		d.pos = d.end
+		d.state = stTop
+		return derr
+	}
+	for {
+		if nl := bytes.IndexByte(d.buf[at:d.end], '\n'); nl >= 0 {
+			d.pos = at + nl + 1
+			break
+		}
+		if d.eof {
+			d.pos = d.end
+			break
+		}
+		d.pos = at
+		d.fill()
+		at = d.pos
+	}
+	d.state = stTop
+	return derr
 }
 
 // topObject handles a top-level object: a container whose "Records"/"Events" array is streamed,
@@ -325,6 +331,11 @@ func (d *Decoder) topObject() (Item, bool, error) {
 	start := d.mark
 	d.mark = -1
 	if err != nil {
+		var de *DecodeError
+		if d.state == stTop && errors.As(err, &de) {
+			// Not a container: a bad line of JSON lines, or a bad single event.
+			return Item{}, true, d.resync(start, int(de.Offset-d.base), de.Err)
+		}
 		return Item{}, true, err
 	}
 	if d.state == stArray {

@@ -206,11 +206,12 @@ func (n *Normalizer) payload(dst **string, key, val, resid []byte) []byte {
 // boolString stores a JSON boolean as the strings "true"/"false" (Athena's readonly is a STRING).
 func (n *Normalizer) boolString(dst **string, path string, key, val, resid []byte) []byte {
 	switch val[0] {
-	case 't':
-		*dst = ptr("true")
-		return resid
-	case 'f':
-		*dst = ptr("false")
+	case 't', 'f':
+		*dst = ptr(string(val))
+		if path == "sessionCredentialFromConsole" {
+			// CloudTrail writes a string here; keep the rare boolean as it was.
+			return appendMember(resid, key, val)
+		}
 		return resid
 	case 'n':
 		*dst = nil
@@ -457,6 +458,9 @@ func (n *Normalizer) resources(r *Record, key, val, resid []byte) []byte {
 				extra = n.str(&res.Type, "resources.type", k, fv, nil, true)
 			default:
 				extra = k
+			}
+			if ks := string(k); ks != `"ARN"` && ks != `"accountId"` && ks != `"type"` {
+				extra = k // another spelling: keep the array as it was written
 			}
 			if len(extra) > 0 {
 				exact = false
