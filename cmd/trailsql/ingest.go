@@ -14,6 +14,7 @@ import (
 
 func (m *Main) ingestCommand() *cobra.Command {
 	var workers int
+	var commitRows int64
 	var showAll bool
 	cmd := &cobra.Command{
 		Use:   "ingest [--lake DIR] PATH...",
@@ -36,7 +37,7 @@ still ingested; the exit status is 1 when anything could not be ingested.`,
 			if err != nil {
 				return err
 			}
-			opt := ingest.Options{Lake: dir, Logger: m.logger(cmd), Workers: workers}
+			opt := ingest.Options{Lake: dir, Logger: m.logger(cmd), Workers: workers, CommitRows: commitRows}
 			var bar *progressbar.ProgressBar
 			if m.IsTerminal {
 				bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
@@ -65,6 +66,7 @@ still ingested; the exit status is 1 when anything could not be ingested.`,
 	}
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().BoolVar(&showAll, "all-problems", false, "list every problem, not only the first 20")
+	cmd.Flags().Int64Var(&commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
 	return cmd
 }
 

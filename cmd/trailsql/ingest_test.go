@@ -1,0 +1,243 @@
+package main
+
+import (
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Every file of the shared datasets: CloudTrail files ingest, the rest is skipped, the invalid
+// fixture is reported with its file and line, and nothing else is stopped by it.
+func TestIngestSharedDatasets(t *testing.T) {
+	dir := sharedDir(t, "datasets")
+	lake := t.TempDir()
+	out := mustRun(t, 1, "ingest", "--lake", lake, dir)
+	for _, want := range []string{
+		"SerializerTestFileBadJsonFormat.json: line 37",
+		"1 failed",
+		"events: 1054 read",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "978" {
+		t.Errorf("lake holds %s events, want 978 (1054 read less 76 identical copies)", got)
+	}
+	// Panther's 438 test events share 126 eventIDs: none may be lost.
+	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs WHERE eventid IN (SELECT eventid FROM cloudtrail_logs WHERE json_extract_string(residual, '$.p_log_type') IS NOT NULL)"); got == "0" {
+		t.Error("panther events missing")
+	}
+	counts := map[string]string{
+		// stratus: 310 events, each technique in its own account
+		"SELECT count(*) FROM cloudtrail_logs WHERE useragent LIKE '%stratus-red-team%' OR eventid IN (SELECT eventid FROM cloudtrail_logs WHERE awsregion LIKE '%r' AND awsregion LIKE '%-_r')": "",
+		// OTRF lines have @timestamp in place of eventTime: 103 events on 2020-09-14
+		"SELECT count(*) FROM cloudtrail_logs WHERE year = '2020' AND month = '09' AND day = '14'": "103",
+		// the two Insights events of the docs keep their insightDetails
+		"SELECT count(*) FROM cloudtrail_logs WHERE eventtype = 'AwsCloudTrailInsight' AND insightdetails IS NOT NULL": "2",
+		// plaso's LookupEvents items: the record came from the CloudTrailEvent string
+		"SELECT count(*) FROM cloudtrail_logs WHERE awsregion = 'ap-southeast-2' AND recipientaccountid = '012345678901'": "6",
+	}
+	for q, want := range counts {
+		if want == "" {
+			continue
+		}
+		if got := scalar(t, lake, q); got != want {
+			t.Errorf("%s = %s, want %s", q, got, want)
+		}
+	}
+	// Re-ingesting adds nothing; only the failed file is read again.
+	out = mustRun(t, 1, "ingest", "--lake", lake, dir)
+	if !strings.Contains(out, "events: 0 read, 0 added") || !strings.Contains(out, "1 failed") {
+		t.Errorf("re-ingest summary:\n%s", out)
+	}
+	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "978" {
+		t.Errorf("after re-ingest: %s events, want 978", got)
+	}
+}
+
+// The panther file alone: 438 different records, 126 distinct eventIDs, all stored.
+func TestDistinctRecordsSharingEventID(t *testing.T) {
+	dir := sharedDir(t, "datasets")
+	lake := t.TempDir()
+	mustRun(t, 0, "ingest", "--lake", lake, filepath.Join(dir, "panther-analysis", "panther_cloudtrail_test_events.json"))
+	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "438" {
+		t.Fatalf("stored %s events, want 438", got)
+	}
+	// A copy of the same file elsewhere (pretty vs compact is the same record) adds nothing.
+	copyDir := t.TempDir()
+	data, _ := os.ReadFile(filepath.Join(dir, "panther-analysis", "panther_cloudtrail_test_events.json"))
+	os.WriteFile(filepath.Join(copyDir, "copy.json"), data, 0o644)
+	out := mustRun(t, 0, "ingest", "--lake", lake, copyDir)
+	if !strings.Contains(out, "0 added, 438 already present") {
+		t.Fatalf("copy ingest:\n%s", out)
+	}
+}
+
+func TestRefusedStatements(t *testing.T) {
+	lake := t.TempDir()
+	writeTrail(t, filepath.Join(lake, "in"), 1, 10)
+	mustRun(t, 0, "ingest", "--lake", filepath.Join(lake, "lake"), filepath.Join(lake, "in"))
+	l := filepath.Join(lake, "lake")
+	refused := []string{
+		"COPY cloudtrail_logs TO '" + l + "/x.csv'",
+		"COPY (SELECT 1) TO '" + l + "/cloudtrail_logs/x.parquet' (FORMAT parquet)",
+		"EXPLAIN ANALYZE COPY (SELECT 1) TO '" + l + "/y.csv'",
+		"ATTACH '" + l + "/db.duckdb' AS x",
+		"INSTALL httpfs", "LOAD httpfs", "SET threads = 1", "PRAGMA version", "RESET threads",
+		"CREATE TABLE t AS SELECT 1", "CREATE VIEW v AS SELECT 1", "INSERT INTO cloudtrail_logs SELECT * FROM cloudtrail_logs",
+		"DELETE FROM cloudtrail_logs", "DROP VIEW cloudtrail_logs", "EXPORT DATABASE '" + l + "/exp'", "CHECKPOINT",
+		"SELECT 1; SELECT 2", "CALL enable_logging()",
+	}
+	for _, q := range refused {
+		code, _, errOut := run(t, "", "query", "--lake", l, q)
+		if code == 0 || !(strings.Contains(errOut, "read-only") || strings.Contains(errOut, "one statement")) {
+			t.Errorf("%q: exit %d, stderr %q: want a clear refusal", q, code, errOut)
+		}
+	}
+	// File-reading functions cannot reach outside the lake.
+	for _, q := range []string{"SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM glob('/etc/*')", "SELECT * FROM read_text('/etc/hostname')"} {
+		code, _, errOut := run(t, "", "query", "--lake", l, q)
+		if code == 0 || !strings.Contains(errOut, "Permission Error") {
+			t.Errorf("%q: exit %d, stderr %q: want a permission error", q, code, errOut)
+		}
+	}
+	entries, _ := os.ReadDir(l)
+	for _, e := range entries {
+		if e.Name() != "cloudtrail_logs" && e.Name() != "_trailsql" {
+			t.Errorf("a refused statement wrote %s into the lake", e.Name())
+		}
+	}
+	// Read-only statements run.
+	for _, q := range []string{"DESCRIBE cloudtrail_logs", "SHOW TABLES", "EXPLAIN SELECT count(*) FROM cloudtrail_logs", "VALUES (1)", "WITH x AS (SELECT 1) SELECT * FROM x"} {
+		mustRun(t, 0, "query", "--lake", l, q)
+	}
+}
+
+// buildBinary builds trailsql once for the tests that need a real process.
+var buildOnce sync.Once
+var binPath string
+var buildErr error
+
+func trailsqlBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "trailsql-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "trailsql")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build trailsql: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// A real ingest process killed with SIGKILL at random moments, then re-run, leaves the same lake
+// as one clean run: same count, no duplicate, no missing event, no stray file.
+func TestIngestSurvivesSIGKILL(t *testing.T) {
+	bin := trailsqlBinary(t)
+	in := writeTrail(t, t.TempDir(), 150, 600) // 90,000 events
+	args := func(lake string) []string { return []string{"ingest", "--lake", lake, "--commit-rows", "4000", in} }
+	const fingerprint = "SELECT count(*) || '/' || count(DISTINCT eventid) || '/' || sum(hash(eventid, eventtime, requestparameters, account, day)) FROM cloudtrail_logs"
+
+	clean := t.TempDir()
+	began := time.Now()
+	if out, err := exec.Command(bin, args(clean)...).CombinedOutput(); err != nil {
+		t.Fatalf("clean run: %v\n%s", err, out)
+	}
+	window := time.Since(began)
+	want := scalar(t, clean, fingerprint)
+	if !strings.HasPrefix(want, "90000/90000/") {
+		t.Fatalf("clean run fingerprint %s", want)
+	}
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewSource(seed))
+	t.Logf("clean run took %v; kill moments drawn with seed %d", window, seed)
+	kills := 0
+	for round := 0; round < 10; round++ {
+		lake := t.TempDir()
+		for k := 0; k < 2; k++ {
+			cmd := exec.Command(bin, args(lake)...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			d := time.Duration(rng.Int63n(int64(window)))
+			timer := time.AfterFunc(d, func() { cmd.Process.Signal(syscall.SIGKILL) })
+			err := cmd.Wait()
+			timer.Stop()
+			if err != nil {
+				kills++
+			}
+		}
+		if out, err := exec.Command(bin, args(lake)...).CombinedOutput(); err != nil {
+			t.Fatalf("round %d: final run: %v\n%s", round, err, out)
+		}
+		if got := scalar(t, lake, fingerprint); got != want {
+			t.Fatalf("round %d: lake %s differs from the clean run's %s", round, got, want)
+		}
+		files := 0
+		filepath.Walk(filepath.Join(lake, "cloudtrail_logs"), func(p string, info os.FileInfo, err error) error {
+			if err == nil && strings.HasSuffix(p, ".parquet") {
+				files++
+			}
+			return nil
+		})
+		onDisk := scalar(t, lake, "SELECT count(*) FROM read_parquet('"+lake+"/cloudtrail_logs/**/*.parquet')")
+		if onDisk != "90000" {
+			t.Fatalf("round %d: the %d files on disk hold %s rows: orphans were left behind", round, files, onDisk)
+		}
+	}
+	if kills < 10 {
+		t.Fatalf("only %d of 20 runs were killed before they finished", kills)
+	}
+	t.Logf("%d runs killed mid-ingest", kills)
+}
+
+// Queries running while an ingest commits see whole commits only.
+func TestQueriesSeeWholeCommits(t *testing.T) {
+	bin := trailsqlBinary(t)
+	const perFile = 500
+	in := writeTrail(t, t.TempDir(), 40, perFile)
+	lake := t.TempDir()
+	cmd := exec.Command(bin, "ingest", "--lake", lake, "--commit-rows", "1", "--workers", "1", in)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- cmd.Wait() }()
+	seen := map[string]bool{}
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		n, err := strconv.Atoi(scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n%perFile != 0 {
+			t.Fatalf("a query saw %d events: not a whole number of commits of %d", n, perFile)
+		}
+		seen[strconv.Itoa(n)] = true
+	}
+	t.Logf("queries saw %d distinct states of the lake", len(seen))
+}
