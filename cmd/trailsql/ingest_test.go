@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // Every file of the shared datasets: CloudTrail files ingest, the rest is skipped, the invalid
@@ -170,9 +172,9 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	t.Logf("clean run took %v; kill moments drawn with seed %d", window, seed)
 	kills := 0
 	for round := 0; round < 10; round++ {
-		lake := t.TempDir()
+		dir := t.TempDir()
 		for k := 0; k < 2; k++ {
-			cmd := exec.Command(bin, args(lake)...)
+			cmd := exec.Command(bin, args(dir)...)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -184,22 +186,14 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 				kills++
 			}
 		}
-		if out, err := exec.Command(bin, args(lake)...).CombinedOutput(); err != nil {
+		if out, err := exec.Command(bin, args(dir)...).CombinedOutput(); err != nil {
 			t.Fatalf("round %d: final run: %v\n%s", round, err, out)
 		}
-		if got := scalar(t, lake, fingerprint); got != want {
+		if got := scalar(t, dir, fingerprint); got != want {
 			t.Fatalf("round %d: lake %s differs from the clean run's %s", round, got, want)
 		}
-		files := 0
-		filepath.Walk(filepath.Join(lake, "cloudtrail_logs"), func(p string, info os.FileInfo, err error) error {
-			if err == nil && strings.HasSuffix(p, ".parquet") {
-				files++
-			}
-			return nil
-		})
-		onDisk := scalar(t, lake, "SELECT count(*) FROM read_parquet('"+lake+"/cloudtrail_logs/**/*.parquet')")
-		if onDisk != "90000" {
-			t.Fatalf("round %d: the %d files on disk hold %s rows: orphans were left behind", round, files, onDisk)
+		if problems, err := lake.Check(dir); err != nil || len(problems) > 0 {
+			t.Fatalf("round %d: lake check: %v %v", round, err, problems)
 		}
 	}
 	if kills < 10 {

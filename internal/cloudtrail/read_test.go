@@ -319,9 +319,9 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 func TestParseKey(t *testing.T) {
 	cases := map[string]Key{
 		"bucket/AWSLogs/o-abc123defg/111122223333/CloudTrail/us-east-1/2024/01/02/111122223333_CloudTrail_us-east-1_20240102T0000Z_x.json.gz": {Prefix: "bucket", OrgID: "o-abc123defg", Account: "111122223333", Region: "us-east-1", Year: "2024", Month: "01", Day: "02", Kind: KeyLog},
-		"AWSLogs/111122223333/CloudTrail/eu-west-1/2024/01/02/f.json.gz":                                                                     {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02", Kind: KeyLog},
-		"AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2024/01/02/f.json.gz":                                                              {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02", Kind: KeyDigest},
-		"AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/01/02/f.log.gz":                                                                     {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02", Kind: KeyUnknown},
+		"AWSLogs/111122223333/CloudTrail/eu-west-1/2024/01/02/f.json.gz":                                                                      {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02", Kind: KeyLog},
+		"AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2024/01/02/f.json.gz":                                                               {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02", Kind: KeyDigest},
+		"AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/01/02/f.log.gz":                                                                      {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02", Kind: KeyUnknown},
 		"some/file.json": {},
 	}
 	for in, want := range cases {

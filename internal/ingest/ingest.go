@@ -35,6 +35,9 @@ type Options struct {
 	Progress func(Stats)
 	// MaxProblems bounds the problems kept in Stats (default 1000); the rest are only counted.
 	MaxProblems int
+	// CompactFiles compacts, after the run, every partition that has at least this many files
+	// (default 8; negative: never).
+	CompactFiles int
 }
 
 // Problem is one thing wrong with the input, located as precisely as known.
@@ -75,6 +78,7 @@ type Stats struct {
 	Warnings       int64 // records stored with a converted value
 	Bytes          int64 // bytes of input read (as stored: compressed if gzip)
 	Commits        int
+	Compacted      int // small files merged after the run
 	Problems       []Problem
 	MoreProblems   int // problems beyond MaxProblems
 	Elapsed        time.Duration
@@ -139,14 +143,19 @@ func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
 	defer cancel()
 	jobs := make(chan lake.Source)
 	results := make(chan fileResult, opt.Workers)
-	var unchanged int
+	// Sources already committed are filtered here, before the writer starts changing its ledger.
+	todo := files[:0]
+	unchanged := 0
+	for _, f := range files {
+		if w.Done(f) {
+			unchanged++
+		} else {
+			todo = append(todo, f)
+		}
+	}
 	go func() {
 		defer close(jobs)
-		for _, f := range files {
-			if w.Done(f) {
-				unchanged++
-				continue
-			}
+		for _, f := range todo {
 			select {
 			case jobs <- f:
 			case <-ctx.Done():
@@ -231,6 +240,16 @@ func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
 	}
 	if m != nil {
 		st.Commits++
+	}
+	if opt.CompactFiles >= 0 {
+		if opt.CompactFiles == 0 {
+			opt.CompactFiles = 8
+		}
+		cs, err := w.Compact(ctx, opt.CompactFiles, 10*time.Minute)
+		if err != nil {
+			return st, err
+		}
+		st.Compacted = cs.FilesBefore
 	}
 	st.FilesUnchanged = unchanged
 	st.Elapsed = time.Since(start)

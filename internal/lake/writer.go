@@ -61,6 +61,7 @@ type Writer struct {
 }
 
 type hashRef struct {
+	path   string // data file, relative to root
 	file   string // hash file, relative to root
 	offset int64  // index of the first hash
 	count  int64
@@ -137,7 +138,7 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 			if replaced[f.Path] {
 				continue
 			}
-			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{m.Hashes, f.HashOffset, f.Rows})
+			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, f.Rows})
 		}
 	}
 	if err := w.removeOrphans(listed, replaced, hashFiles); err != nil {
@@ -360,7 +361,10 @@ func (w *Writer) finish(pf *partFile) error {
 
 // Commit makes everything added since the last commit visible, atomically, with the sources
 // recorded as done. A commit with no records and no sources does nothing.
-func (w *Writer) Commit(ctx context.Context) (*Manifest, error) {
+func (w *Writer) Commit(ctx context.Context) (*Manifest, error) { return w.commit(ctx, nil) }
+
+// commit writes the staged files and a manifest that supersedes the files in replaces.
+func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -377,7 +381,7 @@ func (w *Writer) Commit(ctx context.Context) (*Manifest, error) {
 		return nil, nil
 	}
 	sort.Slice(w.staged, func(i, j int) bool { return w.staged[i].name < w.staged[j].name })
-	m := &Manifest{Seq: w.seq + 1, ID: w.commitID, Time: time.Now().UTC(), Sources: w.pending}
+	m := &Manifest{Seq: w.seq + 1, ID: w.commitID, Time: time.Now().UTC(), Sources: w.pending, Replaces: replaces}
 	var hashes []byte
 	var off int64
 	for _, pf := range w.staged {
@@ -420,7 +424,7 @@ func (w *Writer) Commit(ctx context.Context) (*Manifest, error) {
 	}
 	w.seq = m.Seq
 	for i, f := range m.Files {
-		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{m.Hashes, f.HashOffset, w.staged[i].rows})
+		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows})
 	}
 	w.staged = w.staged[:0]
 	w.pending = nil

@@ -1,0 +1,111 @@
+package lake
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+)
+
+func rec(i int) *cloudtrail.Record {
+	s := func(v string) *string { return &v }
+	return &cloudtrail.Record{
+		EventTime: s(fmt.Sprintf("2024-01-02T03:04:%02dZ", i%60)), EventName: s("GetObject"), EventID: s(fmt.Sprint("e", i)),
+		UserIdentity: &cloudtrail.UserIdentity{Type: s("IAMUser"), SessionContext: &cloudtrail.SessionContext{
+			WebIDFederationData: &cloudtrail.WebIDFederationData{Attributes: map[string]string{"a": "b"}}}},
+		Resources: []cloudtrail.Resource{{ARN: s("arn:aws:s3:::b")}},
+	}
+}
+
+var part = Partition{Account: "111122223333", Region: "us-east-1", Year: "2024", Month: "01", Day: "02"}
+
+// ingestBatch adds records [from, to) in one commit, as one ingest run would.
+func ingestBatch(t *testing.T, root string, from, to int) (added int) {
+	t.Helper()
+	w, err := OpenWriter(context.Background(), root, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := from; i < to; i++ {
+		r := rec(i)
+		ok, err := w.Add(part, r, cloudtrail.Hash(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			added++
+		}
+	}
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return added
+}
+
+func TestDedupAcrossCommitsAndCompaction(t *testing.T) {
+	root := t.TempDir()
+	for k := 0; k < 5; k++ {
+		if got := ingestBatch(t, root, k*100, k*100+150); got != 100 && k > 0 {
+			t.Fatalf("batch %d added %d, want 100 (50 overlap the previous batch)", k, got)
+		}
+	}
+	snap, err := OpenSnapshot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Files) != 5 || snap.Rows() != 550 {
+		t.Fatalf("snapshot: %d files, %d rows", len(snap.Files), snap.Rows())
+	}
+	w, err := OpenWriter(context.Background(), root, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := w.Compact(context.Background(), 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if st.FilesBefore != 5 || st.FilesAfter != 1 || st.Rows != 550 {
+		t.Fatalf("compaction: %+v", st)
+	}
+	snap, _ = OpenSnapshot(root)
+	if len(snap.Files) != 1 || snap.Rows() != 550 {
+		t.Fatalf("after compaction: %d files, %d rows", len(snap.Files), snap.Rows())
+	}
+	// Dedup still knows every record after compaction.
+	if got := ingestBatch(t, root, 0, 560); got != 10 {
+		t.Fatalf("after compaction %d added, want 10", got)
+	}
+	// Superseded files go at the next compaction past the grace period.
+	w, _ = OpenWriter(context.Background(), root, WriterOptions{})
+	st, err = w.Compact(context.Background(), 2, time.Nanosecond)
+	w.Close()
+	if err != nil || st.Removed != 5 {
+		t.Fatalf("removed %d superseded files (%v), want 5", st.Removed, err)
+	}
+	snap, _ = OpenSnapshot(root)
+	if snap.Rows() != 560 || len(snap.Files) != 1 {
+		t.Fatalf("final: %d files, %d rows", len(snap.Files), snap.Rows())
+	}
+}
+
+func TestWriterLock(t *testing.T) {
+	root := t.TempDir()
+	w, err := OpenWriter(context.Background(), root, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := OpenWriter(context.Background(), root, WriterOptions{}); err == nil {
+		t.Fatal("a second writer got the lake")
+	}
+}
+
+func TestPartitionDir(t *testing.T) {
+	if got := (Partition{Account: "a/b", Region: ""}).Dir(); got != "cloudtrail_logs/account=a%2Fb/region=__HIVE_DEFAULT_PARTITION__/year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__/day=__HIVE_DEFAULT_PARTITION__" {
+		t.Fatal(got)
+	}
+}
