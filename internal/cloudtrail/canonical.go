@@ -11,12 +11,21 @@ import (
 // from an S3 log file or LookupEvents) hash alike, while different events that share an eventID
 // do not.
 func Hash(r *Record) uint64 {
-	var buf [2048]byte
-	b := AppendCanonical(buf[:0], r)
+	var h Hasher
+	return h.Sum(r)
+}
+
+// Hasher computes Hash reusing its buffer; one per goroutine.
+type Hasher struct{ buf []byte }
+
+// Sum returns Hash(r).
+func (h *Hasher) Sum(r *Record) uint64 {
+	b := AppendCanonical(h.buf[:0], r)
 	if r.Residual != nil {
 		b = append(b, 0)
 		b = append(b, *r.Residual...)
 	}
+	h.buf = b
 	return xxhash.Sum64(b)
 }
 

@@ -50,6 +50,8 @@ const (
 // a top-level object that is not a container, that object), never by the input's size.
 type Decoder struct {
 	r        io.Reader
+	br       *bufio.Reader
+	zr       *gzip.Reader
 	buf      []byte
 	pos, end int
 	eof      bool
@@ -76,17 +78,37 @@ type Decoder struct {
 // NewDecoder returns a Decoder reading r, which may be gzip-compressed (detected by its magic
 // bytes, not its name).
 func NewDecoder(r io.Reader) (*Decoder, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(2)
-	var src io.Reader = br
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("open gzip stream: %w", err)
-		}
-		src = zr
+	d := &Decoder{}
+	return d, d.Reset(r)
+}
+
+// Reset makes the decoder read r from its start, keeping its buffers.
+func (d *Decoder) Reset(r io.Reader) error {
+	if d.br == nil {
+		d.br = bufio.NewReaderSize(r, 64<<10)
+	} else {
+		d.br.Reset(r)
 	}
-	return &Decoder{r: src, buf: make([]byte, 0, 256<<10), maxValue: 256 << 20, lineAt: 1, mark: -1}, nil
+	buf := d.buf
+	if cap(buf) == 0 || cap(buf) > 4<<20 {
+		buf = make([]byte, 0, 64<<10)
+	}
+	zr := d.zr
+	*d = Decoder{r: d.br, br: d.br, zr: zr, buf: buf[:0], maxValue: 256 << 20, lineAt: 1, mark: -1}
+	magic, _ := d.br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		var err error
+		if d.zr == nil {
+			d.zr, err = gzip.NewReader(d.br)
+		} else {
+			err = d.zr.Reset(d.br)
+		}
+		if err != nil {
+			return fmt.Errorf("open gzip stream: %w", err)
+		}
+		d.r = d.zr
+	}
+	return nil
 }
 
 // fill reads more input. It keeps the buffer from d.pos, or from d.mark when that is set (the

@@ -23,8 +23,9 @@ var ErrNotObject = errors.New("record is not a JSON object")
 // Normalizer turns the JSON of one event into a Record. It keeps scratch buffers between calls,
 // so use one per goroutine.
 type Normalizer struct {
-	kbuf  []byte
-	warns []Warning
+	kbuf   []byte
+	warns  []Warning
+	intern map[string]string // lower-cased keys seen so far, so that matching allocates nothing
 }
 
 // Normalize decodes one event. raw must be a complete, valid JSON value (the Decoder guarantees
@@ -126,7 +127,17 @@ func (n *Normalizer) lower(key []byte, esc bool) string {
 		key = []byte(strconv.Quote(unquote(key, true)))
 	}
 	n.kbuf = lowerKey(n.kbuf, key)
-	return string(n.kbuf)
+	if s, ok := n.intern[string(n.kbuf)]; ok {
+		return s
+	}
+	s := string(n.kbuf)
+	if n.intern == nil {
+		n.intern = map[string]string{}
+	}
+	if len(n.intern) < 4096 {
+		n.intern[s] = s
+	}
+	return s
 }
 
 func (n *Normalizer) warn(path string, format string, args ...any) {

@@ -52,12 +52,25 @@ func (r *Result) IsCloudTrail() bool { return r.Events > 0 || len(r.Errors) > 0 
 // CloudTrailEvent holds the record as a string, or the CSV download when csvInput is true).
 // emit is called for each event in input order; an error from emit stops reading.
 func ReadEvents(r io.Reader, csvInput bool, emit func(Event) error) (Result, error) {
+	var rd Reader
+	return rd.ReadEvents(r, csvInput, emit)
+}
+
+// Reader decodes inputs one after another, reusing its buffers; one per goroutine.
+type Reader struct {
+	n   Normalizer
+	dec Decoder
+}
+
+// ReadEvents is the package's ReadEvents, reusing the Reader's buffers.
+func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error) (Result, error) {
 	var res Result
-	var n Normalizer
+	n := &rd.n
 	if csvInput {
-		return res, readCSV(r, &n, &res, emit)
+		return res, readCSV(r, n, &res, emit)
 	}
-	dec, err := NewDecoder(r)
+	dec := &rd.dec
+	err := dec.Reset(r)
 	if err != nil {
 		res.Fatal = err
 		return res, nil

@@ -168,8 +168,9 @@ func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var rd fileReader
 			for src := range jobs {
-				r := readFile(src)
+				r := rd.readFile(src)
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -304,7 +305,13 @@ func listFiles(paths []string) ([]lake.Source, error) {
 
 // readFile decodes one file completely. Records are held until the writer takes them, which
 // bounds memory by the largest file, not by the input.
-func readFile(src lake.Source) fileResult {
+// fileReader reads files one after another, reusing its buffers; one per worker.
+type fileReader struct {
+	rd cloudtrail.Reader
+	h  cloudtrail.Hasher
+}
+
+func (fr *fileReader) readFile(src lake.Source) fileResult {
 	r := fileResult{src: src}
 	key := cloudtrail.ParseKey(src.Name)
 	switch key.Kind {
@@ -323,7 +330,7 @@ func readFile(src lake.Source) fileResult {
 	defer f.Close()
 	lower := strings.ToLower(src.Name)
 	isCSV := strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz")
-	res, err := cloudtrail.ReadEvents(f, isCSV, func(ev cloudtrail.Event) error {
+	res, err := fr.rd.ReadEvents(f, isCSV, func(ev cloudtrail.Event) error {
 		part := lake.Partition(cloudtrail.PartitionOf(ev.Record, key.Account))
 		rec := ev.Record
 		if rec.EventTime == nil {
@@ -337,7 +344,7 @@ func readFile(src lake.Source) fileResult {
 			r.warnings++
 			r.problems = append(r.problems, Problem{File: src.Name, Record: ev.Index, Line: ev.Line, Message: wn.String(), Warning: true})
 		}
-		r.events = append(r.events, decoded{rec: rec, part: part, hash: cloudtrail.Hash(rec)})
+		r.events = append(r.events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec)})
 		return nil
 	})
 	if err != nil {

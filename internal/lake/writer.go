@@ -36,6 +36,10 @@ type WriterOptions struct {
 	MaxOpenFiles int
 	// RowGroupRows bounds a Parquet row group (default 64k rows).
 	RowGroupRows int64
+	// BufferedRows bounds the rows held in memory across all open files before the largest
+	// one's row group is written out (default 100k rows, about 150 MB); it bounds memory
+	// whatever the input's size.
+	BufferedRows int64
 }
 
 // Writer adds records to a lake. One Writer at a time holds a lake (an exclusive lock); readers
@@ -54,10 +58,13 @@ type Writer struct {
 
 	open     map[Partition]*partFile
 	staged   []*partFile
+	idle     []*parquet.GenericWriter[cloudtrail.Record] // finished writers, reused with Reset
 	pending  []Source
+	codec    *zstd.Codec // shared: an encoder per file would allocate its history again and again
 	commitID string
 	fileSeq  int
 	tick     int64
+	buffered int64 // rows in unwritten row groups of open files
 }
 
 type hashRef struct {
@@ -77,6 +84,7 @@ type partFile struct {
 	batch    []cloudtrail.Record
 	hashes   []uint64
 	rows     int64
+	inGroup  int64 // rows of the row group being built
 	min, max string
 	used     int64
 	bytes    int64
@@ -93,6 +101,9 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 	}
 	if opt.RowGroupRows <= 0 {
 		opt.RowGroupRows = 64 << 10
+	}
+	if opt.BufferedRows <= 0 {
+		opt.BufferedRows = 100_000
 	}
 	for _, d := range []string{Table, commitsDir, hashesDir, stagingDir} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
@@ -111,6 +122,7 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 		root: root, opt: opt, log: opt.Logger.With("component", "lake"), lock: lock,
 		sources: map[string]bool{}, hashIndex: map[Partition][]hashRef{},
 		seen: map[Partition]map[uint64]struct{}{}, open: map[Partition]*partFile{},
+		codec: &zstd.Codec{Level: zstd.SpeedBetterCompression},
 	}
 	ms, err := readManifests(root)
 	if err != nil {
@@ -227,10 +239,44 @@ func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, erro
 			pf.max = t
 		}
 	}
+	pf.inGroup++
+	w.buffered++
 	if len(pf.batch) >= 256 {
-		return true, pf.flush()
+		if err := pf.flush(); err != nil {
+			return true, err
+		}
+	}
+	if pf.inGroup >= w.opt.RowGroupRows {
+		// parquet-go has just cut a row group by itself.
+		w.buffered -= pf.inGroup
+		pf.inGroup = 0
+	}
+	if w.buffered > w.opt.BufferedRows {
+		return true, w.spill()
 	}
 	return true, nil
+}
+
+// spill writes out the row group of the open file that buffers the most rows.
+func (w *Writer) spill() error {
+	var big *partFile
+	for _, pf := range w.open {
+		if big == nil || pf.inGroup > big.inGroup {
+			big = pf
+		}
+	}
+	if big == nil {
+		return nil
+	}
+	if err := big.flush(); err != nil {
+		return err
+	}
+	if err := big.w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", big.tmp, err)
+	}
+	w.buffered -= big.inGroup
+	big.inGroup = 0
+	return nil
 }
 
 // Pending is the number of records added since the last commit.
@@ -280,13 +326,14 @@ func readHashes(path string, offset, count int64) ([]uint64, error) {
 	return out, nil
 }
 
-// writerOptions are the Parquet settings of every data file: zstd, dictionary-encoded where
+// writerOptions are the Parquet settings of every data file: zstd at its "better" level (the
+// faster levels leave hex identifiers such as eventID uncompressed), dictionary-encoded where
 // values repeat (see the tags on cloudtrail.Record), row groups small enough to prune on eventtime.
 func (w *Writer) writerOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(w.codec),
 		parquet.MaxRowsPerRowGroup(w.opt.RowGroupRows),
-		parquet.PageBufferSize(256 << 10),
+		parquet.PageBufferSize(64 << 10),
 		parquet.CreatedBy("trailsql", "", ""),
 	}
 }
@@ -315,10 +362,14 @@ func (w *Writer) file(p Partition) (*partFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stage lake file: %w", err)
 	}
-	pf := &partFile{
-		part: p, name: p.Dir() + "/" + base, tmp: tmp, f: f, used: w.tick,
-		w: parquet.NewGenericWriter[cloudtrail.Record](f, w.writerOptions()...),
+	var pw *parquet.GenericWriter[cloudtrail.Record]
+	if n := len(w.idle); n > 0 {
+		pw, w.idle = w.idle[n-1], w.idle[:n-1]
+		pw.Reset(f)
+	} else {
+		pw = parquet.NewGenericWriter[cloudtrail.Record](f, w.writerOptions()...)
 	}
+	pf := &partFile{part: p, name: p.Dir() + "/" + base, tmp: tmp, f: f, used: w.tick, w: pw}
 	w.open[p] = pf
 	return pf, nil
 }
@@ -338,12 +389,18 @@ func (pf *partFile) flush() error {
 // finish completes a partition's staged file.
 func (w *Writer) finish(pf *partFile) error {
 	delete(w.open, pf.part)
+	w.buffered -= pf.inGroup
+	pf.inGroup = 0
 	if err := pf.flush(); err != nil {
 		return err
 	}
 	if err := pf.w.Close(); err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
+	if len(w.idle) < 8 {
+		w.idle = append(w.idle, pf.w)
+	}
+	pf.w = nil
 	if err := pf.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", pf.tmp, err)
 	}

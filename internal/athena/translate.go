@@ -1,0 +1,434 @@
+// Package athena translates Amazon Athena (Trino) SQL into DuckDB SQL with the same meaning.
+//
+// The translation works on tokens, never on raw text: a lexer splits the statement into tokens
+// that remember their byte offsets, the tokens are grouped by matching parentheses and brackets,
+// and a rewriter walks the groups, replacing the Trino functions and constructs DuckDB does not
+// take as they are (see the function table in functions.go) and copying everything else,
+// including comments and whitespace, unchanged. Some rewrites call macros prefixed "trino_"
+// that Setup defines; Setup must run on every DuckDB connection before translated SQL does.
+//
+// Untranslatable SQL yields an *Error that points at the offending token in the user's original
+// statement; Translation.Position maps an offset in the translated SQL back to the original.
+package athena
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+// node is a token or a bracketed group of nodes. For a group, tok is the opening bracket.
+type node struct {
+	tok   token
+	group bool
+	kids  []node
+	close token
+}
+
+// significant reports whether the node carries meaning (is not whitespace or a comment).
+func (n *node) significant() bool { return n.group || !n.tok.trivia() }
+
+// span records that the output text starting at out came from the original offset orig;
+// n is the length copied verbatim (0 for synthesized text, which maps to orig itself).
+type span struct {
+	out, orig, n int
+}
+
+// Translation is the result of translating one statement, with the offset map needed to point
+// DuckDB's errors at the user's original SQL.
+type Translation struct {
+	// SQL is the DuckDB statement.
+	SQL      string
+	original string
+	spans    []span
+}
+
+// Position maps a byte offset in t.SQL to the 1-based line and column of the original SQL that
+// produced it. Text synthesized by the translation maps to the start of the construct it replaced.
+func (t *Translation) Position(offset int) (line, column int) {
+	i := sort.Search(len(t.spans), func(i int) bool { return t.spans[i].out > offset }) - 1
+	if i < 0 {
+		return lineCol(t.original, 0)
+	}
+	s := t.spans[i]
+	orig := s.orig
+	if d := offset - s.out; d < s.n {
+		orig += d
+	}
+	return lineCol(t.original, orig)
+}
+
+// Translate rewrites one Athena/Trino SQL statement into DuckDB SQL with the same meaning.
+// A trailing semicolon is dropped; more than one statement is an error.
+func Translate(sql string) (string, error) {
+	t, err := TranslateMapped(sql)
+	if err != nil {
+		return "", err
+	}
+	return t.SQL, nil
+}
+
+// TranslateMapped is Translate that also returns the offset map of the translation.
+// Its error, when not nil, is an *Error.
+func TranslateMapped(sql string) (*Translation, error) {
+	toks, err := lex(sql)
+	if err != nil {
+		return nil, err
+	}
+	toks, err = dropTrailingSemicolon(sql, toks)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := parseGroups(sql, toks)
+	if err != nil {
+		return nil, err
+	}
+	r := &rewriter{src: sql}
+	if err := r.seq(nodes, false); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, errorAt(sql, 0, "%s", err.Error())
+	}
+	return &Translation{SQL: r.out.String(), original: sql, spans: r.spans}, nil
+}
+
+// dropTrailingSemicolon removes the statement terminator and rejects a second statement.
+func dropTrailingSemicolon(sql string, toks []token) ([]token, error) {
+	for i, t := range toks {
+		if t.kind != tkSemicolon {
+			continue
+		}
+		for _, u := range toks[i+1:] {
+			if !u.trivia() {
+				if u.kind == tkSemicolon {
+					continue
+				}
+				return nil, errorAt(sql, u.pos, "only one statement can be run at a time")
+			}
+		}
+		out := append([]token(nil), toks[:i]...)
+		for _, u := range toks[i+1:] {
+			if u.trivia() {
+				out = append(out, u)
+			}
+		}
+		return out, nil
+	}
+	return toks, nil
+}
+
+// parseGroups nests the tokens by matching ( ) and [ ].
+func parseGroups(sql string, toks []token) ([]node, error) {
+	type frame struct {
+		open  token
+		nodes []node
+	}
+	stack := []frame{{}}
+	for _, t := range toks {
+		switch t.kind {
+		case tkLParen, tkLBracket:
+			stack = append(stack, frame{open: t})
+		case tkRParen, tkRBracket:
+			top := stack[len(stack)-1]
+			want := tkLParen
+			if t.kind == tkRBracket {
+				want = tkLBracket
+			}
+			if len(stack) == 1 || top.open.kind != want {
+				return nil, errorAt(sql, t.pos, "mismatched input '%s'", t.text)
+			}
+			stack = stack[:len(stack)-1]
+			parent := &stack[len(stack)-1]
+			parent.nodes = append(parent.nodes, node{tok: top.open, group: true, kids: top.nodes, close: t})
+		default:
+			top := &stack[len(stack)-1]
+			top.nodes = append(top.nodes, node{tok: t})
+		}
+	}
+	if len(stack) > 1 {
+		open := stack[len(stack)-1].open
+		closer := ")"
+		if open.kind == tkLBracket {
+			closer = "]"
+		}
+		return nil, errorAt(sql, open.pos, "missing '%s' for this '%s'", closer, open.text)
+	}
+	return stack[0].nodes, nil
+}
+
+// rewriter writes the translated SQL and the offset map.
+type rewriter struct {
+	src   string
+	out   strings.Builder
+	spans []span
+}
+
+// tok copies an original token.
+func (r *rewriter) tok(t token) {
+	r.spans = append(r.spans, span{out: r.out.Len(), orig: t.pos, n: len(t.text)})
+	r.out.WriteString(t.text)
+}
+
+// synth writes text the translation made up, attributed to the original offset at.
+func (r *rewriter) synth(s string, at int) {
+	r.spans = append(r.spans, span{out: r.out.Len(), orig: at})
+	r.out.WriteString(s)
+}
+
+// errorf returns an *Error positioned at the original offset at.
+func (r *rewriter) errorf(at int, format string, args ...any) error {
+	return errorAt(r.src, at, format, args...)
+}
+
+// verbatim copies nodes unchanged.
+func (r *rewriter) verbatim(nodes []node) {
+	for i := range nodes {
+		n := &nodes[i]
+		r.tok(n.tok)
+		if n.group {
+			r.verbatim(n.kids)
+			r.tok(n.close)
+		}
+	}
+}
+
+// group writes a bracketed group, translating its content.
+func (r *rewriter) group(n *node, noTuple bool) error {
+	r.tok(n.tok)
+	if err := r.seq(n.kids, noTuple); err != nil {
+		return err
+	}
+	r.tok(n.close)
+	return nil
+}
+
+// reserved lists the words that may stand before "(" without naming a function.
+var reserved = map[string]bool{
+	"select": true, "from": true, "where": true, "and": true, "or": true, "not": true, "on": true,
+	"in": true, "exists": true, "as": true, "by": true, "having": true, "join": true, "using": true,
+	"values": true, "when": true, "then": true, "else": true, "case": true, "distinct": true,
+	"all": true, "any": true, "some": true, "union": true, "intersect": true, "except": true,
+	"with": true, "over": true, "partition": true, "order": true, "group": true, "limit": true,
+	"like": true, "between": true, "is": true, "lateral": true, "table": true, "into": true,
+	"set": true, "end": true, "escape": true, "return": true, "sets": true, "window": true,
+	"ordinality": true, "offset": true, "fetch": true, "only": true, "rows": true,
+	"asc": true, "desc": true, "first": true, "last": true, "nulls": true, "cross": true,
+	"inner": true, "left": true, "right": true, "full": true, "outer": true, "natural": true,
+	"recursive": true, "explain": true, "describe": true, "show": true, "zone": true, "for": true,
+	"both": true, "leading": true, "trailing": true, "preceding": true, "following": true,
+}
+
+// noTupleAfter lists the words after which a parenthesised list is not a ROW value.
+var noTupleAfter = map[string]bool{
+	"in": true, "values": true, "using": true, "as": true, "by": true, "over": true, "sets": true,
+	"exists": true, "lateral": true, "table": true, "into": true, "window": true,
+}
+
+// isWord reports whether n is a bare or quoted identifier token.
+func isWord(n *node) bool {
+	return !n.group && (n.tok.kind == tkIdent || n.tok.kind == tkQuoted)
+}
+
+// isKeyword reports whether n is the bare word kw.
+func isKeyword(n *node, kw string) bool { return n != nil && !n.group && n.tok.is(kw) }
+
+// nextSig returns the index of the first significant node after i, or -1.
+func nextSig(nodes []node, i int) int {
+	for j := i + 1; j < len(nodes); j++ {
+		if nodes[j].significant() {
+			return j
+		}
+	}
+	return -1
+}
+
+// seq translates a sequence of sibling nodes. noTuple stops parenthesised lists directly in
+// the sequence from being read as ROW values.
+func (r *rewriter) seq(nodes []node, noTuple bool) error {
+	var prev *node // the previous significant node
+	values := false
+	for i := 0; i < len(nodes); i++ {
+		n := &nodes[i]
+		if !n.significant() {
+			r.tok(n.tok)
+			continue
+		}
+		j := nextSig(nodes, i)
+		var next *node
+		if j >= 0 {
+			next = &nodes[j]
+		}
+		switch {
+		case isWord(n) && !isReserved(n) && next != nil && next.group && next.tok.kind == tkLParen:
+			if aliasPosition(prev) {
+				// A table alias with column names (t(a, b)) or FILTER (WHERE ...).
+				r.tok(n.tok)
+				r.verbatim(nodes[i+1 : j])
+				if err := r.group(next, true); err != nil {
+					return err
+				}
+			} else {
+				c := &call{r: r, name: n.tok, fname: strings.ToLower(n.tok.name()), between: nodes[i+1 : j], g: next}
+				c.args = splitArgs(next.kids)
+				if err := c.translate(); err != nil {
+					return err
+				}
+			}
+			prev, i = next, j
+			values = false
+			continue
+		case n.group && n.tok.kind == tkLParen:
+			if !noTuple && !values && tupleAllowed(prev) && isTuple(n) && !(next != nil && !next.group && next.tok.text == "->") {
+				if err := r.structPack(n.tok.pos, splitArgs(n.kids), n.close); err != nil {
+					return err
+				}
+			} else if err := r.group(n, isKeyword(prev, "sets")); err != nil {
+				return err
+			}
+		case n.group:
+			if err := r.group(n, false); err != nil {
+				return err
+			}
+		default:
+			r.tok(n.tok)
+		}
+		switch {
+		case isKeyword(n, "values"):
+			values = true
+		case n.group || n.tok.kind == tkComma:
+		default:
+			values = false
+		}
+		prev = n
+	}
+	return nil
+}
+
+// isReserved reports whether n is a bare reserved word.
+func isReserved(n *node) bool { return !n.group && n.tok.kind == tkIdent && reserved[n.tok.lower()] }
+
+// aliasPosition reports whether a word after prev followed by "(" is not a function call: a word
+// right after AS, after a ")" or after another identifier (an alias with column names).
+func aliasPosition(prev *node) bool {
+	if prev == nil {
+		return false
+	}
+	if prev.group {
+		return true // UNNEST(x) t(c), count(*) FILTER (WHERE ...), f(x) OVER (...)
+	}
+	if isKeyword(prev, "as") {
+		return true
+	}
+	if prev.tok.kind == tkQuoted || prev.tok.kind == tkIdent && !reserved[prev.tok.lower()] {
+		return true // FROM tbl t(a, b)
+	}
+	return false
+}
+
+// tupleAllowed reports whether a parenthesised list after prev is a ROW value.
+func tupleAllowed(prev *node) bool {
+	if prev == nil {
+		return true
+	}
+	if prev.group {
+		return false
+	}
+	switch prev.tok.kind {
+	case tkIdent:
+		return reserved[prev.tok.lower()] && !noTupleAfter[prev.tok.lower()]
+	case tkOp, tkComma:
+		return true
+	}
+	return false
+}
+
+// isTuple reports whether group n is a list of two or more expressions (not a subquery).
+func isTuple(n *node) bool {
+	for i := range n.kids {
+		k := &n.kids[i]
+		if !k.significant() {
+			continue
+		}
+		if isKeyword(k, "select") || isKeyword(k, "with") || isKeyword(k, "values") {
+			return false
+		}
+		break
+	}
+	return len(splitArgs(n.kids)) >= 2
+}
+
+// splitArgs splits a group's content at its top-level commas. An empty or blank group has no
+// arguments.
+func splitArgs(kids []node) [][]node {
+	blank := true
+	for i := range kids {
+		if kids[i].significant() {
+			blank = false
+			break
+		}
+	}
+	if blank {
+		return nil
+	}
+	var args [][]node
+	start := 0
+	for i := range kids {
+		if !kids[i].group && kids[i].tok.kind == tkComma {
+			args = append(args, kids[start:i])
+			start = i + 1
+		}
+	}
+	return append(args, kids[start:])
+}
+
+// structPack writes a ROW value with fields named field0, field1, … so that every field has a
+// name (DuckDB's unnamed structs cannot be scanned by the Go driver).
+func (r *rewriter) structPack(at int, args [][]node, close token) error {
+	r.synth("struct_pack(", at)
+	for k, a := range args {
+		if k > 0 {
+			r.synth(",", at)
+		}
+		r.synth(" field"+itoa(k)+" := ", firstPos(a, at))
+		if err := r.seq(a, false); err != nil {
+			return err
+		}
+	}
+	r.tok(token{kind: tkRParen, text: ")", pos: close.pos})
+	return nil
+}
+
+// firstPos returns the offset of the first significant token of nodes, or def.
+func firstPos(nodes []node, def int) int {
+	for i := range nodes {
+		if nodes[i].significant() {
+			return nodes[i].tok.pos
+		}
+	}
+	return def
+}
+
+// sigNodes returns the significant nodes of nodes.
+func sigNodes(nodes []node) []node {
+	var out []node
+	for i := range nodes {
+		if nodes[i].significant() {
+			out = append(out, nodes[i])
+		}
+	}
+	return out
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for i > 0 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+		i /= 10
+	}
+	return string(b)
+}

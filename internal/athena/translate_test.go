@@ -1,0 +1,138 @@
+package athena
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestTranslate checks the text of translations.
+func TestTranslate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		// Untouched SQL keeps its comments and spacing.
+		{"SELECT a, /* c */ b -- x\nFROM t", "SELECT a, /* c */ b -- x\nFROM t"},
+		{`SELECT "db"."tbl".x FROM "db"."tbl"`, `SELECT "db"."tbl".x FROM "db"."tbl"`},
+		{"SELECT 'it''s (', \"a\"\"b\" FROM db.cloudtrail_logs", "SELECT 'it''s (', \"a\"\"b\" FROM db.cloudtrail_logs"},
+		{"SELECT 1;", "SELECT 1"},
+		{"SELECT 1; -- done\n", "SELECT 1 -- done\n"},
+		// Quoted function names.
+		{`SELECT "split_part"(x, '/', 2), "lower"(y), "my fn"(z)`, `SELECT trino_split_part(x, '/', 2), lower(y), "my fn"(z)`},
+		// Date and time.
+		{"SELECT date_add('day', -7, now())", "SELECT trino_date_add('day', -7, now())"},
+		{"SELECT date_parse(s, '%Y-%m-%dT%H:%i:%sZ')", "SELECT strptime(s, '%Y-%m-%dT%H:%M:%SZ')"},
+		{"SELECT format_datetime(ts, 'yyyy-MM-dd HH:mm')", "SELECT strftime(ts, '%Y-%m-%d %H:%M')"},
+		{"SELECT from_iso8601_timestamp(eventtime)", "SELECT CAST(eventtime AS TIMESTAMPTZ)"},
+		// JSON paths.
+		{`SELECT json_extract_scalar(j, '$["x-amz-copy-source"]')`, `SELECT trino_json_extract_scalar(j, '$."x-amz-copy-source"')`},
+		{`SELECT json_extract_scalar(j, '$.a[0].b')`, `SELECT trino_json_extract_scalar(j, '$.a[0].b')`},
+		// Regular expressions.
+		{`SELECT regexp_replace(s, '(a)', '<$1>')`, `SELECT regexp_replace(s, '(a)', '<\1>', 'g')`},
+		{`SELECT regexp_like(s, 'x')`, `SELECT regexp_matches(s, 'x')`},
+		// Aggregates keep DISTINCT, ORDER BY and FILTER.
+		{"SELECT arbitrary(x), approx_distinct(y), count(*) FILTER (WHERE z > 1) FROM t",
+			"SELECT any_value(x), count(DISTINCT y), count(*) FILTER (WHERE z > 1) FROM t"},
+		// ROW values and what is not one.
+		{"SELECT DISTINCT (a, b) FROM t", "SELECT DISTINCT struct_pack( field0 := a, field1 :=  b) FROM t"},
+		{"SELECT ROW(a, b)", "SELECT struct_pack( field0 := a, field1 :=  b)"},
+		{"SELECT x FROM t WHERE x IN (1, 2) AND (y) = 1", "SELECT x FROM t WHERE x IN (1, 2) AND (y) = 1"},
+		{"SELECT * FROM (VALUES (1, 2), (3, 4)) AS t(a, b)", "SELECT * FROM (VALUES (1, 2), (3, 4)) AS t(a, b)"},
+		{"SELECT * FROM t CROSS JOIN UNNEST(x) u(c)", "SELECT * FROM t CROSS JOIN UNNEST(x) u(c)"},
+		{"SELECT * FROM UNNEST(x) WITH ORDINALITY AS t(v, n)", "SELECT * FROM UNNEST(x) WITH ORDINALITY AS t(v, n)"},
+		{"SELECT x FROM t GROUP BY GROUPING SETS ((a, b), (c))", "SELECT x FROM t GROUP BY GROUPING SETS ((a, b), (c))"},
+		{"SELECT transform(a, (x, y) -> x)", "SELECT list_transform(a, (x, y) -> x)"},
+		{"SELECT count(*) OVER (PARTITION BY a, b) FROM t", "SELECT count(*) OVER (PARTITION BY a, b) FROM t"},
+		// Types.
+		{"SELECT CAST(x AS array(varchar)), TRY_CAST(y AS timestamp with time zone)", "SELECT CAST(x AS VARCHAR[]), TRY_CAST(y AS TIMESTAMPTZ)"},
+		{"SELECT CAST(x AS row(a bigint, b map(varchar, double)))", "SELECT CAST(x AS STRUCT(a BIGINT, b MAP(VARCHAR, DOUBLE)))"},
+		// Misc.
+		{"SELECT IF(a, b)", "SELECT (CASE WHEN a THEN  b END)"},
+		{"SELECT replace(s, 'x')", "SELECT replace(s, 'x', '')"},
+		{"SELECT concat(a, b)", "SELECT ((a) || ( b))"},
+		{"SELECT unknown_fn(a)", "SELECT unknown_fn(a)"},
+	}
+	for _, tc := range tests {
+		got, err := Translate(tc.in)
+		if err != nil {
+			t.Errorf("Translate(%q): %v", tc.in, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("Translate(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestTranslateErrors checks that untranslatable SQL is reported at the right place.
+func TestTranslateErrors(t *testing.T) {
+	tests := []struct {
+		in         string
+		line, col  int
+		msgContain string
+	}{
+		{"SELECT 'abc", 1, 8, "unterminated string"},
+		{"SELECT \"abc", 1, 8, "unterminated quoted identifier"},
+		{"SELECT /* x", 1, 8, "unterminated comment"},
+		{"SELECT (1", 1, 8, "missing ')'"},
+		{"SELECT 1)", 1, 9, "mismatched input ')'"},
+		{"SELECT 1; SELECT 2", 1, 11, "one statement"},
+		{"SELECT\n  date_add('fortnight', 1, now())", 2, 12, "not a valid unit"},
+		{"SELECT date_add(1, now())", 1, 8, "unexpected parameters for function date_add"},
+		{"SELECT date_format(ts, '%Y %D')", 1, 28, "'%D' is not supported"},
+		{"SELECT date_format(ts, fmt)", 1, 24, "must be a string literal"},
+		{"SELECT json_extract_scalar(j, 'a.b')", 1, 32, "must start with '$'"},
+		{"SELECT CAST(x AS blob_type)", 1, 18, "unknown type"},
+		{"SELECT approx_percentile(x, w, 0.5)", 1, 8, "not supported"},
+	}
+	for _, tc := range tests {
+		_, err := Translate(tc.in)
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("Translate(%q): got %v, want an *Error", tc.in, err)
+			continue
+		}
+		if e.Line != tc.line || e.Column != tc.col || !strings.Contains(e.Msg, tc.msgContain) {
+			t.Errorf("Translate(%q): got %v, want line %d:%d: …%s…", tc.in, e, tc.line, tc.col, tc.msgContain)
+		}
+		if !strings.HasPrefix(e.Error(), "line ") {
+			t.Errorf("Error() = %q", e.Error())
+		}
+	}
+}
+
+// TestPosition checks that offsets in the translated SQL map back to the original.
+func TestPosition(t *testing.T) {
+	in := "SELECT json_extract_scalar(j, '$.a'),\n  bogus_col FROM t"
+	tr, err := TranslateMapped(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := strings.Index(tr.SQL, "bogus_col")
+	if line, col := tr.Position(off); line != 2 || col != 3 {
+		t.Errorf("bogus_col maps to %d:%d, want 2:3", line, col)
+	}
+	off = strings.Index(tr.SQL, "trino_json_extract_scalar")
+	if line, col := tr.Position(off); line != 1 || col != 8 {
+		t.Errorf("the macro maps to %d:%d, want 1:8", line, col)
+	}
+}
+
+// TestMapError checks that a DuckDB error about the translated SQL points at the original.
+func TestMapError(t *testing.T) {
+	db := openDB(t)
+	in := "SELECT json_extract_scalar(requestparameters, '$.a'),\n  date_add('day', 1, now()),\n  no_such_column\nFROM cloudtrail_logs"
+	tr, err := TranslateMapped(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = queryAll(db, tr.SQL)
+	if err == nil {
+		t.Fatal("query unexpectedly succeeded")
+	}
+	var e *Error
+	if !errors.As(tr.MapError(err), &e) {
+		t.Fatalf("MapError(%v) is not an *Error", err)
+	}
+	if e.Line != 3 || e.Column != 3 || !strings.Contains(e.Msg, "no_such_column") {
+		t.Errorf("got %v (from %v)", e, err)
+	}
+}
