@@ -138,10 +138,14 @@ func writeOriginal(w io.Writer, res *engine.Result) error {
 
 func (m *Main) schemaCommand() *cobra.Command {
 	var format string
-	return &cobra.Command{
+	var nested bool
+	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the columns and types of the table cloudtrail_logs",
-		Args:  cobra.NoArgs,
+		Long: `Print the columns of cloudtrail_logs: Athena's CloudTrail DDL column for column (nested fields are
+listed with their dotted path), then the fields Athena's DDL drops, then the partition columns.
+--nested prints each top-level column with its full nested type instead.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rows [][]any
 			for _, c := range cloudtrail.Columns() {
@@ -149,7 +153,13 @@ func (m *Main) schemaCommand() *cobra.Command {
 				if !c.Athena {
 					note = "not in Athena's DDL: " + note
 				}
-				rows = append(rows, []any{c.Name, c.Type, note})
+				if nested || !strings.HasPrefix(c.Type, "STRUCT(") {
+					rows = append(rows, []any{c.Name, c.Type, note})
+					continue
+				}
+				for _, f := range cloudtrail.Fields(c.Name) {
+					rows = append(rows, []any{f.Name, f.Type, f.Doc})
+				}
 			}
 			if format == "" {
 				format = "table"
@@ -157,4 +167,7 @@ func (m *Main) schemaCommand() *cobra.Command {
 			return render.Write(m.Stdout, format, []string{"column", "type", "note"}, rows)
 		},
 	}
+	cmd.Flags().StringVarP(&format, "format", "o", "table", "output format: table, csv, json, jsonl, markdown")
+	cmd.Flags().BoolVar(&nested, "nested", false, "print top-level columns with their nested types")
+	return cmd
 }
