@@ -1,6 +1,19 @@
 package main
 
-import "github.com/trailsql/trailsql/internal/engine"
+import (
+	"github.com/trailsql/trailsql/internal/athena"
+	"github.com/trailsql/trailsql/internal/engine"
+)
 
-// dialect wires the Athena/Trino translation into the engine.
-func dialect(opt *engine.Options) {}
+// dialect makes the engine speak Athena's SQL: the translator's macros at open, and every
+// statement translated, with DuckDB's errors pointed back at the user's SQL.
+func dialect(opt *engine.Options) {
+	opt.Setup = append(opt.Setup, athena.Setup()...)
+	opt.Translate = func(sql string) (string, func(error) error, error) {
+		t, err := athena.TranslateMapped(sql)
+		if err != nil {
+			return "", nil, err
+		}
+		return t.SQL, t.MapError, nil
+	}
+}

@@ -21,8 +21,9 @@ import (
 	"github.com/trailsql/trailsql/internal/lake"
 )
 
-// TranslateFunc rewrites a user's statement (Athena/Trino SQL) into DuckDB SQL.
-type TranslateFunc func(sql string) (string, error)
+// TranslateFunc rewrites a user's statement (Athena/Trino SQL) into DuckDB SQL. mapErr, when not
+// nil, re-points a DuckDB error about the translated SQL at the user's original line and column.
+type TranslateFunc func(sql string) (duckSQL string, mapErr func(error) error, err error)
 
 // Options configures an Engine. Zero values take the defaults.
 type Options struct {
@@ -193,8 +194,9 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 		return &Result{Notice: notice}, nil
 	}
 	sqlText := stmt
+	var mapErr func(error) error
 	if e.opt.Translate != nil {
-		if sqlText, err = e.opt.Translate(stmt); err != nil {
+		if sqlText, mapErr, err = e.opt.Translate(stmt); err != nil {
 			return nil, err
 		}
 	}
@@ -205,7 +207,7 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 	defer cancel()
 	rows, err := e.conn.QueryContext(ctx, sqlText, args...)
 	if err != nil {
-		return nil, e.queryError(ctx, stmt, sqlText, err)
+		return nil, e.queryError(ctx, stmt, sqlText, mapErr, err)
 	}
 	defer rows.Close()
 	res := &Result{}
@@ -229,7 +231,7 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 		res.Rows = append(res.Rows, vals)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, e.queryError(ctx, stmt, sqlText, err)
+		return nil, e.queryError(ctx, stmt, sqlText, mapErr, err)
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
@@ -238,9 +240,13 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 // ErrTimeout is returned for a statement that ran past Options.Timeout.
 var ErrTimeout = errors.New("query timed out")
 
-func (e *Engine) queryError(ctx context.Context, user, translated string, err error) error {
+func (e *Engine) queryError(ctx context.Context, user, translated string, mapErr func(error) error, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w after %s (raise it with --timeout)", ErrTimeout, e.opt.Timeout)
+	}
+	if mapErr != nil && translated != user {
+		err = mapErr(err)
+		return &QueryError{Msg: err.Error(), Err: err}
 	}
 	msg := err.Error()
 	if translated != user {

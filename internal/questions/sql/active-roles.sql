@@ -1,0 +1,15 @@
+-- title: IAM roles active in the window
+-- description: Roles whose sessions made at least one call in the window (by the role's ARN, not the session name): calls, sessions, last seen, source IPs.
+-- args: from, to
+SELECT useridentity.sessioncontext.sessionissuer.arn AS role_arn,
+       count(*) AS calls,
+       count(DISTINCT useridentity.principalid) AS sessions,
+       count_if(errorcode IS NOT NULL) AS errors,
+       max(eventtime) AS last_seen,
+       array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS source_ips
+FROM cloudtrail_logs
+WHERE useridentity.type = 'AssumedRole'
+  AND useridentity.sessioncontext.sessionissuer.arn IS NOT NULL
+  AND eventtime >= ? AND eventtime < ?
+GROUP BY useridentity.sessioncontext.sessionissuer.arn
+ORDER BY calls DESC, role_arn

@@ -1,0 +1,15 @@
+-- title: IAM users active in the window
+-- description: IAM users with at least one call (failed ones included) in the window: calls, errors, first and last seen, source IPs.
+-- args: from, to
+SELECT useridentity.username AS user_name,
+       useridentity.arn AS arn,
+       count(*) AS calls,
+       count_if(errorcode IS NOT NULL) AS errors,
+       min(eventtime) AS first_seen,
+       max(eventtime) AS last_seen,
+       array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS source_ips
+FROM cloudtrail_logs
+WHERE useridentity.type = 'IAMUser'
+  AND eventtime >= ? AND eventtime < ?
+GROUP BY useridentity.username, useridentity.arn
+ORDER BY last_seen DESC, user_name

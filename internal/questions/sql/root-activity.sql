@@ -1,0 +1,17 @@
+-- title: Root user activity
+-- description: Every call made with the root user's credentials in the window (AWS service events on root's behalf left out), newest first.
+-- args: from, to
+SELECT eventtime,
+       recipientaccountid AS account,
+       awsregion,
+       eventsource,
+       eventname,
+       sourceipaddress,
+       useragent,
+       errorcode
+FROM cloudtrail_logs
+WHERE useridentity.type = 'Root'
+  AND useridentity.invokedby IS NULL
+  AND coalesce(eventtype, '') <> 'AwsServiceEvent'
+  AND eventtime >= ? AND eventtime < ?
+ORDER BY eventtime DESC
