@@ -16,4 +16,12 @@ func dialect(opt *engine.Options) {
 		}
 		return t.SQL, t.MapError, nil
 	}
+	opt.Bounds = func(sql string, tables ...string) *engine.Bounds {
+		b := athena.FindBounds(sql, tables...)
+		if b == nil {
+			return nil
+		}
+		eb := engine.Bounds(*b)
+		return &eb
+	}
 }

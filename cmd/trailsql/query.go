@@ -41,7 +41,7 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 func (m *Main) queryCommand() *cobra.Command {
 	var q queryFlags
 	var format, file string
-	var original bool
+	var original, stats bool
 	cmd := &cobra.Command{
 		Use:   "query [--format table|csv|json|jsonl|markdown] (SQL | -f FILE | -)",
 		Short: "Run Athena (Trino) SQL over the lake's table cloudtrail_logs",
@@ -87,13 +87,19 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 				return nil
 			}
 			if original {
-				return writeOriginal(m.Stdout, res)
+				err = writeOriginal(m.Stdout, res)
+			} else {
+				err = render.Write(m.Stdout, format, res.Columns, res.Rows)
 			}
-			return render.Write(m.Stdout, format, res.Columns, res.Rows)
+			if stats {
+				writeStats(m.Stderr, res)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
+	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read, the time, and what Athena would have charged for the scan")
 	cmd.Flags().BoolVar(&original, "original", false, "print each row as the original CloudTrail record (JSON lines); the query must select whole rows (SELECT *)")
 	q.register(cmd)
 	return cmd
@@ -170,4 +176,35 @@ listed with their dotted path), then the fields Athena's DDL drops, then the par
 	cmd.Flags().StringVarP(&format, "format", "o", "table", "output format: table, csv, json, jsonl, markdown")
 	cmd.Flags().BoolVar(&nested, "nested", false, "print top-level columns with their nested types")
 	return cmd
+}
+
+// athenaPricePerTB and athenaMinBytes are Athena's scan pricing: $5 per TB scanned, at least
+// 10 MB per query.
+const (
+	athenaPricePerTB = 5.0
+	athenaMinBytes   = 10 << 20
+)
+
+func writeStats(w io.Writer, res *engine.Result) {
+	st := res.Stats
+	billed := st.BytesRead
+	if billed < athenaMinBytes {
+		billed = athenaMinBytes
+	}
+	fmt.Fprintf(w, "read %d of %d files (%s of %s, %d rows in them) in %s; partitions and eventtime bounds pruned the rest\n",
+		st.FilesRead, st.FilesTotal, humanBytes(st.BytesRead), humanBytes(st.BytesTotal), st.RowsInFilesRead, res.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "Athena would bill this scan (same Parquet files, $%.0f/TB, 10 MB minimum) about $%.6f; here it cost nothing\n",
+		athenaPricePerTB, float64(billed)/1e12*athenaPricePerTB)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

@@ -42,6 +42,17 @@ type Options struct {
 	Timeout time.Duration
 	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
 	Aliases []string
+	// Bounds, when set, finds the restrictions a statement places on the table's rows, so that
+	// only the files that can hold such rows are read.
+	Bounds func(sql string, tables ...string) *Bounds
+}
+
+// Bounds restrict the rows a statement can read: partition values, eventtime as text, and
+// from_iso8601_timestamp(eventtime) between two DuckDB expressions that depend on no row.
+type Bounds struct {
+	Partitions       map[string][]string
+	TimeMin, TimeMax string
+	TSMin, TSMax     string
 }
 
 // Engine runs SQL over one lake.
@@ -51,6 +62,8 @@ type Engine struct {
 	opt  Options
 	log  *slog.Logger
 	snap *lake.Snapshot
+	// viewFiles is the number of files the view currently reads (-1: all of the snapshot).
+	viewFiles int
 }
 
 // Open starts DuckDB over the lake's current snapshot.
@@ -81,7 +94,7 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("start duckdb: %w", err)
 	}
-	e := &Engine{db: db, conn: conn, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap}
+	e := &Engine{db: db, conn: conn, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap, viewFiles: -1}
 	if err := e.setup(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -111,7 +124,7 @@ func (e *Engine) setup(ctx context.Context) error {
 		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.opt.Threads))
 	}
 	stmts = append(stmts, e.opt.Setup...)
-	stmts = append(stmts, e.viewSQL()...)
+	stmts = append(stmts, e.viewSQL(e.snap.Files)...)
 	stmts = append(stmts,
 		"SET allowed_directories = ["+quote(e.opt.Lake+string(filepath.Separator))+"]",
 		"SET enable_external_access = false",
@@ -127,24 +140,23 @@ func (e *Engine) setup(ctx context.Context) error {
 
 // viewSQL defines cloudtrail_logs over the snapshot's files, with Athena's column order and the
 // partition columns as strings.
-func (e *Engine) viewSQL() []string {
+func (e *Engine) viewSQL(files []lake.File) []string {
 	cols := cloudtrail.Columns()
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = `"` + c.Name + `"`
 	}
 	var body string
-	if len(e.snap.Files) == 0 {
+	if len(files) == 0 {
 		parts := make([]string, len(cols))
 		for i, c := range cols {
 			parts[i] = "CAST(NULL AS " + c.Type + `) AS "` + c.Name + `"`
 		}
 		body = "SELECT " + strings.Join(parts, ", ") + " WHERE false"
 	} else {
-		paths := e.snap.Paths()
-		lits := make([]string, len(paths))
-		for i, p := range paths {
-			lits[i] = quote(p)
+		lits := make([]string, len(files))
+		for i, f := range files {
+			lits[i] = quote(filepath.Join(e.snap.Root, filepath.FromSlash(f.Path)))
 		}
 		body = "SELECT " + strings.Join(names, ", ") + " FROM read_parquet([" + strings.Join(lits, ", ") +
 			"], hive_partitioning = true, union_by_name = true, hive_types = {'account': VARCHAR, 'region': VARCHAR, 'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})"
@@ -181,6 +193,14 @@ type Result struct {
 	// ADD PARTITION: partitions are automatic here).
 	Notice  string
 	Elapsed time.Duration
+	Stats   Stats
+}
+
+// Stats say what a statement read.
+type Stats struct {
+	FilesRead, FilesTotal int
+	BytesRead, BytesTotal int64
+	RowsInFilesRead       int64
 }
 
 // Query runs one read-only statement and returns all its rows.
@@ -203,6 +223,13 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 	if err := e.checkReadOnly(ctx, sqlText); err != nil {
 		return nil, err
 	}
+	files, err := e.selectFiles(ctx, stmt)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.useFiles(ctx, files); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
 	defer cancel()
 	rows, err := e.conn.QueryContext(ctx, sqlText, args...)
@@ -210,7 +237,11 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 		return nil, e.queryError(ctx, stmt, sqlText, mapErr, err)
 	}
 	defer rows.Close()
-	res := &Result{}
+	res := &Result{Stats: Stats{FilesRead: len(files), FilesTotal: len(e.snap.Files), BytesTotal: e.snap.Bytes()}}
+	for _, f := range files {
+		res.Stats.BytesRead += f.Bytes
+		res.Stats.RowsInFilesRead += f.Rows
+	}
 	res.Columns, _ = rows.Columns()
 	cts, _ := rows.ColumnTypes()
 	for _, ct := range cts {

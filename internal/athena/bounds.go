@@ -1,0 +1,276 @@
+package athena
+
+import (
+	"strings"
+)
+
+// Bounds are restrictions that a statement places on every row it reads from the table: found
+// only in the top-level AND of the WHERE clause that filters the table's single reference, so
+// that reading only the files that can hold such rows never changes the answer.
+type Bounds struct {
+	// Partitions maps a partition column (account, region, year, month, day) to the values its
+	// rows may have.
+	Partitions map[string][]string
+	// TimeMin and TimeMax bound eventtime as text (string comparison with a literal); empty is
+	// unbounded. Rows with a NULL eventtime match neither.
+	TimeMin, TimeMax string
+	// TSMin and TSMax are DuckDB expressions bounding from_iso8601_timestamp(eventtime); empty
+	// is unbounded. They hold no column reference, so they can be evaluated on their own.
+	TSMin, TSMax string
+}
+
+// Empty reports whether the bounds restrict nothing.
+func (b *Bounds) Empty() bool {
+	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == ""
+}
+
+var partitionColumns = map[string]bool{"account": true, "region": true, "year": true, "month": true, "day": true}
+
+// constFuncs may appear in a bound expression: they depend on no row.
+var constFuncs = map[string]bool{
+	"now": true, "current_timestamp": true, "current_date": true, "date_add": true,
+	"from_iso8601_timestamp": true, "from_iso8601_date": true, "date_parse": true, "date_trunc": true,
+	"interval": true, "from_unixtime": true, "cast": true, "as": true, "timestamp": true, "date": true,
+	"varchar": true, "day": true, "hour": true, "minute": true, "second": true, "month": true,
+	"week": true, "year": true, "with": true, "time": true, "zone": true, "localtimestamp": true,
+}
+
+// FindBounds returns the bounds a statement puts on the table named one of tables, or nil when it
+// reads the table more than once or not at all, or places no bound the engine can use.
+func FindBounds(sql string, tables ...string) *Bounds {
+	all, err := lex(sql)
+	if err != nil {
+		return nil
+	}
+	var toks []token
+	for _, t := range all {
+		if !t.trivia() {
+			toks = append(toks, t)
+		}
+	}
+	isTable := func(i int) bool {
+		if toks[i].kind != tkIdent && toks[i].kind != tkQuoted {
+			return false
+		}
+		// db.table: the last part names the table.
+		if i+1 < len(toks) && toks[i+1].text == "." {
+			return false
+		}
+		for _, name := range tables {
+			if strings.EqualFold(toks[i].name(), name) {
+				return i > 0 && (toks[i-1].is("from") || toks[i-1].is("join") || toks[i-1].text == "," || toks[i-1].text == ".")
+			}
+		}
+		return false
+	}
+	ref := -1
+	for i := range toks {
+		if isTable(i) {
+			if ref >= 0 {
+				return nil // read twice: a bound on one reference says nothing of the other
+			}
+			ref = i
+		}
+	}
+	if ref < 0 {
+		return nil
+	}
+	// The depth of the reference; its WHERE is the next WHERE at the same depth.
+	depth := 0
+	for i := 0; i < ref; i++ {
+		depth += parenDelta(toks[i])
+	}
+	qualifiers := map[string]bool{strings.ToLower(toks[ref].name()): true}
+	if j := ref + 1; j < len(toks) {
+		if toks[j].is("as") {
+			j++
+		}
+		if j < len(toks) && (toks[j].kind == tkIdent || toks[j].kind == tkQuoted) && !isClauseKeyword(toks[j]) {
+			qualifiers[strings.ToLower(toks[j].name())] = true
+		}
+	}
+	d := depth
+	start := -1
+	for i := ref + 1; i < len(toks); i++ {
+		d += parenDelta(toks[i])
+		if d < depth {
+			return nil
+		}
+		if d == depth && toks[i].is("where") {
+			start = i + 1
+			break
+		}
+		if d == depth && (toks[i].is("group") || toks[i].is("order") || toks[i].is("limit") || toks[i].is("union") || toks[i].is("having")) {
+			return nil
+		}
+	}
+	if start < 0 {
+		return nil
+	}
+	end := len(toks)
+	d = depth
+	for i := start; i < len(toks); i++ {
+		d += parenDelta(toks[i])
+		if d < depth || d == depth && (isClauseKeyword(toks[i]) || toks[i].kind == tkSemicolon) {
+			end = i
+			break
+		}
+	}
+	b := &Bounds{Partitions: map[string][]string{}}
+	for _, c := range conjuncts(toks[start:end]) {
+		b.add(c, qualifiers)
+	}
+	if b.Empty() {
+		return nil
+	}
+	return b
+}
+
+func parenDelta(t token) int {
+	switch t.kind {
+	case tkLParen:
+		return 1
+	case tkRParen:
+		return -1
+	}
+	return 0
+}
+
+func isClauseKeyword(t token) bool {
+	for _, kw := range []string{"where", "group", "order", "limit", "having", "union", "intersect", "except", "cross", "join", "left", "right", "inner", "full", "on", "window", "offset", "fetch"} {
+		if t.is(kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// conjuncts splits a condition at its top-level ANDs (the AND of BETWEEN … AND … excepted).
+func conjuncts(toks []token) [][]token {
+	var out [][]token
+	d, start, between := 0, 0, false
+	for i, t := range toks {
+		d += parenDelta(t)
+		if d != 0 {
+			continue
+		}
+		if t.is("or") {
+			return nil // a top-level OR: nothing is certain
+		}
+		if t.is("between") {
+			between = true
+		}
+		if t.is("and") {
+			if between {
+				between = false
+				continue
+			}
+			out = append(out, toks[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, toks[start:])
+}
+
+// column returns the column a (possibly qualified) reference at the start of c names, and how
+// many tokens it takes.
+func column(c []token, qualifiers map[string]bool) (string, int) {
+	if len(c) >= 3 && c[1].text == "." && (c[0].kind == tkIdent || c[0].kind == tkQuoted) {
+		if !qualifiers[strings.ToLower(c[0].name())] {
+			return "", 0
+		}
+		c = c[2:]
+		if len(c) > 0 && (c[0].kind == tkIdent || c[0].kind == tkQuoted) {
+			return strings.ToLower(c[0].name()), 3
+		}
+		return "", 0
+	}
+	if len(c) > 0 && (c[0].kind == tkIdent || c[0].kind == tkQuoted) {
+		return strings.ToLower(c[0].name()), 1
+	}
+	return "", 0
+}
+
+func (b *Bounds) add(c []token, qualifiers map[string]bool) {
+	if len(c) == 0 {
+		return
+	}
+	// from_iso8601_timestamp(eventtime) op expr
+	if c[0].is("from_iso8601_timestamp") && len(c) > 4 && c[1].kind == tkLParen {
+		col, n := column(c[2:], qualifiers)
+		if col != "eventtime" || len(c) < 2+n+2 || c[2+n].kind != tkRParen {
+			return
+		}
+		rest := c[3+n:]
+		if len(rest) < 2 || rest[0].kind != tkOp {
+			return
+		}
+		expr, ok := constExpr(rest[1:])
+		if !ok {
+			return
+		}
+		switch rest[0].text {
+		case ">", ">=":
+			b.TSMin = expr
+		case "<", "<=":
+			b.TSMax = expr
+		case "=":
+			b.TSMin, b.TSMax = expr, expr
+		}
+		return
+	}
+	col, n := column(c, qualifiers)
+	if col == "" {
+		return
+	}
+	rest := c[n:]
+	switch {
+	case partitionColumns[col] && len(rest) == 2 && rest[0].text == "=" && rest[1].kind == tkString:
+		b.Partitions[col] = []string{rest[1].stringValue()}
+	case partitionColumns[col] && len(rest) >= 3 && rest[0].is("in") && rest[1].kind == tkLParen:
+		var vals []string
+		for i := 2; i < len(rest); i++ {
+			switch {
+			case rest[i].kind == tkString:
+				vals = append(vals, rest[i].stringValue())
+			case rest[i].kind == tkComma:
+			case rest[i].kind == tkRParen && i == len(rest)-1:
+				b.Partitions[col] = vals
+				return
+			default:
+				return
+			}
+		}
+	case col == "eventtime" && len(rest) == 2 && rest[0].kind == tkOp && rest[1].kind == tkString:
+		v := rest[1].stringValue()
+		switch rest[0].text {
+		case ">", ">=":
+			b.TimeMin = v
+		case "<", "<=":
+			b.TimeMax = v
+		case "=":
+			b.TimeMin, b.TimeMax = v, v
+		}
+	case col == "eventtime" && len(rest) == 4 && rest[0].is("between") && rest[1].kind == tkString && rest[2].is("and") && rest[3].kind == tkString:
+		b.TimeMin, b.TimeMax = rest[1].stringValue(), rest[3].stringValue()
+	}
+}
+
+// constExpr translates a bound expression that depends on no row, or reports false.
+func constExpr(toks []token) (string, bool) {
+	var parts []string
+	for _, t := range toks {
+		if t.kind == tkIdent && !constFuncs[t.lower()] {
+			return "", false
+		}
+		if t.kind == tkQuoted || t.kind == tkSemicolon {
+			return "", false
+		}
+		parts = append(parts, t.text)
+	}
+	out, err := Translate(strings.Join(parts, " "))
+	if err != nil {
+		return "", false
+	}
+	return out, true
+}
