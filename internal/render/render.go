@@ -23,6 +23,11 @@ var Formats = []string{"table", "csv", "json", "jsonl", "markdown"}
 
 // Write renders columns and rows in format to w.
 func Write(w io.Writer, format string, columns []string, rows [][]any) error {
+	return WriteTotal(w, format, columns, rows, len(rows))
+}
+
+// WriteTotal is Write for the first rows of a result of total rows (a table says so).
+func WriteTotal(w io.Writer, format string, columns []string, rows [][]any, total int) error {
 	switch format {
 	case "table", "markdown":
 		t := table.NewWriter()
@@ -53,7 +58,11 @@ func Write(w io.Writer, format string, columns []string, rows [][]any) error {
 			t.SetStyle(table.StyleLight)
 			t.Style().Format.Header = text.FormatDefault
 			t.Render()
-			fmt.Fprintf(w, "(%d row%s)\n", len(rows), plural(len(rows)))
+			if total > len(rows) {
+				fmt.Fprintf(w, "(%d of %d rows)\n", len(rows), total)
+			} else {
+				fmt.Fprintf(w, "(%d row%s)\n", len(rows), plural(len(rows)))
+			}
 		}
 		return nil
 	case "csv":
@@ -65,6 +74,15 @@ func Write(w io.Writer, format string, columns []string, rows [][]any) error {
 		for _, r := range rows {
 			for i, v := range r {
 				rec[i] = Text(v)
+			}
+			if len(rec) == 1 && rec[0] == "" {
+				// A lone empty field would be an empty line, which CSV readers skip: the row
+				// would vanish. Quote it.
+				cw.Flush()
+				if _, err := io.WriteString(w, "\"\"\n"); err != nil {
+					return err
+				}
+				continue
 			}
 			if err := cw.Write(rec); err != nil {
 				return err

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/questions"
+)
+
+func (m *Main) benchCommand() *cobra.Command {
+	var dir string
+	var events, repeat int
+	var keep bool
+	cmd := &cobra.Command{
+		Use:   "bench [--events N] [--dir DIR]",
+		Short: "Measure ingest throughput, memory, lake size and the classic questions' latency on a generated corpus",
+		Long: `Generate a corpus in the S3 layout (default 1,000,000 events), ingest it in a child trailsql
+process (so its peak RSS and CPU time are its own), then time the classic questions over the lake.
+Prints events/s, MB/s, wall and CPU seconds, peak RSS, lake size against the gzip input, and each
+question's latency, next to the project's targets.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dir == "" {
+				var err error
+				if dir, err = os.MkdirTemp("", "trailsql-bench"); err != nil {
+					return err
+				}
+			}
+			if !keep {
+				defer os.RemoveAll(dir)
+			}
+			return m.bench(cmd, dir, events, repeat)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "working folder (default: a temporary folder, removed afterwards)")
+	cmd.Flags().IntVar(&events, "events", 1_000_000, "events in the generated corpus")
+	cmd.Flags().IntVar(&repeat, "repeat", 5, "runs of each question (the first, cold, is reported apart)")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the corpus and the lake")
+	return cmd
+}
+
+func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int) error {
+	ctx := cmd.Context()
+	out := m.Stdout
+	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
+	os.RemoveAll(trail)
+	os.RemoveAll(lakeDir)
+	start := time.Now()
+	truth, err := generate.Generate(ctx, trail, generate.Options{Seed: 1, Events: events, End: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	gzBytes, jsonBytes, files := corpusSize(trail)
+	fmt.Fprintf(out, "corpus: %d events, %d files, %.1f MB JSON, %.1f MB gzip (generated in %.1fs)\n",
+		truth.Events, files, float64(jsonBytes)/1e6, float64(gzBytes)/1e6, time.Since(start).Seconds())
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := exec.CommandContext(ctx, self, "ingest", "--lake", lakeDir, trail)
+	child.Stdout, child.Stderr = io.Discard, m.Stderr
+	start = time.Now()
+	if err := child.Run(); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	wall := time.Since(start)
+	ru := child.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	rss := ru.Maxrss * 1024
+	lakeBytes := dirSize(lakeDir) // data files and the ledger (hashes, manifests)
+	rate := float64(truth.Events) / wall.Seconds()
+	mark := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "MISSED"
+	}
+	fmt.Fprintf(out, "ingest: %.2fs wall, %.2fs CPU, %.0f events/s, %.1f MB/s JSON (%.1f MB/s gzip)\n",
+		wall.Seconds(), cpu.Seconds(), rate, float64(jsonBytes)/1e6/wall.Seconds(), float64(gzBytes)/1e6/wall.Seconds())
+	fmt.Fprintf(out, "  target ≥ 120000 events/s: %s\n", mark(rate >= 120000))
+	fmt.Fprintf(out, "  peak RSS %.0f MiB; target ≤ 1024 MiB: %s\n", float64(rss)/(1<<20), mark(rss <= 1<<30))
+	fmt.Fprintf(out, "  lake %.1f MB = %.2f× the gzip input; target ≤ 0.40×: %s\n", float64(lakeBytes)/1e6, float64(lakeBytes)/float64(gzBytes), mark(float64(lakeBytes) <= 0.4*float64(gzBytes)))
+
+	opt := engine.Options{Lake: lakeDir}
+	dialect(&opt)
+	e, err := engine.Open(ctx, opt)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	end := truth.Newest.Add(time.Second)
+	fmt.Fprintf(out, "questions (%d runs each; target ≤ 150 ms):\n", repeat)
+	var principal string
+	for _, dq := range demoQuestions {
+		q, err := questions.Get(dq.name)
+		if err != nil {
+			return err
+		}
+		p := questions.Params{From: end.Add(-dq.window), To: end, Principal: principal}
+		if q.Name == "identity-activity" && principal == "" {
+			continue
+		}
+		qargs, err := q.Bind(p)
+		if err != nil {
+			return err
+		}
+		var times []time.Duration
+		var rows int
+		for i := 0; i < repeat; i++ {
+			t0 := time.Now()
+			res, err := e.Query(ctx, q.SQL, qargs...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", q.Name, err)
+			}
+			times = append(times, time.Since(t0))
+			rows = len(res.Rows)
+			if q.Name == "active-roles" && len(res.Rows) > 0 {
+				principal, _ = res.Rows[0][0].(string)
+			}
+		}
+		cold := times[0]
+		warm := append([]time.Duration(nil), times[1:]...)
+		sort.Slice(warm, func(i, j int) bool { return warm[i] < warm[j] })
+		med := cold
+		if len(warm) > 0 {
+			med = warm[len(warm)/2]
+		}
+		fmt.Fprintf(out, "  %-18s %6.1f ms (first run %6.1f ms) %5d rows  %s\n", q.Name, float64(med.Microseconds())/1000, float64(cold.Microseconds())/1000, rows, mark(med <= 150*time.Millisecond))
+	}
+	return nil
+}
+
+// corpusSize sums the gzip sizes of a corpus and, from each gzip trailer, the uncompressed sizes.
+func corpusSize(dir string) (gz, raw int64, files int) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		files++
+		gz += info.Size()
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var tail [4]byte
+		if _, err := f.ReadAt(tail[:], info.Size()-4); err == nil {
+			raw += int64(binary.LittleEndian.Uint32(tail[:]))
+		}
+		return nil
+	})
+	return gz, raw, files
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

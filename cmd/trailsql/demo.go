@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/render"
+)
+
+func (m *Main) demoCommand() *cobra.Command {
+	var dir string
+	var events int
+	var seed int64
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Generate a realistic trail, ingest it, and answer the classic questions (no AWS account needed)",
+		Long: `Generate a realistic CloudTrail trail in the S3 layout (3 accounts, 3 regions, 30 days: IAM users
+with access keys, roles with many sessions, EC2 instance roles, the root user, AWS services, console
+sign-ins with and without MFA, failed sign-ins, throttling and AccessDenied errors, a
+privilege-escalation sequence), ingest it into a demo lake, and print the answers to the classic
+questions. Nothing leaves the machine. The lake stays in --dir for your own queries.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dir == "" {
+				dir = filepath.Join(os.TempDir(), "trailsql-demo")
+			}
+			_, err := runDemo(cmd.Context(), m.Stdout, dir, generate.Options{Seed: seed, Events: events, End: time.Now().UTC()})
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "folder for the generated trail and the demo lake (default: $TMPDIR/trailsql-demo; emptied first)")
+	cmd.Flags().IntVar(&events, "events", 20000, "events to generate")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "generator seed: the same seed gives the same trail")
+	return cmd
+}
+
+// demoAnswer is one classic question as the demo asked it.
+type demoAnswer struct {
+	Question questions.Question
+	Params   questions.Params
+	Result   *engine.Result
+}
+
+// demoQuestions are the classic questions, with their windows relative to the trail's end.
+var demoQuestions = []struct {
+	name   string
+	window time.Duration
+}{
+	{"active-users", 30 * 24 * time.Hour},
+	{"active-roles", 7 * 24 * time.Hour},
+	{"root-activity", 30 * 24 * time.Hour},
+	{"identity-activity", 30 * 24 * time.Hour},
+	{"console-logins", 30 * 24 * time.Hour},
+	{"throttling", 30 * 24 * time.Hour},
+}
+
+// runDemo generates, ingests and answers; the answers are returned for tests to check.
+func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Options) (map[string]*demoAnswer, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
+	start := time.Now()
+	truth, err := generate.Generate(ctx, trail, gen)
+	if err != nil {
+		return nil, fmt.Errorf("generate the demo trail: %w", err)
+	}
+	fmt.Fprintf(out, "Generated %d events in %d log files (%d accounts, %d regions, organization %s) under %s in %.1fs.\n",
+		truth.Events, truth.LogFiles, len(truth.Accounts), len(truth.Regions), truth.OrgID, trail, time.Since(start).Seconds())
+	st, err := ingest.Run(ctx, ingest.Options{Lake: lakeDir}, []string{trail})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Ingested %d events into the lake %s in %.1fs (%d digest files skipped).\n\n", st.EventsAdded, lakeDir, st.Elapsed.Seconds(), st.FilesSkipped)
+	if st.Failed() {
+		return nil, fmt.Errorf("the demo trail did not ingest cleanly: %v", st.Problems)
+	}
+
+	opt := engine.Options{Lake: lakeDir}
+	dialect(&opt)
+	e, err := engine.Open(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	end := truth.Newest.Add(time.Second)
+	answers := map[string]*demoAnswer{}
+	for _, dq := range demoQuestions {
+		q, err := questions.Get(dq.name)
+		if err != nil {
+			return nil, err
+		}
+		p := questions.Params{From: end.Add(-dq.window), To: end}
+		if dq.name == "identity-activity" {
+			// The busiest role of the last week, as active-roles found it.
+			roles := answers["active-roles"].Result
+			if len(roles.Rows) == 0 {
+				continue
+			}
+			p.Principal, _ = roles.Rows[0][0].(string)
+		}
+		args, err := q.Bind(p)
+		if err != nil {
+			return nil, err
+		}
+		res, err := e.Query(ctx, q.SQL, args...)
+		if err != nil {
+			return nil, fmt.Errorf("question %s: %w", q.Name, err)
+		}
+		answers[q.Name] = &demoAnswer{Question: q, Params: p, Result: res}
+		title := q.Title
+		if p.Principal != "" {
+			title += ": " + p.Principal
+		}
+		fmt.Fprintf(out, "## %s (last %d days)\n", title, int(dq.window.Hours()/24))
+		rows := res.Rows
+		if len(rows) > 12 {
+			rows = rows[:12]
+		}
+		if err := render.WriteTotal(out, "table", res.Columns, rows, len(res.Rows)); err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(out)
+	}
+	fmt.Fprintf(out, "Ask your own questions of this lake, e.g.:\n  trailsql query --lake %s \"SELECT eventname, count(*) AS calls FROM cloudtrail_logs WHERE useridentity.type = 'Root' GROUP BY 1 ORDER BY 2 DESC\"\n", lakeDir)
+	return answers, nil
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/generate"
+)
+
+func (m *Main) generateCommand() *cobra.Command {
+	var opt generate.Options
+	var end string
+	cmd := &cobra.Command{
+		Use:   "generate --out DIR [--events N] [--seed S]",
+		Short: "Write a realistic, deterministic CloudTrail trail in the S3 layout (for demos, tests and benchmarks)",
+		Long: `Write a generated trail under --out, as CloudTrail delivers it to S3:
+AWSLogs/<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<time>_<id>.json.gz,
+plus digest files. The same seed and options give the same bytes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out, _ := cmd.Flags().GetString("out")
+			if out == "" {
+				return fmt.Errorf("give the output folder with --out")
+			}
+			opt.End = time.Now().UTC()
+			if end != "" {
+				t, err := time.Parse(time.RFC3339, end)
+				if err != nil {
+					return fmt.Errorf("--end %q: want an RFC 3339 time such as 2024-03-01T00:00:00Z", end)
+				}
+				opt.End = t
+			}
+			start := time.Now()
+			truth, err := generate.Generate(cmd.Context(), out, opt)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "wrote %d events in %d log files and %d digest files under %s in %.1fs\n", truth.Events, truth.LogFiles, truth.DigestFiles, out, time.Since(start).Seconds())
+			return nil
+		},
+	}
+	cmd.Flags().String("out", "", "output folder")
+	cmd.Flags().IntVar(&opt.Events, "events", 100000, "number of events")
+	cmd.Flags().Int64Var(&opt.Seed, "seed", 1, "random seed")
+	cmd.Flags().IntVar(&opt.Days, "days", 30, "days the events spread over, ending at --end")
+	cmd.Flags().StringVar(&end, "end", "", "newest event time, RFC 3339 (default: now)")
+	cmd.Flags().IntVar(&opt.Accounts, "accounts", 3, "number of AWS accounts")
+	cmd.Flags().StringSliceVar(&opt.Regions, "regions", nil, "regions (default us-east-1,eu-west-1,ap-southeast-2)")
+	cmd.Flags().BoolVar(&opt.NoOrg, "no-org", false, "write the layout of a trail without an organization id")
+	return cmd
+}
