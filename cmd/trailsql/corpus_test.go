@@ -222,7 +222,9 @@ var corpusChecks = map[string]func(recs []*cloudtrail.Record, now time.Time) int
 	"01": func(recs []*cloudtrail.Record, _ time.Time) int {
 		return minInt(10, count(recs, func(r *cloudtrail.Record) bool { return issuer(r).ARN != nil }))
 	},
-	"02": func(recs []*cloudtrail.Record, _ time.Time) int { return resourceRows(recs, nil, "%example/datafile.txt") },
+	"02": func(recs []*cloudtrail.Record, _ time.Time) int {
+		return resourceRows(recs, nil, "%example/datafile.txt")
+	},
 	"03": func(recs []*cloudtrail.Record, _ time.Time) int {
 		return resourceRows(recs, func(r *cloudtrail.Record) bool { return is(r.EventName, "DeleteBucket") }, "%")
 	},
@@ -258,7 +260,9 @@ var corpusChecks = map[string]func(recs []*cloudtrail.Record, now time.Time) int
 	"15": func(recs []*cloudtrail.Record, _ time.Time) int {
 		return groups(recs, func(r *cloudtrail.Record) bool {
 			return is(r.ErrorCode, "ThrottlingException") && between(r.EventTime, "2018-10-14T03:00:08Z", "2018-10-23T07:15:08Z")
-		}, func(r *cloudtrail.Record) string { return nk(r.ErrorCode, r.AWSRegion, r.EventSource, r.UserAgent, r.EventName) })
+		}, func(r *cloudtrail.Record) string {
+			return nk(r.ErrorCode, r.AWSRegion, r.EventSource, r.UserAgent, r.EventName)
+		})
 	},
 	"15b": func(recs []*cloudtrail.Record, _ time.Time) int {
 		return groups(recs, func(r *cloudtrail.Record) bool {
@@ -352,7 +356,9 @@ var corpusChecks = map[string]func(recs []*cloudtrail.Record, now time.Time) int
 		return count(recs, func(r *cloudtrail.Record) bool { return is(uid(r).Type, "IAMUser") && is(uid(r).UserName, "Alice") })
 	},
 	"43": func(recs []*cloudtrail.Record, _ time.Time) int {
-		return count(recs, func(r *cloudtrail.Record) bool { return like(issuer(r).ARN, "%role-name%") && is(issuer(r).Type, "Role") })
+		return count(recs, func(r *cloudtrail.Record) bool {
+			return like(issuer(r).ARN, "%role-name%") && is(issuer(r).Type, "Role")
+		})
 	},
 	"44": func(recs []*cloudtrail.Record, _ time.Time) int {
 		return count(recs, func(r *cloudtrail.Record) bool { return is(uid(r).AccessKeyID, "AKIAIOSFODNN7EXAMPLE") })

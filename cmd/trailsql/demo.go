@@ -24,7 +24,7 @@ func (m *Main) demoCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate a realistic trail, ingest it, and answer the classic questions (no AWS account needed)",
-		Long: `Generate a realistic CloudTrail trail in the S3 layout (3 accounts, 3 regions, 30 days: IAM users
+		Long: `Generate a realistic CloudTrail trail in the S3 layout (3 accounts, 3 regions, 45 days: IAM users
 with access keys, roles with many sessions, EC2 instance roles, the root user, AWS services, console
 sign-ins with and without MFA, failed sign-ins, throttling and AccessDenied errors, a
 privilege-escalation sequence), ingest it into a demo lake, and print the answers to the classic

@@ -44,7 +44,7 @@ plus digest files. The same seed and options give the same bytes.`,
 	cmd.Flags().String("out", "", "output folder")
 	cmd.Flags().IntVar(&opt.Events, "events", 100000, "number of events")
 	cmd.Flags().Int64Var(&opt.Seed, "seed", 1, "random seed")
-	cmd.Flags().IntVar(&opt.Days, "days", 30, "days the events spread over, ending at --end")
+	cmd.Flags().IntVar(&opt.Days, "days", 0, "days the events spread over, ending at --end (default 45)")
 	cmd.Flags().StringVar(&end, "end", "", "newest event time, RFC 3339 (default: now)")
 	cmd.Flags().IntVar(&opt.Accounts, "accounts", 3, "number of AWS accounts")
 	cmd.Flags().StringSliceVar(&opt.Regions, "regions", nil, "regions (default us-east-1,eu-west-1,ap-southeast-2)")

@@ -39,6 +39,8 @@ type Truth struct {
 	Events int
 	// LogFiles is the number of log files (CloudTrail/…json.gz) written.
 	LogFiles int
+	// LogBytes and LogGzipBytes are the total uncompressed and compressed sizes of the log files.
+	LogBytes, LogGzipBytes int64
 	// DigestFiles is the number of digest files (CloudTrail-Digest/…json.gz) written.
 	DigestFiles int
 	// Oldest and Newest are the smallest and largest eventTime written.
@@ -76,6 +78,12 @@ type Partition struct {
 	Account, Region, Year, Month, Day string
 }
 
+// MarshalText writes "account/region/YYYY/MM/DD", so that maps keyed by partitions encode as
+// JSON.
+func (p Partition) MarshalText() ([]byte, error) {
+	return []byte(p.Account + "/" + p.Region + "/" + p.Year + "/" + p.Month + "/" + p.Day), nil
+}
+
 // Action is an (eventSource, eventName) pair.
 type Action struct {
 	Source, Name string
@@ -83,6 +91,9 @@ type Action struct {
 
 // String returns "eventSource:eventName".
 func (a Action) String() string { return a.Source + ":" + a.Name }
+
+// MarshalText writes "eventSource:eventName".
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 // ActionCount counts the events of one action of one principal.
 type ActionCount struct {
@@ -131,6 +142,12 @@ type ConsoleLogin struct {
 // does, plus the principal key.
 type ThrottleKey struct {
 	Principal, Source, Name, Region, UserAgent string
+}
+
+// MarshalText writes the fields separated by " | ", so that maps keyed by ThrottleKey encode as
+// JSON.
+func (k ThrottleKey) MarshalText() ([]byte, error) {
+	return []byte(strings.Join([]string{k.Principal, k.Source, k.Name, k.Region, k.UserAgent}, " | ")), nil
 }
 
 // ThrottleCount is one group of throttled events.
