@@ -17,11 +17,14 @@ type Bounds struct {
 	// TSMin and TSMax are DuckDB expressions bounding from_iso8601_timestamp(eventtime); empty
 	// is unbounded. They hold no column reference, so they can be evaluated on their own.
 	TSMin, TSMax string
+	// TimeMinArg and TimeMaxArg bound eventtime as text by a positional parameter: the 1-based
+	// index of the '?' whose bound value is the bound (0: none).
+	TimeMinArg, TimeMaxArg int
 }
 
 // Empty reports whether the bounds restrict nothing.
 func (b *Bounds) Empty() bool {
-	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == ""
+	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0
 }
 
 var partitionColumns = map[string]bool{"account": true, "region": true, "year": true, "month": true, "day": true}
@@ -43,7 +46,11 @@ func FindBounds(sql string, tables ...string) *Bounds {
 		return nil
 	}
 	var toks []token
+	params := map[int]int{} // byte offset of a '?' → its 1-based position
 	for _, t := range all {
+		if t.kind == tkOp && t.text == "?" {
+			params[t.pos] = len(params) + 1
+		}
 		if !t.trivia() {
 			toks = append(toks, t)
 		}
@@ -118,7 +125,7 @@ func FindBounds(sql string, tables ...string) *Bounds {
 	}
 	b := &Bounds{Partitions: map[string][]string{}}
 	for _, c := range conjuncts(toks[start:end]) {
-		b.add(c, qualifiers)
+		b.add(c, qualifiers, params)
 	}
 	if b.Empty() {
 		return nil
@@ -191,7 +198,7 @@ func column(c []token, qualifiers map[string]bool) (string, int) {
 	return "", 0
 }
 
-func (b *Bounds) add(c []token, qualifiers map[string]bool) {
+func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int) {
 	if len(c) == 0 {
 		return
 	}
@@ -250,6 +257,16 @@ func (b *Bounds) add(c []token, qualifiers map[string]bool) {
 			b.TimeMax = v
 		case "=":
 			b.TimeMin, b.TimeMax = v, v
+		}
+	case col == "eventtime" && len(rest) == 2 && rest[0].kind == tkOp && rest[1].text == "?" && params[rest[1].pos] > 0:
+		n := params[rest[1].pos]
+		switch rest[0].text {
+		case ">", ">=":
+			b.TimeMinArg = n
+		case "<", "<=":
+			b.TimeMaxArg = n
+		case "=":
+			b.TimeMinArg, b.TimeMaxArg = n, n
 		}
 	case col == "eventtime" && len(rest) == 4 && rest[0].is("between") && rest[1].kind == tkString && rest[2].is("and") && rest[3].kind == tkString:
 		b.TimeMin, b.TimeMax = rest[1].stringValue(), rest[3].stringValue()

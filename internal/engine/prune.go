@@ -11,7 +11,7 @@ import (
 
 // selectFiles returns the snapshot files a statement can need: all of them, unless Bounds finds
 // restrictions on every row the statement reads.
-func (e *Engine) selectFiles(ctx context.Context, stmt string) ([]lake.File, error) {
+func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]lake.File, error) {
 	all := e.snap.Files
 	if e.opt.Bounds == nil {
 		return all, nil
@@ -19,6 +19,20 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string) ([]lake.File, err
 	b := e.opt.Bounds(stmt, append([]string{"cloudtrail_logs"}, e.opt.Aliases...)...)
 	if b == nil {
 		return all, nil
+	}
+	arg := func(n int) string {
+		if n > 0 && n <= len(args) {
+			if s, ok := args[n-1].(string); ok {
+				return s
+			}
+		}
+		return ""
+	}
+	if s := arg(b.TimeMinArg); s != "" && (b.TimeMin == "" || s > b.TimeMin) {
+		b.TimeMin = s
+	}
+	if s := arg(b.TimeMaxArg); s != "" && (b.TimeMax == "" || s < b.TimeMax) {
+		b.TimeMax = s
 	}
 	var dayMin, dayMax string
 	var err error

@@ -100,3 +100,30 @@ func TestPruning(t *testing.T) {
 		}
 	}
 }
+
+// Bounds given as parameters prune too.
+func TestPruningParameters(t *testing.T) {
+	root := t.TempDir()
+	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for day := 1; day <= 4; day++ {
+		r := &cloudtrail.Record{}
+		et, id := fmt.Sprintf("2024-03-%02dT10:00:00Z", day), fmt.Sprint(day)
+		r.EventTime, r.EventID = &et, &id
+		if _, err := w.Add(lake.Partition(cloudtrail.PartitionOf(r, "111122223333")), r, cloudtrail.Hash(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Commit(context.Background())
+	w.Close()
+	e := openTestEngine(t, root, true)
+	res, err := e.Query(context.Background(), "SELECT count(*) FROM cloudtrail_logs WHERE eventtime >= ? AND eventtime < ?", "2024-03-02T00:00:00Z", "2024-03-04T00:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[0][0] != int64(2) || res.Stats.FilesRead != 2 {
+		t.Fatalf("count %v from %d files, want 2 from 2", res.Rows[0][0], res.Stats.FilesRead)
+	}
+}
