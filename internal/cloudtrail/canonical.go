@@ -164,7 +164,8 @@ func (w *objWriter) key(k string) {
 	if len(w.b) > 0 && w.b[len(w.b)-1] != '{' && w.b[len(w.b)-1] != '[' {
 		w.b = append(w.b, ',')
 	}
-	w.b = strconv.AppendQuote(w.b, k)
+	// Keys are CloudTrail's field names (ASCII, nothing to escape) or map keys, which may need it.
+	w.b = appendJSONString(w.b, k)
 	w.b = append(w.b, ':')
 }
 

@@ -202,6 +202,10 @@ func skipString(b []byte, i int) (int, bool, error) {
 	esc := false
 	for i < len(b) {
 		c := b[i]
+		if !stringStop[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			return i + 1, esc, nil
@@ -234,6 +238,16 @@ func skipString(b []byte, i int) (int, bool, error) {
 	}
 	return i, esc, errShort
 }
+
+// stringStop marks the bytes a string scan must look at: the quote, the backslash and control
+// characters. It is never written after initialisation.
+var stringStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

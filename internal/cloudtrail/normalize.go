@@ -123,6 +123,9 @@ func (n *Normalizer) Normalize(raw []byte) (*Record, []Warning, error) {
 }
 
 func (n *Normalizer) lower(key []byte, esc bool) string {
+	if k := knownKey(key); k != "" {
+		return k
+	}
 	if esc {
 		key = []byte(strconv.Quote(unquote(key, true)))
 	}
@@ -594,4 +597,132 @@ func PartitionOf(r *Record, s3Account string) Partition {
 		p.Year, p.Month, p.Day, _ = EventDate(*r.EventTime)
 	}
 	return p
+}
+
+// knownKey maps CloudTrail's own spelling of a field name (the quoted key literal) to its
+// lower-case form without hashing or allocating; other spellings return "".
+func knownKey(key []byte) string {
+	switch string(key) {
+	case `"eventVersion"`:
+		return "eventversion"
+	case `"userIdentity"`:
+		return "useridentity"
+	case `"eventTime"`:
+		return "eventtime"
+	case `"eventSource"`:
+		return "eventsource"
+	case `"eventName"`:
+		return "eventname"
+	case `"awsRegion"`:
+		return "awsregion"
+	case `"sourceIPAddress"`:
+		return "sourceipaddress"
+	case `"userAgent"`:
+		return "useragent"
+	case `"errorCode"`:
+		return "errorcode"
+	case `"errorMessage"`:
+		return "errormessage"
+	case `"requestParameters"`:
+		return "requestparameters"
+	case `"responseElements"`:
+		return "responseelements"
+	case `"additionalEventData"`:
+		return "additionaleventdata"
+	case `"serviceEventDetails"`:
+		return "serviceeventdetails"
+	case `"edgeDeviceDetails"`:
+		return "edgedevicedetails"
+	case `"insightDetails"`:
+		return "insightdetails"
+	case `"requestID"`:
+		return "requestid"
+	case `"eventID"`:
+		return "eventid"
+	case `"readOnly"`:
+		return "readonly"
+	case `"managementEvent"`:
+		return "managementevent"
+	case `"resources"`:
+		return "resources"
+	case `"eventType"`:
+		return "eventtype"
+	case `"apiVersion"`:
+		return "apiversion"
+	case `"recipientAccountId"`:
+		return "recipientaccountid"
+	case `"sharedEventID"`:
+		return "sharedeventid"
+	case `"vpcEndpointId"`:
+		return "vpcendpointid"
+	case `"vpcEndpointAccountId"`:
+		return "vpcendpointaccountid"
+	case `"eventCategory"`:
+		return "eventcategory"
+	case `"sessionCredentialFromConsole"`:
+		return "sessioncredentialfromconsole"
+	case `"addendum"`:
+		return "addendum"
+	case `"tlsDetails"`:
+		return "tlsdetails"
+	case `"type"`:
+		return "type"
+	case `"principalId"`:
+		return "principalid"
+	case `"arn"`:
+		return "arn"
+	case `"ARN"`:
+		return "arn"
+	case `"accountId"`:
+		return "accountid"
+	case `"invokedBy"`:
+		return "invokedby"
+	case `"accessKeyId"`:
+		return "accesskeyid"
+	case `"userName"`:
+		return "username"
+	case `"identityProvider"`:
+		return "identityprovider"
+	case `"inScopeOf"`:
+		return "inscopeof"
+	case `"onBehalfOf"`:
+		return "onbehalfof"
+	case `"userId"`:
+		return "userid"
+	case `"identityStoreArn"`:
+		return "identitystorearn"
+	case `"sessionContext"`:
+		return "sessioncontext"
+	case `"attributes"`:
+		return "attributes"
+	case `"mfaAuthenticated"`:
+		return "mfaauthenticated"
+	case `"creationDate"`:
+		return "creationdate"
+	case `"sessionIssuer"`:
+		return "sessionissuer"
+	case `"ec2RoleDelivery"`:
+		return "ec2roledelivery"
+	case `"sourceIdentity"`:
+		return "sourceidentity"
+	case `"webIdFederationData"`:
+		return "webidfederationdata"
+	case `"federatedProvider"`:
+		return "federatedprovider"
+	case `"tlsVersion"`:
+		return "tlsversion"
+	case `"cipherSuite"`:
+		return "ciphersuite"
+	case `"clientProvidedHostHeader"`:
+		return "clientprovidedhostheader"
+	case `"reason"`:
+		return "reason"
+	case `"updatedFields"`:
+		return "updatedfields"
+	case `"originalRequestID"`:
+		return "originalrequestid"
+	case `"originalEventID"`:
+		return "originaleventid"
+	}
+	return ""
 }

@@ -142,7 +142,7 @@ func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan lake.Source)
-	results := make(chan fileResult, opt.Workers)
+	results := make(chan fileResult, 4*opt.Workers)
 	// Sources already committed are filtered here, before the writer starts changing its ledger.
 	todo := files[:0]
 	unchanged := 0

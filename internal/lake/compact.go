@@ -89,6 +89,9 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 		if err := w.finish(pf); err != nil {
 			return st, err
 		}
+		if err := w.wait(); err != nil {
+			return st, err
+		}
 		st.Partitions++
 		st.FilesBefore += len(files)
 		st.FilesAfter++

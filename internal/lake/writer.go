@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +25,9 @@ import (
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
+
+// finishSlots bounds the files compressed in the background at once (and so their memory).
+const finishSlots = 2
 
 // ErrLocked is returned by OpenWriter when another process is writing to the lake.
 var ErrLocked = errors.New("another trailsql process is writing to this lake")
@@ -59,6 +63,12 @@ type Writer struct {
 	open     map[Partition]*partFile
 	staged   []*partFile
 	idle     []*parquet.GenericWriter[cloudtrail.Record] // finished writers, reused with Reset
+
+	// files being finished in the background (see finish); mu guards idle, staged and bgErr
+	mu       sync.Mutex
+	slots    chan struct{}
+	inflight sync.WaitGroup
+	bgErr    error
 	pending  []Source
 	codec    *zstd.Codec // shared: an encoder per file would allocate its history again and again
 	commitID string
@@ -123,6 +133,7 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 		sources: map[string]bool{}, hashIndex: map[Partition][]hashRef{},
 		seen: map[Partition]map[uint64]struct{}{}, open: map[Partition]*partFile{},
 		codec: &zstd.Codec{Level: zstd.SpeedBetterCompression},
+		slots: make(chan struct{}, finishSlots),
 	}
 	ms, err := readManifests(root)
 	if err != nil {
@@ -363,8 +374,12 @@ func (w *Writer) file(p Partition) (*partFile, error) {
 		return nil, fmt.Errorf("stage lake file: %w", err)
 	}
 	var pw *parquet.GenericWriter[cloudtrail.Record]
+	w.mu.Lock()
 	if n := len(w.idle); n > 0 {
 		pw, w.idle = w.idle[n-1], w.idle[:n-1]
+	}
+	w.mu.Unlock()
+	if pw != nil {
 		pw.Reset(f)
 	} else {
 		pw = parquet.NewGenericWriter[cloudtrail.Record](f, w.writerOptions()...)
@@ -386,7 +401,9 @@ func (pf *partFile) flush() error {
 	return nil
 }
 
-// finish completes a partition's staged file.
+// finish completes a partition's staged file. Compressing and syncing it happens in the
+// background (at most finishSlots files at a time), so that adding records goes on meanwhile;
+// wait collects the results.
 func (w *Writer) finish(pf *partFile) error {
 	delete(w.open, pf.part)
 	w.buffered -= pf.inGroup
@@ -394,13 +411,36 @@ func (w *Writer) finish(pf *partFile) error {
 	if err := pf.flush(); err != nil {
 		return err
 	}
+	if err := w.finishErr(); err != nil {
+		return err
+	}
+	w.slots <- struct{}{}
+	w.inflight.Add(1)
+	go func() {
+		defer func() { <-w.slots; w.inflight.Done() }()
+		err := pf.close()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if err != nil {
+			if w.bgErr == nil {
+				w.bgErr = err
+			}
+			return
+		}
+		if len(w.idle) < 8 {
+			w.idle = append(w.idle, pf.w)
+		}
+		pf.w = nil
+		w.staged = append(w.staged, pf)
+	}()
+	return nil
+}
+
+// close writes the file's footer and makes it durable.
+func (pf *partFile) close() error {
 	if err := pf.w.Close(); err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
-	if len(w.idle) < 8 {
-		w.idle = append(w.idle, pf.w)
-	}
-	pf.w = nil
 	if err := pf.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", pf.tmp, err)
 	}
@@ -409,11 +449,19 @@ func (w *Writer) finish(pf *partFile) error {
 		return err
 	}
 	pf.bytes = st.Size()
-	if err := pf.f.Close(); err != nil {
-		return err
-	}
-	w.staged = append(w.staged, pf)
-	return nil
+	return pf.f.Close()
+}
+
+func (w *Writer) finishErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bgErr
+}
+
+// wait waits for the files being finished in the background.
+func (w *Writer) wait() error {
+	w.inflight.Wait()
+	return w.finishErr()
 }
 
 // Commit makes everything added since the last commit visible, atomically, with the sources
@@ -433,6 +481,9 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 		if err := w.finish(pf); err != nil {
 			return nil, err
 		}
+	}
+	if err := w.wait(); err != nil {
+		return nil, err
 	}
 	if len(w.staged) == 0 && len(w.pending) == 0 {
 		return nil, nil
@@ -492,6 +543,7 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 
 // Close abandons whatever was not committed and releases the lake.
 func (w *Writer) Close() error {
+	w.inflight.Wait()
 	for _, pf := range w.open {
 		pf.f.Close()
 		os.Remove(pf.tmp)
