@@ -60,9 +60,9 @@ type Writer struct {
 	hashIndex map[Partition][]hashRef
 	seen      map[Partition]map[uint64]struct{}
 
-	open     map[Partition]*partFile
-	staged   []*partFile
-	idle     []*parquet.GenericWriter[cloudtrail.Record] // finished writers, reused with Reset
+	open   map[Partition]*partFile
+	staged []*partFile
+	idle   []*parquet.GenericWriter[cloudtrail.Record] // finished writers, reused with Reset
 
 	// files being finished in the background (see finish); mu guards idle, staged and bgErr
 	mu       sync.Mutex
