@@ -313,8 +313,12 @@ func hex4(b []byte) rune {
 	return rune(n)
 }
 
-// appendCompact appends the validated JSON value v without insignificant white space.
+// appendCompact appends the validated JSON value v without insignificant white space. Invalid
+// UTF-8 in v is replaced by U+FFFD, so that every stored text is valid UTF-8.
 func appendCompact(dst, v []byte) []byte {
+	if !utf8.Valid(v) {
+		v = []byte(string([]rune(string(v))))
+	}
 	inStr := false
 	start := 0
 	for i := 0; i < len(v); i++ {
@@ -334,11 +338,7 @@ func appendCompact(dst, v []byte) []byte {
 			start = i + 1
 		}
 	}
-	dst = append(dst, v[start:]...)
-	if !utf8.Valid(dst) {
-		return []byte(string([]rune(string(dst))))
-	}
-	return dst
+	return append(dst, v[start:]...)
 }
 
 // eachMember calls fn for every member of the validated JSON object obj, with the raw key

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // Warning is a problem in one event that did not stop it from being stored: the value was
@@ -26,6 +28,73 @@ type Normalizer struct {
 	kbuf   []byte
 	warns  []Warning
 	intern map[string]string // lower-cased keys seen so far, so that matching allocates nothing
+
+	// Strings and string pointers of records are carved out of shared chunks: one allocation per
+	// chunk instead of one per field. A chunk is only appended to, never changed, so the strings
+	// stay valid for as long as a record uses them.
+	arena []byte
+	slab  []string
+}
+
+const arenaChunk = 64 << 10
+
+// reserve makes room for n more bytes in the arena.
+func (n *Normalizer) reserve(size int) {
+	if cap(n.arena)-len(n.arena) < size {
+		c := arenaChunk
+		if size > c/4 {
+			c = size
+		}
+		n.arena = make([]byte, 0, c)
+	}
+}
+
+// tail returns the arena's bytes from off as a string, without copying.
+func (n *Normalizer) tail(off int) string {
+	b := n.arena[off:]
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// bytesString copies b into the arena.
+func (n *Normalizer) bytesString(b []byte) string {
+	if !utf8.Valid(b) {
+		return string([]rune(string(b)))
+	}
+	n.reserve(len(b))
+	off := len(n.arena)
+	n.arena = append(n.arena, b...)
+	return n.tail(off)
+}
+
+// unquote is the package's unquote, into the arena.
+func (n *Normalizer) unquote(lit []byte, esc bool) string {
+	if !esc {
+		return n.bytesString(lit[1 : len(lit)-1])
+	}
+	return unquote(lit, esc)
+}
+
+// compact returns the compact JSON text of v, in the arena.
+func (n *Normalizer) compact(v []byte) string {
+	if !utf8.Valid(v) {
+		return string(appendCompact(nil, v)) // replacement characters may make it longer
+	}
+	n.reserve(len(v))
+	off := len(n.arena)
+	n.arena = appendCompact(n.arena, v) // never longer than v: no reallocation
+	return n.tail(off)
+}
+
+// sptr returns a pointer to a copy of s, from the slab.
+func (n *Normalizer) sptr(s string) *string {
+	if len(n.slab) == cap(n.slab) {
+		n.slab = make([]string, 0, 1024)
+	}
+	n.slab = append(n.slab, s)
+	return &n.slab[len(n.slab)-1]
 }
 
 // Normalize decodes one event. raw must be a complete, valid JSON value (the Decoder guarantees
@@ -177,7 +246,6 @@ func jsonKind(v []byte) string {
 	}
 }
 
-func ptr(s string) *string { return &s }
 
 // str stores a string field. Any other JSON type is stored as its JSON text, as Athena's JSON SerDe
 // does, and the original value goes to the residual.
@@ -185,13 +253,13 @@ func (n *Normalizer) str(dst **string, path string, key, val, resid []byte, warn
 	switch val[0] {
 	case '"':
 		_, esc, _ := skipString(val, 0)
-		*dst = ptr(unquote(val, esc))
+		*dst = n.sptr(n.unquote(val, esc))
 		return resid
 	case 'n':
 		*dst = nil
 		return resid
 	}
-	*dst = ptr(string(appendCompact(nil, val)))
+	*dst = n.sptr(n.compact(val))
 	if warn {
 		n.warn(path, "%s where a string belongs; stored as its JSON text (original kept)", jsonKind(val))
 	}
@@ -202,7 +270,7 @@ func (n *Normalizer) str(dst **string, path string, key, val, resid []byte, warn
 func (n *Normalizer) payload(dst **string, key, val, resid []byte) []byte {
 	switch val[0] {
 	case '{', '[':
-		*dst = ptr(string(appendCompact(nil, val)))
+		*dst = n.sptr(n.compact(val))
 		return resid
 	case 'n':
 		*dst = nil
@@ -210,10 +278,10 @@ func (n *Normalizer) payload(dst **string, key, val, resid []byte) []byte {
 	case '"':
 		// Athena's SerDe gives the string's content; the residual remembers it was a string.
 		_, esc, _ := skipString(val, 0)
-		*dst = ptr(unquote(val, esc))
+		*dst = n.sptr(n.unquote(val, esc))
 		return appendMember(resid, key, val)
 	}
-	*dst = ptr(string(val))
+	*dst = n.sptr(n.bytesString(val))
 	return appendMember(resid, key, val)
 }
 
@@ -221,7 +289,7 @@ func (n *Normalizer) payload(dst **string, key, val, resid []byte) []byte {
 func (n *Normalizer) boolString(dst **string, path string, key, val, resid []byte) []byte {
 	switch val[0] {
 	case 't', 'f':
-		*dst = ptr(string(val))
+		*dst = n.sptr(n.bytesString(val))
 		if path == "sessionCredentialFromConsole" {
 			// CloudTrail writes a string here; keep the rare boolean as it was.
 			return appendMember(resid, key, val)
@@ -233,17 +301,17 @@ func (n *Normalizer) boolString(dst **string, path string, key, val, resid []byt
 	case '"':
 		s := unquote(val, true)
 		if path == "sessionCredentialFromConsole" && (s == "true" || s == "false") {
-			*dst = ptr(s) // CloudTrail writes this one as a string
+			*dst = n.sptr(s) // CloudTrail writes this one as a string
 			return resid
 		}
 		if ls := strings.ToLower(s); ls == "true" || ls == "false" {
 			s = ls
 		}
-		*dst = ptr(s)
+		*dst = n.sptr(s)
 		n.warn(path, "the string %q where a boolean belongs; stored as %q (original kept)", unquote(val, true), s)
 		return appendMember(resid, key, val)
 	}
-	*dst = ptr(string(appendCompact(nil, val)))
+	*dst = n.sptr(n.compact(val))
 	n.warn(path, "%s where a boolean belongs; stored as its JSON text (original kept)", jsonKind(val))
 	return appendMember(resid, key, val)
 }
@@ -362,7 +430,7 @@ func (n *Normalizer) sessionContext(u *UserIdentity, key, val, resid []byte) []b
 					// Early events wrote a JSON boolean here: keep the string Athena shows and
 					// remember the original type, without a warning.
 					if v[0] == 't' || v[0] == 'f' {
-						a.MFAAuthenticated = ptr(string(v))
+						a.MFAAuthenticated = n.sptr(n.bytesString(v))
 						return appendMember(sub, k, v)
 					}
 					return n.str(&a.MFAAuthenticated, "userIdentity.sessionContext.attributes.mfaAuthenticated", k, v, sub, true)
