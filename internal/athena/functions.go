@@ -27,9 +27,13 @@ func (c *call) translate() error {
 	case "from_iso8601_timestamp", "from_iso8601_timestamp_nanos":
 		// Trino returns timestamp(3) with time zone; DuckDB's cast accepts 'Z', offsets,
 		// fractional seconds and date-only text, using the session time zone when none is given.
-		return c.wrap(1, "CAST(", " AS TIMESTAMPTZ)")
+		// Departure from Trino, on purpose: text that is not ISO-8601 gives NULL instead of failing
+		// the whole query. Real exports hold placeholders ("...", "redacted") in eventTime, and a
+		// query over a year of logs should not die on one of them; such rows match no time
+		// predicate, as rows with a NULL eventTime do.
+		return c.wrap(1, "TRY_CAST(", " AS TIMESTAMPTZ)")
 	case "from_iso8601_date":
-		return c.wrap(1, "CAST(", " AS DATE)")
+		return c.wrap(1, "TRY_CAST(", " AS DATE)")
 	case "to_iso8601":
 		return c.macro("trino_to_iso8601", 1)
 	case "to_unixtime":
@@ -49,6 +53,10 @@ func (c *call) translate() error {
 		if err := c.checkUnit(0); err != nil {
 			return err
 		}
+		if looksLikeDate(c.args[2]) {
+			// Trino keeps a DATE a DATE; DuckDB's DATE + INTERVAL is a TIMESTAMP.
+			return c.emit("CAST(trino_date_add(", 0, ",", 1, ",", 2, ") AS DATE)")
+		}
 		return c.macro("trino_date_add", 3)
 	case "date_diff":
 		if err := c.want(3); err != nil {
@@ -64,6 +72,9 @@ func (c *call) translate() error {
 		}
 		if err := c.checkUnit(0); err != nil {
 			return err
+		}
+		if looksLikeDate(c.args[1]) {
+			return c.emit("CAST(date_trunc(", 0, ",", 1, ") AS DATE)")
 		}
 		return c.passthrough("date_trunc")
 	case "date_parse":
@@ -165,13 +176,48 @@ func (c *call) translate() error {
 	case "codepoint":
 		return c.macro("unicode", 1)
 
+	// URLs (url.html): NULL when the text is not a URL with that part.
+	case "url_extract_host":
+		return c.macro("trino_url_extract_host", 1)
+	case "url_extract_path":
+		return c.macro("trino_url_extract_path", 1)
+	case "url_extract_protocol":
+		return c.macro("trino_url_extract_protocol", 1)
+	case "url_extract_query":
+		return c.macro("trino_url_extract_query", 1)
+	case "url_extract_parameter":
+		return c.macro("trino_url_extract_parameter", 2)
+
 	// Arrays and maps (array.html, map.html).
+	case "any_match":
+		// Trino: true if an element matches, false for an empty array or when none does.
+		if err := c.want(2); err != nil {
+			return err
+		}
+		return c.emit("coalesce(list_bool_or(list_transform(", 0, ",", 1, ")), false)")
+	case "all_match":
+		if err := c.want(2); err != nil {
+			return err
+		}
+		return c.emit("coalesce(list_bool_and(list_transform(", 0, ",", 1, ")), true)")
+	case "none_match":
+		if err := c.want(2); err != nil {
+			return err
+		}
+		return c.emit("NOT coalesce(list_bool_or(list_transform(", 0, ",", 1, ")), false)")
 	case "element_at":
 		// A subscript is 1-based, counts from the end when negative and is NULL out of range,
 		// for lists; for maps it is the value or NULL, as element_at is in Trino.
 		return c.emit("(", 0, ")[", 1, "]")
 	case "cardinality":
+		// DuckDB's len takes lists and its cardinality maps, and the argument's type is unknown
+		// here: an argument that visibly is a map takes cardinality, anything else len.
+		if len(c.args) == 1 && looksLikeMap(c.args[0]) {
+			return c.macro("cardinality", 1)
+		}
 		return c.macro("trino_cardinality", 1)
+	case "typeof":
+		return c.macro("trino_typeof", 1)
 	case "contains":
 		return c.macro("list_contains", 2)
 	case "array_join":
@@ -227,6 +273,14 @@ func (c *call) translate() error {
 		return c.unsupported(c.fname)
 
 	// Conditional (conditional.html).
+	case "try":
+		// DuckDB has TRY(expr) too: NULL where evaluating expr fails. Best effort only: DuckDB
+		// refuses TRY around volatile functions (random(), uuid()), and an error DuckDB raises
+		// while planning (an unknown column, a type mismatch) is not caught, as in Trino.
+		if err := c.want(1); err != nil {
+			return err
+		}
+		return c.passthrough("TRY")
 	case "if":
 		if err := c.want(2, 3); err != nil {
 			return err
@@ -532,4 +586,66 @@ func (c *call) concat() error {
 	}
 	c.r.tok(c.g.close)
 	return nil
+}
+
+// mapMakers are the functions whose result is a map.
+var mapMakers = map[string]bool{
+	"map": true, "map_from_entries": true, "map_agg": true, "histogram": true, "multimap_agg": true,
+	"map_concat": true, "map_filter": true, "transform_values": true, "transform_keys": true,
+}
+
+// looksLikeMap reports whether an argument is visibly a map: a map-making call, a CAST to a map
+// type, or the one map column of the CloudTrail table (...webidfederationdata.attributes).
+func looksLikeMap(arg []node) bool {
+	s := sigNodes(arg)
+	if len(s) == 0 {
+		return false
+	}
+	if len(s) == 2 && isWord(&s[0]) && s[1].group {
+		name := strings.ToLower(s[0].tok.name())
+		if mapMakers[name] {
+			return true
+		}
+		if name == "cast" || name == "try_cast" {
+			k := sigNodes(s[1].kids)
+			for i := 0; i+1 < len(k); i++ {
+				if isKeyword(&k[i], "as") && isKeyword(&k[i+1], "map") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := 0; i+2 < len(s); i++ {
+		if isWord(&s[i]) && strings.EqualFold(s[i].tok.name(), "webidfederationdata") &&
+			!s[i+1].group && s[i+1].tok.text == "." && isWord(&s[i+2]) && strings.EqualFold(s[i+2].tok.name(), "attributes") && i+3 == len(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeDate reports whether an argument is visibly a DATE (current_date, DATE '…', a cast to
+// date, date(…), from_iso8601_date(…), or date_add/date_trunc of one), for the functions whose
+// DuckDB counterparts turn a DATE into a TIMESTAMP where Trino keeps it a DATE.
+func looksLikeDate(arg []node) bool {
+	s := sigNodes(arg)
+	switch {
+	case len(s) == 1:
+		return isKeyword(&s[0], "current_date")
+	case len(s) == 2 && isKeyword(&s[0], "date") && !s[1].group && s[1].tok.kind == tkString:
+		return true
+	case len(s) == 2 && isWord(&s[0]) && s[1].group && s[1].tok.kind == tkLParen:
+		switch strings.ToLower(s[0].tok.name()) {
+		case "date", "from_iso8601_date":
+			return true
+		case "cast", "try_cast":
+			k := sigNodes(s[1].kids)
+			return len(k) >= 2 && isKeyword(&k[len(k)-2], "as") && isKeyword(&k[len(k)-1], "date")
+		case "date_add", "date_trunc":
+			args := splitArgs(s[1].kids)
+			return len(args) > 0 && looksLikeDate(args[len(args)-1])
+		}
+	}
+	return false
 }

@@ -19,6 +19,9 @@ func FuzzTranslate(f *testing.F) {
 		"SELECT format_datetime(ts, 'yyyy''T''HH'), IF(a, b), ROW(1, 2)",
 		"SELECT 'x'; ",
 		"SELECT ((a, b), (c)) FROM (VALUES (1, 2)) AS t(a, b)",
+		`SELECT count(*), x IS NULL, t.* FROM "default".t, db.u JOIN c.d.e ON 1 = 1`,
+		"SELECT extract(year FROM a.b), any_match(r, x -> x.arn LIKE 'a%'), typeof(cardinality(m))",
+		"WITH w AS (SELECT 1) SELECT date_trunc('day', current_date), url_extract_host(u) FROM w UNION SELECT 2, 3",
 	}
 	for _, s := range seeds {
 		f.Add(s)

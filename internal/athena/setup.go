@@ -7,6 +7,8 @@ var setupStatements = []string{
 	`SET integer_division = true`,
 
 	// datetime.html: date_add(unit, value, timestamp). DuckDB's own date_add takes two arguments.
+	// An unknown unit fails as a cast rather than through error(), which is volatile and would
+	// make TRY(date_add(...)) unbindable. Literal units are checked at translation time.
 	`CREATE OR REPLACE TEMP MACRO trino_date_add(unit, n, ts) AS
   ts + CAST(n AS BIGINT) * CASE lower(unit)
     WHEN 'millisecond' THEN INTERVAL 1 MILLISECOND
@@ -18,7 +20,7 @@ var setupStatements = []string{
     WHEN 'month' THEN INTERVAL 1 MONTH
     WHEN 'quarter' THEN INTERVAL 3 MONTH
     WHEN 'year' THEN INTERVAL 1 YEAR
-    ELSE error('invalid unit for date_add: ' || unit) END`,
+    ELSE CAST('invalid unit for date_add: ' || unit AS INTERVAL) END`,
 
 	// datetime.html: date_diff counts whole units (23:00 to 01:00 the next day is 0 days);
 	// DuckDB's datesub does, its date_diff counts boundaries crossed.
@@ -97,6 +99,28 @@ var setupStatements = []string{
 	// string.html: split_part is NULL when the index is past the last field (DuckDB gives '').
 	`CREATE OR REPLACE TEMP MACRO trino_split_part(s, d, i) AS
   CASE WHEN i <= len(str_split(s, d)) THEN split_part(s, d, i) END`,
+
+	// conversion.html: typeof names types the Trino way (varchar, array(varchar), row(...));
+	// this is a best effort over DuckDB's names (timestamps keep DuckDB's precision).
+	`CREATE OR REPLACE TEMP MACRO trino_typeof(x) AS
+  regexp_replace(regexp_replace(replace(replace(lower(typeof(x)), 'struct(', 'row('),
+    'timestamp with time zone', 'timestamp(3) with time zone'), '^(.*)\[\]$', 'array(\1)'),
+    '^(timestamp|time)$', '\1(3)')`,
+
+	// url.html: the parts of an RFC 2396 URL; NULL when the text has no such part.
+	`CREATE OR REPLACE TEMP MACRO trino_url_extract_host(u) AS
+  nullif(regexp_extract(u, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)', 1), '')`,
+	`CREATE OR REPLACE TEMP MACRO trino_url_extract_protocol(u) AS
+  nullif(regexp_extract(u, '^([A-Za-z][A-Za-z0-9+.-]*):', 1), '')`,
+	`CREATE OR REPLACE TEMP MACRO trino_url_extract_path(u) AS
+  CASE WHEN regexp_matches(u, '^[A-Za-z][A-Za-z0-9+.-]*:') THEN
+    regexp_extract(u, '^[A-Za-z][A-Za-z0-9+.-]*:(?://[^/?#]*)?([^?#]*)', 1) END`,
+	`CREATE OR REPLACE TEMP MACRO trino_url_extract_query(u) AS
+  CASE WHEN regexp_matches(u, '^[^#]*\?') THEN regexp_extract(u, '^[^?#]*\?([^#]*)', 1) END`,
+	`CREATE OR REPLACE TEMP MACRO trino_url_extract_parameter(u, name) AS
+  list_extract(list_transform(
+    list_filter(str_split(trino_url_extract_query(u), '&'), lambda trino_p: split_part(trino_p, '=', 1) = name),
+    lambda trino_p: substr(trino_p, length(name) + 2)), 1)`,
 
 	// array.html: cardinality(array).
 	`CREATE OR REPLACE TEMP MACRO trino_cardinality(x) AS CAST(len(x) AS BIGINT)`,

@@ -9,6 +9,18 @@
 //
 // Untranslatable SQL yields an *Error that points at the offending token in the user's original
 // statement; Translation.Position maps an offset in the translated SQL back to the original.
+//
+// Two rewrites are structural: unnamed expressions of the outermost select list get Athena's
+// names _col0, _col1, … (see colnames.go), and database or catalog qualifiers on table names in
+// FROM and JOIN are dropped, since the lake is a single database.
+//
+// Known departures from Trino, each a choice of the nearest DuckDB behaviour: types are not
+// known at translation time, so rewrites that depend on them (cardinality of a map, date_add and
+// date_trunc keeping a DATE) look at the argument's syntax; from_iso8601_timestamp gives NULL
+// instead of failing on text that is not ISO 8601; approx_distinct is exact; regular expressions
+// run on RE2, not Java; AT TIME ZONE yields a timestamp without zone; UNNEST of an array of rows
+// or of a map into several columns, lambdas beyond transform/filter/*_match, reduce, map_agg,
+// listagg, with_timezone and varbinary functions are not translated.
 package athena
 
 import (
@@ -83,7 +95,7 @@ func TranslateMapped(sql string) (*Translation, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &rewriter{src: sql}
+	r := &rewriter{src: sql, top: nodes, aliases: outputAliases(nodes)}
 	if err := r.seq(nodes, false); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -163,6 +175,23 @@ type rewriter struct {
 	src   string
 	out   strings.Builder
 	spans []span
+
+	top     []node         // the statement's root nodes
+	aliases map[int]string // root node index → the _colN alias written after it (see outputAliases)
+}
+
+// alias writes the Athena output name given to the unaliased expression that ends at root node i.
+func (r *rewriter) alias(nodes []node, i int) {
+	if len(r.aliases) == 0 || len(nodes) == 0 || len(r.top) == 0 || &nodes[0] != &r.top[0] {
+		return
+	}
+	if a, ok := r.aliases[i]; ok {
+		at := nodes[i].tok.pos
+		if nodes[i].group {
+			at = nodes[i].close.pos
+		}
+		r.synth(" AS "+a, at)
+	}
 }
 
 // tok copies an original token.
@@ -249,11 +278,33 @@ func nextSig(nodes []node, i int) int {
 func (r *rewriter) seq(nodes []node, noTuple bool) error {
 	var prev *node // the previous significant node
 	values := false
+	sawSelect, inFrom := false, false
 	for i := 0; i < len(nodes); i++ {
 		n := &nodes[i]
 		if !n.significant() {
 			r.tok(n.tok)
 			continue
+		}
+		if sawSelect && !n.group && (n.tok.is("from") || n.tok.is("join") || inFrom && n.tok.kind == tkComma) {
+			inFrom = inFrom || n.tok.is("from")
+			if last, ok := qualifiedTable(nodes, i); ok {
+				// Athena's database (and catalog) qualifiers name nothing here: the lake is one
+				// database, so "FROM mydb.cloudtrail_logs" reads cloudtrail_logs.
+				r.tok(n.tok)
+				k := i + 1
+				for ; !nodes[k].significant(); k++ {
+					r.tok(nodes[k].tok)
+				}
+				r.tok(nodes[last].tok)
+				prev, i = &nodes[last], last
+				continue
+			}
+		}
+		switch {
+		case isKeyword(n, "select"):
+			sawSelect, inFrom = true, false
+		case !n.group && n.tok.kind == tkIdent && fromEnd[n.tok.lower()]:
+			inFrom = false
 		}
 		j := nextSig(nodes, i)
 		var next *node
@@ -278,6 +329,7 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 			}
 			prev, i = next, j
 			values = false
+			r.alias(nodes, i)
 			continue
 		case n.group && n.tok.kind == tkLParen:
 			if !noTuple && !values && tupleAllowed(prev) && isTuple(n) && !(next != nil && !next.group && next.tok.text == "->") {
@@ -302,6 +354,7 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 			values = false
 		}
 		prev = n
+		r.alias(nodes, i)
 	}
 	return nil
 }
@@ -431,4 +484,36 @@ func itoa(i int) string {
 		i /= 10
 	}
 	return string(b)
+}
+
+// fromEnd lists the words that end a FROM list.
+var fromEnd = map[string]bool{
+	"where": true, "group": true, "having": true, "order": true, "limit": true, "union": true,
+	"intersect": true, "except": true, "window": true, "offset": true, "fetch": true, "on": true,
+	"using": true,
+}
+
+// qualifiedTable reports whether the significant nodes after nodes[i] start with a qualified
+// table name (db.table or catalog.db.table, the parts written together) and returns the index of
+// its last part. Names in information_schema keep their qualifier.
+func qualifiedTable(nodes []node, i int) (int, bool) {
+	k := nextSig(nodes, i)
+	if k < 0 || !isWord(&nodes[k]) || isReserved(&nodes[k]) {
+		return 0, false
+	}
+	parts := []int{k}
+	for k+2 < len(nodes) && !nodes[k+1].group && nodes[k+1].tok.text == "." && isWord(&nodes[k+2]) {
+		k += 2
+		parts = append(parts, k)
+	}
+	if len(parts) < 2 || len(parts) > 3 {
+		return 0, false
+	}
+	if strings.EqualFold(nodes[parts[len(parts)-2]].tok.name(), "information_schema") {
+		return 0, false
+	}
+	if next := nextSig(nodes, k); next >= 0 && nodes[next].group && nodes[next].tok.kind == tkLParen {
+		return 0, false // a table function
+	}
+	return k, true
 }

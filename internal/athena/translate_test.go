@@ -11,44 +11,45 @@ func TestTranslate(t *testing.T) {
 	tests := []struct{ in, want string }{
 		// Untouched SQL keeps its comments and spacing.
 		{"SELECT a, /* c */ b -- x\nFROM t", "SELECT a, /* c */ b -- x\nFROM t"},
-		{`SELECT "db"."tbl".x FROM "db"."tbl"`, `SELECT "db"."tbl".x FROM "db"."tbl"`},
-		{"SELECT 'it''s (', \"a\"\"b\" FROM db.cloudtrail_logs", "SELECT 'it''s (', \"a\"\"b\" FROM db.cloudtrail_logs"},
-		{"SELECT 1;", "SELECT 1"},
-		{"SELECT 1; -- done\n", "SELECT 1 -- done\n"},
+		{`SELECT "t"."x" FROM "tbl" "t"`, `SELECT "t"."x" FROM "tbl" "t"`},
+		{"SELECT 'it''s (', \"a\"\"b\" FROM db.cloudtrail_logs", `SELECT 'it''s (' AS _col0, "a""b" FROM cloudtrail_logs`},
+		{"SELECT 1;", `SELECT 1 AS _col0`},
+		{"SELECT 1; -- done\n", `SELECT 1 AS _col0 -- done
+`},
 		// Quoted function names.
-		{`SELECT "split_part"(x, '/', 2), "lower"(y), "my fn"(z)`, `SELECT trino_split_part(x, '/', 2), lower(y), "my fn"(z)`},
+		{`SELECT "split_part"(x, '/', 2), "lower"(y), "my fn"(z)`, `SELECT trino_split_part(x, '/', 2) AS _col0, lower(y) AS _col1, "my fn"(z) AS _col2`},
 		// Date and time.
-		{"SELECT date_add('day', -7, now())", "SELECT trino_date_add('day', -7, now())"},
-		{"SELECT date_parse(s, '%Y-%m-%dT%H:%i:%sZ')", "SELECT strptime(s, '%Y-%m-%dT%H:%M:%SZ')"},
-		{"SELECT format_datetime(ts, 'yyyy-MM-dd HH:mm')", "SELECT strftime(ts, '%Y-%m-%d %H:%M')"},
-		{"SELECT from_iso8601_timestamp(eventtime)", "SELECT CAST(eventtime AS TIMESTAMPTZ)"},
+		{"SELECT date_add('day', -7, now())", `SELECT trino_date_add('day', -7, now()) AS _col0`},
+		{"SELECT date_parse(s, '%Y-%m-%dT%H:%i:%sZ')", `SELECT strptime(s, '%Y-%m-%dT%H:%M:%SZ') AS _col0`},
+		{"SELECT format_datetime(ts, 'yyyy-MM-dd HH:mm')", `SELECT strftime(ts, '%Y-%m-%d %H:%M') AS _col0`},
+		{"SELECT from_iso8601_timestamp(eventtime)", `SELECT TRY_CAST(eventtime AS TIMESTAMPTZ) AS _col0`},
 		// JSON paths.
-		{`SELECT json_extract_scalar(j, '$["x-amz-copy-source"]')`, `SELECT trino_json_extract_scalar(j, '$."x-amz-copy-source"')`},
-		{`SELECT json_extract_scalar(j, '$.a[0].b')`, `SELECT trino_json_extract_scalar(j, '$.a[0].b')`},
+		{`SELECT json_extract_scalar(j, '$["x-amz-copy-source"]')`, `SELECT trino_json_extract_scalar(j, '$."x-amz-copy-source"') AS _col0`},
+		{`SELECT json_extract_scalar(j, '$.a[0].b')`, `SELECT trino_json_extract_scalar(j, '$.a[0].b') AS _col0`},
 		// Regular expressions.
-		{`SELECT regexp_replace(s, '(a)', '<$1>')`, `SELECT regexp_replace(s, '(a)', '<\1>', 'g')`},
-		{`SELECT regexp_like(s, 'x')`, `SELECT regexp_matches(s, 'x')`},
+		{`SELECT regexp_replace(s, '(a)', '<$1>')`, `SELECT regexp_replace(s, '(a)', '<\1>', 'g') AS _col0`},
+		{`SELECT regexp_like(s, 'x')`, `SELECT regexp_matches(s, 'x') AS _col0`},
 		// Aggregates keep DISTINCT, ORDER BY and FILTER.
 		{"SELECT arbitrary(x), approx_distinct(y), count(*) FILTER (WHERE z > 1) FROM t",
-			"SELECT any_value(x), count(DISTINCT y), count(*) FILTER (WHERE z > 1) FROM t"},
+			`SELECT any_value(x) AS _col0, count(DISTINCT y) AS _col1, count(*) FILTER (WHERE z > 1) AS _col2 FROM t`},
 		// ROW values and what is not one.
-		{"SELECT DISTINCT (a, b) FROM t", "SELECT DISTINCT struct_pack( field0 := a, field1 :=  b) FROM t"},
-		{"SELECT ROW(a, b)", "SELECT struct_pack( field0 := a, field1 :=  b)"},
+		{"SELECT DISTINCT (a, b) FROM t", `SELECT DISTINCT struct_pack( field0 := a, field1 :=  b) AS _col0 FROM t`},
+		{"SELECT ROW(a, b)", `SELECT struct_pack( field0 := a, field1 :=  b) AS _col0`},
 		{"SELECT x FROM t WHERE x IN (1, 2) AND (y) = 1", "SELECT x FROM t WHERE x IN (1, 2) AND (y) = 1"},
 		{"SELECT * FROM (VALUES (1, 2), (3, 4)) AS t(a, b)", "SELECT * FROM (VALUES (1, 2), (3, 4)) AS t(a, b)"},
 		{"SELECT * FROM t CROSS JOIN UNNEST(x) u(c)", "SELECT * FROM t CROSS JOIN UNNEST(x) u(c)"},
 		{"SELECT * FROM UNNEST(x) WITH ORDINALITY AS t(v, n)", "SELECT * FROM UNNEST(x) WITH ORDINALITY AS t(v, n)"},
 		{"SELECT x FROM t GROUP BY GROUPING SETS ((a, b), (c))", "SELECT x FROM t GROUP BY GROUPING SETS ((a, b), (c))"},
-		{"SELECT transform(a, (x, y) -> x)", "SELECT list_transform(a, (x, y) -> x)"},
-		{"SELECT count(*) OVER (PARTITION BY a, b) FROM t", "SELECT count(*) OVER (PARTITION BY a, b) FROM t"},
+		{"SELECT transform(a, (x, y) -> x)", `SELECT list_transform(a, (x, y) -> x) AS _col0`},
+		{"SELECT count(*) OVER (PARTITION BY a, b) FROM t", `SELECT count(*) OVER (PARTITION BY a, b) AS _col0 FROM t`},
 		// Types.
-		{"SELECT CAST(x AS array(varchar)), TRY_CAST(y AS timestamp with time zone)", "SELECT CAST(x AS VARCHAR[]), TRY_CAST(y AS TIMESTAMPTZ)"},
-		{"SELECT CAST(x AS row(a bigint, b map(varchar, double)))", "SELECT CAST(x AS STRUCT(a BIGINT, b MAP(VARCHAR, DOUBLE)))"},
+		{"SELECT CAST(x AS array(varchar)), TRY_CAST(y AS timestamp with time zone)", `SELECT CAST(x AS VARCHAR[]) AS _col0, TRY_CAST(y AS TIMESTAMPTZ) AS _col1`},
+		{"SELECT CAST(x AS row(a bigint, b map(varchar, double)))", `SELECT CAST(x AS STRUCT(a BIGINT, b MAP(VARCHAR, DOUBLE))) AS _col0`},
 		// Misc.
-		{"SELECT IF(a, b)", "SELECT (CASE WHEN a THEN  b END)"},
-		{"SELECT replace(s, 'x')", "SELECT replace(s, 'x', '')"},
-		{"SELECT concat(a, b)", "SELECT ((a) || ( b))"},
-		{"SELECT unknown_fn(a)", "SELECT unknown_fn(a)"},
+		{"SELECT IF(a, b)", `SELECT (CASE WHEN a THEN  b END) AS _col0`},
+		{"SELECT replace(s, 'x')", `SELECT replace(s, 'x', '') AS _col0`},
+		{"SELECT concat(a, b)", `SELECT ((a) || ( b)) AS _col0`},
+		{"SELECT unknown_fn(a)", `SELECT unknown_fn(a) AS _col0`},
 	}
 	for _, tc := range tests {
 		got, err := Translate(tc.in)
