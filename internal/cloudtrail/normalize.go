@@ -246,7 +246,6 @@ func jsonKind(v []byte) string {
 	}
 }
 
-
 // str stores a string field. Any other JSON type is stored as its JSON text, as Athena's JSON SerDe
 // does, and the original value goes to the residual.
 func (n *Normalizer) str(dst **string, path string, key, val, resid []byte, warn bool) []byte {
