@@ -170,15 +170,17 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewSource(seed))
 	t.Logf("clean run took %v; kill moments drawn with seed %d", window, seed)
+	// Rounds go on until at least 10 runs were killed mid-ingest (a run that finishes before its
+	// kill moment does not count), bounded so that a machine too fast to catch still ends.
 	kills := 0
-	for round := 0; round < 10; round++ {
+	for round := 0; kills < 10 && round < 40; round++ {
 		dir := t.TempDir()
 		for k := 0; k < 2; k++ {
 			cmd := exec.Command(bin, args(dir)...)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			d := time.Duration(rng.Int63n(int64(window)))
+			d := time.Duration(rng.Int63n(int64(window) * 3 / 4))
 			timer := time.AfterFunc(d, func() { cmd.Process.Signal(syscall.SIGKILL) })
 			err := cmd.Wait()
 			timer.Stop()
@@ -197,7 +199,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 	if kills < 10 {
-		t.Fatalf("only %d of 20 runs were killed before they finished", kills)
+		t.Fatalf("only %d runs were killed before they finished", kills)
 	}
 	t.Logf("%d runs killed mid-ingest", kills)
 }
