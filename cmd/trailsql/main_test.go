@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/trailsql/trailsql/internal/testshared"
 )
 
 // run runs trailsql in-process and returns its exit status, stdout and stderr.
@@ -42,19 +44,8 @@ func scalar(t testing.TB, lake, sql string) string {
 	return lines[1]
 }
 
-// sharedDir returns ../shared/<sub>, or skips when the shared folder is absent (it must be there
-// under CI=true).
-func sharedDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir, _ := filepath.Abs(filepath.Join("../../../shared", sub))
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared folder missing under CI: %v", err)
-		}
-		t.Skipf("shared folder not present (%v)", err)
-	}
-	return dir
-}
+// sharedDir returns ../shared/<sub>; see testshared.Dir.
+func sharedDir(t testing.TB, sub string) string { return testshared.Dir(t, sub) }
 
 // writeTrail writes files×perFile distinct synthetic events as gzip log files in the S3 trail
 // layout and returns the folder.

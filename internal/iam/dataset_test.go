@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"github.com/trailsql/trailsql/internal/testshared"
+
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -15,19 +17,7 @@ import (
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
-// sharedDatasets returns ../shared/datasets, or skips the test when it is absent (a checkout
-// without the team's shared folder). Under CI=true it must be there.
-func sharedDatasets(t testing.TB) string {
-	t.Helper()
-	dir, _ := filepath.Abs("../../../shared/datasets")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared datasets missing under CI: %v", err)
-		}
-		t.Skipf("shared datasets not present (%v)", err)
-	}
-	return dir
-}
+func sharedDatasets(t testing.TB) string { return testshared.Dir(t, "datasets") }
 
 // triple is one distinct kind of event.
 type triple struct{ source, name, typ string }
