@@ -216,14 +216,7 @@ func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int) 
 		if !ok {
 			return
 		}
-		switch rest[0].text {
-		case ">", ">=":
-			b.TSMin = expr
-		case "<", "<=":
-			b.TSMax = expr
-		case "=":
-			b.TSMin, b.TSMax = expr, expr
-		}
+		setBound(rest[0].text, expr, &b.TSMin, &b.TSMax)
 		return
 	}
 	col, n := column(c, qualifiers)
@@ -249,25 +242,9 @@ func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int) 
 			}
 		}
 	case col == "eventtime" && len(rest) == 2 && rest[0].kind == tkOp && rest[1].kind == tkString:
-		v := rest[1].stringValue()
-		switch rest[0].text {
-		case ">", ">=":
-			b.TimeMin = v
-		case "<", "<=":
-			b.TimeMax = v
-		case "=":
-			b.TimeMin, b.TimeMax = v, v
-		}
+		setBound(rest[0].text, rest[1].stringValue(), &b.TimeMin, &b.TimeMax)
 	case col == "eventtime" && len(rest) == 2 && rest[0].kind == tkOp && rest[1].text == "?" && params[rest[1].pos] > 0:
-		n := params[rest[1].pos]
-		switch rest[0].text {
-		case ">", ">=":
-			b.TimeMinArg = n
-		case "<", "<=":
-			b.TimeMaxArg = n
-		case "=":
-			b.TimeMinArg, b.TimeMaxArg = n, n
-		}
+		setBound(rest[0].text, params[rest[1].pos], &b.TimeMinArg, &b.TimeMaxArg)
 	case col == "eventtime" && len(rest) == 4 && rest[0].is("between") && rest[1].kind == tkString && rest[2].is("and") && rest[3].kind == tkString:
 		b.TimeMin, b.TimeMax = rest[1].stringValue(), rest[3].stringValue()
 	}
@@ -290,4 +267,17 @@ func constExpr(toks []token) (string, bool) {
 		return "", false
 	}
 	return out, true
+}
+
+// setBound records v as a lower and/or upper bound, as the comparison op says. Strict and
+// non-strict comparisons bound alike: the file selection only has to be conservative.
+func setBound[T any](op string, v T, lo, hi *T) {
+	switch op {
+	case ">", ">=":
+		*lo = v
+	case "<", "<=":
+		*hi = v
+	case "=":
+		*lo, *hi = v, v
+	}
 }
