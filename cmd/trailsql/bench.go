@@ -87,12 +87,6 @@ func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int, questio
 	rss := ru.Maxrss * 1024
 	lakeBytes := dirSize(lakeDir) // data files and the ledger (hashes, manifests)
 	rate := float64(truth.Events) / wall.Seconds()
-	mark := func(ok bool) string {
-		if ok {
-			return "ok"
-		}
-		return "MISSED"
-	}
 	fmt.Fprintf(out, "ingest: %.2fs wall, %.2fs CPU, %.0f events/s, %.1f MB/s JSON (%.1f MB/s gzip)\n",
 		wall.Seconds(), cpu.Seconds(), rate, float64(jsonBytes)/1e6/wall.Seconds(), float64(gzBytes)/1e6/wall.Seconds())
 	fmt.Fprintf(out, "  target ≥ 120000 events/s: %s\n", mark(rate >= 120000))
@@ -105,12 +99,6 @@ func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int, questio
 // benchQuestions times the classic questions over a lake, with windows ending at its newest event.
 func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir string, repeat int) error {
 	ctx, out := cmd.Context(), m.Stdout
-	mark := func(ok bool) string {
-		if ok {
-			return "ok"
-		}
-		return "MISSED"
-	}
 	opt := engine.Options{Lake: lakeDir}
 	dialect(&opt)
 	e, err := engine.Open(ctx, opt)
@@ -207,4 +195,12 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// mark says whether a figure meets its target.
+func mark(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISSED"
 }

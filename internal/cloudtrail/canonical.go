@@ -165,7 +165,7 @@ func (w *objWriter) key(k string) {
 		w.b = append(w.b, ',')
 	}
 	// Keys are CloudTrail's field names (ASCII, nothing to escape) or map keys, which may need it.
-	w.b = appendJSONString(w.b, k)
+	w.b = AppendJSONString(w.b, k)
 	w.b = append(w.b, ':')
 }
 
@@ -181,7 +181,7 @@ func (w *objWriter) str(k string, v *string) {
 		return
 	}
 	w.key(k)
-	w.b = appendJSONString(w.b, *v)
+	w.b = AppendJSONString(w.b, *v)
 }
 
 // raw writes a payload column: its text is JSON already (the residual records the rare payload
@@ -195,7 +195,7 @@ func (w *objWriter) raw(k string, v *string) {
 		w.b = append(w.b, s...)
 		return
 	}
-	w.b = appendJSONString(w.b, *v)
+	w.b = AppendJSONString(w.b, *v)
 }
 
 // boolStr writes "true"/"false" columns back as the JSON booleans CloudTrail wrote.
@@ -208,14 +208,14 @@ func (w *objWriter) boolStr(k string, v *string) {
 		w.b = append(w.b, *v...)
 		return
 	}
-	w.b = appendJSONString(w.b, *v)
+	w.b = AppendJSONString(w.b, *v)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string literal, escaping as encoding/json does (without
+// AppendJSONString appends s as a JSON string literal, escaping as encoding/json does (without
 // HTML escaping).
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {

@@ -302,7 +302,7 @@ func csvRecord(row []string, fields map[int]string, user, key int) []byte {
 		}
 		b = strconv.AppendQuote(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, v)
+		b = AppendJSONString(b, v)
 	}
 	for i, f := range fields {
 		if i >= len(row) || row[i] == "" {
@@ -339,14 +339,14 @@ func csvRecord(row []string, fields map[int]string, user, key int) []byte {
 		b = append(b, `"userIdentity":{`...)
 		if u != "" {
 			b = append(b, `"userName":`...)
-			b = appendJSONString(b, u)
+			b = AppendJSONString(b, u)
 		}
 		if k != "" {
 			if u != "" {
 				b = append(b, ',')
 			}
 			b = append(b, `"accessKeyId":`...)
-			b = appendJSONString(b, k)
+			b = AppendJSONString(b, k)
 		}
 		b = append(b, '}')
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/render"
@@ -95,28 +94,6 @@ func runSQLTest(t *testing.T, path string) {
 	blocks := parseSQLTest(t, path)
 	root := t.TempDir()
 	var e *Engine
-	open := func() {
-		if e != nil {
-			e.Close()
-		}
-		opt := Options{Lake: root, Setup: athena.Setup()}
-		opt.Translate = func(sql string) (string, func(error) error, error) {
-			tr, err := athena.TranslateMapped(sql)
-			if err != nil {
-				return "", nil, err
-			}
-			return tr.SQL, tr.MapError, nil
-		}
-		var err error
-		if e, err = Open(ctx, opt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer func() {
-		if e != nil {
-			e.Close()
-		}
-	}()
 	changed := false
 	for _, b := range blocks {
 		switch b.kind {
@@ -125,7 +102,7 @@ func runSQLTest(t *testing.T, path string) {
 			e = nil
 		case "query":
 			if e == nil {
-				open()
+				e = openTestEngine(t, root, false)
 			}
 			sql := strings.Join(b.body, "\n")
 			res, err := e.Query(ctx, sql)

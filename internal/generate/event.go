@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // evSpec is one event to write: who, what, when, and any scripted detail.
@@ -72,7 +74,7 @@ func (b *builder) key(k string) {
 
 func (b *builder) str(k, v string) {
 	b.key(k)
-	b.b = appendJSONString(b.b, v)
+	b.b = cloudtrail.AppendJSONString(b.b, v)
 }
 
 func (b *builder) num(k string, v int64) {
@@ -130,33 +132,6 @@ func appendTime(b []byte, sec int64) []byte {
 	b = append(b, ':')
 	b = appendPad(b, ss, 2)
 	return append(b, 'Z')
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // --- choosing random events ---
