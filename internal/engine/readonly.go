@@ -12,94 +12,103 @@ import (
 // VALUES, EXPLAIN, DESCRIBE and SHOW run.
 var ErrNotReadOnly = errors.New("only read-only statements run")
 
-// splitSingle strips comments at the ends and trailing semicolons, and refuses input that holds
-// more than one statement.
-func splitSingle(s string) (string, error) {
-	var parts []string
+// segments splits SQL into code, literals ('strings' and "identifiers", with their doubled-quote
+// escapes) and comments, and calls fn for each in order.
+func segments(s string, fn func(text string, kind segKind)) {
 	start := 0
+	flush := func(i int) {
+		if i > start {
+			fn(s[start:i], segCode)
+		}
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\'' || c == '"':
+			flush(i)
 			j := i + 1
-			for j < len(s) {
+			for j < len(s) && !(s[j] == c && (j+1 >= len(s) || s[j+1] != c)) {
 				if s[j] == c {
-					if j+1 < len(s) && s[j+1] == c {
-						j += 2
-						continue
-					}
-					break
+					j++ // a doubled quote
 				}
 				j++
 			}
-			i = j
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			for i < len(s) && s[i] != '\n' {
-				i++
+			j = min(j+1, len(s))
+			fn(s[i:j], segLiteral)
+			i, start = j-1, j
+		case c == '-' && i+1 < len(s) && s[i+1] == '-', c == '/' && i+1 < len(s) && s[i+1] == '*':
+			flush(i)
+			j := len(s)
+			if c == '-' {
+				if k := strings.IndexByte(s[i:], '\n'); k >= 0 {
+					j = i + k
+				}
+			} else if k := strings.Index(s[i+2:], "*/"); k >= 0 {
+				j = i + 2 + k + 2
 			}
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				i = len(s)
-			} else {
-				i += end + 3
-			}
-		case c == ';':
-			parts = append(parts, s[start:i])
-			start = i + 1
+			fn(s[i:j], segComment)
+			i, start = j-1, j
 		}
 	}
-	parts = append(parts, s[start:])
+	flush(len(s))
+}
+
+type segKind int
+
+const (
+	segCode segKind = iota
+	segLiteral
+	segComment
+)
+
+// splitSingle strips white space and trailing semicolons, and refuses input that holds more
+// than one statement.
+func splitSingle(s string) (string, error) {
 	var stmts []string
-	for _, p := range parts {
-		if strings.TrimSpace(stripComments(p)) != "" {
-			stmts = append(stmts, p)
+	var cur, meaning strings.Builder
+	end := func() {
+		if strings.TrimSpace(meaning.String()) != "" {
+			stmts = append(stmts, strings.TrimSpace(cur.String()))
 		}
+		cur.Reset()
+		meaning.Reset()
 	}
+	segments(s, func(text string, kind segKind) {
+		if kind != segCode {
+			cur.WriteString(text)
+			if kind == segLiteral {
+				meaning.WriteString(text)
+			}
+			return
+		}
+		parts := strings.Split(text, ";")
+		for i, p := range parts {
+			if i > 0 {
+				end()
+			}
+			cur.WriteString(p)
+			meaning.WriteString(p)
+		}
+	})
+	end()
 	switch len(stmts) {
 	case 0:
 		return "", errors.New("no SQL statement given")
 	case 1:
-		return strings.TrimSpace(stmts[0]), nil
+		return stmts[0], nil
 	}
 	return "", fmt.Errorf("%d statements given: run one statement at a time", len(stmts))
 }
 
-// stripComments removes -- and /* */ comments (outside string literals) for keyword checks.
+// stripComments replaces comments (outside literals) by a space, for keyword checks.
 func stripComments(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for j < len(s) && !(s[j] == c && (j+1 >= len(s) || s[j+1] != c)) {
-				if s[j] == c {
-					j++
-				}
-				j++
-			}
-			if j >= len(s) {
-				j = len(s) - 1
-			}
-			b.WriteString(s[i : j+1])
-			i = j
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
+	segments(s, func(text string, kind segKind) {
+		if kind == segComment {
 			b.WriteByte(' ')
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				i = len(s)
-			} else {
-				i += end + 3
-			}
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(c)
+		} else {
+			b.WriteString(text)
 		}
-	}
+	})
 	return b.String()
 }
 
