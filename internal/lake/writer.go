@@ -75,6 +75,9 @@ type Writer struct {
 	fileSeq  int
 	tick     int64
 	buffered int64 // rows in unwritten row groups of open files
+	// pendingRows counts the records added since the last commit (files being finished in the
+	// background included, which is why it is not derived from them).
+	pendingRows int64
 }
 
 type hashRef struct {
@@ -252,6 +255,7 @@ func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, erro
 	}
 	pf.inGroup++
 	w.buffered++
+	w.pendingRows++
 	if len(pf.batch) >= 256 {
 		if err := pf.flush(); err != nil {
 			return true, err
@@ -291,16 +295,7 @@ func (w *Writer) spill() error {
 }
 
 // Pending is the number of records added since the last commit.
-func (w *Writer) Pending() int64 {
-	var n int64
-	for _, pf := range w.open {
-		n += pf.rows
-	}
-	for _, pf := range w.staged {
-		n += pf.rows
-	}
-	return n
-}
+func (w *Writer) Pending() int64 { return w.pendingRows }
 
 func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
 	if set, ok := w.seen[p]; ok {
@@ -536,6 +531,7 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 	}
 	w.staged = w.staged[:0]
 	w.pending = nil
+	w.pendingRows = 0
 	w.newCommitID()
 	w.log.Debug("committed", "seq", m.Seq, "files", len(m.Files), "sources", len(m.Sources))
 	return m, nil
