@@ -141,10 +141,6 @@ func Text(v any) string {
 	case []byte:
 		return string(x)
 	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 && x.Location() == time.UTC {
-			// Could be a DATE; DuckDB returns dates as midnight UTC.
-			return x.Format("2006-01-02 15:04:05.000 UTC")
-		}
 		return x.UTC().Format("2006-01-02 15:04:05.000 UTC")
 	case bool:
 		return strconv.FormatBool(x)
