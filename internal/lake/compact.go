@@ -36,32 +36,14 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 	if len(w.open) > 0 || len(w.staged) > 0 || len(w.pending) > 0 {
 		return nil, errors.New("compact: commit pending records first")
 	}
-	ms, err := readManifests(w.root)
-	if err != nil {
-		return nil, err
-	}
 	st := &CompactStats{}
-	if err := w.removeSuperseded(ms, keepSuperseded, st); err != nil {
+	if err := w.removeSuperseded(keepSuperseded, st); err != nil {
 		return st, err
 	}
-	live := map[string]File{}
-	hashFile := map[string]string{}
-	for _, m := range ms {
-		for _, r := range m.Replaces {
-			delete(live, r)
-		}
-		for _, f := range m.Files {
-			live[f.Path] = f
-			hashFile[f.Path] = m.Hashes
-		}
-	}
-	byPart := map[Partition][]File{}
-	for _, f := range live {
-		byPart[f.Partition] = append(byPart[f.Partition], f)
-	}
+	// The writer's hash index holds every live file, per partition: no need to read the ledger again.
 	var parts []Partition
-	for p, fs := range byPart {
-		if len(fs) >= minFiles {
+	for p, refs := range w.hashIndex {
+		if len(refs) >= minFiles {
 			parts = append(parts, p)
 		}
 	}
@@ -74,17 +56,17 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		files := byPart[p]
-		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		files := slices.Clone(w.hashIndex[p])
+		sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
 		pf, err := w.file(p)
 		if err != nil {
 			return st, err
 		}
 		for _, f := range files {
-			if err := w.copyRows(pf, f, hashFile[f.Path]); err != nil {
+			if err := w.copyRows(pf, f); err != nil {
 				return st, err
 			}
-			replaces = append(replaces, f.Path)
+			replaces = append(replaces, f.path)
 		}
 		if err := w.finish(pf); err != nil {
 			return st, err
@@ -110,12 +92,12 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 }
 
 // copyRows appends the rows (and their hashes) of one committed file to a partition file.
-func (w *Writer) copyRows(pf *partFile, f File, hashes string) error {
-	hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(hashes)), f.HashOffset, f.Rows)
+func (w *Writer) copyRows(pf *partFile, f hashRef) error {
+	hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(f.file)), f.offset, f.count)
 	if err != nil {
 		return err
 	}
-	in, err := os.Open(filepath.Join(w.root, filepath.FromSlash(f.Path)))
+	in, err := os.Open(filepath.Join(w.root, filepath.FromSlash(f.path)))
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
@@ -128,7 +110,7 @@ func (w *Writer) copyRows(pf *partFile, f File, hashes string) error {
 		k, err := r.Read(buf)
 		if k > 0 {
 			if _, werr := pf.w.Write(buf[:k]); werr != nil {
-				return fmt.Errorf("compact %s: %w", f.Path, werr)
+				return fmt.Errorf("compact %s: %w", f.path, werr)
 			}
 			for i := 0; i < k; i++ {
 				if t := buf[i].EventTime; t != nil {
@@ -147,11 +129,11 @@ func (w *Writer) copyRows(pf *partFile, f File, hashes string) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("compact: read %s: %w", f.Path, err)
+			return fmt.Errorf("compact: read %s: %w", f.path, err)
 		}
 	}
-	if n != f.Rows {
-		return fmt.Errorf("compact: %s holds %d rows, the ledger says %d", f.Path, n, f.Rows)
+	if n != f.count {
+		return fmt.Errorf("compact: %s holds %d rows, the ledger says %d", f.path, n, f.count)
 	}
 	// The file's hashes are sorted, not in row order; the commit sorts them again anyway.
 	pf.hashes = append(pf.hashes, hs...)
@@ -160,19 +142,20 @@ func (w *Writer) copyRows(pf *partFile, f File, hashes string) error {
 }
 
 // removeSuperseded deletes files that a compaction replaced more than keep ago.
-func (w *Writer) removeSuperseded(ms []Manifest, keep time.Duration, st *CompactStats) error {
-	for _, m := range ms {
-		if len(m.Replaces) == 0 || time.Since(m.Time) < keep {
+func (w *Writer) removeSuperseded(keep time.Duration, st *CompactStats) error {
+	kept := w.superseded[:0]
+	for _, sf := range w.superseded {
+		if time.Since(sf.at) < keep {
+			kept = append(kept, sf)
 			continue
 		}
-		for _, r := range m.Replaces {
-			err := os.Remove(filepath.Join(w.root, filepath.FromSlash(r)))
-			if err == nil {
-				st.Removed++
-			} else if !os.IsNotExist(err) {
-				return fmt.Errorf("remove superseded file: %w", err)
-			}
+		err := os.Remove(filepath.Join(w.root, filepath.FromSlash(sf.path)))
+		if err == nil {
+			st.Removed++
+		} else if !os.IsNotExist(err) {
+			return fmt.Errorf("remove superseded file: %w", err)
 		}
 	}
+	w.superseded = kept
 	return nil
 }

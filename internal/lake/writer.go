@@ -75,9 +75,16 @@ type Writer struct {
 	fileSeq  int
 	tick     int64
 	buffered int64 // rows in unwritten row groups of open files
+	// superseded are the files compactions replaced that may still be on disk.
+	superseded []supersededFile
 	// pendingRows counts the records added since the last commit (files being finished in the
 	// background included, which is why it is not derived from them).
 	pendingRows int64
+}
+
+type supersededFile struct {
+	path string
+	at   time.Time
 }
 
 type hashRef struct {
@@ -153,6 +160,7 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 		}
 		for _, r := range m.Replaces {
 			replaced[r] = true
+			w.superseded = append(w.superseded, supersededFile{r, m.Time})
 		}
 		hashFiles[m.Hashes] = true
 		for _, f := range m.Files {
@@ -528,6 +536,9 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 	w.seq = m.Seq
 	for i, f := range m.Files {
 		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows})
+	}
+	for _, r := range m.Replaces {
+		w.superseded = append(w.superseded, supersededFile{r, m.Time})
 	}
 	w.staged = w.staged[:0]
 	w.pending = nil
