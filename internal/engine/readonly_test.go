@@ -4,10 +4,10 @@ import "testing"
 
 func TestSplitSingle(t *testing.T) {
 	ok := map[string]string{
-		"SELECT 1;":                             "SELECT 1",
-		"SELECT ';' AS x; -- done\n":            "SELECT ';' AS x",
+		"SELECT 1;":                            "SELECT 1",
+		"SELECT ';' AS x; -- done\n":           "SELECT ';' AS x",
 		"/* c; */ SELECT \"a;b\" FROM t ;  ; ": "/* c; */ SELECT \"a;b\" FROM t",
-		"SELECT 'it''s; fine'":                  "SELECT 'it''s; fine'",
+		"SELECT 'it''s; fine'":                 "SELECT 'it''s; fine'",
 	}
 	for in, want := range ok {
 		if got, err := splitSingle(in); err != nil || got != want {
