@@ -20,11 +20,14 @@ type Bounds struct {
 	// TimeMinArg and TimeMaxArg bound eventtime as text by a positional parameter: the 1-based
 	// index of the '?' whose bound value is the bound (0: none).
 	TimeMinArg, TimeMaxArg int
+	// PartitionArgs maps a partition column compared for equality with a positional parameter
+	// to the 1-based index of that parameter.
+	PartitionArgs map[string]int
 }
 
 // Empty reports whether the bounds restrict nothing.
 func (b *Bounds) Empty() bool {
-	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0
+	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0 && len(b.PartitionArgs) == 0
 }
 
 var partitionColumns = map[string]bool{"account": true, "region": true, "year": true, "month": true, "day": true}
@@ -227,6 +230,11 @@ func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int) 
 	switch {
 	case partitionColumns[col] && len(rest) == 2 && rest[0].text == "=" && rest[1].kind == tkString:
 		b.Partitions[col] = []string{rest[1].stringValue()}
+	case partitionColumns[col] && len(rest) == 2 && rest[0].text == "=" && rest[1].text == "?" && params[rest[1].pos] > 0:
+		if b.PartitionArgs == nil {
+			b.PartitionArgs = map[string]int{}
+		}
+		b.PartitionArgs[col] = params[rest[1].pos]
 	case partitionColumns[col] && len(rest) >= 3 && rest[0].is("in") && rest[1].kind == tkLParen:
 		var vals []string
 		for i := 2; i < len(rest); i++ {

@@ -54,6 +54,7 @@ type Bounds struct {
 	TimeMin, TimeMax       string
 	TSMin, TSMax           string
 	TimeMinArg, TimeMaxArg int // 1-based index of the parameter that bounds eventtime as text
+	PartitionArgs          map[string]int // partition column = the parameter of this 1-based index
 }
 
 // Engine runs SQL over one lake.

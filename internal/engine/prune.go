@@ -34,6 +34,16 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 	if s := arg(b.TimeMaxArg); s != "" && (b.TimeMax == "" || s < b.TimeMax) {
 		b.TimeMax = s
 	}
+	for col, n := range b.PartitionArgs {
+		if n > 0 && n <= len(args) {
+			if s, ok := args[n-1].(string); ok {
+				if b.Partitions == nil {
+					b.Partitions = map[string][]string{}
+				}
+				b.Partitions[col] = []string{s}
+			}
+		}
+	}
 	var dayMin, dayMax string
 	var err error
 	if b.TSMin != "" {

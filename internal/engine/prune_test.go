@@ -127,3 +127,30 @@ func TestPruningParameters(t *testing.T) {
 		t.Fatalf("count %v from %d files, want 2 from 2", res.Rows[0][0], res.Stats.FilesRead)
 	}
 }
+
+// A partition column compared with a parameter prunes like one compared with a literal.
+func TestPruningPartitionParameter(t *testing.T) {
+	root := t.TempDir()
+	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, acct := range []string{"111122223333", "444455556666", "777788889999"} {
+		r := &cloudtrail.Record{}
+		et, id := "2024-03-01T10:00:00Z", fmt.Sprint(i)
+		r.EventTime, r.EventID = &et, &id
+		if _, err := w.Add(lake.Partition(cloudtrail.PartitionOf(r, acct)), r, cloudtrail.Hash(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Commit(context.Background())
+	w.Close()
+	e := openTestEngine(t, root, true)
+	res, err := e.Query(context.Background(), "SELECT count(*) FROM cloudtrail_logs WHERE account = ? AND eventtime >= ?", "444455556666", "2024-01-01T00:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows[0][0] != int64(1) || res.Stats.FilesRead != 1 {
+		t.Fatalf("count %v from %d files, want 1 from 1", res.Rows[0][0], res.Stats.FilesRead)
+	}
+}

@@ -1,6 +1,7 @@
 -- title: IAM roles active in the window
 -- description: Roles whose sessions made at least one call in the window (by the role's ARN, not the session name): calls, sessions, last seen, source IPs.
 -- args: from, to
+-- options: account, region
 SELECT useridentity.sessioncontext.sessionissuer.arn AS role_arn,
        count(*) AS calls,
        count(DISTINCT useridentity.principalid) AS sessions,
@@ -10,6 +11,6 @@ SELECT useridentity.sessioncontext.sessionissuer.arn AS role_arn,
 FROM cloudtrail_logs
 WHERE useridentity.type = 'AssumedRole'
   AND useridentity.sessioncontext.sessionissuer.arn IS NOT NULL
-  AND eventtime >= ? AND eventtime < ?
+  AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY useridentity.sessioncontext.sessionissuer.arn
 ORDER BY calls DESC, role_arn

@@ -1,6 +1,7 @@
 -- title: IAM users active in the window
 -- description: IAM users with at least one call (failed ones included) in the window: calls, errors, first and last seen, source IPs.
 -- args: from, to
+-- options: account, region
 SELECT useridentity.username AS user_name,
        useridentity.arn AS arn,
        count(*) AS calls,
@@ -10,6 +11,6 @@ SELECT useridentity.username AS user_name,
        array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS source_ips
 FROM cloudtrail_logs
 WHERE useridentity.type = 'IAMUser'
-  AND eventtime >= ? AND eventtime < ?
+  AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY useridentity.username, useridentity.arn
 ORDER BY last_seen DESC, user_name

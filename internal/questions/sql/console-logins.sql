@@ -1,6 +1,7 @@
 -- title: Console sign-ins
 -- description: Who signed in to the AWS console in the window, from where, whether it succeeded and whether MFA was used.
 -- args: from, to
+-- options: account, region
 SELECT eventtime,
        useridentity.type AS identity_type,
        coalesce(useridentity.username, useridentity.sessioncontext.sessionissuer.username, useridentity.arn) AS who,
@@ -11,5 +12,5 @@ SELECT eventtime,
        errormessage
 FROM cloudtrail_logs
 WHERE eventname = 'ConsoleLogin'
-  AND eventtime >= ? AND eventtime < ?
+  AND eventtime >= ? AND eventtime < ? /*filters*/
 ORDER BY eventtime DESC

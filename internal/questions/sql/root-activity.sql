@@ -1,6 +1,7 @@
 -- title: Root user activity
 -- description: Every call made with the root user's credentials in the window (AWS service events on root's behalf left out), newest first.
 -- args: from, to
+-- options: account, region
 SELECT eventtime,
        recipientaccountid AS account,
        awsregion,
@@ -13,5 +14,5 @@ FROM cloudtrail_logs
 WHERE useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL
   AND coalesce(eventtype, '') <> 'AwsServiceEvent'
-  AND eventtime >= ? AND eventtime < ?
+  AND eventtime >= ? AND eventtime < ? /*filters*/
 ORDER BY eventtime DESC

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/render"
+)
+
+func (m *Main) askCommand() *cobra.Command {
+	var q queryFlags
+	var w windowFlags
+	var format, who, authzFile string
+	var printSQL, stats bool
+	var baselineDays int
+	cmd := &cobra.Command{
+		Use:   "ask [NAME] [--days N | --from T --to T] [--principal X] [--account A] [--region R]",
+		Short: "Answer a named security question (list them with no NAME)",
+		Long: `Answer one of the catalogue's security questions over the lake. Without NAME, list them.
+
+Each question is an Athena SQL statement embedded in trailsql; its values (window, principal,
+account, region) are bound as parameters, never pasted into the SQL. --sql prints the statement
+with the values filled in, ready to paste into Athena's editor or 'trailsql query'.
+
+The window is the last --days days (default 30) up to now, or --from … --to … (the end excluded).
+
+--principal names an identity as an IAM user name, role name, role session name, ARN (user, role,
+assumed-role session, root) or access key id. A role covers all its sessions; a session ARN only
+that session. Bare names are looked up in the lake and the answer says how the name was resolved:
+the console's event history filters roles by session name, not role name, and a name that is both
+is reported instead of guessed.`,
+		Example: `  trailsql ask
+  trailsql ask active-users --days 90
+  trailsql ask identity-activity --principal deploy-role --days 7
+  trailsql ask access-key --principal AKIAIOSFODNN7EXAMPLE --days 90
+  trailsql ask new-behaviour --days 1 --baseline-days 30
+  trailsql ask inactive-identities --authz authorization-details.json --days 90
+  trailsql ask console-logins --sql`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				all, err := questions.Catalog()
+				if err != nil {
+					return err
+				}
+				var rows [][]any
+				for _, qq := range all {
+					rows = append(rows, []any{qq.Name, qq.Description})
+				}
+				f := format
+				if f == "" {
+					f = "table"
+				}
+				return render.Write(m.Stdout, f, []string{"question", "answers"}, rows)
+			}
+			question, err := questions.Get(args[0])
+			if err != nil {
+				return err
+			}
+			from, to, err := w.window(cmd)
+			if err != nil {
+				return err
+			}
+			p := questions.Params{From: from, To: to, Account: w.account, Region: w.region}
+			if question.Needs("baseline_from") {
+				if baselineDays <= 0 {
+					return fmt.Errorf("--baseline-days %d: give a positive number of days", baselineDays)
+				}
+				p.BaselineFrom = from.Add(-time.Duration(baselineDays) * 24 * time.Hour)
+			} else if cmd.Flags().Changed("baseline-days") {
+				return fmt.Errorf("question %s has no baseline (--baseline-days is for new-behaviour)", question.Name)
+			}
+			if question.Needs("principal") && who == "" {
+				return fmt.Errorf("question %s needs --principal (a user, role or session name, an ARN, or an access key id)", question.Name)
+			}
+			if who != "" && !question.Accepts("principal") {
+				return fmt.Errorf("question %s does not take --principal", question.Name)
+			}
+			if question.Needs("inventory") {
+				if authzFile == "" {
+					return fmt.Errorf("question %s needs --authz FILE, the output of 'aws iam get-account-authorization-details'", question.Name)
+				}
+				if p.Inventory, err = loadInventory(authzFile, w.account); err != nil {
+					return err
+				}
+			} else if authzFile != "" {
+				return fmt.Errorf("question %s takes no --authz (it is for inactive-identities)", question.Name)
+			}
+			e, err := m.openEngine(cmd, &q)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			var how string
+			if who != "" {
+				pr, err := resolvePrincipal(cmd.Context(), e, who, w.account)
+				if err != nil {
+					return err
+				}
+				if question.Name == "access-key" && pr.Kind != "access key" {
+					return fmt.Errorf("question access-key needs an access key id (AKIA… or ASIA…); %q is %s", who, pr.How)
+				}
+				p.Principal, how = pr.Value, pr.How
+			}
+			sqlText, sqlArgs, err := question.Build(p)
+			if err != nil {
+				return err
+			}
+			header := []string{question.Title, "window: " + w.describe(from, to)}
+			if question.Needs("baseline_from") {
+				header = append(header, "baseline: "+p.BaselineFrom.Format(time.RFC3339)+" to "+from.Format(time.RFC3339))
+			}
+			if how != "" {
+				header = append(header, "principal: "+how)
+			}
+			if printSQL {
+				for _, h := range header {
+					fmt.Fprintln(m.Stdout, "-- "+h)
+				}
+				fmt.Fprintln(m.Stdout, "-- question: trailsql ask "+question.Name+"; the table is Athena's CloudTrail table (rename cloudtrail_logs to yours)")
+				fmt.Fprintln(m.Stdout, questions.Inline(sqlText, sqlArgs))
+				return nil
+			}
+			res, err := e.Query(cmd.Context(), sqlText, sqlArgs...)
+			if err != nil {
+				return fmt.Errorf("question %s: %w", question.Name, err)
+			}
+			if format == "" {
+				format = "csv"
+				if m.IsTerminal {
+					format = "table"
+				}
+			}
+			// The header goes where people read it; piped formats keep stdout to the data.
+			hw := m.Stderr
+			if format == "table" || format == "markdown" {
+				hw = m.Stdout
+			}
+			for _, h := range header {
+				if format == "markdown" {
+					fmt.Fprintln(hw, "> "+h+"  ")
+				} else {
+					fmt.Fprintln(hw, h)
+				}
+			}
+			if hw == m.Stdout {
+				fmt.Fprintln(hw)
+			}
+			err = render.Write(m.Stdout, format, res.Columns, res.Rows)
+			if stats {
+				writeStats(m.Stderr, res)
+			}
+			return err
+		},
+	}
+	w.register(cmd, 30)
+	cmd.Flags().StringVarP(&who, "principal", "p", "", "the identity: user, role or session name, ARN, or access key id")
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the statement with its values, ready for Athena or 'trailsql query', instead of answering")
+	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read and what Athena would have charged")
+	cmd.Flags().IntVar(&baselineDays, "baseline-days", 30, "new-behaviour: the baseline is this many days before the window")
+	cmd.Flags().StringVar(&authzFile, "authz", "", "inactive-identities: the IAM inventory, output of 'aws iam get-account-authorization-details'")
+	q.register(cmd)
+	return cmd
+}
+
+// loadInventory reads the users and roles of an authorization-details file.
+func loadInventory(file, account string) ([]questions.Identity, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("--authz: %w", err)
+	}
+	defer f.Close()
+	inv, err := readInventory(f, file)
+	if err != nil {
+		return nil, err
+	}
+	var out []questions.Identity
+	for _, id := range inv {
+		if account != "" && !strings.Contains(id.ARN, "::"+account+":") {
+			continue
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--authz %s: no users or roles in it%s", file, map[bool]string{true: " for account " + account}[account != ""])
+	}
+	return out, nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// windowFlags are the time window and partition filters of the commands that answer about a
+// period: ask, policy, unused.
+type windowFlags struct {
+	days            int
+	from, to        string
+	account, region string
+	now             func() time.Time
+}
+
+func (w *windowFlags) register(cmd *cobra.Command, defaultDays int) {
+	cmd.Flags().IntVar(&w.days, "days", defaultDays, "the window is the last N days (up to --to)")
+	cmd.Flags().StringVar(&w.from, "from", "", "start of the window (2026-01-31, 2026-01-31T12:00:00Z or RFC 3339); with --to replaces --days")
+	cmd.Flags().StringVar(&w.to, "to", "", "end of the window, excluded (default: now)")
+	cmd.Flags().StringVar(&w.account, "account", "", "only events in this account (12 digits; the lake's account partition)")
+	cmd.Flags().StringVar(&w.region, "region", "", "only events in this region (e.g. eu-west-1)")
+}
+
+var (
+	accountRE = regexp.MustCompile(`^\d{12}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+)
+
+// parseTime reads a time flag: a date (midnight UTC) or an RFC 3339 time.
+func parseTime(flag, s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: not a time; write 2026-01-31 or 2026-01-31T12:00:00Z", flag, s)
+}
+
+// window returns [from, to) and checks the filters.
+func (w *windowFlags) window(cmd *cobra.Command) (from, to time.Time, err error) {
+	now := time.Now
+	if w.now != nil {
+		now = w.now
+	}
+	to = now().UTC().Truncate(time.Second).Add(time.Second)
+	if w.to != "" {
+		if to, err = parseTime("to", w.to); err != nil {
+			return
+		}
+	}
+	switch {
+	case w.from != "" && cmd.Flags().Changed("days"):
+		return from, to, fmt.Errorf("give --days or --from, not both")
+	case w.from != "":
+		if from, err = parseTime("from", w.from); err != nil {
+			return
+		}
+	case w.days <= 0:
+		return from, to, fmt.Errorf("--days %d: give a positive number of days", w.days)
+	case w.days > 100*366:
+		return from, to, fmt.Errorf("--days %d: more than a century", w.days)
+	default:
+		from = to.Add(-time.Duration(w.days) * 24 * time.Hour)
+	}
+	if !from.Before(to) {
+		return from, to, fmt.Errorf("the window is empty: --from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	if w.account != "" && !accountRE.MatchString(w.account) {
+		return from, to, fmt.Errorf("--account %q: an AWS account id is 12 digits", w.account)
+	}
+	if w.region != "" && !regionRE.MatchString(w.region) {
+		return from, to, fmt.Errorf("--region %q: not an AWS region name (e.g. us-east-1)", w.region)
+	}
+	return from, to, nil
+}
+
+// describe says the window in words for headers.
+func (w *windowFlags) describe(from, to time.Time) string {
+	s := from.Format(time.RFC3339) + " to " + to.Format(time.RFC3339)
+	var f []string
+	if w.account != "" {
+		f = append(f, "account "+w.account)
+	}
+	if w.region != "" {
+		f = append(f, "region "+w.region)
+	}
+	if len(f) > 0 {
+		s += ", " + strings.Join(f, ", ")
+	}
+	return s
+}
