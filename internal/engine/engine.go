@@ -53,7 +53,7 @@ type Bounds struct {
 	Partitions             map[string][]string
 	TimeMin, TimeMax       string
 	TSMin, TSMax           string
-	TimeMinArg, TimeMaxArg int // 1-based index of the parameter that bounds eventtime as text
+	TimeMinArg, TimeMaxArg int            // 1-based index of the parameter that bounds eventtime as text
 	PartitionArgs          map[string]int // partition column = the parameter of this 1-based index
 }
 
