@@ -235,6 +235,18 @@ func (w *Writer) AddSource(s Source) {
 	w.pending = append(w.pending, s)
 }
 
+// Has reports whether a hash is already in a partition (committed, or added in this run). The
+// ingest of LookupEvents results stores an event under a hash of its identity rather than of its
+// content and asks Has whether that identity is known before adding another copy.
+func (w *Writer) Has(p Partition, hash uint64) (bool, error) {
+	set, err := w.partitionHashes(p)
+	if err != nil {
+		return false, err
+	}
+	_, ok := set[hash]
+	return ok, nil
+}
+
 // Add stores a record unless an identical one (same hash) is already in its partition. It reports
 // whether the record was new.
 func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, error) {

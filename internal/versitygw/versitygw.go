@@ -1,0 +1,323 @@
+// Package versitygw builds and runs the Versity S3 gateway (github.com/versity/versitygw), a real
+// S3 server over a local folder, for the S3 tests and the S3 benchmark. The binary is pinned to
+// Version and installed by the project itself into <repo>/.tools with `go install`, once, under a
+// lock so that test binaries running in parallel do not build it twice.
+package versitygw
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"debug/buildinfo"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Module and Version are what Install builds.
+const (
+	Module  = "github.com/versity/versitygw/cmd/versitygw"
+	Version = "v1.8.0"
+)
+
+// RepoRoot returns the root of the trailsql module that holds dir (a folder with a go.mod naming
+// github.com/trailsql/trailsql), searching dir and its parents.
+func RepoRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && strings.Contains(string(data), "module github.com/trailsql/trailsql\n") {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no trailsql repository above %s", abs)
+		}
+	}
+}
+
+// Find returns the versitygw binary to run: $VERSITYGW when set, else <repo>/.tools/versitygw
+// when it is the pinned Version. It does not build anything (see Install).
+func Find(repo string) (string, error) {
+	if p := os.Getenv("VERSITYGW"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("$VERSITYGW: %w", err)
+		}
+		return p, nil
+	}
+	p := filepath.Join(repo, ".tools", "versitygw")
+	if err := checkVersion(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+func checkVersion(p string) error {
+	bi, err := buildinfo.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("versitygw %s: %w", p, err)
+	}
+	if bi.Main.Version != Version {
+		return fmt.Errorf("versitygw %s is %s, want %s", p, bi.Main.Version, Version)
+	}
+	return nil
+}
+
+// Install returns <repo>/.tools/versitygw, building it first with
+// `GOBIN=<repo>/.tools go install Module@Version` when it is missing or another version. An
+// exclusive lock on <repo>/.tools/versitygw.lock keeps concurrent callers (parallel test binaries)
+// from building it twice; the binary appears under its name only once complete. log receives the
+// go command's output (nil: discarded).
+func Install(ctx context.Context, repo string, log io.Writer) (string, error) {
+	if p := os.Getenv("VERSITYGW"); p != "" {
+		return Find(repo)
+	}
+	tools := filepath.Join(repo, ".tools")
+	bin := filepath.Join(tools, "versitygw")
+	if checkVersion(bin) == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(tools, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(tools, "versitygw.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := flock(ctx, lock); err != nil {
+		return "", err
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if checkVersion(bin) == nil { // built by whoever held the lock before us
+		return bin, nil
+	}
+	tmp, err := os.MkdirTemp(tools, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	if log == nil {
+		log = io.Discard
+	}
+	cmd := exec.CommandContext(ctx, "go", "install", Module+"@"+Version)
+	cmd.Dir = tools
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=-mod=mod", "GOWORK=off")
+	var out strings.Builder
+	cmd.Stdout = io.MultiWriter(log, &out)
+	cmd.Stderr = io.MultiWriter(log, &out)
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, strings.TrimSpace(out.String()))
+	}
+	if err := os.Rename(filepath.Join(tmp, "versitygw"), bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// flock takes an exclusive lock, giving up when ctx ends.
+func flock(ctx context.Context, f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s: %w", f.Name(), ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Options configure a server. Root and Binary are required.
+type Options struct {
+	Binary string
+	// Root is the posix backend's folder: each folder in it is a bucket, each file an object.
+	Root string
+	// AccessKey and SecretKey are the root account's credentials (default: random).
+	AccessKey, SecretKey string
+	// DefaultETag is the ETag of objects placed in Root without going through the gateway (it
+	// keeps ETags in extended attributes); empty: versitygw's default.
+	DefaultETag string
+	// Log receives the server's output (nil: discarded).
+	Log io.Writer
+}
+
+// Server is a running versitygw. Stop and Start let tests take it away and bring it back on the
+// same address.
+type Server struct {
+	opt  Options
+	Addr string // host:port
+	URL  string // http://host:port, the endpoint URL
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start starts a server on a free local port.
+func Start(ctx context.Context, opt Options) (*Server, error) {
+	if opt.Binary == "" || opt.Root == "" {
+		return nil, errors.New("versitygw: binary and root are required")
+	}
+	if opt.AccessKey == "" {
+		opt.AccessKey = "trailsql" + randomHex(6)
+	}
+	if opt.SecretKey == "" {
+		opt.SecretKey = randomHex(20)
+	}
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	if err := os.MkdirAll(opt.Root, 0o755); err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for range 5 { // a free port can be taken between choosing it and the server binding it
+		addr, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{opt: opt, Addr: addr, URL: "http://" + addr}
+		if lastErr = s.Start(ctx); lastErr == nil {
+			return s, nil
+		}
+	}
+	return nil, lastErr
+}
+
+// AccessKey and SecretKey return the server's root credentials.
+func (s *Server) AccessKey() string { return s.opt.AccessKey }
+
+// SecretKey returns the server's root secret key.
+func (s *Server) SecretKey() string { return s.opt.SecretKey }
+
+// Root returns the posix backend's folder.
+func (s *Server) Root() string { return s.opt.Root }
+
+// Start starts the server again (after Stop) on its address and waits until it accepts
+// connections.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return nil
+	}
+	args := []string{"--port", s.Addr, "posix"}
+	if s.opt.DefaultETag != "" {
+		args = append(args, "--default-etag", s.opt.DefaultETag)
+	}
+	args = append(args, s.opt.Root)
+	cmd := exec.Command(s.opt.Binary, args...)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.opt.AccessKey, "ROOT_SECRET_KEY="+s.opt.SecretKey)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start versitygw: %w", err)
+	}
+	done := make(chan struct{})
+	var tail strings.Builder
+	ready := make(chan struct{}, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(s.opt.Log, line)
+			if tail.Len() < 4096 {
+				tail.WriteString(line + "\n")
+			}
+			if strings.Contains(line, "listening on") {
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	go func() { cmd.Wait(); pw.Close(); close(done) }()
+
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-ready:
+		case <-done:
+			return fmt.Errorf("versitygw exited at start:\n%s", tail.String())
+		case <-deadline.C:
+			cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("versitygw did not start listening on %s within a minute", s.Addr)
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			<-done
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		// The banner comes once the listener is bound; the dial confirms it either way.
+		if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+			c.Close()
+			s.cmd, s.done = cmd, done
+			return nil
+		}
+	}
+}
+
+// Stop stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it to exit.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd, s.done = nil, nil
+}
+
+// Kill stops the server at once (SIGKILL), as a crash would.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.done
+	s.cmd, s.done = nil, nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
