@@ -34,4 +34,4 @@ WITH used AS (
 SELECT 'used' AS kind, identity, eventsource, eventname, calls, errors, first_seen, last_seen, detail FROM used
 UNION ALL
 SELECT 'lifecycle' AS kind, identity, eventsource, eventname, calls, errors, first_seen, last_seen, detail FROM lifecycle
-ORDER BY kind DESC, calls DESC, first_seen, eventsource, eventname
+ORDER BY kind DESC, calls DESC, first_seen, identity, eventsource, eventname

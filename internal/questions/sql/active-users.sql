@@ -1,5 +1,5 @@
 -- title: IAM users active in the window
--- description: IAM users with at least one call (failed ones included) in the window: calls, errors, first and last seen, source IPs.
+-- description: IAM users with at least one call (failed ones included) in the window: calls, errors, first and last seen, source IPs. Sign-in attempts with names that do not exist are in failed-console-logins.
 -- args: from, to
 -- options: account, region
 SELECT useridentity.username AS user_name,
@@ -11,6 +11,7 @@ SELECT useridentity.username AS user_name,
        array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS source_ips
 FROM cloudtrail_logs
 WHERE useridentity.type = 'IAMUser'
+  AND useridentity.arn IS NOT NULL
   AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY useridentity.username, useridentity.arn
-ORDER BY last_seen DESC, user_name
+ORDER BY last_seen DESC, user_name, arn

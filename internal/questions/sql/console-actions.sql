@@ -21,4 +21,4 @@ WHERE (sessioncredentialfromconsole = 'true'
   AND useridentity.type IN ('IAMUser', 'AssumedRole', 'Root', 'FederatedUser', 'IdentityCenterUser')
   AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY 1, 2, 3, 4, 5
-ORDER BY last_seen DESC, principal, eventsource, eventname
+ORDER BY last_seen DESC, principal, account, eventsource, eventname

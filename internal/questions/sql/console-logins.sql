@@ -13,4 +13,4 @@ SELECT eventtime,
 FROM cloudtrail_logs
 WHERE eventname = 'ConsoleLogin'
   AND eventtime >= ? AND eventtime < ? /*filters*/
-ORDER BY eventtime DESC
+ORDER BY eventtime DESC, arn, who, sourceipaddress, result

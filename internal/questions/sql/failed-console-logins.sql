@@ -16,4 +16,4 @@ WHERE eventname = 'ConsoleLogin'
   AND (json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure' OR errormessage IS NOT NULL)
   AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY 1, 2, 3, 4, 5
-ORDER BY failures DESC, last_seen DESC, who, sourceipaddress
+ORDER BY failures DESC, last_seen DESC, who, account, arn, sourceipaddress

@@ -25,4 +25,4 @@ WHERE eventsource = 'iam.amazonaws.com'
   AND eventname NOT LIKE 'Generate%'
   AND eventname NOT LIKE 'Simulate%'
   AND eventtime >= ? AND eventtime < ? /*filters*/
-ORDER BY eventtime DESC, eventname, target
+ORDER BY eventtime DESC, eventname, target, actor_arn, errorcode

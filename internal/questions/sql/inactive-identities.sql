@@ -20,4 +20,4 @@ SELECT i.kind,
 FROM inventory i
 LEFT JOIN activity a ON a.arn = i.arn
 WHERE a.last_seen IS NULL OR a.last_seen < ?
-ORDER BY i.kind DESC, a.last_seen NULLS FIRST, i.name
+ORDER BY i.kind DESC, a.last_seen NULLS FIRST, i.name, i.arn

@@ -55,4 +55,4 @@ WHERE (
      OR (eventsource = 'ecs.amazonaws.com' AND eventname = 'RegisterTaskDefinition' AND json_extract_scalar(requestparameters, '$.taskRoleArn') IS NOT NULL)
       )
   AND eventtime >= ? AND eventtime < ? /*filters*/
-ORDER BY eventtime DESC, eventname
+ORDER BY eventtime DESC, eventname, actor_arn, target

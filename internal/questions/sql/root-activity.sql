@@ -15,4 +15,4 @@ WHERE useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL
   AND coalesce(eventtype, '') <> 'AwsServiceEvent'
   AND eventtime >= ? AND eventtime < ? /*filters*/
-ORDER BY eventtime DESC
+ORDER BY eventtime DESC, account, awsregion, eventsource, eventname, sourceipaddress

@@ -12,4 +12,4 @@ FROM cloudtrail_logs
 WHERE errorcode IN ('ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'Client.RequestLimitExceeded', 'TooManyRequestsException', 'ThrottledException')
   AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY useridentity.principalid, eventsource, eventname, awsregion, useragent
-ORDER BY count DESC, principal_id, eventsource, eventname
+ORDER BY count DESC, principal_id, eventsource, eventname, awsregion, useragent
