@@ -297,14 +297,18 @@ func TestQuestionsMatchTruth(t *testing.T) {
 		rows = ask(t, "access-denied", "--account", a0, "--region", region)
 		check(t, "access-denied in one account and region", project(rows, "principal", "eventname", "denied"), tally(g.recs, func(r *cloudtrail.Record) bool {
 			return in(r) && isDenied(r) && sv(r.RecipientAccountID) == a0 && sv(r.AWSRegion) == region
-		}, func(r *cloudtrail.Record) string { return principalOf(r, uid(r).InvokedBy, uid(r).AccountID) + "|" + sv(r.EventName) }))
+		}, func(r *cloudtrail.Record) string {
+			return principalOf(r, uid(r).InvokedBy, uid(r).AccountID) + "|" + sv(r.EventName)
+		}))
 	})
 	t.Run("iam-changes", func(t *testing.T) {
 		rows := ask(t, "iam-changes")
 		check(t, "iam-changes", project(rows, "eventtime", "eventname", "errorcode"), list(g.recs, func(r *cloudtrail.Record) bool {
 			n := sv(r.EventName)
 			return in(r) && sv(r.EventSource) == "iam.amazonaws.com" && !strings.HasPrefix(n, "Get") && !strings.HasPrefix(n, "List") && !strings.HasPrefix(n, "Generate") && !strings.HasPrefix(n, "Simulate")
-		}, func(r *cloudtrail.Record) string { return *r.EventTime + "|" + sv(r.EventName) + "|" + orNull(r.ErrorCode) }))
+		}, func(r *cloudtrail.Record) string {
+			return *r.EventTime + "|" + sv(r.EventName) + "|" + orNull(r.ErrorCode)
+		}))
 	})
 	t.Run("privilege-escalation", func(t *testing.T) {
 		rows := ask(t, "privilege-escalation")
@@ -338,7 +342,9 @@ func TestQuestionsMatchTruth(t *testing.T) {
 			console := sv(r.SessionCredentialFromConsole) == "true" || ua == "console.amazonaws.com" || ua == "signin.amazonaws.com" || ua == "AWS Internal" || strings.Contains(ua, ".console.aws.amazon.com") || sv(r.EventType) == "AwsConsoleAction"
 			human := map[string]bool{"IAMUser": true, "AssumedRole": true, "Root": true, "FederatedUser": true, "IdentityCenterUser": true}[typ(r)]
 			return in(r) && console && (r.ReadOnly == nil || *r.ReadOnly == "false") && r.EventType != nil && *r.EventType != "AwsConsoleSignIn" && human
-		}, func(r *cloudtrail.Record) string { return principalOf(r) + "|" + sv(r.EventSource) + "|" + sv(r.EventName) }))
+		}, func(r *cloudtrail.Record) string {
+			return principalOf(r) + "|" + sv(r.EventSource) + "|" + sv(r.EventName)
+		}))
 	})
 	t.Run("cross-account", func(t *testing.T) {
 		rows := ask(t, "cross-account")

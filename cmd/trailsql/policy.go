@@ -218,4 +218,3 @@ func writeExplain(w io.Writer, u *usage) error {
 	}
 	return render.Write(w, "table", []string{"action", "event", "calls", "first_seen", "last_seen", "resources", "why"}, rows)
 }
-

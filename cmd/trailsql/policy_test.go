@@ -228,8 +228,6 @@ func TestPolicyResourcesExplainDenied(t *testing.T) {
 	}
 }
 
-
-
 func readFile(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(name)
