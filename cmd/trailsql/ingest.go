@@ -1,24 +1,46 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/lookup"
+	"github.com/trailsql/trailsql/internal/s3src"
 )
 
+// ingestFlags are the options of trailsql ingest.
+type ingestFlags struct {
+	workers      int
+	commitRows   int64
+	showAll      bool
+	profile      string
+	region       string
+	endpointURL  string
+	from, to     string
+	accounts     []string
+	regions      []string
+	watch        bool
+	interval     time.Duration
+	lookupEvents bool
+}
+
 func (m *Main) ingestCommand() *cobra.Command {
-	var workers int
-	var commitRows int64
-	var showAll bool
+	var f ingestFlags
 	cmd := &cobra.Command{
-		Use:   "ingest [--lake DIR] PATH...",
-		Short: "Read CloudTrail logs from files and folders into the lake",
+		Use:   "ingest [--lake DIR] PATH|s3://BUCKET[/PREFIX]... | --lookup-events",
+		Short: "Read CloudTrail logs from files, folders, S3 trails or the LookupEvents API into the lake",
 		Long: `Read CloudTrail logs into the lake. PATH is a file or a folder (read recursively). Understood:
   - CloudTrail log files {"Records":[…]} (.json or .json.gz, pretty or one line, any size), also in
     the S3 trail layout AWSLogs/[o-xxxx/]<account>/CloudTrail/<region>/YYYY/MM/DD/…: the account
@@ -28,52 +50,242 @@ func (m *Main) ingestCommand() *cobra.Command {
     with the "CloudTrail event" column).
 Files already ingested (same path, size and time) are not read again, and an event identical to one
 in the lake is stored once. Bad input is reported with its file, record and line, and the rest is
-still ingested; the exit status is 1 when anything could not be ingested.`,
+still ingested; the exit status is 1 when anything could not be ingested.
+
+s3://BUCKET[/PREFIX] reads a trail straight from S3, with the standard AWS credentials (environment,
+~/.aws files, --profile, SSO, instance and container roles). The layout is discovered with a few
+LIST requests (organization, accounts, regions) and only the day folders between --from and --to
+are listed, so a bucket with years of logs costs a handful of requests for a week. Objects already
+ingested (same key, size and ETag) are not read again; an object that fails is reported, the
+exit status is 1, and the next run reads it. --endpoint-url reaches an S3-compatible server.
+
+--lookup-events reads the CloudTrail LookupEvents API instead (Event history: the management
+events of the last 90 days), in every region or --regions, at 2 requests per second per region
+(the API's quota). An event the lake already holds from an S3 log file is recognised, and kept once.
+
+--watch goes on collecting new objects (or events) every --interval until interrupted; Ctrl-C or
+SIGTERM stops it after committing what was read whole.`,
 		Example: `  trailsql ingest ~/Downloads/AWSLogs
-  trailsql ingest --lake ./lake trail/*.json.gz lookup-events.json`,
-		Args: cobra.MinimumNArgs(1),
+  trailsql ingest --lake ./lake trail/*.json.gz lookup-events.json
+  trailsql ingest s3://my-trail-bucket --from 7d
+  trailsql ingest s3://org-trail/prefix --accounts 111122223333 --regions us-east-1,eu-west-1 --from 2024-03-01 --to 2024-03-31
+  trailsql ingest s3://my-trail-bucket --watch --interval 5m
+  trailsql ingest s3://logs --endpoint-url http://localhost:9000
+  trailsql ingest --lookup-events --regions us-east-1 --from 24h`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := m.lakeDir(cmd)
-			if err != nil {
-				return err
-			}
-			opt := ingest.Options{Lake: dir, Logger: m.logger(cmd), Workers: workers, CommitRows: commitRows}
-			var bar *progressbar.ProgressBar
-			if m.IsTerminal {
-				bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
-					progressbar.OptionSetDescription("ingesting"), progressbar.OptionShowCount(),
-					progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
-				opt.Progress = func(s ingest.Stats) {
-					bar.Describe(fmt.Sprintf("ingesting: %d files, %d events added", s.FilesRead+s.FilesSkipped+s.FilesFailed, s.EventsAdded))
-					bar.Add(1)
-				}
-			}
-			st, err := ingest.Run(cmd.Context(), opt, args)
-			if bar != nil {
-				bar.Finish()
-			}
-			if st != nil {
-				writeIngestSummary(m.Stdout, st, dir, showAll)
-			}
-			if err != nil {
-				return err
-			}
-			if st.Failed() {
-				return &exitError{code: 1, err: fmt.Errorf("some input could not be ingested (see the problems above); everything else was stored")}
-			}
-			return nil
+			return m.ingest(cmd, args, &f)
 		},
 	}
-	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
-	cmd.Flags().BoolVar(&showAll, "all-problems", false, "list every problem, not only the first 20")
-	cmd.Flags().Int64Var(&commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
+	fl := cmd.Flags()
+	fl.IntVar(&f.workers, "workers", 0, "objects read and decoded in parallel (default: number of CPUs; for S3, 8 per CPU)")
+	fl.BoolVar(&f.showAll, "all-problems", false, "list every problem, not only the first 20")
+	fl.Int64Var(&f.commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
+	fl.StringVar(&f.profile, "profile", "", "AWS profile of the shared configuration files (default $AWS_PROFILE)")
+	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: the configured region, else asked of S3)")
+	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail, with --lookup-events) endpoint of a compatible server, e.g. http://localhost:9000")
+	fl.StringVar(&f.from, "from", "", "oldest day or time to read: 2024-03-01, an RFC 3339 time, or an age such as 7d or 12h")
+	fl.StringVar(&f.to, "to", "", "newest day or time to read (a day includes all of it; default: now)")
+	fl.StringSliceVar(&f.accounts, "accounts", nil, "S3 trails: read only these account ids")
+	fl.StringSliceVar(&f.regions, "regions", nil, "read only these regions (S3 trails and --lookup-events)")
+	fl.BoolVar(&f.watch, "watch", false, "keep collecting new objects every --interval until interrupted")
+	fl.DurationVar(&f.interval, "interval", 5*time.Minute, "time between two passes of --watch")
+	fl.BoolVar(&f.lookupEvents, "lookup-events", false, "read the CloudTrail LookupEvents API (the last 90 days of management events)")
 	return cmd
+}
+
+func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
+	ctx := cmd.Context()
+	dir, err := m.lakeDir(cmd)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	from, err := parseWhen(f.from, now, false)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	to, err := parseWhen(f.to, now, true)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return fmt.Errorf("--to %s is before --from %s", f.to, f.from)
+	}
+	var paths, urls []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "s3://") {
+			urls = append(urls, a)
+		} else {
+			paths = append(paths, a)
+		}
+	}
+	switch {
+	case f.lookupEvents && len(args) > 0:
+		return errors.New("--lookup-events reads the API only: ingest files and S3 trails in another run")
+	case !f.lookupEvents && len(args) == 0:
+		return errors.New("give files, folders or s3:// URLs to ingest, or --lookup-events")
+	case len(urls) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
+		return errors.New("--from, --to, --accounts and --regions select what to read from S3 trails or the API; local files are read whole")
+	}
+	opt := ingest.Options{Lake: dir, Logger: m.logger(cmd), Workers: f.workers, CommitRows: f.commitRows}
+	if f.watch {
+		if f.interval <= 0 {
+			return errors.New("--interval must be positive")
+		}
+		opt.Watch = f.interval
+	}
+	var listers []ingest.Lister
+	var s3stats *s3src.Counters
+	if len(paths) > 0 {
+		for _, p := range paths {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("read %s: %w", p, err)
+			}
+		}
+		listers = append(listers, ingest.PathLister(paths))
+	}
+	if len(urls) > 0 {
+		s3stats = &s3src.Counters{}
+		if opt.Workers == 0 {
+			// GETs wait on the network: more of them in flight than CPUs keeps the decoders busy.
+			opt.Workers = 8 * runtime.NumCPU()
+		}
+		for _, u := range urls {
+			bucket, prefix, err := s3src.ParseURL(u)
+			if err != nil {
+				return err
+			}
+			client, err := s3src.NewClient(ctx, s3src.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Connections: max(64, opt.Workers), Logger: opt.Logger}, bucket)
+			if err != nil {
+				return err
+			}
+			tr := &s3src.Trail{API: client, Bucket: bucket, Prefix: prefix, Stats: s3stats, Logger: opt.Logger}
+			listers = append(listers, ingest.S3Lister(tr, s3src.Filter{From: from, To: to, Accounts: f.accounts, Regions: f.regions}))
+		}
+	}
+	if f.lookupEvents {
+		clients, err := lookup.NewClients(ctx, lookup.ClientOptions{Profile: f.profile, EndpointURL: f.endpointURL})
+		if err != nil {
+			return err
+		}
+		if !from.IsZero() && from.Before(now.Add(-lookup.History)) {
+			fmt.Fprintf(m.Stderr, "note: Event history keeps 90 days: nothing older than %s is returned\n", now.Add(-lookup.History).Format(time.DateOnly))
+		}
+		listers = append(listers, ingest.LookupLister(ingest.LookupOptions{Regions: f.regions, From: from, To: to, Client: clients, Logger: opt.Logger}))
+	}
+
+	bar := m.progress(&opt, f.watch)
+	st, err := ingest.RunObjects(ctx, opt, chain(listers))
+	if bar != nil {
+		bar.Finish()
+	}
+	interrupted := errors.Is(err, context.Canceled) && st != nil
+	if err != nil && !interrupted {
+		if st != nil {
+			writeIngestSummary(m.Stdout, st, dir, f.showAll)
+		}
+		return err
+	}
+	writeIngestSummary(m.Stdout, st, dir, f.showAll)
+	if s3stats != nil {
+		fmt.Fprintf(m.Stdout, "s3: %d LIST and %d GET requests, %d reads resumed\n", s3stats.Lists.Load(), s3stats.Gets.Load(), s3stats.Resumes.Load())
+	}
+	switch {
+	case interrupted && !f.watch:
+		return &exitError{code: 130, err: errors.New("interrupted: what was read whole is committed; run the same command again to go on")}
+	case st.Failed():
+		return &exitError{code: 1, err: fmt.Errorf("some input could not be ingested (see the problems above); everything else was stored")}
+	}
+	return nil
+}
+
+// chain lists the objects of several listers one after the other.
+func chain(ls []ingest.Lister) ingest.Lister {
+	if len(ls) == 1 {
+		return ls[0]
+	}
+	return func(ctx context.Context, yield func(ingest.Object) error) error {
+		var errs []error
+		for _, l := range ls {
+			if err := l(ctx, yield); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				errs = append(errs, err) // the other sources are still read
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// progress shows a progress bar on a terminal; elsewhere a watching run prints one line a pass.
+func (m *Main) progress(opt *ingest.Options, watch bool) *progressbar.ProgressBar {
+	if !m.IsTerminal {
+		if watch {
+			var prev ingest.Stats
+			opt.PassDone = func(s ingest.Stats) {
+				fmt.Fprintf(m.Stdout, "%s pass %d: %d objects read, %d events added, %d failed (total %d events added)\n",
+					time.Now().UTC().Format(time.RFC3339), s.Passes, s.FilesRead-prev.FilesRead, s.EventsAdded-prev.EventsAdded, s.FilesFailed, s.EventsAdded)
+				prev = s
+			}
+		}
+		return nil
+	}
+	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
+		progressbar.OptionSetDescription("ingesting"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("objects"), progressbar.OptionSpinnerType(14), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	var total int64
+	opt.Progress = func(s ingest.Stats) {
+		if q := int64(s.Queued); q > total {
+			total = q
+			bar.ChangeMax64(total)
+		}
+		bar.Describe(fmt.Sprintf("%d events (%d added), %.1f MB", s.EventsRead, s.EventsAdded, float64(s.Bytes)/1e6))
+		bar.Set64(int64(s.FilesRead + s.FilesSkipped + s.FilesFailed))
+	}
+	if watch {
+		opt.PassDone = func(s ingest.Stats) {
+			bar.Describe(fmt.Sprintf("watching: %d events added in %d passes; next pass at %s", s.EventsAdded, s.Passes, time.Now().Add(opt.Watch).Format(time.TimeOnly)))
+		}
+	}
+	return bar
+}
+
+// parseWhen reads a --from/--to value: a day (for --to, its end), an RFC 3339 time, or an age
+// before now ("90d", "36h", "30m").
+func parseWhen(s string, now time.Time, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if end {
+			t = t.Add(24*time.Hour - time.Nanosecond)
+		}
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(d); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want a day (2024-03-01), an RFC 3339 time (2024-03-01T12:00:00Z) or an age (7d, 12h)", s)
 }
 
 func writeIngestSummary(w io.Writer, st *ingest.Stats, lake string, all bool) {
 	secs := st.Elapsed.Seconds()
 	fmt.Fprintf(w, "lake %s\n", lake)
-	fmt.Fprintf(w, "files: %d read, %d unchanged since the last ingest, %d skipped, %d failed\n", st.FilesRead, st.FilesUnchanged, st.FilesSkipped, st.FilesFailed)
+	fmt.Fprintf(w, "files: %d read, %d unchanged since the last ingest, %d skipped, %d failed", st.FilesRead, st.FilesUnchanged, st.FilesSkipped, st.FilesFailed)
+	if st.FilesRecovered > 0 {
+		fmt.Fprintf(w, " (%d more failed once and were read on a later pass)", st.FilesRecovered)
+	}
+	fmt.Fprintln(w)
 	if len(st.SkipReasons) > 0 {
 		var rs []string
 		for r, n := range st.SkipReasons {
@@ -97,7 +309,14 @@ func writeIngestSummary(w io.Writer, st *ingest.Stats, lake string, all bool) {
 	if secs > 0 {
 		rate = float64(st.EventsRead) / secs
 	}
-	fmt.Fprintf(w, "input: %.1f MB in %.2fs (%.0f events/s), %d commit(s)\n", float64(st.Bytes)/1e6, secs, rate, st.Commits)
+	fmt.Fprintf(w, "input: %.1f MB in %.2fs (%.0f events/s), %d commit(s)", float64(st.Bytes)/1e6, secs, rate, st.Commits)
+	if st.Passes > 1 {
+		fmt.Fprintf(w, ", %d passes", st.Passes)
+	}
+	if st.Interrupted {
+		fmt.Fprint(w, ", interrupted")
+	}
+	fmt.Fprintln(w)
 	if len(st.Problems) == 0 {
 		return
 	}

@@ -1,43 +1,70 @@
-// Package ingest reads CloudTrail inputs (files and folders, in any shape the cloudtrail package
-// decodes) into a lake: files are decoded in parallel, records deduplicated and written by one
-// lake writer, and committed in batches so that an interrupted run loses nothing and a re-run adds
-// nothing twice.
+// Package ingest reads CloudTrail inputs into a lake: local files and folders (in any shape the
+// cloudtrail package decodes), objects of S3 trails and pages of the CloudTrail LookupEvents API.
+// Every source lists Objects; one pipeline reads them in parallel, decodes and deduplicates their
+// records, hands them to one lake writer and commits in batches, so that an interrupted run loses
+// nothing and a re-run adds nothing twice.
 package ingest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
 )
 
+// Object is one input of a run: a local file, an S3 object or a page of LookupEvents results.
+type Object struct {
+	// Source identifies the object in the ledger (name, and size with a time or an ETag) and
+	// names it in problems. Objects already in the ledger are not read again.
+	Source lake.Source
+	// Key is the object's path in the trail layout, which cloudtrail.ParseKey reads for the
+	// account partition and to skip digest files; empty: Source.Name.
+	Key string
+	// Open returns the object's content.
+	Open func(ctx context.Context) (io.ReadCloser, error)
+	// FromAPI marks events returned by the CloudTrail API. Its copy of an event may differ a
+	// little from the one CloudTrail delivers to S3, so these events are known by their identity
+	// (see identity) rather than their content; the object is not recorded in the ledger (an API
+	// answer has no version to recognise later).
+	FromAPI bool
+}
+
+// Lister lists the objects of one pass of a run, calling yield for each. An error from yield
+// ends the listing and must be returned. A Lister is called again for every pass of a watching
+// run.
+type Lister func(ctx context.Context, yield func(Object) error) error
+
 // Options configures a run. Zero values take the defaults.
 type Options struct {
 	Lake   string
 	Logger *slog.Logger
-	// Workers decode files in parallel (default: the number of CPUs).
+	// Workers read and decode objects in parallel (default: the number of CPUs).
 	Workers int
 	// CommitRows commits once this many new records are staged (default 1,000,000); a commit also
-	// happens at the end of the run.
+	// happens at the end of every pass.
 	CommitRows int64
-	// Progress, when set, is called after each file with the totals so far.
+	// Progress, when set, is called after each object with the totals so far.
 	Progress func(Stats)
 	// MaxProblems bounds the problems kept in Stats (default 1000); the rest are only counted.
 	MaxProblems int
-	// CompactFiles compacts, after the run, every partition that has at least this many files
+	// CompactFiles compacts, after each pass, every partition that has at least this many files
 	// (default 8; negative: never).
 	CompactFiles int
+	// Watch, when positive, makes the run go on: after a pass it waits this long and lists
+	// again, until ctx ends.
+	Watch time.Duration
+	// PassDone, when set, is called after each pass with the totals so far.
+	PassDone func(Stats)
 }
 
 // Problem is one thing wrong with the input, located as precisely as known.
@@ -66,10 +93,14 @@ func (p Problem) String() string {
 // Stats are the totals of a run.
 type Stats struct {
 	FilesRead      int            // files decoded
-	FilesUnchanged int            // already ingested (same name, size and time): not read again
+	FilesUnchanged int            // already ingested (same name, size and time or ETag): not read again
 	FilesSkipped   int            // not CloudTrail (digest files, other JSON, other formats)
 	SkipReasons    map[string]int // why files were skipped
 	FilesFailed    int            // files that could not be read to their end
+	FilesRecovered int            // files that failed in an earlier pass of this run and were read since
+	ListErrors     int            // sources that could not be listed to their end
+	Queued         int            // objects found to read so far (read, skipped, failed or pending)
+	QueuedBytes    int64
 	EventsRead     int64
 	EventsAdded    int64
 	EventsPresent  int64 // identical to an event already in the lake (or earlier in this run)
@@ -79,33 +110,73 @@ type Stats struct {
 	Bytes          int64 // bytes of input read (as stored: compressed if gzip)
 	Commits        int
 	Compacted      int // small files merged after the run
+	Passes         int // listings done (more than one when watching)
+	Interrupted    bool
 	Problems       []Problem
 	MoreProblems   int // problems beyond MaxProblems
 	Elapsed        time.Duration
 }
 
 // Failed reports whether anything could not be ingested: the exit status should say so.
-func (s *Stats) Failed() bool { return s.FilesFailed > 0 || s.RecordErrors > 0 }
+func (s *Stats) Failed() bool { return s.FilesFailed > 0 || s.RecordErrors > 0 || s.ListErrors > 0 }
 
 type decoded struct {
 	rec  *cloudtrail.Record
 	part lake.Partition
-	hash uint64
+	hash uint64 // content
+	id   uint64 // identity; 0 without an eventID
 }
 
 type fileResult struct {
-	src      lake.Source
+	obj      Object
 	events   []decoded
 	res      cloudtrail.Result
 	openErr  error
+	opened   bool   // the content was read (a skip decided by the name is not recorded)
 	skip     string // reason the file was skipped, if it was
 	problems []Problem
 	noTime   int64
 	warnings int64
 }
 
-// Run ingests the files under paths into the lake.
+// Run ingests the files under paths into the lake (see PathLister).
 func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
+	// A path that cannot be read is the user's mistake: say so before opening the lake.
+	files, err := listFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	first := true
+	return RunObjects(ctx, opt, func(ctx context.Context, yield func(Object) error) error {
+		if first {
+			first = false
+			return FileLister(files)(ctx, yield)
+		}
+		return PathLister(paths)(ctx, yield)
+	})
+}
+
+// run is the state of one RunObjects.
+type run struct {
+	opt    Options
+	log    *slog.Logger
+	w      *lake.Writer
+	ledger sync.Mutex // guards the writer's ledger of sources, read by listers while the run adds to it
+	st     *Stats
+	ids    *lakeIdentities
+	// failed are the objects that failed, retried at the start of the next pass.
+	failed map[string]Object
+
+	unchanged   atomic.Int64
+	queued      atomic.Int64
+	queuedBytes atomic.Int64
+}
+
+// RunObjects ingests the objects list yields, once or, with opt.Watch, pass after pass until
+// ctx ends. When ctx ends, what was read completely is committed before RunObjects returns
+// ctx's error with the totals, so that an interrupted run leaves the ledger consistent and the
+// next run goes on where it stopped.
+func RunObjects(ctx context.Context, opt Options, list Lister) (*Stats, error) {
 	start := time.Now()
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -119,60 +190,134 @@ func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 1000
 	}
-	log := opt.Logger.With("component", "ingest")
+	if opt.CompactFiles == 0 {
+		opt.CompactFiles = 8
+	}
 	w, err := lake.OpenWriter(ctx, opt.Lake, lake.WriterOptions{Logger: opt.Logger})
 	if err != nil {
 		return nil, err
 	}
 	defer w.Close()
-
-	files, err := listFiles(paths)
-	if err != nil {
-		return nil, err
+	r := &run{opt: opt, log: opt.Logger.With("component", "ingest"), w: w, st: &Stats{SkipReasons: map[string]int{}}}
+	r.ids = &lakeIdentities{root: opt.Lake}
+	r.failed = map[string]Object{}
+	st := r.st
+	finish := func(err error) (*Stats, error) {
+		r.sync()
+		st.Elapsed = time.Since(start)
+		r.log.Info("ingested", "files", st.FilesRead, "added", st.EventsAdded, "present", st.EventsPresent, "failed", st.FilesFailed, "interrupted", st.Interrupted)
+		return st, err
 	}
-	st := &Stats{SkipReasons: map[string]int{}}
-	addProblem := func(p Problem) {
-		if len(st.Problems) < opt.MaxProblems {
-			st.Problems = append(st.Problems, p)
-		} else {
-			st.MoreProblems++
+	for {
+		if err := r.pass(ctx, list); err != nil {
+			return finish(err)
+		}
+		st.Passes++
+		if ctx.Err() != nil {
+			st.Interrupted = true
+			return finish(ctx.Err())
+		}
+		if opt.CompactFiles > 0 {
+			cs, err := w.Compact(ctx, opt.CompactFiles, 10*time.Minute)
+			if err != nil && ctx.Err() == nil {
+				return finish(err)
+			}
+			if cs != nil {
+				st.Compacted += cs.FilesBefore
+			}
+		}
+		if opt.PassDone != nil {
+			r.sync()
+			st.Elapsed = time.Since(start)
+			opt.PassDone(*st)
+		}
+		if opt.Watch <= 0 {
+			return finish(nil)
+		}
+		select {
+		case <-time.After(opt.Watch):
+		case <-ctx.Done():
+			st.Interrupted = true
+			return finish(ctx.Err())
 		}
 	}
+}
 
-	ctx, cancel := context.WithCancel(ctx)
+// sync copies the counters the listers keep into the stats.
+func (r *run) sync() {
+	r.st.FilesUnchanged = int(r.unchanged.Load())
+	r.st.Queued = int(r.queued.Load())
+	r.st.QueuedBytes = r.queuedBytes.Load()
+}
+
+func (r *run) addProblem(p Problem) {
+	if len(r.st.Problems) < r.opt.MaxProblems {
+		r.st.Problems = append(r.st.Problems, p)
+	} else {
+		r.st.MoreProblems++
+	}
+}
+
+// pass lists the objects once, reads those not yet in the ledger and commits them. It returns
+// only errors that stop the run (the lake cannot be written); problems with the input are kept
+// in the stats. When ctx ends, what was read whole is committed and pass returns nil.
+func (r *run) pass(parent context.Context, list Lister) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	jobs := make(chan lake.Source)
-	results := make(chan fileResult, 4*opt.Workers)
-	// Sources already committed are filtered here, before the writer starts changing its ledger.
-	todo := files[:0]
-	unchanged := 0
-	for _, f := range files {
-		if w.Done(f) {
-			unchanged++
-		} else {
-			todo = append(todo, f)
-		}
+	// Commits are not interrupted: a half-made commit is worth nothing, and a whole one keeps
+	// the work done.
+	commitCtx := context.WithoutCancel(parent)
+	r.ids.reset()
+	jobs := make(chan Object, 256)
+	results := make(chan fileResult, min(4*r.opt.Workers, 32))
+	var listErr error
+	retry := make([]Object, 0, len(r.failed))
+	for _, o := range r.failed {
+		retry = append(retry, o)
 	}
 	go func() {
 		defer close(jobs)
-		for _, f := range todo {
+		queued := map[string]bool{}
+		yield := func(o Object) error {
+			if !o.FromAPI {
+				if queued[o.Source.Name] {
+					return nil // a failed object retried first, listed again
+				}
+				r.ledger.Lock()
+				done := r.w.Done(o.Source)
+				r.ledger.Unlock()
+				if done {
+					r.unchanged.Add(1)
+					return nil
+				}
+			}
+			r.queued.Add(1)
+			r.queuedBytes.Add(o.Source.Size)
 			select {
-			case jobs <- f:
+			case jobs <- o:
+				return nil
 			case <-ctx.Done():
-				return
+				return ctx.Err()
 			}
 		}
+		for _, o := range retry {
+			if err := yield(o); err != nil {
+				return
+			}
+			queued[o.Source.Name] = true
+		}
+		listErr = list(ctx, yield)
 	}()
 	var wg sync.WaitGroup
-	for range opt.Workers {
+	for range r.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var rd fileReader
-			for src := range jobs {
-				r := rd.readFile(src)
+			var rd objectReader
+			for o := range jobs {
+				res := rd.read(ctx, o)
 				select {
-				case results <- r:
+				case results <- res:
 				case <-ctx.Done():
 					return
 				}
@@ -181,170 +326,204 @@ func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	for r := range results {
-		st.Bytes += r.src.Size
-		for _, p := range r.problems {
-			addProblem(p)
+	var fatal error
+	for res := range results {
+		if fatal != nil {
+			continue // draining
 		}
-		switch {
-		case r.openErr != nil:
-			st.FilesFailed++
-			addProblem(Problem{File: r.src.Name, Record: -1, Message: r.openErr.Error()})
-			continue
-		case r.skip != "":
-			st.FilesSkipped++
-			st.SkipReasons[r.skip]++
-			log.Debug("skipped", "file", r.src.Name, "reason", r.skip)
+		if err := r.take(parent, res); err != nil {
+			fatal = err
+			cancel()
 			continue
 		}
-		st.FilesRead++
-		st.EventsRead += int64(len(r.events))
-		st.EventsNoTime += r.noTime
-		st.Warnings += r.warnings
-		st.RecordErrors += int64(len(r.res.Errors))
-		for i := range r.events {
-			ev := &r.events[i]
-			added, err := w.Add(ev.part, ev.rec, ev.hash)
-			if err != nil {
-				return st, err
+		if r.w.Pending() >= r.opt.CommitRows {
+			if _, err := r.w.Commit(commitCtx); err != nil {
+				fatal = err
+				cancel()
+				continue
 			}
-			if added {
-				st.EventsAdded++
-			} else {
-				st.EventsPresent++
-			}
+			r.st.Commits++
 		}
-		if r.res.Fatal != nil {
-			// What was read before the damage is kept; the file is not marked done, so the next
-			// run reads it again (its events already stored are recognised as present).
-			st.FilesFailed++
-		} else {
-			r.src.Events = len(r.events)
-			w.AddSource(r.src)
-		}
-		if w.Pending() >= opt.CommitRows {
-			if _, err := w.Commit(ctx); err != nil {
-				return st, err
-			}
-			st.Commits++
-		}
-		if opt.Progress != nil {
-			opt.Progress(*st)
+		if r.opt.Progress != nil {
+			r.sync()
+			r.opt.Progress(*r.st)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return st, err
+	if fatal != nil {
+		return fatal
 	}
-	m, err := w.Commit(ctx)
+	if listErr != nil && parent.Err() == nil {
+		r.st.ListErrors++
+		r.addProblem(Problem{File: "listing", Record: -1, Message: listErr.Error() + " (what was listed before was ingested; run again to go on)"})
+	}
+	m, err := r.w.Commit(commitCtx)
 	if err != nil {
-		return st, err
+		return err
 	}
 	if m != nil {
-		st.Commits++
+		r.st.Commits++
 	}
-	if opt.CompactFiles >= 0 {
-		if opt.CompactFiles == 0 {
-			opt.CompactFiles = 8
-		}
-		cs, err := w.Compact(ctx, opt.CompactFiles, 10*time.Minute)
-		if err != nil {
-			return st, err
-		}
-		st.Compacted = cs.FilesBefore
-	}
-	st.FilesUnchanged = unchanged
-	st.Elapsed = time.Since(start)
-	log.Info("ingested", "files", st.FilesRead, "added", st.EventsAdded, "present", st.EventsPresent, "failed", st.FilesFailed)
-	return st, nil
+	return nil
 }
 
-// listFiles expands folders (recursively, in name order; hidden entries are left out) into the
-// files to read, with the size and time that identify their version.
-func listFiles(paths []string) ([]lake.Source, error) {
-	var out []lake.Source
-	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
-		}
-		info, err := os.Stat(abs)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
-		if !info.IsDir() {
-			out = append(out, lake.Source{Name: abs, Size: info.Size(), MTime: info.ModTime().UnixNano()})
-			continue
-		}
-		err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("read %s: %w", path, err)
-			}
-			if strings.HasPrefix(d.Name(), ".") && path != abs {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() || !d.Type().IsRegular() {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			out = append(out, lake.Source{Name: path, Size: info.Size(), MTime: info.ModTime().UnixNano()})
-			return nil
-		})
-		if err != nil {
-			return nil, err
+// take adds one object's records to the lake.
+func (r *run) take(parent context.Context, res fileResult) error {
+	st := r.st
+	name := res.obj.Source.Name
+	if parent.Err() != nil && (res.openErr != nil || res.res.Fatal != nil) {
+		// Cut short by the interruption, not broken: the next run reads it.
+		return nil
+	}
+	st.Bytes += res.obj.Source.Size
+	_, again := r.failed[name]
+	if !again || res.openErr == nil && res.res.Fatal == nil {
+		for _, p := range res.problems {
+			r.addProblem(p)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	switch {
+	case res.openErr != nil:
+		if r.fail(res.obj) {
+			r.addProblem(Problem{File: name, Record: -1, Message: res.openErr.Error() + " (it is read again on the next run)"})
+		}
+		return nil
+	case res.skip != "":
+		st.FilesSkipped++
+		st.SkipReasons[res.skip]++
+		r.log.Debug("skipped", "file", name, "reason", res.skip)
+		if res.opened && !res.obj.FromAPI {
+			// Read whole and found to hold no CloudTrail events: not worth reading again.
+			r.ledger.Lock()
+			r.w.AddSource(res.obj.Source)
+			r.ledger.Unlock()
+		}
+		return nil
+	}
+	st.FilesRead++
+	st.EventsRead += int64(len(res.events))
+	st.EventsNoTime += res.noTime
+	st.Warnings += res.warnings
+	st.RecordErrors += int64(len(res.res.Errors))
+	for i := range res.events {
+		added, err := r.add(&res.events[i], res.obj.FromAPI)
+		if err != nil {
+			return err
+		}
+		if added {
+			st.EventsAdded++
+		} else {
+			st.EventsPresent++
+		}
+	}
+	if res.res.Fatal != nil {
+		// What was read before the damage is kept; the file is not marked done, so the next
+		// run reads it again (its events already stored are recognised as present).
+		r.fail(res.obj)
+		return nil
+	}
+	if _, ok := r.failed[name]; ok && !res.obj.FromAPI {
+		// It failed in an earlier pass: no longer a failure, nor a problem to report.
+		delete(r.failed, name)
+		st.FilesFailed--
+		st.FilesRecovered++
+		st.Problems = slices.DeleteFunc(st.Problems, func(p Problem) bool { return p.File == name && p.Record < 0 && !p.Warning })
+	}
+	if !res.obj.FromAPI {
+		res.obj.Source.Events = len(res.events)
+		r.ledger.Lock()
+		r.w.AddSource(res.obj.Source)
+		r.ledger.Unlock()
+	}
+	return nil
 }
 
-// readFile decodes one file completely. Records are held until the writer takes them, which
-// bounds memory by the largest file, not by the input.
-// fileReader reads files one after another, reusing its buffers; one per worker.
-type fileReader struct {
+// fail counts a failed object, once however many passes it fails in, and reports whether this
+// is its first failure.
+func (r *run) fail(o Object) bool {
+	if o.FromAPI {
+		r.st.FilesFailed++ // the next pass asks the API again
+		return true
+	}
+	_, again := r.failed[o.Source.Name]
+	if !again {
+		r.st.FilesFailed++
+	}
+	r.failed[o.Source.Name] = o
+	return !again
+}
+
+// add stores an event unless the lake holds it already. A file's event is known by its content,
+// so that distinct records sharing an eventID are all kept, or by the identity of an API copy of
+// it; an API event is known by its content or its identity, and is stored under its identity.
+func (r *run) add(ev *decoded, fromAPI bool) (bool, error) {
+	if ev.id != 0 {
+		dup, err := r.w.Has(ev.part, ev.id)
+		if err != nil || dup {
+			return false, err
+		}
+	}
+	if !fromAPI || ev.id == 0 {
+		return r.w.Add(ev.part, ev.rec, ev.hash)
+	}
+	if dup, err := r.w.Has(ev.part, ev.hash); err != nil || dup {
+		return false, err
+	}
+	if dup, err := r.ids.has(ev.part, ev.id); err != nil || dup {
+		return false, err
+	}
+	return r.w.Add(ev.part, ev.rec, ev.id)
+}
+
+// objectReader reads objects one after another, reusing its buffers; one per worker.
+type objectReader struct {
 	rd cloudtrail.Reader
 	h  cloudtrail.Hasher
 }
 
-func (fr *fileReader) readFile(src lake.Source) fileResult {
-	r := fileResult{src: src}
-	key := cloudtrail.ParseKey(src.Name)
-	switch key.Kind {
-	case cloudtrail.KeyDigest:
-		r.skip = "CloudTrail digest file"
-		return r
-	case cloudtrail.KeyUnknown:
-		r.skip = "not a CloudTrail log (another service's logs under AWSLogs/)"
-		return r
+// read decodes one object completely. Records are held until the writer takes them, which bounds
+// memory by the largest object, not by the input.
+func (fr *objectReader) read(ctx context.Context, o Object) fileResult {
+	r := fileResult{obj: o}
+	name := o.Source.Name
+	var key cloudtrail.Key
+	if !o.FromAPI {
+		if o.Key == "" {
+			o.Key = name
+		}
+		key = cloudtrail.ParseKey(o.Key)
+		switch key.Kind {
+		case cloudtrail.KeyDigest:
+			r.skip = "CloudTrail digest file"
+			return r
+		case cloudtrail.KeyUnknown:
+			r.skip = "not a CloudTrail log (another service's logs under AWSLogs/)"
+			return r
+		}
 	}
-	f, err := os.Open(src.Name)
+	f, err := o.Open(ctx)
 	if err != nil {
 		r.openErr = err
 		return r
 	}
 	defer f.Close()
-	lower := strings.ToLower(src.Name)
+	r.opened = true
+	lower := strings.ToLower(o.Key)
 	isCSV := strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz")
 	res, err := fr.rd.ReadEvents(f, isCSV, func(ev cloudtrail.Event) error {
 		part := lake.Partition(cloudtrail.PartitionOf(ev.Record, key.Account))
 		rec := ev.Record
 		if rec.EventTime == nil {
 			r.noTime++
-			r.problems = append(r.problems, Problem{File: src.Name, Record: ev.Index, Line: ev.Line, Message: "no eventTime: stored with a NULL time", Warning: true})
+			r.problems = append(r.problems, Problem{File: name, Record: ev.Index, Line: ev.Line, Message: "no eventTime: stored with a NULL time", Warning: true})
 		} else if part.Year == "" {
 			r.noTime++
-			r.problems = append(r.problems, Problem{File: src.Name, Record: ev.Index, Line: ev.Line, Message: fmt.Sprintf("eventTime %q is not an ISO-8601 time: stored as is, in the NULL date partition", *rec.EventTime), Warning: true})
+			r.problems = append(r.problems, Problem{File: name, Record: ev.Index, Line: ev.Line, Message: fmt.Sprintf("eventTime %q is not an ISO-8601 time: stored as is, in the NULL date partition", *rec.EventTime), Warning: true})
 		}
 		for _, wn := range ev.Warnings {
 			r.warnings++
-			r.problems = append(r.problems, Problem{File: src.Name, Record: ev.Index, Line: ev.Line, Message: wn.String(), Warning: true})
+			r.problems = append(r.problems, Problem{File: name, Record: ev.Index, Line: ev.Line, Message: wn.String(), Warning: true})
 		}
-		r.events = append(r.events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec)})
+		r.events = append(r.events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)})
 		return nil
 	})
 	if err != nil {
@@ -353,7 +532,7 @@ func (fr *fileReader) readFile(src lake.Source) fileResult {
 	}
 	r.res = res
 	for _, e := range res.Errors {
-		p := Problem{File: src.Name, Record: -1, Message: e.Error()}
+		p := Problem{File: name, Record: -1, Message: e.Error()}
 		var re *cloudtrail.RecordError
 		if errors.As(e, &re) {
 			p.Record, p.Line, p.Message = re.Index, re.Line, re.Err.Error()
@@ -361,13 +540,16 @@ func (fr *fileReader) readFile(src lake.Source) fileResult {
 		r.problems = append(r.problems, p)
 	}
 	if res.Fatal != nil {
+		if ctx.Err() != nil {
+			return r // interrupted: not a problem of the input
+		}
 		msg := res.Fatal.Error()
 		if res.Events > 0 {
 			msg += fmt.Sprintf(" (the %d events before it were stored; fix or remove the file and ingest again)", res.Events)
 		} else {
 			msg += " (fix or remove the file and ingest again)"
 		}
-		r.problems = append(r.problems, Problem{File: src.Name, Record: -1, Message: msg})
+		r.problems = append(r.problems, Problem{File: name, Record: -1, Message: msg})
 		return r
 	}
 	if res.Events == 0 && len(res.Errors) == 0 {
