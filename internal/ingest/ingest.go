@@ -99,6 +99,7 @@ type Stats struct {
 	FilesFailed    int            // files that could not be read to their end
 	FilesRecovered int            // files that failed in an earlier pass of this run and were read since
 	ListErrors     int            // sources that could not be listed to their end
+	GaveUp         int            // passes stopped because every object failed for a while
 	Queued         int            // objects found to read so far (read, skipped, failed or pending)
 	QueuedBytes    int64
 	EventsRead     int64
@@ -118,7 +119,9 @@ type Stats struct {
 }
 
 // Failed reports whether anything could not be ingested: the exit status should say so.
-func (s *Stats) Failed() bool { return s.FilesFailed > 0 || s.RecordErrors > 0 || s.ListErrors > 0 }
+func (s *Stats) Failed() bool {
+	return s.FilesFailed > 0 || s.RecordErrors > 0 || s.ListErrors > 0 || s.GaveUp > 0
+}
 
 type decoded struct {
 	rec  *cloudtrail.Record
@@ -327,12 +330,28 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	go func() { wg.Wait(); close(results) }()
 
 	var fatal error
+	// A source that stops answering (a server down, credentials expired) would otherwise cost
+	// every remaining object its full retries: after this many failures in a row, the pass stops.
+	giveUpAfter, inARow := 2*r.opt.Workers+10, 0
+	gaveUp := false
 	for res := range results {
-		if fatal != nil {
+		if fatal != nil || gaveUp {
 			continue // draining
 		}
 		if err := r.take(parent, res); err != nil {
 			fatal = err
+			cancel()
+			continue
+		}
+		if res.openErr != nil && parent.Err() == nil {
+			inARow++
+		} else {
+			inARow = 0
+		}
+		if inARow >= giveUpAfter {
+			gaveUp = true
+			r.st.GaveUp++
+			r.addProblem(Problem{File: "ingest", Record: -1, Message: fmt.Sprintf("stopped after %d objects in a row could not be read (the last: %v); what was read is stored, run again to go on", inARow, res.openErr)})
 			cancel()
 			continue
 		}
@@ -352,7 +371,7 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	if fatal != nil {
 		return fatal
 	}
-	if listErr != nil && parent.Err() == nil {
+	if listErr != nil && parent.Err() == nil && !gaveUp {
 		r.st.ListErrors++
 		r.addProblem(Problem{File: "listing", Record: -1, Message: listErr.Error() + " (what was listed before was ingested; run again to go on)"})
 	}
