@@ -1,8 +1,10 @@
 package authz
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/iam"
+	"github.com/trailsql/trailsql/internal/testshared"
 )
 
 func load(t testing.TB, name string) *Details {
@@ -409,4 +412,40 @@ func FuzzParse(f *testing.F) {
 			Diff(g, map[iam.Action]Usage{{Prefix: "s3", Name: "GetObject"}: {Calls: 1}}, DiffOptions{})
 		}
 	})
+}
+
+// Every authorization-details document saved under the shared datasets parses, and every
+// principal's grants resolve. None is saved today; the test keeps the door open.
+func TestSharedSamples(t *testing.T) {
+	dir := testshared.Dir(t, "datasets")
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(data, []byte(`"UserDetailList"`)) && !bytes.Contains(data, []byte(`"RoleDetailList"`)) {
+			return nil
+		}
+		n++
+		d, err := Parse(data, p)
+		if err != nil {
+			t.Errorf("%v", err)
+			return nil
+		}
+		for _, pr := range d.Principals() {
+			g := d.Grants(pr)
+			t.Logf("%s: %s %s: %d actions, %d problems", filepath.Base(p), pr.Type, pr.Name, len(g.Allowed), len(g.Problems))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Skip("no get-account-authorization-details sample under the shared datasets")
+	}
 }
