@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,19 +20,25 @@ import (
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/versitygw"
 )
 
 func (m *Main) benchCommand() *cobra.Command {
 	var dir string
 	var events, repeat int
-	var keep, questionsOnly bool
+	var keep, questionsOnly, withS3 bool
 	cmd := &cobra.Command{
-		Use:   "bench [--events N] [--dir DIR]",
+		Use:   "bench [--events N] [--dir DIR] [--s3]",
 		Short: "Measure ingest throughput, memory, lake size and the classic questions' latency on a generated corpus",
 		Long: `Generate a corpus in the S3 layout (default 1,000,000 events), ingest it in a child trailsql
 process (so its peak RSS and CPU time are its own), then time the classic questions over the lake.
 Prints events/s, MB/s, wall and CPU seconds, peak RSS, lake size against the gzip input, and each
-question's latency, next to the project's targets.`,
+question's latency, next to the project's targets.
+
+With --s3, the same corpus is then served by a local S3 server (versitygw, built into .tools/ by
+the project if missing, see DEVELOPERS.md) and ingested again from s3://trail through the S3 path
+(listing, GETs, the same pipeline), and both rates are printed; the target is ≥ 70% of the local
+rate. The server runs on the same machine and shares its CPUs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
@@ -42,7 +50,7 @@ question's latency, next to the project's targets.`,
 			if !keep {
 				defer os.RemoveAll(dir)
 			}
-			return m.bench(cmd, dir, events, repeat, questionsOnly)
+			return m.bench(cmd, dir, events, repeat, questionsOnly, withS3)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "working folder (default: a temporary folder, removed afterwards)")
@@ -50,10 +58,11 @@ question's latency, next to the project's targets.`,
 	cmd.Flags().IntVar(&repeat, "repeat", 5, "runs of each question (the first, cold, is reported apart)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the corpus and the lake")
 	cmd.Flags().BoolVar(&questionsOnly, "questions-only", false, "time the questions over the lake a previous --keep run left in --dir")
+	cmd.Flags().BoolVar(&withS3, "s3", false, "also ingest the corpus from a local S3 server (versitygw) and compare the rates")
 	return cmd
 }
 
-func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int, questionsOnly bool) error {
+func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int, questionsOnly, withS3 bool) error {
 	ctx := cmd.Context()
 	out := m.Stdout
 	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
@@ -71,29 +80,103 @@ func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int, questio
 	fmt.Fprintf(out, "corpus: %d events, %d files, %.1f MB JSON, %.1f MB gzip (generated in %.1fs)\n",
 		truth.Events, files, float64(jsonBytes)/1e6, float64(gzBytes)/1e6, time.Since(start).Seconds())
 
-	self, err := os.Executable()
+	run, err := childIngest(ctx, m.Stderr, nil, "ingest", "--lake", lakeDir, trail)
 	if err != nil {
 		return err
 	}
-	child := exec.CommandContext(ctx, self, "ingest", "--lake", lakeDir, trail)
-	child.Stdout, child.Stderr = io.Discard, m.Stderr
-	start = time.Now()
-	if err := child.Run(); err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	wall := time.Since(start)
-	ru := child.ProcessState.SysUsage().(*syscall.Rusage)
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	rss := ru.Maxrss * 1024
 	lakeBytes := dirSize(lakeDir) // data files and the ledger (hashes, manifests)
-	rate := float64(truth.Events) / wall.Seconds()
+	rate := float64(truth.Events) / run.wall.Seconds()
 	fmt.Fprintf(out, "ingest: %.2fs wall, %.2fs CPU, %.0f events/s, %.1f MB/s JSON (%.1f MB/s gzip)\n",
-		wall.Seconds(), cpu.Seconds(), rate, float64(jsonBytes)/1e6/wall.Seconds(), float64(gzBytes)/1e6/wall.Seconds())
+		run.wall.Seconds(), run.cpu.Seconds(), rate, float64(jsonBytes)/1e6/run.wall.Seconds(), float64(gzBytes)/1e6/run.wall.Seconds())
 	fmt.Fprintf(out, "  target ≥ 120000 events/s: %s\n", mark(rate >= 120000))
-	fmt.Fprintf(out, "  peak RSS %.0f MiB; target ≤ 1024 MiB: %s\n", float64(rss)/(1<<20), mark(rss <= 1<<30))
+	fmt.Fprintf(out, "  peak RSS %.0f MiB; target ≤ 1024 MiB: %s\n", float64(run.rss)/(1<<20), mark(run.rss <= 1<<30))
 	fmt.Fprintf(out, "  lake %.1f MB = %.2f× the gzip input; target ≤ 0.40×: %s\n", float64(lakeBytes)/1e6, float64(lakeBytes)/float64(gzBytes), mark(float64(lakeBytes) <= 0.4*float64(gzBytes)))
 
+	if withS3 {
+		if err := m.benchS3(cmd, dir, truth.Events, rate); err != nil {
+			return err
+		}
+	}
 	return m.benchQuestions(cmd, lakeDir, repeat)
+}
+
+// benchS3 serves the corpus in dir/trail from a local versitygw (the folder dir is its posix root,
+// so the corpus is the bucket "trail" as it lies on disk) and ingests it from S3 in a child
+// process, through the same listing, GETs and pipeline as a real bucket.
+func (m *Main) benchS3(cmd *cobra.Command, dir string, events int, localRate float64) error {
+	ctx, out := cmd.Context(), m.Stdout
+	bin, err := findVersitygw(ctx, m.Stderr)
+	if err != nil {
+		return err
+	}
+	srv, err := versitygw.Start(ctx, versitygw.Options{Binary: bin, Root: dir, DefaultETag: "bench"})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	lakeDir := filepath.Join(dir, "lake-s3")
+	os.RemoveAll(lakeDir)
+	env := []string{"AWS_ACCESS_KEY_ID=" + srv.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey(), "AWS_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
+	run, err := childIngest(ctx, m.Stderr, env, "ingest", "--lake", lakeDir, "--endpoint-url", srv.URL, "s3://trail")
+	if err != nil {
+		return err
+	}
+	rate := float64(events) / run.wall.Seconds()
+	fmt.Fprintf(out, "ingest from S3 (versitygw %s on this machine, s3://trail): %.2fs wall, %.2fs CPU, %.0f events/s, peak RSS %.0f MiB\n",
+		versitygw.Version, run.wall.Seconds(), run.cpu.Seconds(), rate, float64(run.rss)/(1<<20))
+	fmt.Fprintf(out, "  %s\n", strings.TrimSpace(run.lastLine))
+	fmt.Fprintf(out, "  %.0f%% of the local-disk rate (%.0f events/s); target ≥ 70%%: %s\n", 100*rate/localRate, localRate, mark(rate >= 0.7*localRate))
+	return nil
+}
+
+// findVersitygw returns the versitygw binary, building it into the repository's .tools/ when
+// trailsql runs from its repository.
+func findVersitygw(ctx context.Context, log io.Writer) (string, error) {
+	if p := os.Getenv("VERSITYGW"); p != "" {
+		return p, nil
+	}
+	wd, _ := os.Getwd()
+	repo, err := versitygw.RepoRoot(wd)
+	if err != nil {
+		return "", fmt.Errorf("--s3 needs versitygw %s: run from the trailsql repository (it is then built into .tools/), or set $VERSITYGW to its binary (go install %s@%s)", versitygw.Version, versitygw.Module, versitygw.Version)
+	}
+	if p, err := versitygw.Find(repo); err == nil {
+		return p, nil
+	}
+	fmt.Fprintf(log, "building %s@%s into %s/.tools (once)…\n", versitygw.Module, versitygw.Version, repo)
+	return versitygw.Install(ctx, repo, log)
+}
+
+// ingestRun is what a child ingest cost.
+type ingestRun struct {
+	wall, cpu time.Duration
+	rss       int64
+	lastLine  string // of its output
+}
+
+// childIngest runs trailsql with args in a child process, so that its peak RSS and CPU time are
+// its own.
+func childIngest(ctx context.Context, stderr io.Writer, env []string, args ...string) (*ingestRun, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	child := exec.CommandContext(ctx, self, args...)
+	child.Env = append(os.Environ(), env...)
+	var stdout strings.Builder
+	child.Stdout, child.Stderr = &stdout, stderr
+	start := time.Now()
+	if err := child.Run(); err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, stdout.String())
+	}
+	r := &ingestRun{wall: time.Since(start)}
+	ru := child.ProcessState.SysUsage().(*syscall.Rusage)
+	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	r.rss = ru.Maxrss * 1024
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	r.lastLine = lines[len(lines)-1]
+	return r, nil
 }
 
 // benchQuestions times the classic questions over a lake, with windows ending at its newest event.
