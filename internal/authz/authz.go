@@ -31,9 +31,11 @@ package authz
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -156,76 +158,129 @@ func Parse(data []byte, file string) (*Details, error) {
 			return nil, d.errf("", "bad gzip data: %v", err)
 		}
 	}
-	v, err := d.decodeJSON(data, "")
-	if err != nil {
-		return nil, err
-	}
 	out := &Details{File: file, groups: map[string]*Group{}, policies: map[string]*ManagedPolicy{}}
-	switch x := v.(type) {
-	case map[string]any:
-		if err := d.page(out, x, ""); err != nil {
+	// The document is walked token by token and decoded one list element at a time, so that a
+	// large account's file is never held whole as generic values.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, d.syntax(data, "", err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		if err := d.page(dec, data, out, ""); err != nil {
 			return nil, err
 		}
-	case []any:
-		for i, e := range x {
-			m, err := d.object(e, index("", i))
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			tok, err := dec.Token()
 			if err != nil {
-				return nil, err
+				return nil, d.syntax(data, index("", i), err)
 			}
-			if err := d.page(out, m, index("", i)); err != nil {
+			if tok != json.Delim('{') {
+				return nil, d.errf(index("", i), "want an object, got %s", tokenName(tok))
+			}
+			if err := d.page(dec, data, out, index("", i)); err != nil {
 				return nil, err
 			}
 		}
+		if _, err := dec.Token(); err != nil {
+			return nil, d.syntax(data, "", err)
+		}
 	default:
-		return nil, d.errf("", "want the JSON object printed by aws iam get-account-authorization-details, got %s", typeName(v))
+		return nil, d.errf("", "want the JSON object printed by aws iam get-account-authorization-details, got %s", tokenName(tok))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, d.errf("", "unexpected data after the JSON value at offset %d", dec.InputOffset())
 	}
 	return out, nil
 }
 
 var pageKeys = []string{"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"}
 
-func (d *decoder) page(out *Details, m map[string]any, path string) error {
+// page reads the members of one page object, its opening brace consumed.
+func (d *decoder) page(dec *json.Decoder, data []byte, out *Details, path string) error {
 	found := false
-	for _, k := range pageKeys {
-		if _, ok := field(m, k); ok {
-			found = true
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return d.syntax(data, path, err)
 		}
+		key, _ := tok.(string)
+		canon := key
+		for _, k := range append(pageKeys, "IsTruncated") {
+			if strings.EqualFold(key, k) {
+				canon = k
+			}
+		}
+		kp := join(path, canon)
+		if canon == "IsTruncated" || !slices.Contains(pageKeys, canon) {
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return d.syntax(data, kp, err)
+			}
+			if canon == "IsTruncated" {
+				trunc, err := d.boolean(map[string]any{canon: v}, canon, path)
+				if err != nil {
+					return err
+				}
+				out.Truncated = out.Truncated || trunc
+			}
+			continue
+		}
+		found = true
+		tok, err = dec.Token()
+		if err != nil {
+			return d.syntax(data, kp, err)
+		}
+		if tok == nil {
+			continue
+		}
+		if tok != json.Delim('[') {
+			return d.errf(kp, "want an array, got %s", tokenName(tok))
+		}
+		for i := 0; dec.More(); i++ {
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return d.syntax(data, index(kp, i), err)
+			}
+			if err := d.entry(out, canon, v, index(kp, i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return d.syntax(data, kp, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return d.syntax(data, path, err)
 	}
 	if !found {
 		return d.errf(path, "not the output of aws iam get-account-authorization-details: none of %s", strings.Join(pageKeys, ", "))
 	}
-	trunc, err := d.boolean(m, "IsTruncated", path)
-	if err != nil {
-		return err
-	}
-	out.Truncated = out.Truncated || trunc
+	return nil
+}
 
-	l, lp, err := d.list(m, "UserDetailList", path)
-	if err != nil {
-		return err
-	}
-	for i, e := range l {
-		p, err := d.principal(e, index(lp, i), User)
+// entry adds one element of a page's list.
+func (d *decoder) entry(out *Details, list string, v any, path string) error {
+	switch list {
+	case "UserDetailList", "RoleDetailList":
+		typ := User
+		if list == "RoleDetailList" {
+			typ = Role
+		}
+		p, err := d.principal(v, path, typ)
 		if err != nil {
 			return err
 		}
-		out.Users = append(out.Users, p)
-	}
-	if l, lp, err = d.list(m, "RoleDetailList", path); err != nil {
-		return err
-	}
-	for i, e := range l {
-		p, err := d.principal(e, index(lp, i), Role)
-		if err != nil {
-			return err
+		if typ == User {
+			out.Users = append(out.Users, p)
+		} else {
+			out.Roles = append(out.Roles, p)
 		}
-		out.Roles = append(out.Roles, p)
-	}
-	if l, lp, err = d.list(m, "GroupDetailList", path); err != nil {
-		return err
-	}
-	for i, e := range l {
-		g, err := d.group(e, index(lp, i))
+	case "GroupDetailList":
+		g, err := d.group(v, path)
 		if err != nil {
 			return err
 		}
@@ -233,12 +288,8 @@ func (d *decoder) page(out *Details, m map[string]any, path string) error {
 			out.groups[strings.ToLower(g.Name)] = g
 			out.Groups = append(out.Groups, g)
 		}
-	}
-	if l, lp, err = d.list(m, "Policies", path); err != nil {
-		return err
-	}
-	for i, e := range l {
-		p, err := d.managed(e, index(lp, i))
+	case "Policies":
+		p, err := d.managed(v, path)
 		if err != nil {
 			return err
 		}
@@ -282,7 +333,7 @@ func (d *decoder) principal(v any, path string, typ PrincipalType) (*Principal, 
 		return nil, err
 	}
 	if typ == User {
-		if p.Groups, _, err = d.strings(m, "GroupList", path); err != nil {
+		if p.Groups, _, err = d.stringList(m, "GroupList", path); err != nil {
 			return nil, err
 		}
 	}

@@ -344,7 +344,11 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, c := range []struct{ in, want string }{
 		{``, "x.json: empty document"},
-		{`{"UserDetailList": [}`, "x.json: invalid JSON at line 1, column 21"},
+		{`{"UserDetailList": [}`, "x.json: UserDetailList: invalid JSON at line 1, column 21"},
+		{"{\"UserDetailList\": [\n  {\"UserName\": \"u\",}]}", "x.json: UserDetailList[0]: invalid JSON at line 2, column 20"},
+		{`{"IsTruncated": "maybe", "Policies": []}`, "x.json: IsTruncated: want true or false, got a string"},
+		{`{"Policies": []} {}`, "unexpected data after the JSON value"},
+		{`"text"`, "want the JSON object printed by aws iam get-account-authorization-details, got a string"},
 		{"{\n\"UserDetailList\": [", "the document ends early"},
 		{`[1]`, "x.json: [0]: want an object, got a number"},
 		{`{"Users": []}`, "not the output of aws iam get-account-authorization-details"},

@@ -50,33 +50,61 @@ func (d *decoder) decodeJSON(data []byte, path string) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
-	err := dec.Decode(&v)
-	if err == nil {
-		if _, err2 := dec.Token(); err2 != io.EOF {
-			return nil, d.errf(path, "unexpected data after the JSON value at offset %d", dec.InputOffset())
-		}
-		return v, nil
+	if err := dec.Decode(&v); err != nil {
+		return nil, d.syntax(data, path, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, d.errf(path, "unexpected data after the JSON value at offset %d", dec.InputOffset())
+	}
+	return v, nil
+}
+
+// syntax describes a decoding error of data: where the syntax breaks, or that the data end early.
+func (d *decoder) syntax(data []byte, path string, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		line, col := lineCol(data, se.Offset)
-		return nil, d.errf(path, "invalid JSON at line %d, column %d: %v", line, col, se)
+		line, col := lineCol(data, offending(data, se))
+		return d.errf(path, "invalid JSON at line %d, column %d: %v", line, col, se)
 	case errors.Is(err, io.EOF):
-		return nil, d.errf(path, "empty document")
+		if len(bytes.TrimSpace(data)) == 0 {
+			return d.errf(path, "empty document")
+		}
+		return d.errf(path, "invalid JSON: the document ends early (truncated file?)")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, d.errf(path, "invalid JSON: the document ends early (truncated file?)")
+		return d.errf(path, "invalid JSON: the document ends early (truncated file?)")
 	}
-	return nil, d.errf(path, "invalid JSON: %v", err)
+	return d.errf(path, "invalid JSON: %v", err)
 }
 
-func lineCol(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
+// tokenName names a JSON token for messages.
+func tokenName(tok json.Token) string {
+	switch tok {
+	case json.Delim('{'):
+		return "an object"
+	case json.Delim('['):
+		return "an array"
 	}
+	return typeName(tok)
+}
+
+// offending returns the position of the byte a syntax error is about. A json.Decoder's offsets
+// are relative to the value it was decoding, so the whole input is validated again for the
+// absolute offset, which counts the offending byte.
+func offending(data []byte, se *json.SyntaxError) int64 {
+	var raw json.RawMessage
+	var full *json.SyntaxError
+	if err := json.Unmarshal(data, &raw); errors.As(err, &full) {
+		se = full
+	}
+	return min(max(se.Offset-1, 0), int64(len(data)))
+}
+
+// lineCol returns the 1-based line and column of the byte at off.
+func lineCol(data []byte, off int64) (int, int) {
 	before := data[:off]
 	line := bytes.Count(before, []byte{'\n'}) + 1
-	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1) // Offset counts the offending byte
+	col := int(off) - bytes.LastIndexByte(before, '\n')
 	return line, col
 }
 
@@ -104,12 +132,15 @@ func field(m map[string]any, key string) (any, bool) {
 	if v, ok := m[key]; ok {
 		return v, true
 	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
+	// Of several spellings, the smallest wins, so that the choice does not depend on map order.
+	var best string
+	found := false
+	for k := range m {
+		if strings.EqualFold(k, key) && (!found || k < best) {
+			best, found = k, true
 		}
 	}
-	return nil, false
+	return m[best], found
 }
 
 func join(path, key string) string {
@@ -219,7 +250,7 @@ func (d *decoder) date(m map[string]any, key, path string) (time.Time, error) {
 
 // strings returns a member that is a string or an array of strings (Action, Resource, …), and
 // whether it was present.
-func (d *decoder) strings(m map[string]any, key, path string) ([]string, bool, error) {
+func (d *decoder) stringList(m map[string]any, key, path string) ([]string, bool, error) {
 	p := join(path, key)
 	v, ok := field(m, key)
 	if !ok {

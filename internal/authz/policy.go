@@ -159,10 +159,10 @@ func (d *decoder) parseStatement(m map[string]any, path string, i int) (*Stateme
 		return nil, d.errf(join(path, "Effect"), "want \"Allow\" or \"Deny\", got %q", eff)
 	}
 	var hasA, hasNA, hasR, hasNR bool
-	if st.Actions, hasA, err = d.strings(m, "Action", path); err != nil {
+	if st.Actions, hasA, err = d.stringList(m, "Action", path); err != nil {
 		return nil, err
 	}
-	if st.NotActions, hasNA, err = d.strings(m, "NotAction", path); err != nil {
+	if st.NotActions, hasNA, err = d.stringList(m, "NotAction", path); err != nil {
 		return nil, err
 	}
 	switch {
@@ -175,10 +175,10 @@ func (d *decoder) parseStatement(m map[string]any, path string, i int) (*Stateme
 		// one is damaged.
 		return nil, d.errf(join(path, "NotAction"), "empty NotAction")
 	}
-	if st.Resources, hasR, err = d.strings(m, "Resource", path); err != nil {
+	if st.Resources, hasR, err = d.stringList(m, "Resource", path); err != nil {
 		return nil, err
 	}
-	if st.NotResources, hasNR, err = d.strings(m, "NotResource", path); err != nil {
+	if st.NotResources, hasNR, err = d.stringList(m, "NotResource", path); err != nil {
 		return nil, err
 	}
 	if hasR && hasNR {
