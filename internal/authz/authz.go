@@ -26,6 +26,12 @@
 //     missing group) are reported as Problems, never taken as empty silently.
 //   - Resource-based policies (bucket, key, queue policies), service control policies and
 //     session policies are not in the file and are not considered.
+//
+// Whether CloudTrail can show an action used (VisibilityOf) comes from a table generated from
+// the shared datasets (zz_recorded.txt.gz, see ATTRIBUTION.md) and hand-written rules: recorded
+// as a management event, a data event (counted as recorded only for the prefixes
+// DiffOptions.DataEvents names), not recorded, permission-only, or unverified (no source says;
+// unknown unless DiffOptions.AssumeRecorded).
 package authz
 
 import (

@@ -33,6 +33,19 @@ type Usage struct {
 	First, Last time.Time
 }
 
+// Merge adds v to u: several events can map to one action (S3 HeadObject and GetObject both need
+// s3:GetObject).
+func (u Usage) Merge(v Usage) Usage {
+	u.Calls += v.Calls
+	if !v.First.IsZero() && (u.First.IsZero() || v.First.Before(u.First)) {
+		u.First = v.First
+	}
+	if v.Last.After(u.Last) {
+		u.Last = v.Last
+	}
+	return u
+}
+
 // DiffOptions say what the trail records beyond management events.
 type DiffOptions struct {
 	// DataEvents lists the IAM prefixes ("s3", "lambda", "dynamodb") whose data events the
@@ -118,8 +131,8 @@ type Row struct {
 	pos    int // position in the reference, for sorting
 }
 
-// ActionValue returns the row's action.
-func (r *Row) ActionValue() iam.Action { return r.action }
+// IAMAction returns the row's action.
+func (r *Row) IAMAction() iam.Action { return r.action }
 
 // Diff classifies every action g grants and every action used shows (actions mapped from the
 // principal's CloudTrail events, see iam.Map) into used, unused, not granted and unknown.
@@ -147,8 +160,8 @@ func Diff(g *Grants, used map[iam.Action]Usage, opt DiffOptions) *Report {
 		} else {
 			r.Action = a.String()
 		}
-		if u, ok := used[a]; ok {
-			r.Calls, r.First, r.Last = u.Calls, u.First, u.Last
+		if us, ok := used[a]; ok {
+			r.Calls, r.First, r.Last = us.Calls, us.First, us.Last
 		}
 		return r
 	}
@@ -215,11 +228,11 @@ func Diff(g *Grants, used map[iam.Action]Usage, opt DiffOptions) *Report {
 		case hasKey(g.denied, a):
 			gr := g.Denied[g.denied[a]]
 			r.GrantedBy, r.DeniedBy = gr.By, gr.DeniedBy
-			r.Reason = "allowed, but removed by an unconditional Deny (" + refList(gr.DeniedBy) + "); the calls were denied, or another policy type allows it"
+			r.Reason = "allowed, but an unconditional Deny removes it (" + refList(gr.DeniedBy) + "): calls under these policies fail, so the calls failed or the policies changed since"
 		case hasKey(g.outside, a):
 			gr := g.OutsideBoundary[g.outside[a]]
 			r.GrantedBy = gr.By
-			r.Reason = "allowed by identity policies, but outside the permissions boundary " + g.Boundary.ARN + "; the calls were denied"
+			r.Reason = "allowed by identity policies, but outside the permissions boundary " + g.Boundary.ARN + ": calls under it fail, so the calls failed or the boundary changed since"
 		default:
 			r.Reason = "no identity policy in the file grants it: a resource-based policy (bucket, key, queue policy) may, or the calls failed"
 			if missing {

@@ -75,6 +75,14 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+func TestUsageMerge(t *testing.T) {
+	t1, t2 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	u := Usage{}.Merge(Usage{Calls: 2, First: t2, Last: t2}).Merge(Usage{Calls: 1, First: t1, Last: t1})
+	if u.Calls != 3 || !u.First.Equal(t1) || !u.Last.Equal(t2) {
+		t.Errorf("%+v", u)
+	}
+}
+
 func TestDiffDeniedAndBoundary(t *testing.T) {
 	d := load(t, "account.json")
 	alice := d.Grants(principal(t, d, "alice"))

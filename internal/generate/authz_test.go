@@ -263,9 +263,9 @@ func TestAuthzDiffAgainstTrail(t *testing.T) {
 			}
 			for _, row := range rep.Actions {
 				classes[row.Class]++
-				_, isUsed := used[row.ActionValue()]
+				_, isUsed := used[row.IAMAction()]
 				var want authz.Class
-				switch vis, _ := authz.VisibilityOf(row.ActionValue()); {
+				switch vis, _ := authz.VisibilityOf(row.IAMAction()); {
 				case granted[row.Action] && isUsed:
 					want = authz.Used
 				case !granted[row.Action] && isUsed:
