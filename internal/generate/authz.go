@@ -37,11 +37,12 @@ type AuthzAccount struct {
 // The inventory exercises what a reader must handle: users with inline policies, groups with
 // inline and managed policies, roles with trust policies and instance profiles, customer-managed
 // policies with several versions (only the default counts), AWS-managed policies (AdministratorAccess,
-// ReadOnlyAccess, IAMReadOnlyAccess, AWSLambdaBasicExecutionRole, AmazonSSMManagedInstanceCore,
-// AWSConfigServiceRolePolicy, with abridged documents), wildcards ("s3:Get*", "*"), NotAction
-// (the developers' region guard), unconditional Denies that remove granted actions, conditional
-// Denies that do not, statements narrowed by resource or condition, and a permissions boundary
-// (ci-deploy) that cuts actions its identity policy grants.
+// PowerUserAccess, ReadOnlyAccess, IAMReadOnlyAccess, AWSLambdaBasicExecutionRole,
+// AmazonSSMManagedInstanceCore, AWSConfigServiceRolePolicy; the long ones abridged), wildcards
+// ("s3:Get*", "*"), NotAction (PowerUserAccess's Allow, the developers' region guard's Deny),
+// unconditional Denies that remove granted actions, conditional Denies that do not, statements
+// narrowed by resource or condition, and a permissions boundary (ci-deploy's) that cuts most of
+// what its identity policies grant.
 type AuthzTruth struct {
 	// Account is the account id.
 	Account string
@@ -354,6 +355,13 @@ var awsPolicies = map[string]awsPolicy{
 			s.Sid = "ReadOnlyActions"
 			return newDoc(false, s)
 		}},
+	"PowerUserAccess": {"PowerUserAccess", "/", "ANPAJYRXTHIB4FOVS3ZXS", "v5", "2015-02-06T18:39:47+00:00", "2023-07-06T22:04:00+00:00",
+		func(*world) *doc {
+			return newDoc(false,
+				newStmt("", "Allow", nil, []string{"iam:*", "organizations:*", "account:*"}, []string{"*"}, nil),
+				allowAll("iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:ListRoles",
+					"organizations:DescribeOrganization", "account:ListRegions", "account:GetAccountInformation"))
+		}},
 	"IAMReadOnlyAccess": {"IAMReadOnlyAccess", "/", "ANPAJKSO7NDY4T57MWDSQ", "v4", "2015-02-06T18:39:47+00:00", "2018-01-25T19:11:27+00:00",
 		func(*world) *doc {
 			return newDoc(false, allowAll("iam:GenerateCredentialReport", "iam:GenerateServiceLastAccessedDetails",
@@ -524,7 +532,9 @@ func (w *world) inventory(a *account, esc *Escalation, t *Truth) *inventory {
 			UserPolicyList: []inlinePolicy{}, GroupList: []string{}, AttachedManagedPolicies: []attachedPolicy{}, Tags: []tag{}}
 		switch {
 		case name == "ci-deploy":
-			u.AttachedManagedPolicies = attach(ciPolicy)
+			// PowerUserAccess (Allow NotAction iam:*) plus what it lacks; the boundary keeps
+			// what deploying needs.
+			u.AttachedManagedPolicies = attach(ciPolicy, w.awsManaged(inv, "PowerUserAccess"))
 			u.PermissionsBoundary = &boundaryRef{"Policy", ciBoundary.Arn}
 			u.Tags = []tag{{"purpose", "ci"}}
 		case name == "old-admin":

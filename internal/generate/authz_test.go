@@ -350,6 +350,7 @@ func TestAuthzDiffExpectations(t *testing.T) {
 	})
 	expect(id.Users["ci-deploy"], false, map[string]authz.Class{
 		"iam:CreateRole": "", "lambda:UpdateFunctionCode": authz.Used, "lambda:DeleteFunction": "",
+		"ec2:RunInstances": "", "lambda:CreateFunction": authz.Unused,
 	})
 	// carol's escalation attached AdministratorAccess: the developers' guardrail still removes
 	// StopLogging, and what she called in the escalation is used.
@@ -388,7 +389,7 @@ func TestAuthzInventoryShape(t *testing.T) {
 			t.Errorf("%s: RoleLastUsed without a truth", p.ARN)
 		}
 	}
-	want := []string{"AdministratorAccess", "ReadOnlyAccess", "IAMReadOnlyAccess", "service-role/AWSLambdaBasicExecutionRole",
+	want := []string{"AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", "IAMReadOnlyAccess", "service-role/AWSLambdaBasicExecutionRole",
 		"AmazonSSMManagedInstanceCore", "aws-service-role/AWSConfigServiceRolePolicy"}
 	for _, name := range want {
 		p := d.Policy("arn:aws:iam::aws:policy/" + name)
