@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
 )
@@ -171,19 +170,18 @@ is reported instead of guessed.`,
 
 // loadInventory reads the users and roles of an authorization-details file.
 func loadInventory(file, account string) ([]questions.Identity, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("--authz: %w", err)
-	}
-	defer f.Close()
-	inv, err := readInventory(f, file)
+	details, err := authz.Load(file)
 	if err != nil {
 		return nil, err
 	}
 	var out []questions.Identity
-	for _, id := range inv {
-		if account != "" && !strings.Contains(id.ARN, "::"+account+":") {
+	for _, p := range details.Principals() {
+		if account != "" && p.Account != account {
 			continue
+		}
+		id := questions.Identity{Kind: string(p.Type), Name: p.Name, ARN: p.ARN}
+		if !p.CreateDate.IsZero() {
+			id.Created = questions.TimeText(p.CreateDate)
 		}
 		out = append(out, id)
 	}

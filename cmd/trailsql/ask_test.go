@@ -21,6 +21,7 @@ import (
 // straight from the files (not through the lake), for computing expected answers in Go.
 type genLake struct {
 	lake, trail string
+	opt         generate.Options
 	truth       *generate.Truth
 	recs        []*cloudtrail.Record
 }
@@ -30,7 +31,8 @@ func generatedLake(t *testing.T, seed int64, events int) *genLake {
 	dir := t.TempDir()
 	g := &genLake{lake: filepath.Join(dir, "lake"), trail: filepath.Join(dir, "trail")}
 	var err error
-	g.truth, err = generate.Generate(context.Background(), g.trail, generate.Options{Seed: seed, Events: events, End: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+	g.opt = generate.Options{Seed: seed, Events: events, End: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	g.truth, err = generate.Generate(context.Background(), g.trail, g.opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,6 +132,25 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 		}
 		fmt.Fprintln(out)
 	}
-	fmt.Fprintf(out, "Ask your own questions of this lake, e.g.:\n  trailsql query --lake %s \"SELECT eventname, count(*) AS calls FROM cloudtrail_logs WHERE useridentity.type = 'Root' GROUP BY 1 ORDER BY 2 DESC\"\n", lakeDir)
+	// The IAM inventory of the main account, as 'aws iam get-account-authorization-details' would
+	// print it, for 'unused' and 'inactive-identities'.
+	authzFile := filepath.Join(dir, "authz.json")
+	f, err := os.Create(authzFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := generate.WriteAuthz(f, gen, truth); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Ask your own questions of this lake, e.g.:\n")
+	fmt.Fprintf(out, "  trailsql query --lake %s \"SELECT eventname, count(*) AS calls FROM cloudtrail_logs WHERE useridentity.type = 'Root' GROUP BY 1 ORDER BY 2 DESC\"\n", lakeDir)
+	fmt.Fprintf(out, "  trailsql ask --lake %s                                  (the catalogue of questions)\n", lakeDir)
+	fmt.Fprintf(out, "  trailsql ask privilege-escalation --lake %s --days 45\n", lakeDir)
+	fmt.Fprintf(out, "  trailsql policy --lake %s --principal carol --days 45      (least-privilege policy)\n", lakeDir)
+	fmt.Fprintf(out, "  trailsql unused --lake %s --authz %s --days 45   (granted vs used)\n", lakeDir, authzFile)
 	return answers, nil
 }

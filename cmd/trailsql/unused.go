@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/authz"
+	"github.com/trailsql/trailsql/internal/iam"
+	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/render"
+)
+
+func (m *Main) unusedCommand() *cobra.Command {
+	var q queryFlags
+	var w windowFlags
+	var file, who, format string
+	var classes, dataEvents []string
+	var assumeRecorded, includeDenied bool
+	cmd := &cobra.Command{
+		Use:   "unused --authz FILE.json [--principal X] [--days N | --from T --to T]",
+		Short: "Compare what IAM grants each user and role with what CloudTrail shows they used",
+		Long: `For every user and role of an IAM inventory (the output of 'aws iam
+get-account-authorization-details'), compare the actions its policies grant with the actions its
+calls in the window used:
+
+  used          granted, and used
+  unused        granted, CloudTrail would show a use, and shows none: a candidate for removal
+  not-granted   used, but no identity policy in the file grants it (a resource-based policy may)
+  unknown       granted, but CloudTrail cannot show its use: data events the trail does not log,
+                calls CloudTrail does not record, permission-only actions (iam:PassRole), and
+                actions no source says CloudTrail records (--assume-recorded counts them as unused)
+
+Grants come from inline, attached managed (their default version, from the file's Policies) and
+group policies, wildcards expanded against the IAM reference, NotAction and Deny honoured, and
+permissions boundaries applied. What the file lacks (a managed policy not in it, a missing group)
+is reported, not guessed. Calls refused for lack of permission are not uses unless
+--include-denied. Data events count as logged for the services whose data events are in the lake
+in the window, unless --data-events says which.
+
+Table and Markdown show used, unused and not-granted actions (--classes all for every class);
+JSON holds the full report of every principal.`,
+		Example: `  aws iam get-account-authorization-details > authz.json
+  trailsql unused --authz authz.json --days 90
+  trailsql unused --authz authz.json --principal deploy-role --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" {
+				return fmt.Errorf("give --authz FILE, the output of 'aws iam get-account-authorization-details'")
+			}
+			from, to, err := w.window(cmd)
+			if err != nil {
+				return err
+			}
+			show := map[authz.Class]bool{}
+			for _, c := range classes {
+				switch c {
+				case "all":
+					for _, k := range []authz.Class{authz.Used, authz.Unused, authz.NotGranted, authz.Unknown} {
+						show[k] = true
+					}
+				case string(authz.Used), string(authz.Unused), string(authz.NotGranted), string(authz.Unknown):
+					show[authz.Class(c)] = true
+				default:
+					return fmt.Errorf("--classes %q: give used, unused, not-granted, unknown or all", c)
+				}
+			}
+			if format == "" {
+				format = "csv"
+				if m.IsTerminal {
+					format = "table"
+				}
+			}
+			switch format {
+			case "table", "csv", "json", "jsonl", "markdown":
+			default:
+				return fmt.Errorf("--format %q: give table, csv, json, jsonl or markdown", format)
+			}
+			details, err := authz.Load(file)
+			if err != nil {
+				return err
+			}
+			principals := details.Principals()
+			if who != "" {
+				principals = details.Lookup(who)
+				if len(principals) == 0 {
+					return fmt.Errorf("--principal %q: no user or role of that name, ARN or id in %s", who, file)
+				}
+			}
+			if w.account != "" {
+				principals = filterPrincipals(principals, func(p *authz.Principal) bool { return p.Account == w.account })
+			}
+			if len(principals) == 0 {
+				return fmt.Errorf("%s: no users or roles to compare", file)
+			}
+			e, err := m.openEngine(cmd, &q)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			opt := authz.DiffOptions{AssumeRecorded: assumeRecorded, DataEvents: dataEvents}
+			if !cmd.Flags().Changed("data-events") {
+				// The services whose data events the lake holds in the window are logged.
+				prefixes, err := distinct(cmd.Context(), e, `SELECT DISTINCT eventsource FROM cloudtrail_logs WHERE eventcategory = 'Data' AND eventtime >= ? AND eventtime < ?`, questions.TimeText(from), questions.TimeText(to))
+				if err != nil {
+					return err
+				}
+				for _, s := range prefixes {
+					opt.DataEvents = append(opt.DataEvents, iam.SourcePrefix(s))
+				}
+			}
+			var reports []*authz.Report
+			for _, p := range principals {
+				u, err := collectUsage(cmd.Context(), e, usageQuery{Principal: p.ARN, From: from, To: to, Region: w.region, IncludeDenied: includeDenied})
+				if err != nil {
+					return err
+				}
+				used := map[iam.Action]authz.Usage{}
+				for a, au := range u.Actions {
+					used[a] = used[a].Merge(authz.Usage{Calls: au.Calls, First: parseEventTime(au.First), Last: parseEventTime(au.Last)})
+				}
+				rep := authz.Diff(details.Grants(p), used, opt)
+				reports = append(reports, rep)
+			}
+			fmt.Fprintf(m.Stderr, "%s: %d principals, window %s; data events logged for: %s\n", file, len(reports), w.describe(from, to), listOrNone(opt.DataEvents))
+			return writeUnused(m.Stdout, format, reports, show)
+		},
+	}
+	w.register(cmd, 90)
+	cmd.Flags().StringVar(&file, "authz", "", "the IAM inventory: output of 'aws iam get-account-authorization-details'")
+	cmd.Flags().StringVarP(&who, "principal", "p", "", "only this user or role (name, ARN or unique id in the file)")
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	cmd.Flags().StringSliceVar(&classes, "classes", []string{"used", "unused", "not-granted"}, "classes of actions to list: used, unused, not-granted, unknown, all")
+	cmd.Flags().StringSliceVar(&dataEvents, "data-events", nil, "IAM prefixes whose data events the trail logs (s3, lambda, …, * for all; default: those present in the lake)")
+	cmd.Flags().BoolVar(&assumeRecorded, "assume-recorded", false, "count actions no source says CloudTrail records as unused rather than unknown")
+	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission as uses")
+	q.register(cmd)
+	return cmd
+}
+
+func filterPrincipals(ps []*authz.Principal, keep func(*authz.Principal) bool) []*authz.Principal {
+	var out []*authz.Principal
+	for _, p := range ps {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseEventTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	c := append([]string(nil), s...)
+	sort.Strings(c)
+	return strings.Join(compactStrings(c), ", ")
+}
+
+// writeUnused prints the reports: JSON keeps their whole structure (rows of the chosen classes),
+// the other formats one row per principal and action after a summary per principal.
+func writeUnused(out io.Writer, format string, reports []*authz.Report, show map[authz.Class]bool) error {
+	for _, r := range reports {
+		rows := r.Actions[:0:0]
+		for _, a := range r.Actions {
+			if show[a.Class] {
+				rows = append(rows, a)
+			}
+		}
+		r.Actions = rows
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(reports)
+	case "jsonl":
+		enc := json.NewEncoder(out)
+		for _, r := range reports {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	cols := []string{"principal", "action", "class", "access_level", "calls", "last_used", "reason"}
+	var rows [][]any
+	for _, r := range reports {
+		if format != "csv" {
+			s := r.Summary
+			fmt.Fprintf(out, "%s %s: %d granted, %d used, %d unused, %d not granted, %d unknown (CloudTrail cannot show them)", r.Principal.Type, r.Principal.ARN, s.Granted, s.Used, s.Unused, s.NotGranted, s.Unknown)
+			if s.Denied > 0 || s.OutsideBoundary > 0 {
+				fmt.Fprintf(out, "; %d removed by Deny, %d outside the boundary", s.Denied, s.OutsideBoundary)
+			}
+			fmt.Fprintln(out)
+			for _, p := range r.Problems {
+				fmt.Fprintf(out, "  problem: %s\n", p.Message)
+			}
+		}
+		for _, a := range r.Actions {
+			var last any
+			if !a.Last.IsZero() {
+				last = a.Last.UTC().Format(time.RFC3339)
+			}
+			rows = append(rows, []any{r.Principal.ARN, a.Action, string(a.Class), a.AccessLevel, a.Calls, last, a.Reason})
+		}
+		if format != "csv" && len(reports) > 1 {
+			if err := render.Write(out, format, cols[1:], dropFirst(rows)); err != nil {
+				return err
+			}
+			fmt.Fprintln(out)
+			rows = rows[:0]
+		}
+	}
+	if len(rows) == 0 && format != "csv" {
+		return nil
+	}
+	if format != "csv" {
+		return render.Write(out, format, cols[1:], dropFirst(rows))
+	}
+	return render.Write(out, format, cols, rows)
+}
+
+func dropFirst(rows [][]any) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = r[1:]
+	}
+	return out
+}
