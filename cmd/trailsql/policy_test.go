@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/iam"
 	"github.com/trailsql/trailsql/internal/questions"
 )
@@ -62,27 +63,7 @@ func TestPolicyMatchesTruth(t *testing.T) {
 	end := g.truth.Newest.Add(time.Second)
 	from, to := questions.TimeText(g.truth.Oldest), questions.TimeText(end)
 	// Expected, from the decoded files: the principal's calls not refused, mapped.
-	want := map[string]map[string]bool{}
-	for _, r := range g.recs {
-		var key string
-		switch sv(uid(r).Type) {
-		case "IAMUser":
-			key = sv(uid(r).ARN)
-		case "AssumedRole":
-			key = sv(issuer(r).ARN)
-		default:
-			continue
-		}
-		if key == "" || isDenied(r) {
-			continue
-		}
-		if want[key] == nil {
-			want[key] = map[string]bool{}
-		}
-		for _, a := range iam.Map(sv(r.EventSource), sv(r.EventName), sv(r.EventType)).Actions {
-			want[key][a.String()] = true
-		}
-	}
+	want := usedActions(g.recs)
 	if len(want) < 10 {
 		t.Fatalf("only %d principals", len(want))
 	}
@@ -242,4 +223,29 @@ func writeFile(t *testing.T, name, text string) {
 	if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// usedActions maps, for every user (by ARN) and role (by role ARN), the IAM actions of its calls
+// that were not refused, computed from decoded records.
+func usedActions(recs []*cloudtrail.Record) map[string]map[string]bool {
+	used := map[string]map[string]bool{}
+	for _, r := range recs {
+		var key string
+		switch sv(uid(r).Type) {
+		case "IAMUser":
+			key = sv(uid(r).ARN)
+		case "AssumedRole":
+			key = sv(issuer(r).ARN)
+		}
+		if key == "" || isDenied(r) {
+			continue
+		}
+		if used[key] == nil {
+			used[key] = map[string]bool{}
+		}
+		for _, a := range iam.Map(sv(r.EventSource), sv(r.EventName), sv(r.EventType)).Actions {
+			used[key][a.String()] = true
+		}
+	}
+	return used
 }

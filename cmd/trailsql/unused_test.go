@@ -35,28 +35,12 @@ func TestUnusedMatchesTruth(t *testing.T) {
 	}
 	// What the lake logs as data events, and what each principal used, from the decoded files.
 	dataLogged := map[string]bool{}
-	used := map[string]map[string]bool{}
 	for _, r := range g.recs {
 		if sv(r.EventCategory) == "Data" {
 			dataLogged[iam.SourcePrefix(sv(r.EventSource))] = true
 		}
-		var key string
-		switch sv(uid(r).Type) {
-		case "IAMUser":
-			key = sv(uid(r).ARN)
-		case "AssumedRole":
-			key = sv(issuer(r).ARN)
-		}
-		if key == "" || isDenied(r) {
-			continue
-		}
-		if used[key] == nil {
-			used[key] = map[string]bool{}
-		}
-		for _, a := range iam.Map(sv(r.EventSource), sv(r.EventName), sv(r.EventType)).Actions {
-			used[key][a.String()] = true
-		}
 	}
+	used := usedActions(g.recs)
 	if len(reports) != len(inv.Truth.Principals) {
 		t.Fatalf("%d reports for %d principals", len(reports), len(inv.Truth.Principals))
 	}
