@@ -81,6 +81,9 @@ Start with:
   trailsql demo                      generate a realistic trail, ingest it, answer the classic questions
   trailsql ingest ./AWSLogs          read your logs into the lake
   trailsql query "SELECT …"          ask Athena SQL
+  trailsql ask                       the catalogue of security questions (ask NAME answers one)
+  trailsql policy --principal X      the least-privilege IAM policy for what X called
+  trailsql unused --authz FILE       granted vs used permissions of every user and role
 
 The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 		SilenceUsage:  true,
