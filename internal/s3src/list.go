@@ -34,10 +34,11 @@ type Trail struct {
 
 // Filter selects the objects to list. Zero values select everything.
 type Filter struct {
-	// From and To bound the delivery days listed. CloudTrail files an object under the UTC day it
-	// delivered it, a few minutes after its events, so the folders from From's day to the day of
-	// To plus an hour are listed, and an object is read whole: events just outside the window may
-	// come with it.
+	// From and To bound the deliveries listed. CloudTrail files an object under the UTC day it
+	// delivered it, and names it with its delivery time, a few minutes after its events: the day
+	// folders from From's to that of To plus an hour are listed, and of their objects those
+	// delivered from From to To plus an hour are taken. An object is read whole: events a little
+	// outside the window may come with it.
 	From, To time.Time
 	// Accounts and Regions, when not empty, select those accounts and regions only.
 	Accounts, Regions []string
@@ -80,9 +81,12 @@ func (t *Trail) List(ctx context.Context, f Filter, fn func(Object) error) error
 	w := &walker{t: t, f: f, sem: make(chan struct{}, t.ListConcurrency), log: t.Logger.With("component", "s3")}
 	if !f.From.IsZero() {
 		w.fromDay = f.From.UTC().Format("2006/01/02")
+		w.fromStamp = f.From.UTC().Format("20060102T1504Z")
 	}
 	if !f.To.IsZero() {
-		w.toDay = f.To.UTC().Add(time.Hour).Format("2006/01/02")
+		late := f.To.UTC().Add(time.Hour)
+		w.toDay = late.Format("2006/01/02")
+		w.toStamp = late.Format("20060102T1504Z")
 	}
 	var mu sync.Mutex
 	w.emit = func(o Object) error {
@@ -130,6 +134,8 @@ type walker struct {
 	emit    func(Object) error
 	fromDay string // "" unbounded
 	toDay   string
+	// fromStamp and toStamp bound delivery times as object names write them (20240301T1205Z).
+	fromStamp, toStamp string
 }
 
 // start walks from the level the prefix's segments below AWSLogs/ reach.
@@ -295,6 +301,9 @@ func (w *walker) listFlat(ctx context.Context, dir, startAfter string, dated boo
 					if w.fromDay != "" && day < w.fromDay {
 						continue
 					}
+					if st := deliveryStamp(key); st != "" && (w.fromStamp != "" && st < w.fromStamp || w.toStamp != "" && st > w.toStamp) {
+						continue
+					}
 				}
 			}
 			if err := w.emit(Object{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag)}); err != nil {
@@ -306,4 +315,24 @@ func (w *walker) listFlat(ctx context.Context, dir, startAfter string, dated boo
 		}
 		in.ContinuationToken = page.NextContinuationToken
 	}
+}
+
+// deliveryStamp returns the delivery time in a CloudTrail object name
+// (<account>_CloudTrail_<region>_20240301T1205Z_<unique>.json.gz), or "".
+func deliveryStamp(key string) string {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	parts := strings.Split(name, "_")
+	if len(parts) < 5 {
+		return ""
+	}
+	st := parts[3]
+	if len(st) != 14 || st[8] != 'T' || st[13] != 'Z' {
+		return ""
+	}
+	for i, c := range st {
+		if i != 8 && i != 13 && (c < '0' || c > '9') {
+			return ""
+		}
+	}
+	return st
 }

@@ -206,7 +206,10 @@ func TestListLayouts(t *testing.T) {
 		{"org accounts", "org", "", Filter{Accounts: []string{"222222222222"}}, org, and(logs, has("/222222222222/"))},
 		{"org regions", "org", "", Filter{Regions: []string{"eu-west-1", "us-east-1"}}, org, and(logs, func(k string) bool { return !strings.Contains(k, "ap-southeast-2") })},
 		{"org one day", "org", "", Filter{From: first.AddDate(0, 0, 1), To: first.AddDate(0, 0, 1).Add(10 * time.Hour)}, org, and(logs, has("/2024/02/28/"))},
-		{"org day over month end", "org", "", Filter{From: first.AddDate(0, 0, 2).Add(23 * time.Hour), To: first.AddDate(0, 0, 2).Add(23*time.Hour + 30*time.Minute)}, org, and(logs, func(k string) bool { return strings.Contains(k, "/2024/02/29/") || strings.Contains(k, "/2024/03/01/") })},
+		// 23:00 to 23:30 on the 29th: the objects delivered on the 29th (at 00:00-00:02) are too
+		// early, those delivered on March 1st at 00:00-00:02 may hold the window's last events.
+		{"org day over month end", "org", "", Filter{From: first.AddDate(0, 0, 2).Add(23 * time.Hour), To: first.AddDate(0, 0, 2).Add(23*time.Hour + 30*time.Minute)}, org, and(logs, has("/2024/03/01/"))},
+		{"org delivery times", "org", "", Filter{From: first.Add(time.Minute), To: first.Add(-59 * time.Minute)}, org, and(logs, func(k string) bool { return strings.Contains(k, "/2024/02/27/") && strings.Contains(k, "T0001Z") })},
 		{"prefix AWSLogs/org", "org", "AWSLogs/o-abcdef1234", Filter{}, org, logs},
 		{"prefix account", "org", "AWSLogs/o-abcdef1234/333333333333/", Filter{}, org, and(logs, has("/333333333333/"))},
 		{"prefix account not in filter", "org", "AWSLogs/o-abcdef1234/333333333333/", Filter{Accounts: []string{"111111111111"}}, org, func(string) bool { return false }},
