@@ -117,7 +117,7 @@ func (m *Main) benchS3(cmd *cobra.Command, dir string, events int, localRate flo
 	lakeDir := filepath.Join(dir, "lake-s3")
 	os.RemoveAll(lakeDir)
 	env := []string{"AWS_ACCESS_KEY_ID=" + srv.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey(), "AWS_REGION=us-east-1",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
+		"AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
 	run, err := childIngest(ctx, m.Stderr, env, "ingest", "--lake", lakeDir, "--endpoint-url", srv.URL, "s3://trail")
 	if err != nil {
 		return err

@@ -278,6 +278,7 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	for _, o := range r.failed {
 		retry = append(retry, o)
 	}
+	firstPass := r.st.Passes == 0
 	go func() {
 		defer close(jobs)
 		queued := map[string]bool{}
@@ -290,7 +291,9 @@ func (r *run) pass(parent context.Context, list Lister) error {
 				done := r.w.Done(o.Source)
 				r.ledger.Unlock()
 				if done {
-					r.unchanged.Add(1)
+					if firstPass { // later passes of a watch see the same objects again
+						r.unchanged.Add(1)
+					}
 					return nil
 				}
 			}
