@@ -66,6 +66,8 @@ type Engine struct {
 	snap *lake.Snapshot
 	// viewFiles is the number of files the view currently reads (-1: all of the snapshot).
 	viewFiles int
+	// noInline makes every statement read the view (see inlineTable); for tests.
+	noInline bool
 }
 
 // Open starts DuckDB over the lake's current snapshot.
@@ -159,14 +161,7 @@ func (e *Engine) viewSQL(files []lake.File) []string {
 		}
 		body = "SELECT " + strings.Join(parts, ", ") + " WHERE false"
 	} else {
-		lits := make([]string, len(files))
-		for i, f := range files {
-			lits[i] = quote(filepath.Join(e.snap.Root, filepath.FromSlash(f.Path)))
-		}
-		// Every file has the schema of cloudtrail.Record, so no union_by_name (which costs more
-		// than the query itself over hundreds of files).
-		body = "SELECT " + strings.Join(names, ", ") + " FROM read_parquet([" + strings.Join(lits, ", ") +
-			"], hive_partitioning = true, hive_types = {'account': VARCHAR, 'region': VARCHAR, 'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR})"
+		body = "SELECT " + strings.Join(names, ", ") + " FROM " + e.scanSQL(files)
 	}
 	out := []string{"CREATE OR REPLACE VIEW cloudtrail_logs AS " + body}
 	for _, a := range e.opt.Aliases {
@@ -234,21 +229,55 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if err := e.useFiles(ctx, files); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
 	defer cancel()
-	rows, err := e.conn.QueryContext(ctx, sqlText, args...)
+	var res *Result
+	inlined, ok := sqlText, false
+	if isQuery(sqlText) {
+		inlined, ok = e.inlineTable(ctx, sqlText, files)
+	}
+	if ok {
+		res, err = e.run(ctx, inlined, args)
+		if err != nil && ctx.Err() == nil && inlined != sqlText {
+			// Errors point into the statement as translated, not as rewritten: run it over the
+			// view for an error that points at the user's SQL (or, should the rewrite be at
+			// fault, for the answer).
+			ok = false
+		}
+	}
+	if !ok {
+		if err := e.useFiles(ctx, files); err != nil {
+			return nil, err
+		}
+		res, err = e.run(ctx, sqlText, args)
+	}
 	if err != nil {
 		return nil, e.queryError(ctx, stmt, sqlText, mapErr, err)
 	}
-	defer rows.Close()
-	res := &Result{Stats: Stats{FilesRead: len(files), FilesTotal: len(e.snap.Files), BytesTotal: e.snap.Bytes()}}
+	res.Stats = Stats{FilesRead: len(files), FilesTotal: len(e.snap.Files), BytesTotal: e.snap.Bytes()}
 	for _, f := range files {
 		res.Stats.BytesRead += f.Bytes
 		res.Stats.RowsInFilesRead += f.Rows
 	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// isQuery reports whether a statement is a query (not DESCRIBE, SHOW, EXPLAIN…), whose table
+// references may be rewritten.
+func isQuery(stmt string) bool {
+	w := leadingWords(stmt, 1)
+	return len(w) == 1 && (w[0] == "SELECT" || w[0] == "WITH" || w[0] == "FROM" || w[0] == "VALUES")
+}
+
+// run runs one statement and reads all its rows.
+func (e *Engine) run(ctx context.Context, sqlText string, args []any) (*Result, error) {
+	rows, err := e.conn.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	res := &Result{}
 	res.Columns, _ = rows.Columns()
 	cts, _ := rows.ColumnTypes()
 	for _, ct := range cts {
@@ -269,9 +298,8 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 		res.Rows = append(res.Rows, vals)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, e.queryError(ctx, stmt, sqlText, mapErr, err)
+		return nil, err
 	}
-	res.Elapsed = time.Since(start)
 	return res, nil
 }
 
