@@ -279,7 +279,9 @@ func (r *run) pass(parent context.Context, list Lister) error {
 		retry = append(retry, o)
 	}
 	firstPass := r.st.Passes == 0
+	listed := make(chan struct{}) // closed once listErr is set
 	go func() {
+		defer close(listed)
 		defer close(jobs)
 		queued := map[string]bool{}
 		yield := func(o Object) error {
@@ -371,6 +373,7 @@ func (r *run) pass(parent context.Context, list Lister) error {
 			r.opt.Progress(*r.st)
 		}
 	}
+	<-listed // the workers are gone: the lister has ended, or ends now that ctx is cancelled
 	if fatal != nil {
 		return fatal
 	}
