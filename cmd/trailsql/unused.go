@@ -21,7 +21,7 @@ func (m *Main) unusedCommand() *cobra.Command {
 	var w windowFlags
 	var file, who, format string
 	var classes, dataEvents []string
-	var assumeRecorded, includeDenied bool
+	var assumeRecorded, includeDenied, byService bool
 	cmd := &cobra.Command{
 		Use:   "unused --authz FILE.json [--principal X] [--days N | --from T --to T]",
 		Short: "Compare what IAM grants each user and role with what CloudTrail shows they used",
@@ -44,7 +44,8 @@ is reported, not guessed. Calls refused for lack of permission are not uses unle
 in the window, unless --data-events says which.
 
 Table and Markdown show used, unused and not-granted actions (--classes all for every class);
-JSON holds the full report of every principal.`,
+JSON holds the full report of every principal. --by-service counts the classes per service
+instead of listing actions: the short answer for principals granted thousands of actions.`,
 		Example: `  aws iam get-account-authorization-details > authz.json
   trailsql unused --authz authz.json --days 90
   trailsql unused --authz authz.json --principal deploy-role --format json`,
@@ -128,6 +129,9 @@ JSON holds the full report of every principal.`,
 				reports = append(reports, rep)
 			}
 			fmt.Fprintf(m.Stderr, "%s: %d principals, window %s; data events logged for: %s\n", file, len(reports), w.describe(from, to), listOrNone(opt.DataEvents))
+			if byService {
+				return writeByService(m.Stdout, format, reports)
+			}
 			return writeUnused(m.Stdout, format, reports, show)
 		},
 	}
@@ -138,6 +142,7 @@ JSON holds the full report of every principal.`,
 	cmd.Flags().StringSliceVar(&classes, "classes", []string{"used", "unused", "not-granted"}, "classes of actions to list: used, unused, not-granted, unknown, all")
 	cmd.Flags().StringSliceVar(&dataEvents, "data-events", nil, "IAM prefixes whose data events the trail logs (s3, lambda, …, * for all; default: those present in the lake)")
 	cmd.Flags().BoolVar(&assumeRecorded, "assume-recorded", false, "count actions no source says CloudTrail records as unused rather than unknown")
+	cmd.Flags().BoolVar(&byService, "by-service", false, "count the classes per principal and service instead of listing actions")
 	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission as uses")
 	q.register(cmd)
 	return cmd
@@ -237,4 +242,28 @@ func dropFirst(rows [][]any) [][]any {
 		out[i] = r[1:]
 	}
 	return out
+}
+
+// writeByService counts each principal's actions by service and class.
+func writeByService(out io.Writer, format string, reports []*authz.Report) error {
+	cols := []string{"principal", "service", "granted", "used", "unused", "not_granted", "unknown"}
+	var rows [][]any
+	for _, r := range reports {
+		counts := map[string]map[authz.Class]int64{}
+		var services []string
+		for _, a := range r.Actions {
+			prefix, _, _ := strings.Cut(a.Action, ":")
+			if counts[prefix] == nil {
+				counts[prefix] = map[authz.Class]int64{}
+				services = append(services, prefix)
+			}
+			counts[prefix][a.Class]++
+		}
+		sort.Strings(services)
+		for _, s := range services {
+			c := counts[s]
+			rows = append(rows, []any{r.Principal.ARN, s, c[authz.Used] + c[authz.Unused] + c[authz.Unknown], c[authz.Used], c[authz.Unused], c[authz.NotGranted], c[authz.Unknown]})
+		}
+	}
+	return render.Write(out, format, cols, rows)
 }

@@ -111,6 +111,19 @@ func TestUnusedMatchesTruth(t *testing.T) {
 	if !strings.Contains(table, "user "+g.truth.Identities.Users["carol"]+":") || strings.Contains(table, "│ unknown") {
 		t.Errorf("table:\n%s", table)
 	}
+	// Per service, the counts add up to the report's.
+	bySvc := mustRun(t, 0, "unused", "--lake", g.lake, "--authz", file, "--from", from, "--to", to, "--format", "json", "--by-service")
+	var svcRows []map[string]any
+	if err := json.Unmarshal([]byte(bySvc), &svcRows); err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, r := range svcRows {
+		sum += r["used"].(float64) + r["unused"].(float64) + r["unknown"].(float64) + r["not_granted"].(float64)
+	}
+	if total := counts[authz.Used] + counts[authz.Unused] + counts[authz.Unknown] + counts[authz.NotGranted]; int(sum) != total {
+		t.Errorf("--by-service counts %v actions, the reports %d", sum, total)
+	}
 	if code, _, errOut := run(t, "", "unused", "--lake", g.lake, "--authz", file, "--principal", "nobody"); code == 0 || !strings.Contains(errOut, "no user or role") {
 		t.Errorf("unknown principal: exit %d %s", code, errOut)
 	}
