@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -108,23 +110,16 @@ func (w *Writer) copyRows(pf *partFile, f hashRef) error {
 	var n int64
 	for {
 		k, err := r.Read(buf)
-		if k > 0 {
-			if _, werr := pf.w.Write(buf[:k]); werr != nil {
+		for i := 0; i < k; i++ {
+			// The reader's strings may point into its buffers: the row is held until its row
+			// group is written, so it gets strings of its own.
+			rec := ownStrings(&buf[i])
+			if werr := w.addRow(pf, &rec); werr != nil {
 				return fmt.Errorf("compact %s: %w", f.path, werr)
 			}
-			for i := 0; i < k; i++ {
-				if t := buf[i].EventTime; t != nil {
-					if pf.min == "" || *t < pf.min {
-						pf.min = *t
-					}
-					if *t > pf.max {
-						pf.max = *t
-					}
-				}
-			}
-			n += int64(k)
-			clear(buf[:k])
 		}
+		n += int64(k)
+		clear(buf[:k])
 		if err == io.EOF {
 			break
 		}
@@ -137,8 +132,59 @@ func (w *Writer) copyRows(pf *partFile, f hashRef) error {
 	}
 	// The file's hashes are sorted, not in row order; the commit sorts them again anyway.
 	pf.hashes = append(pf.hashes, hs...)
-	pf.rows += n
 	return nil
+}
+
+// ownStrings returns a copy of r whose strings share no memory with r's.
+func ownStrings(r *cloudtrail.Record) cloudtrail.Record {
+	out := *r
+	deepCopy(reflect.ValueOf(&out).Elem())
+	return out
+}
+
+// deepCopy replaces, in place, every string, pointer, slice and map reachable from v by a copy.
+func deepCopy(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(strings.Clone(v.String()))
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		c := reflect.New(v.Type().Elem())
+		c.Elem().Set(v.Elem())
+		deepCopy(c.Elem())
+		v.Set(c)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			deepCopy(v.Field(i))
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			return
+		}
+		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(c, v)
+		for i := 0; i < c.Len(); i++ {
+			deepCopy(c.Index(i))
+		}
+		v.Set(c)
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		c := reflect.MakeMapWithSize(v.Type(), v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			k.Set(it.Key())
+			e.Set(it.Value())
+			deepCopy(k)
+			deepCopy(e)
+			c.SetMapIndex(k, e)
+		}
+		v.Set(c)
+	}
 }
 
 // removeSuperseded deletes files that a compaction replaced more than keep ago.

@@ -3,8 +3,14 @@ package lake
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
@@ -108,4 +114,75 @@ func TestPartitionDir(t *testing.T) {
 	if got := (Partition{Account: "a/b", Region: ""}).Dir(); got != "cloudtrail_logs/account=a%2Fb/region=__HIVE_DEFAULT_PARTITION__/year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__/day=__HIVE_DEFAULT_PARTITION__" {
 		t.Fatal(got)
 	}
+}
+
+// Whatever the row groups, the files finished early to bound memory and the compaction that
+// merges them, every row comes back as it went in (the hash of its content is in the ledger).
+func TestRowsSurviveGroupsSpillsAndCompaction(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	parts := []Partition{part, {Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "01", Day: "02"}, {Account: "444455556666", Region: "us-east-1", Year: "2024", Month: "01", Day: "03"}}
+	want := map[uint64]bool{}
+	for batch := 0; batch < 3; batch++ {
+		w, err := OpenWriter(ctx, root, WriterOptions{RowGroupRows: 40, BufferedRows: 70})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 300; i++ {
+			r := rec(batch*1000 + i)
+			name := fmt.Sprint("E", i%7)
+			r.EventName, r.EventSource = &name, &name
+			r.UserIdentity.SessionContext.WebIDFederationData.Attributes = map[string]string{"k": fmt.Sprint(i)}
+			h := cloudtrail.Hash(r)
+			want[h] = true
+			if _, err := w.Add(parts[(i/5)%len(parts)], r, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	check := func(stage string) {
+		t.Helper()
+		snap, err := OpenSnapshot(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[uint64]bool{}
+		for _, f := range snap.Files {
+			fh, err := os.Open(filepath.Join(root, f.Path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := parquet.NewGenericReader[cloudtrail.Record](fh)
+			rows := make([]cloudtrail.Record, f.Rows+1)
+			n, err := r.Read(rows)
+			if err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+			if int64(n) != f.Rows {
+				t.Fatalf("%s: %s holds %d rows, the ledger says %d", stage, f.Path, n, f.Rows)
+			}
+			for i := 0; i < n; i++ {
+				got[cloudtrail.Hash(&rows[i])] = true
+			}
+			fh.Close()
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %d distinct rows read back, %d written", stage, len(got), len(want))
+		}
+	}
+	check("written")
+	w, err := OpenWriter(ctx, root, WriterOptions{RowGroupRows: 40, BufferedRows: 70})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := w.Compact(ctx, 2, time.Hour)
+	w.Close()
+	if err != nil || st.FilesAfter != len(parts) {
+		t.Fatalf("compaction: %+v, %v", st, err)
+	}
+	check("compacted")
 }
