@@ -81,7 +81,7 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.showAll, "all-problems", false, "list every problem, not only the first 20")
 	fl.Int64Var(&f.commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
 	fl.StringVar(&f.profile, "profile", "", "AWS profile of the shared configuration files (default $AWS_PROFILE)")
-	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: the configured region, else asked of S3)")
+	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region)")
 	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail, with --lookup-events) endpoint of a compatible server, e.g. http://localhost:9000")
 	fl.StringVar(&f.from, "from", "", "oldest day or time to read: 2024-03-01, an RFC 3339 time, or an age such as 7d or 12h")
 	fl.StringVar(&f.to, "to", "", "newest day or time to read (a day includes all of it; default: now)")
