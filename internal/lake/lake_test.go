@@ -2,11 +2,13 @@ package lake
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +187,40 @@ func TestRowsSurviveGroupsSpillsAndCompaction(t *testing.T) {
 		t.Fatalf("compaction: %+v, %v", st, err)
 	}
 	check("compacted")
+}
+
+// Lakes written before manifests were compressed keep working: their plain JSON manifests are
+// read alike, and new commits go next to them.
+func TestPlainJSONManifests(t *testing.T) {
+	root := t.TempDir()
+	ingestBatch(t, root, 0, 10)
+	dir := filepath.Join(root, commitsDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("%v %v", entries, err)
+	}
+	gz := filepath.Join(dir, entries[0].Name())
+	data, err := os.ReadFile(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := decodeManifest(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(gz, ".gz"), plain, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(gz)
+	if got := ingestBatch(t, root, 5, 15); got != 5 {
+		t.Fatalf("%d added over a plain JSON manifest, want 5", got)
+	}
+	snap, err := OpenSnapshot(root)
+	if err != nil || snap.Rows() != 15 || len(snap.Files) != 2 {
+		t.Fatalf("snapshot: %v", err)
+	}
 }

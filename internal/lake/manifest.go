@@ -2,16 +2,20 @@
 // (<lake>/cloudtrail_logs/account=…/region=…/year=…/month=…/day=…/*.parquet) that Athena, Trino,
 // Spark and DuckDB all read, and keeps the ledger that makes ingestion atomic and idempotent.
 //
-// A commit is a manifest file in <lake>/_trailsql/commits, written last and renamed into place:
+// A commit is a manifest file in <lake>/_trailsql/commits (gzip-compressed JSON; lakes written
+// before hold plain JSON, read alike), written last and renamed into place:
 // the files it lists are the commit's data, the sources it lists are done. Readers take the files
 // of the manifests present when they start, so they see whole commits only; a crash leaves at most
 // unlisted files behind, which the next writer removes.
 package lake
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -105,7 +109,40 @@ type Manifest struct {
 	Hashes   string    `json:"hashes,omitempty"`   // hash file, relative to the lake root
 }
 
-func manifestName(seq int64, id string) string { return fmt.Sprintf("%016d-%s.json", seq, id) }
+// manifestName names a commit's manifest. Manifests are gzip-compressed: the list of sources of a
+// commit is long and repetitive (the 23,837 trail files of the 1M-event benchmark: 5.2 MB of JSON,
+// 0.6 MB compressed).
+func manifestName(seq int64, id string) string { return fmt.Sprintf("%016d-%s.json.gz", seq, id) }
+
+// encodeManifest returns a manifest's file content.
+func encodeManifest(m *Manifest) ([]byte, error) {
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(zw).Encode(m); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// decodeManifest reads a manifest file's content, gzip-compressed or not.
+func decodeManifest(data []byte, m *Manifest) error {
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		if data, err = io.ReadAll(zr); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(data, m)
+}
 
 // readManifests returns the lake's committed manifests in commit order.
 func readManifests(root string) ([]Manifest, error) {
@@ -119,7 +156,7 @@ func readManifests(root string) ([]Manifest, error) {
 	var out []Manifest
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
+		if !(strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) || strings.HasPrefix(name, ".") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(root, commitsDir, name))
@@ -127,7 +164,7 @@ func readManifests(root string) ([]Manifest, error) {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
 		var m Manifest
-		if err := json.Unmarshal(data, &m); err != nil {
+		if err := decodeManifest(data, &m); err != nil {
 			return nil, fmt.Errorf("read ledger entry %s: %w (the lake's ledger is damaged; move that file away to go on without its commit)", name, err)
 		}
 		out = append(out, m)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -677,7 +676,7 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 			return nil, fmt.Errorf("commit: %w", err)
 		}
 	}
-	data, err := json.Marshal(m)
+	data, err := encodeManifest(m)
 	if err != nil {
 		return nil, err
 	}
