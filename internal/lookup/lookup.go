@@ -12,14 +12,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/trailsql/trailsql/internal/awsconfig"
 )
 
 // API is what lookup uses of a CloudTrail client (*cloudtrail.Client implements it).
@@ -83,24 +82,9 @@ func NewClients(ctx context.Context, opt ClientOptions) (func(region string) API
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = 20 * time.Second
 	}
-	loads := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = opt.MaxAttempts
-				o.MaxBackoff = opt.MaxBackoff
-				o.RateLimiter = ratelimit.None
-			})
-		}),
-	}
-	if opt.Profile != "" {
-		loads = append(loads, config.WithSharedConfigProfile(opt.Profile))
-	}
-	if opt.Credentials != nil {
-		loads = append(loads, config.WithCredentialsProvider(opt.Credentials))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loads...)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Profile: opt.Profile, Credentials: opt.Credentials, MaxAttempts: opt.MaxAttempts, MaxBackoff: opt.MaxBackoff})
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return nil, err
 	}
 	var mu sync.Mutex
 	clients := map[string]API{}

@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trailsql/trailsql/internal/awsconfig"
 )
 
 // API is what s3src uses of an S3 client (*s3.Client implements it).
@@ -74,30 +74,9 @@ func NewClient(ctx context.Context, opt ClientOptions, bucket string) (*s3.Clien
 		tr.MaxIdleConns = opt.Connections
 		tr.MaxIdleConnsPerHost = opt.Connections
 	})
-	loads := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(hc),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = opt.MaxAttempts
-				o.MaxBackoff = opt.MaxBackoff
-				// The default token bucket gives up retrying after a burst of failures, which a
-				// long ingest meets when a server sheds load: every request gets its attempts.
-				o.RateLimiter = ratelimit.None
-			})
-		}),
-	}
-	if opt.Profile != "" {
-		loads = append(loads, config.WithSharedConfigProfile(opt.Profile))
-	}
-	if opt.Region != "" {
-		loads = append(loads, config.WithRegion(opt.Region))
-	}
-	if opt.Credentials != nil {
-		loads = append(loads, config.WithCredentialsProvider(opt.Credentials))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loads...)
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Profile: opt.Profile, Region: opt.Region, Credentials: opt.Credentials, MaxAttempts: opt.MaxAttempts, MaxBackoff: opt.MaxBackoff}, config.WithHTTPClient(hc))
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return nil, err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
