@@ -1,8 +1,10 @@
 package cloudtrail
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -201,6 +203,17 @@ func skipString(b []byte, i int) (int, bool, error) {
 	i++
 	esc := false
 	for i < len(b) {
+		// Most bytes of a string need no look: skip them eight at a time.
+		for i+8 <= len(b) {
+			if m := stringStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		if !stringStop[c] {
 			i++
@@ -237,6 +250,26 @@ func skipString(b []byte, i int) (int, bool, error) {
 		}
 	}
 	return i, esc, errShort
+}
+
+// SWAR (SIMD within a register) tests of eight bytes at once. Each returns a word whose lowest set
+// bit is the high bit of the first byte that passes the test; bits above it may be false
+// positives, so only the lowest one is to be used.
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// swarZero flags the bytes of v that are zero.
+func swarZero(v uint64) uint64 { return (v - swarOnes) & ^v & swarHigh }
+
+// swarLess flags the bytes of v less than n (n <= 128).
+func swarLess(v uint64, n byte) uint64 { return (v - swarOnes*uint64(n)) & ^v & swarHigh }
+
+// stringStops flags the bytes a string scan must look at: quotes, backslashes and control
+// characters.
+func stringStops(v uint64) uint64 {
+	return swarLess(v, 0x20) | swarZero(v^(swarOnes*'"')) | swarZero(v^(swarOnes*'\\'))
 }
 
 // stringStop marks the bytes a string scan must look at: the quote, the backslash and control
@@ -322,6 +355,14 @@ func appendCompact(dst, v []byte) []byte {
 	inStr := false
 	start := 0
 	for i := 0; i < len(v); i++ {
+		// Skip eight bytes at a time that are neither quotes, backslashes nor white space
+		// (nor other bytes below 0x21, which cannot be outside strings).
+		for i+8 <= len(v) && swarLess(binary.LittleEndian.Uint64(v[i:]), 0x21)|swarZero(binary.LittleEndian.Uint64(v[i:])^(swarOnes*'"'))|swarZero(binary.LittleEndian.Uint64(v[i:])^(swarOnes*'\\')) == 0 {
+			i += 8
+		}
+		if i >= len(v) {
+			break
+		}
 		c := v[i]
 		if inStr {
 			if c == '\\' {
@@ -354,10 +395,10 @@ func eachMember(obj []byte, fn func(key []byte, keyEsc bool, val []byte)) {
 			i++
 			continue
 		}
-		kend, kesc, _ := skipString(obj, i)
+		kend, kesc := skipValidString(obj, i)
 		key := obj[i:kend]
 		vstart := skipWS(obj, skipWS(obj, kend)+1)
-		vend, _ := skipValue(obj, vstart)
+		vend := skipValid(obj, vstart)
 		fn(key, kesc, obj[vstart:vend])
 		i = vend
 	}
@@ -374,9 +415,73 @@ func eachElement(arr []byte, fn func(idx int, val []byte)) {
 		if arr[i] == ',' {
 			i = skipWS(arr, i+1)
 		}
-		end, _ := skipValue(arr, i)
+		end := skipValid(arr, i)
 		fn(n, arr[i:end])
 		i = end
+	}
+}
+
+// skipValid returns the offset just past the JSON value at b[i], which must be valid (checked by
+// skipValue before): it only looks for where the value ends, so nested objects cost little to
+// walk again.
+func skipValid(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		end, _ := skipValidString(b, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i, _ = skipValidString(b, i)
+				i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// skipValidString returns the offset past the closing quote of the valid string at b[i] and
+// whether it holds escapes.
+func skipValidString(b []byte, i int) (int, bool) {
+	i++
+	esc := false
+	for {
+		for i+8 <= len(b) {
+			v := binary.LittleEndian.Uint64(b[i:])
+			if m := swarZero(v^(swarOnes*'"')) | swarZero(v^(swarOnes*'\\')); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if i >= len(b) {
+			return i, esc
+		}
+		if b[i] == '"' {
+			return i + 1, esc
+		}
+		esc = true
+		i += 2 // the escaped byte (a \u escape's hex digits need no care)
 	}
 }
 
