@@ -1,9 +1,11 @@
 package cloudtrail
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -74,8 +76,8 @@ func AppendCanonical(b []byte, r *Record) []byte {
 					}
 					sort.Strings(keys)
 					for _, k := range keys {
-						v := wf.Attributes[k]
-						w.str(k, &v)
+						w.key(k) // a map key: may need escaping
+						w.b = AppendJSONString(w.b, wf.Attributes[k])
 					}
 					w.close()
 				}
@@ -108,7 +110,7 @@ func AppendCanonical(b []byte, r *Record) []byte {
 	w.str("eventID", r.EventID)
 	w.boolStr("readOnly", r.ReadOnly)
 	if r.Resources != nil {
-		w.key("resources")
+		w.name("resources")
 		w.b = append(w.b, '[')
 		for i := range r.Resources {
 			if i > 0 {
@@ -126,7 +128,7 @@ func AppendCanonical(b []byte, r *Record) []byte {
 	w.str("eventType", r.EventType)
 	w.str("apiVersion", r.APIVersion)
 	if r.ManagementEvent != nil {
-		w.key("managementEvent")
+		w.name("managementEvent")
 		w.b = strconv.AppendBool(w.b, *r.ManagementEvent)
 	}
 	w.str("recipientAccountId", r.RecipientAccountID)
@@ -165,13 +167,23 @@ func (w *objWriter) key(k string) {
 	if len(w.b) > 0 && w.b[len(w.b)-1] != '{' && w.b[len(w.b)-1] != '[' {
 		w.b = append(w.b, ',')
 	}
-	// Keys are CloudTrail's field names (ASCII, nothing to escape) or map keys, which may need it.
 	w.b = AppendJSONString(w.b, k)
 	w.b = append(w.b, ':')
 }
 
+// name writes the key of a member named by one of CloudTrail's field names, which are ASCII
+// letters and need no escaping (map keys go through key).
+func (w *objWriter) name(k string) {
+	if len(w.b) > 0 && w.b[len(w.b)-1] != '{' && w.b[len(w.b)-1] != '[' {
+		w.b = append(w.b, ',')
+	}
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+}
+
 func (w *objWriter) open(k string) {
-	w.key(k)
+	w.name(k)
 	w.b = append(w.b, '{')
 }
 
@@ -181,7 +193,7 @@ func (w *objWriter) str(k string, v *string) {
 	if v == nil {
 		return
 	}
-	w.key(k)
+	w.name(k)
 	w.b = AppendJSONString(w.b, *v)
 }
 
@@ -191,7 +203,7 @@ func (w *objWriter) raw(k string, v *string) {
 	if v == nil {
 		return
 	}
-	w.key(k)
+	w.name(k)
 	if s := *v; len(s) > 0 && (s[0] == '{' || s[0] == '[') {
 		w.b = append(w.b, s...)
 		return
@@ -204,7 +216,7 @@ func (w *objWriter) boolStr(k string, v *string) {
 	if v == nil {
 		return
 	}
-	w.key(k)
+	w.name(k)
 	if *v == "true" || *v == "false" {
 		w.b = append(w.b, *v...)
 		return
@@ -219,11 +231,11 @@ const hexDigits = "0123456789abcdef"
 func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
+	sb := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	for i := 0; i < len(s); i++ {
 		// Most strings need no escape: look at eight bytes at a time.
 		for i+8 <= len(s) {
-			if m := stringStops(uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56); m != 0 {
+			if m := stringStops(binary.LittleEndian.Uint64(sb[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}

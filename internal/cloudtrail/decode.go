@@ -19,6 +19,9 @@ type Item struct {
 	// InRecords is true for elements of a "Records" array: CloudTrail log files hold events
 	// there, so such an element is an event whatever fields it has.
 	InRecords bool
+	// spans are where the members of an object in a Records array lie (offsets into Raw), found
+	// while validating it.
+	spans []span
 }
 
 // DecodeError is invalid input at a position of the (decompressed) input.
@@ -60,6 +63,7 @@ type Decoder struct {
 
 	state     int
 	inRecords bool // the array being streamed is a "Records"/"Events" array
+	spans     []span
 	needComma bool
 	index     int
 
@@ -93,8 +97,8 @@ func (d *Decoder) Reset(r io.Reader) error {
 	if cap(buf) == 0 || cap(buf) > 4<<20 {
 		buf = make([]byte, 0, 64<<10)
 	}
-	zr := d.zr
-	*d = Decoder{r: d.br, br: d.br, zr: zr, buf: buf[:0], maxValue: 256 << 20, lineAt: 1, mark: -1}
+	zr, spans := d.zr, d.spans
+	*d = Decoder{r: d.br, br: d.br, zr: zr, buf: buf[:0], maxValue: 256 << 20, lineAt: 1, mark: -1, spans: spans[:0]}
 	magic, _ := d.br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		var err error
@@ -192,10 +196,24 @@ func (d *Decoder) skipSpace() bool {
 
 // value reads the complete JSON value at d.pos and returns its end (d.pos itself does not move,
 // but may shift when the buffer is compacted).
-func (d *Decoder) value() (int, error) {
+func (d *Decoder) value() (int, error) { return d.valueSpans(nil) }
+
+// valueSpans is value that also sets *spans to where the members of an object value lie,
+// relative to its start.
+func (d *Decoder) valueSpans(spans *[]span) (int, error) {
 	for {
-		end, err := skipValue(d.buf[:d.end], d.pos)
+		if spans != nil {
+			*spans = (*spans)[:0]
+		}
+		end, err := skipValueSpans(d.buf[:d.end], d.pos, spans)
 		if err == nil {
+			if spans != nil {
+				for i := range *spans {
+					sp := &(*spans)[i]
+					at := int32(d.pos)
+					sp.key, sp.keyEnd, sp.val, sp.valEnd = sp.key-at, sp.keyEnd-at, sp.val-at, sp.valEnd-at
+				}
+			}
 			return end, nil
 		}
 		if err != errShort || d.eof {
@@ -274,7 +292,11 @@ func (d *Decoder) Next() (Item, error) {
 					return Item{}, d.errAt(d.pos, d.endErr("array"), true)
 				}
 			}
-			end, err := d.value()
+			var spans *[]span
+			if d.inRecords && d.buf[d.pos] == '{' {
+				spans = &d.spans
+			}
+			end, err := d.valueSpans(spans)
 			start := d.pos
 			if err != nil {
 				return Item{}, d.errAt(end, err, true)
@@ -282,6 +304,9 @@ func (d *Decoder) Next() (Item, error) {
 			d.pos = end
 			d.needComma = true
 			it := Item{Raw: d.buf[start:end], Index: d.index, Line: d.lineOf(start), InRecords: d.inRecords}
+			if spans != nil {
+				it.spans = d.spans
+			}
 			d.index++
 			return it, nil
 		case stObjRest:

@@ -38,9 +38,22 @@ func skipWS(b []byte, i int) int {
 
 // skipValue validates the JSON value that starts at b[i] (after optional white space) and
 // returns the offset just past it.
-func skipValue(b []byte, i int) (int, error) { return skipValueDepth(b, i, 0) }
+func skipValue(b []byte, i int) (int, error) { return skipValueDepth(b, i, 0, nil) }
 
-func skipValueDepth(b []byte, i, depth int) (int, error) {
+// span is where one member of an object lies, as offsets: the key literal (quotes included) and
+// the value.
+type span struct {
+	key, keyEnd, val, valEnd int32
+	keyEsc                   bool
+}
+
+// skipValueSpans is skipValue that also appends to spans, when the value is an object, where
+// each of its members lies: Normalize then walks them without scanning the object again.
+func skipValueSpans(b []byte, i int, spans *[]span) (int, error) {
+	return skipValueDepth(b, i, 0, spans)
+}
+
+func skipValueDepth(b []byte, i, depth int, spans *[]span) (int, error) {
 	i = skipWS(b, i)
 	if i >= len(b) {
 		return i, errShort
@@ -64,7 +77,8 @@ func skipValueDepth(b []byte, i, depth int) (int, error) {
 			if b[i] != '"' {
 				return i, &SyntaxError{i, fmt.Sprintf("expected a string key, found %q", b[i])}
 			}
-			end, _, err := skipString(b, i)
+			key := i
+			end, esc, err := skipString(b, i)
 			if err != nil {
 				return end, err
 			}
@@ -75,8 +89,12 @@ func skipValueDepth(b []byte, i, depth int) (int, error) {
 			if b[i] != ':' {
 				return i, &SyntaxError{i, fmt.Sprintf("expected ':' after object key, found %q", b[i])}
 			}
-			if i, err = skipValueDepth(b, i+1, depth+1); err != nil {
+			val := skipWS(b, i+1)
+			if i, err = skipValueDepth(b, val, depth+1, nil); err != nil {
 				return i, err
+			}
+			if spans != nil {
+				*spans = append(*spans, span{int32(key), int32(end), int32(val), int32(i), esc})
 			}
 			i = skipWS(b, i)
 			if i >= len(b) {
@@ -107,7 +125,7 @@ func skipValueDepth(b []byte, i, depth int) (int, error) {
 		}
 		for {
 			var err error
-			if i, err = skipValueDepth(b, i, depth+1); err != nil {
+			if i, err = skipValueDepth(b, i, depth+1, nil); err != nil {
 				return i, err
 			}
 			i = skipWS(b, i)

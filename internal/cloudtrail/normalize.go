@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -105,90 +106,115 @@ func (n *Normalizer) Normalize(raw []byte) (*Record, []Warning, error) {
 		return nil, nil, fmt.Errorf("%w (found %s)", ErrNotObject, jsonKind(raw))
 	}
 	n.warns = n.warns[:0]
-	r := &Record{}
-	var resid []byte
-	var timestamp []byte // Logstash's @timestamp, used when eventTime is absent
-	eachMember(raw, func(key []byte, kesc bool, val []byte) {
-		lk := n.lower(key, kesc)
-		switch lk {
-		case "eventversion":
-			resid = n.str(&r.EventVersion, "eventVersion", key, val, resid, true)
-		case "useridentity":
-			resid = n.userIdentity(r, key, val, resid)
-		case "eventtime":
-			resid = n.str(&r.EventTime, "eventTime", key, val, resid, true)
-		case "eventsource":
-			resid = n.str(&r.EventSource, "eventSource", key, val, resid, true)
-		case "eventname":
-			resid = n.str(&r.EventName, "eventName", key, val, resid, true)
-		case "awsregion":
-			resid = n.str(&r.AWSRegion, "awsRegion", key, val, resid, true)
-		case "sourceipaddress":
-			resid = n.str(&r.SourceIPAddress, "sourceIPAddress", key, val, resid, true)
-		case "useragent":
-			resid = n.str(&r.UserAgent, "userAgent", key, val, resid, true)
-		case "errorcode":
-			resid = n.str(&r.ErrorCode, "errorCode", key, val, resid, true)
-		case "errormessage":
-			resid = n.str(&r.ErrorMessage, "errorMessage", key, val, resid, true)
-		case "requestparameters":
-			resid = n.payload(&r.RequestParameters, key, val, resid)
-		case "responseelements":
-			resid = n.payload(&r.ResponseElements, key, val, resid)
-		case "additionaleventdata":
-			resid = n.payload(&r.AdditionalEventData, key, val, resid)
-		case "serviceeventdetails":
-			resid = n.payload(&r.ServiceEventDetails, key, val, resid)
-		case "edgedevicedetails":
-			resid = n.payload(&r.EdgeDeviceDetails, key, val, resid)
-		case "insightdetails":
-			resid = n.payload(&r.InsightDetails, key, val, resid)
-		case "requestid":
-			resid = n.str(&r.RequestID, "requestID", key, val, resid, true)
-		case "eventid":
-			resid = n.str(&r.EventID, "eventID", key, val, resid, true)
-		case "readonly":
-			resid = n.boolString(&r.ReadOnly, "readOnly", key, val, resid)
-		case "managementevent":
-			resid = n.boolean(&r.ManagementEvent, "managementEvent", key, val, resid)
-		case "resources":
-			resid = n.resources(r, key, val, resid)
-		case "eventtype":
-			resid = n.str(&r.EventType, "eventType", key, val, resid, true)
-		case "apiversion":
-			resid = n.str(&r.APIVersion, "apiVersion", key, val, resid, true)
-		case "recipientaccountid":
-			resid = n.str(&r.RecipientAccountID, "recipientAccountId", key, val, resid, true)
-		case "sharedeventid":
-			resid = n.str(&r.SharedEventID, "sharedEventID", key, val, resid, true)
-		case "vpcendpointid":
-			resid = n.str(&r.VPCEndpointID, "vpcEndpointId", key, val, resid, true)
-		case "vpcendpointaccountid":
-			resid = n.str(&r.VPCEndpointAccountID, "vpcEndpointAccountId", key, val, resid, true)
-		case "eventcategory":
-			resid = n.str(&r.EventCategory, "eventCategory", key, val, resid, true)
-		case "sessioncredentialfromconsole":
-			resid = n.boolString(&r.SessionCredentialFromConsole, "sessionCredentialFromConsole", key, val, resid)
-		case "addendum":
-			resid = n.addendum(r, key, val, resid)
-		case "tlsdetails":
-			resid = n.tlsDetails(r, key, val, resid)
-		default:
-			if lk == "@timestamp" && len(val) > 0 && val[0] == '"' {
-				timestamp = val
-			}
-			resid = appendMember(resid, key, val)
-		}
-	})
-	if r.EventTime == nil && timestamp != nil {
-		s := normaliseTimestamp(unquote(timestamp, true))
+	m := members{r: &Record{}}
+	eachMember(raw, func(key []byte, kesc bool, val []byte) { n.member(&m, key, kesc, val) })
+	return m.done(n), n.warns, nil
+}
+
+// normalizeSpans is Normalize for an object whose members the decoder has located already.
+func (n *Normalizer) normalizeSpans(raw []byte, spans []span) (*Record, []Warning) {
+	n.warns = n.warns[:0]
+	m := members{r: &Record{}}
+	for _, sp := range spans {
+		n.member(&m, raw[sp.key:sp.keyEnd], sp.keyEsc, raw[sp.val:sp.valEnd])
+	}
+	return m.done(n), n.warns
+}
+
+// members is the state of Normalize across an event's members.
+type members struct {
+	r         *Record
+	resid     []byte
+	timestamp []byte // Logstash's @timestamp, used when eventTime is absent
+}
+
+// done finishes the record.
+func (m *members) done(n *Normalizer) *Record {
+	r := m.r
+	if r.EventTime == nil && m.timestamp != nil {
+		s := normaliseTimestamp(unquote(m.timestamp, true))
 		r.EventTime = &s
 	}
-	if len(resid) > 0 {
-		s := "{" + string(resid) + "}"
+	if len(m.resid) > 0 {
+		s := "{" + string(m.resid) + "}"
 		r.Residual = &s
 	}
-	return r, n.warns, nil
+	return r
+}
+
+// member stores one member of an event.
+func (n *Normalizer) member(m *members, key []byte, kesc bool, val []byte) {
+	r := m.r
+	lk := n.lower(key, kesc)
+	switch lk {
+	case "eventversion":
+		m.resid = n.str(&r.EventVersion, "eventVersion", key, val, m.resid, true)
+	case "useridentity":
+		m.resid = n.userIdentity(r, key, val, m.resid)
+	case "eventtime":
+		m.resid = n.str(&r.EventTime, "eventTime", key, val, m.resid, true)
+	case "eventsource":
+		m.resid = n.str(&r.EventSource, "eventSource", key, val, m.resid, true)
+	case "eventname":
+		m.resid = n.str(&r.EventName, "eventName", key, val, m.resid, true)
+	case "awsregion":
+		m.resid = n.str(&r.AWSRegion, "awsRegion", key, val, m.resid, true)
+	case "sourceipaddress":
+		m.resid = n.str(&r.SourceIPAddress, "sourceIPAddress", key, val, m.resid, true)
+	case "useragent":
+		m.resid = n.str(&r.UserAgent, "userAgent", key, val, m.resid, true)
+	case "errorcode":
+		m.resid = n.str(&r.ErrorCode, "errorCode", key, val, m.resid, true)
+	case "errormessage":
+		m.resid = n.str(&r.ErrorMessage, "errorMessage", key, val, m.resid, true)
+	case "requestparameters":
+		m.resid = n.payload(&r.RequestParameters, key, val, m.resid)
+	case "responseelements":
+		m.resid = n.payload(&r.ResponseElements, key, val, m.resid)
+	case "additionaleventdata":
+		m.resid = n.payload(&r.AdditionalEventData, key, val, m.resid)
+	case "serviceeventdetails":
+		m.resid = n.payload(&r.ServiceEventDetails, key, val, m.resid)
+	case "edgedevicedetails":
+		m.resid = n.payload(&r.EdgeDeviceDetails, key, val, m.resid)
+	case "insightdetails":
+		m.resid = n.payload(&r.InsightDetails, key, val, m.resid)
+	case "requestid":
+		m.resid = n.str(&r.RequestID, "requestID", key, val, m.resid, true)
+	case "eventid":
+		m.resid = n.str(&r.EventID, "eventID", key, val, m.resid, true)
+	case "readonly":
+		m.resid = n.boolString(&r.ReadOnly, "readOnly", key, val, m.resid)
+	case "managementevent":
+		m.resid = n.boolean(&r.ManagementEvent, "managementEvent", key, val, m.resid)
+	case "resources":
+		m.resid = n.resources(r, key, val, m.resid)
+	case "eventtype":
+		m.resid = n.str(&r.EventType, "eventType", key, val, m.resid, true)
+	case "apiversion":
+		m.resid = n.str(&r.APIVersion, "apiVersion", key, val, m.resid, true)
+	case "recipientaccountid":
+		m.resid = n.str(&r.RecipientAccountID, "recipientAccountId", key, val, m.resid, true)
+	case "sharedeventid":
+		m.resid = n.str(&r.SharedEventID, "sharedEventID", key, val, m.resid, true)
+	case "vpcendpointid":
+		m.resid = n.str(&r.VPCEndpointID, "vpcEndpointId", key, val, m.resid, true)
+	case "vpcendpointaccountid":
+		m.resid = n.str(&r.VPCEndpointAccountID, "vpcEndpointAccountId", key, val, m.resid, true)
+	case "eventcategory":
+		m.resid = n.str(&r.EventCategory, "eventCategory", key, val, m.resid, true)
+	case "sessioncredentialfromconsole":
+		m.resid = n.boolString(&r.SessionCredentialFromConsole, "sessionCredentialFromConsole", key, val, m.resid)
+	case "addendum":
+		m.resid = n.addendum(r, key, val, m.resid)
+	case "tlsdetails":
+		m.resid = n.tlsDetails(r, key, val, m.resid)
+	default:
+		if lk == "@timestamp" && len(val) > 0 && val[0] == '"' {
+			m.timestamp = val
+		}
+		m.resid = appendMember(m.resid, key, val)
+	}
 }
 
 func (n *Normalizer) lower(key []byte, esc bool) string {
@@ -251,8 +277,7 @@ func jsonKind(v []byte) string {
 func (n *Normalizer) str(dst **string, path string, key, val, resid []byte, warn bool) []byte {
 	switch val[0] {
 	case '"':
-		_, esc, _ := skipString(val, 0)
-		*dst = n.sptr(n.unquote(val, esc))
+		*dst = n.sptr(n.unquote(val, bytes.IndexByte(val, '\\') >= 0))
 		return resid
 	case 'n':
 		*dst = nil
@@ -276,8 +301,7 @@ func (n *Normalizer) payload(dst **string, key, val, resid []byte) []byte {
 		return resid
 	case '"':
 		// Athena's SerDe gives the string's content; the residual remembers it was a string.
-		_, esc, _ := skipString(val, 0)
-		*dst = n.sptr(n.unquote(val, esc))
+		*dst = n.sptr(n.unquote(val, bytes.IndexByte(val, '\\') >= 0))
 		return appendMember(resid, key, val)
 	}
 	*dst = n.sptr(n.bytesString(val))

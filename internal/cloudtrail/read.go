@@ -106,7 +106,13 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 			}
 			continue
 		}
-		rec, warns, err := n.Normalize(raw)
+		var rec *Record
+		var warns []Warning
+		if it.spans != nil && len(raw) == len(it.Raw) && &raw[0] == &it.Raw[0] {
+			rec, warns = n.normalizeSpans(raw, it.spans)
+		} else {
+			rec, warns, err = n.Normalize(raw)
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, &RecordError{it.Index, it.Line, err})
 			continue
