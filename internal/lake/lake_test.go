@@ -158,6 +158,18 @@ func TestRowsSurviveGroupsSpillsAndCompaction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			st, _ := fh.Stat()
+			pq, err := parquet.OpenFile(fh, st.Size())
+			if err != nil {
+				t.Fatalf("%s: %s: %v", stage, f.Path, err)
+			}
+			for _, rg := range pq.Metadata().RowGroups {
+				for _, c := range rg.Columns {
+					if c.ColumnIndexLength != 0 || c.OffsetIndexLength != 0 || len(c.MetaData.EncodingStats) != 0 {
+						t.Fatalf("%s: %s still has a page index or encoding statistics", stage, f.Path)
+					}
+				}
+			}
 			r := parquet.NewGenericReader[cloudtrail.Record](fh)
 			rows := make([]cloudtrail.Record, f.Rows+1)
 			n, err := r.Read(rows)

@@ -587,6 +587,9 @@ func (pf *partFile) close() error {
 	if err := pf.w.Close(); err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
+	if err := trimFooter(pf.f); err != nil {
+		return fmt.Errorf("finish %s: %w", pf.tmp, err)
+	}
 	if err := pf.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", pf.tmp, err)
 	}
