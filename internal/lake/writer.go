@@ -298,14 +298,15 @@ func (w *Writer) addRow(pf *partFile, r *cloudtrail.Record) error {
 	}
 	for w.buffered > w.opt.BufferedRows {
 		// The least recently used file is most likely complete (a trail's files come partition
-		// after partition): finish it rather than cut a row group short.
+		// after partition): finish it rather than cut a row group short; unless this file holds
+		// most of the rows, whose row group is then big enough.
 		var lru *partFile
 		for _, o := range w.open {
 			if o != pf && (lru == nil || o.used < lru.used) {
 				lru = o
 			}
 		}
-		if lru == nil {
+		if lru == nil || int64(len(pf.pending)) >= w.opt.BufferedRows/2 {
 			return w.writeGroup(pf, false)
 		}
 		if err := w.finish(lru); err != nil {
