@@ -95,7 +95,7 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 
 // copyRows appends the rows (and their hashes) of one committed file to a partition file.
 func (w *Writer) copyRows(pf *partFile, f hashRef) error {
-	hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(f.file)), f.offset, f.count)
+	hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(f.file)), f.offset, f.count, f.bytes)
 	if err != nil {
 		return err
 	}

@@ -43,8 +43,11 @@ type File struct {
 	Bytes     int64     `json:"bytes"`
 	MinTime   string    `json:"min_time,omitempty"`
 	MaxTime   string    `json:"max_time,omitempty"`
-	// HashOffset is the index of this file's first hash in the commit's hash file.
+	// HashOffset locates this file's hashes in the commit's hash file (see hashes.go): the index
+	// of its first hash in a .bin file, the byte offset of its block in an .ef file, whose size is
+	// HashBytes.
 	HashOffset int64 `json:"hash_offset"`
+	HashBytes  int64 `json:"hash_bytes,omitempty"`
 }
 
 // Partition is a Hive partition; empty values are unknown (Hive's default partition).

@@ -3,7 +3,6 @@ package lake
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -95,8 +94,9 @@ type supersededFile struct {
 type hashRef struct {
 	path   string // data file, relative to root
 	file   string // hash file, relative to root
-	offset int64  // index of the first hash
+	offset int64  // File.HashOffset
 	count  int64
+	bytes  int64 // File.HashBytes
 }
 
 // partFile is a Parquet file being written for one partition. Its rows are held until a row
@@ -182,7 +182,7 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 			if replaced[f.Path] {
 				continue
 			}
-			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, f.Rows})
+			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, f.Rows, f.HashBytes})
 		}
 	}
 	if err := w.removeOrphans(listed, replaced, hashFiles); err != nil {
@@ -325,7 +325,7 @@ func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
 	}
 	set := map[uint64]struct{}{}
 	for _, ref := range w.hashIndex[p] {
-		hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(ref.file)), ref.offset, ref.count)
+		hs, err := readHashes(filepath.Join(w.root, filepath.FromSlash(ref.file)), ref.offset, ref.count, ref.bytes)
 		if err != nil {
 			return nil, err
 		}
@@ -335,23 +335,6 @@ func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
 	}
 	w.seen[p] = set
 	return set, nil
-}
-
-func readHashes(path string, offset, count int64) ([]uint64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read ledger hashes: %w", err)
-	}
-	defer f.Close()
-	buf := make([]byte, 8*count)
-	if _, err := f.ReadAt(buf, 8*offset); err != nil {
-		return nil, fmt.Errorf("read ledger hashes %s: %w", path, err)
-	}
-	out := make([]uint64, count)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint64(buf[8*i:])
-	}
-	return out, nil
 }
 
 // writerOptions are the Parquet settings of every data file, chosen on the 1M-event benchmark
@@ -641,18 +624,14 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 	sort.Slice(w.staged, func(i, j int) bool { return w.staged[i].name < w.staged[j].name })
 	m := &Manifest{Seq: w.seq + 1, ID: w.commitID, Time: time.Now().UTC(), Sources: w.pending, Replaces: replaces}
 	var hashes []byte
-	var off int64
 	for _, pf := range w.staged {
-		hs := slices.Clone(pf.hashes)
-		slices.Sort(hs)
-		for _, h := range hs {
-			hashes = binary.LittleEndian.AppendUint64(hashes, h)
-		}
-		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, MinTime: pf.min, MaxTime: pf.max, HashOffset: off})
-		off += pf.rows
+		off := len(hashes)
+		hashes = appendHashBlock(hashes, slices.Clone(pf.hashes))
+		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, MinTime: pf.min, MaxTime: pf.max,
+			HashOffset: int64(off), HashBytes: int64(len(hashes) - off)})
 	}
 	if len(m.Files) > 0 {
-		m.Hashes = hashesDir + "/" + w.commitID + ".bin"
+		m.Hashes = hashesDir + "/" + w.commitID + hashFileExt
 		if err := writeFileAtomic(filepath.Join(w.root, filepath.FromSlash(m.Hashes)), hashes); err != nil {
 			return nil, fmt.Errorf("commit: write hashes: %w", err)
 		}
@@ -682,7 +661,7 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 	}
 	w.seq = m.Seq
 	for i, f := range m.Files {
-		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows})
+		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows, f.HashBytes})
 	}
 	for _, r := range m.Replaces {
 		w.superseded = append(w.superseded, supersededFile{r, m.Time})
