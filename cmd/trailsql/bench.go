@@ -41,19 +41,32 @@ the project if missing, see DEVELOPERS.md) and ingested again from s3://trail th
 rate. The server runs on the same machine and shares its CPUs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if dir == "" {
+			switch {
+			case questionsOnly:
+				// Times an existing lake: nothing is generated, nothing removed.
+				if dir == "" {
+					return fmt.Errorf("--questions-only needs the --dir of an earlier --keep run")
+				}
+			case dir == "":
 				var err error
 				if dir, err = os.MkdirTemp("", "trailsql-bench"); err != nil {
 					return err
 				}
-			}
-			if !keep {
-				defer os.RemoveAll(dir)
+				if !keep {
+					defer os.RemoveAll(dir)
+				}
+			case !keep:
+				// A folder the user named is never removed, only what the bench wrote in it.
+				defer func() {
+					for _, sub := range []string{"trail", "lake", "lake-s3"} {
+						os.RemoveAll(filepath.Join(dir, sub))
+					}
+				}()
 			}
 			return m.bench(cmd, dir, events, repeat, questionsOnly, withS3)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "working folder (default: a temporary folder, removed afterwards)")
+	cmd.Flags().StringVar(&dir, "dir", "", "working folder; its trail/, lake/ and lake-s3/ are removed afterwards unless --keep (default: a temporary folder)")
 	cmd.Flags().IntVar(&events, "events", 1_000_000, "events in the generated corpus")
 	cmd.Flags().IntVar(&repeat, "repeat", 5, "runs of each question (the first, cold, is reported apart)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the corpus and the lake")
