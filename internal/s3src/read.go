@@ -113,6 +113,10 @@ func (r *objectReader) Close() error {
 	if r.body == nil {
 		return nil
 	}
+	// The decoder stops at the end of the gzip stream, usually before the body has reported
+	// EOF; a body closed unread makes the HTTP client drop the connection and dial a new one
+	// for the next object. Reading the little that is left keeps the connection for reuse.
+	io.Copy(io.Discard, io.LimitReader(r.body, 64<<10))
 	err := r.body.Close()
 	r.body = nil
 	return err

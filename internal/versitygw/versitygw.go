@@ -218,7 +218,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.cmd != nil {
 		return nil
 	}
-	args := []string{"--port", s.Addr, "posix"}
+	// Keep-alive as real S3 has it: versitygw closes every connection after one response unless
+	// told otherwise, which makes a client dial once per object (measured on the 1M-event bench:
+	// 13,832 connections in TIME-WAIT after one ingest). --quiet: no log line per request (it
+	// costs the server CPU, and this process reading them).
+	args := []string{"--port", s.Addr, "--keep-alive", "--quiet", "posix"}
 	if s.opt.DefaultETag != "" {
 		args = append(args, "--default-etag", s.opt.DefaultETag)
 	}
