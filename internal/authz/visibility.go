@@ -1,12 +1,8 @@
 package authz
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	_ "embed"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"unicode"
@@ -48,35 +44,19 @@ var recorded = sync.OnceValue(func() map[iam.Action]byte {
 })
 
 func parseRecorded(gz []byte) (map[iam.Action]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[iam.Action]byte, 12000)
-	prefix := ""
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for line := 1; sc.Scan(); line++ {
-		l := sc.Text()
-		switch {
-		case l == "" || l[0] == '#':
-		case l[0] == '=':
-			prefix = l[1:]
-		default:
-			if len(l) < 2 || prefix == "" || !(l[0] == 'D' || l[0] >= '1' && l[0] <= '7') {
-				return nil, fmt.Errorf("line %d: bad entry %q", line, l)
-			}
-			// Actions the reference has dropped since the table was generated are skipped:
-			// they cannot be granted.
-			if a, ok := iam.Exists(prefix + ":" + l[1:]); ok {
-				out[a] = l[0]
-			}
+	err := iam.ReadTable(gz, func(prefix string, code byte, name string) error {
+		if !(code == 'D' || code >= '1' && code <= '7') {
+			return fmt.Errorf("unknown evidence code %q", code)
 		}
-	}
-	if err := sc.Err(); err != nil {
+		// Actions the reference has dropped since the table was generated are skipped: they
+		// cannot be granted.
+		if a, ok := iam.Exists(prefix + ":" + name); ok {
+			out[a] = code
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {

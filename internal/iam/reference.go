@@ -62,16 +62,36 @@ var ref = sync.OnceValue(func() *reference {
 var levelNames = map[byte]string{'L': List, 'R': Read, 'W': Write, 'P': PermissionsManagement, 'T': Tagging}
 
 func parseReference(gz []byte) (*reference, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	r := &reference{index: make(map[string]int32, 22000)}
+	err := ReadTable(gz, func(prefix string, code byte, name string) error {
+		lvl, ok := levelNames[code]
+		if !ok {
+			return fmt.Errorf("unknown access level %q", code)
+		}
+		a := Action{prefix, name}
+		r.index[strings.ToLower(a.String())] = int32(len(r.actions))
+		r.actions = append(r.actions, entry{a, lvl})
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	return r, nil
+}
+
+// ReadTable reads a generated action table: gzip text where "=prefix" starts a service and
+// each following line is a one-byte code and an action name ("#" lines are comments). fn is
+// called for every action in order; a table with none is an error.
+func ReadTable(gz []byte, fn func(prefix string, code byte, name string) error) error {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return err
 	}
 	data, err := io.ReadAll(zr)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := &reference{index: make(map[string]int32, 22000)}
-	prefix := ""
+	prefix, n := "", 0
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
 		l := sc.Text()
@@ -80,22 +100,22 @@ func parseReference(gz []byte) (*reference, error) {
 		case l[0] == '=':
 			prefix = l[1:]
 		default:
-			lvl, ok := levelNames[l[0]]
-			if !ok || prefix == "" || len(l) < 2 {
-				return nil, fmt.Errorf("line %d: bad entry %q", line, l)
+			if prefix == "" || len(l) < 2 {
+				return fmt.Errorf("line %d: bad entry %q", line, l)
 			}
-			a := Action{prefix, l[1:]}
-			r.index[strings.ToLower(a.String())] = int32(len(r.actions))
-			r.actions = append(r.actions, entry{a, lvl})
+			if err := fn(prefix, l[0], l[1:]); err != nil {
+				return fmt.Errorf("line %d: %q: %w", line, l, err)
+			}
+			n++
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if len(r.actions) == 0 {
-		return nil, fmt.Errorf("no actions")
+	if n == 0 {
+		return fmt.Errorf("no actions")
 	}
-	return r, nil
+	return nil
 }
 
 func (r *reference) lookup(prefix, name string) (entry, bool) {
