@@ -23,6 +23,7 @@ import (
 // ingestFlags are the options of trailsql ingest.
 type ingestFlags struct {
 	workers      int
+	fetches      int
 	commitRows   int64
 	showAll      bool
 	profile      string
@@ -77,7 +78,8 @@ SIGTERM stops it after committing what was read whole.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.workers, "workers", 0, "objects read and decoded in parallel (default: number of CPUs; for S3, 8 per CPU)")
+	fl.IntVar(&f.workers, "workers", 0, "objects decoded in parallel (default: number of CPUs)")
+	fl.IntVar(&f.fetches, "fetches", 0, "S3: objects fetched at a time, ahead of the decoders (default: 64 per CPU)")
 	fl.BoolVar(&f.showAll, "all-problems", false, "list every problem, not only the first 20")
 	fl.Int64Var(&f.commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
 	fl.StringVar(&f.profile, "profile", "", "AWS profile of the shared configuration files (default $AWS_PROFILE)")
@@ -146,16 +148,18 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	}
 	if len(urls) > 0 {
 		s3stats = &s3src.Counters{}
-		if opt.Workers == 0 {
-			// GETs wait on the network: more of them in flight than CPUs keeps the decoders busy.
-			opt.Workers = 8 * runtime.NumCPU()
+		// GETs wait on the network (tens of milliseconds each from S3): many objects are fetched
+		// at a time, ahead of one decoder per CPU.
+		opt.Prefetch = f.fetches
+		if opt.Prefetch <= 0 {
+			opt.Prefetch = 64 * runtime.NumCPU()
 		}
 		for _, u := range urls {
 			bucket, prefix, err := s3src.ParseURL(u)
 			if err != nil {
 				return err
 			}
-			client, err := s3src.NewClient(ctx, s3src.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Connections: max(64, opt.Workers), Logger: opt.Logger}, bucket)
+			client, err := s3src.NewClient(ctx, s3src.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Connections: max(64, opt.Prefetch), Logger: opt.Logger}, bucket)
 			if err != nil {
 				return err
 			}

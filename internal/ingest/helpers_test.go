@@ -186,8 +186,12 @@ func ingestLocal(t testing.TB, dirs ...string) string {
 func runS3(t testing.TB, l string, opt Options, trails ...*s3src.Trail) (*Stats, error) {
 	t.Helper()
 	opt.Lake = l
+	// As the CLI reads S3: many objects fetched ahead of a few decoders.
 	if opt.Workers == 0 {
-		opt.Workers = 8
+		opt.Workers = 4
+	}
+	if opt.Prefetch == 0 {
+		opt.Prefetch = 32
 	}
 	var listers []Lister
 	for _, tr := range trails {

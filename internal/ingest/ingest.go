@@ -50,6 +50,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Workers read and decode objects in parallel (default: the number of CPUs).
 	Workers int
+	// Prefetch, when positive, fetches this many objects at a time into memory ahead of the
+	// decoders, so that objects whose reads wait on the network (S3: tens of milliseconds per
+	// GET) keep Workers decoders busy without a decoder per request in flight. Objects larger
+	// than PrefetchMaxBytes are left to the decoders to stream.
+	Prefetch int
+	// PrefetchMaxBytes is the largest object prefetched whole (default 16 MiB).
+	PrefetchMaxBytes int64
 	// CommitRows commits once this many new records are staged (default 1,000,000); a commit also
 	// happens at the end of every pass.
 	CommitRows int64
@@ -316,13 +323,17 @@ func (r *run) pass(parent context.Context, list Lister) error {
 		}
 		listErr = list(ctx, yield)
 	}()
+	var decode <-chan Object = jobs
+	if r.opt.Prefetch > 0 {
+		decode = prefetch(ctx, jobs, r.opt.Prefetch, r.opt.PrefetchMaxBytes)
+	}
 	var wg sync.WaitGroup
 	for range r.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var rd objectReader
-			for o := range jobs {
+			for o := range decode {
 				res := rd.read(ctx, o)
 				select {
 				case results <- res:
