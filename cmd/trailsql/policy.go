@@ -165,7 +165,7 @@ that cannot be mapped are listed on stderr.
 				fmt.Fprintf(m.Stderr, "note: the policy is %d characters, over IAM's %d for a managed policy; split it or use wildcards for read actions\n", len(compact), managedPolicyLimit)
 			}
 			if u.DeniedCalls > 0 && !includeDenied {
-				fmt.Fprintf(m.Stderr, "left out: %d calls refused for lack of permission (--include-denied to count them)\n", u.DeniedCalls)
+				fmt.Fprintf(m.Stderr, "left out: %d call(s) refused for lack of permission (--include-denied to count them)\n", u.DeniedCalls)
 			}
 			writeUnmapped(m.Stderr, u)
 			if explain {
@@ -190,7 +190,11 @@ func writeUnmapped(w io.Writer, u *usage) {
 	if len(u.Unmapped) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "not in the policy: %d kinds of event map to no documented IAM action:\n", len(u.Unmapped))
+	if len(u.Unmapped) == 1 {
+		fmt.Fprintln(w, "not in the policy: 1 kind of event maps to no documented IAM action:")
+	} else {
+		fmt.Fprintf(w, "not in the policy: %d kinds of event map to no documented IAM action:\n", len(u.Unmapped))
+	}
 	for _, ev := range u.Unmapped {
 		fmt.Fprintf(w, "  %s:%s (%d calls): %s\n", ev.Source, ev.Name, ev.Calls, strings.TrimPrefix(ev.Mapping.Reason, "unknown: "))
 	}

@@ -195,7 +195,7 @@ func TestPolicyResourcesExplainDenied(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("policy %v\nwant %v", got, want)
 	}
-	for _, s := range []string{"principal: role name \"app\"", "left out: 1 calls refused", "kms:ReEncryptFrom", "kms.amazonaws.com:ReEncrypt", "sts:GetCallerIdentity is always allowed", "the verbs of its PartiQL statements"} {
+	for _, s := range []string{"principal: role name \"app\"", "left out: 1 call(s) refused", "kms:ReEncryptFrom", "kms.amazonaws.com:ReEncrypt", "sts:GetCallerIdentity is always allowed", "the verbs of its PartiQL statements"} {
 		if !strings.Contains(errOut, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, errOut)
 		}

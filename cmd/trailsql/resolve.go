@@ -121,7 +121,11 @@ func resolvePrincipal(ctx context.Context, e *engine.Engine, name, account strin
 		if len(arns) > 3 {
 			more = fmt.Sprintf(" and %d more", len(arns)-3)
 		}
-		return fmt.Sprintf("; %q is also the %s of %s%s (give that ARN to see it)", name, kind, strings.Join(shown, ", "), more)
+		give := "give that ARN to see it"
+		if len(arns) > 1 {
+			give = "give one of those ARNs to see it"
+		}
+		return fmt.Sprintf("; %q is also the %s of %s%s (%s)", name, kind, strings.Join(shown, ", "), more, give)
 	}
 	inAccount := ""
 	if account != "" {
