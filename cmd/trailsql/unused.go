@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -115,11 +116,16 @@ instead of listing actions: the short answer for principals granted thousands of
 					opt.DataEvents = append(opt.DataEvents, iam.SourcePrefix(s))
 				}
 			}
+			// One pass over the window for every identity's calls, however many the file holds.
+			usages, err := collectUsages(cmd.Context(), e, usageQuery{From: from, To: to, Region: w.region, IncludeDenied: includeDenied}, true)
+			if err != nil {
+				return err
+			}
 			var reports []*authz.Report
 			for _, p := range principals {
-				u, err := collectUsage(cmd.Context(), e, usageQuery{Principal: p.ARN, From: from, To: to, Region: w.region, IncludeDenied: includeDenied})
-				if err != nil {
-					return err
+				u := usages[p.ARN]
+				if u == nil {
+					u = newUsage()
 				}
 				used := map[iam.Action]authz.Usage{}
 				for a, au := range u.Actions {
@@ -169,7 +175,7 @@ func listOrNone(s []string) string {
 	}
 	c := append([]string(nil), s...)
 	sort.Strings(c)
-	return strings.Join(compactStrings(c), ", ")
+	return strings.Join(slices.Compact(c), ", ")
 }
 
 // writeUnused prints the reports: JSON keeps their whole structure (rows of the chosen classes),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,8 +61,28 @@ type usage struct {
 	DeniedCalls            int64 // refused calls left out
 }
 
+// identityKey groups calls by identity: a user's ARN, or a role's ARN for all its sessions.
+const identityKey = "coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn, '')"
+
+// useKey is one kind of event of one identity.
+type useKey struct{ who, source, name, typ string }
+
 // collectUsage reads the principal's events from the lake and maps them to IAM actions.
 func collectUsage(ctx context.Context, e *engine.Engine, q usageQuery) (*usage, error) {
+	us, err := collectUsages(ctx, e, q, false)
+	if err != nil || us[""] != nil {
+		return us[""], err
+	}
+	return newUsage(), nil
+}
+
+// collectUsages is collectUsage for every identity at once, by identityKey (one scan of the lake
+// however many identities), or, without byIdentity, for all the calls together under "".
+func collectUsages(ctx context.Context, e *engine.Engine, q usageQuery, byIdentity bool) (map[string]*usage, error) {
+	key := "''"
+	if byIdentity {
+		key = identityKey
+	}
 	where := []string{"eventtime >= ?", "eventtime < ?"}
 	args := []any{questions.TimeText(q.From), questions.TimeText(q.To)}
 	if q.Principal != "" {
@@ -77,21 +98,27 @@ func collectUsage(ctx context.Context, e *engine.Engine, q usageQuery) (*usage, 
 		args = append(args, q.Region)
 	}
 	cond := strings.Join(where, "\n  AND ")
-	res, err := e.Query(ctx, `SELECT eventsource, eventname, coalesce(eventtype, ''),
+	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''),
        count(*), count_if(errorcode IS NOT NULL AND NOT coalesce(`+deniedPredicate+`, false)), count_if(coalesce(`+deniedPredicate+`, false)),
        min(eventtime), max(eventtime), count_if(resources IS NULL OR cardinality(resources) = 0)
 FROM cloudtrail_logs
 WHERE `+cond+`
-GROUP BY 1, 2, 3
-ORDER BY 1, 2, 3`, args...)
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the principal's events: %w", err)
 	}
-	u := &usage{Actions: map[iam.Action]*actionUse{}}
-	byKey := map[[3]string]*eventUse{}
+	out := map[string]*usage{}
+	byKey := map[useKey]*eventUse{}
 	for _, r := range res.Rows {
-		ev := &eventUse{Source: str(r[0]), Name: str(r[1]), Type: str(r[2]), Calls: num(r[3]), Errors: num(r[4]), Denied: num(r[5]),
-			First: str(r[6]), Last: str(r[7]), WithoutResources: num(r[8])}
+		who := str(r[0])
+		u := out[who]
+		if u == nil {
+			u = newUsage()
+			out[who] = u
+		}
+		ev := &eventUse{Source: str(r[1]), Name: str(r[2]), Type: str(r[3]), Calls: num(r[4]), Errors: num(r[5]), Denied: num(r[6]),
+			First: str(r[7]), Last: str(r[8]), WithoutResources: num(r[9])}
 		u.DeniedCalls += ev.Denied
 		if !q.IncludeDenied {
 			ev.Calls -= ev.Denied
@@ -101,29 +128,39 @@ ORDER BY 1, 2, 3`, args...)
 		}
 		ev.Mapping = iam.Map(ev.Source, ev.Name, ev.Type)
 		u.Events = append(u.Events, ev)
-		byKey[[3]string{ev.Source, ev.Name, ev.Type}] = ev
+		byKey[useKey{who, ev.Source, ev.Name, ev.Type}] = ev
 	}
 	if !q.IncludeDenied {
 		cond += "\n  AND NOT coalesce(" + deniedPredicate + ", false)"
 	}
-	if err := refinePartiQL(ctx, e, cond, args, byKey); err != nil {
+	if err := refinePartiQL(ctx, e, key, cond, args, byKey); err != nil {
 		return nil, err
 	}
 	if q.Resources {
-		res, err := e.Query(ctx, `SELECT eventsource, eventname, coalesce(eventtype, ''), r.arn
+		res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), r.arn
 FROM cloudtrail_logs CROSS JOIN UNNEST(resources) AS t(r)
 WHERE `+cond+` AND r.arn IS NOT NULL
-GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4`, args...)
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read the resources of the principal's events: %w", err)
 		}
 		for _, r := range res.Rows {
-			if ev := byKey[[3]string{str(r[0]), str(r[1]), str(r[2])}]; ev != nil {
-				ev.Resources = append(ev.Resources, str(r[3]))
+			if ev := byKey[useKey{str(r[0]), str(r[1]), str(r[2]), str(r[3])}]; ev != nil {
+				ev.Resources = append(ev.Resources, str(r[4]))
 			}
 		}
 	}
+	for _, u := range out {
+		u.mapActions()
+	}
+	return out, nil
+}
+
+func newUsage() *usage { return &usage{Actions: map[iam.Action]*actionUse{}} }
+
+// mapActions files each event under the IAM actions it needed, or as needing none, or unmapped.
+func (u *usage) mapActions() {
 	for _, ev := range u.Events {
 		switch {
 		case ev.Mapping.NoPermission:
@@ -150,14 +187,13 @@ ORDER BY 1, 2, 3, 4`, args...)
 	}
 	for _, au := range u.Actions {
 		sort.Strings(au.Resources)
-		au.Resources = compactStrings(au.Resources)
+		au.Resources = slices.Compact(au.Resources)
 	}
-	return u, nil
 }
 
 // refinePartiQL replaces the "every PartiQL action" mapping of DynamoDB's statement calls by the
 // actions their statements' verbs need, read from requestParameters.
-func refinePartiQL(ctx context.Context, e *engine.Engine, cond string, args []any, byKey map[[3]string]*eventUse) error {
+func refinePartiQL(ctx context.Context, e *engine.Engine, key, cond string, args []any, byKey map[useKey]*eventUse) error {
 	var evs []*eventUse
 	for _, ev := range byKey {
 		if iam.SourcePrefix(ev.Source) == "dynamodb" && (ev.Name == "ExecuteStatement" || ev.Name == "BatchExecuteStatement" || ev.Name == "ExecuteTransaction") {
@@ -167,21 +203,21 @@ func refinePartiQL(ctx context.Context, e *engine.Engine, cond string, args []an
 	if len(evs) == 0 {
 		return nil
 	}
-	res, err := e.Query(ctx, `SELECT eventsource, eventname, coalesce(eventtype, ''), requestparameters
+	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), requestparameters
 FROM cloudtrail_logs
 WHERE `+cond+` AND eventsource = 'dynamodb.amazonaws.com' AND eventname IN ('ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction')
-GROUP BY 1, 2, 3, 4`, args...)
+GROUP BY 1, 2, 3, 4, 5`, args...)
 	if err != nil {
 		return fmt.Errorf("read DynamoDB PartiQL statements: %w", err)
 	}
 	found := map[*eventUse]map[iam.Action]bool{}
 	unknown := map[*eventUse]bool{}
 	for _, r := range res.Rows {
-		ev := byKey[[3]string{str(r[0]), str(r[1]), str(r[2])}]
+		ev := byKey[useKey{str(r[0]), str(r[1]), str(r[2]), str(r[3])}]
 		if ev == nil {
 			continue
 		}
-		stmts := partiQLStatements(str(r[3]))
+		stmts := partiQLStatements(str(r[4]))
 		if len(stmts) == 0 {
 			unknown[ev] = true
 			continue
@@ -258,14 +294,4 @@ func num(v any) int64 {
 		return n.Int64()
 	}
 	return 0
-}
-
-func compactStrings(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
