@@ -74,19 +74,12 @@ func resolvePrincipal(ctx context.Context, e *engine.Engine, name, account strin
 	if !nameRE.MatchString(name) {
 		return principal{}, fmt.Errorf("--principal %q: not a user, role or session name, ARN or access key id", name)
 	}
-	acctFilter, args := "", []any{}
+	inAcct, acctArgs := "", []any{}
 	if account != "" {
-		acctFilter = " AND account = ?"
-	}
-	q := func(sql string) ([]string, error) {
-		a := append([]any{name}, args...)
-		if account != "" {
-			a = append(a, account)
-		}
-		return distinct(ctx, e, sql+acctFilter+" ORDER BY 1", a...)
+		inAcct, acctArgs = " AND account = ?", []any{account}
 	}
 	if name == "root" {
-		roots, err := q(`SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE useridentity.type = 'Root' AND useridentity.arn IS NOT NULL AND ? = 'root'`)
+		roots, err := distinct(ctx, e, `SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE useridentity.type = 'Root' AND useridentity.arn IS NOT NULL`+inAcct+` ORDER BY 1`, acctArgs...)
 		if err != nil {
 			return principal{}, err
 		}
@@ -97,18 +90,27 @@ func resolvePrincipal(ctx context.Context, e *engine.Engine, name, account strin
 			return principal{}, fmt.Errorf("--principal root: the root users of %d accounts are in the lake (%s); give --account or the ARN", len(roots), strings.Join(roots, ", "))
 		}
 	}
-	users, err := q(`SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE useridentity.type = 'IAMUser' AND useridentity.username = ? AND useridentity.arn IS NOT NULL`)
+	// One scan finds the name as a user name, a role name and a role session name.
+	res, err := e.Query(ctx, `SELECT DISTINCT
+       CASE WHEN useridentity.type = 'IAMUser' AND useridentity.username = ? THEN useridentity.arn END,
+       CASE WHEN useridentity.type = 'AssumedRole' AND useridentity.sessioncontext.sessionissuer.username = ? THEN useridentity.sessioncontext.sessionissuer.arn END,
+       CASE WHEN useridentity.type = 'AssumedRole' AND split_part(useridentity.arn, '/', 3) = ? THEN useridentity.arn END
+FROM cloudtrail_logs
+WHERE ((useridentity.type = 'IAMUser' AND useridentity.username = ?)
+       OR (useridentity.type = 'AssumedRole' AND (useridentity.sessioncontext.sessionissuer.username = ? OR split_part(useridentity.arn, '/', 3) = ?)))`+inAcct,
+		append([]any{name, name, name, name, name, name}, acctArgs...)...)
 	if err != nil {
 		return principal{}, err
 	}
-	roles, err := q(`SELECT DISTINCT useridentity.sessioncontext.sessionissuer.arn FROM cloudtrail_logs WHERE useridentity.type = 'AssumedRole' AND useridentity.sessioncontext.sessionissuer.username = ?`)
-	if err != nil {
-		return principal{}, err
+	found := [3]map[string]bool{{}, {}, {}}
+	for _, r := range res.Rows {
+		for i := range found {
+			if s := str(r[i]); s != "" {
+				found[i][s] = true
+			}
+		}
 	}
-	sessions, err := q(`SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE useridentity.type = 'AssumedRole' AND split_part(useridentity.arn, '/', 3) = ?`)
-	if err != nil {
-		return principal{}, err
-	}
+	users, roles, sessions := sortedKeys(found[0]), sortedKeys(found[1]), sortedKeys(found[2])
 	also := func(kind string, arns []string) string {
 		if len(arns) == 0 {
 			return ""
@@ -146,7 +148,6 @@ func resolvePrincipal(ctx context.Context, e *engine.Engine, name, account strin
 		role := strings.Split(sessions[0], "/")[1]
 		return principal{Value: sessions[0], Kind: "session", How: fmt.Sprintf("%q is not a user or role name but a role session name: session %s of role %s (the console's event history filters roles by session name; give the role name %q for all the role's sessions)", name, sessions[0], role, role)}, nil
 	case len(sessions) > 1:
-		sort.Strings(sessions)
 		return principal{}, fmt.Errorf("--principal %q is not a user or role name but the session name of %d role sessions (%s): give one session's ARN, or the role's name or ARN for all its sessions", name, len(sessions), strings.Join(sessions, ", "))
 	}
 	return principal{}, fmt.Errorf("--principal %q: no IAM user, role or role session of that name in the lake%s (names are case-sensitive; an ARN or access key id also works)", name, inAccount)
@@ -165,4 +166,13 @@ func distinct(ctx context.Context, e *engine.Engine, sql string, args ...any) ([
 		}
 	}
 	return out, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
