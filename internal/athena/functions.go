@@ -19,9 +19,54 @@ type call struct {
 // (https://trino.io/docs/current/functions/*.html): datetime.html, json.html, regexp.html,
 // string.html, array.html, aggregate.html, conditional.html, conversion.html.
 
+// renamed are the functions that only change name: Trino's name → DuckDB's function or trino_
+// macro (see Setup), with the argument counts Trino accepts.
+var renamed = map[string]struct {
+	to    string
+	arity []int
+}{
+	"to_iso8601":           {"trino_to_iso8601", []int{1}},
+	"to_unixtime":          {"epoch", []int{1}},
+	"day_of_year":          {"dayofyear", []int{1}},
+	"doy":                  {"dayofyear", []int{1}},
+	"day_of_month":         {"day", []int{1}},
+	"year_of_week":         {"isoyear", []int{1}},
+	"yow":                  {"isoyear", []int{1}},
+	"week_of_year":         {"week", []int{1}},
+	"json_array_contains":  {"trino_json_array_contains", []int{2}},
+	"json_array_length":    {"trino_json_array_length", []int{1}},
+	"json_array_get":       {"trino_json_array_get", []int{2}},
+	"json_parse":           {"trino_json_parse", []int{1}},
+	"regexp_like":          {"regexp_matches", []int{2}},
+	"regexp_extract_all":   {"regexp_extract_all", []int{2, 3}},
+	"regexp_position":      {"trino_regexp_position", []int{2}},
+	"regexp_split":         {"regexp_split_to_array", []int{2}},
+	"split_part":           {"trino_split_part", []int{3}},
+	"levenshtein_distance": {"levenshtein", []int{2}},
+	"codepoint":            {"unicode", []int{1}},
+	// URLs (url.html): NULL when the text is not a URL with that part.
+	"url_extract_host":      {"trino_url_extract_host", []int{1}},
+	"url_extract_path":      {"trino_url_extract_path", []int{1}},
+	"url_extract_protocol":  {"trino_url_extract_protocol", []int{1}},
+	"url_extract_query":     {"trino_url_extract_query", []int{1}},
+	"url_extract_parameter": {"trino_url_extract_parameter", []int{2}},
+	"typeof":                {"trino_typeof", []int{1}},
+	"contains":              {"list_contains", []int{2}},
+	"array_distinct":        {"trino_array_distinct", []int{1}},
+	"array_max":             {"list_max", []int{1}},
+	"array_min":             {"list_min", []int{1}},
+	"slice":                 {"trino_slice", []int{3}},
+	"sequence":              {"generate_series", []int{2, 3}},
+	"transform":             {"list_transform", []int{2}},
+	"filter":                {"list_filter", []int{2}},
+}
+
 // translate writes the DuckDB form of the call. Functions not listed pass through unchanged
 // (with a double-quoted name unquoted), so DuckDB reports the ones it does not know.
 func (c *call) translate() error {
+	if r, ok := renamed[c.fname]; ok {
+		return c.macro(r.to, r.arity...)
+	}
 	switch c.fname {
 	// Date and time (datetime.html).
 	case "from_iso8601_timestamp", "from_iso8601_timestamp_nanos":
@@ -34,10 +79,6 @@ func (c *call) translate() error {
 		return c.wrap(1, "TRY_CAST(", " AS TIMESTAMPTZ)")
 	case "from_iso8601_date":
 		return c.wrap(1, "TRY_CAST(", " AS DATE)")
-	case "to_iso8601":
-		return c.macro("trino_to_iso8601", 1)
-	case "to_unixtime":
-		return c.macro("epoch", 1)
 	case "from_unixtime":
 		// from_unixtime(n, zone) names the zone the value is shown in; DuckDB keeps instants only.
 		if err := c.want(1, 2); err != nil {
@@ -89,14 +130,6 @@ func (c *call) translate() error {
 		return c.wrap(1, "CAST(", " AS DATE)")
 	case "day_of_week", "dow":
 		return c.macro("isodow", 1) // Trino: 1 = Monday … 7 = Sunday (ISO); DuckDB's dow is 0 = Sunday.
-	case "day_of_year", "doy":
-		return c.macro("dayofyear", 1)
-	case "day_of_month":
-		return c.macro("day", 1)
-	case "year_of_week", "yow":
-		return c.macro("isoyear", 1)
-	case "week_of_year":
-		return c.macro("week", 1)
 	case "current_timezone":
 		if err := c.want(0); err != nil {
 			return err
@@ -112,21 +145,11 @@ func (c *call) translate() error {
 		return c.jsonPath("trino_json_extract")
 	case "json_size":
 		return c.jsonPath("trino_json_size")
-	case "json_array_contains":
-		return c.macro("trino_json_array_contains", 2)
-	case "json_array_length":
-		return c.macro("trino_json_array_length", 1)
-	case "json_array_get":
-		return c.macro("trino_json_array_get", 2)
-	case "json_parse":
-		return c.macro("trino_json_parse", 1)
 	case "json_format":
 		return c.wrap(1, "CAST(", " AS VARCHAR)")
 
 	// Regular expressions (regexp.html). Trino uses Java patterns, DuckDB RE2; the common
 	// subset behaves the same.
-	case "regexp_like":
-		return c.macro("regexp_matches", 2)
 	case "regexp_extract":
 		if err := c.want(2, 3); err != nil {
 			return err
@@ -135,20 +158,12 @@ func (c *call) translate() error {
 			return c.emit("trino_regexp_extract(", 0, ",", 1, ", 0)")
 		}
 		return c.macro("trino_regexp_extract", 3)
-	case "regexp_extract_all":
-		return c.macro("regexp_extract_all", 2, 3)
 	case "regexp_replace":
 		return c.regexpReplace()
 	case "regexp_count":
 		return c.emit("len(regexp_extract_all(", 0, ",", 1, "))")
-	case "regexp_position":
-		return c.macro("trino_regexp_position", 2)
-	case "regexp_split":
-		return c.macro("regexp_split_to_array", 2)
 
 	// Strings (string.html).
-	case "split_part":
-		return c.macro("trino_split_part", 3)
 	case "split":
 		if len(c.args) == 3 {
 			return c.unsupported("split with a limit")
@@ -169,24 +184,8 @@ func (c *call) translate() error {
 		return c.passthrough("replace")
 	case "concat":
 		return c.concat()
-	case "levenshtein_distance":
-		return c.macro("levenshtein", 2)
 	case "format":
 		return c.passthrough("printf")
-	case "codepoint":
-		return c.macro("unicode", 1)
-
-	// URLs (url.html): NULL when the text is not a URL with that part.
-	case "url_extract_host":
-		return c.macro("trino_url_extract_host", 1)
-	case "url_extract_path":
-		return c.macro("trino_url_extract_path", 1)
-	case "url_extract_protocol":
-		return c.macro("trino_url_extract_protocol", 1)
-	case "url_extract_query":
-		return c.macro("trino_url_extract_query", 1)
-	case "url_extract_parameter":
-		return c.macro("trino_url_extract_parameter", 2)
 
 	// Arrays and maps (array.html, map.html).
 	case "any_match":
@@ -216,10 +215,6 @@ func (c *call) translate() error {
 			return c.macro("cardinality", 1)
 		}
 		return c.macro("trino_cardinality", 1)
-	case "typeof":
-		return c.macro("trino_typeof", 1)
-	case "contains":
-		return c.macro("list_contains", 2)
 	case "array_join":
 		if err := c.want(2, 3); err != nil {
 			return err
@@ -228,8 +223,6 @@ func (c *call) translate() error {
 			return c.emit("array_to_string(list_transform(", 0, ", lambda trino_x: coalesce(CAST(trino_x AS VARCHAR),", 2, ")),", 1, ")")
 		}
 		return c.macro("array_to_string", 2)
-	case "array_distinct":
-		return c.macro("trino_array_distinct", 1)
 	case "array_sort":
 		if len(c.args) == 2 {
 			return c.unsupported("array_sort with a comparator")
@@ -237,20 +230,8 @@ func (c *call) translate() error {
 		return c.emit("list_sort(", 0, ", 'ASC', 'NULLS LAST')")
 	case "array_position":
 		return c.emit("coalesce(list_position(", 0, ",", 1, "), 0)")
-	case "array_max":
-		return c.macro("list_max", 1)
-	case "array_min":
-		return c.macro("list_min", 1)
 	case "array_remove":
 		return c.emit("list_filter(", 0, ", lambda trino_x: trino_x IS DISTINCT FROM ", 1, ")")
-	case "slice":
-		return c.macro("trino_slice", 3)
-	case "sequence":
-		return c.macro("generate_series", 2, 3)
-	case "transform":
-		return c.macro("list_transform", 2)
-	case "filter":
-		return c.macro("list_filter", 2)
 	case "array_union":
 		return c.emit("list_distinct(list_concat(", 0, ",", 1, "))")
 
