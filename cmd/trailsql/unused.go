@@ -204,7 +204,12 @@ func writeUnused(out io.Writer, format string, reports []*authz.Report, show map
 		}
 		return nil
 	}
-	cols := []string{"principal", "action", "class", "access_level", "calls", "last_used", "reason"}
+	// CSV is one table with the principal in a column; the other formats a summary and a table
+	// per principal.
+	cols := []string{"action", "class", "access_level", "calls", "last_used", "reason"}
+	if format == "csv" {
+		cols = append([]string{"principal"}, cols...)
+	}
 	var rows [][]any
 	for _, r := range reports {
 		if format != "csv" {
@@ -223,31 +228,27 @@ func writeUnused(out io.Writer, format string, reports []*authz.Report, show map
 			if !a.Last.IsZero() {
 				last = a.Last.UTC().Format(time.RFC3339)
 			}
-			rows = append(rows, []any{r.Principal.ARN, a.Action, string(a.Class), a.AccessLevel, a.Calls, last, a.Reason})
-		}
-		if format != "csv" && len(reports) > 1 {
-			if err := render.Write(out, format, cols[1:], dropFirst(rows)); err != nil {
-				return err
+			row := []any{a.Action, string(a.Class), a.AccessLevel, a.Calls, last, a.Reason}
+			if format == "csv" {
+				row = append([]any{r.Principal.ARN}, row...)
 			}
-			fmt.Fprintln(out)
-			rows = rows[:0]
+			rows = append(rows, row)
 		}
+		if format == "csv" || len(reports) == 1 && len(rows) == 0 {
+			continue
+		}
+		if err := render.Write(out, format, cols, rows); err != nil {
+			return err
+		}
+		if len(reports) > 1 {
+			fmt.Fprintln(out)
+		}
+		rows = rows[:0]
 	}
-	if len(rows) == 0 && format != "csv" {
-		return nil
+	if format == "csv" {
+		return render.Write(out, format, cols, rows)
 	}
-	if format != "csv" {
-		return render.Write(out, format, cols[1:], dropFirst(rows))
-	}
-	return render.Write(out, format, cols, rows)
-}
-
-func dropFirst(rows [][]any) [][]any {
-	out := make([][]any, len(rows))
-	for i, r := range rows {
-		out[i] = r[1:]
-	}
-	return out
+	return nil
 }
 
 // writeByService counts each principal's actions by service and class.

@@ -1,10 +1,6 @@
 package authz
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"io"
 	"strings"
 	"testing"
 
@@ -25,28 +21,16 @@ func TestRulesDocumented(t *testing.T) {
 // Every entry of the generated table is a documented action: the table and package iam's
 // reference were generated from the same datasets.
 func TestRecordedTableDocumented(t *testing.T) {
-	zr, err := gzip.NewReader(bytes.NewReader(recordedGz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix, n := "", 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		l := sc.Text()
-		switch {
-		case l == "" || l[0] == '#':
-		case l[0] == '=':
-			prefix = l[1:]
-		default:
-			n++
-			if _, ok := iam.Exists(prefix + ":" + l[1:]); !ok {
-				t.Errorf("%s:%s is not in the IAM reference; run go generate ./internal/authz", prefix, l[1:])
-			}
+	n := 0
+	err := iam.ReadTable(recordedGz, func(prefix string, _ byte, name string) error {
+		n++
+		if _, ok := iam.Exists(prefix + ":" + name); !ok {
+			t.Errorf("%s:%s is not in the IAM reference; run go generate ./internal/authz", prefix, name)
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if n != len(recorded()) {
 		t.Errorf("%d entries, %d parsed", n, len(recorded()))
