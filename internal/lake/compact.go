@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -81,14 +80,8 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 		st.FilesAfter++
 		st.Rows += pf.rows
 	}
-	m, err := w.commit(ctx, replaces)
-	if err != nil {
+	if _, err := w.commit(ctx, &Manifest{Replaces: replaces}); err != nil {
 		return st, err
-	}
-	for _, r := range m.Replaces {
-		for p, refs := range w.hashIndex {
-			w.hashIndex[p] = slices.DeleteFunc(refs, func(h hashRef) bool { return h.path == r })
-		}
 	}
 	return st, nil
 }
@@ -99,7 +92,11 @@ func (w *Writer) copyRows(pf *partFile, f hashRef) error {
 	if err != nil {
 		return err
 	}
-	in, err := os.Open(filepath.Join(w.root, filepath.FromSlash(f.path)))
+	// The file is trusted only once it is the one its commit recorded, whole.
+	if err := w.fs.verify(f.path, f.size, f.sum); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	in, err := w.fs.open(f.path)
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
@@ -187,7 +184,9 @@ func deepCopy(v reflect.Value) {
 	}
 }
 
-// removeSuperseded deletes files that a compaction replaced more than keep ago.
+// removeSuperseded deletes files that a compaction replaced more than keep ago, each checked to
+// be still the file its commit recorded (a regular file inside the lake, same size and
+// checksum): a file that is not is left where it is, for `trailsql check` to report.
 func (w *Writer) removeSuperseded(keep time.Duration, st *CompactStats) error {
 	kept := w.superseded[:0]
 	for _, sf := range w.superseded {
@@ -195,11 +194,19 @@ func (w *Writer) removeSuperseded(keep time.Duration, st *CompactStats) error {
 			kept = append(kept, sf)
 			continue
 		}
-		err := os.Remove(filepath.Join(w.root, filepath.FromSlash(sf.path)))
+		_, err := w.fs.regular(sf.path)
 		if err == nil {
-			st.Removed++
-		} else if !os.IsNotExist(err) {
-			return fmt.Errorf("remove superseded file: %w", err)
+			err = w.fs.removeVerified(sf.path, sf.size, sf.sum)
+			if err == nil {
+				st.Removed++
+			}
+		}
+		var fe *FileError
+		if err != nil && !(errors.As(err, &fe) && fe.Kind == DamageMissing) {
+			if !errors.As(err, &fe) {
+				return fmt.Errorf("remove superseded file: %w", err)
+			}
+			w.log.Warn("left a superseded file that is not the file its commit wrote (run `trailsql check`)", "file", sf.path, "err", err)
 		}
 	}
 	w.superseded = kept

@@ -20,35 +20,35 @@ import (
 //
 // The file keeps its data where it is; only what follows the row groups is rewritten. A file
 // laid out otherwise than expected is left as it is.
-func trimFooter(f *os.File) error {
+func trimFooter(f *os.File) (trimmed, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return trimmed{}, err
 	}
 	size := st.Size()
 	var tail [8]byte
 	if size < 12 {
-		return errors.New("not a Parquet file")
+		return trimmed{}, errors.New("not a Parquet file")
 	}
 	if _, err := f.ReadAt(tail[:], size-8); err != nil {
-		return err
+		return trimmed{}, err
 	}
 	if string(tail[4:]) != "PAR1" {
-		return errors.New("not a Parquet file")
+		return trimmed{}, errors.New("not a Parquet file")
 	}
 	footerLen := int64(binary.LittleEndian.Uint32(tail[:4]))
 	footerAt := size - 8 - footerLen
 	if footerAt < 4 {
-		return errors.New("not a Parquet file")
+		return trimmed{}, errors.New("not a Parquet file")
 	}
 	data := make([]byte, footerLen)
 	if _, err := f.ReadAt(data, footerAt); err != nil {
-		return err
+		return trimmed{}, err
 	}
 	var proto thrift.CompactProtocol
 	var md format.FileMetaData
 	if err := thrift.Unmarshal(&proto, data, &md); err != nil {
-		return fmt.Errorf("read footer: %w", err)
+		return trimmed{}, fmt.Errorf("read footer: %w", err)
 	}
 	indexAt, dataEnd := footerAt, int64(4)
 	for i := range md.RowGroups {
@@ -66,12 +66,12 @@ func trimFooter(f *os.File) error {
 			}
 			dataEnd = max(dataEnd, start+c.MetaData.TotalCompressedSize)
 			if c.MetaData.BloomFilterOffset > 0 || c.FilePath != "" {
-				return nil // not what the writer makes: leave it
+				return trimmed{}, nil // not what the writer makes: leave it
 			}
 		}
 	}
 	if dataEnd > indexAt {
-		return nil
+		return trimmed{}, nil
 	}
 	for i := range md.RowGroups {
 		for j := range md.RowGroups[i].Columns {
@@ -83,14 +83,21 @@ func trimFooter(f *os.File) error {
 	}
 	out, err := thrift.Marshal(&proto, &md)
 	if err != nil {
-		return err
+		return trimmed{}, err
 	}
 	var b bytes.Buffer
 	b.Write(out)
 	binary.Write(&b, binary.LittleEndian, uint32(len(out)))
 	b.WriteString("PAR1")
 	if _, err := f.WriteAt(b.Bytes(), indexAt); err != nil {
-		return err
+		return trimmed{}, err
 	}
-	return f.Truncate(indexAt + int64(b.Len()))
+	return trimmed{done: true, at: indexAt, tail: b.Bytes()}, f.Truncate(indexAt + int64(b.Len()))
+}
+
+// trimmed says what trimFooter did: nothing, or replace what followed offset at by tail.
+type trimmed struct {
+	done bool
+	at   int64
+	tail []byte
 }

@@ -3,20 +3,25 @@
 // Spark and DuckDB all read, and keeps the ledger that makes ingestion atomic and idempotent.
 //
 // A commit is a manifest file in <lake>/_trailsql/commits (gzip-compressed JSON; lakes written
-// before hold plain JSON, read alike), written last and renamed into place:
-// the files it lists are the commit's data, the sources it lists are done. Readers take the files
-// of the manifests present when they start, so they see whole commits only; a crash leaves at most
-// unlisted files behind, which the next writer removes.
+// before hold plain JSON, read alike), written last and renamed into place: the files it lists
+// are the commit's data, the sources it lists are done. Readers take the files of the manifests
+// present when they start, so they see whole commits only.
+//
+// The ledger is signed (see ledger.go): every manifest ends with an HMAC-SHA256 under a key in
+// <lake>/_trailsql/key, which SQL over the lake cannot read, and every path it names must stay in
+// its folder; data files carry their size and SHA-256. A manifest that fails any of this is not
+// trusted, by readers or writers. Before renaming its files into place a writer records its
+// intent (the signed manifest, in _trailsql/intents), so that the next writer removes what a
+// crash left behind, and nothing else: files the ledger did not write are never deleted, and
+// `trailsql check --repair` moves damaged ones to _trailsql/quarantine.
 package lake
 
 import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,10 +34,12 @@ import (
 const Table = "cloudtrail_logs"
 
 const (
-	metaDir    = "_trailsql"
-	commitsDir = "_trailsql/commits"
-	hashesDir  = "_trailsql/hashes"
-	stagingDir = "_trailsql/staging"
+	metaDir       = "_trailsql"
+	commitsDir    = "_trailsql/commits"
+	hashesDir     = "_trailsql/hashes"
+	stagingDir    = "_trailsql/staging"
+	intentsDir    = "_trailsql/intents"
+	quarantineDir = "_trailsql/quarantine"
 )
 
 // File is one Parquet file of a commit.
@@ -41,13 +48,19 @@ type File struct {
 	Partition Partition `json:"partition"`
 	Rows      int64     `json:"rows"`
 	Bytes     int64     `json:"bytes"`
-	MinTime   string    `json:"min_time,omitempty"`
-	MaxTime   string    `json:"max_time,omitempty"`
+	// SHA256 is the hex SHA-256 of the whole file, computed as it was written (empty for files
+	// of older lakes that were gone when the lake's ledger was first signed).
+	SHA256  string `json:"sha256,omitempty"`
+	MinTime string `json:"min_time,omitempty"`
+	MaxTime string `json:"max_time,omitempty"`
 	// HashOffset locates this file's hashes in the commit's hash file (see hashes.go): the index
 	// of its first hash in a .bin file, the byte offset of its block in an .ef file, whose size is
 	// HashBytes.
 	HashOffset int64 `json:"hash_offset"`
 	HashBytes  int64 `json:"hash_bytes,omitempty"`
+	// Commit is the name of the manifest that lists the file, set by OpenSnapshot so that an
+	// error about the file can name its commit. It is not stored.
+	Commit string `json:"-"`
 }
 
 // Partition is a Hive partition; empty values are unknown (Hive's default partition).
@@ -110,6 +123,15 @@ type Manifest struct {
 	Sources  []Source  `json:"sources,omitempty"`
 	Replaces []string  `json:"replaces,omitempty"` // files this commit supersedes (compaction)
 	Hashes   string    `json:"hashes,omitempty"`   // hash file, relative to the lake root
+	// HashesSHA256 is the hex SHA-256 of the hash file.
+	HashesSHA256 string `json:"hashes_sha256,omitempty"`
+	// Quarantined are live files a repair took out of the lake (moved under
+	// _trailsql/quarantine, never deleted): they leave the snapshot, and superseding them deletes
+	// nothing.
+	Quarantined []string `json:"quarantined,omitempty"`
+	// Forget are sources of earlier commits whose events a repair took out of the lake: they are
+	// no longer done, so that the next ingest reads them again.
+	Forget []Source `json:"forget,omitempty"`
 }
 
 // manifestName names a commit's manifest. Manifests are gzip-compressed: the list of sources of a
@@ -117,15 +139,26 @@ type Manifest struct {
 // 0.6 MB compressed).
 func manifestName(seq int64, id string) string { return fmt.Sprintf("%016d-%s.json.gz", seq, id) }
 
-// encodeManifest returns a manifest's file content.
-func encodeManifest(m *Manifest) ([]byte, error) {
+// encodeManifest returns a manifest's file content, unsigned (as lakes written before the ledger
+// was signed hold them; tests build such lakes with it). Writers use sealManifest.
+func encodeManifest(m *Manifest) ([]byte, error) { return gzipManifest(m, nil) }
+
+// gzipManifest returns the gzip-compressed JSON of m, followed, when key is not nil, by its seal
+// line (see sealManifest).
+func gzipManifest(m *Manifest, key []byte) ([]byte, error) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	body = append(body, '\n')
 	var b bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.NewEncoder(zw).Encode(m); err != nil {
-		return nil, err
+	zw.Write(body)
+	if key != nil {
+		zw.Write(sealLine(key, body))
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
@@ -133,47 +166,50 @@ func encodeManifest(m *Manifest) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// decodeManifest reads a manifest file's content, gzip-compressed or not.
-func decodeManifest(data []byte, m *Manifest) error {
+// unsealManifest splits a manifest file's content, gzip-compressed or not, into its JSON body
+// and its MAC (nil for an unsigned manifest).
+func unsealManifest(data []byte) (body, mac []byte, err error) {
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		if data, err = io.ReadAll(zr); err != nil {
-			return err
+		if data, err = io.ReadAll(io.LimitReader(zr, maxManifestBytes+1)); err != nil {
+			return nil, nil, err
+		}
+		if len(data) > maxManifestBytes {
+			return nil, nil, fmt.Errorf("more than %d bytes once decompressed", maxManifestBytes)
 		}
 	}
-	return json.Unmarshal(data, m)
+	body, mac, err = splitSeal(data)
+	return body, mac, err
 }
 
-// readManifests returns the lake's committed manifests in commit order.
-func readManifests(root string) ([]Manifest, error) {
-	entries, err := os.ReadDir(filepath.Join(root, commitsDir))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+// maxManifestBytes bounds a manifest once decompressed, so that a damaged or hostile one cannot
+// exhaust memory (the 1M-event benchmark's biggest: 5.2 MB).
+const maxManifestBytes = 1 << 30
+
+// decodeManifest reads a manifest file's content, gzip-compressed or not, signed or not, without
+// checking its MAC (see loadLedger for that).
+func decodeManifest(data []byte, m *Manifest) error {
+	body, _, err := unsealManifest(data)
 	if err != nil {
-		return nil, fmt.Errorf("read ledger: %w", err)
+		return err
 	}
-	var out []Manifest
-	for _, e := range entries {
-		name := e.Name()
-		if !(strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.gz")) || strings.HasPrefix(name, ".") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(root, commitsDir, name))
-		if err != nil {
-			return nil, fmt.Errorf("read ledger: %w", err)
-		}
-		var m Manifest
-		if err := decodeManifest(data, &m); err != nil {
-			return nil, fmt.Errorf("read ledger entry %s: %w (the lake's ledger is damaged; move that file away to go on without its commit)", name, err)
-		}
-		out = append(out, m)
+	return json.Unmarshal(body, m)
+}
+
+// readManifests returns the lake's committed manifests in commit order, or an error naming the
+// first ledger entry that cannot be trusted.
+func readManifests(root string) ([]Manifest, error) {
+	l, err := loadLedger(root)
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out, nil
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	return l.manifests(), nil
 }
 
 // Snapshot is the set of files of a lake at one moment: whole commits only.
@@ -183,25 +219,30 @@ type Snapshot struct {
 	Seq   int64 // the last commit included
 }
 
-// Open reads the lake's current snapshot. A lake that does not exist yet is empty.
+// OpenSnapshot reads the lake's current snapshot. A lake that does not exist yet is empty.
+//
+// A ledger entry that cannot be trusted (undecodable, not signed with the lake's key, naming a
+// path outside its folder) fails the snapshot with a *LedgerError rather than being left out:
+// leaving a commit out silently would change every answer (a forged commit can make events
+// vanish), and a security tool must not answer confidently from a lake it cannot vouch for.
+// `trailsql check --repair` quarantines such entries.
 func OpenSnapshot(root string) (*Snapshot, error) {
-	ms, err := readManifests(root)
+	l, err := loadLedger(root)
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Root: root}
-	live := map[string]File{}
-	for _, m := range ms {
-		for _, r := range m.Replaces {
-			delete(live, r)
-		}
-		for _, f := range m.Files {
-			live[f.Path] = f
-		}
-		s.Seq = m.Seq
+	if err := l.err(); err != nil {
+		return nil, err
 	}
-	for _, f := range live {
-		s.Files = append(s.Files, f)
+	s := &Snapshot{Root: root}
+	files := l.files()
+	for _, fs := range files.order {
+		if f := files.byPath[fs]; f.live {
+			s.Files = append(s.Files, f.File)
+		}
+	}
+	if ms := l.manifests(); len(ms) > 0 {
+		s.Seq = ms[len(ms)-1].Seq
 	}
 	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Path < s.Files[j].Path })
 	return s, nil
@@ -235,9 +276,13 @@ func (s *Snapshot) Paths() []string {
 }
 
 // writeFileAtomic writes data to path through a temporary file, fsync and rename.
-func writeFileAtomic(path string, data []byte) error {
+func writeFileAtomic(path string, data []byte) error { return writeFileAtomicMode(path, data, 0o644) }
+
+// writeFileAtomicMode is writeFileAtomic creating the file with mode perm.
+func writeFileAtomicMode(path string, data []byte, perm os.FileMode) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	f, err := os.Create(tmp)
+	os.Remove(tmp) // a leftover would keep its mode
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
 	}

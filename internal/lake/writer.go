@@ -3,6 +3,7 @@ package lake
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -56,6 +57,8 @@ type Writer struct {
 	opt  WriterOptions
 	log  *slog.Logger
 	lock *os.File
+	fs   *lakeFS
+	key  []byte // signs the manifests (see ledger.go)
 
 	seq     int64
 	sources map[string]bool // Source.Key of every committed source
@@ -89,6 +92,8 @@ type Writer struct {
 type supersededFile struct {
 	path string
 	at   time.Time
+	size int64  // File.Bytes
+	sum  string // File.SHA256
 }
 
 type hashRef struct {
@@ -96,7 +101,9 @@ type hashRef struct {
 	file   string // hash file, relative to root
 	offset int64  // File.HashOffset
 	count  int64
-	bytes  int64 // File.HashBytes
+	bytes  int64  // File.HashBytes
+	size   int64  // File.Bytes
+	sum    string // File.SHA256
 }
 
 // partFile is a Parquet file being written for one partition. Its rows are held until a row
@@ -106,6 +113,8 @@ type partFile struct {
 	name     string // relative path of the final file
 	tmp      string // absolute staging path
 	f        *os.File
+	sw       *sumWriter          // what is written to f goes through sw, which hashes it
+	sum      string              // the finished file's SHA-256
 	pending  []cloudtrail.Record // rows of the next row group
 	hashes   []uint64
 	rows     int64
@@ -120,22 +129,21 @@ type partFile struct {
 	groups sync.WaitGroup
 }
 
-// OpenWriter locks the lake at root for writing, creating it if needed, and removes what an
-// interrupted writer left behind.
+// OpenWriter locks the lake at root for writing, creating it if needed, signs its ledger if an
+// older trailsql wrote it (see ledger.go), and removes what an interrupted writer left behind.
+// It refuses a lake whose ledger holds an entry it cannot trust (a *LedgerError): `trailsql check
+// --repair` quarantines those.
 func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
+	lock, err := lockLake(root)
+	if err != nil {
+		return nil, err
 	}
-	if opt.MaxOpenFiles <= 0 {
-		opt.MaxOpenFiles = 64
-	}
-	if opt.RowGroupRows <= 0 {
-		opt.RowGroupRows = 64 << 10
-	}
-	if opt.BufferedRows <= 0 {
-		opt.BufferedRows = 32 << 10
-	}
-	for _, d := range []string{Table, commitsDir, hashesDir, stagingDir} {
+	return openLocked(ctx, root, opt, lock)
+}
+
+// lockLake creates the lake's folders if needed and takes its writer lock.
+func lockLake(root string) (*os.File, error) {
+	for _, d := range []string{Table, commitsDir, hashesDir, stagingDir, intentsDir} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return nil, fmt.Errorf("create lake %s: %w", root, err)
 		}
@@ -148,6 +156,23 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 		lock.Close()
 		return nil, fmt.Errorf("lock lake %s: %w (wait for it to finish)", root, ErrLocked)
 	}
+	return lock, nil
+}
+
+// openLocked opens a Writer on a lake whose lock is held; the Writer owns the lock from then on.
+func openLocked(ctx context.Context, root string, opt WriterOptions, lock *os.File) (*Writer, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxOpenFiles <= 0 {
+		opt.MaxOpenFiles = 64
+	}
+	if opt.RowGroupRows <= 0 {
+		opt.RowGroupRows = 64 << 10
+	}
+	if opt.BufferedRows <= 0 {
+		opt.BufferedRows = 32 << 10
+	}
 	w := &Writer{
 		root: root, opt: opt, log: opt.Logger.With("component", "lake"), lock: lock,
 		sources: map[string]bool{}, hashIndex: map[Partition][]hashRef{},
@@ -155,37 +180,44 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 		codec: &zstd.Codec{Level: zstd.SpeedBetterCompression},
 		slots: make(chan struct{}, finishSlots),
 	}
-	ms, err := readManifests(root)
-	if err != nil {
+	var err error
+	if w.fs, err = openLakeFS(root); err != nil {
 		w.Close()
 		return nil, err
 	}
-	listed := map[string]bool{}
-	hashFiles := map[string]bool{}
-	replaced := map[string]bool{}
-	for _, m := range ms {
-		w.seq = m.Seq
-		for _, s := range m.Sources {
+	if err := migrateLedger(ctx, w.fs, w.log); err != nil {
+		w.Close()
+		return nil, err
+	}
+	l, err := loadLedger(root)
+	if err == nil {
+		err = l.err()
+	}
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open lake %s for writing: %w", root, err)
+	}
+	w.key = l.key
+	for _, e := range l.entries {
+		w.seq = e.m.Seq
+		for _, s := range e.m.Sources {
 			w.sources[s.Key()] = true
 		}
-		for _, r := range m.Replaces {
-			replaced[r] = true
-			w.superseded = append(w.superseded, supersededFile{r, m.Time})
-		}
-		hashFiles[m.Hashes] = true
-		for _, f := range m.Files {
-			listed[f.Path] = true
+		for _, s := range e.m.Forget {
+			delete(w.sources, s.Key())
 		}
 	}
-	for _, m := range ms {
-		for _, f := range m.Files {
-			if replaced[f.Path] {
-				continue
-			}
-			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, f.Rows, f.HashBytes})
+	files := l.files()
+	for _, p := range files.order {
+		f := files.byPath[p]
+		switch {
+		case f.live:
+			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, f.hashes, f.HashOffset, f.Rows, f.HashBytes, f.Bytes, f.SHA256})
+		case f.superseded:
+			w.superseded = append(w.superseded, supersededFile{f.Path, time.Unix(0, f.supersededAt), f.Bytes, f.SHA256})
 		}
 	}
-	if err := w.removeOrphans(listed, replaced, hashFiles); err != nil {
+	if err := w.cleanup(l); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -193,39 +225,83 @@ func OpenWriter(ctx context.Context, root string, opt WriterOptions) (*Writer, e
 	return w, nil
 }
 
-// removeOrphans deletes staged files, data files no manifest lists (a crash between rename and
-// commit) and superseded files, none of which any reader can be using.
-func (w *Writer) removeOrphans(listed, replaced, hashFiles map[string]bool) error {
+// cleanup removes what an interrupted writer left: the staging folder, temporary files of
+// atomic writes, and the files of commits whose intent was recorded but whose manifest was not
+// (a crash between renaming the files into place and writing the manifest). It deletes nothing
+// else: a data file that no trusted manifest or intent lists was not written by the ledger, or
+// belongs to a commit that is damaged; `trailsql check` reports it.
+func (w *Writer) cleanup(l *ledger) error {
 	os.RemoveAll(filepath.Join(w.root, stagingDir))
 	if err := os.MkdirAll(filepath.Join(w.root, stagingDir), 0o755); err != nil {
-		return err
-	}
-	n := 0
-	err := filepath.WalkDir(filepath.Join(w.root, Table), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(w.root, p)
-		rel = filepath.ToSlash(rel)
-		if !listed[rel] && strings.HasSuffix(rel, ".parquet") {
-			n++
-			return os.Remove(p)
-		}
-		return nil
-	})
-	if err != nil {
 		return fmt.Errorf("clean lake: %w", err)
 	}
-	entries, _ := os.ReadDir(filepath.Join(w.root, hashesDir))
-	for _, e := range entries {
-		if !hashFiles[hashesDir+"/"+e.Name()] {
-			os.Remove(filepath.Join(w.root, hashesDir, e.Name()))
+	for _, dir := range []string{metaDir, commitsDir, hashesDir, intentsDir} {
+		entries, _ := os.ReadDir(filepath.Join(w.root, dir))
+		for _, e := range entries {
+			if name := e.Name(); strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && e.Type().IsRegular() {
+				w.fs.root.Remove(filepath.Join(dir, name))
+			}
+		}
+	}
+	committed := map[string]bool{}
+	for _, e := range l.entries {
+		committed[e.name] = true
+	}
+	intents, err := os.ReadDir(filepath.Join(w.root, intentsDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clean lake: %w", err)
+	}
+	n := 0
+	for _, d := range intents {
+		name := d.Name()
+		if !isManifestName(name) {
+			continue
+		}
+		data, err := w.fs.root.ReadFile(filepath.Join(intentsDir, name))
+		if err != nil {
+			return fmt.Errorf("clean lake: %w", err)
+		}
+		e := l.judge(intentsDir, name, data)
+		if e.err != nil {
+			w.log.Warn("left an intent that cannot be trusted (run `trailsql check --repair`)", "intent", intentsDir+"/"+name, "err", e.err)
+			continue
+		}
+		if !committed[name] && !inQuarantine(w.root, name) {
+			// The commit never landed: its files are a crash's leftovers, each checked to be
+			// still the file the writer made before it goes.
+			kept := false
+			for _, f := range e.m.Files {
+				if err := w.fs.removeVerified(f.Path, f.Bytes, f.SHA256); err != nil {
+					w.log.Warn("left a file of an interrupted commit that is not the file written (run `trailsql check`)", "file", f.Path, "err", err)
+					kept = true
+					continue
+				}
+				n++
+			}
+			if e.m.Hashes != "" {
+				if err := w.fs.removeVerified(e.m.Hashes, -1, e.m.HashesSHA256); err != nil {
+					w.log.Warn("left the hash file of an interrupted commit", "file", e.m.Hashes, "err", err)
+					kept = true
+				}
+			}
+			if kept {
+				continue
+			}
+		}
+		if err := w.fs.root.Remove(filepath.Join(intentsDir, name)); err != nil {
+			return fmt.Errorf("clean lake: %w", err)
 		}
 	}
 	if n > 0 {
 		w.log.Info("removed files of an interrupted commit", "files", n)
 	}
 	return nil
+}
+
+// inQuarantine reports whether a repair quarantined the manifest of that name.
+func inQuarantine(root, name string) bool {
+	m, _ := filepath.Glob(filepath.Join(root, quarantineDir, "*", commitsDir, name))
+	return len(m) > 0
 }
 
 func (w *Writer) newCommitID() {
@@ -236,7 +312,7 @@ func (w *Writer) newCommitID() {
 }
 
 // Done reports whether a source (same name, size and modification time or ETag) was already
-// committed, so it need not be read again.
+// committed, so it need not be read again. Sources a repair forgot (Manifest.Forget) are not.
 func (w *Writer) Done(s Source) bool { return w.sources[s.Key()] }
 
 // AddSource records that a source was read whole; it is committed with the records added so far.
@@ -395,7 +471,7 @@ func (w *Writer) file(p Partition) (*partFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stage lake file: %w", err)
 	}
-	pf := &partFile{part: p, name: p.Dir() + "/" + base, tmp: tmp, f: f, used: w.tick}
+	pf := &partFile{part: p, name: p.Dir() + "/" + base, tmp: tmp, f: f, sw: newSumWriter(f), used: w.tick}
 	w.open[p] = pf
 	return pf, nil
 }
@@ -463,9 +539,9 @@ func (w *Writer) writeRows(pf *partFile, rows []cloudtrail.Record, last bool) er
 		}
 		w.mu.Unlock()
 		if pf.w != nil {
-			pf.w.Reset(pf.f)
+			pf.w.Reset(pf.sw)
 		} else {
-			pf.w = parquet.NewGenericWriter[cloudtrail.Record](pf.f, w.writerOptions()...)
+			pf.w = parquet.NewGenericWriter[cloudtrail.Record](pf.sw, w.writerOptions()...)
 		}
 	}
 	if len(rows) > 0 {
@@ -571,17 +647,23 @@ func (pf *partFile) close() error {
 	if err := pf.w.Close(); err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
-	if err := trimFooter(pf.f); err != nil {
+	t, err := trimFooter(pf.f)
+	if err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
 	if err := pf.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", pf.tmp, err)
 	}
+	if pf.sum, err = pf.sw.sum(pf.f, t); err != nil {
+		return fmt.Errorf("checksum %s: %w", pf.tmp, err)
+	}
 	st, err := pf.f.Stat()
 	if err != nil {
 		return err
 	}
-	pf.bytes = st.Size()
+	if pf.bytes = st.Size(); pf.bytes != pf.sw.n && !t.done {
+		return fmt.Errorf("finish %s: %d bytes written, %d on disk", pf.tmp, pf.sw.n, pf.bytes)
+	}
 	return pf.f.Close()
 }
 
@@ -599,10 +681,16 @@ func (w *Writer) wait() error {
 
 // Commit makes everything added since the last commit visible, atomically, with the sources
 // recorded as done. A commit with no records and no sources does nothing.
-func (w *Writer) Commit(ctx context.Context) (*Manifest, error) { return w.commit(ctx, nil) }
+func (w *Writer) Commit(ctx context.Context) (*Manifest, error) { return w.commit(ctx, &Manifest{}) }
 
-// commit writes the staged files and a manifest that supersedes the files in replaces.
-func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, error) {
+// commit writes the staged files and a manifest with them, the pending sources and what extra
+// holds already (files a compaction supersedes, files and sources a repair takes out).
+//
+// In order: the intent (the signed manifest, in _trailsql/intents), the hash file, the data files
+// renamed into place, the manifest. A crash before the manifest leaves an intent, which the next
+// writer follows to remove the commit's files; a crash before the intent leaves staged files
+// only.
+func (w *Writer) commit(ctx context.Context, extra *Manifest) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -618,20 +706,33 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 	if err := w.wait(); err != nil {
 		return nil, err
 	}
-	if len(w.staged) == 0 && len(w.pending) == 0 {
+	if len(w.staged) == 0 && len(w.pending) == 0 && len(extra.Quarantined) == 0 && len(extra.Forget) == 0 {
 		return nil, nil
 	}
 	sort.Slice(w.staged, func(i, j int) bool { return w.staged[i].name < w.staged[j].name })
-	m := &Manifest{Seq: w.seq + 1, ID: w.commitID, Time: time.Now().UTC(), Sources: w.pending, Replaces: replaces}
+	m := extra
+	m.Seq, m.ID, m.Time, m.Sources = w.seq+1, w.commitID, time.Now().UTC(), w.pending
 	var hashes []byte
 	for _, pf := range w.staged {
 		off := len(hashes)
 		hashes = appendHashBlock(hashes, slices.Clone(pf.hashes))
-		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, MinTime: pf.min, MaxTime: pf.max,
+		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, SHA256: pf.sum, MinTime: pf.min, MaxTime: pf.max,
 			HashOffset: int64(off), HashBytes: int64(len(hashes) - off)})
 	}
 	if len(m.Files) > 0 {
 		m.Hashes = hashesDir + "/" + w.commitID + hashFileExt
+		sum := sha256.Sum256(hashes)
+		m.HashesSHA256 = hex.EncodeToString(sum[:])
+	}
+	data, err := sealManifest(m, w.key)
+	if err != nil {
+		return nil, err
+	}
+	name := manifestName(m.Seq, m.ID)
+	if len(m.Files) > 0 {
+		if err := writeFileAtomic(filepath.Join(w.root, intentsDir, name), data); err != nil {
+			return nil, fmt.Errorf("commit: write intent: %w", err)
+		}
 		if err := writeFileAtomic(filepath.Join(w.root, filepath.FromSlash(m.Hashes)), hashes); err != nil {
 			return nil, fmt.Errorf("commit: write hashes: %w", err)
 		}
@@ -652,19 +753,38 @@ func (w *Writer) commit(ctx context.Context, replaces []string) (*Manifest, erro
 			return nil, fmt.Errorf("commit: %w", err)
 		}
 	}
-	data, err := encodeManifest(m)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(filepath.Join(w.root, commitsDir, manifestName(m.Seq, m.ID)), data); err != nil {
+	if err := writeFileAtomic(filepath.Join(w.root, commitsDir, name), data); err != nil {
 		return nil, fmt.Errorf("commit: write ledger: %w", err)
+	}
+	if len(m.Files) > 0 {
+		// Done with the intent; should this fail, the next writer finds its manifest and
+		// removes it.
+		os.Remove(filepath.Join(w.root, intentsDir, name))
 	}
 	w.seq = m.Seq
 	for i, f := range m.Files {
-		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows, f.HashBytes})
+		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows, f.HashBytes, f.Bytes, f.SHA256})
 	}
 	for _, r := range m.Replaces {
-		w.superseded = append(w.superseded, supersededFile{r, m.Time})
+		for p, refs := range w.hashIndex {
+			for _, h := range refs {
+				if h.path == r {
+					w.superseded = append(w.superseded, supersededFile{r, m.Time, h.size, h.sum})
+				}
+			}
+			w.hashIndex[p] = slices.DeleteFunc(refs, func(h hashRef) bool { return h.path == r })
+		}
+	}
+	for _, q := range m.Quarantined {
+		for p, refs := range w.hashIndex {
+			w.hashIndex[p] = slices.DeleteFunc(refs, func(h hashRef) bool { return h.path == q })
+		}
+		for p := range w.seen {
+			delete(w.seen, p) // the quarantined file's hashes are no longer in the lake
+		}
+	}
+	for _, s := range m.Forget {
+		delete(w.sources, s.Key())
 	}
 	w.staged = w.staged[:0]
 	w.pending = nil
@@ -685,6 +805,10 @@ func (w *Writer) Close() error {
 		os.Remove(pf.tmp)
 	}
 	w.open, w.staged = nil, nil
+	if w.fs != nil {
+		w.fs.Close()
+		w.fs = nil
+	}
 	if w.lock == nil {
 		return nil
 	}

@@ -1,0 +1,67 @@
+package lake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+)
+
+// The checksum a writer records as it writes (trimFooter rewrites the file's end) is the
+// SHA-256 of the file on disk, whatever the row groups, for ingested and compacted files alike.
+func TestChecksumsAsWritten(t *testing.T) {
+	for _, rg := range []int64{0, 7, 100} {
+		t.Run(fmt.Sprint("rowgroup", rg), func(t *testing.T) {
+			root := t.TempDir()
+			ctx := context.Background()
+			for batch := 0; batch < 3; batch++ {
+				w, err := OpenWriter(ctx, root, WriterOptions{RowGroupRows: rg, BufferedRows: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < 400; i++ {
+					r := rec(batch*1000 + i)
+					if _, err := w.Add(part, r, cloudtrail.Hash(r)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := w.Commit(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if batch == 2 {
+					if _, err := w.Compact(ctx, 2, time.Hour); err != nil {
+						t.Fatal(err)
+					}
+				}
+				w.Close()
+			}
+			ms, err := readManifests(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, m := range ms {
+				for _, f := range m.Files {
+					data, err := os.ReadFile(filepath.Join(root, f.Path))
+					if err != nil {
+						t.Fatal(err)
+					}
+					sum := sha256.Sum256(data)
+					if got := hex.EncodeToString(sum[:]); got != f.SHA256 || int64(len(data)) != f.Bytes {
+						t.Errorf("%s: recorded %s (%d bytes), on disk %s (%d bytes)", f.Path, f.SHA256, f.Bytes, got, len(data))
+					}
+					n++
+				}
+			}
+			if n != 4 {
+				t.Fatalf("%d files checked, want 4 (3 commits and a compaction)", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,251 @@
+package lake
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// ErrDamaged is matched (errors.Is) by every *FileError.
+var ErrDamaged = errors.New("damaged lake file")
+
+// Kinds of damage to a lake file (FileError.Kind, Problem.Kind).
+const (
+	DamageMissing  = "missing"  // the file is not there
+	DamageSymlink  = "symlink"  // the file, or a folder on its way, is a symbolic link
+	DamageNotFile  = "not-file" // not a regular file
+	DamageSize     = "size"     // its size is not the one the ledger recorded
+	DamageChecksum = "checksum" // its SHA-256 is not the one the ledger recorded
+	DamageParquet  = "parquet"  // not a readable Parquet file
+	DamageRows     = "rows"     // it holds another number of rows than the ledger says
+)
+
+// FileError says how a lake file differs from what its commit recorded.
+type FileError struct {
+	Path string // relative to the lake root
+	Kind string // one of the Damage constants
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	return fmt.Sprintf("lake file %s: %v (run `trailsql check` to see what it affects, `trailsql check --repair` to quarantine it)", e.Path, e.Err)
+}
+
+// Unwrap lets errors.Is match ErrDamaged and the cause.
+func (e *FileError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
+
+// StatFile checks, cheaply, that a file of the snapshot is still the one its commit wrote: a
+// regular file (no symbolic link on its way) of the recorded size. It returns a *FileError
+// naming the file and the damage, or nil. Checksums and row counts take a full read: see Verify.
+func (s *Snapshot) StatFile(f File) error {
+	l, err := openLakeFS(s.Root)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	fi, err := l.regular(f.Path)
+	if err != nil {
+		return err
+	}
+	if fi.Size() != f.Bytes {
+		return &FileError{Path: f.Path, Kind: DamageSize, Err: fmt.Errorf("%d bytes, its commit %s says %d", fi.Size(), f.Commit, f.Bytes)}
+	}
+	return nil
+}
+
+// lakeFS does file operations inside a lake through an os.Root, so that no path, link or race
+// reaches outside it, and refuses symbolic links anywhere below the root.
+type lakeFS struct {
+	dir  string
+	root *os.Root
+}
+
+func openLakeFS(dir string) (*lakeFS, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	return &lakeFS{dir: dir, root: r}, nil
+}
+
+func (l *lakeFS) Close() error { return l.root.Close() }
+
+// regular checks that rel, relative to the lake root, is a regular file reached through folders
+// only, and returns its information; failures are *FileError.
+func (l *lakeFS) regular(rel string) (fs.FileInfo, error) {
+	if err := checkRelPath(rel); err != nil {
+		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: err}
+	}
+	segs := strings.Split(rel, "/")
+	var fi fs.FileInfo
+	for i := range segs {
+		p := strings.Join(segs[:i+1], "/")
+		var err error
+		fi, err = l.root.Lstat(filepath.FromSlash(p))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &FileError{Path: rel, Kind: DamageMissing, Err: errors.New("missing")}
+		}
+		if err != nil {
+			return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, &FileError{Path: rel, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", p)}
+		}
+		if i < len(segs)-1 && !fi.IsDir() {
+			return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: fmt.Errorf("%s is not a folder", p)}
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: errors.New("not a regular file")}
+	}
+	return fi, nil
+}
+
+// open opens a regular file of the lake for reading.
+func (l *lakeFS) open(rel string) (*os.File, error) {
+	if _, err := l.regular(rel); err != nil {
+		return nil, err
+	}
+	f, err := l.root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
+	}
+	return f, nil
+}
+
+// sum returns the size and hex SHA-256 of a regular file of the lake.
+func (l *lakeFS) sum(rel string) (int64, string, error) {
+	f, err := l.open(rel)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", rel, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// verify checks a file against its ledger record: size (unless negative), and SHA-256 when one
+// was recorded (a full read). Differences are *FileError.
+func (l *lakeFS) verify(rel string, size int64, sum string) error {
+	fi, err := l.regular(rel)
+	if err != nil {
+		return err
+	}
+	if size >= 0 && fi.Size() != size {
+		return &FileError{Path: rel, Kind: DamageSize, Err: fmt.Errorf("%d bytes, the ledger says %d", fi.Size(), size)}
+	}
+	if sum == "" {
+		return nil
+	}
+	n, got, err := l.sum(rel)
+	if err != nil {
+		return err
+	}
+	if size >= 0 && n != size {
+		return &FileError{Path: rel, Kind: DamageSize, Err: fmt.Errorf("%d bytes, the ledger says %d", n, size)}
+	}
+	if got != sum {
+		return &FileError{Path: rel, Kind: DamageChecksum, Err: fmt.Errorf("SHA-256 %s, the ledger says %s", got[:16], sum[:16])}
+	}
+	return nil
+}
+
+// removeVerified deletes a file the ledger wrote, once checked to be still that file (a regular
+// file inside the lake, of the recorded size and checksum). A file already gone is no error.
+func (l *lakeFS) removeVerified(rel string, size int64, sum string) error {
+	err := l.verify(rel, size, sum)
+	var fe *FileError
+	if errors.As(err, &fe) && fe.Kind == DamageMissing {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := l.root.Remove(filepath.FromSlash(rel)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", rel, err)
+	}
+	return nil
+}
+
+// move renames rel to dst (both relative to the lake root), creating dst's folder. A symbolic
+// link is moved itself, not what it points to.
+func (l *lakeFS) move(rel, dst string) error {
+	if err := l.root.MkdirAll(filepath.FromSlash(path.Dir(dst)), 0o755); err != nil {
+		return fmt.Errorf("quarantine %s: %w", rel, err)
+	}
+	if err := l.root.Rename(filepath.FromSlash(rel), filepath.FromSlash(dst)); err != nil {
+		return fmt.Errorf("quarantine %s: %w", rel, err)
+	}
+	return nil
+}
+
+// sumWriter hashes what a data file's Parquet writer writes, and remembers the hash's state at
+// its last few writes, so that the checksum of the file as trimFooter leaves it (its data as
+// written, then a new footer) takes no second read of the data.
+type sumWriter struct {
+	w     io.Writer
+	h     hash.Hash
+	n     int64
+	marks [16]sumMark // a ring: the states at the last writes
+	next  int
+}
+
+type sumMark struct {
+	at    int64
+	state []byte
+}
+
+func newSumWriter(w io.Writer) *sumWriter { return &sumWriter{w: w, h: sha256.New()} }
+
+func (s *sumWriter) Write(p []byte) (int, error) {
+	m := &s.marks[s.next%len(s.marks)]
+	m.at = s.n
+	m.state, _ = s.h.(encoding.BinaryAppender).AppendBinary(m.state[:0])
+	s.next++
+	n, err := s.w.Write(p)
+	s.h.Write(p[:n])
+	s.n += int64(n)
+	return n, err
+}
+
+// sum returns the SHA-256 of the file f once trimFooter(f) returned t.
+func (s *sumWriter) sum(f *os.File, t trimmed) (string, error) {
+	if !t.done {
+		return hex.EncodeToString(s.h.Sum(nil)), nil
+	}
+	var best *sumMark
+	for i := range s.marks {
+		m := &s.marks[i]
+		if m.state != nil && m.at <= t.at && (best == nil || m.at > best.at) {
+			best = m
+		}
+	}
+	h := sha256.New()
+	from := int64(0)
+	if best != nil {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(best.state); err != nil {
+			return "", err
+		}
+		from = best.at
+	}
+	// The data between the last state kept and the end of the data, read again: a few kB, as
+	// the page index and footer the writer wrote last are what trimFooter replaced.
+	if _, err := io.Copy(h, io.NewSectionReader(f, from, t.at-from)); err != nil {
+		return "", err
+	}
+	h.Write(t.tail)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
