@@ -110,6 +110,18 @@ func (l *lakeFS) regular(rel string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
+// plainFolders reports whether the folders on the way to rel are folders, not links.
+func (l *lakeFS) plainFolders(rel string) bool {
+	segs := strings.Split(rel, "/")
+	for i := 1; i < len(segs); i++ {
+		fi, err := l.root.Lstat(filepath.FromSlash(strings.Join(segs[:i], "/")))
+		if err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
 // open opens a regular file of the lake for reading.
 func (l *lakeFS) open(rel string) (*os.File, error) {
 	if _, err := l.regular(rel); err != nil {
