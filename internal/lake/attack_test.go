@@ -253,7 +253,10 @@ func TestPathsOutsideTheLakeRejected(t *testing.T) {
 		set   func(m *Manifest, p string)
 	}{
 		{"replaces[0]", func(m *Manifest, p string) { m.Replaces = []string{p} }},
-		{"files[0].path", func(m *Manifest, p string) { m.Files = []File{{Path: p, Partition: part, Rows: 1}}; m.Hashes = hashesDir + "/x.ef" }},
+		{"files[0].path", func(m *Manifest, p string) {
+			m.Files = []File{{Path: p, Partition: part, Rows: 1}}
+			m.Hashes = hashesDir + "/x.ef"
+		}},
 		{"quarantined[0]", func(m *Manifest, p string) { m.Quarantined = []string{p} }},
 		{"hashes", func(m *Manifest, p string) { m.Files = []File{{Path: part.Dir() + "/x.parquet"}}; m.Hashes = p }},
 	}
