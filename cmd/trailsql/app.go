@@ -92,7 +92,7 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 	}
 	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
 	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
-	root.AddCommand(m.ingestCommand(), m.queryCommand(), m.schemaCommand(), m.compactCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
+	root.AddCommand(m.ingestCommand(), m.queryCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
 	return root
 }
 
