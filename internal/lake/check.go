@@ -135,7 +135,7 @@ func Verify(ctx context.Context, root string) (*Report, error) {
 	keyLost := l.key == nil && signedBad > 0 || verified == 0 && signedBad >= 2 && l.keyState == keyFinal
 	if keyLost {
 		rep.Problems = append(rep.Problems, Problem{Kind: ProblemKey, Path: keyFile, action: actRefuse,
-			Detail: fmt.Sprintf("%d signed commits and none verifies with the lake's key: the key is missing or was replaced", signedBad),
+			Detail: fmt.Sprintf("%d commits fail their MAC and none verifies with the lake's key: the key is missing or was replaced", signedBad),
 			Repair: "none: restore _trailsql/key from a backup of the lake"})
 	}
 	for _, e := range l.entries {

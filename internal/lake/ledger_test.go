@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +65,33 @@ func TestChecksumsAsWritten(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzJudgeManifest: whatever a ledger entry holds, judging it does not panic, and an entry
+// judged trustworthy names only paths inside their folders.
+func FuzzJudgeManifest(f *testing.F) {
+	key := make([]byte, 32)
+	m := &Manifest{Seq: 1, ID: "a", Files: []File{{Path: part.Dir() + "/a-0001.parquet", Rows: 1}}, Hashes: hashesDir + "/a.ef"}
+	signed, _ := gzipManifest(m, key)
+	plain, _ := gzipManifest(m, nil)
+	f.Add(signed)
+	f.Add(plain)
+	f.Add([]byte(`{"seq":1,"id":"a","replaces":["../x"]}` + "\n" + sealPrefix + "00\"}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, st := range []keyState{keyNone, keyMigrating, keyFinal} {
+			l := &ledger{key: key, keyState: st}
+			if st == keyNone {
+				l.key = nil
+			}
+			e := l.judge(commitsDir, manifestName(1, "a"), data)
+			if e.err != nil {
+				continue
+			}
+			for _, f := range e.m.Files {
+				if checkDataPath(f.Path) != nil || strings.Contains(f.Path, "..") {
+					t.Fatalf("trusted a manifest naming %q", f.Path)
+				}
+			}
+		}
+	})
 }
