@@ -252,3 +252,27 @@ func TestInterruptedMidFile(t *testing.T) {
 		t.Fatalf("%d rows, want %d", len(rows), n)
 	}
 }
+
+// An interruption stops the reading of a file that yields no events (here an endless array of
+// items that are not events) instead of waiting for its end.
+func TestInterruptedInsideFileWithoutEvents(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reads := 0
+	o := Object{Source: lake.Source{Name: "endless.json", Size: 1}, Open: func(context.Context) (io.ReadCloser, error) {
+		return io.NopCloser(readFunc(func(p []byte) (int, error) {
+			reads++
+			if reads == 1 {
+				return copy(p, "["), nil
+			}
+			if reads == 100 {
+				cancel()
+			}
+			return copy(p, strings.Repeat("1,", len(p)/2)), nil
+		})), nil
+	}}
+	st, err := RunObjects(ctx, Options{Lake: t.TempDir(), Workers: 1}, oneObject(o))
+	if !errors.Is(err, context.Canceled) || !st.Interrupted || st.FilesFailed != 0 {
+		t.Fatalf("%v, interrupted %v, %d failed", err, st.Interrupted, st.FilesFailed)
+	}
+}

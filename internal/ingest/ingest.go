@@ -634,7 +634,9 @@ func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) boo
 	events := make([]decoded, 0, fr.chunkEvents)
 	parts := map[lake.Partition]struct{}{}
 	spread := 0 // distinct partitions, counted up to maxCountedPartitions
-	res, err := fr.rd.ReadEvents(f, isCSV, func(ev cloudtrail.Event) error {
+	// Reads end with ctx, so that an interruption does not wait for the end of a large file
+	// that yields no events (millions of bad records, a large file that is not CloudTrail).
+	res, err := fr.rd.ReadEvents(ctxReader{ctx, f}, isCSV, func(ev cloudtrail.Event) error {
 		rec := ev.Record
 		var cp cloudtrail.Partition
 		cp, fr.pwarns = cloudtrail.CheckPartition(rec, key.Account, fr.pwarns[:0])
@@ -716,4 +718,17 @@ func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) boo
 		}
 	}
 	return send(r)
+}
+
+// ctxReader is a reader that stops when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -176,6 +176,9 @@ func fileKind(m fs.FileMode) string {
 func openFile(path string) func(context.Context) (io.ReadCloser, error) {
 	return func(context.Context) (io.ReadCloser, error) {
 		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("%w — fix permissions or leave it out", err)
+		}
 		if err != nil {
 			return nil, err
 		}
