@@ -634,21 +634,6 @@ func normaliseTimestamp(s string) string {
 	return t.Format(time.RFC3339Nano)
 }
 
-// EventDate returns the UTC calendar date of a CloudTrail eventTime, and false when the time is
-// not ISO-8601.
-func EventDate(s string) (y, m, d string, ok bool) {
-	// Fast path: CloudTrail writes "YYYY-MM-DDTHH:MM:SSZ".
-	if len(s) == 20 && s[19] == 'Z' && s[10] == 'T' && s[4] == '-' && s[7] == '-' && digits(s[0:4]) && digits(s[5:7]) && digits(s[8:10]) {
-		return s[0:4], s[5:7], s[8:10], true
-	}
-	t, ok := ParseTime(s)
-	if !ok {
-		return "", "", "", false
-	}
-	f := t.UTC().Format("2006-01-02")
-	return f[0:4], f[5:7], f[8:10], true
-}
-
 // ParseTime parses the ISO-8601 forms event times come in: RFC 3339 with or without fractions,
 // with a space in place of the T (LookupEvents), and dates without a zone (taken as UTC).
 func ParseTime(s string) (time.Time, bool) {
@@ -667,27 +652,6 @@ func digits(s string) bool {
 		}
 	}
 	return true
-}
-
-// PartitionOf returns the partition an event belongs in. The account comes from the S3 key when
-// the file had one (s3Account), else recipientAccountId, else userIdentity.accountId.
-func PartitionOf(r *Record, s3Account string) Partition {
-	var p Partition
-	switch {
-	case s3Account != "":
-		p.Account = s3Account
-	case r.RecipientAccountID != nil && *r.RecipientAccountID != "":
-		p.Account = *r.RecipientAccountID
-	case r.UserIdentity != nil && r.UserIdentity.AccountID != nil:
-		p.Account = *r.UserIdentity.AccountID
-	}
-	if r.AWSRegion != nil {
-		p.Region = *r.AWSRegion
-	}
-	if r.EventTime != nil {
-		p.Year, p.Month, p.Day, _ = EventDate(*r.EventTime)
-	}
-	return p
 }
 
 // knownKey maps CloudTrail's own spelling of a field name (the quoted key literal) to its

@@ -37,6 +37,8 @@ type Result struct {
 	NotEvents int     // items that are not CloudTrail events
 	Digest    bool    // the input is a CloudTrail digest file
 	Errors    []error // per-item errors (*RecordError, or a non-fatal *DecodeError)
+	// MoreErrors counts the per-item errors beyond Reader.MaxErrors, not kept in Errors.
+	MoreErrors int
 	// Fatal is set when the input could not be read to its end (invalid JSON inside a log file,
 	// a truncated gzip stream). The events before the damage were emitted.
 	Fatal error
@@ -44,7 +46,19 @@ type Result struct {
 
 // IsCloudTrail reports whether the input held CloudTrail events (or was meant to: a log file
 // with a Records array, even an empty or damaged one).
-func (r *Result) IsCloudTrail() bool { return r.Events > 0 || len(r.Errors) > 0 && r.NotEvents == 0 }
+func (r *Result) IsCloudTrail() bool { return r.Events > 0 || r.ErrorCount() > 0 && r.NotEvents == 0 }
+
+// ErrorCount is the number of per-item errors, kept in Errors or only counted.
+func (r *Result) ErrorCount() int { return len(r.Errors) + r.MoreErrors }
+
+// addError keeps a per-item error, or only counts it once max are kept (max 0: no bound).
+func (r *Result) addError(err error, max int) {
+	if max > 0 && len(r.Errors) >= max {
+		r.MoreErrors++
+		return
+	}
+	r.Errors = append(r.Errors, err)
+}
 
 // ReadEvents decodes every event of one input, whatever its shape: a CloudTrail log file
 // ({"Records":[…]}, plain or gzip), a JSON array of events, JSON lines, a single event, the output
@@ -58,6 +72,11 @@ func ReadEvents(r io.Reader, csvInput bool, emit func(Event) error) (Result, err
 
 // Reader decodes inputs one after another, reusing its buffers; one per goroutine.
 type Reader struct {
+	// MaxErrors bounds the per-item errors kept in Result.Errors, so that an input of millions of
+	// bad items does not hold millions of errors; the rest are counted in Result.MoreErrors
+	// (0: all are kept).
+	MaxErrors int
+
 	n   Normalizer
 	dec Decoder
 }
@@ -67,7 +86,7 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 	var res Result
 	n := &rd.n
 	if csvInput {
-		return res, readCSV(r, n, &res, emit)
+		return res, readCSV(r, n, &res, rd.MaxErrors, emit)
 	}
 	dec := &rd.dec
 	err := dec.Reset(r)
@@ -91,7 +110,7 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 		if err != nil {
 			var de *DecodeError
 			if errors.As(err, &de) && !de.Fatal {
-				res.Errors = append(res.Errors, err)
+				res.addError(err, rd.MaxErrors)
 				continue
 			}
 			res.Fatal = err
@@ -100,7 +119,7 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 		raw, isEvent, why := classify(it)
 		if !isEvent {
 			if it.InRecords {
-				res.Errors = append(res.Errors, &RecordError{it.Index, it.Line, errors.New(why)})
+				res.addError(&RecordError{it.Index, it.Line, errors.New(why)}, rd.MaxErrors)
 			} else {
 				res.NotEvents++
 			}
@@ -114,7 +133,7 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 			rec, warns, err = n.Normalize(raw)
 		}
 		if err != nil {
-			res.Errors = append(res.Errors, &RecordError{it.Index, it.Line, err})
+			res.addError(&RecordError{it.Index, it.Line, err}, rd.MaxErrors)
 			continue
 		}
 		res.Events++
@@ -223,7 +242,7 @@ func normHeader(h string) string {
 
 // readCSV reads the console's Event history CSV download. Columns are matched by header name;
 // when a "CloudTrail event" column holds the full record, that record is used.
-func readCSV(r io.Reader, n *Normalizer, res *Result, emit func(Event) error) error {
+func readCSV(r io.Reader, n *Normalizer, res *Result, maxErrors int, emit func(Event) error) error {
 	dec, err := NewDecoder(r) // only for gzip detection
 	if err != nil {
 		res.Fatal = err
@@ -271,7 +290,7 @@ func readCSV(r io.Reader, n *Normalizer, res *Result, emit func(Event) error) er
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				res.Errors = append(res.Errors, &RecordError{idx, pe.Line, err})
+				res.addError(&RecordError{idx, pe.Line, err}, maxErrors)
 				continue
 			}
 			res.Fatal = err
@@ -281,7 +300,7 @@ func readCSV(r io.Reader, n *Normalizer, res *Result, emit func(Event) error) er
 		if full >= 0 && full < len(row) && strings.HasPrefix(strings.TrimSpace(row[full]), "{") {
 			raw = []byte(strings.TrimSpace(row[full]))
 			if end, err := skipValue(append(raw, ' '), 0); err != nil || skipWS(raw, end) != len(raw) {
-				res.Errors = append(res.Errors, &RecordError{idx, line, errors.New("the CloudTrail event column is not valid JSON")})
+				res.addError(&RecordError{idx, line, errors.New("the CloudTrail event column is not valid JSON")}, maxErrors)
 				continue
 			}
 		} else {
@@ -289,7 +308,7 @@ func readCSV(r io.Reader, n *Normalizer, res *Result, emit func(Event) error) er
 		}
 		rec, warns, err := n.Normalize(raw)
 		if err != nil {
-			res.Errors = append(res.Errors, &RecordError{idx, line, err})
+			res.addError(&RecordError{idx, line, err}, maxErrors)
 			continue
 		}
 		res.Events++

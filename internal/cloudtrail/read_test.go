@@ -330,3 +330,18 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+// A file of many bad items keeps MaxErrors of them and counts the rest.
+func TestMaxErrors(t *testing.T) {
+	in := `{"Records":[` + strings.Repeat(`1,`, 9) + `{"eventVersion":"1.08","eventName":"X","eventSource":"s3.amazonaws.com"}]}`
+	for _, tc := range []struct{ max, kept, more int }{{0, 9, 0}, {3, 3, 6}, {20, 9, 0}} {
+		rd := Reader{MaxErrors: tc.max}
+		res, err := rd.ReadEvents(strings.NewReader(in), false, func(Event) error { return nil })
+		if err != nil || res.Fatal != nil {
+			t.Fatal(err, res.Fatal)
+		}
+		if len(res.Errors) != tc.kept || res.MoreErrors != tc.more || res.ErrorCount() != 9 || res.Events != 1 {
+			t.Errorf("MaxErrors %d: %d errors kept, %d more, %d events; want %d, %d", tc.max, len(res.Errors), res.MoreErrors, res.Events, tc.kept, tc.more)
+		}
+	}
+}

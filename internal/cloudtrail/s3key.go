@@ -46,7 +46,7 @@ func ParseKey(p string) Key {
 	if len(parts) > 0 && strings.HasPrefix(parts[0], "o-") {
 		k.OrgID, parts = parts[0], parts[1:]
 	}
-	if len(parts) < 2 || !isAccountID(parts[0]) {
+	if len(parts) < 2 || !ValidAccount(parts[0]) {
 		if isDigestName(path.Base(p)) {
 			k.Kind = KeyDigest
 		}
@@ -69,7 +69,5 @@ func ParseKey(p string) Key {
 	}
 	return k
 }
-
-func isAccountID(s string) bool { return len(s) == 12 && digits(s) }
 
 func isDigestName(name string) bool { return strings.Contains(name, "CloudTrail-Digest") }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -32,6 +33,11 @@ type Object struct {
 	Key string
 	// Open returns the object's content.
 	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Err, when set, is why a listed entry cannot be read (a folder that cannot be listed, a
+	// named pipe, a device): it is reported as a problem of the run, named by Source.Name, and
+	// Open is never called. Errors that wrap ErrAlreadyListed are reported as warnings, others
+	// make the run fail.
+	Err error
 	// FromAPI marks events returned by the CloudTrail API. Its copy of an event may differ a
 	// little from the one CloudTrail delivers to S3, so these events are known by their identity
 	// (see identity) rather than their content; the object is not recorded in the ledger (an API
@@ -62,8 +68,19 @@ type Options struct {
 	CommitRows int64
 	// Progress, when set, is called after each object with the totals so far.
 	Progress func(Stats)
-	// MaxProblems bounds the problems kept in Stats (default 1000); the rest are only counted.
+	// MaxProblems bounds the problems kept in Stats (default 1000), and those kept for one
+	// object while it is read; the rest are only counted.
 	MaxProblems int
+	// ChunkEvents is how many decoded events of an object are handed to the lake writer at a
+	// time (default 1024), so that memory does not grow with the events of one object: a file
+	// of five million events is never held whole. An object is recorded as read in the ledger
+	// only with its last events; a commit in between stores part of it, which a run that is
+	// interrupted before the rest reads again and recognises.
+	ChunkEvents int
+	// WarnPartitions: an object whose events spread over more partitions than this (distinct
+	// account, region and day) is reported (default 1000). A CloudTrail log file holds one
+	// account and one region; each partition costs a folder and a Parquet file.
+	WarnPartitions int
 	// CompactFiles compacts, after each pass, every partition that has at least this many files
 	// (default 8; negative: never).
 	CompactFiles int
@@ -105,7 +122,7 @@ type Stats struct {
 	SkipReasons    map[string]int // why files were skipped
 	FilesFailed    int            // files that could not be read to their end
 	FilesRecovered int            // files that failed in an earlier pass of this run and were read since
-	ListErrors     int            // sources that could not be listed to their end
+	ListErrors     int            // sources, or entries of them, that could not be listed or are not files
 	GaveUp         int            // passes stopped because every object failed for a while
 	Queued         int            // objects found to read so far (read, skipped, failed or pending)
 	QueuedBytes    int64
@@ -137,33 +154,32 @@ type decoded struct {
 	id   uint64 // identity; 0 without an eventID
 }
 
-type fileResult struct {
-	obj      Object
-	events   []decoded
-	res      cloudtrail.Result
-	openErr  error
-	opened   bool   // the content was read (a skip decided by the name is not recorded)
-	skip     string // reason the file was skipped, if it was
-	problems []Problem
-	noTime   int64
-	warnings int64
+// chunk is what a worker hands the run: some of an object's events, and with its last chunk
+// the outcome of reading it.
+type chunk struct {
+	obj    Object
+	events []decoded
+	// last marks the object's last chunk; the fields below are set only in it.
+	last         bool
+	res          cloudtrail.Result
+	openErr      error
+	opened       bool   // the content was read (a skip decided by the name is not recorded)
+	skip         string // reason the file was skipped, if it was
+	problems     []Problem
+	moreProblems int // beyond Options.MaxProblems, only counted
+	noTime       int64
+	warnings     int64
 }
 
 // Run ingests the files under paths into the lake (see PathLister).
 func Run(ctx context.Context, opt Options, paths []string) (*Stats, error) {
-	// A path that cannot be read is the user's mistake: say so before opening the lake.
-	files, err := listFiles(paths)
-	if err != nil {
-		return nil, err
-	}
-	first := true
-	return RunObjects(ctx, opt, func(ctx context.Context, yield func(Object) error) error {
-		if first {
-			first = false
-			return FileLister(files)(ctx, yield)
+	// A path that does not exist is the user's mistake: say so before opening the lake.
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
-		return PathLister(paths)(ctx, yield)
-	})
+	}
+	return RunObjects(ctx, opt, PathLister(paths))
 }
 
 // run is the state of one RunObjects.
@@ -176,6 +192,8 @@ type run struct {
 	ids    *lakeIdentities
 	// failed are the objects that failed, retried at the start of the next pass.
 	failed map[string]Object
+	// listReported are the listing problems reported, so that a watching run reports each once.
+	listReported map[string]bool
 
 	unchanged   atomic.Int64
 	queued      atomic.Int64
@@ -200,6 +218,12 @@ func RunObjects(ctx context.Context, opt Options, list Lister) (*Stats, error) {
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 1000
 	}
+	if opt.ChunkEvents <= 0 {
+		opt.ChunkEvents = 1024
+	}
+	if opt.WarnPartitions <= 0 {
+		opt.WarnPartitions = 1000
+	}
 	if opt.CompactFiles == 0 {
 		opt.CompactFiles = 8
 	}
@@ -211,6 +235,7 @@ func RunObjects(ctx context.Context, opt Options, list Lister) (*Stats, error) {
 	r := &run{opt: opt, log: opt.Logger.With("component", "ingest"), w: w, st: &Stats{SkipReasons: map[string]int{}}}
 	r.ids = &lakeIdentities{root: opt.Lake}
 	r.failed = map[string]Object{}
+	r.listReported = map[string]bool{}
 	st := r.st
 	finish := func(err error) (*Stats, error) {
 		r.sync()
@@ -279,7 +304,9 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	commitCtx := context.WithoutCancel(parent)
 	r.ids.reset()
 	jobs := make(chan Object, 256)
-	results := make(chan fileResult, min(4*r.opt.Workers, 32))
+	// Chunks in flight, not whole objects: with ChunkEvents, this bounds the events decoded and
+	// not yet written.
+	results := make(chan chunk, min(4*r.opt.Workers, 32))
 	var listErr error
 	retry := make([]Object, 0, len(r.failed))
 	for _, o := range r.failed {
@@ -292,7 +319,7 @@ func (r *run) pass(parent context.Context, list Lister) error {
 		defer close(jobs)
 		queued := map[string]bool{}
 		yield := func(o Object) error {
-			if !o.FromAPI {
+			if o.Err == nil && !o.FromAPI {
 				if queued[o.Source.Name] {
 					return nil // a failed object retried first, listed again
 				}
@@ -306,8 +333,10 @@ func (r *run) pass(parent context.Context, list Lister) error {
 					return nil
 				}
 			}
-			r.queued.Add(1)
-			r.queuedBytes.Add(o.Source.Size)
+			if o.Err == nil {
+				r.queued.Add(1)
+				r.queuedBytes.Add(o.Source.Size)
+			}
 			select {
 			case jobs <- o:
 				return nil
@@ -332,12 +361,18 @@ func (r *run) pass(parent context.Context, list Lister) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var rd objectReader
-			for o := range decode {
-				res := rd.read(ctx, o)
+			rd := objectReader{chunkEvents: r.opt.ChunkEvents, maxProblems: r.opt.MaxProblems, warnPartitions: r.opt.WarnPartitions}
+			rd.rd.MaxErrors = r.opt.MaxProblems
+			send := func(c chunk) bool {
 				select {
-				case results <- res:
+				case results <- c:
+					return true
 				case <-ctx.Done():
+					return false
+				}
+			}
+			for o := range decode {
+				if !rd.read(ctx, o, send) {
 					return
 				}
 			}
@@ -390,7 +425,7 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	}
 	if listErr != nil && parent.Err() == nil && !gaveUp {
 		r.st.ListErrors++
-		r.addProblem(Problem{File: "listing", Record: -1, Message: listErr.Error() + " (what was listed before was ingested; run again to go on)"})
+		r.addProblem(Problem{File: "listing", Record: -1, Message: "listing stopped: " + listErr.Error() + " (the objects listed before that were read; run again to list the rest)"})
 	}
 	m, err := r.w.Commit(commitCtx)
 	if err != nil {
@@ -402,12 +437,24 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	return nil
 }
 
-// take adds one object's records to the lake.
-func (r *run) take(parent context.Context, res fileResult) error {
+// take adds one chunk of an object's records to the lake, and with its last chunk records the
+// outcome of reading the object.
+func (r *run) take(parent context.Context, res chunk) error {
 	st := r.st
 	name := res.obj.Source.Name
+	if res.obj.Err != nil {
+		r.listProblem(res.obj)
+		return nil
+	}
+	if err := r.addEvents(res); err != nil {
+		return err
+	}
+	if !res.last {
+		return nil
+	}
 	if parent.Err() != nil && (res.openErr != nil || res.res.Fatal != nil) {
-		// Cut short by the interruption, not broken: the next run reads it.
+		// Cut short by the interruption, not broken: the next run reads it again (what of it
+		// was stored is recognised then).
 		return nil
 	}
 	st.Bytes += res.obj.Source.Size
@@ -416,6 +463,7 @@ func (r *run) take(parent context.Context, res fileResult) error {
 		for _, p := range res.problems {
 			r.addProblem(p)
 		}
+		st.MoreProblems += res.moreProblems
 	}
 	switch {
 	case res.openErr != nil:
@@ -436,21 +484,9 @@ func (r *run) take(parent context.Context, res fileResult) error {
 		return nil
 	}
 	st.FilesRead++
-	st.EventsRead += int64(len(res.events))
 	st.EventsNoTime += res.noTime
 	st.Warnings += res.warnings
-	st.RecordErrors += int64(len(res.res.Errors))
-	for i := range res.events {
-		added, err := r.add(&res.events[i], res.obj.FromAPI)
-		if err != nil {
-			return err
-		}
-		if added {
-			st.EventsAdded++
-		} else {
-			st.EventsPresent++
-		}
-	}
+	st.RecordErrors += int64(res.res.ErrorCount())
 	if res.res.Fatal != nil {
 		// What was read before the damage is kept; the file is not marked done, so the next
 		// run reads it again (its events already stored are recognised as present).
@@ -465,12 +501,43 @@ func (r *run) take(parent context.Context, res fileResult) error {
 		st.Problems = slices.DeleteFunc(st.Problems, func(p Problem) bool { return p.File == name && p.Record < 0 && !p.Warning })
 	}
 	if !res.obj.FromAPI {
-		res.obj.Source.Events = len(res.events)
+		res.obj.Source.Events = res.res.Events
 		r.ledger.Lock()
 		r.w.AddSource(res.obj.Source)
 		r.ledger.Unlock()
 	}
 	return nil
+}
+
+// addEvents adds a chunk's events to the lake.
+func (r *run) addEvents(c chunk) error {
+	r.st.EventsRead += int64(len(c.events))
+	for i := range c.events {
+		added, err := r.add(&c.events[i], c.obj.FromAPI)
+		if err != nil {
+			return err
+		}
+		if added {
+			r.st.EventsAdded++
+		} else {
+			r.st.EventsPresent++
+		}
+	}
+	return nil
+}
+
+// listProblem reports an entry of a listing that cannot be read, once per run.
+func (r *run) listProblem(o Object) {
+	msg := o.Err.Error()
+	if r.listReported[o.Source.Name+"\x00"+msg] {
+		return
+	}
+	r.listReported[o.Source.Name+"\x00"+msg] = true
+	warning := errors.Is(o.Err, ErrAlreadyListed)
+	if !warning {
+		r.st.ListErrors++
+	}
+	r.addProblem(Problem{File: o.Source.Name, Record: -1, Message: msg, Warning: warning})
 }
 
 // fail counts a failed object, once however many passes it fails in, and reports whether this
@@ -512,15 +579,34 @@ func (r *run) add(ev *decoded, fromAPI bool) (bool, error) {
 
 // objectReader reads objects one after another, reusing its buffers; one per worker.
 type objectReader struct {
-	rd cloudtrail.Reader
-	h  cloudtrail.Hasher
+	rd             cloudtrail.Reader
+	h              cloudtrail.Hasher
+	chunkEvents    int
+	maxProblems    int
+	warnPartitions int
+	pwarns         []cloudtrail.PartitionWarning
 }
 
-// read decodes one object completely. Records are held until the writer takes them, which bounds
-// memory by the largest object, not by the input.
-func (fr *objectReader) read(ctx context.Context, o Object) fileResult {
-	r := fileResult{obj: o}
+// maxCountedPartitions bounds the distinct partitions counted per object for the fan-out
+// warning (and so the memory the count takes).
+const maxCountedPartitions = 1 << 16
+
+// read decodes one object and sends its events in chunks of chunkEvents, the last chunk with
+// the outcome; it returns false when ctx ended before the chunks were taken. Memory is bounded
+// by the chunks in flight, whatever the object's size.
+func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) bool) bool {
+	r := chunk{obj: o, last: true}
+	if o.Err != nil {
+		return send(r)
+	}
 	name := o.Source.Name
+	problem := func(p Problem) {
+		if len(r.problems) < fr.maxProblems {
+			r.problems = append(r.problems, p)
+		} else {
+			r.moreProblems++
+		}
+	}
 	var key cloudtrail.Key
 	if !o.FromAPI {
 		if o.Key == "" {
@@ -530,54 +616,88 @@ func (fr *objectReader) read(ctx context.Context, o Object) fileResult {
 		switch key.Kind {
 		case cloudtrail.KeyDigest:
 			r.skip = "CloudTrail digest file"
-			return r
+			return send(r)
 		case cloudtrail.KeyUnknown:
 			r.skip = "not a CloudTrail log (another service's logs under AWSLogs/)"
-			return r
+			return send(r)
 		}
 	}
 	f, err := o.Open(ctx)
 	if err != nil {
 		r.openErr = err
-		return r
+		return send(r)
 	}
 	defer f.Close()
 	r.opened = true
 	lower := strings.ToLower(o.Key)
 	isCSV := strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz")
-	res, err := fr.rd.ReadEvents(f, isCSV, func(ev cloudtrail.Event) error {
-		part := lake.Partition(cloudtrail.PartitionOf(ev.Record, key.Account))
+	events := make([]decoded, 0, fr.chunkEvents)
+	parts := map[lake.Partition]struct{}{}
+	spread := 0 // distinct partitions, counted up to maxCountedPartitions
+	// Reads end with ctx, so that an interruption does not wait for the end of a large file
+	// that yields no events (millions of bad records, a large file that is not CloudTrail).
+	res, err := fr.rd.ReadEvents(ctxReader{ctx, f}, isCSV, func(ev cloudtrail.Event) error {
 		rec := ev.Record
+		var cp cloudtrail.Partition
+		cp, fr.pwarns = cloudtrail.CheckPartition(rec, key.Account, fr.pwarns[:0])
+		part := lake.Partition(cp)
+		for _, pw := range fr.pwarns {
+			r.warnings++
+			problem(Problem{File: name, Record: ev.Index, Line: ev.Line, Message: pw.String(), Warning: true})
+		}
 		if rec.EventTime == nil {
 			r.noTime++
-			r.problems = append(r.problems, Problem{File: name, Record: ev.Index, Line: ev.Line, Message: "no eventTime: stored with a NULL time", Warning: true})
+			problem(Problem{File: name, Record: ev.Index, Line: ev.Line, Message: "no eventTime: stored with a NULL time", Warning: true})
 		} else if part.Year == "" {
 			r.noTime++
-			r.problems = append(r.problems, Problem{File: name, Record: ev.Index, Line: ev.Line, Message: fmt.Sprintf("eventTime %q is not an ISO-8601 time: stored as is, in the NULL date partition", *rec.EventTime), Warning: true})
+			problem(Problem{File: name, Record: ev.Index, Line: ev.Line, Message: fmt.Sprintf("eventTime %s is not a valid ISO-8601 time: stored as is, in the NULL date partition", cloudtrail.Excerpt(*rec.EventTime)), Warning: true})
 		}
 		for _, wn := range ev.Warnings {
 			r.warnings++
-			r.problems = append(r.problems, Problem{File: name, Record: ev.Index, Line: ev.Line, Message: wn.String(), Warning: true})
+			problem(Problem{File: name, Record: ev.Index, Line: ev.Line, Message: wn.String(), Warning: true})
 		}
-		r.events = append(r.events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)})
+		if spread < maxCountedPartitions {
+			if _, ok := parts[part]; !ok {
+				parts[part] = struct{}{}
+				spread++
+			}
+		}
+		events = append(events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)})
+		if len(events) < fr.chunkEvents {
+			return nil
+		}
+		if !send(chunk{obj: o, events: events}) {
+			return ctx.Err()
+		}
+		events = make([]decoded, 0, fr.chunkEvents) // the run owns the chunk sent
 		return nil
 	})
 	if err != nil {
 		r.openErr = err
-		return r
+		return send(r)
 	}
+	r.events = events
 	r.res = res
+	if spread > fr.warnPartitions {
+		n := fmt.Sprint(spread)
+		if spread >= maxCountedPartitions {
+			n = fmt.Sprintf("more than %d", maxCountedPartitions)
+		}
+		r.problems = append(r.problems, Problem{File: name, Record: -1, Warning: true, Message: fmt.Sprintf("its events spread over %s partitions (account, region, day), each a folder chain and a Parquet file in the lake; "+
+			"a CloudTrail log file holds one account and one region: check that this input is what you meant", n)})
+	}
 	for _, e := range res.Errors {
 		p := Problem{File: name, Record: -1, Message: e.Error()}
 		var re *cloudtrail.RecordError
 		if errors.As(e, &re) {
 			p.Record, p.Line, p.Message = re.Index, re.Line, re.Err.Error()
 		}
-		r.problems = append(r.problems, p)
+		problem(p)
 	}
+	r.moreProblems += res.MoreErrors
 	if res.Fatal != nil {
 		if ctx.Err() != nil {
-			return r // interrupted: not a problem of the input
+			return send(r) // interrupted: not a problem of the input
 		}
 		msg := res.Fatal.Error()
 		if res.Events > 0 {
@@ -585,10 +705,11 @@ func (fr *objectReader) read(ctx context.Context, o Object) fileResult {
 		} else {
 			msg += " (fix or remove the file and ingest again)"
 		}
+		// Kept whatever the bound: it says why the file is read again.
 		r.problems = append(r.problems, Problem{File: name, Record: -1, Message: msg})
-		return r
+		return send(r)
 	}
-	if res.Events == 0 && len(res.Errors) == 0 {
+	if res.Events == 0 && res.ErrorCount() == 0 {
 		switch {
 		case res.Digest:
 			r.skip = "CloudTrail digest file"
@@ -596,5 +717,18 @@ func (fr *objectReader) read(ctx context.Context, o Object) fileResult {
 			r.skip = "not CloudTrail (no CloudTrail events in it)"
 		}
 	}
-	return r
+	return send(r)
+}
+
+// ctxReader is a reader that stops when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
