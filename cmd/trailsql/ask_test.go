@@ -44,15 +44,34 @@ func generatedLake(t *testing.T, seed int64, events int) *genLake {
 	return g
 }
 
+// answerJSON is the JSON output of 'trailsql ask'.
+type answerJSON struct {
+	Question string
+	Coverage struct {
+		Events     int64
+		FirstEvent string `json:"first_event"`
+		LastEvent  string `json:"last_event"`
+	}
+	Warnings []string
+	Columns  []string
+	Rows     []map[string]any
+}
+
+// askJSON runs 'trailsql ask' with JSON output and returns the answer.
+func askJSON(t *testing.T, args ...string) answerJSON {
+	t.Helper()
+	out := mustRun(t, 0, append([]string{"ask", "--format", "json"}, args...)...)
+	var a answerJSON
+	if err := json.Unmarshal([]byte(out), &a); err != nil || a.Warnings == nil || a.Rows == nil {
+		t.Fatalf("ask %v: %v (or no warnings and rows fields)\n%s", args, err, out)
+	}
+	return a
+}
+
 // answer runs 'trailsql ask' with JSON output and returns the rows.
 func answer(t *testing.T, args ...string) []map[string]any {
 	t.Helper()
-	out := mustRun(t, 0, append([]string{"ask", "--format", "json"}, args...)...)
-	var rows []map[string]any
-	if err := json.Unmarshal([]byte(out), &rows); err != nil {
-		t.Fatalf("ask %v: %v\n%s", args, err, out)
-	}
-	return rows
+	return askJSON(t, args...).Rows
 }
 
 // project renders the named columns of every row as one sorted line each.
@@ -513,7 +532,8 @@ func TestPrincipalResolution(t *testing.T) {
 
 // Bad flags are refused with a message that says what to give.
 func TestAskRefusesBadInput(t *testing.T) {
-	lake := t.TempDir()
+	lake := filepath.Join(t.TempDir(), "lake")
+	mustRun(t, 0, "ingest", "--lake", lake, t.TempDir()) // an empty lake
 	for _, c := range []struct {
 		args []string
 		says string

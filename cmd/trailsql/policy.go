@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -134,11 +135,19 @@ that cannot be mapped are listed on stderr.
 			if err != nil {
 				return err
 			}
+			lk, err := m.existingLake(cmd)
+			if err != nil {
+				return err
+			}
 			e, err := m.openEngine(cmd, &q)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
+			c := lakeCoverage(lk.Snap, w.account, w.region)
+			for _, wn := range c.windowWarnings("policy", from, to, time.Time{}) {
+				fmt.Fprintln(m.Stderr, "warning: "+wn+" (calls made only outside it are not in the policy)")
+			}
 			uq := usageQuery{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
 			if who != "" {
 				pr, err := resolvePrincipal(cmd.Context(), e, who, w.account)
