@@ -109,6 +109,37 @@ func tally(recs []*cloudtrail.Record, keep func(*cloudtrail.Record) bool, key fu
 	return out
 }
 
+// countBy counts, by key, the kept records for which count holds ("key|n" lines, sorted; keys
+// with none included).
+func countBy(recs []*cloudtrail.Record, keep func(*cloudtrail.Record) bool, key func(*cloudtrail.Record) string, count func(*cloudtrail.Record) bool) []string {
+	n := map[string]int{}
+	for _, r := range recs {
+		if keep(r) {
+			k := key(r)
+			n[k] += 0
+			if count(r) {
+				n[k]++
+			}
+		}
+	}
+	out := []string{}
+	for k, c := range n {
+		out = append(out, fmt.Sprintf("%s|%d", k, c))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isFailed is questions.FailedPredicate in Go: an error code, or a sign-in that failed (which
+// CloudTrail records with responseElements.ConsoleLogin "Failure" and no errorCode).
+func isFailed(r *cloudtrail.Record) bool {
+	if r.ErrorCode != nil {
+		return true
+	}
+	res, _ := jsonScalar(r.ResponseElements, "ConsoleLogin")
+	return sv(r.EventSource) == "signin.amazonaws.com" && (r.ErrorMessage != nil || res == "Failure")
+}
+
 func list(recs []*cloudtrail.Record, keep func(*cloudtrail.Record) bool, key func(*cloudtrail.Record) string) []string {
 	out := []string{}
 	for _, r := range recs {
@@ -203,6 +234,22 @@ func TestQuestionsMatchTruth(t *testing.T) {
 	t.Run("active-users", func(t *testing.T) {
 		rows := ask(t, "active-users")
 		check(t, "active-users", project(rows, "arn", "calls"), tally(g.recs, func(r *cloudtrail.Record) bool { return in(r) && typ(r) == "IAMUser" && uid(r).ARN != nil }, func(r *cloudtrail.Record) string { return *uid(r).ARN }))
+		// Failed sign-ins count as errors (they carry no errorCode).
+		check(t, "active-users errors", project(rows, "arn", "errors"), countBy(g.recs, func(r *cloudtrail.Record) bool { return in(r) && typ(r) == "IAMUser" && uid(r).ARN != nil }, func(r *cloudtrail.Record) string { return *uid(r).ARN }, isFailed))
+		signins := map[string]bool{}
+		for _, l := range g.truth.ConsoleLogins(end.Add(-30 * 24 * time.Hour)) {
+			if !l.Success && l.Type == "IAMUser" && l.ARN != "" {
+				signins[l.ARN] = true
+			}
+		}
+		if len(signins) == 0 {
+			t.Fatal("the generator made no failed sign-in of a user in the window; the test proves nothing")
+		}
+		for _, r := range rows {
+			if signins[fmt.Sprint(r["arn"])] && fmt.Sprint(r["errors"]) == "0" {
+				t.Errorf("user %v failed to sign in, active-users says 0 errors", r["arn"])
+			}
+		}
 		if got, want := project(rows, "arn"), g.truth.ActiveUsers(end.Add(-30*24*time.Hour)); !reflect.DeepEqual(got, want) {
 			t.Errorf("active users %v, the generator says %v", got, want)
 		}
@@ -216,9 +263,32 @@ func TestQuestionsMatchTruth(t *testing.T) {
 	})
 	t.Run("root-activity", func(t *testing.T) {
 		rows := ask(t, "root-activity")
-		check(t, "root-activity", project(rows, "eventtime", "eventname"), list(g.recs, func(r *cloudtrail.Record) bool {
+		check(t, "root-activity", project(rows, "eventtime", "eventname", "failed"), list(g.recs, func(r *cloudtrail.Record) bool {
 			return in(r) && typ(r) == "Root" && uid(r).InvokedBy == nil && sv(r.EventType) != "AwsServiceEvent"
-		}, func(r *cloudtrail.Record) string { return *r.EventTime + "|" + sv(r.EventName) }))
+		}, func(r *cloudtrail.Record) string { return *r.EventTime + "|" + sv(r.EventName) + "|" + fmt.Sprint(isFailed(r)) }))
+		// The generator's failed root sign-ins are failed rows, its successful ones are not.
+		got := map[string]bool{}
+		for _, r := range rows {
+			if r["eventname"] == "ConsoleLogin" {
+				got[fmt.Sprint(r["eventtime"])] = r["failed"] == true
+			}
+		}
+		failures := 0
+		for _, l := range g.truth.ConsoleLogins(end.Add(-30 * 24 * time.Hour)) {
+			if l.Type != "Root" {
+				continue
+			}
+			failed, ok := got[questions.TimeText(l.Time)]
+			if !ok || failed == l.Success {
+				t.Errorf("root sign-in at %s (success %v): in the answer %v, failed %v", l.Time, l.Success, ok, failed)
+			}
+			if !l.Success {
+				failures++
+			}
+		}
+		if failures == 0 {
+			t.Error("the generator made no failed root sign-in in the window; the test proves nothing")
+		}
 	})
 	t.Run("console-logins", func(t *testing.T) {
 		rows := ask(t, "console-logins")
@@ -397,6 +467,11 @@ func TestQuestionsMatchTruth(t *testing.T) {
 		})
 		got := project(rows, "principal", "eventsource", "eventname", "new_identity", "calls")
 		check(t, "new-behaviour", got, want)
+		check(t, "new-behaviour errors", project(rows, "principal", "eventsource", "eventname", "errors"), countBy(g.recs, func(r *cloudtrail.Record) bool {
+			return human(r) && *r.EventTime >= from && *r.EventTime < T && !seen[principalOf(r)+"|"+sv(r.EventSource)+"|"+sv(r.EventName)]
+		}, func(r *cloudtrail.Record) string {
+			return principalOf(r) + "|" + sv(r.EventSource) + "|" + sv(r.EventName)
+		}, isFailed))
 	})
 	t.Run("inactive-identities", func(t *testing.T) {
 		// An inventory of the named users and roles of the main account, and a role never used.

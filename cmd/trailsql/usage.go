@@ -99,7 +99,7 @@ func collectUsages(ctx context.Context, e *engine.Engine, q usageQuery, byIdenti
 	}
 	cond := strings.Join(where, "\n  AND ")
 	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''),
-       count(*), count_if(errorcode IS NOT NULL AND NOT coalesce(`+deniedPredicate+`, false)), count_if(coalesce(`+deniedPredicate+`, false)),
+       count(*), count_if(coalesce(`+questions.FailedPredicate+`, false) AND NOT coalesce(`+deniedPredicate+`, false)), count_if(coalesce(`+deniedPredicate+`, false)),
        min(eventtime), max(eventtime), count_if(resources IS NULL OR cardinality(resources) = 0)
 FROM cloudtrail_logs
 WHERE `+cond+`
