@@ -265,7 +265,9 @@ func TestQuestionsMatchTruth(t *testing.T) {
 		rows := ask(t, "root-activity")
 		check(t, "root-activity", project(rows, "eventtime", "eventname", "failed"), list(g.recs, func(r *cloudtrail.Record) bool {
 			return in(r) && typ(r) == "Root" && uid(r).InvokedBy == nil && sv(r.EventType) != "AwsServiceEvent"
-		}, func(r *cloudtrail.Record) string { return *r.EventTime + "|" + sv(r.EventName) + "|" + fmt.Sprint(isFailed(r)) }))
+		}, func(r *cloudtrail.Record) string {
+			return *r.EventTime + "|" + sv(r.EventName) + "|" + fmt.Sprint(isFailed(r))
+		}))
 		// The generator's failed root sign-ins are failed rows, its successful ones are not.
 		got := map[string]bool{}
 		for _, r := range rows {
