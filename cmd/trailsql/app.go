@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -92,31 +91,17 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 	}
 	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
 	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
-	root.AddCommand(m.ingestCommand(), m.queryCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
+	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
 	return root
 }
 
 const defaultLakeHelp = "$XDG_DATA_HOME/trailsql/lake (~/.local/share/trailsql/lake)"
 
-// lakeDir resolves the lake folder: --lake, $TRAILSQL_LAKE, then the per-user default.
+// lakeDir resolves the lake folder: --lake, $TRAILSQL_LAKE, then the per-user default (see
+// chooseLake; commands that read a lake check it with existingLake).
 func (m *Main) lakeDir(cmd *cobra.Command) (string, error) {
-	if dir, _ := cmd.Flags().GetString("lake"); dir != "" {
-		return dir, nil
-	}
-	if dir := m.Getenv("TRAILSQL_LAKE"); dir != "" {
-		return dir, nil
-	}
-	if x := m.Getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "trailsql", "lake"), nil
-	}
-	home := m.Getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("no lake folder: give --lake or set TRAILSQL_LAKE")
-		}
-	}
-	return filepath.Join(home, ".local", "share", "trailsql", "lake"), nil
+	c, err := m.chooseLake(cmd)
+	return c.Dir, err
 }
 
 func (m *Main) logger(cmd *cobra.Command) *slog.Logger {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/authz"
+	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
 )
@@ -90,11 +94,18 @@ is reported instead of guessed.`,
 			} else if authzFile != "" {
 				return fmt.Errorf("question %s takes no --authz (it is for inactive-identities)", question.Name)
 			}
-			e, err := m.openEngine(cmd, &q)
-			if err != nil {
-				return err
+			// Printing the SQL needs no lake unless a name must be looked up in it.
+			var lk *openedLake
+			var e *engine.Engine
+			if !printSQL || who != "" {
+				if lk, err = m.existingLake(cmd); err != nil {
+					return err
+				}
+				if e, err = m.openEngine(cmd, &q); err != nil {
+					return err
+				}
+				defer e.Close()
 			}
-			defer e.Close()
 			var how string
 			if who != "" {
 				pr, err := resolvePrincipal(cmd.Context(), e, who, w.account)
@@ -110,16 +121,27 @@ is reported instead of guessed.`,
 			if err != nil {
 				return err
 			}
-			header := []string{question.Title, "window: " + w.describe(from, to)}
+			a := answerHeader{Question: question.Name, Title: question.Title, Window: w.describe(from, to), Principal: how}
+			header := []string{question.Title, "window: " + a.Window}
 			if question.Needs("baseline_from") {
-				header = append(header, "baseline: "+p.BaselineFrom.Format(time.RFC3339)+" to "+from.Format(time.RFC3339))
+				a.Baseline = p.BaselineFrom.Format(time.RFC3339) + " to " + from.Format(time.RFC3339)
+				header = append(header, "baseline: "+a.Baseline)
 			}
 			if how != "" {
 				header = append(header, "principal: "+how)
 			}
+			if lk != nil {
+				c := lakeCoverage(lk.Snap, w.account, w.region)
+				a.Lake, a.Coverage = lk.Dir, &c
+				header = append(header, "lake: "+c.String())
+				a.Warnings = c.windowWarnings(question.Name, from, to, p.BaselineFrom)
+			}
 			if printSQL {
 				for _, h := range header {
 					fmt.Fprintln(m.Stdout, "-- "+h)
+				}
+				for _, wn := range a.Warnings {
+					fmt.Fprintln(m.Stdout, "-- warning: "+wn)
 				}
 				fmt.Fprintln(m.Stdout, "-- question: trailsql ask "+question.Name+"; the table is Athena's CloudTrail table (rename cloudtrail_logs to yours)")
 				fmt.Fprintln(m.Stdout, questions.Inline(sqlText, sqlArgs))
@@ -129,28 +151,39 @@ is reported instead of guessed.`,
 			if err != nil {
 				return fmt.Errorf("question %s: %w", question.Name, err)
 			}
+			if len(res.Rows) == 0 && len(a.Warnings) == 0 {
+				// An empty answer says what the lake holds, so that "nothing" is read against it.
+				a.Warnings = append(a.Warnings, "no rows; the lake holds "+a.Coverage.String())
+			}
 			if format == "" {
 				format = "csv"
 				if m.IsTerminal {
 					format = "table"
 				}
 			}
-			// The header goes where people read it; piped formats keep stdout to the data.
-			hw := m.Stderr
-			if format == "table" || format == "markdown" {
-				hw = m.Stdout
+			for _, wn := range a.Warnings {
+				fmt.Fprintln(m.Stderr, "warning: "+wn)
 			}
-			for _, h := range header {
-				if format == "markdown" {
-					fmt.Fprintln(hw, "> "+h+"  ")
-				} else {
-					fmt.Fprintln(hw, h)
+			if format == "json" {
+				err = writeAnswerJSON(m.Stdout, a, res.Columns, res.Rows)
+			} else {
+				// The header goes where people read it; piped formats keep stdout to the data.
+				hw := m.Stderr
+				if format == "table" || format == "markdown" {
+					hw = m.Stdout
 				}
+				for _, h := range header {
+					if format == "markdown" {
+						fmt.Fprintln(hw, "> "+h+"  ")
+					} else {
+						fmt.Fprintln(hw, h)
+					}
+				}
+				if hw == m.Stdout {
+					fmt.Fprintln(hw)
+				}
+				err = render.Write(m.Stdout, format, res.Columns, res.Rows)
 			}
-			if hw == m.Stdout {
-				fmt.Fprintln(hw)
-			}
-			err = render.Write(m.Stdout, format, res.Columns, res.Rows)
 			if stats {
 				writeStats(m.Stderr, res)
 			}
@@ -189,4 +222,39 @@ func loadInventory(file, account string) ([]questions.Identity, error) {
 		return nil, fmt.Errorf("--authz %s: no users or roles in it%s", file, map[bool]string{true: " for account " + account}[account != ""])
 	}
 	return out, nil
+}
+
+// answerHeader is what an answer is about, printed above the rows and held by its JSON output.
+type answerHeader struct {
+	Question  string    `json:"question"`
+	Title     string    `json:"title"`
+	Window    string    `json:"window"`
+	Baseline  string    `json:"baseline,omitempty"`
+	Principal string    `json:"principal,omitempty"`
+	Lake      string    `json:"lake"`
+	Coverage  *coverage `json:"coverage"`
+	// Warnings say where the window reaches outside what the lake holds (also on stderr).
+	Warnings []string `json:"warnings"`
+}
+
+// writeAnswerJSON writes an answer as one JSON object: the header fields and the rows, each row
+// an object as 'query --format json' writes it.
+func writeAnswerJSON(w io.Writer, a answerHeader, columns []string, rows [][]any) error {
+	var b bytes.Buffer
+	if err := render.Write(&b, "json", columns, rows); err != nil {
+		return err
+	}
+	if a.Warnings == nil {
+		a.Warnings = []string{}
+	}
+	out, err := json.MarshalIndent(struct {
+		answerHeader
+		Columns []string        `json:"columns"`
+		Rows    json.RawMessage `json:"rows"`
+	}{a, columns, json.RawMessage(b.Bytes())}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
 }

@@ -44,15 +44,34 @@ func generatedLake(t *testing.T, seed int64, events int) *genLake {
 	return g
 }
 
+// answerJSON is the JSON output of 'trailsql ask'.
+type answerJSON struct {
+	Question string
+	Coverage struct {
+		Events     int64
+		FirstEvent string `json:"first_event"`
+		LastEvent  string `json:"last_event"`
+	}
+	Warnings []string
+	Columns  []string
+	Rows     []map[string]any
+}
+
+// askJSON runs 'trailsql ask' with JSON output and returns the answer.
+func askJSON(t *testing.T, args ...string) answerJSON {
+	t.Helper()
+	out := mustRun(t, 0, append([]string{"ask", "--format", "json"}, args...)...)
+	var a answerJSON
+	if err := json.Unmarshal([]byte(out), &a); err != nil || a.Warnings == nil || a.Rows == nil {
+		t.Fatalf("ask %v: %v (or no warnings and rows fields)\n%s", args, err, out)
+	}
+	return a
+}
+
 // answer runs 'trailsql ask' with JSON output and returns the rows.
 func answer(t *testing.T, args ...string) []map[string]any {
 	t.Helper()
-	out := mustRun(t, 0, append([]string{"ask", "--format", "json"}, args...)...)
-	var rows []map[string]any
-	if err := json.Unmarshal([]byte(out), &rows); err != nil {
-		t.Fatalf("ask %v: %v\n%s", args, err, out)
-	}
-	return rows
+	return askJSON(t, args...).Rows
 }
 
 // project renders the named columns of every row as one sorted line each.
@@ -88,6 +107,37 @@ func tally(recs []*cloudtrail.Record, keep func(*cloudtrail.Record) bool, key fu
 	}
 	sort.Strings(out)
 	return out
+}
+
+// countBy counts, by key, the kept records for which count holds ("key|n" lines, sorted; keys
+// with none included).
+func countBy(recs []*cloudtrail.Record, keep func(*cloudtrail.Record) bool, key func(*cloudtrail.Record) string, count func(*cloudtrail.Record) bool) []string {
+	n := map[string]int{}
+	for _, r := range recs {
+		if keep(r) {
+			k := key(r)
+			n[k] += 0
+			if count(r) {
+				n[k]++
+			}
+		}
+	}
+	out := []string{}
+	for k, c := range n {
+		out = append(out, fmt.Sprintf("%s|%d", k, c))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isFailed is questions.FailedPredicate in Go: an error code, or a sign-in that failed (which
+// CloudTrail records with responseElements.ConsoleLogin "Failure" and no errorCode).
+func isFailed(r *cloudtrail.Record) bool {
+	if r.ErrorCode != nil {
+		return true
+	}
+	res, _ := jsonScalar(r.ResponseElements, "ConsoleLogin")
+	return sv(r.EventSource) == "signin.amazonaws.com" && (r.ErrorMessage != nil || res == "Failure")
 }
 
 func list(recs []*cloudtrail.Record, keep func(*cloudtrail.Record) bool, key func(*cloudtrail.Record) string) []string {
@@ -184,6 +234,22 @@ func TestQuestionsMatchTruth(t *testing.T) {
 	t.Run("active-users", func(t *testing.T) {
 		rows := ask(t, "active-users")
 		check(t, "active-users", project(rows, "arn", "calls"), tally(g.recs, func(r *cloudtrail.Record) bool { return in(r) && typ(r) == "IAMUser" && uid(r).ARN != nil }, func(r *cloudtrail.Record) string { return *uid(r).ARN }))
+		// Failed sign-ins count as errors (they carry no errorCode).
+		check(t, "active-users errors", project(rows, "arn", "errors"), countBy(g.recs, func(r *cloudtrail.Record) bool { return in(r) && typ(r) == "IAMUser" && uid(r).ARN != nil }, func(r *cloudtrail.Record) string { return *uid(r).ARN }, isFailed))
+		signins := map[string]bool{}
+		for _, l := range g.truth.ConsoleLogins(end.Add(-30 * 24 * time.Hour)) {
+			if !l.Success && l.Type == "IAMUser" && l.ARN != "" {
+				signins[l.ARN] = true
+			}
+		}
+		if len(signins) == 0 {
+			t.Fatal("the generator made no failed sign-in of a user in the window; the test proves nothing")
+		}
+		for _, r := range rows {
+			if signins[fmt.Sprint(r["arn"])] && fmt.Sprint(r["errors"]) == "0" {
+				t.Errorf("user %v failed to sign in, active-users says 0 errors", r["arn"])
+			}
+		}
 		if got, want := project(rows, "arn"), g.truth.ActiveUsers(end.Add(-30*24*time.Hour)); !reflect.DeepEqual(got, want) {
 			t.Errorf("active users %v, the generator says %v", got, want)
 		}
@@ -197,9 +263,34 @@ func TestQuestionsMatchTruth(t *testing.T) {
 	})
 	t.Run("root-activity", func(t *testing.T) {
 		rows := ask(t, "root-activity")
-		check(t, "root-activity", project(rows, "eventtime", "eventname"), list(g.recs, func(r *cloudtrail.Record) bool {
+		check(t, "root-activity", project(rows, "eventtime", "eventname", "failed"), list(g.recs, func(r *cloudtrail.Record) bool {
 			return in(r) && typ(r) == "Root" && uid(r).InvokedBy == nil && sv(r.EventType) != "AwsServiceEvent"
-		}, func(r *cloudtrail.Record) string { return *r.EventTime + "|" + sv(r.EventName) }))
+		}, func(r *cloudtrail.Record) string {
+			return *r.EventTime + "|" + sv(r.EventName) + "|" + fmt.Sprint(isFailed(r))
+		}))
+		// The generator's failed root sign-ins are failed rows, its successful ones are not.
+		got := map[string]bool{}
+		for _, r := range rows {
+			if r["eventname"] == "ConsoleLogin" {
+				got[fmt.Sprint(r["eventtime"])] = r["failed"] == true
+			}
+		}
+		failures := 0
+		for _, l := range g.truth.ConsoleLogins(end.Add(-30 * 24 * time.Hour)) {
+			if l.Type != "Root" {
+				continue
+			}
+			failed, ok := got[questions.TimeText(l.Time)]
+			if !ok || failed == l.Success {
+				t.Errorf("root sign-in at %s (success %v): in the answer %v, failed %v", l.Time, l.Success, ok, failed)
+			}
+			if !l.Success {
+				failures++
+			}
+		}
+		if failures == 0 {
+			t.Error("the generator made no failed root sign-in in the window; the test proves nothing")
+		}
 	})
 	t.Run("console-logins", func(t *testing.T) {
 		rows := ask(t, "console-logins")
@@ -378,6 +469,11 @@ func TestQuestionsMatchTruth(t *testing.T) {
 		})
 		got := project(rows, "principal", "eventsource", "eventname", "new_identity", "calls")
 		check(t, "new-behaviour", got, want)
+		check(t, "new-behaviour errors", project(rows, "principal", "eventsource", "eventname", "errors"), countBy(g.recs, func(r *cloudtrail.Record) bool {
+			return human(r) && *r.EventTime >= from && *r.EventTime < T && !seen[principalOf(r)+"|"+sv(r.EventSource)+"|"+sv(r.EventName)]
+		}, func(r *cloudtrail.Record) string {
+			return principalOf(r) + "|" + sv(r.EventSource) + "|" + sv(r.EventName)
+		}, isFailed))
 	})
 	t.Run("inactive-identities", func(t *testing.T) {
 		// An inventory of the named users and roles of the main account, and a role never used.
@@ -513,7 +609,8 @@ func TestPrincipalResolution(t *testing.T) {
 
 // Bad flags are refused with a message that says what to give.
 func TestAskRefusesBadInput(t *testing.T) {
-	lake := t.TempDir()
+	lake := filepath.Join(t.TempDir(), "lake")
+	mustRun(t, 0, "ingest", "--lake", lake, t.TempDir()) // an empty lake
 	for _, c := range []struct {
 		args []string
 		says string

@@ -34,10 +34,15 @@ ingest again are listed), 1 if problems are found (or left), 2 on a usage error.
 			if format != "text" && format != "json" {
 				return &exitError{code: 2, err: fmt.Errorf("--format %q: use text or json", format)}
 			}
-			dir, err := m.lakeDir(cmd)
+			c, err := m.chooseLake(cmd)
 			if err != nil {
-				return err
+				return &exitError{exitNoLake, err}
 			}
+			// Not existingLake: a lake whose ledger is damaged is what check is for.
+			if err := checkLake(c); err != nil {
+				return &exitError{exitNoLake, err}
+			}
+			dir := c.Dir
 			var rep *lake.Report
 			if repair {
 				rep, err = lake.Repair(cmd.Context(), dir, lake.RepairOptions{Logger: m.logger(cmd)})

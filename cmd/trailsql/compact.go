@@ -21,11 +21,12 @@ meanwhile keep reading the files they started with; superseded files are deleted
 compaction once older than --keep.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := m.lakeDir(cmd)
+			// Compacting a mistyped folder must not create a lake there.
+			lk, err := m.existingLake(cmd)
 			if err != nil {
 				return err
 			}
-			w, err := lake.OpenWriter(cmd.Context(), dir, lake.WriterOptions{Logger: m.logger(cmd)})
+			w, err := lake.OpenWriter(cmd.Context(), lk.Dir, lake.WriterOptions{Logger: m.logger(cmd)})
 			if err != nil {
 				return err
 			}

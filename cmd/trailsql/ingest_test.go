@@ -213,6 +213,9 @@ func TestQueriesSeeWholeCommits(t *testing.T) {
 	const perFile = 500
 	in := writeTrail(t, t.TempDir(), 40, perFile)
 	lake := t.TempDir()
+	// The lake exists (empty) before the first query: querying a folder that is not yet a lake
+	// is an error (exit 2), not 0 events.
+	mustRun(t, 0, "ingest", "--lake", lake, t.TempDir())
 	cmd := exec.Command(bin, "ingest", "--lake", lake, "--commit-rows", "1", "--workers", "1", in)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/authz"
+	"github.com/trailsql/trailsql/internal/iam"
 	"github.com/trailsql/trailsql/internal/render"
 )
 
@@ -20,43 +24,99 @@ type policyDocument struct {
 }
 
 type policyStatement struct {
-	Sid      string   `json:"Sid,omitempty"`
-	Effect   string   `json:"Effect"`
-	Action   []string `json:"Action"`
-	Resource any      `json:"Resource"` // "*" or a list of ARNs
+	Sid       string                       `json:"Sid,omitempty"`
+	Effect    string                       `json:"Effect"`
+	Action    []string                     `json:"Action"`
+	Resource  any                          `json:"Resource"` // "*" or a list of ARNs
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
 }
 
-// managedPolicyLimit is IAM's size limit for a managed policy document (whitespace excluded).
-const managedPolicyLimit = 6144
+// policyGroup is the actions of one service that share their resources.
+type policyGroup struct {
+	prefix    string
+	resources []string // nil: "*"
+	actions   []string
+}
 
 // buildPolicy groups the used actions into statements: one per service and resource set, in
-// service order, "*" first; actions sorted. With narrow, an action whose every call named
-// resources gets those ARNs; otherwise "*".
-func buildPolicy(u *usage, narrow bool) policyDocument {
-	type group struct {
-		prefix    string
-		resources []string // nil: "*"
-		actions   []string
-	}
-	groups := map[string]*group{}
+// service order, "*" first; actions sorted; then one iam:PassRole statement per service the
+// roles were passed to, on those roles, with iam:PassedToService. With narrow, an action whose
+// every call named resources gets those of a type it accepts (objects widened to their bucket's
+// common prefix); otherwise "*". A policy over IAM's size limit has its longest resource lists
+// widened to "*", then its "*" statements merged. The notes say what was widened.
+func buildPolicy(u *usage, narrow bool) (policyDocument, []string) {
+	var notes []string
+	groups := map[string]*policyGroup{}
 	for a, au := range u.Actions {
+		if a == iam.PassRole && au.PassedTo != nil {
+			continue
+		}
 		var res []string
 		if narrow && !au.Wildcard && len(au.Resources) > 0 {
-			res = au.Resources
+			var n []string
+			res, n = narrowResources(a, au.Resources)
+			notes = append(notes, n...)
 		}
 		key := a.Prefix + "\x00" + strings.Join(res, "\x00")
 		g := groups[key]
 		if g == nil {
-			g = &group{prefix: a.Prefix, resources: res}
+			g = &policyGroup{prefix: a.Prefix, resources: res}
 			groups[key] = g
 		}
 		g.actions = append(g.actions, a.String())
 	}
-	var gs []*group
+	var gs []*policyGroup
 	for _, g := range groups {
 		sort.Strings(g.actions)
 		gs = append(gs, g)
 	}
+	doc := statements(gs, u, false)
+	for iam.PolicySize(mustJSON(doc)) > iam.ManagedPolicyLimit {
+		// Widen the group whose resources take the most room.
+		var widest *policyGroup
+		for _, g := range gs {
+			if g.resources != nil && (widest == nil || len(strings.Join(g.resources, "")) > len(strings.Join(widest.resources, ""))) {
+				widest = g
+			}
+		}
+		if widest == nil {
+			break
+		}
+		notes = append(notes, fmt.Sprintf("widened %s from %d resources to \"*\" to stay under IAM's %d characters", strings.Join(widest.actions, ", "), len(widest.resources), iam.ManagedPolicyLimit))
+		widest.resources = nil
+		gs = mergeGroups(gs)
+		doc = statements(gs, u, false)
+	}
+	if iam.PolicySize(mustJSON(doc)) > iam.ManagedPolicyLimit {
+		doc = statements(gs, u, true)
+		notes = append(notes, fmt.Sprintf("merged the statements on \"*\" of every service into one to stay under IAM's %d characters", iam.ManagedPolicyLimit))
+	}
+	if n := iam.PolicySize(mustJSON(doc)); n > iam.ManagedPolicyLimit {
+		notes = append(notes, fmt.Sprintf("the policy is %d characters, over IAM's %d for a managed policy even so: split its statements into two policies", n, iam.ManagedPolicyLimit))
+	}
+	return doc, notes
+}
+
+// mergeGroups joins the groups of a service that now have the same resources.
+func mergeGroups(gs []*policyGroup) []*policyGroup {
+	by := map[string]*policyGroup{}
+	var out []*policyGroup
+	for _, g := range gs {
+		key := g.prefix + "\x00" + strings.Join(g.resources, "\x00")
+		if m := by[key]; m != nil {
+			m.actions = append(m.actions, g.actions...)
+			sort.Strings(m.actions)
+			continue
+		}
+		by[key] = g
+		out = append(out, g)
+	}
+	return out
+}
+
+// statements renders the groups and the PassRole statements in a stable order; with merged,
+// the groups on "*" of every service are one statement.
+func statements(gs []*policyGroup, u *usage, merged bool) policyDocument {
 	sort.Slice(gs, func(i, j int) bool {
 		if gs[i].prefix != gs[j].prefix {
 			return gs[i].prefix < gs[j].prefix
@@ -64,6 +124,22 @@ func buildPolicy(u *usage, narrow bool) policyDocument {
 		return strings.Join(gs[i].resources, "\x00") < strings.Join(gs[j].resources, "\x00")
 	})
 	doc := policyDocument{Version: "2012-10-17", Statement: []policyStatement{}}
+	if merged {
+		var star []string
+		var rest []*policyGroup
+		for _, g := range gs {
+			if g.resources == nil {
+				star = append(star, g.actions...)
+			} else {
+				rest = append(rest, g)
+			}
+		}
+		if len(star) > 0 {
+			sort.Strings(star)
+			doc.Statement = append(doc.Statement, policyStatement{Sid: "AnyResource", Effect: "Allow", Action: star, Resource: "*"})
+		}
+		gs = rest
+	}
 	count := map[string]int{}
 	for _, g := range gs {
 		count[g.prefix]++
@@ -81,7 +157,86 @@ func buildPolicy(u *usage, narrow bool) policyDocument {
 		}
 		doc.Statement = append(doc.Statement, st)
 	}
+	if au := u.Actions[iam.PassRole]; au != nil && au.PassedTo != nil {
+		services := make([]string, 0, len(au.PassedTo))
+		for s := range au.PassedTo {
+			services = append(services, s)
+		}
+		sort.Strings(services)
+		for _, s := range services {
+			label, _, _ := strings.Cut(s, ".")
+			doc.Statement = append(doc.Statement, policyStatement{Sid: "PassRoleTo" + sidOf(label), Effect: "Allow",
+				Action: []string{iam.PassRole.String()}, Resource: au.PassedTo[s],
+				Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": s}}})
+		}
+	}
 	return doc
+}
+
+func mustJSON(doc policyDocument) []byte {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic(err) // strings, lists and maps of strings always marshal
+	}
+	return b
+}
+
+// narrowResources returns the resources an action's calls named that are of a type the action
+// accepts (S3 PutObject's events also name the bucket, which PutObject does not take), with the
+// objects of a bucket widened to their common folder ("bucket/uploads/*"), so that the next
+// object is allowed too; the notes say what was widened. None left: nil, "*".
+func narrowResources(a iam.Action, arns []string) ([]string, []string) {
+	var out, notes []string
+	objects := map[string][]string{} // "arn:aws:s3:::bucket" → keys
+	for _, arn := range arns {
+		rt, ok := iam.MatchResource(a, arn)
+		if !ok {
+			continue
+		}
+		if rt.Service == "s3" && rt.Name == "object" {
+			bucket, key, _ := strings.Cut(arn, "/")
+			objects[bucket] = append(objects[bucket], key)
+			continue
+		}
+		out = append(out, arn)
+	}
+	for _, bucket := range sortedKeys(setOf(objects)) {
+		keys := objects[bucket]
+		prefix := keys[0]
+		for _, k := range keys[1:] {
+			for !strings.HasPrefix(k, prefix) {
+				prefix = prefix[:len(prefix)-1]
+			}
+		}
+		prefix = prefix[:strings.LastIndex(prefix, "/")+1]
+		arn := bucket + "/" + prefix + "*"
+		out = append(out, arn)
+		notes = append(notes, fmt.Sprintf("%s: %d object(s) of %s widened to %s, so that other objects there are allowed too", a, len(keys), bucket, arn))
+	}
+	if len(out) == 0 {
+		return nil, []string{fmt.Sprintf("%s: its calls named no resource of a type it accepts (%s): \"*\"", a, typeList(a))}
+	}
+	sort.Strings(out)
+	return slices.Compact(out), notes
+}
+
+func setOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+func typeList(a iam.Action) string {
+	var n []string
+	for _, rt := range iam.ResourceTypes(a) {
+		n = append(n, rt.Name)
+	}
+	if len(n) == 0 {
+		return "it takes only \"*\""
+	}
+	return strings.Join(n, ", ")
 }
 
 // sidOf makes a statement id from a service prefix: letters and digits only ("s3-object-lambda"
@@ -106,7 +261,7 @@ func sidOf(prefix string) string {
 func (m *Main) policyCommand() *cobra.Command {
 	var q queryFlags
 	var w windowFlags
-	var who string
+	var who, authzFile string
 	var all, resources, explain, includeDenied bool
 	cmd := &cobra.Command{
 		Use:   "policy (--principal X | --all) [--days N | --from T --to T] [--resources] [--explain]",
@@ -122,7 +277,20 @@ unless --include-denied (they show what the identity tried, not what it needs). 
 no permission (sts:GetCallerIdentity, console sign-in, AWS's own events) are left out, and events
 that cannot be mapped are listed on stderr.
 
---explain lists on stderr, for each action, the events behind it.`,
+Calls that hand a role to a service (Lambda's CreateFunction, EC2's RunInstances with an instance
+profile, CloudFormation with a service role, …) also need iam:PassRole, which CloudTrail never
+records: the policy allows it on the roles the requests named, with iam:PassedToService. An
+instance profile's role is named from --authz FILE; without it (or when the file lacks the
+profile) the policy allows passing any role of the account to that service, and says so.
+
+With --resources, an S3 object action gets the common folder of the objects its calls named
+(bucket/uploads/*), so that the next upload is allowed too, and never an ARN of a resource type the
+action does not take (PutObject's events also name the bucket). A policy over IAM's 6,144
+characters has its longest resource lists widened to "*", then its "*" statements merged; stderr
+says what was widened.
+
+--explain lists on stderr, for each action, the events behind it (for iam:PassRole, the calls that
+passed each role).`,
 		Example: `  trailsql policy --principal deploy-role --days 90 > deploy-role-policy.json
   trailsql policy --principal arn:aws:iam::111122223333:user/ci --resources --explain`,
 		Args: cobra.NoArgs,
@@ -134,12 +302,27 @@ that cannot be mapped are listed on stderr.
 			if err != nil {
 				return err
 			}
+			lk, err := m.existingLake(cmd)
+			if err != nil {
+				return err
+			}
 			e, err := m.openEngine(cmd, &q)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
+			c := lakeCoverage(lk.Snap, w.account, w.region)
+			for _, wn := range c.windowWarnings("policy", from, to, time.Time{}) {
+				fmt.Fprintln(m.Stderr, "warning: "+wn+" (calls made only outside it are not in the policy)")
+			}
 			uq := usageQuery{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
+			if authzFile != "" {
+				details, err := authz.Load(authzFile)
+				if err != nil {
+					return err
+				}
+				uq.ProfileRoles = details.InstanceProfileRoles
+			}
 			if who != "" {
 				pr, err := resolvePrincipal(cmd.Context(), e, who, w.account)
 				if err != nil {
@@ -152,17 +335,17 @@ that cannot be mapped are listed on stderr.
 			if err != nil {
 				return err
 			}
-			doc := buildPolicy(u, resources)
+			doc, notes := buildPolicy(u, resources)
 			out, err := json.MarshalIndent(doc, "", "  ")
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(m.Stdout, "%s\n", out)
-			compact, _ := json.Marshal(doc)
 			if len(u.Actions) == 0 {
 				fmt.Fprintln(m.Stderr, "no call in the window needed a permission: the policy has no statement")
-			} else if len(compact) > managedPolicyLimit {
-				fmt.Fprintf(m.Stderr, "note: the policy is %d characters, over IAM's %d for a managed policy; split it or use wildcards for read actions\n", len(compact), managedPolicyLimit)
+			}
+			for _, n := range append(u.Notes, notes...) {
+				fmt.Fprintln(m.Stderr, "note: "+n)
 			}
 			if u.DeniedCalls > 0 && !includeDenied {
 				fmt.Fprintf(m.Stderr, "left out: %d call(s) refused for lack of permission (--include-denied to count them)\n", u.DeniedCalls)
@@ -180,6 +363,7 @@ that cannot be mapped are listed on stderr.
 	cmd.Flags().BoolVar(&resources, "resources", false, "narrow actions to the resource ARNs their calls named")
 	cmd.Flags().BoolVar(&explain, "explain", false, "list on stderr the events behind every action")
 	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission")
+	cmd.Flags().StringVar(&authzFile, "authz", "", "the IAM inventory ('aws iam get-account-authorization-details'), to name the roles of the EC2 instance profiles passed")
 	q.register(cmd)
 	return cmd
 }
@@ -210,6 +394,16 @@ func writeExplain(w io.Writer, u *usage) error {
 	sort.Slice(acts, func(i, j int) bool { return acts[i].Action.String() < acts[j].Action.String() })
 	for _, au := range acts {
 		for _, ev := range au.Events {
+			if au.Action == iam.PassRole && au.PassedTo != nil {
+				for _, p := range ev.Passes {
+					what, why := p.Role, "passed role "+p.Role+" to "+p.Service+" ("+p.Param+")"
+					if p.Role == "" {
+						what, why = "instance profile "+p.Profile, "passed instance profile "+p.Profile+" to "+p.Service+" ("+p.Param+"); its role is not in CloudTrail"
+					}
+					rows = append(rows, []any{au.Action.String(), ev.Source + ":" + ev.Name, p.Calls, ev.First, ev.Last, what, why})
+				}
+				continue
+			}
 			res := "*"
 			if !au.Wildcard && len(au.Resources) > 0 {
 				res = strings.Join(au.Resources, " ")

@@ -2,14 +2,20 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/iam"
 	"github.com/trailsql/trailsql/internal/questions"
 )
@@ -30,10 +36,11 @@ func parsePolicy(t *testing.T, out string) policyDocument {
 	var raw struct {
 		Version   string
 		Statement []struct {
-			Sid      string
-			Effect   string
-			Action   []string
-			Resource json.RawMessage
+			Sid       string
+			Effect    string
+			Action    []string
+			Resource  json.RawMessage
+			Condition map[string]map[string]string
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &raw); err != nil {
@@ -41,7 +48,7 @@ func parsePolicy(t *testing.T, out string) policyDocument {
 	}
 	doc := policyDocument{Version: raw.Version}
 	for _, s := range raw.Statement {
-		st := policyStatement{Sid: s.Sid, Effect: s.Effect, Action: s.Action}
+		st := policyStatement{Sid: s.Sid, Effect: s.Effect, Action: s.Action, Condition: s.Condition}
 		var one string
 		var many []string
 		if json.Unmarshal(s.Resource, &one) == nil {
@@ -77,6 +84,14 @@ func TestPolicyMatchesTruth(t *testing.T) {
 		got := map[string]bool{}
 		prefixes := map[string]bool{}
 		for _, st := range doc.Statement {
+			if st.Action[0] == "iam:PassRole" && len(st.Action) == 1 {
+				// iam:PassRole names the roles passed, with the service, even without --resources.
+				if st.Resource == "*" || st.Condition["StringEquals"]["iam:PassedToService"] == "" {
+					t.Errorf("%s: PassRole statement %+v", p, st)
+				}
+				got["iam:PassRole"] = true
+				continue
+			}
 			if st.Effect != "Allow" || st.Resource != "*" {
 				t.Errorf("%s: statement %+v", p, st)
 			}
@@ -236,7 +251,194 @@ func usedActions(recs []*cloudtrail.Record) map[string]map[string]bool {
 		}
 		for _, a := range iam.Map(sv(r.EventSource), sv(r.EventName), sv(r.EventType)).Actions {
 			used[key][a.String()] = true
+			// A call that hands a role to a service needed iam:PassRole too.
+			if r.RequestParameters != nil && len(iam.PassedRoles(a, *r.RequestParameters, sv(r.RecipientAccountID))) > 0 {
+				used[key][iam.PassRole.String()] = true
+			}
 		}
 	}
 	return used
+}
+
+// The policy of every principal of a generated trail is valid against the IAM reference (actions,
+// resource types, condition keys, size) and allows every call the principal made that was not
+// refused, iam:PassRole for the roles its calls passed included, with --resources narrowing.
+func TestPolicyValidAndSufficient(t *testing.T) {
+	g := generatedLake(t, 9, 15000)
+	accts, err := generate.Authz(g.opt, g.truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "authz.json")
+	writeFile(t, file, string(accts[0].JSON))
+	details, err := authz.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := questions.TimeText(g.truth.Oldest), questions.TimeText(g.truth.Newest.Add(time.Second))
+	byPrincipal := map[string][]*cloudtrail.Record{}
+	for _, r := range g.recs {
+		var key string
+		switch sv(uid(r).Type) {
+		case "IAMUser":
+			key = sv(uid(r).ARN)
+		case "AssumedRole":
+			key = sv(issuer(r).ARN)
+		}
+		if key != "" && !isDenied(r) {
+			byPrincipal[key] = append(byPrincipal[key], r)
+		}
+	}
+	passes := 0
+	for p, recs := range byPrincipal {
+		code, out, errOut := run(t, "", "policy", "--lake", g.lake, "--from", from, "--to", to, "--principal", p, "--resources", "--authz", file)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", p, code, errOut)
+		}
+		if problems := iam.ValidatePolicy([]byte(out), 0); len(problems) > 0 {
+			t.Errorf("%s: the policy is not valid:\n  %s\n%s", p, strings.Join(problems, "\n  "), out)
+		}
+		doc := parsePolicy(t, out)
+		for _, r := range recs {
+			call := sv(r.EventSource) + ":" + sv(r.EventName) + " at " + sv(r.EventTime)
+			for _, a := range iam.Map(sv(r.EventSource), sv(r.EventName), sv(r.EventType)).Actions {
+				if a.Prefix == "dynamodb" && strings.HasPrefix(a.Name, "PartiQL") {
+					continue // refined from the statement's verb; TestPolicyResourcesExplainDenied covers it
+				}
+				var need []string // the call's resources of a type the action accepts
+				for _, res := range r.Resources {
+					if res.ARN != nil {
+						if _, ok := iam.MatchResource(a, *res.ARN); ok {
+							need = append(need, *res.ARN)
+						}
+					}
+				}
+				if len(need) == 0 {
+					need = []string{"*"}
+				}
+				for _, arn := range need {
+					if !allows(doc, a.String(), arn, "") {
+						t.Errorf("%s: %s needs %s on %s; the policy does not allow it", p, call, a, arn)
+					}
+				}
+				if r.RequestParameters == nil {
+					continue
+				}
+				for _, pr := range iam.PassedRoles(a, *r.RequestParameters, sv(r.RecipientAccountID)) {
+					roles := []string{pr.Role}
+					if pr.Role == "" {
+						if roles = details.InstanceProfileRoles(pr.Profile, sv(r.RecipientAccountID)); len(roles) == 0 {
+							roles = []string{"arn:aws:iam::" + sv(r.RecipientAccountID) + ":role/any-role-of-the-account"}
+						}
+					}
+					for _, role := range roles {
+						passes++
+						if !allows(doc, "iam:PassRole", role, pr.Service) {
+							t.Errorf("%s: %s passed %s to %s; the policy does not allow iam:PassRole on it", p, call, role, pr.Service)
+						}
+					}
+				}
+			}
+		}
+	}
+	if passes == 0 {
+		t.Error("no call of the trail passed a role: the test proves nothing about iam:PassRole")
+	}
+}
+
+// allows reports whether an Allow statement of doc grants action on resource, passing the role to
+// service when service is not "".
+func allows(doc policyDocument, action, resource, service string) bool {
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" || !slices.ContainsFunc(st.Action, func(p string) bool { return wildcardMatch(p, action, true) }) {
+			continue
+		}
+		if cond := st.Condition["StringEquals"]["iam:PassedToService"]; cond != "" && cond != service {
+			continue
+		}
+		var rs []string
+		switch r := st.Resource.(type) {
+		case string:
+			rs = []string{r}
+		case []string:
+			rs = r
+		}
+		if slices.ContainsFunc(rs, func(p string) bool { return wildcardMatch(p, resource, false) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcardMatch matches a policy element with IAM's wildcards: "*" any text, "?" one character.
+func wildcardMatch(pattern, s string, fold bool) bool {
+	if fold {
+		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+	}
+	if pattern == "*" {
+		return true
+	}
+	re := "^" + strings.ReplaceAll(strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*"), `\?`, ".") + "$"
+	return regexp.MustCompile(re).MatchString(s)
+}
+
+// --resources generalises by resource type and keeps the policy within IAM's size limit, saying
+// what it widened.
+func TestBuildPolicyNarrowsByResourceType(t *testing.T) {
+	act := func(s string) iam.Action { a, _ := iam.Exists(s); return a }
+	var objects, keys []string
+	for i := range 22 {
+		objects = append(objects, fmt.Sprintf("arn:aws:s3:::uploads-bucket/incoming/2026/file-%02d.csv", i))
+	}
+	for i := range 200 {
+		keys = append(keys, fmt.Sprintf("arn:aws:kms:eu-west-1:111122223333:key/%08d-aaaa-bbbb-cccc-%012d", i, i))
+	}
+	cases := []struct {
+		name      string
+		actions   map[string][]string // action → resources its calls named
+		want      map[string]any      // action → Resource of its statement
+		notes     []string
+		overLimit bool // the resources alone would not fit
+	}{
+		{"objects and their bucket", map[string][]string{"s3:PutObject": append([]string{"arn:aws:s3:::uploads-bucket"}, objects...)},
+			map[string]any{"s3:PutObject": []string{"arn:aws:s3:::uploads-bucket/incoming/2026/*"}}, []string{"22 object(s) of arn:aws:s3:::uploads-bucket widened to arn:aws:s3:::uploads-bucket/incoming/2026/*"}, false},
+		{"no ARN of an accepted type", map[string][]string{"s3:PutObject": {"arn:aws:s3:::uploads-bucket"}},
+			map[string]any{"s3:PutObject": "*"}, []string{"s3:PutObject: its calls named no resource of a type it accepts"}, false},
+		{"over the size limit", map[string][]string{"kms:Decrypt": keys, "s3:GetObject": objects[:2]},
+			map[string]any{"kms:Decrypt": "*", "s3:GetObject": []string{"arn:aws:s3:::uploads-bucket/incoming/2026/*"}}, []string{"widened kms:Decrypt from 200 resources to \"*\""}, true},
+	}
+	for _, c := range cases {
+		u := newUsage()
+		for a, res := range c.actions {
+			u.Actions[act(a)] = &actionUse{Action: act(a), Calls: 1, Resources: res}
+		}
+		doc, notes := buildPolicy(u, true)
+		b, _ := json.Marshal(doc)
+		if problems := iam.ValidatePolicy(b, 0); len(problems) > 0 {
+			t.Errorf("%s: %q", c.name, problems)
+		}
+		got := map[string]any{}
+		for _, st := range doc.Statement {
+			for _, a := range st.Action {
+				got[a] = st.Resource
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+		for _, n := range c.notes {
+			if !slices.ContainsFunc(notes, func(s string) bool { return strings.Contains(s, n) }) {
+				t.Errorf("%s: notes %q lack %q", c.name, notes, n)
+			}
+		}
+		if c.overLimit {
+			full := 0
+			for _, k := range keys {
+				full += len(k)
+			}
+			if full <= iam.ManagedPolicyLimit {
+				t.Errorf("%s: the keys take %d characters, within the limit: the case proves nothing", c.name, full)
+			}
+		}
+	}
 }

@@ -100,11 +100,19 @@ instead of listing actions: the short answer for principals granted thousands of
 			if len(principals) == 0 {
 				return fmt.Errorf("%s: no users or roles to compare", file)
 			}
+			lk, err := m.existingLake(cmd)
+			if err != nil {
+				return err
+			}
 			e, err := m.openEngine(cmd, &q)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
+			c := lakeCoverage(lk.Snap, w.account, w.region)
+			for _, wn := range c.windowWarnings("unused", from, to, time.Time{}) {
+				fmt.Fprintln(m.Stderr, "warning: "+wn+" (actions used only outside it show as unused)")
+			}
 			opt := authz.DiffOptions{AssumeRecorded: assumeRecorded, DataEvents: dataEvents}
 			if !cmd.Flags().Changed("data-events") {
 				// The services whose data events the lake holds in the window are logged.

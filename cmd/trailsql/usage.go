@@ -27,6 +27,9 @@ type usageQuery struct {
 	Account, Region string
 	IncludeDenied   bool // count calls refused for lack of permission as uses
 	Resources       bool // collect the resource ARNs of each call
+	// ProfileRoles names the roles of an EC2 instance profile (an ARN, or a name in an
+	// account), from an IAM inventory; nil or none found: the role cannot be named.
+	ProfileRoles func(profile, account string) []string
 }
 
 // eventUse is one kind of event (eventSource, eventName, eventType) of the principal.
@@ -38,6 +41,15 @@ type eventUse struct {
 	WithoutResources   int64 // calls that name no resource
 	Resources          []string
 	Mapping            iam.Mapping
+	Passes             []passUse // roles the calls passed to a service (iam:PassRole)
+}
+
+// passUse is a role some calls of an event passed: named by the request, or through an
+// instance profile.
+type passUse struct {
+	iam.PassedRole
+	Account string // the account the call was made in
+	Calls   int64
 }
 
 // actionUse is one IAM action the principal needed, and the events behind it.
@@ -49,6 +61,9 @@ type actionUse struct {
 	Events    []*eventUse
 	Wildcard  bool // some call named no resource: the action needs "*"
 	Resources []string
+	// PassedTo holds, for iam:PassRole, the role ARNs passed to each service (a role/* of an
+	// account when an instance profile's role could not be named).
+	PassedTo map[string][]string
 }
 
 // usage is what a principal used in a window, mapped to IAM actions.
@@ -59,6 +74,8 @@ type usage struct {
 	// need none (sts:GetCallerIdentity, sign-in, AWS's own events).
 	Unmapped, NoPermission []*eventUse
 	DeniedCalls            int64 // refused calls left out
+	// Notes say where the policy is wider than the calls because the lake cannot say more.
+	Notes []string
 }
 
 // identityKey groups calls by identity: a user's ARN, or a role's ARN for all its sessions.
@@ -99,7 +116,7 @@ func collectUsages(ctx context.Context, e *engine.Engine, q usageQuery, byIdenti
 	}
 	cond := strings.Join(where, "\n  AND ")
 	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''),
-       count(*), count_if(errorcode IS NOT NULL AND NOT coalesce(`+deniedPredicate+`, false)), count_if(coalesce(`+deniedPredicate+`, false)),
+       count(*), count_if(coalesce(`+questions.FailedPredicate+`, false) AND NOT coalesce(`+deniedPredicate+`, false)), count_if(coalesce(`+deniedPredicate+`, false)),
        min(eventtime), max(eventtime), count_if(resources IS NULL OR cardinality(resources) = 0)
 FROM cloudtrail_logs
 WHERE `+cond+`
@@ -136,6 +153,9 @@ ORDER BY 1, 2, 3, 4`, args...)
 	if err := refinePartiQL(ctx, e, key, cond, args, byKey); err != nil {
 		return nil, err
 	}
+	if err := collectPasses(ctx, e, key, cond, args, byKey); err != nil {
+		return nil, err
+	}
 	if q.Resources {
 		res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), r.arn
 FROM cloudtrail_logs CROSS JOIN UNNEST(resources) AS t(r)
@@ -152,15 +172,16 @@ ORDER BY 1, 2, 3, 4, 5`, args...)
 		}
 	}
 	for _, u := range out {
-		u.mapActions()
+		u.mapActions(q.ProfileRoles)
 	}
 	return out, nil
 }
 
 func newUsage() *usage { return &usage{Actions: map[iam.Action]*actionUse{}} }
 
-// mapActions files each event under the IAM actions it needed, or as needing none, or unmapped.
-func (u *usage) mapActions() {
+// mapActions files each event under the IAM actions it needed, or as needing none, or unmapped;
+// the roles its calls passed go under iam:PassRole.
+func (u *usage) mapActions(profileRoles func(profile, account string) []string) {
 	for _, ev := range u.Events {
 		switch {
 		case ev.Mapping.NoPermission:
@@ -184,11 +205,124 @@ func (u *usage) mapActions() {
 			}
 			au.Resources = append(au.Resources, ev.Resources...)
 		}
+		u.addPasses(ev, profileRoles)
 	}
 	for _, au := range u.Actions {
 		sort.Strings(au.Resources)
 		au.Resources = slices.Compact(au.Resources)
+		for s, roles := range au.PassedTo {
+			sort.Strings(roles)
+			au.PassedTo[s] = slices.Compact(roles)
+		}
 	}
+	sort.Strings(u.Notes)
+	u.Notes = slices.Compact(u.Notes)
+}
+
+// addPasses files the roles an event's calls passed under iam:PassRole. A role passed through
+// an instance profile is named from the inventory; failing that the policy allows passing any
+// role of the account to the service, and a note says so: CloudTrail records the profile, not
+// its role.
+func (u *usage) addPasses(ev *eventUse, profileRoles func(profile, account string) []string) {
+	if len(ev.Passes) == 0 {
+		return
+	}
+	au := u.Actions[iam.PassRole]
+	if au == nil {
+		au = &actionUse{Action: iam.PassRole, First: ev.First, Last: ev.Last, PassedTo: map[string][]string{}}
+		u.Actions[iam.PassRole] = au
+	}
+	au.Events = append(au.Events, ev)
+	au.First, au.Last = min(au.First, ev.First), max(au.Last, ev.Last)
+	if au.PassedTo == nil {
+		au.PassedTo = map[string][]string{}
+	}
+	for _, p := range ev.Passes {
+		au.Calls += p.Calls
+		if p.Role != "" {
+			au.PassedTo[p.Service] = append(au.PassedTo[p.Service], p.Role)
+			continue
+		}
+		account := p.Account
+		if parts := strings.SplitN(p.Profile, ":", 6); len(parts) == 6 && strings.HasPrefix(p.Profile, "arn:") {
+			account = parts[4]
+		}
+		var roles []string
+		if profileRoles != nil {
+			roles = profileRoles(p.Profile, account)
+		}
+		if len(roles) > 0 {
+			au.PassedTo[p.Service] = append(au.PassedTo[p.Service], roles...)
+			continue
+		}
+		au.PassedTo[p.Service] = append(au.PassedTo[p.Service], "arn:aws:iam::"+account+":role/*")
+		why := "no inventory given (--authz FILE)"
+		if profileRoles != nil {
+			why = "the inventory does not hold it"
+		}
+		u.Notes = append(u.Notes, fmt.Sprintf("%s:%s passed instance profile %s; CloudTrail does not name its role and %s, so iam:PassRole allows any role of account %s to %s",
+			ev.Source, ev.Name, p.Profile, why, account, p.Service))
+	}
+}
+
+// collectPasses reads the requests of the calls that can pass a role (Lambda's CreateFunction,
+// EC2's RunInstances with an instance profile, …) for the roles they passed.
+func collectPasses(ctx context.Context, e *engine.Engine, key, cond string, args []any, byKey map[useKey]*eventUse) error {
+	sources, names := map[string]bool{}, map[string]bool{}
+	for _, ev := range byKey {
+		for _, a := range ev.Mapping.Actions {
+			if _, ok := iam.PassesRole(a); ok {
+				sources[ev.Source], names[ev.Name] = true, true
+			}
+		}
+	}
+	if len(sources) == 0 {
+		return nil
+	}
+	in := func(set map[string]bool) (string, []any) {
+		var marks []string
+		var vals []any
+		for _, v := range sortedKeys(set) {
+			marks = append(marks, "?")
+			vals = append(vals, v)
+		}
+		return "(" + strings.Join(marks, ", ") + ")", vals
+	}
+	srcIn, srcArgs := in(sources)
+	nameIn, nameArgs := in(names)
+	all := append(append(append([]any{}, args...), srcArgs...), nameArgs...)
+	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), coalesce(recipientaccountid, account, ''), requestparameters, count(*)
+FROM cloudtrail_logs
+WHERE `+cond+` AND eventsource IN `+srcIn+` AND eventname IN `+nameIn+` AND requestparameters IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY 1, 2, 3, 4, 5, 6`, all...)
+	if err != nil {
+		return fmt.Errorf("read the roles passed by the principal's calls: %w", err)
+	}
+	for _, r := range res.Rows {
+		ev := byKey[useKey{str(r[0]), str(r[1]), str(r[2]), str(r[3])}]
+		if ev == nil {
+			continue
+		}
+		for _, a := range ev.Mapping.Actions {
+			for _, p := range iam.PassedRoles(a, str(r[5]), str(r[4])) {
+				ev.addPass(passUse{PassedRole: p, Account: str(r[4]), Calls: num(r[6])})
+			}
+		}
+	}
+	return nil
+}
+
+// addPass adds calls passing a role, merging with the same role passed before.
+func (ev *eventUse) addPass(p passUse) {
+	for i := range ev.Passes {
+		q := &ev.Passes[i]
+		if q.Service == p.Service && q.Role == p.Role && q.Profile == p.Profile && q.Account == p.Account && q.Param == p.Param {
+			q.Calls += p.Calls
+			return
+		}
+	}
+	ev.Passes = append(ev.Passes, p)
 }
 
 // refinePartiQL replaces the "every PartiQL action" mapping of DynamoDB's statement calls by the

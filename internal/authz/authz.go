@@ -87,6 +87,8 @@ type Principal struct {
 	// RoleLastUsed is when and where a role was last used, as IAM tracks it; nil for users and
 	// for roles the file says nothing about.
 	RoleLastUsed *LastUsed
+	// InstanceProfiles are the EC2 instance profiles that hold a role (InstanceProfileList).
+	InstanceProfiles []PolicyRef
 	// Groups are the names of a user's groups.
 	Groups []string
 	Tags   []Tag
@@ -344,6 +346,9 @@ func (d *decoder) principal(v any, path string, typ PrincipalType) (*Principal, 
 		}
 	}
 	if typ == Role {
+		if p.InstanceProfiles, err = d.instanceProfiles(m, path); err != nil {
+			return nil, err
+		}
 		if lu, ok := field(m, "RoleLastUsed"); ok && lu != nil {
 			lp := join(path, "RoleLastUsed")
 			lm, err := d.object(lu, lp)
@@ -384,6 +389,31 @@ func (d *decoder) principal(v any, path string, typ PrincipalType) (*Principal, 
 		return nil, err
 	}
 	return p, nil
+}
+
+// instanceProfiles reads a role's InstanceProfileList: the name and ARN of each profile.
+func (d *decoder) instanceProfiles(m map[string]any, path string) ([]PolicyRef, error) {
+	list, lp, err := d.list(m, "InstanceProfileList", path)
+	if err != nil {
+		return nil, err
+	}
+	var out []PolicyRef
+	for i, v := range list {
+		ip := index(lp, i)
+		pm, err := d.object(v, ip)
+		if err != nil {
+			return nil, err
+		}
+		var r PolicyRef
+		if r.Name, err = d.str(pm, "InstanceProfileName", ip, true); err != nil {
+			return nil, err
+		}
+		if r.ARN, err = d.str(pm, "Arn", ip, true); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func (d *decoder) group(v any, path string) (*Group, error) {
@@ -601,6 +631,21 @@ func (d *Details) Policy(arn string) *ManagedPolicy { return d.policies[arn] }
 
 // Group returns the group of the file with that name (compared ignoring case, as IAM does), or nil.
 func (d *Details) Group(name string) *Group { return d.groups[strings.ToLower(name)] }
+
+// InstanceProfileRoles returns the ARNs of the roles of an EC2 instance profile, named by its
+// ARN, or by its name in an account ("" for any): the role an instance launched with the profile
+// receives. None when the file does not hold the profile.
+func (d *Details) InstanceProfileRoles(profile, account string) []string {
+	var out []string
+	for _, r := range d.Roles {
+		for _, ip := range r.InstanceProfiles {
+			if strings.EqualFold(ip.ARN, profile) || strings.EqualFold(ip.Name, profile) && (account == "" || r.Account == account) {
+				out = append(out, r.ARN)
+			}
+		}
+	}
+	return out
+}
 
 // Lookup returns the principals x names: a user or role name, the ARN of a user or role, an
 // assumed-role session ARN (arn:aws:sts::123456789012:assumed-role/ROLE/SESSION names ROLE), or a

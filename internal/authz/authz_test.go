@@ -453,3 +453,31 @@ func TestSharedSamples(t *testing.T) {
 		t.Skip("no get-account-authorization-details sample under the shared datasets")
 	}
 }
+
+// An instance profile, by name in an account or by ARN, gives the roles it holds.
+func TestInstanceProfileRoles(t *testing.T) {
+	doc := `{"RoleDetailList": [
+  {"RoleName": "web", "Arn": "arn:aws:iam::111122223333:role/app/web", "InstanceProfileList": [{"InstanceProfileName": "web-profile", "Arn": "arn:aws:iam::111122223333:instance-profile/web-profile", "Roles": []}]},
+  {"RoleName": "web", "Arn": "arn:aws:iam::444455556666:role/web", "InstanceProfileList": [{"InstanceProfileName": "web-profile", "Arn": "arn:aws:iam::444455556666:instance-profile/web-profile"}]},
+  {"RoleName": "batch", "Arn": "arn:aws:iam::111122223333:role/batch", "InstanceProfileList": []}]}`
+	d, err := Parse([]byte(doc), "details.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		profile, account string
+		want             []string
+	}{
+		{"web-profile", "111122223333", []string{"arn:aws:iam::111122223333:role/app/web"}},
+		{"arn:aws:iam::444455556666:instance-profile/web-profile", "", []string{"arn:aws:iam::444455556666:role/web"}},
+		{"web-profile", "", []string{"arn:aws:iam::111122223333:role/app/web", "arn:aws:iam::444455556666:role/web"}},
+		{"batch", "111122223333", nil},
+	} {
+		if got := d.InstanceProfileRoles(c.profile, c.account); !slices.Equal(got, c.want) {
+			t.Errorf("%s in %q: %v, want %v", c.profile, c.account, got, c.want)
+		}
+	}
+	if _, err := Parse([]byte(`{"RoleDetailList": [{"RoleName": "r", "Arn": "arn:aws:iam::111122223333:role/r", "InstanceProfileList": [{"Arn": "x"}]}]}`), "bad.json"); err == nil || !strings.Contains(err.Error(), "InstanceProfileName") {
+		t.Errorf("a profile without a name: %v", err)
+	}
+}

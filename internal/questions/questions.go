@@ -73,6 +73,13 @@ const (
 // userIdentity.accessKeyId.
 const PrincipalPredicate = "(useridentity.arn = ? OR useridentity.sessioncontext.sessionissuer.arn = ? OR useridentity.accesskeyid = ?)"
 
+// FailedPredicate is what "failed" means in every question: an error code, or a sign-in that
+// failed. CloudTrail records a failed console sign-in with responseElements.ConsoleLogin
+// "Failure" and an errorMessage ("Failed authentication"), and no errorCode, so errorcode alone
+// counts it as a success. The question files write it out, so that they paste into Athena as
+// they are; TestFailedPredicateShared keeps every one of them equal to it.
+const FailedPredicate = "(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure')))"
+
 var filterColumns = []struct{ name, sql string }{
 	{"account", "account = ?"},
 	{"region", "region = ?"},

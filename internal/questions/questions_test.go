@@ -1,6 +1,7 @@
 package questions
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,5 +25,27 @@ func TestCatalogParses(t *testing.T) {
 	}
 	if _, err := Get("nope"); err == nil {
 		t.Error("unknown question found")
+	}
+}
+
+// Every question that counts or shows failures uses FailedPredicate, and none tests errorcode
+// alone: a failed console sign-in has no errorCode.
+func TestFailedPredicateShared(t *testing.T) {
+	all, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUse := map[string]bool{"active-users": true, "active-roles": true, "new-behaviour": true, "identity-activity": true,
+		"access-key": true, "console-actions": true, "cross-account": true, "root-activity": true, "failed-console-logins": true}
+	for _, q := range all {
+		if mustUse[q.Name] != strings.Contains(q.SQL, FailedPredicate) {
+			t.Errorf("%s: uses FailedPredicate %v, want %v", q.Name, !mustUse[q.Name], mustUse[q.Name])
+		}
+		rest := strings.ReplaceAll(q.SQL, FailedPredicate, "")
+		for _, bare := range []string{"errorcode IS NOT NULL", "errorcode IS NULL", "'$.ConsoleLogin') = 'Failure'"} {
+			if strings.Contains(rest, bare) {
+				t.Errorf("%s: tests %q outside FailedPredicate", q.Name, bare)
+			}
+		}
 	}
 }

@@ -1,5 +1,5 @@
 -- title: Root user activity
--- description: Every call made with the root user's credentials in the window (AWS service events on root's behalf left out), newest first.
+-- description: Every call made with the root user's credentials in the window (AWS service events on root's behalf left out), newest first; failed is true for refused calls and failed sign-ins.
 -- args: from, to
 -- options: account, region
 SELECT eventtime,
@@ -9,7 +9,9 @@ SELECT eventtime,
        eventname,
        sourceipaddress,
        useragent,
-       errorcode
+       errorcode,
+       errormessage,
+       coalesce((errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))), false) AS failed
 FROM cloudtrail_logs
 WHERE useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL
