@@ -394,10 +394,14 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 			return nil, e.queryError(userSQL, sqlText, mapErr, err)
 		}
 		f, ok := e.fileIn(err.Error(), use)
+		reason := firstErrorLine(err.Error())
+		if !ok && fileError(err) {
+			f, reason, ok = e.probe(ctx, use)
+		}
 		if !ok {
 			return nil, e.queryError(userSQL, sqlText, mapErr, err)
 		}
-		e.bad[f.Path] = firstErrorLine(err.Error())
+		e.bad[f.Path] = reason
 		e.log.Warn("lake file cannot be read", "file", f.Path, "reason", e.bad[f.Path])
 		if !e.opt.SkipDamaged {
 			return nil, &DamagedFileError{File: f, Reason: e.bad[f.Path]}

@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/trailsql/trailsql/internal/lake"
 )
@@ -112,4 +115,39 @@ func firstErrorLine(msg string) string {
 		msg = msg[:i]
 	}
 	return strings.TrimSpace(msg)
+}
+
+// fileError reports whether a DuckDB error may come from a damaged file without naming it (a
+// corrupt page, a bad encoding): DuckDB's message then says only "don't know what type" or
+// "ZSTD decompression failure".
+func fileError(err error) bool {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	switch de.Type {
+	case duckdb.ErrorTypeInvalid, duckdb.ErrorTypeIO, duckdb.ErrorTypeInternal, duckdb.ErrorTypeSerialization,
+		duckdb.ErrorTypeUnknownType, duckdb.ErrorTypeOutOfRange:
+		return true
+	case duckdb.ErrorTypeInvalidInput:
+		return strings.Contains(strings.ToLower(de.Msg), "parquet") || strings.Contains(strings.ToLower(de.Msg), "decompress")
+	}
+	return false
+}
+
+// probe reads every value of each of files, one file at a time, and returns the first that
+// fails with DuckDB's reason. It runs only after a statement failed with a fileError, to name
+// the file.
+func (e *Engine) probe(ctx context.Context, files []lake.File) (lake.File, string, bool) {
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		var n int64
+		err := e.conn.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT count(COLUMNS(*)) FROM read_parquet(["+quote(e.absPath(f))+"]))").Scan(&n)
+		if err != nil && ctx.Err() == nil {
+			return f, firstErrorLine(err.Error()), true
+		}
+	}
+	return lake.File{}, "", false
 }
