@@ -599,6 +599,9 @@ func (e *Engine) queryError(user, translated string, mapErr func(error) error, e
 	if strings.Contains(err.Error(), rowTooLarge) {
 		return fmt.Errorf("%w: a row is larger than %s, the limit (raise it with --max-result-bytes, or select less of it: substr, fewer columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
 	}
+	if strings.Contains(err.Error(), resultTooLarge) {
+		return e.bytesError()
+	}
 	if mapErr != nil && translated != user {
 		err = mapErr(err)
 		return &QueryError{Msg: err.Error(), Err: err}

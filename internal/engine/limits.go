@@ -31,7 +31,10 @@ var ErrStatementTooLarge = errors.New("statement too large")
 const rowBytesColumn = "trailsql_row_bytes"
 
 // rowTooLarge is the text of the wrapper's error(), recognised in DuckDB's error.
-const rowTooLarge = "trailsql: result row larger than the result limit"
+const (
+	rowTooLarge    = "trailsql: result row larger than the result limit"
+	resultTooLarge = "trailsql: result larger than the result limit"
+)
 
 // wrapQuery returns query wrapped as above, for the columns DuckDB prepared it with.
 func (e *Engine) wrapQuery(query string, st *duckdb.Stmt) (string, error) {
@@ -39,18 +42,21 @@ func (e *Engine) wrapQuery(query string, st *duckdb.Stmt) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	check := func(col string) string {
-		return "CASE WHEN " + col + " > " + strconv.FormatInt(e.opt.MaxResultBytes, 10) +
-			" THEN error('" + rowTooLarge + "') ELSE " + col + " END"
-	}
+	lim := strconv.FormatInt(e.opt.MaxResultBytes, 10)
+	// The running total makes DuckDB stop once the result passes the limit: DuckDB holds a
+	// whole result before the driver reads any of it.
+	check := "CASE WHEN " + rowBytesColumn + " > " + lim + " THEN error('" + rowTooLarge + "') WHEN trailsql_total > " + lim +
+		" THEN error('" + resultTooLarge + "') ELSE " + rowBytesColumn + " END"
+	total := ", sum(" + rowBytesColumn + ") OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS trailsql_total"
+	limit := ") LIMIT " + strconv.Itoa(e.opt.MaxRows+1)
 	for i := range n {
 		if t, err := st.ColumnType(i); err != nil || t == duckdb.TYPE_INVALID {
 			// The columns depend on parameters, which DuckDB types only when it runs the
 			// statement: measure each row as text. (A subquery renames duplicate column
 			// names, a_1: only such statements see that.)
-			return "SELECT * REPLACE (" + check(rowBytesColumn) + " AS " + rowBytesColumn + ") FROM (SELECT *, " +
-				"16 + coalesce(strlen(CAST(trailsql_result AS VARCHAR)), 0) AS " + rowBytesColumn + " FROM (\n" + query +
-				"\n) AS trailsql_result) LIMIT " + strconv.Itoa(e.opt.MaxRows+1), nil
+			return "SELECT * EXCLUDE (trailsql_total) REPLACE (" + check + " AS " + rowBytesColumn + ") FROM (SELECT *" + total +
+				" FROM (SELECT *, 16 + coalesce(strlen(CAST(trailsql_result AS VARCHAR)), 0) AS " + rowBytesColumn + " FROM (\n" + query +
+				"\n) AS trailsql_result)" + limit, nil
 		}
 	}
 	inner := make([]string, n)
@@ -69,9 +75,9 @@ func (e *Engine) wrapQuery(query string, st *duckdb.Stmt) (string, error) {
 		}
 	}
 	bytes := strings.Join(size, " + ")
-	return "SELECT " + strings.Join(outer, ", ") + ", " + check(rowBytesColumn) + " AS " + rowBytesColumn +
-		" FROM (SELECT *, " + bytes + " AS " + rowBytesColumn + " FROM (\n" + query + "\n) AS trailsql_result(" +
-		strings.Join(inner, ", ") + ")) LIMIT " + strconv.Itoa(e.opt.MaxRows+1), nil
+	return "SELECT " + strings.Join(outer, ", ") + ", " + check + " AS " + rowBytesColumn +
+		" FROM (SELECT *" + total + " FROM (SELECT *, " + bytes + " AS " + rowBytesColumn + " FROM (\n" + query + "\n) AS trailsql_result(" +
+		strings.Join(inner, ", ") + "))" + limit, nil
 }
 
 // sizeExpr returns a DuckDB expression for the bytes that the strings and blobs of x hold, ""
