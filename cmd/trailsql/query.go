@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,15 +19,22 @@ import (
 
 // queryFlags are the engine settings shared by the commands that run SQL.
 type queryFlags struct {
-	timeout     time.Duration
-	memoryLimit string
-	aliases     []string
+	timeout           time.Duration
+	memoryLimit       string
+	aliases           []string
+	maxRows           int
+	maxResultBytes    string
+	maxStatementBytes string
+	skipDamaged       bool
 }
 
 func (q *queryFlags) register(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&q.timeout, "timeout", 5*time.Minute, "longest a statement may run")
-	cmd.Flags().StringVar(&q.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: DuckDB's, 80% of RAM)")
+	cmd.Flags().DurationVar(&q.timeout, "timeout", engine.DefaultTimeout, "longest a statement may take, preparation included")
+	cmd.Flags().StringVar(&q.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: a quarter of RAM, at most 4 GiB; DuckDB spills to disk beyond)")
 	cmd.Flags().StringSliceVar(&q.aliases, "alias", nil, "more names for the table cloudtrail_logs, as your Athena queries call it (e.g. cloudtrail)")
+	cmd.Flags().IntVar(&q.maxRows, "max-rows", engine.DefaultMaxRows, "most rows a result may have")
+	cmd.Flags().StringVar(&q.maxResultBytes, "max-result-bytes", "256MiB", "most bytes of values a result (and any one row) may hold")
+	cmd.Flags().StringVar(&q.maxStatementBytes, "max-statement-bytes", "1MiB", "longest SQL statement accepted")
 }
 
 func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, error) {
@@ -33,9 +42,40 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 	if err != nil {
 		return nil, err
 	}
-	opt := engine.Options{Lake: dir, Logger: m.logger(cmd), Timeout: q.timeout, MemoryLimit: q.memoryLimit, Aliases: q.aliases}
+	resultBytes, err := parseBytes("--max-result-bytes", q.maxResultBytes)
+	if err != nil {
+		return nil, err
+	}
+	stmtBytes, err := parseBytes("--max-statement-bytes", q.maxStatementBytes)
+	if err != nil {
+		return nil, err
+	}
+	opt := engine.Options{
+		Lake: dir, Logger: m.logger(cmd), Timeout: q.timeout, MemoryLimit: q.memoryLimit, Aliases: q.aliases,
+		MaxRows: q.maxRows, MaxResultBytes: resultBytes, MaxStatementBytes: int(stmtBytes), SkipDamaged: q.skipDamaged,
+	}
 	dialect(&opt)
 	return engine.Open(cmd.Context(), opt)
+}
+
+// parseBytes reads a size such as 1048576, 512KiB, 256MiB, 1GB (KB, MB, GB: powers of 1000).
+func parseBytes(flag, s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if len(t) > len(u.suffix) && strings.EqualFold(t[len(t)-len(u.suffix):], u.suffix) {
+			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%s %q: give a size in bytes, e.g. 1048576, 512KiB, 256MiB or 1GiB", flag, s)
+	}
+	return n * mult, nil
 }
 
 func (m *Main) queryCommand() *cobra.Command {
@@ -50,7 +90,8 @@ CloudTrail table (see 'trailsql schema'). Queries written for Athena run unchang
 any case (useridentity.sessioncontext.sessionissuer.arn), from_iso8601_timestamp, date_add/date_diff,
 json_extract_scalar, regexp_like, CROSS JOIN UNNEST(resources) …
 
-Only read-only statements run (SELECT, WITH, VALUES, EXPLAIN, DESCRIBE, SHOW). Athena's CREATE
+Only read-only statements run (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a
+query), within --timeout, --max-rows, --max-result-bytes and --max-statement-bytes. Athena's CREATE
 EXTERNAL TABLE and ALTER TABLE ADD PARTITION are accepted and explained: the table and its
 partitions need no definition here.
 
@@ -78,7 +119,17 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			if original {
 				sqlText = "SELECT to_json(t)::VARCHAR AS record FROM (" + strings.TrimRight(strings.TrimSpace(sqlText), ";") + "\n) AS t"
 			}
-			res, err := e.Query(cmd.Context(), sqlText)
+			// Rows are written as DuckDB hands them over, not collected first.
+			var sink interface {
+				engine.Sink
+				Close() error
+			}
+			if original {
+				sink = &originalSink{w: m.Stdout}
+			} else if sink, err = render.NewStream(m.Stdout, format); err != nil {
+				return err
+			}
+			res, err := e.QueryTo(cmd.Context(), sink, sqlText)
 			if err != nil {
 				return err
 			}
@@ -86,11 +137,8 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 				fmt.Fprintln(m.Stdout, res.Notice)
 				return nil
 			}
-			if original {
-				err = writeOriginal(m.Stdout, res)
-			} else {
-				err = render.Write(m.Stdout, format, res.Columns, res.Rows)
-			}
+			err = sink.Close()
+			writeSkipped(m.Stderr, res.Skipped)
 			if stats {
 				writeStats(m.Stderr, res)
 			}
@@ -100,6 +148,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read, the time, and what Athena would have charged for the scan")
+	cmd.Flags().BoolVar(&q.skipDamaged, "skip-damaged", false, "answer from the lake files that can be read when some cannot, and list on stderr the files, partitions and rows left out")
 	cmd.Flags().BoolVar(&original, "original", false, "print each row as the original CloudTrail record (JSON lines); the query must select whole rows (SELECT *)")
 	q.register(cmd)
 	return cmd
@@ -127,19 +176,39 @@ func (m *Main) readSQL(args []string, file string) (string, error) {
 	return "", fmt.Errorf("no SQL: give a statement, -f FILE, or - to read standard input")
 }
 
-// writeOriginal rebuilds each row into the CloudTrail record it came from.
-func writeOriginal(w io.Writer, res *engine.Result) error {
-	for _, row := range res.Rows {
-		s, _ := row[0].(string)
-		var rec cloudtrail.Record
-		if err := json.Unmarshal([]byte(s), &rec); err != nil {
-			return fmt.Errorf("rebuild record: %w (select whole rows: SELECT * FROM cloudtrail_logs …)", err)
-		}
-		if _, err := fmt.Fprintf(w, "%s\n", cloudtrail.Rebuild(&rec)); err != nil {
-			return err
-		}
+// originalSink rebuilds each row into the CloudTrail record it came from.
+type originalSink struct{ w io.Writer }
+
+func (o *originalSink) Begin(columns, types []string) error { return nil }
+func (o *originalSink) Close() error                        { return nil }
+
+func (o *originalSink) Row(row []any) error {
+	s, _ := row[0].(string)
+	var rec cloudtrail.Record
+	if err := json.Unmarshal([]byte(s), &rec); err != nil {
+		return fmt.Errorf("rebuild record: %w (select whole rows: SELECT * FROM cloudtrail_logs …)", err)
 	}
-	return nil
+	_, err := fmt.Fprintf(o.w, "%s\n", cloudtrail.Rebuild(&rec))
+	return err
+}
+
+// writeSkipped says which lake files an answer left out (--skip-damaged): never a silent
+// partial answer.
+func writeSkipped(w io.Writer, skipped []engine.SkippedFile) {
+	if len(skipped) == 0 {
+		return
+	}
+	parts := map[string]bool{}
+	var rows int64
+	for _, f := range skipped {
+		parts[f.Partition.Dir()] = true
+		rows += f.Rows
+	}
+	fmt.Fprintf(w, "warning: the answer leaves out %d damaged lake file%s (%d partition%s, %d rows per the ledger); run 'trailsql check':\n",
+		len(skipped), plural(len(skipped)), len(parts), plural(len(parts)), rows)
+	for _, f := range skipped {
+		fmt.Fprintf(w, "  %s: %s\n", f.Path, f.Reason)
+	}
 }
 
 func (m *Main) schemaCommand() *cobra.Command {
@@ -207,4 +276,11 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

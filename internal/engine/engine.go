@@ -7,8 +7,11 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,20 +35,46 @@ type Options struct {
 	// Setup statements run once at open, before the configuration is locked (the translator's
 	// macros).
 	Setup []string
-	// Translate rewrites user SQL; nil runs it as DuckDB SQL.
+	// Translate rewrites user SQL; nil runs it as DuckDB SQL. It runs under the statement's
+	// deadline: should it not return by then, the statement fails and it finishes in the
+	// background.
 	Translate TranslateFunc
-	// MemoryLimit bounds DuckDB's memory, e.g. "2GB" (default: DuckDB's, 80% of RAM).
+	// MemoryLimit bounds DuckDB's memory, e.g. "2GB" (default: a quarter of RAM, at most 4 GiB;
+	// see defaultMemoryLimit).
 	MemoryLimit string
 	// Threads bounds DuckDB's threads (default: the number of CPUs).
 	Threads int
-	// Timeout bounds one statement (default 5 minutes).
+	// Timeout bounds one statement, from the moment Query is called: translation, checks, file
+	// selection and reading the rows included (default 5 minutes).
 	Timeout time.Duration
 	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
 	Aliases []string
 	// Bounds, when set, finds the restrictions a statement places on the table's rows, so that
 	// only the files that can hold such rows are read.
 	Bounds func(sql string, tables ...string) *Bounds
+	// TempDir is where the engine makes its private folder for DuckDB's spill files (default:
+	// the system's temporary folder).
+	TempDir string
+	// MaxRows bounds the rows of a result (default 1,000,000).
+	MaxRows int
+	// MaxResultBytes bounds the size of a result's values, and so of any one row (default
+	// 256 MiB); see wrapQuery for how a size is counted.
+	MaxResultBytes int64
+	// MaxStatementBytes bounds the length of a statement (default 1 MiB).
+	MaxStatementBytes int
+	// SkipDamaged answers from the files that can be read when some lake file a statement needs
+	// cannot be, and lists the others in Result.Skipped, instead of failing with a
+	// *DamagedFileError.
+	SkipDamaged bool
 }
+
+// Defaults of Options.
+const (
+	DefaultMaxRows           = 1_000_000
+	DefaultMaxResultBytes    = 256 << 20
+	DefaultMaxStatementBytes = 1 << 20
+	DefaultTimeout           = 5 * time.Minute
+)
 
 // Bounds restrict the rows a statement can read: partition values, eventtime as text, and
 // from_iso8601_timestamp(eventtime) between two DuckDB expressions that depend on no row.
@@ -57,15 +86,20 @@ type Bounds struct {
 	PartitionArgs          map[string]int // partition column = the parameter of this 1-based index
 }
 
-// Engine runs SQL over one lake.
+// Engine runs SQL over one lake. Its methods are not safe for concurrent use.
 type Engine struct {
 	db   *sql.DB
 	conn *sql.Conn
 	opt  Options
 	log  *slog.Logger
 	snap *lake.Snapshot
-	// viewFiles is the number of files the view currently reads (-1: all of the snapshot).
-	viewFiles int
+	// tmp is DuckDB's private temporary folder, removed by Close.
+	tmp string
+	// bad holds the snapshot's files that cannot be read (path → why): found unsafe at open, or
+	// named by DuckDB in an error.
+	bad map[string]string
+	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
+	viewKey string
 	// noInline makes every statement read the view (see inlineTable); for tests.
 	noInline bool
 }
@@ -76,29 +110,61 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.Timeout <= 0 {
-		opt.Timeout = 5 * time.Minute
+		opt.Timeout = DefaultTimeout
+	}
+	if opt.MaxRows <= 0 {
+		opt.MaxRows = DefaultMaxRows
+	}
+	if opt.MaxResultBytes <= 0 {
+		opt.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if opt.MaxStatementBytes <= 0 {
+		opt.MaxStatementBytes = DefaultMaxStatementBytes
+	}
+	if opt.MemoryLimit == "" {
+		opt.MemoryLimit = defaultMemoryLimit()
 	}
 	root, err := filepath.Abs(opt.Lake)
 	if err != nil {
 		return nil, err
+	}
+	// DuckDB checks the text of paths: give it the lake's real location.
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open lake %s: %w", root, err)
 	}
 	opt.Lake = root
 	snap, err := lake.OpenSnapshot(root)
 	if err != nil {
 		return nil, err
 	}
+	// A folder of our own, with a name no one can guess and only this user can enter, made by
+	// mkdir (never an existing folder or link): another user can neither read the spilled rows
+	// nor plant a link for DuckDB to follow.
+	tmp, err := os.MkdirTemp(opt.TempDir, "trailsql-duckdb-")
+	if err != nil {
+		return nil, fmt.Errorf("make DuckDB's temporary folder: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o700); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("make DuckDB's temporary folder: %w", err)
+	}
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("start duckdb: %w", err)
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
+	e := &Engine{db: db, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap, tmp: tmp, bad: checkFiles(root, snap.Files)}
+	if e.conn, err = db.Conn(ctx); err != nil {
+		e.Close()
 		return nil, fmt.Errorf("start duckdb: %w", err)
 	}
-	e := &Engine{db: db, conn: conn, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap, viewFiles: -1}
+	for path, why := range e.bad {
+		e.log.Warn("lake file left out", "file", path, "reason", why)
+	}
 	if err := e.setup(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -114,26 +180,35 @@ func (e *Engine) Snapshot() *lake.Snapshot { return e.snap }
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func (e *Engine) setup(ctx context.Context) error {
-	tmp := filepath.Join(os.TempDir(), fmt.Sprintf("trailsql-duckdb-%d", os.Getpid()))
 	stmts := []string{
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
-		"SET temp_directory = " + quote(tmp),
+		"SET temp_directory = " + quote(e.tmp),
 		"SET TimeZone = 'UTC'",
 		// Lake files never change once committed: keep their footers instead of re-reading
 		// hundreds of them for every statement.
 		"SET parquet_metadata_cache = true",
-	}
-	if e.opt.MemoryLimit != "" {
-		stmts = append(stmts, "SET memory_limit = "+quote(e.opt.MemoryLimit))
+		"SET memory_limit = " + quote(e.opt.MemoryLimit),
 	}
 	if e.opt.Threads > 0 {
 		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.opt.Threads))
 	}
 	stmts = append(stmts, e.opt.Setup...)
-	stmts = append(stmts, e.viewSQL(e.snap.Files)...)
+	// The view reads no file until a statement needs it: a damaged file must not stop the
+	// statements that do not read it.
+	stmts = append(stmts, e.viewSQL(nil)...)
+	// DuckDB may open the snapshot's files and nothing else: not the ledger, not a file added
+	// to the data folder, not what a link inside it points at (checkFiles left those out).
+	var allowed []string
+	for _, f := range e.snap.Files {
+		if _, bad := e.bad[f.Path]; !bad {
+			allowed = append(allowed, quote(e.absPath(f)))
+		}
+	}
+	if len(allowed) > 0 {
+		stmts = append(stmts, "SET allowed_paths = ["+strings.Join(allowed, ", ")+"]")
+	}
 	stmts = append(stmts,
-		"SET allowed_directories = ["+quote(e.opt.Lake+string(filepath.Separator))+"]",
 		"SET enable_external_access = false",
 		"SET lock_configuration = true",
 	)
@@ -142,11 +217,12 @@ func (e *Engine) setup(ctx context.Context) error {
 			return fmt.Errorf("set up duckdb (%s): %w", firstLine(s), err)
 		}
 	}
+	e.viewKey = viewKey(nil)
 	return nil
 }
 
-// viewSQL defines cloudtrail_logs over the snapshot's files, with Athena's column order and the
-// partition columns as strings.
+// viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
+// columns as strings.
 func (e *Engine) viewSQL(files []lake.File) []string {
 	cols := cloudtrail.Columns()
 	names := make([]string, len(cols))
@@ -178,24 +254,32 @@ func firstLine(s string) string {
 	return s
 }
 
-// Close releases DuckDB.
+// Close releases DuckDB and removes its temporary folder.
 func (e *Engine) Close() error {
 	if e.conn != nil {
 		e.conn.Close()
 	}
-	return e.db.Close()
+	err := e.db.Close()
+	if rerr := os.RemoveAll(e.tmp); rerr != nil && err == nil {
+		err = fmt.Errorf("remove DuckDB's temporary folder: %w", rerr)
+	}
+	return err
 }
 
 // Result is the answer to one statement.
 type Result struct {
 	Columns []string
 	Types   []string // DuckDB type names
-	Rows    [][]any
+	// Rows are the rows, for Query; QueryTo hands them to its Sink instead.
+	Rows [][]any
 	// Notice is set for statements accepted without running anything (e.g. Athena's ALTER TABLE
 	// ADD PARTITION: partitions are automatic here).
 	Notice  string
 	Elapsed time.Duration
 	Stats   Stats
+	// Skipped lists the files the answer needed but left out (Options.SkipDamaged): the answer
+	// lacks their rows.
+	Skipped []SkippedFile
 }
 
 // Stats say what a statement read.
@@ -205,110 +289,318 @@ type Stats struct {
 	RowsInFilesRead       int64
 }
 
-// Query runs one read-only statement and returns all its rows.
+// Sink receives a statement's answer as it is read, so that a result need not be held whole.
+type Sink interface {
+	// Begin is called once, before any row (also for no rows), with the columns' names and
+	// DuckDB types.
+	Begin(columns, types []string) error
+	// Row is called for each row in order; the slice is the sink's to keep.
+	Row(row []any) error
+}
+
+// collector is the Sink of Query: it keeps the rows.
+type collector struct{ rows [][]any }
+
+func (c *collector) Begin(columns, types []string) error { return nil }
+func (c *collector) Row(row []any) error                 { c.rows = append(c.rows, row); return nil }
+
+// Query runs one read-only statement and returns its rows (at most Options.MaxRows, of at most
+// Options.MaxResultBytes).
 func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Result, error) {
-	start := time.Now()
-	stmt, err := splitSingle(userSQL)
+	var c collector
+	res, err := e.QueryTo(ctx, &c, userSQL, args...)
 	if err != nil {
 		return nil, err
 	}
-	if notice, ok := ddlNotice(stmt); ok {
-		return &Result{Notice: notice}, nil
-	}
-	sqlText := stmt
-	var mapErr func(error) error
-	if e.opt.Translate != nil {
-		if sqlText, mapErr, err = e.opt.Translate(stmt); err != nil {
-			return nil, err
-		}
-	}
-	if err := e.checkReadOnly(ctx, sqlText); err != nil {
-		return nil, err
-	}
-	files, err := e.selectFiles(ctx, stmt, args)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
-	defer cancel()
-	var res *Result
-	inlined, ok := sqlText, false
-	if isQuery(sqlText) {
-		inlined, ok = e.inlineTable(ctx, sqlText, files)
-	}
-	if ok {
-		res, err = e.run(ctx, inlined, args)
-		if err != nil && ctx.Err() == nil && inlined != sqlText {
-			// Errors point into the statement as translated, not as rewritten: run it over the
-			// view for an error that points at the user's SQL (or, should the rewrite be at
-			// fault, for the answer).
-			ok = false
-		}
-	}
-	if !ok {
-		if err := e.useFiles(ctx, files); err != nil {
-			return nil, err
-		}
-		res, err = e.run(ctx, sqlText, args)
-	}
-	if err != nil {
-		return nil, e.queryError(ctx, stmt, sqlText, mapErr, err)
-	}
-	res.Stats = Stats{FilesRead: len(files), FilesTotal: len(e.snap.Files), BytesTotal: e.snap.Bytes()}
-	for _, f := range files {
-		res.Stats.BytesRead += f.Bytes
-		res.Stats.RowsInFilesRead += f.Rows
-	}
-	res.Elapsed = time.Since(start)
-	return res, nil
-}
-
-// isQuery reports whether a statement is a query (not DESCRIBE, SHOW, EXPLAIN…), whose table
-// references may be rewritten.
-func isQuery(stmt string) bool {
-	w := leadingWords(stmt, 1)
-	return len(w) == 1 && (w[0] == "SELECT" || w[0] == "WITH" || w[0] == "FROM" || w[0] == "VALUES")
-}
-
-// run runs one statement and reads all its rows.
-func (e *Engine) run(ctx context.Context, sqlText string, args []any) (*Result, error) {
-	rows, err := e.conn.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	res := &Result{}
-	res.Columns, _ = rows.Columns()
-	cts, _ := rows.ColumnTypes()
-	for _, ct := range cts {
-		res.Types = append(res.Types, ct.DatabaseTypeName())
-	}
-	for rows.Next() {
-		vals := make([]any, len(res.Columns))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read result: %w", err)
-		}
-		for i, v := range vals {
-			vals[i] = plain(v)
-		}
-		res.Rows = append(res.Rows, vals)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	res.Rows = c.rows
 	return res, nil
 }
 
 // ErrTimeout is returned for a statement that ran past Options.Timeout.
 var ErrTimeout = errors.New("query timed out")
 
-func (e *Engine) queryError(ctx context.Context, user, translated string, mapErr func(error) error, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%w after %s (raise it with --timeout)", ErrTimeout, e.opt.Timeout)
+// QueryTo runs one read-only statement and hands its rows to sink as they are read. Everything
+// runs under Options.Timeout and ctx: translation, checks, file selection, execution, reading.
+func (e *Engine) QueryTo(ctx context.Context, sink Sink, userSQL string, args ...any) (*Result, error) {
+	start := time.Now()
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
+	defer cancel()
+	res, err := e.query(ctx, sink, userSQL, args)
+	if err != nil {
+		switch {
+		case parent.Err() != nil:
+			return nil, fmt.Errorf("query interrupted: %w", parent.Err())
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return nil, fmt.Errorf("%w after %s (raise it with --timeout)", ErrTimeout, e.opt.Timeout)
+		}
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []any) (*Result, error) {
+	if len(userSQL) > e.opt.MaxStatementBytes {
+		return nil, e.statementError(len(userSQL))
+	}
+	if notice, ok := ddlNotice(userSQL); ok {
+		return &Result{Notice: notice}, nil
+	}
+	sqlText := userSQL
+	var mapErr func(error) error
+	if e.opt.Translate != nil {
+		type translation struct {
+			sql    string
+			mapErr func(error) error
+			err    error
+		}
+		t, err := inTime(ctx, func() translation {
+			s, m, err := e.opt.Translate(userSQL)
+			return translation{s, m, err}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if t.err != nil {
+			return nil, t.err
+		}
+		sqlText, mapErr = t.sql, t.mapErr
+	}
+	p, err := e.parseRead(ctx, sqlText)
+	if err != nil {
+		return nil, e.queryError(userSQL, sqlText, mapErr, err)
+	}
+	files, err := e.selectFiles(ctx, userSQL, args)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		use, skipped, err := e.usable(files)
+		if err != nil {
+			return nil, err
+		}
+		res, started, err := e.attempt(ctx, sink, p, use, args)
+		if err == nil {
+			res.Skipped = skipped
+			res.Stats = Stats{FilesRead: len(use), FilesTotal: len(e.snap.Files), BytesTotal: e.snap.Bytes()}
+			for _, f := range use {
+				res.Stats.BytesRead += f.Bytes
+				res.Stats.RowsInFilesRead += f.Rows
+			}
+			return res, nil
+		}
+		if started || ctx.Err() != nil {
+			return nil, e.queryError(userSQL, sqlText, mapErr, err)
+		}
+		f, ok := e.fileIn(err.Error(), use)
+		reason := firstErrorLine(err.Error())
+		if !ok && fileError(err) {
+			f, reason, ok = e.probe(ctx, use)
+		}
+		if !ok {
+			return nil, e.queryError(userSQL, sqlText, mapErr, err)
+		}
+		e.bad[f.Path] = reason
+		e.log.Warn("lake file cannot be read", "file", f.Path, "reason", e.bad[f.Path])
+		if !e.opt.SkipDamaged {
+			return nil, &DamagedFileError{File: f, Reason: e.bad[f.Path]}
+		}
+	}
+}
+
+// usable returns files without those that cannot be read, which are an error unless
+// Options.SkipDamaged.
+func (e *Engine) usable(files []lake.File) ([]lake.File, []SkippedFile, error) {
+	var use []lake.File
+	var skipped []SkippedFile
+	for _, f := range files {
+		why, bad := e.bad[f.Path]
+		switch {
+		case !bad:
+			use = append(use, f)
+		case e.opt.SkipDamaged:
+			skipped = append(skipped, SkippedFile{File: f, Reason: why})
+		default:
+			return nil, nil, &DamagedFileError{File: f, Reason: why}
+		}
+	}
+	return use, skipped, nil
+}
+
+// attempt runs a checked statement over files. started reports whether the sink saw anything.
+func (e *Engine) attempt(ctx context.Context, sink Sink, p *parsed, files []lake.File, args []any) (res *Result, started bool, err error) {
+	if p.explain {
+		if err := e.useFiles(ctx, files); err != nil {
+			return nil, false, err
+		}
+		return e.run(ctx, sink, p.full, args, false)
+	}
+	query, inlined := p.text, false
+	if !p.show && !e.noInline {
+		if q, ok := e.inlineTable(p, files); ok {
+			query, inlined = q, true
+		}
+	}
+	if !inlined {
+		if err := e.useFiles(ctx, files); err != nil {
+			return nil, false, err
+		}
+	}
+	res, started, err = e.run(ctx, sink, query, args, true)
+	if err != nil && !started && ctx.Err() == nil && query != p.text {
+		if _, named := e.fileIn(err.Error(), files); !named {
+			// Errors point into the statement as translated, not as rewritten: run it over the
+			// view for an error that points at the user's SQL (or, should the rewrite be at
+			// fault, for the answer).
+			if err := e.useFiles(ctx, files); err != nil {
+				return nil, false, err
+			}
+			res, started, err = e.run(ctx, sink, p.text, args, true)
+		}
+	}
+	return res, started, err
+}
+
+// run prepares text, which parseRead accepted, as exactly one statement of the type DuckDB must
+// give it (SELECT, or EXPLAIN when !query), and executes that prepared statement. A query runs
+// within the result limits of wrapQuery.
+func (e *Engine) run(ctx context.Context, sink Sink, text string, args []any, query bool) (res *Result, started bool, err error) {
+	err = e.raw(func(c *duckdb.Conn) error {
+		var st *duckdb.Stmt
+		if query {
+			inner, err := prepareAs(c, text, duckdb.STATEMENT_TYPE_SELECT)
+			if err != nil {
+				return err
+			}
+			wrapped, err := e.wrapQuery(text, inner)
+			inner.Close()
+			if err != nil {
+				return fmt.Errorf("bound the result: %w", err)
+			}
+			if st, err = prepareAs(c, wrapped, duckdb.STATEMENT_TYPE_SELECT); err != nil {
+				return err
+			}
+		} else {
+			if st, err = prepareAs(c, text, duckdb.STATEMENT_TYPE_EXPLAIN); err != nil {
+				return err
+			}
+		}
+		defer st.Close()
+		res, started, err = e.execute(ctx, c, st, args, sink, query)
+		return err
+	})
+	return res, started, err
+}
+
+// execute runs a prepared statement and hands its rows to sink, within the result limits. With
+// rowBytes, the last column is the size of each row (see wrapQuery), not part of the result.
+func (e *Engine) execute(ctx context.Context, c *duckdb.Conn, st *duckdb.Stmt, args []any, sink Sink, rowBytes bool) (*Result, bool, error) {
+	nv, err := namedArgs(c, args)
+	if err != nil {
+		return nil, false, err
+	}
+	dr, err := st.QueryContext(ctx, nv)
+	if err != nil {
+		return nil, false, err
+	}
+	defer dr.Close()
+	cols := dr.Columns()
+	n := len(cols)
+	if rowBytes {
+		n--
+	}
+	res := &Result{Columns: cols[:n:n], Types: make([]string, n)}
+	if tn, ok := dr.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		for i := range n {
+			res.Types[i] = tn.ColumnTypeDatabaseTypeName(i)
+		}
+	}
+	if err := sink.Begin(res.Columns, res.Types); err != nil {
+		return nil, true, err
+	}
+	dest := make([]driver.Value, len(cols))
+	var rows int
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, true, err
+		}
+		if err := dr.Next(dest); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, true, fmt.Errorf("read result: %w", err)
+		}
+		if rows++; rows > e.opt.MaxRows {
+			return nil, true, e.rowsError(e.opt.MaxRows)
+		}
+		row := make([]any, n)
+		for i := range n {
+			row[i] = plain(dest[i])
+		}
+		if rowBytes {
+			b, _ := dest[n].(int64)
+			total += b
+		} else {
+			total += valueBytes(row)
+		}
+		if total > e.opt.MaxResultBytes {
+			return nil, true, e.bytesError()
+		}
+		if err := sink.Row(row); err != nil {
+			return nil, true, err
+		}
+	}
+	return res, true, nil
+}
+
+// valueBytes estimates what v costs in Go as wrapQuery counts it.
+func valueBytes(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return 16 + int64(len(x))
+	case []byte:
+		return 16 + int64(len(x))
+	case []any:
+		n := int64(16)
+		for _, e := range x {
+			n += valueBytes(e)
+		}
+		return n
+	case map[string]any:
+		n := int64(16)
+		for k, e := range x {
+			n += int64(len(k)) + valueBytes(e)
+		}
+		return n
+	}
+	return 16
+}
+
+// inTime runs fn, which must not use the DuckDB connection, and returns its value, or ctx's
+// error once ctx ends first; fn then finishes in the background and its value is dropped.
+func inTime[T any](ctx context.Context, fn func() T) (T, error) {
+	ch := make(chan T, 1)
+	go func() { ch <- fn() }()
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+func (e *Engine) queryError(user, translated string, mapErr func(error) error, err error) error {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	if strings.Contains(err.Error(), rowTooLarge) {
+		return fmt.Errorf("%w: a row is larger than %s, the limit (raise it with --max-result-bytes, or select less of it: substr, fewer columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
+	}
+	if strings.Contains(err.Error(), resultTooLarge) {
+		return e.bytesError()
 	}
 	if mapErr != nil && translated != user {
 		err = mapErr(err)

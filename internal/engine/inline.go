@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"context"
-	"encoding/json"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,7 +20,8 @@ import (
 // by a scan of files. ok is false when some reference cannot be replaced, and stmt is then to run
 // over the view. DuckDB's own parser finds the references: json_serialize_sql gives each table
 // reference with its position in the text.
-func (e *Engine) inlineTable(ctx context.Context, stmt string, files []lake.File) (string, bool) {
+func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
+	stmt := p.text
 	if len(files) == 0 || e.noInline {
 		return stmt, false
 	}
@@ -30,20 +29,13 @@ func (e *Engine) inlineTable(ctx context.Context, stmt string, files []lake.File
 	for _, a := range e.opt.Aliases {
 		names[strings.ToLower(a)] = true
 	}
-	var out string
-	if err := e.conn.QueryRowContext(ctx, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))::VARCHAR", stmt).Scan(&out); err != nil {
-		return stmt, false
+	type ref struct {
+		at    int
+		alias bool
 	}
-	var tree any
-	if err := json.Unmarshal([]byte(out), &tree); err != nil {
-		return stmt, false
-	}
-	if m, ok := tree.(map[string]any); !ok || m["error"] != false {
-		return stmt, false
-	}
-	var refs []int
+	var refs []ref
 	ok := true
-	walkJSON(tree, func(m map[string]any) {
+	walkJSON(p.tree, func(m map[string]any) {
 		switch m["class"] {
 		case "STAR":
 			// SELECT *, t.*, COLUMNS(…): read_parquet puts the Hive columns in another order
@@ -81,7 +73,8 @@ func (e *Engine) inlineTable(ctx context.Context, stmt string, files []lake.File
 			ok = false
 			return
 		}
-		refs = append(refs, int(loc))
+		alias, _ := m["alias"].(string)
+		refs = append(refs, ref{at: int(loc), alias: alias != ""})
 	})
 	if !ok {
 		return stmt, false
@@ -90,10 +83,11 @@ func (e *Engine) inlineTable(ctx context.Context, stmt string, files []lake.File
 		return stmt, true
 	}
 	scan := e.scanSQL(files)
-	sort.Ints(refs)
+	sort.Slice(refs, func(i, j int) bool { return refs[i].at < refs[j].at })
 	var b strings.Builder
 	prev := 0
-	for _, at := range refs {
+	for _, r := range refs {
+		at := r.at
 		if at < prev {
 			return stmt, false
 		}
@@ -104,7 +98,7 @@ func (e *Engine) inlineTable(ctx context.Context, stmt string, files []lake.File
 		}
 		b.WriteString(stmt[prev:at])
 		b.WriteString(scan)
-		if !hasAlias(stmt[at+n:]) {
+		if !r.alias {
 			// Columns may be qualified with the table's name (cloudtrail_logs.eventtime).
 			b.WriteString(" AS ")
 			b.WriteString(tok)
@@ -150,30 +144,6 @@ func identifierLen(s string) int {
 		i++
 	}
 	return i
-}
-
-// clauseWords are the words that may follow a table reference without being its alias.
-var clauseWords = map[string]bool{
-	"WHERE": true, "GROUP": true, "HAVING": true, "ORDER": true, "LIMIT": true, "OFFSET": true,
-	"UNION": true, "EXCEPT": true, "INTERSECT": true, "WINDOW": true, "QUALIFY": true,
-	"JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "CROSS": true,
-	"NATURAL": true, "POSITIONAL": true, "ASOF": true, "SEMI": true, "ANTI": true, "ON": true,
-	"USING": true, "TABLESAMPLE": true, "PIVOT": true, "UNPIVOT": true,
-	"FETCH": true, "FOR": true, "RETURNING": true, "LATERAL": true,
-}
-
-// hasAlias reports whether the text after a table name starts with its alias (AS x, or a word
-// that is not a clause keyword).
-func hasAlias(rest string) bool {
-	rest = strings.TrimLeft(stripComments(rest), " \t\r\n")
-	if strings.HasPrefix(rest, `"`) {
-		return true
-	}
-	n := identifierLen(rest)
-	if n == 0 {
-		return false
-	}
-	return !clauseWords[strings.ToUpper(rest[:n])]
 }
 
 // scanSQL is the read_parquet call over files that the view cloudtrail_logs holds.

@@ -58,8 +58,12 @@ func TestInlineTable(t *testing.T) {
 	for _, c := range cases {
 		sqlText := c.sql
 		got, ok := "", false
-		if isQuery(sqlText) {
-			got, ok = e.inlineTable(ctx, sqlText, e.snap.Files)
+		p, err := e.parseRead(ctx, sqlText)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if !p.show {
+			got, ok = e.inlineTable(p, e.snap.Files)
 		}
 		n := strings.Count(got, "read_parquet(")
 		if !ok {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"time"
 
@@ -16,7 +17,11 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 	if e.opt.Bounds == nil {
 		return all, nil
 	}
-	b := e.opt.Bounds(stmt, append([]string{"cloudtrail_logs"}, e.opt.Aliases...)...)
+	// The bounds come from Go code over the user's text: under the deadline, like translation.
+	b, err := inTime(ctx, func() *Bounds { return e.opt.Bounds(stmt, append([]string{"cloudtrail_logs"}, e.opt.Aliases...)...) })
+	if err != nil {
+		return nil, err
+	}
 	if b == nil {
 		return all, nil
 	}
@@ -45,14 +50,19 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 		}
 	}
 	var dayMin, dayMax string
-	var err error
 	if b.TSMin != "" {
 		if dayMin, err = e.evalDay(ctx, b.TSMin); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
 			return all, nil // not a constant after all: read everything
 		}
 	}
 	if b.TSMax != "" {
 		if dayMax, err = e.evalDay(ctx, b.TSMax); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
 			return all, nil
 		}
 	}
@@ -103,29 +113,49 @@ func keep(f lake.File, b *Bounds, dayMin, dayMax string) bool {
 	return true
 }
 
-// evalDay evaluates a bound expression and returns its UTC date.
+// evalDay evaluates a bound expression and returns its UTC date. The expression is text from
+// the user's statement, so it runs as a query checked like the statement itself.
 func (e *Engine) evalDay(ctx context.Context, expr string) (string, error) {
-	var t time.Time
-	if err := e.conn.QueryRowContext(ctx, "SELECT CAST(("+expr+") AS TIMESTAMPTZ)").Scan(&t); err != nil {
+	text := "SELECT CAST((\n" + expr + "\n) AS TIMESTAMPTZ)"
+	if _, err := e.parseRead(ctx, text); err != nil {
 		return "", fmt.Errorf("evaluate bound: %w", err)
+	}
+	var c collector
+	if _, _, err := e.run(ctx, &c, text, nil, true); err != nil {
+		return "", fmt.Errorf("evaluate bound: %w", err)
+	}
+	if len(c.rows) != 1 || len(c.rows[0]) != 1 {
+		return "", fmt.Errorf("evaluate bound: not one value")
+	}
+	t, ok := c.rows[0][0].(time.Time)
+	if !ok {
+		return "", fmt.Errorf("evaluate bound: %T is not a time", c.rows[0][0])
 	}
 	return t.UTC().Format("2006-01-02"), nil
 }
 
-// useFiles points the view at the given files, unless it already reads exactly them.
-func (e *Engine) useFiles(ctx context.Context, files []lake.File) error {
-	n := len(files)
-	if n == len(e.snap.Files) {
-		n = -1
+// viewKey identifies a list of files.
+func viewKey(files []lake.File) string {
+	h := fnv.New128a()
+	for _, f := range files {
+		h.Write([]byte(f.Path))
+		h.Write([]byte{0})
 	}
-	if n == -1 && e.viewFiles == -1 {
+	return fmt.Sprintf("%d:%x", len(files), h.Sum(nil))
+}
+
+// useFiles points the view at files, unless it already reads exactly them.
+func (e *Engine) useFiles(ctx context.Context, files []lake.File) error {
+	key := viewKey(files)
+	if key == e.viewKey {
 		return nil
 	}
+	e.viewKey = ""
 	for _, s := range e.viewSQL(files) {
 		if _, err := e.conn.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("select files: %w", err)
 		}
 	}
-	e.viewFiles = n
+	e.viewKey = key
 	return nil
 }

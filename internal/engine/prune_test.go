@@ -12,7 +12,7 @@ import (
 	"github.com/trailsql/trailsql/internal/lake"
 )
 
-func openTestEngine(t *testing.T, root string, prune bool) *Engine {
+func openTestEngine(t testing.TB, root string, prune bool) *Engine {
 	t.Helper()
 	opt := Options{Lake: root, Setup: athena.Setup(), Aliases: []string{"cloudtrail"}}
 	opt.Translate = func(sql string) (string, func(error) error, error) {

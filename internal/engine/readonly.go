@@ -2,139 +2,237 @@ package engine
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
-// ErrNotReadOnly is returned for statements that could change anything: only SELECT, WITH,
-// VALUES, EXPLAIN, DESCRIBE and SHOW run.
+// ErrNotReadOnly is returned for statements that could change anything: only queries run
+// (SELECT, WITH, VALUES, FROM, DESCRIBE, SHOW, SUMMARIZE, and EXPLAIN of a query).
 var ErrNotReadOnly = errors.New("only read-only statements run")
 
-// segments splits SQL into code, literals ('strings' and "identifiers", with their doubled-quote
-// escapes) and comments, and calls fn for each in order.
-func segments(s string, fn func(text string, kind segKind)) {
-	start := 0
-	flush := func(i int) {
-		if i > start {
-			fn(s[start:i], segCode)
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\'' || c == '"':
-			flush(i)
-			j := i + 1
-			for j < len(s) && !(s[j] == c && (j+1 >= len(s) || s[j+1] != c)) {
-				if s[j] == c {
-					j++ // a doubled quote
-				}
-				j++
-			}
-			j = min(j+1, len(s))
-			fn(s[i:j], segLiteral)
-			i, start = j-1, j
-		case c == '-' && i+1 < len(s) && s[i+1] == '-', c == '/' && i+1 < len(s) && s[i+1] == '*':
-			flush(i)
-			j := len(s)
-			if c == '-' {
-				if k := strings.IndexByte(s[i:], '\n'); k >= 0 {
-					j = i + k
-				}
-			} else if k := strings.Index(s[i+2:], "*/"); k >= 0 {
-				j = i + 2 + k + 2
-			}
-			fn(s[i:j], segComment)
-			i, start = j-1, j
-		}
-	}
-	flush(len(s))
+// How a statement is accepted. Our own reading of SQL text decides nothing: two lexers always
+// disagree somewhere (nested block comments, a -- comment ended by \r, E'\'' and $$ strings), and
+// the statement that runs is the one DuckDB reads. So DuckDB's parser decides, twice:
+//
+//  1. json_serialize_sql parses the text without binding or running it and serialises SELECT
+//     statements only. The text must be exactly one statement, a SELECT (DuckDB turns DESCRIBE,
+//     SHOW and SUMMARIZE into a SELECT over a SHOW_REF; VALUES, WITH and FROM-first are SELECTs
+//     too; PRAGMA is not, although DuckDB prepares some PRAGMAs as SELECTs). Its table functions
+//     must be in readTableFunctions: a SELECT can call enable_logging() or checkpoint(), and
+//     query() runs SQL this check never sees.
+//  2. The text that runs is prepared as one statement (duckdb.Conn.Prepare refuses several; the
+//     database/sql path would run all but the last one), its type must be SELECT, and that
+//     prepared statement is the one executed.
+//
+// EXPLAIN is not a SELECT for json_serialize_sql and EXPLAIN ANALYZE runs its statement, so
+// EXPLAIN is accepted in one spelling only: the text starts with the word EXPLAIN and one white
+// space character, and what follows passes step 1 on its own, which no ANALYZE, option list or
+// statement other than a query does. DuckDB must then prepare the whole text as an EXPLAIN.
+
+// parsed is a statement DuckDB's parser read as one query.
+type parsed struct {
+	// text is the query: the statement itself, or what EXPLAIN explains.
+	text string
+	// full is the whole statement.
+	full string
+	// tree is json_serialize_sql's serialisation of the query.
+	tree map[string]any
+	// explain is set for EXPLAIN <query>.
+	explain bool
+	// show is set when the query is (or holds) DESCRIBE, SHOW or SUMMARIZE.
+	show bool
 }
 
-type segKind int
+// readTableFunctions are the table functions a query may call: they read (rows they make up,
+// files within the lake, the catalog) and change nothing. Any other table function is refused.
+var readTableFunctions = map[string]bool{
+	"range": true, "generate_series": true, "unnest": true, "repeat": true, "repeat_row": true,
+	"read_parquet": true, "parquet_scan": true, "parquet_metadata": true, "parquet_schema": true,
+	"parquet_file_metadata": true, "parquet_kv_metadata": true,
+	"read_json": true, "read_json_auto": true, "read_ndjson": true, "read_ndjson_auto": true,
+	"read_json_objects": true, "read_json_objects_auto": true, "read_ndjson_objects": true,
+	"read_csv": true, "read_csv_auto": true, "read_text": true, "read_blob": true, "glob": true,
+	"json_each": true, "json_tree": true,
+	"duckdb_columns": true, "duckdb_constraints": true, "duckdb_databases": true,
+	"duckdb_functions": true, "duckdb_keywords": true, "duckdb_schemas": true, "duckdb_tables": true,
+	"duckdb_types": true, "duckdb_views": true, "duckdb_settings": true,
+	"pragma_table_info": true, "table_info": true, "pragma_version": true, "version": true,
+	"icu_calendar_names": true, "pg_timezone_names": true,
+}
 
-const (
-	segCode segKind = iota
-	segLiteral
-	segComment
-)
+// refusal is the error for a statement that is not a query.
+func refusal(what string) error {
+	return fmt.Errorf("%w (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a query): %s; the lake is read-only from SQL. To export results use --format csv|json and redirect the output", ErrNotReadOnly, what)
+}
 
-// splitSingle strips white space and trailing semicolons, and refuses input that holds more
-// than one statement.
-func splitSingle(s string) (string, error) {
-	var stmts []string
-	var cur, meaning strings.Builder
-	end := func() {
-		if strings.TrimSpace(meaning.String()) != "" {
-			stmts = append(stmts, strings.TrimSpace(cur.String()))
-		}
-		cur.Reset()
-		meaning.Reset()
+// parseRead reads text with DuckDB's parser and accepts it only as one query or EXPLAIN of one.
+func (e *Engine) parseRead(ctx context.Context, text string) (*parsed, error) {
+	tree, perr, err := e.serialize(ctx, text)
+	if err != nil {
+		return nil, err
 	}
-	segments(s, func(text string, kind segKind) {
-		if kind != segCode {
-			cur.WriteString(text)
-			if kind == segLiteral {
-				meaning.WriteString(text)
-			}
-			return
+	if perr != nil {
+		if perr.kind == "parser" {
+			return nil, e.syntaxError(text, perr)
 		}
-		parts := strings.Split(text, ";")
-		for i, p := range parts {
-			if i > 0 {
-				end()
+		// Not a SELECT: EXPLAIN of a query is the one other statement accepted.
+		if rest, ok := explainPrefix(text); ok {
+			inner, err := e.parseRead(ctx, rest)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				// The whole text parses, what follows EXPLAIN alone does not or is no query:
+				// ANALYZE, an option list, or another statement.
+				return nil, refusal("EXPLAIN runs as EXPLAIN followed by a query (no ANALYZE, no options)")
 			}
-			cur.WriteString(p)
-			meaning.WriteString(p)
+			if inner.explain {
+				return nil, refusal("EXPLAIN of EXPLAIN")
+			}
+			inner.explain, inner.full = true, text
+			return inner, nil
+		}
+		return nil, refusal("this statement is not a query (COPY, ATTACH, CREATE, INSERT, PRAGMA, SET, CALL, EXPORT … are refused)")
+	}
+	p := &parsed{text: text, full: text, tree: tree}
+	var bad string
+	walkJSON(tree, func(m map[string]any) {
+		switch m["type"] {
+		case "SHOW_REF":
+			p.show = true
+		case "TABLE_FUNCTION":
+			fn, _ := m["function"].(map[string]any)
+			name, _ := fn["function_name"].(string)
+			if !readTableFunctions[strings.ToLower(name)] && bad == "" {
+				bad = name
+			}
 		}
 	})
-	end()
-	switch len(stmts) {
-	case 0:
-		return "", errors.New("no SQL statement given")
-	case 1:
-		return stmts[0], nil
+	if bad != "" {
+		return nil, refusal(fmt.Sprintf("the table function %s is not allowed in a query", bad))
 	}
-	return "", fmt.Errorf("%d statements given: run one statement at a time", len(stmts))
+	return p, nil
 }
 
-// stripComments replaces comments (outside literals) by a space, for keyword checks.
-func stripComments(s string) string {
-	var b strings.Builder
-	segments(s, func(text string, kind segKind) {
-		if kind == segComment {
-			b.WriteByte(' ')
-		} else {
-			b.WriteString(text)
+// explainPrefix returns what follows "EXPLAIN" and one white space character at the start of text.
+func explainPrefix(text string) (string, bool) {
+	t := strings.TrimLeft(text, " \t\r\n")
+	const kw = "EXPLAIN"
+	if len(t) <= len(kw) || !strings.EqualFold(t[:len(kw)], kw) || !strings.ContainsRune(" \t\r\n", rune(t[len(kw)])) {
+		return "", false
+	}
+	return t[len(kw)+1:], true
+}
+
+// parseError is json_serialize_sql's answer for text it did not serialise.
+type parseError struct {
+	kind, msg string
+}
+
+// serialize returns the one SELECT statement of text as json_serialize_sql serialises it, or
+// the parser's objection.
+func (e *Engine) serialize(ctx context.Context, text string) (map[string]any, *parseError, error) {
+	var out string
+	if err := e.conn.QueryRowContext(ctx, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))::VARCHAR", text).Scan(&out); err != nil {
+		return nil, nil, fmt.Errorf("check statement: %w", err)
+	}
+	var doc struct {
+		Error      bool             `json:"error"`
+		Type       string           `json:"error_type"`
+		Message    string           `json:"error_message"`
+		Statements []map[string]any `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		return nil, nil, fmt.Errorf("check statement: read DuckDB's parse: %w", err)
+	}
+	switch {
+	case doc.Error:
+		return nil, &parseError{kind: doc.Type, msg: doc.Message}, nil
+	case len(doc.Statements) == 0:
+		return nil, nil, errors.New("no SQL statement given")
+	case len(doc.Statements) > 1:
+		return nil, nil, fmt.Errorf("%d statements given: run one statement at a time", len(doc.Statements))
+	}
+	return doc.Statements[0], nil, nil
+}
+
+// syntaxError returns DuckDB's own error for text its parser refused, which says where. Only
+// the parser runs: a text that fails to parse binds and runs nothing. Should the connection's
+// parser accept what json_serialize_sql's refused, the statement is refused.
+func (e *Engine) syntaxError(text string, perr *parseError) error {
+	err := e.raw(func(c *duckdb.Conn) error {
+		st, err := c.Prepare(text)
+		if err != nil {
+			return err
 		}
+		st.Close()
+		return refusal("DuckDB's parsers disagree about this statement: " + perr.msg)
 	})
-	return b.String()
+	if err == nil {
+		err = errors.New(perr.msg)
+	}
+	return err
 }
 
-// leadingWords returns the first n keywords of a statement, upper-cased, skipping comments and
-// opening parentheses.
-func leadingWords(s string, n int) []string {
-	s = stripComments(s)
-	var out []string
-	for len(out) < n {
-		s = strings.TrimLeft(s, " \t\r\n(")
-		if s == "" {
-			break
+// raw runs fn with the DuckDB connection, for what database/sql does not offer: preparing
+// exactly one statement and reading its type.
+func (e *Engine) raw(fn func(c *duckdb.Conn) error) error {
+	return e.conn.Raw(func(dc any) error {
+		c, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected DuckDB driver connection %T", dc)
 		}
-		end := strings.IndexFunc(s, func(r rune) bool {
-			return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-		})
-		if end == 0 {
-			break
+		return fn(c)
+	})
+}
+
+// prepareAs prepares text as exactly one statement and returns it if DuckDB classifies it as
+// want. The caller closes the statement.
+func prepareAs(c *duckdb.Conn, text string, want duckdb.StmtType) (*duckdb.Stmt, error) {
+	ds, err := c.Prepare(text)
+	if err != nil {
+		if strings.Contains(err.Error(), "missing context for multi-statement query") {
+			return nil, refusal("DuckDB reads this text as several statements (PIVOT without IN runs as several): run one query at a time")
 		}
-		if end < 0 {
-			end = len(s)
-		}
-		out = append(out, strings.ToUpper(s[:end]))
-		s = s[end:]
+		return nil, err
 	}
-	return out
+	st, ok := ds.(*duckdb.Stmt)
+	if !ok {
+		ds.Close()
+		return nil, fmt.Errorf("unexpected DuckDB statement %T", ds)
+	}
+	typ, err := st.StatementType()
+	if err != nil || typ != want {
+		st.Close()
+		return nil, refusal(fmt.Sprintf("DuckDB prepares this statement as type %d, not as a query", typ))
+	}
+	return st, nil
+}
+
+// namedArgs converts arguments as database/sql would for the DuckDB driver.
+func namedArgs(c *duckdb.Conn, args []any) ([]driver.NamedValue, error) {
+	out := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv := driver.NamedValue{Ordinal: i + 1, Value: a}
+		if err := c.CheckNamedValue(&nv); err != nil {
+			if !errors.Is(err, driver.ErrSkip) {
+				return nil, fmt.Errorf("parameter %d: %w", i+1, err)
+			}
+			v, err := driver.DefaultParameterConverter.ConvertValue(a)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %d: %w", i+1, err)
+			}
+			nv.Value = v
+		}
+		out[i] = nv
+	}
+	return out, nil
 }
 
 var (
@@ -144,51 +242,42 @@ var (
 )
 
 // ddlNotice answers the Athena DDL users paste from the docs: partitions and table definitions
-// are automatic here, so these statements are accepted and explained rather than run.
+// are automatic here, so these statements are explained rather than run. It only ever answers
+// with a notice: whatever the text holds besides, nothing of it runs.
 func ddlNotice(stmt string) (string, bool) {
-	s := stripComments(stmt)
+	stmt = skipComments(stmt)
 	switch {
-	case alterAddPartition.MatchString(s):
+	case alterAddPartition.MatchString(stmt):
 		return "ALTER TABLE … ADD PARTITION is not needed: trailsql finds partitions by itself (account, region, year, month, day). Nothing was changed.", true
-	case msckRepair.MatchString(s):
+	case msckRepair.MatchString(stmt):
 		return "MSCK REPAIR TABLE is not needed: trailsql finds partitions by itself. Nothing was changed.", true
-	case createExternal.MatchString(s):
-		m := createExternal.FindStringSubmatch(s)
+	case createExternal.MatchString(stmt):
+		m := createExternal.FindStringSubmatch(stmt)
 		return fmt.Sprintf("CREATE EXTERNAL TABLE is not needed: the table cloudtrail_logs already has Athena's CloudTrail columns. To load the logs at that location, run:\n  trailsql ingest %s\n(table %s: query it as cloudtrail_logs, or declare the name as an alias with --alias %s)", m[3], m[2], strings.Trim(m[2], "`\"")), true
 	}
 	return "", false
 }
 
-// checkReadOnly refuses anything but queries. DuckDB's own parser decides what a statement is:
-// json_serialize_sql accepts SELECT statements only (VALUES, WITH and FROM-first included).
-func (e *Engine) checkReadOnly(ctx context.Context, stmt string) error {
-	words := leadingWords(stmt, 2)
-	if len(words) == 0 {
-		return fmt.Errorf("%w: could not find a statement keyword", ErrNotReadOnly)
-	}
-	inner := stmt
-	switch words[0] {
-	case "DESCRIBE", "SHOW", "SUMMARIZE":
-		return nil
-	case "EXPLAIN":
-		// EXPLAIN ANALYZE runs its statement: what follows must be a query too.
-		rest := strings.TrimSpace(stripComments(stmt))
-		rest = strings.TrimSpace(rest[len("EXPLAIN"):])
-		if len(words) > 1 && words[1] == "ANALYZE" {
-			rest = strings.TrimSpace(rest[len("ANALYZE"):])
+// skipComments returns s without the white space and comments it starts with, for ddlNotice
+// only: at worst it makes a notice answer a text DuckDB would have refused.
+func skipComments(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n")
+		switch {
+		case strings.HasPrefix(s, "--"):
+			i := strings.IndexAny(s, "\r\n")
+			if i < 0 {
+				return ""
+			}
+			s = s[i:]
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s, "*/")
+			if i < 0 {
+				return ""
+			}
+			s = s[i+2:]
+		default:
+			return s
 		}
-		inner = rest
 	}
-	var out string
-	if err := e.conn.QueryRowContext(ctx, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))::VARCHAR", inner).Scan(&out); err != nil {
-		return fmt.Errorf("check statement: %w", err)
-	}
-	if strings.Contains(out, `"error":true`) {
-		if strings.Contains(out, "Only SELECT statements") {
-			return fmt.Errorf("%w (SELECT, WITH, VALUES, EXPLAIN, DESCRIBE, SHOW): %s is refused, the lake is read-only from SQL. To export results use --format csv|json and redirect the output", ErrNotReadOnly, leadingWords(inner, 1)[0])
-		}
-		// A syntax error: let DuckDB report it with its position when the statement runs.
-		return nil
-	}
-	return nil
 }

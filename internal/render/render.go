@@ -4,15 +4,18 @@
 package render
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -21,6 +24,11 @@ import (
 // Formats are the output formats.
 var Formats = []string{"table", "csv", "json", "jsonl", "markdown"}
 
+// MaxTableRows is how many rows a table or Markdown output shows: both are laid out once all
+// their rows are known, so they are held in memory. The rows past it are counted, and the
+// output says how many there were and how to get them all.
+const MaxTableRows = 10000
+
 // Write renders columns and rows in format to w.
 func Write(w io.Writer, format string, columns []string, rows [][]any) error {
 	return WriteTotal(w, format, columns, rows, len(rows))
@@ -28,100 +36,232 @@ func Write(w io.Writer, format string, columns []string, rows [][]any) error {
 
 // WriteTotal is Write for the first rows of a result of total rows (a table says so).
 func WriteTotal(w io.Writer, format string, columns []string, rows [][]any, total int) error {
-	switch format {
-	case "table", "markdown":
-		t := table.NewWriter()
-		t.SetOutputMirror(w)
-		hdr := make(table.Row, len(columns))
+	s, err := NewStream(w, format)
+	if err != nil {
+		return err
+	}
+	if err := s.Begin(columns, nil); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := s.Row(r); err != nil {
+			return err
+		}
+	}
+	s.total = max(total, len(rows))
+	return s.Close()
+}
+
+// Stream renders rows as they come: CSV, JSON and JSON lines are written row by row; a table
+// or Markdown holds its first MaxTableRows rows and is written by Close. It has the methods of
+// engine.Sink.
+type Stream struct {
+	w       io.Writer
+	format  string
+	columns []string
+	csv     *csv.Writer
+	rows    [][]any // table, markdown
+	total   int     // rows seen
+	begun   bool
+}
+
+// NewStream returns a Stream writing format to w.
+func NewStream(w io.Writer, format string) (*Stream, error) {
+	if !slices.Contains(Formats, format) {
+		return nil, fmt.Errorf("unknown format %q (use one of %s)", format, strings.Join(Formats, ", "))
+	}
+	return &Stream{w: w, format: format}, nil
+}
+
+// Begin starts the output with the columns' names.
+func (s *Stream) Begin(columns, types []string) error {
+	s.columns, s.begun = columns, true
+	switch s.format {
+	case "csv":
+		s.csv = csv.NewWriter(s.w)
+		hdr := make([]string, len(columns))
 		for i, c := range columns {
-			hdr[i] = c
+			hdr[i] = escapeControl(c, "\t\n")
 		}
-		t.AppendHeader(hdr, table.RowConfig{AutoMerge: false})
-		for _, r := range rows {
-			row := make(table.Row, len(r))
-			for i, v := range r {
-				s := Text(v)
-				if v == nil {
-					s = "NULL"
-				}
-				if format == "markdown" {
-					s = strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
-				}
-				row[i] = s
-			}
-			t.AppendRow(row)
-		}
-		t.Style().Format.Header = text.FormatDefault
-		if format == "markdown" {
-			t.RenderMarkdown()
-		} else {
-			t.SetStyle(table.StyleLight)
-			t.Style().Format.Header = text.FormatDefault
-			t.Render()
-			if total > len(rows) {
-				fmt.Fprintf(w, "(%d of %d rows)\n", len(rows), total)
-			} else {
-				fmt.Fprintf(w, "(%d row%s)\n", len(rows), plural(len(rows)))
-			}
+		return s.csv.Write(hdr)
+	case "json":
+		_, err := io.WriteString(s.w, "[")
+		return err
+	}
+	return nil
+}
+
+// Row writes one row, or holds it for a table.
+func (s *Stream) Row(r []any) error {
+	s.total++
+	switch s.format {
+	case "table", "markdown":
+		if len(s.rows) < MaxTableRows {
+			s.rows = append(s.rows, r)
 		}
 		return nil
 	case "csv":
-		cw := csv.NewWriter(w)
-		if err := cw.Write(columns); err != nil {
+		rec := make([]string, len(r))
+		for i, v := range r {
+			rec[i] = escapeControl(Text(v), "\t\n")
+		}
+		if len(rec) == 1 && rec[0] == "" {
+			// A lone empty field would be an empty line, which CSV readers skip: the row
+			// would vanish. Quote it.
+			s.csv.Flush()
+			_, err := io.WriteString(s.w, "\"\"\n")
 			return err
 		}
-		rec := make([]string, len(columns))
-		for _, r := range rows {
-			for i, v := range r {
-				rec[i] = Text(v)
-			}
-			if len(rec) == 1 && rec[0] == "" {
-				// A lone empty field would be an empty line, which CSV readers skip: the row
-				// would vanish. Quote it.
-				cw.Flush()
-				if _, err := io.WriteString(w, "\"\"\n"); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	case "json", "jsonl":
-		objs := make([]json.RawMessage, 0, len(rows))
-		for _, r := range rows {
-			b := []byte{'{'}
-			for i, v := range r {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				k, _ := json.Marshal(columns[i])
-				b = append(b, k...)
-				b = append(b, ':')
-				vb, err := json.Marshal(JSONValue(v))
-				if err != nil {
-					return err
-				}
-				b = append(b, vb...)
-			}
-			objs = append(objs, append(b, '}'))
-		}
-		if format == "jsonl" {
-			for _, o := range objs {
-				if _, err := fmt.Fprintf(w, "%s\n", o); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(objs)
+		return s.csv.Write(rec)
 	}
-	return fmt.Errorf("unknown format %q (use one of %s)", format, strings.Join(Formats, ", "))
+	b := []byte{'{'}
+	for i, v := range r {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, _ := json.Marshal(s.columns[i])
+		b = append(b, k...)
+		b = append(b, ':')
+		vb, err := json.Marshal(JSONValue(v))
+		if err != nil {
+			return err
+		}
+		b = append(b, vb...)
+	}
+	b = escapeJSONControl(append(b, '}'))
+	if s.format == "jsonl" {
+		_, err := fmt.Fprintf(s.w, "%s\n", b)
+		return err
+	}
+	// As json.Encoder with SetIndent("", "  ") writes an array of objects.
+	var ind bytes.Buffer
+	json.Indent(&ind, b, "  ", "  ")
+	sep := ",\n  "
+	if s.total == 1 {
+		sep = "\n  "
+	}
+	_, err := fmt.Fprintf(s.w, "%s%s", sep, ind.Bytes())
+	return err
+}
+
+// Close ends the output: the table, the closing bracket, the last CSV bytes.
+func (s *Stream) Close() error {
+	if !s.begun {
+		return nil
+	}
+	switch s.format {
+	case "csv":
+		s.csv.Flush()
+		return s.csv.Error()
+	case "json":
+		end := "\n]\n"
+		if s.total == 0 {
+			end = "]\n"
+		}
+		_, err := io.WriteString(s.w, end)
+		return err
+	case "jsonl":
+		return nil
+	}
+	t := table.NewWriter()
+	t.SetOutputMirror(s.w)
+	hdr := make(table.Row, len(s.columns))
+	for i, c := range s.columns {
+		hdr[i] = escapeControl(c, "")
+	}
+	t.AppendHeader(hdr, table.RowConfig{AutoMerge: false})
+	for _, r := range s.rows {
+		row := make(table.Row, len(r))
+		for i, v := range r {
+			cell := Text(v)
+			if v == nil {
+				cell = "NULL"
+			}
+			if s.format == "markdown" {
+				cell = strings.ReplaceAll(strings.ReplaceAll(cell, "|", `\|`), "\n", " ")
+				row[i] = escapeControl(cell, "\t")
+			} else {
+				row[i] = escapeControl(cell, "\n")
+			}
+		}
+		t.AppendRow(row)
+	}
+	t.Style().Format.Header = text.FormatDefault
+	if s.format == "markdown" {
+		t.RenderMarkdown()
+		if s.total > len(s.rows) {
+			fmt.Fprintf(s.w, "\n(%d of %d rows; --format csv or jsonl prints them all)\n", len(s.rows), s.total)
+		}
+		return nil
+	}
+	t.SetStyle(table.StyleLight)
+	t.Style().Format.Header = text.FormatDefault
+	t.Render()
+	if s.total > len(s.rows) {
+		more := ""
+		if len(s.rows) == MaxTableRows {
+			more = "; --format csv or jsonl prints them all"
+		}
+		fmt.Fprintf(s.w, "(%d of %d rows%s)\n", len(s.rows), s.total, more)
+	} else {
+		fmt.Fprintf(s.w, "(%d row%s)\n", len(s.rows), plural(len(s.rows)))
+	}
+	return nil
+}
+
+// escapeControl makes s safe to print on a terminal: control characters (C0 but those in keep,
+// DEL, C1: ESC, BEL, CR, CSI…) and bytes that are not UTF-8 are written as visible escapes
+// (\x1b, \r, \u009b, \xff). Valid UTF-8 text is kept as it is. A value such as a userAgent or
+// an errorMessage is whatever the caller of an AWS API sent.
+func escapeControl(s, keep string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && strings.IndexByte(keep, c) < 0 || c >= 0x7f {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\r' && !strings.ContainsRune(keep, r):
+			b.WriteString(`\r`)
+		case r < 0x20 && !strings.ContainsRune(keep, r), r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// escapeJSONControl escapes DEL and the C1 controls in JSON text, which encoding/json leaves as
+// they are (it escapes C0 and replaces bytes that are not UTF-8): the same JSON value.
+func escapeJSONControl(b []byte) []byte {
+	if !bytes.ContainsFunc(b, func(r rune) bool { return r == 0x7f || r >= 0x80 && r <= 0x9f }) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && r <= 0x9f {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 func plural(n int) string {

@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +45,87 @@ func TestFormats(t *testing.T) {
 	}
 	if err := Write(&bytes.Buffer{}, "xml", nil, nil); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// Control characters from attacker-controlled fields (userAgent, errorMessage) never reach a
+// terminal raw: they are escaped visibly in tables, Markdown and CSV, and JSON escapes them too.
+func TestControlCharactersEscaped(t *testing.T) {
+	evil := "ua\x1b[31mred\x07\r\x7f\u009b2J\xff tab\tnewline\nend é€😀"
+	for _, f := range Formats {
+		var b bytes.Buffer
+		if err := Write(&b, f, []string{"useragent\x1b"}, [][]any{{evil}, {[]any{evil}}, {map[string]any{"k": evil}}}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, raw := range []string{"\x1b", "\x07", "\r", "\x7f", "\u009b", "\xff"} {
+			if strings.Contains(out, raw) {
+				t.Errorf("%s: %q printed raw in %q", f, raw, out)
+			}
+		}
+		if !strings.Contains(out, "é€😀") {
+			t.Errorf("%s: UTF-8 text changed: %q", f, out)
+		}
+		if f == "table" || f == "csv" || f == "markdown" {
+			for _, esc := range []string{`\x1b[31mred\x07\r\x7f\u009b2J\xff`} {
+				if !strings.Contains(out, esc) {
+					t.Errorf("%s: %q not in %q", f, esc, out)
+				}
+			}
+		}
+	}
+	// CSV keeps its newlines and tabs, inside quotes, and reads back.
+	var b bytes.Buffer
+	Write(&b, "csv", []string{"a"}, [][]any{{"x\ty\nz"}})
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil || rows[1][0] != "x\ty\nz" {
+		t.Fatalf("csv: %q %v", rows, err)
+	}
+	// JSON values stay the same values.
+	b.Reset()
+	Write(&b, "jsonl", []string{"a"}, [][]any{{evil}})
+	var v map[string]string
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil || v["a"] != strings.ToValidUTF8(evil, "\ufffd") {
+		t.Fatalf("jsonl: %q %v", b.String(), err)
+	}
+}
+
+// A Stream writes the same bytes as Write; a table shows at most MaxTableRows rows and says how
+// many there were.
+func TestStream(t *testing.T) {
+	rows := [][]any{{"a", int64(1)}, {"b", nil}}
+	for _, f := range Formats {
+		var want, got bytes.Buffer
+		Write(&want, f, []string{"x", "y"}, rows)
+		s, err := NewStream(&got, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Begin([]string{"x", "y"}, nil)
+		for _, r := range rows {
+			s.Row(r)
+		}
+		if err := s.Close(); err != nil || got.String() != want.String() {
+			t.Errorf("%s: stream %q, Write %q (%v)", f, got.String(), want.String(), err)
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, "json", []string{"x"}, [][]any{{int64(1)}}); err != nil || b.String() != "[\n  {\n    \"x\": 1\n  }\n]\n" {
+		t.Errorf("json: %q", b.String())
+	}
+	b.Reset()
+	Write(&b, "json", []string{"x"}, nil)
+	if b.String() != "[]\n" {
+		t.Errorf("empty json: %q", b.String())
+	}
+	b.Reset()
+	s, _ := NewStream(&b, "table")
+	s.Begin([]string{"x"}, nil)
+	for i := range MaxTableRows + 5 {
+		s.Row([]any{int64(i)})
+	}
+	s.Close()
+	if !strings.Contains(b.String(), fmt.Sprintf("(%d of %d rows; --format csv or jsonl prints them all)", MaxTableRows, MaxTableRows+5)) {
+		t.Errorf("table footer: %q", b.String()[len(b.String())-100:])
 	}
 }

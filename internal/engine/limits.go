@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// ErrResultTooLarge is returned for a result past Options.MaxRows or Options.MaxResultBytes.
+var ErrResultTooLarge = errors.New("result too large")
+
+// ErrStatementTooLarge is returned for a statement longer than Options.MaxStatementBytes.
+var ErrStatementTooLarge = errors.New("statement too large")
+
+// Results are bounded inside DuckDB, before the driver copies a value into Go (it copies a string
+// twice): the query runs wrapped as
+//
+//	SELECT c1 AS "name", …, <row bytes, or error() past the limit> AS trailsql_row_bytes
+//	FROM (<query>) AS trailsql_result(c1, …) LIMIT MaxRows+1
+//
+// so DuckDB stops producing rows after MaxRows+1 (a cross join of the lake no longer fills the
+// memory), refuses a row larger than MaxResultBytes before it leaves DuckDB (repeat('x', 1e9) no
+// longer reaches Go), and tells Go each row's size, which Go sums against MaxResultBytes. The
+// size of a row is 16 bytes per value plus the bytes of its strings and blobs, at any depth of
+// lists, structs and maps: about what the row costs in Go.
+
+// rowBytesColumn is the wrapper's last column.
+const rowBytesColumn = "trailsql_row_bytes"
+
+// rowTooLarge is the text of the wrapper's error(), recognised in DuckDB's error.
+const (
+	rowTooLarge    = "trailsql: result row larger than the result limit"
+	resultTooLarge = "trailsql: result larger than the result limit"
+)
+
+// wrapQuery returns query wrapped as above, for the columns DuckDB prepared it with.
+func (e *Engine) wrapQuery(query string, st *duckdb.Stmt) (string, error) {
+	n, err := st.ColumnCount()
+	if err != nil {
+		return "", err
+	}
+	lim := strconv.FormatInt(e.opt.MaxResultBytes, 10)
+	// The running total makes DuckDB stop once the result passes the limit: DuckDB holds a
+	// whole result before the driver reads any of it.
+	check := "CASE WHEN " + rowBytesColumn + " > " + lim + " THEN error('" + rowTooLarge + "') WHEN trailsql_total > " + lim +
+		" THEN error('" + resultTooLarge + "') ELSE " + rowBytesColumn + " END"
+	total := ", sum(" + rowBytesColumn + ") OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS trailsql_total"
+	limit := ") LIMIT " + strconv.Itoa(e.opt.MaxRows+1)
+	for i := range n {
+		if t, err := st.ColumnType(i); err != nil || t == duckdb.TYPE_INVALID {
+			// The columns depend on parameters, which DuckDB types only when it runs the
+			// statement: measure each row as text. (A subquery renames duplicate column
+			// names, a_1: only such statements see that.)
+			return "SELECT * EXCLUDE (trailsql_total) REPLACE (" + check + " AS " + rowBytesColumn + ") FROM (SELECT *" + total +
+				" FROM (SELECT *, 16 + coalesce(strlen(CAST(trailsql_result AS VARCHAR)), 0) AS " + rowBytesColumn + " FROM (\n" + query +
+				"\n) AS trailsql_result)" + limit, nil
+		}
+	}
+	inner := make([]string, n)
+	outer := make([]string, n)
+	size := []string{strconv.Itoa(16 * n)}
+	for i := range n {
+		name, err := st.ColumnName(i)
+		if err != nil {
+			return "", err
+		}
+		inner[i] = fmt.Sprintf("c%d", i+1)
+		outer[i] = inner[i] + " AS " + quoteIdent(name)
+		info, err := st.ColumnTypeInfo(i)
+		if s := sizeExpr(inner[i], info, err, 0); s != "" {
+			size = append(size, s)
+		}
+	}
+	bytes := strings.Join(size, " + ")
+	return "SELECT " + strings.Join(outer, ", ") + ", " + check + " AS " + rowBytesColumn +
+		" FROM (SELECT *" + total + " FROM (SELECT *, " + bytes + " AS " + rowBytesColumn + " FROM (\n" + query + "\n) AS trailsql_result(" +
+		strings.Join(inner, ", ") + "))" + limit, nil
+}
+
+// sizeExpr returns a DuckDB expression for the bytes that the strings and blobs of x hold, ""
+// for a value of fixed size. A type the driver cannot describe (a parameter's, before binding)
+// is measured as text.
+func sizeExpr(x string, info duckdb.TypeInfo, infoErr error, depth int) string {
+	if infoErr != nil || info == nil {
+		return "coalesce(strlen(CAST(" + x + " AS VARCHAR)), 0)"
+	}
+	v := fmt.Sprintf("trailsql_e%d", depth)
+	list := func(l string, elem duckdb.TypeInfo) string {
+		s := sizeExpr(v, elem, nil, depth+1)
+		if s == "" {
+			s = "0"
+		}
+		return "coalesce(list_sum(list_transform(" + l + ", lambda " + v + ": 16 + " + s + ")), 0)"
+	}
+	switch info.InternalType() {
+	case duckdb.TYPE_VARCHAR:
+		return "coalesce(strlen(" + x + "), 0)"
+	case duckdb.TYPE_BLOB, duckdb.TYPE_BIT:
+		return "coalesce(octet_length(" + x + "), 0)"
+	case duckdb.TYPE_LIST:
+		d, _ := info.Details().(*duckdb.ListDetails)
+		if d == nil {
+			break
+		}
+		return list(x, d.Child)
+	case duckdb.TYPE_ARRAY:
+		d, _ := info.Details().(*duckdb.ArrayDetails)
+		if d == nil {
+			break
+		}
+		return list(x, d.Child)
+	case duckdb.TYPE_MAP:
+		d, _ := info.Details().(*duckdb.MapDetails)
+		if d == nil {
+			break
+		}
+		return list("map_keys("+x+")", d.Key) + " + " + list("map_values("+x+")", d.Value)
+	case duckdb.TYPE_STRUCT:
+		d, _ := info.Details().(*duckdb.StructDetails)
+		if d == nil {
+			break
+		}
+		var parts []string
+		for _, f := range d.Entries {
+			if s := sizeExpr("struct_extract("+x+", "+quote(f.Name())+")", f.Info(), nil, depth+1); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		if len(parts) == 0 {
+			return ""
+		}
+		return "coalesce(" + strings.Join(parts, " + ") + ", 0)"
+	case duckdb.TYPE_UNION, duckdb.TYPE_INVALID, duckdb.TYPE_ANY, duckdb.TYPE_SQLNULL:
+	default:
+		return ""
+	}
+	return "coalesce(strlen(CAST(" + x + " AS VARCHAR)), 0)"
+}
+
+// quoteIdent renders s as a SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func (e *Engine) rowsError(n int) error {
+	return fmt.Errorf("%w: more than %d rows, the limit (raise it with --max-rows, or narrow the query with WHERE, LIMIT or an aggregate)", ErrResultTooLarge, n)
+}
+
+func (e *Engine) bytesError() error {
+	return fmt.Errorf("%w: more than %s of values, the limit (raise it with --max-result-bytes, or select fewer rows or columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
+}
+
+func (e *Engine) statementError(n int) error {
+	return fmt.Errorf("%w: %s, the limit is %s (raise it with --max-statement-bytes)", ErrStatementTooLarge, formatBytes(int64(n)), formatBytes(int64(e.opt.MaxStatementBytes)))
+}
+
+// formatBytes renders n bytes for a message.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
