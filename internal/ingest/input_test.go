@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,6 +65,8 @@ func problemsOf(st *Stats, dir string) []string {
 		}
 		out = append(out, kind+" "+filepath.ToSlash(rel)+": "+p.Message)
 	}
+	// Objects are read by several workers at once: the order of their problems is not fixed.
+	sort.Strings(out)
 	return out
 }
 
