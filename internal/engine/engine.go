@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -102,6 +103,13 @@ type Engine struct {
 	viewKey string
 	// noInline makes every statement read the view (see inlineTable); for tests.
 	noInline bool
+
+	// idle holds a token while no statement runs. A statement past its deadline may still be
+	// inside DuckDB (preparing a statement cannot be interrupted): the caller has its answer,
+	// the next statement waits for the token, and Close leaves the closing to that statement.
+	idle    chan struct{}
+	mu      sync.Mutex
+	closing bool
 }
 
 // Open starts DuckDB over the lake's current snapshot.
@@ -157,7 +165,8 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
-	e := &Engine{db: db, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap, tmp: tmp, bad: checkFiles(root, snap.Files)}
+	e := &Engine{db: db, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap, tmp: tmp, bad: checkFiles(root, snap.Files), idle: make(chan struct{}, 1)}
+	e.idle <- struct{}{}
 	if e.conn, err = db.Conn(ctx); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("start duckdb: %w", err)
@@ -254,8 +263,33 @@ func firstLine(s string) string {
 	return s
 }
 
-// Close releases DuckDB and removes its temporary folder.
+// Close releases DuckDB and removes its temporary folder. Should a statement abandoned at its
+// deadline still be inside DuckDB, Close returns at once and the statement closes the engine
+// when it ends (or the process exits first).
 func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-e.idle:
+	default:
+		e.closing = true
+		return nil
+	}
+	return e.closeNow()
+}
+
+// release returns the idle token, or closes the engine if Close was called meanwhile.
+func (e *Engine) release() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closing {
+		e.closeNow()
+		return
+	}
+	e.idle <- struct{}{}
+}
+
+func (e *Engine) closeNow() error {
 	if e.conn != nil {
 		e.conn.Close()
 	}
@@ -298,6 +332,39 @@ type Sink interface {
 	Row(row []any) error
 }
 
+// guardedSink passes rows on until abandoned.
+type guardedSink struct {
+	mu        sync.Mutex
+	sink      Sink
+	abandoned bool
+}
+
+var errAbandoned = errors.New("statement abandoned at its deadline")
+
+func (g *guardedSink) abandon() {
+	g.mu.Lock()
+	g.abandoned = true
+	g.mu.Unlock()
+}
+
+func (g *guardedSink) Begin(columns, types []string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.abandoned {
+		return errAbandoned
+	}
+	return g.sink.Begin(columns, types)
+}
+
+func (g *guardedSink) Row(row []any) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.abandoned {
+		return errAbandoned
+	}
+	return g.sink.Row(row)
+}
+
 // collector is the Sink of Query: it keeps the rows.
 type collector struct{ rows [][]any }
 
@@ -326,7 +393,33 @@ func (e *Engine) QueryTo(ctx context.Context, sink Sink, userSQL string, args ..
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
 	defer cancel()
-	res, err := e.query(ctx, sink, userSQL, args)
+	type answer struct {
+		res *Result
+		err error
+	}
+	var res *Result
+	var err error
+	select {
+	case <-e.idle:
+		done := make(chan answer, 1)
+		gs := &guardedSink{sink: sink}
+		go func() {
+			defer e.release()
+			res, err := e.query(ctx, gs, userSQL, args)
+			done <- answer{res, err}
+		}()
+		select {
+		case a := <-done:
+			res, err = a.res, a.err
+		case <-ctx.Done():
+			// DuckDB may be preparing, which nothing interrupts: answer now; the sink gets
+			// nothing more, and cancel interrupts the execution as soon as it starts.
+			gs.abandon()
+			err = ctx.Err()
+		}
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	if err != nil {
 		switch {
 		case parent.Err() != nil:
