@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +28,7 @@ type queryFlags struct {
 
 func (q *queryFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&q.timeout, "timeout", engine.DefaultTimeout, "longest a statement may take, preparation included")
-	cmd.Flags().StringVar(&q.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: a quarter of RAM, at most 4 GiB; DuckDB spills to disk beyond)")
+	cmd.Flags().StringVar(&q.memoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GB (default: a quarter of RAM, at most 4 GiB; DuckDB spills to disk beyond). The whole process is held to what it used at start plus this, twice --max-result-bytes and 256 MiB")
 	cmd.Flags().StringSliceVar(&q.aliases, "alias", nil, "more names for the table cloudtrail_logs, as your Athena queries call it (e.g. cloudtrail)")
 	cmd.Flags().IntVar(&q.maxRows, "max-rows", engine.DefaultMaxRows, "most rows a result may have")
 	cmd.Flags().StringVar(&q.maxResultBytes, "max-result-bytes", "256MiB", "most bytes of values a result (and any one row) may hold")
@@ -42,40 +40,21 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 	if err != nil {
 		return nil, err
 	}
-	resultBytes, err := parseBytes("--max-result-bytes", q.maxResultBytes)
+	resultBytes, err := engine.ParseBytes("--max-result-bytes", q.maxResultBytes)
 	if err != nil {
 		return nil, err
 	}
-	stmtBytes, err := parseBytes("--max-statement-bytes", q.maxStatementBytes)
+	stmtBytes, err := engine.ParseBytes("--max-statement-bytes", q.maxStatementBytes)
 	if err != nil {
 		return nil, err
 	}
 	opt := engine.Options{
 		Lake: dir, Logger: m.logger(cmd), Timeout: q.timeout, MemoryLimit: q.memoryLimit, Aliases: q.aliases,
 		MaxRows: q.maxRows, MaxResultBytes: resultBytes, MaxStatementBytes: int(stmtBytes), SkipDamaged: q.skipDamaged,
+		ProcessCeiling: true,
 	}
 	dialect(&opt)
 	return engine.Open(cmd.Context(), opt)
-}
-
-// parseBytes reads a size such as 1048576, 512KiB, 256MiB, 1GB (KB, MB, GB: powers of 1000).
-func parseBytes(flag, s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
-		if len(t) > len(u.suffix) && strings.EqualFold(t[len(t)-len(u.suffix):], u.suffix) {
-			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("%s %q: give a size in bytes, e.g. 1048576, 512KiB, 256MiB or 1GiB", flag, s)
-	}
-	return n * mult, nil
 }
 
 func (m *Main) queryCommand() *cobra.Command {

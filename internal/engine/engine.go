@@ -67,6 +67,12 @@ type Options struct {
 	// cannot be, and lists the others in Result.Skipped, instead of failing with a
 	// *DamagedFileError.
 	SkipDamaged bool
+	// ProcessCeiling holds the whole process, while the engine is open, to what it held before
+	// plus MemoryLimit, twice MaxResultBytes and 256 MiB (see ceiling_linux.go): a value DuckDB
+	// builds outside its buffer manager then fails the statement instead of taking the machine.
+	// The limit is the process's: for front ends that do nothing else heavy while a statement
+	// runs (the CLI's query commands). Linux only.
+	ProcessCeiling bool
 }
 
 // Defaults of Options.
@@ -101,6 +107,10 @@ type Engine struct {
 	bad map[string]string
 	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
 	viewKey string
+	// ceiling is the process's data limit while this engine is open (0: none); releaseCeiling
+	// gives its budget back.
+	ceiling        int64
+	releaseCeiling func()
 	// noInline makes every statement read the view (see inlineTable); for tests.
 	noInline bool
 
@@ -131,6 +141,10 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 	}
 	if opt.MemoryLimit == "" {
 		opt.MemoryLimit = defaultMemoryLimit()
+	}
+	memLimit, err := ParseBytes("memory limit", opt.MemoryLimit)
+	if err != nil {
+		return nil, err
 	}
 	root, err := filepath.Abs(opt.Lake)
 	if err != nil {
@@ -177,6 +191,9 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 	if err := e.setup(ctx); err != nil {
 		e.Close()
 		return nil, err
+	}
+	if opt.ProcessCeiling {
+		e.ceiling, e.releaseCeiling = acquireCeiling(memLimit + 2*opt.MaxResultBytes + 256<<20)
 	}
 	return e, nil
 }
@@ -290,6 +307,9 @@ func (e *Engine) release() {
 }
 
 func (e *Engine) closeNow() error {
+	if e.releaseCeiling != nil {
+		defer e.releaseCeiling()
+	}
 	if e.conn != nil {
 		e.conn.Close()
 	}
@@ -694,6 +714,9 @@ func (e *Engine) queryError(user, translated string, mapErr func(error) error, e
 	}
 	if strings.Contains(err.Error(), resultTooLarge) {
 		return e.bytesError()
+	}
+	if e.ceiling > 0 && strings.Contains(err.Error(), "Out of Memory Error") {
+		return fmt.Errorf("%w: the statement needed more memory than this process may use (%s: what it held at the start, --memory-limit %s, twice --max-result-bytes and 256 MiB). DuckDB spills joins, sorts and aggregates to disk but not a value a function builds (repeat, lpad, replace, range …): build smaller values, or raise --memory-limit", ErrOutOfMemory, formatBytes(e.ceiling>>20<<20), e.opt.MemoryLimit)
 	}
 	if mapErr != nil && translated != user {
 		err = mapErr(err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,9 @@ import (
 
 // ErrResultTooLarge is returned for a result past Options.MaxRows or Options.MaxResultBytes.
 var ErrResultTooLarge = errors.New("result too large")
+
+// ErrOutOfMemory is returned for a statement stopped at the process ceiling (Options.ProcessCeiling).
+var ErrOutOfMemory = errors.New("out of memory")
 
 // ErrStatementTooLarge is returned for a statement longer than Options.MaxStatementBytes.
 var ErrStatementTooLarge = errors.New("statement too large")
@@ -166,4 +170,25 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// ParseBytes reads a size such as 1048576, 512KiB, 256MiB, 1GB or 4 GB (KB, MB, GB, TB: powers
+// of 1000; KiB, MiB, GiB, TiB: of 1024); what names the setting in the error.
+func ParseBytes(what, s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}} {
+		if len(t) > len(u.suffix) && strings.EqualFold(t[len(t)-len(u.suffix):], u.suffix) {
+			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%s %q: give a size in bytes, e.g. 1048576, 512KiB, 256MiB or 1GiB", what, s)
+	}
+	return n * mult, nil
 }
