@@ -151,6 +151,7 @@ type decoded struct {
 	rec  *cloudtrail.Record
 	part lake.Partition
 	hash uint64 // content
+	old  uint64 // content hash of version 1 (cloudtrail.HashV1), when the lake holds such hashes
 	id   uint64 // identity; 0 without an eventID
 }
 
@@ -356,12 +357,15 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	if r.opt.Prefetch > 0 {
 		decode = prefetch(ctx, jobs, r.opt.Prefetch, r.opt.PrefetchMaxBytes)
 	}
+	// A lake written before cloudtrail.HashVersion 2 holds records under their version-1 hash:
+	// each record is looked for under both.
+	legacy := r.w.LegacyHashes()
 	var wg sync.WaitGroup
 	for range r.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rd := objectReader{chunkEvents: r.opt.ChunkEvents, maxProblems: r.opt.MaxProblems, warnPartitions: r.opt.WarnPartitions}
+			rd := objectReader{chunkEvents: r.opt.ChunkEvents, maxProblems: r.opt.MaxProblems, warnPartitions: r.opt.WarnPartitions, legacy: legacy}
 			rd.rd.MaxErrors = r.opt.MaxProblems
 			send := func(c chunk) bool {
 				select {
@@ -559,6 +563,11 @@ func (r *run) fail(o Object) bool {
 // so that distinct records sharing an eventID are all kept, or by the identity of an API copy of
 // it; an API event is known by its content or its identity, and is stored under its identity.
 func (r *run) add(ev *decoded, fromAPI bool) (bool, error) {
+	if ev.old != 0 && ev.old != ev.hash {
+		if dup, err := r.w.Has(ev.part, ev.old); err != nil || dup {
+			return false, err
+		}
+	}
 	if ev.id != 0 {
 		dup, err := r.w.Has(ev.part, ev.id)
 		if err != nil || dup {
@@ -581,6 +590,7 @@ func (r *run) add(ev *decoded, fromAPI bool) (bool, error) {
 type objectReader struct {
 	rd             cloudtrail.Reader
 	h              cloudtrail.Hasher
+	legacy         bool // also compute decoded.old
 	chunkEvents    int
 	maxProblems    int
 	warnPartitions int
@@ -662,7 +672,11 @@ func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) boo
 				spread++
 			}
 		}
-		events = append(events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)})
+		d := decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)}
+		if fr.legacy {
+			d.old = fr.h.SumV1(rec)
+		}
+		events = append(events, d)
 		if len(events) < fr.chunkEvents {
 			return nil
 		}
