@@ -43,6 +43,10 @@ type Object struct {
 	// (see identity) rather than their content; the object is not recorded in the ledger (an API
 	// answer has no version to recognise later).
 	FromAPI bool
+	// Named marks an object the user named (a file given as an argument, standard input) rather
+	// than one found in a folder or a bucket: if it yields no events, that is a failure of the
+	// run, not a skip.
+	Named bool
 }
 
 // Lister lists the objects of one pass of a run, calling yield for each. An error from yield
@@ -475,6 +479,11 @@ func (r *run) take(parent context.Context, res chunk) error {
 			r.addProblem(Problem{File: name, Record: -1, Message: res.openErr.Error() + " (it is read again on the next run)"})
 		}
 		return nil
+	case res.skip != "" && res.obj.Named:
+		// The user named it: storing nothing from it is not success.
+		st.FilesFailed++
+		r.addProblem(Problem{File: name, Record: -1, Message: res.skip + ": no events ingested from it"})
+		return nil
 	case res.skip != "":
 		st.FilesSkipped++
 		st.SkipReasons[res.skip]++
@@ -727,6 +736,10 @@ func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) boo
 		switch {
 		case res.Digest:
 			r.skip = "CloudTrail digest file"
+		case strings.HasSuffix(lower, ".gz") && !res.Gzip:
+			r.skip = "not gzip (the name ends in .gz, the content is not gzip-compressed)"
+		case res.NotJSON:
+			r.skip = "not CloudTrail (neither JSON nor gzip)"
 		default:
 			r.skip = "not CloudTrail (no CloudTrail events in it)"
 		}
