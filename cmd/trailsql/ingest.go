@@ -40,7 +40,7 @@ type ingestFlags struct {
 func (m *Main) ingestCommand() *cobra.Command {
 	var f ingestFlags
 	cmd := &cobra.Command{
-		Use:   "ingest [--lake DIR] PATH|s3://BUCKET[/PREFIX]... | --lookup-events",
+		Use:   "ingest [--lake DIR] PATH|-|s3://BUCKET[/PREFIX]... | --lookup-events",
 		Short: "Read CloudTrail logs from files, folders, S3 trails or the LookupEvents API into the lake",
 		Long: `Read CloudTrail logs into the lake. PATH is a file or a folder (read recursively). Understood:
   - CloudTrail log files {"Records":[…]} (.json or .json.gz, pretty or one line, any size), also in
@@ -50,7 +50,11 @@ func (m *Main) ingestCommand() *cobra.Command {
   - 'aws cloudtrail lookup-events' output and the console's Event history downloads (JSON, and CSV
     with the "CloudTrail event" column).
 Files already ingested (same path, size and time) are not read again, and an event identical to one
-in the lake is stored once. Bad input is reported with its file, record and line, and the rest is
+in the lake (equal as JSON, whatever the order of its keys) is stored once. A file named on the
+command line that yields no events is an error.
+
+- reads standard input (gzip or JSON, told by its content), named "standard input" in messages;
+the same bytes piped again are recognised by their SHA-256 and not read again. Bad input is reported with its file, record and line, and the rest is
 still ingested; the exit status is 1 when anything could not be ingested.
 
 s3://BUCKET[/PREFIX] reads a trail straight from S3, with the standard AWS credentials (environment,
@@ -68,6 +72,7 @@ events of the last 90 days), in every region or --regions, at 2 requests per sec
 SIGTERM stops it after committing what was read whole.`,
 		Example: `  trailsql ingest ~/Downloads/AWSLogs
   trailsql ingest --lake ./lake trail/*.json.gz lookup-events.json
+  aws s3 cp s3://my-trail-bucket/AWSLogs/…/file.json.gz - | trailsql ingest -
   trailsql ingest s3://my-trail-bucket --from 7d
   trailsql ingest s3://org-trail/prefix --accounts 111122223333 --regions us-east-1,eu-west-1 --from 2024-03-01 --to 2024-03-31
   trailsql ingest s3://my-trail-bucket --watch --interval 5m
@@ -114,10 +119,14 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		return fmt.Errorf("--to %s is before --from %s", f.to, f.from)
 	}
 	var paths, urls []string
+	stdin := 0
 	for _, a := range args {
-		if strings.HasPrefix(a, "s3://") {
+		switch {
+		case a == "-":
+			stdin++
+		case strings.HasPrefix(a, "s3://"):
 			urls = append(urls, a)
-		} else {
+		default:
 			paths = append(paths, a)
 		}
 	}
@@ -126,6 +135,10 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		return errors.New("--lookup-events reads the API only: ingest files and S3 trails in another run")
 	case !f.lookupEvents && len(args) == 0:
 		return errors.New("give files, folders or s3:// URLs to ingest, or --lookup-events")
+	case stdin > 1:
+		return errors.New("- (standard input) is given more than once")
+	case stdin > 0 && f.watch:
+		return errors.New("--watch lists its sources again and again; standard input (-) can be read only once")
 	case len(urls) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
 		return errors.New("--from, --to, --accounts and --regions select what to read from S3 trails or the API; local files are read whole")
 	}
@@ -145,6 +158,14 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 			}
 		}
 		listers = append(listers, ingest.PathLister(paths))
+	}
+	if stdin > 0 {
+		spool, err := ingest.SpoolInput(ctx, m.Stdin, "")
+		if err != nil {
+			return err
+		}
+		defer spool.Close()
+		listers = append(listers, spool.Lister())
 	}
 	if len(urls) > 0 {
 		s3stats = &s3src.Counters{}

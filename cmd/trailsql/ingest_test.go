@@ -33,8 +33,10 @@ func TestIngestSharedDatasets(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
-	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "978" {
-		t.Errorf("lake holds %s events, want 978 (1054 read less 76 identical copies)", got)
+	// Two of the copies are Panther's test events 48 and 49, AWS's documentation events with
+	// their keys in another order: equal as JSON values, stored once.
+	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "976" {
+		t.Errorf("lake holds %s events, want 976 (1054 read less 78 identical copies)", got)
 	}
 	// Panther's 438 test events share 126 eventIDs: none may be lost.
 	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs WHERE eventid IN (SELECT eventid FROM cloudtrail_logs WHERE json_extract_string(residual, '$.p_log_type') IS NOT NULL)"); got == "0" {
@@ -63,8 +65,8 @@ func TestIngestSharedDatasets(t *testing.T) {
 	if !strings.Contains(out, "events: 0 read, 0 added") || !strings.Contains(out, "1 failed") {
 		t.Errorf("re-ingest summary:\n%s", out)
 	}
-	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "978" {
-		t.Errorf("after re-ingest: %s events, want 978", got)
+	if got := scalar(t, lake, "SELECT count(*) FROM cloudtrail_logs"); got != "976" {
+		t.Errorf("after re-ingest: %s events, want 976", got)
 	}
 }
 

@@ -1,8 +1,10 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"unsafe"
@@ -10,19 +12,50 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
+// HashVersion is the version of Hash that the lake records beside the hashes it stores. Version
+// 1 (HashV1) hashed the JSON payloads and the residual with their keys in the order delivered, so
+// one event delivered twice with its requestParameters' keys in another order was stored twice;
+// version 2 (Hash) sorts the keys of every object inside them first.
+const HashVersion = 2
+
 // Hash identifies a record by its content: two deliveries of the same event (pretty or compact,
-// from an S3 log file or LookupEvents) hash alike, while different events that share an eventID
-// do not.
+// from an S3 log file or LookupEvents, with the keys of its objects in any order) hash alike,
+// while different events that share an eventID do not. It is the xxhash of the record's canonical
+// JSON (AppendCanonical, whose column order is fixed) in which every object of the JSON payloads
+// and of the residual has its members sorted by key and every string is escaped as
+// AppendJSONString escapes it. A record whose nested keys are sorted already hashes as HashV1.
 func Hash(r *Record) uint64 {
 	var h Hasher
 	return h.Sum(r)
 }
 
-// Hasher computes Hash reusing its buffer; one per goroutine.
-type Hasher struct{ buf []byte }
+// HashV1 is the content hash of lakes written before HashVersion 2: the same canonical JSON, but
+// the payloads and the residual as delivered. Writers still compute it for lakes that hold
+// version-1 hashes, so that a record stored then is recognised now.
+func HashV1(r *Record) uint64 {
+	var h Hasher
+	return h.SumV1(r)
+}
+
+// Hasher computes Hash and HashV1 reusing its buffers; one per goroutine.
+type Hasher struct {
+	buf     []byte
+	members []member // objects being sorted, innermost last
+}
 
 // Sum returns Hash(r).
 func (h *Hasher) Sum(r *Record) uint64 {
+	b := appendCanonical(h.buf[:0], r, h)
+	if r.Residual != nil {
+		b = append(b, 0)
+		b = h.appendSorted(b, readOnlyBytes(*r.Residual))
+	}
+	h.buf = b
+	return xxhash.Sum64(b)
+}
+
+// SumV1 returns HashV1(r).
+func (h *Hasher) SumV1(r *Record) uint64 {
 	b := AppendCanonical(h.buf[:0], r)
 	if r.Residual != nil {
 		b = append(b, 0)
@@ -32,10 +65,72 @@ func (h *Hasher) Sum(r *Record) uint64 {
 	return xxhash.Sum64(b)
 }
 
+// member is one member of an object being sorted.
+type member struct{ key, val []byte }
+
+// appendSorted appends the compact JSON value v with the members of every object sorted by key
+// (byte order of the escaped key, keys with escapes rewritten as AppendJSONString writes them)
+// and strings with escapes rewritten likewise. Members with equal keys keep their order.
+func (h *Hasher) appendSorted(dst, v []byte) []byte {
+	if len(v) == 0 {
+		return dst
+	}
+	switch v[0] {
+	case '{':
+		start := len(h.members)
+		eachMember(v, func(k []byte, kesc bool, val []byte) {
+			if kesc {
+				k = AppendJSONString(nil, unquote(k, true))
+			}
+			h.members = append(h.members, member{k, val})
+		})
+		ms := h.members[start:]
+		if !slices.IsSortedFunc(ms, compareMembers) {
+			slices.SortStableFunc(ms, compareMembers)
+		}
+		dst = append(dst, '{')
+		for i := range ms {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			m := h.members[start+i] // the slice may move as nested objects are sorted
+			dst = append(dst, m.key...)
+			dst = append(dst, ':')
+			dst = h.appendSorted(dst, m.val)
+		}
+		clear(h.members[start:])
+		h.members = h.members[:start]
+		return append(dst, '}')
+	case '[':
+		dst = append(dst, '[')
+		eachElement(v, func(i int, el []byte) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = h.appendSorted(dst, el)
+		})
+		return append(dst, ']')
+	case '"':
+		if bytes.IndexByte(v, '\\') >= 0 {
+			return AppendJSONString(dst, unquote(v, true))
+		}
+	}
+	return append(dst, v...)
+}
+
+func compareMembers(a, b member) int { return bytes.Compare(a.key, b.key) }
+
+// readOnlyBytes returns the bytes of s without copying them; they must not be written to.
+func readOnlyBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // AppendCanonical appends the JSON of the record's columns with CloudTrail's field names, NULL
 // columns left out. Merged with the residual (see Rebuild) it is the original event.
-func AppendCanonical(b []byte, r *Record) []byte {
-	w := objWriter{b: append(b, '{')}
+func AppendCanonical(b []byte, r *Record) []byte { return appendCanonical(b, r, nil) }
+
+// appendCanonical is AppendCanonical; with a Hasher, the JSON payloads are written with their
+// keys sorted (see Hasher.appendSorted).
+func appendCanonical(b []byte, r *Record, h *Hasher) []byte {
+	w := objWriter{b: append(b, '{'), h: h}
 	w.str("eventVersion", r.EventVersion)
 	if u := r.UserIdentity; u != nil {
 		w.open("userIdentity")
@@ -161,6 +256,7 @@ func AppendCanonical(b []byte, r *Record) []byte {
 // objWriter appends JSON object members, tracking whether a comma is due.
 type objWriter struct {
 	b []byte
+	h *Hasher // sorts the payloads' keys when set
 }
 
 func (w *objWriter) key(k string) {
@@ -205,6 +301,10 @@ func (w *objWriter) raw(k string, v *string) {
 	}
 	w.name(k)
 	if s := *v; len(s) > 0 && (s[0] == '{' || s[0] == '[') {
+		if w.h != nil {
+			w.b = w.h.appendSorted(w.b, readOnlyBytes(s))
+			return
+		}
 		w.b = append(w.b, s...)
 		return
 	}

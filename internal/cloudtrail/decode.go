@@ -35,8 +35,17 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
+	var se *SyntaxError
+	if errors.As(e.Err, &se) {
+		// The syntax error's own offset is within the decoder's buffer: the position is here.
+		return fmt.Sprintf("line %d (byte %d): invalid JSON: %s", e.Line, e.Offset, se.Msg)
+	}
 	return fmt.Sprintf("line %d (byte %d): %v", e.Line, e.Offset, e.Err)
 }
+
+// ErrTruncatedGzip is matched (errors.Is) by the error of a gzip stream that ends before its
+// compressed data does.
+var ErrTruncatedGzip = errors.New("truncated gzip stream: the file ends before its compressed data does (an interrupted download or upload: fetch it again)")
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
@@ -77,6 +86,11 @@ type Decoder struct {
 	Digest bool
 	// Container is set when the input held a "Records" or "Events" array.
 	Container bool
+	// Gzip is set when the input is gzip-compressed.
+	Gzip bool
+	// padded is set once the newline that ends the input (see fill) was appended: it is not
+	// input, so positions stop before it.
+	padded bool
 }
 
 // NewDecoder returns a Decoder reading r, which may be gzip-compressed (detected by its magic
@@ -111,6 +125,7 @@ func (d *Decoder) Reset(r io.Reader) error {
 			return fmt.Errorf("open gzip stream: %w", err)
 		}
 		d.r = d.zr
+		d.Gzip = true
 	}
 	return nil
 }
@@ -152,8 +167,13 @@ func (d *Decoder) fill() {
 	d.buf = d.buf[:d.end]
 	if err != nil {
 		if err != io.EOF {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				err = fmt.Errorf("input ends early (truncated file or gzip stream): %w", err)
+			switch {
+			case d.zr != nil && errors.Is(err, io.ErrUnexpectedEOF):
+				err = ErrTruncatedGzip
+			case d.zr != nil:
+				err = fmt.Errorf("damaged gzip stream: %w (fetch the file again)", err)
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				err = fmt.Errorf("input ends early (truncated file): %w", err)
 			}
 			d.err = err
 		}
@@ -161,6 +181,7 @@ func (d *Decoder) fill() {
 		// A trailing newline lets a number at the very end of the input terminate.
 		d.buf = append(d.buf, '\n')
 		d.end = len(d.buf)
+		d.padded = true
 	}
 }
 
@@ -177,6 +198,9 @@ func (d *Decoder) lineOf(p int) int {
 }
 
 func (d *Decoder) errAt(p int, err error, fatal bool) error {
+	if d.padded && p > d.end-1 {
+		p = d.end - 1 // the end of the input, not of the newline appended to it
+	}
 	return &DecodeError{Line: d.lineOf(p), Offset: d.base + int64(p), Err: err, Fatal: fatal}
 }
 
@@ -216,12 +240,17 @@ func (d *Decoder) valueSpans(spans *[]span) (int, error) {
 			}
 			return end, nil
 		}
+		if err != errShort && d.padded && end >= d.end-1 {
+			// Found at the newline appended to the input (a string cut off by the end of the
+			// input meets a control character there): the input ends inside the value.
+			err = errShort
+		}
 		if err != errShort || d.eof {
 			if err == errShort {
 				if d.err != nil {
 					return end, d.err
 				}
-				return end, io.ErrUnexpectedEOF
+				return end, fmt.Errorf("input ends inside a JSON value: %w", io.ErrUnexpectedEOF)
 			}
 			return end, err
 		}
@@ -344,6 +373,9 @@ func (d *Decoder) topValue() (Item, error) {
 // resync reports a syntax error in a top-level value and skips to the next line, so that one bad
 // line of a JSON-lines file costs only that line. At the end of the input the error is fatal.
 func (d *Decoder) resync(start, at int, err error) error {
+	if d.padded && at > d.end-1 {
+		at = d.end - 1
+	}
 	derr := &DecodeError{Line: d.lineOf(start), Offset: d.base + int64(at), Err: err}
 	var se *SyntaxError
 	if !errors.As(err, &se) || d.err != nil {

@@ -42,6 +42,10 @@ type Result struct {
 	// Fatal is set when the input could not be read to its end (invalid JSON inside a log file,
 	// a truncated gzip stream). The events before the damage were emitted.
 	Fatal error
+	// Gzip is set when the input was gzip-compressed (told by its content, not its name).
+	Gzip bool
+	// NotJSON is set when the (decompressed) input is empty or does not start with '{' or '['.
+	NotJSON bool
 }
 
 // IsCloudTrail reports whether the input held CloudTrail events (or was meant to: a log file
@@ -90,6 +94,7 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 	}
 	dec := &rd.dec
 	err := dec.Reset(r)
+	res.Gzip = dec.Gzip
 	if err != nil {
 		res.Fatal = err
 		return res, nil
@@ -99,6 +104,7 @@ func (rd *Reader) ReadEvents(r io.Reader, csvInput bool, emit func(Event) error)
 			res.Fatal = dec.err
 			return res, nil
 		}
+		res.NotJSON = true
 		res.NotEvents++ // not a JSON document: not CloudTrail
 		return res, nil
 	}

@@ -345,3 +345,33 @@ func TestMaxErrors(t *testing.T) {
 		}
 	}
 }
+
+// An input cut short anywhere is reported as cut short, at its end: a gzip stream as a truncated
+// gzip stream (never as invalid JSON, which the cut also leaves), a JSON document as ending
+// inside a value, at the line and byte where it ends.
+func TestTruncatedInput(t *testing.T) {
+	good := `{"eventName":"A","eventTime":"2024-01-02T03:04:05Z","requestParameters":{"k":"a \"quoted\" value"}}`
+	doc := "{\"Records\":[\n" + strings.Repeat(good+",\n", 50) + good + "\n]}\n"
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(doc))
+	zw.Close()
+	gz := buf.Bytes()
+	for cut := 20; cut < len(gz)-8; cut += 7 {
+		_, res := readAll(t, bytes.NewReader(gz[:cut]), false)
+		if !errors.Is(res.Fatal, ErrTruncatedGzip) || strings.Contains(res.Fatal.Error(), "invalid JSON") {
+			t.Fatalf("gzip cut at %d of %d: fatal = %v, want a truncated gzip stream", cut, len(gz), res.Fatal)
+		}
+	}
+	for cut := 1; cut < len(doc)-3; cut++ {
+		in := doc[:cut]
+		_, res := readAll(t, strings.NewReader(in), false)
+		var de *DecodeError
+		if !errors.As(res.Fatal, &de) || !errors.Is(res.Fatal, io.ErrUnexpectedEOF) {
+			t.Fatalf("cut at %d (%q): fatal = %v, want the end of the input", cut, in[max(0, cut-20):], res.Fatal)
+		}
+		if de.Offset != int64(cut) || de.Line != 1+strings.Count(in, "\n") {
+			t.Fatalf("cut at %d (…%q): reported at line %d byte %d, want line %d byte %d", cut, in[max(0, cut-20):], de.Line, de.Offset, 1+strings.Count(in, "\n"), cut)
+		}
+	}
+}

@@ -43,6 +43,10 @@ type Object struct {
 	// (see identity) rather than their content; the object is not recorded in the ledger (an API
 	// answer has no version to recognise later).
 	FromAPI bool
+	// Named marks an object the user named (a file given as an argument, standard input) rather
+	// than one found in a folder or a bucket: if it yields no events, that is a failure of the
+	// run, not a skip.
+	Named bool
 }
 
 // Lister lists the objects of one pass of a run, calling yield for each. An error from yield
@@ -151,6 +155,7 @@ type decoded struct {
 	rec  *cloudtrail.Record
 	part lake.Partition
 	hash uint64 // content
+	old  uint64 // content hash of version 1 (cloudtrail.HashV1), when the lake holds such hashes
 	id   uint64 // identity; 0 without an eventID
 }
 
@@ -356,12 +361,15 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	if r.opt.Prefetch > 0 {
 		decode = prefetch(ctx, jobs, r.opt.Prefetch, r.opt.PrefetchMaxBytes)
 	}
+	// A lake written before cloudtrail.HashVersion 2 holds records under their version-1 hash:
+	// each record is looked for under both.
+	legacy := r.w.LegacyHashes()
 	var wg sync.WaitGroup
 	for range r.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rd := objectReader{chunkEvents: r.opt.ChunkEvents, maxProblems: r.opt.MaxProblems, warnPartitions: r.opt.WarnPartitions}
+			rd := objectReader{chunkEvents: r.opt.ChunkEvents, maxProblems: r.opt.MaxProblems, warnPartitions: r.opt.WarnPartitions, legacy: legacy}
 			rd.rd.MaxErrors = r.opt.MaxProblems
 			send := func(c chunk) bool {
 				select {
@@ -471,6 +479,11 @@ func (r *run) take(parent context.Context, res chunk) error {
 			r.addProblem(Problem{File: name, Record: -1, Message: res.openErr.Error() + " (it is read again on the next run)"})
 		}
 		return nil
+	case res.skip != "" && res.obj.Named:
+		// The user named it: storing nothing from it is not success.
+		st.FilesFailed++
+		r.addProblem(Problem{File: name, Record: -1, Message: res.skip + ": no events ingested from it"})
+		return nil
 	case res.skip != "":
 		st.FilesSkipped++
 		st.SkipReasons[res.skip]++
@@ -559,6 +572,11 @@ func (r *run) fail(o Object) bool {
 // so that distinct records sharing an eventID are all kept, or by the identity of an API copy of
 // it; an API event is known by its content or its identity, and is stored under its identity.
 func (r *run) add(ev *decoded, fromAPI bool) (bool, error) {
+	if ev.old != 0 && ev.old != ev.hash {
+		if dup, err := r.w.Has(ev.part, ev.old); err != nil || dup {
+			return false, err
+		}
+	}
 	if ev.id != 0 {
 		dup, err := r.w.Has(ev.part, ev.id)
 		if err != nil || dup {
@@ -581,6 +599,7 @@ func (r *run) add(ev *decoded, fromAPI bool) (bool, error) {
 type objectReader struct {
 	rd             cloudtrail.Reader
 	h              cloudtrail.Hasher
+	legacy         bool // also compute decoded.old
 	chunkEvents    int
 	maxProblems    int
 	warnPartitions int
@@ -662,7 +681,11 @@ func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) boo
 				spread++
 			}
 		}
-		events = append(events, decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)})
+		d := decoded{rec: rec, part: part, hash: fr.h.Sum(rec), id: identity(rec)}
+		if fr.legacy {
+			d.old = fr.h.SumV1(rec)
+		}
+		events = append(events, d)
 		if len(events) < fr.chunkEvents {
 			return nil
 		}
@@ -713,6 +736,10 @@ func (fr *objectReader) read(ctx context.Context, o Object, send func(chunk) boo
 		switch {
 		case res.Digest:
 			r.skip = "CloudTrail digest file"
+		case strings.HasSuffix(lower, ".gz") && !res.Gzip:
+			r.skip = "not gzip (the name ends in .gz, the content is not gzip-compressed)"
+		case res.NotJSON:
+			r.skip = "not CloudTrail (neither JSON nor gzip)"
 		default:
 			r.skip = "not CloudTrail (no CloudTrail events in it)"
 		}

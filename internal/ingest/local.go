@@ -41,7 +41,7 @@ func PathLister(paths []string) Lister {
 				}
 				continue
 			}
-			if err := w.entry(abs, info); err != nil {
+			if err := w.entry(abs, info, true); err != nil {
 				return err
 			}
 		}
@@ -68,8 +68,9 @@ type walker struct {
 	files map[fileID]bool
 }
 
-// entry lists one path whose (link-followed) information is info.
-func (w *walker) entry(path string, info fs.FileInfo) error {
+// entry lists one path whose (link-followed) information is info; named is true for a path the
+// caller gave (see Object.Named).
+func (w *walker) entry(path string, info fs.FileInfo, named bool) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func (w *walker) entry(path string, info fs.FileInfo) error {
 			}
 			w.files[id] = true
 		}
-		return w.yield(Object{Source: lake.Source{Name: path, Size: info.Size(), MTime: info.ModTime().UnixNano()}, Open: openFile(path)})
+		return w.yield(Object{Source: lake.Source{Name: path, Size: info.Size(), MTime: info.ModTime().UnixNano()}, Open: openFile(path), Named: named})
 	default:
 		return w.yield(Object{Source: lake.Source{Name: path},
 			Err: fmt.Errorf("%s, not a regular file: not read (leave it out)", fileKind(info.Mode()))})
@@ -119,7 +120,7 @@ func (w *walker) dir(path string, info fs.FileInfo) error {
 			}
 			continue
 		}
-		if err := w.entry(p, info); err != nil {
+		if err := w.entry(p, info, false); err != nil {
 			return err
 		}
 	}

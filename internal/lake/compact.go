@@ -129,6 +129,7 @@ func (w *Writer) copyRows(pf *partFile, f hashRef) error {
 	}
 	// The file's hashes are sorted, not in row order; the commit sorts them again anyway.
 	pf.hashes = append(pf.hashes, hs...)
+	pf.legacy = pf.legacy || f.version < cloudtrail.HashVersion
 	return nil
 }
 

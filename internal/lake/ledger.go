@@ -17,6 +17,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // The ledger is authenticated with a key that only trailsql reads: SQL over the lake may read
@@ -263,6 +265,9 @@ func validateManifest(m *Manifest) (string, error) {
 		}
 		if f.Rows < 0 || f.Bytes < 0 || f.HashOffset < 0 || f.HashBytes < 0 {
 			return field, errors.New("negative count")
+		}
+		if f.HashVersion < 0 || f.HashVersion > cloudtrail.HashVersion {
+			return field + ".hash_version", fmt.Errorf("hash version %d: written by a newer trailsql (use that version)", f.HashVersion)
 		}
 		if f.SHA256 != "" && !isHexSum(f.SHA256) {
 			return field + ".sha256", fmt.Errorf("%q is not a SHA-256", f.SHA256)

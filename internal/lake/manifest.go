@@ -58,6 +58,10 @@ type File struct {
 	// HashBytes.
 	HashOffset int64 `json:"hash_offset"`
 	HashBytes  int64 `json:"hash_bytes,omitempty"`
+	// HashVersion is the cloudtrail.HashVersion of the file's content hashes; 0 (files written
+	// before versions were recorded) is version 1. A file compacted from files of several
+	// versions has the lowest.
+	HashVersion int `json:"hash_version,omitempty"`
 	// Commit is the name of the manifest that lists the file, set by OpenSnapshot so that an
 	// error about the file can name its commit. It is not stored.
 	Commit string `json:"-"`

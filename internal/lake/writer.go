@@ -104,6 +104,16 @@ type hashRef struct {
 	bytes  int64  // File.HashBytes
 	size   int64  // File.Bytes
 	sum    string // File.SHA256
+	// version is the file's cloudtrail.HashVersion (File.HashVersion, 0 read as 1)
+	version int
+}
+
+func newHashRef(f File, hashes string, rows int64) hashRef {
+	v := f.HashVersion
+	if v == 0 {
+		v = 1
+	}
+	return hashRef{f.Path, hashes, f.HashOffset, rows, f.HashBytes, f.Bytes, f.SHA256, v}
 }
 
 // partFile is a Parquet file being written for one partition. Its rows are held until a row
@@ -117,6 +127,7 @@ type partFile struct {
 	sum      string              // the finished file's SHA-256
 	pending  []cloudtrail.Record // rows of the next row group
 	hashes   []uint64
+	legacy   bool // hashes holds version-1 content hashes (copied by a compaction)
 	rows     int64
 	min, max string
 	used     int64
@@ -212,7 +223,7 @@ func openLocked(ctx context.Context, root string, opt WriterOptions, lock *os.Fi
 		f := files.byPath[p]
 		switch {
 		case f.live:
-			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, f.hashes, f.HashOffset, f.Rows, f.HashBytes, f.Bytes, f.SHA256})
+			w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], newHashRef(f.File, f.hashes, f.Rows))
 		case f.superseded:
 			w.superseded = append(w.superseded, supersededFile{f.Path, time.Unix(0, f.supersededAt), f.Bytes, f.SHA256})
 		}
@@ -331,6 +342,21 @@ func (w *Writer) Has(p Partition, hash uint64) (bool, error) {
 	}
 	_, ok := set[hash]
 	return ok, nil
+}
+
+// LegacyHashes reports whether a live file of the lake holds content hashes of a version before
+// cloudtrail.HashVersion: the ingest then also asks Has about each record's cloudtrail.HashV1,
+// so that a record stored by an older trailsql is recognised (HashV1 and Hash are equal for
+// most records only when their nested keys happen to be sorted).
+func (w *Writer) LegacyHashes() bool {
+	for _, refs := range w.hashIndex {
+		for _, r := range refs {
+			if r.version < cloudtrail.HashVersion {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Add stores a record unless an identical one (same hash) is already in its partition. It reports
@@ -716,8 +742,12 @@ func (w *Writer) commit(ctx context.Context, extra *Manifest) (*Manifest, error)
 	for _, pf := range w.staged {
 		off := len(hashes)
 		hashes = appendHashBlock(hashes, slices.Clone(pf.hashes))
+		version := cloudtrail.HashVersion
+		if pf.legacy {
+			version = 1
+		}
 		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, SHA256: pf.sum, MinTime: pf.min, MaxTime: pf.max,
-			HashOffset: int64(off), HashBytes: int64(len(hashes) - off)})
+			HashOffset: int64(off), HashBytes: int64(len(hashes) - off), HashVersion: version})
 	}
 	if len(m.Files) > 0 {
 		m.Hashes = hashesDir + "/" + w.commitID + hashFileExt
@@ -763,7 +793,7 @@ func (w *Writer) commit(ctx context.Context, extra *Manifest) (*Manifest, error)
 	}
 	w.seq = m.Seq
 	for i, f := range m.Files {
-		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], hashRef{f.Path, m.Hashes, f.HashOffset, w.staged[i].rows, f.HashBytes, f.Bytes, f.SHA256})
+		w.hashIndex[f.Partition] = append(w.hashIndex[f.Partition], newHashRef(f, m.Hashes, w.staged[i].rows))
 	}
 	for _, r := range m.Replaces {
 		for p, refs := range w.hashIndex {

@@ -74,7 +74,7 @@ func NewClient(ctx context.Context, opt ClientOptions, bucket string) (*s3.Clien
 		tr.MaxIdleConns = opt.Connections
 		tr.MaxIdleConnsPerHost = opt.Connections
 	})
-	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Profile: opt.Profile, Region: opt.Region, Credentials: opt.Credentials, MaxAttempts: opt.MaxAttempts, MaxBackoff: opt.MaxBackoff}, config.WithHTTPClient(hc))
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Profile: opt.Profile, Region: opt.Region, Credentials: opt.Credentials, MaxAttempts: opt.MaxAttempts, MaxBackoff: opt.MaxBackoff, Logger: opt.Logger}, config.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
