@@ -64,6 +64,9 @@ var renamed = map[string]struct {
 // translate writes the DuckDB form of the call. Functions not listed pass through unchanged
 // (with a double-quoted name unquoted), so DuckDB reports the ones it does not know.
 func (c *call) translate() error {
+	if done, err := c.exact(); done || err != nil {
+		return err
+	}
 	if r, ok := renamed[c.fname]; ok {
 		return c.macro(r.to, r.arity...)
 	}

@@ -14,6 +14,9 @@ func (t *Translation) MapError(err error) error {
 		return nil
 	}
 	msg := err.Error()
+	if m, ok := trinoFailure(msg); ok {
+		return &Error{Line: 1, Column: 1, Msg: m, cause: err}
+	}
 	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
 		rest, ok := strings.CutPrefix(l, "LINE ")

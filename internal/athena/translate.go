@@ -91,6 +91,9 @@ func TranslateMapped(sql string) (*Translation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTrailingCommas(sql, toks); err != nil {
+		return nil, err
+	}
 	nodes, err := parseGroups(sql, toks)
 	if err != nil {
 		return nil, err
@@ -178,6 +181,8 @@ type rewriter struct {
 
 	top     []node         // the statement's root nodes
 	aliases map[int]string // root node index → the _colN alias written after it (see outputAliases)
+
+	aliasTy, aliasSeen map[string]numType // types of the statement's AS aliases (see aliasTypes)
 }
 
 // alias writes the Athena output name given to the unaliased expression that ends at root node i.
@@ -306,6 +311,14 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 		case !n.group && n.tok.kind == tkIdent && fromEnd[n.tok.lower()]:
 			inFrom = false
 		}
+		if last, ok, err := r.divisionChain(nodes, i, prev); err != nil {
+			return err
+		} else if ok {
+			prev, i = &nodes[last], last
+			values = false
+			r.alias(nodes, i)
+			continue
+		}
 		j := nextSig(nodes, i)
 		var next *node
 		if j >= 0 {
@@ -313,7 +326,7 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 		}
 		switch {
 		case isWord(n) && !isReserved(n) && next != nil && next.group && next.tok.kind == tkLParen:
-			if aliasPosition(prev) {
+			if aliasPosition(prev) || isCTEName(nodes, j) {
 				// A table alias with column names (t(a, b)) or FILTER (WHERE ...).
 				r.tok(n.tok)
 				r.verbatim(nodes[i+1 : j])
