@@ -48,6 +48,16 @@ var exactChecks = []string{
       ELSE 'Array subscript must be less than or equal to array length: ' || i || ' > ' || len(a) END)]`,
 }
 
+// zoneStatements convert values with a time zone (see timezone.go). trino_at_timezone keeps
+// the instant and still fails for a zone that does not exist, as Trino does.
+var zoneStatements = []string{
+	`CREATE OR REPLACE TEMP MACRO trino_at_timezone(x, z) AS
+  CASE WHEN timezone(z, CAST(x AS TIMESTAMPTZ)) IS NULL THEN NULL ELSE CAST(x AS TIMESTAMPTZ) END`,
+	`CREATE OR REPLACE TEMP MACRO trino_local_time(x, z) AS timezone(z, CAST(x AS TIMESTAMPTZ))`,
+	`CREATE OR REPLACE TEMP MACRO trino_zoned_text(x, z) AS
+  strftime(timezone(z, CAST(x AS TIMESTAMPTZ)), '%Y-%m-%d %H:%M:%S.%g') || ' ' || z`,
+}
+
 // trinoFailure extracts the message of a trino_check failure from a DuckDB error.
 func trinoFailure(msg string) (string, bool) {
 	const mark = "Could not convert string 'trino: "
@@ -61,4 +71,36 @@ func trinoFailure(msg string) (string, bool) {
 		return "", false
 	}
 	return strings.ReplaceAll(rest[:end], "''", "'"), true
+}
+
+// RuntimeError is a statement that failed while it ran, for a reason Trino reports the same way
+// (an array subscript out of range, a division by zero, an unknown time zone); Msg is Trino's
+// message.
+type RuntimeError struct {
+	Msg   string
+	cause error
+}
+
+func (e *RuntimeError) Error() string { return e.Msg }
+
+// Unwrap returns DuckDB's error.
+func (e *RuntimeError) Unwrap() error { return e.cause }
+
+// trinoMessage rewrites the first line of a DuckDB error into what Trino says, where the
+// translation knows it: a select alias it qualified in WHERE or HAVING, an unknown time zone.
+func (t *Translation) trinoMessage(msg string) string {
+	for _, name := range t.qualified {
+		if strings.Contains(msg, `does not have a column named "`+name+`"`) ||
+			strings.Contains(msg, "column "+name+" must appear in the GROUP BY clause") {
+			return "Column '" + name + "' cannot be resolved: a SELECT alias cannot be used in WHERE or HAVING in Athena; " +
+				"repeat the expression there, or select it in a subquery and filter outside"
+		}
+	}
+	if i := strings.Index(msg, "Unknown TimeZone '"); i >= 0 {
+		rest := msg[i+len("Unknown TimeZone '"):]
+		if end := strings.IndexByte(rest, '\''); end >= 0 {
+			return "Time zone not supported: " + rest[:end] + " (use a zone name such as 'America/New_York' or 'UTC')"
+		}
+	}
+	return msg
 }

@@ -123,3 +123,62 @@ func TestArrayRepeatSequence(t *testing.T) {
 		{sql: `SELECT sequence(1, 5, -1)`, wantErr: "sequence stop value should be greater than or equal to start value"},
 	})
 }
+
+// TestTimeZones: AT TIME ZONE, at_timezone and with_timezone keep the instant and carry the zone;
+// wall-clock functions read the local time, comparisons and date_diff the instant, and the value
+// prints as "2024-03-05 02:08:09.000 America/New_York".
+// https://trino.io/docs/current/functions/datetime.html#time-zone-conversion,
+// https://trino.io/docs/current/functions/datetime.html#at_timezone,
+// https://trino.io/docs/current/functions/datetime.html#with_timezone.
+func TestTimeZones(t *testing.T) {
+	const ny = `from_iso8601_timestamp(eventtime) AT TIME ZONE 'America/New_York'`
+	const where = ` FROM cloudtrail_logs WHERE eventid = 'evt-2'` // 2024-03-06T23:00:00Z, 18:00 in New York
+	runExact(t, []exactCase{
+		{sql: `SELECT ` + ny + where, want: "2024-03-06 18:00:00.000 America/New_York"},
+		{sql: `SELECT hour(` + ny + `), day(` + ny + `), day(from_iso8601_timestamp(eventtime) AT TIME ZONE 'Asia/Tokyo')` + where, want: "18 | 6 | 7"},
+		{sql: `SELECT date_format(` + ny + `, '%Y-%m-%d %H:%i'), format_datetime(at_timezone(from_iso8601_timestamp(eventtime), 'America/New_York'), 'HH:mm')` + where, want: "2024-03-06 18:00 | 18:00"},
+		{sql: `SELECT CAST(` + ny + ` AS DATE) = DATE '2024-03-06', CAST(` + ny + ` AS VARCHAR)` + where, want: "true | 2024-03-06 18:00:00.000 America/New_York"},
+		{sql: `SELECT date_trunc('day', ` + ny + `)` + where, want: "2024-03-06 00:00:00.000 America/New_York"},
+		{sql: `SELECT to_unixtime(date_trunc('day', ` + ny + `)) = to_unixtime(from_iso8601_timestamp('2024-03-06T05:00:00Z'))` + where, want: "true"},
+		{sql: `SELECT ` + ny + ` = from_iso8601_timestamp(eventtime), date_diff('hour', ` + ny + `, from_iso8601_timestamp(eventtime))` + where, want: "true | 0"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE ` + ny + ` > from_iso8601_timestamp('2024-03-06T22:00:00Z')`, want: "3"},
+		{sql: `SELECT at_timezone(from_iso8601_timestamp('2024-03-05T07:08:09Z'), 'America/New_York')`, want: "2024-03-05 02:08:09.000 America/New_York"},
+		{sql: `SELECT with_timezone(TIMESTAMP '2024-03-05 02:08:09', 'America/New_York'), to_unixtime(with_timezone(TIMESTAMP '2024-03-05 02:08:09', 'America/New_York')) = to_unixtime(from_iso8601_timestamp('2024-03-05T07:08:09Z'))`, want: "2024-03-05 02:08:09.000 America/New_York | true"},
+		{sql: `SELECT hour(from_iso8601_timestamp('2024-03-05T07:08:09Z') AT TIME ZONE 'Not/AZone')`, wantErr: "Time zone not supported: Not/AZone"},
+	})
+}
+
+// TestSubscript: x[i] fails outside the array, element_at gives NULL.
+// https://trino.io/docs/current/functions/array.html#subscript-operator,
+// https://trino.io/docs/current/functions/array.html#element_at.
+func TestSubscript(t *testing.T) {
+	const where = ` FROM cloudtrail_logs WHERE eventid = 'evt-1'` // two resources
+	runExact(t, []exactCase{
+		{sql: `SELECT resources[2].type, element_at(resources, 3) IS NULL, split('a/b', '/')[2]` + where, want: "AWS::S3::Bucket | true | b"},
+		{sql: `SELECT resources[3].arn` + where, wantErr: "Array subscript must be less than or equal to array length: 3 > 2"},
+		{sql: `SELECT ARRAY[1, 2][0]`, wantErr: "SQL array indices start at 1"},
+		{sql: `SELECT split('a/b', '/')[-1]`, wantErr: "Array subscript is negative: -1"},
+		{sql: `SELECT resources[1].arn FROM cloudtrail_logs WHERE eventid = 'evt-2'`, want: "<nil>"}, // a NULL array
+	})
+}
+
+// TestRejections: what Trino refuses is refused, with Trino's message and what to write instead.
+// https://trino.io/docs/current/sql/select.html (select-list aliases are not visible in WHERE and
+// HAVING), https://trino.io/docs/current/functions/comparison.html (no implicit varchar/number
+// comparison), https://trino.io/docs/current/functions/list.html.
+func TestRejections(t *testing.T) {
+	runExact(t, []exactCase{
+		{sql: `SELECT eventname AS e FROM cloudtrail_logs WHERE e = 'GetObject'`, wantErr: "line 1:50: Column 'e' cannot be resolved"},
+		{sql: `SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY eventname HAVING n > 0`, wantErr: "Column 'n' cannot be resolved"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs c WHERE year = 2024`, wantErr: "line 1:51: Cannot apply operator: varchar = integer"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE 3 < month`, wantErr: "Cannot apply operator: integer < varchar"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE month IN ('03', 4)`, wantErr: "IN value and list items must be the same type: varchar"},
+		{sql: `SELECT json_extract_path(requestparameters, 'a') FROM cloudtrail_logs`, wantErr: "Function 'json_extract_path' not registered"},
+		{sql: `SELECT * FROM (VALUES (1), (2),) t(x)`, wantErr: "mismatched input ')'"},
+		// Still accepted: an alias that is also a column names the column, as in Trino; a cast
+		// partition compares as a number; an alias in ORDER BY.
+		{sql: `SELECT upper(eventname) AS eventname FROM cloudtrail_logs WHERE eventname = 'GetObject'`, want: "GETOBJECT"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE CAST(year AS integer) = 2024 AND year = '2024'`, want: "4"},
+		{sql: `SELECT eventname AS e FROM cloudtrail_logs ORDER BY e LIMIT 1`, want: "ConsoleLogin"},
+	})
+}

@@ -10,6 +10,10 @@ func (c *call) exact() (handled bool, err error) {
 	if err := c.checkFunction(); err != nil {
 		return true, err
 	}
+	c.markZones()
+	if done, err := c.zoneCall(); done || err != nil {
+		return true, err
+	}
 	switch c.fname {
 	case "round":
 		// math.html: round(x, d) keeps the type of x; DuckDB lowers a decimal's scale to d.

@@ -15,7 +15,7 @@ func (t *Translation) MapError(err error) error {
 	}
 	msg := err.Error()
 	if m, ok := trinoFailure(msg); ok {
-		return &Error{Line: 1, Column: 1, Msg: m, cause: err}
+		return &RuntimeError{Msg: m, cause: err}
 	}
 	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
@@ -51,8 +51,11 @@ func (t *Translation) MapError(err error) error {
 			off += len(sl) + 1
 		}
 		line, column := t.Position(off)
-		first := strings.TrimSpace(lines[0])
+		first := t.trinoMessage(strings.TrimSpace(lines[0]))
 		return &Error{Line: line, Column: column, Msg: first, cause: err}
+	}
+	if m := t.trinoMessage(msg); m != msg {
+		return &RuntimeError{Msg: m, cause: err}
 	}
 	return err
 }

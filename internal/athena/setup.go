@@ -140,5 +140,6 @@ var setupStatements = []string{
 func Setup() []string {
 	out := append([]string(nil), setupStatements...)
 	out = append(out, exactChecks...)
+	out = append(out, zoneStatements...)
 	return append(out, exactStatements...)
 }

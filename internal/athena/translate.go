@@ -50,9 +50,10 @@ type span struct {
 // DuckDB's errors at the user's original SQL.
 type Translation struct {
 	// SQL is the DuckDB statement.
-	SQL      string
-	original string
-	spans    []span
+	SQL       string
+	original  string
+	spans     []span
+	qualified []string // select aliases written qualified in WHERE/HAVING (see planScope)
 }
 
 // Position maps a byte offset in t.SQL to the 1-based line and column of the original SQL that
@@ -106,7 +107,7 @@ func TranslateMapped(sql string) (*Translation, error) {
 		}
 		return nil, errorAt(sql, 0, "%s", err.Error())
 	}
-	return &Translation{SQL: r.out.String(), original: sql, spans: r.spans}, nil
+	return &Translation{SQL: r.out.String(), original: sql, spans: r.spans, qualified: r.qualified}, nil
 }
 
 // dropTrailingSemicolon removes the statement terminator and rejects a second statement.
@@ -183,6 +184,13 @@ type rewriter struct {
 	aliases map[int]string // root node index → the _colN alias written after it (see outputAliases)
 
 	aliasTy, aliasSeen map[string]numType // types of the statement's AS aliases (see aliasTypes)
+
+	opens     map[int]string   // text to write before the token at an offset (see planPostfix)
+	post      map[int]postfix  // postfix rewrites by the offset of their first token
+	zoneModes map[int]zoneMode // forms of zoned values, by the offset of AT or the function name
+
+	qualify   map[int]string // alias references to write qualified, by offset (see planScope)
+	qualified []string       // the alias names so written
 }
 
 // alias writes the Athena output name given to the unaliased expression that ends at root node i.
@@ -281,6 +289,10 @@ func nextSig(nodes []node, i int) int {
 // seq translates a sequence of sibling nodes. noTuple stops parenthesised lists directly in
 // the sequence from being read as ROW values.
 func (r *rewriter) seq(nodes []node, noTuple bool) error {
+	r.planPostfix(nodes)
+	if err := r.planScope(nodes); err != nil {
+		return err
+	}
 	var prev *node // the previous significant node
 	values := false
 	sawSelect, inFrom := false, false
@@ -312,6 +324,15 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 			inFrom = false
 		}
 		if last, ok, err := r.divisionChain(nodes, i, prev); err != nil {
+			return err
+		} else if ok {
+			prev, i = &nodes[last], last
+			values = false
+			r.alias(nodes, i)
+			continue
+		}
+		r.writeOpens(n)
+		if last, ok, err := r.writePostfix(nodes, i); err != nil {
 			return err
 		} else if ok {
 			prev, i = &nodes[last], last
@@ -357,6 +378,10 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 				return err
 			}
 		default:
+			if q, ok := r.qualify[n.tok.pos]; ok {
+				r.synth(q+".", n.tok.pos)
+				delete(r.qualify, n.tok.pos)
+			}
 			r.tok(n.tok)
 		}
 		switch {
