@@ -13,6 +13,8 @@ type call struct {
 	between []node
 	g       *node
 	args    [][]node
+
+	notScalar bool // in a table function's or a statement's position (see checkFunction)
 }
 
 // Trino semantics referenced below are from the Trino documentation, functions chapter

@@ -105,10 +105,20 @@ var trinoFunctions = map[string]bool{
 
 // checkFunction refuses a call to a function Trino does not have.
 func (c *call) checkFunction() error {
-	if trinoFunctions[c.fname] || strings.HasPrefix(c.fname, "st_") {
+	if c.notScalar || trinoFunctions[c.fname] || strings.HasPrefix(c.fname, "st_") {
 		return nil
 	}
 	return c.r.errorf(c.name.pos, "Function '%s' not registered: Athena (Trino) has no function of that name; see https://trino.io/docs/current/functions/list.html for the functions it has", c.fname)
+}
+
+// statementWords begin DuckDB statements that are not queries (COPY (…) TO, CALL f(), PRAGMA
+// f(…)); the engine refuses those statements, with its own message, whatever the translator
+// makes of the comments around them.
+var statementWords = map[string]bool{
+	"copy": true, "call": true, "pragma": true, "attach": true, "detach": true, "export": true,
+	"import": true, "install": true, "load": true, "checkpoint": true, "vacuum": true,
+	"analyze": true, "use": true, "create": true, "insert": true, "update": true, "delete": true,
+	"drop": true, "alter": true,
 }
 
 // isCTEName reports whether a word followed by a parenthesised group is the name and column list

@@ -356,6 +356,11 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 				}
 			} else {
 				c := &call{r: r, name: n.tok, fname: strings.ToLower(n.tok.name()), between: nodes[i+1 : j], g: next}
+				// A table function (FROM range(3)) or a statement word (COPY (…)) is the engine's
+				// to accept or refuse, not a scalar function of Athena's list.
+				c.notScalar = prev == nil && len(r.top) > 0 && &nodes[0] == &r.top[0] ||
+					isKeyword(prev, "from") || isKeyword(prev, "join") || statementWords[c.fname] ||
+					prev != nil && !prev.group && statementWords[prev.tok.lower()]
 				c.args = splitArgs(next.kids)
 				if err := c.translate(); err != nil {
 					return err
