@@ -711,10 +711,13 @@ func (e *Engine) queryError(user, translated string, mapErr func(error) error, e
 	if !errors.As(err, &de) {
 		return err
 	}
-	if strings.Contains(err.Error(), rowTooLarge) {
+	// DuckDB's message, without the excerpt of the statement it may add ("LINE 1: …"), which
+	// quotes the wrapper's own error() texts whenever the error is near them.
+	head, _, _ := strings.Cut(err.Error(), "\nLINE ")
+	if strings.Contains(head, rowTooLarge) {
 		return fmt.Errorf("%w: a row is larger than %s, the limit (raise it with --max-result-bytes, or select less of it: substr, fewer columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
 	}
-	if strings.Contains(err.Error(), resultTooLarge) {
+	if strings.Contains(head, resultTooLarge) {
 		return e.bytesError()
 	}
 	if e.ceiling > 0 && strings.Contains(err.Error(), "Out of Memory Error") {
