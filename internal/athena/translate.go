@@ -18,9 +18,13 @@
 // known at translation time, so rewrites that depend on them (cardinality of a map, date_add and
 // date_trunc keeping a DATE) look at the argument's syntax; from_iso8601_timestamp gives NULL
 // instead of failing on text that is not ISO 8601; approx_distinct is exact; regular expressions
-// run on RE2, not Java; AT TIME ZONE yields a timestamp without zone; UNNEST of an array of rows
-// or of a map into several columns, lambdas beyond transform/filter/*_match, reduce, map_agg,
-// listagg, with_timezone and varbinary functions are not translated.
+// run on RE2, not Java; UNNEST of an array of rows or of a map into several columns, lambdas
+// beyond transform/filter/*_match, reduce, map_agg, listagg, sha512 and the hmac_* functions are
+// not translated. DECIMAL division (decimal.go) and values with a time zone (timezone.go) depend
+// on types the translator infers from the syntax; where it cannot, DuckDB's behaviour remains.
+// What Trino refuses is refused with Trino's message (reject.go, scope.go, exact.go): names not
+// in Trino's function list, a trailing comma, a select alias in WHERE or HAVING, a varchar column
+// of the CloudTrail table compared with a number, an array subscript out of range.
 package athena
 
 import (
