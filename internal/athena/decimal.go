@@ -100,18 +100,7 @@ func (r *rewriter) inferType(nodes []node) numType {
 }
 
 // termEnd reports whether n can end an operand, so that a following + or - is binary.
-func termEnd(n *node) bool {
-	if n.group {
-		return true
-	}
-	switch n.tok.kind {
-	case tkNumber, tkString, tkQuoted:
-		return true
-	case tkIdent:
-		return !reserved[n.tok.lower()] || n.tok.is("end")
-	}
-	return false
-}
+func termEnd(n *node) bool { return endsPrimary(n) || isKeyword(n, "end") }
 
 // chainType infers the type of a multiplicative chain (terms joined by *, / and %).
 func (r *rewriter) chainType(s []node) numType {

@@ -327,18 +327,16 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 		case !n.group && n.tok.kind == tkIdent && fromEnd[n.tok.lower()]:
 			inFrom = false
 		}
-		if last, ok, err := r.divisionChain(nodes, i, prev); err != nil {
-			return err
-		} else if ok {
-			prev, i = &nodes[last], last
-			values = false
-			r.alias(nodes, i)
-			continue
+		// A decimal division chain, else what planPostfix opened here and a postfix.
+		last, ok, err := r.divisionChain(nodes, i, prev)
+		if err == nil && !ok {
+			r.writeOpens(n)
+			last, ok, err = r.writePostfix(nodes, i)
 		}
-		r.writeOpens(n)
-		if last, ok, err := r.writePostfix(nodes, i); err != nil {
+		if err != nil {
 			return err
-		} else if ok {
+		}
+		if ok {
 			prev, i = &nodes[last], last
 			values = false
 			r.alias(nodes, i)
