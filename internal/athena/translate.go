@@ -22,6 +22,7 @@
 // beyond transform/filter/*_match, reduce, map_agg, listagg, sha512 and the hmac_* functions are
 // not translated. DECIMAL division (decimal.go) and values with a time zone (timezone.go) depend
 // on types the translator infers from the syntax; where it cannot, DuckDB's behaviour remains.
+// Division by zero is NULL (DuckDB's), where Trino fails the query.
 // What Trino refuses is refused with Trino's message (reject.go, scope.go, exact.go): names not
 // in Trino's function list, a trailing comma, a select alias in WHERE or HAVING, a varchar column
 // of the CloudTrail table compared with a number, an array subscript out of range.
