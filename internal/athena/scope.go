@@ -260,7 +260,7 @@ func varcharColumn(s []node) (string, bool) {
 
 // numberLiteral reports whether the operand starting s is a numeric literal standing alone.
 func numberLiteral(s []node) (string, bool) {
-	s = sigNodes(s)
+	s = firstSig(s, 3)
 	sign := ""
 	if len(s) > 0 && !s[0].group && (s[0].tok.text == "-" || s[0].tok.text == "+") {
 		sign, s = s[0].tok.text, s[1:]
@@ -303,4 +303,19 @@ func numberTypeName(lit string) string {
 		return "bigint"
 	}
 	return "integer"
+}
+
+// firstSig returns the first n significant nodes of s (fewer if s has fewer), without copying the
+// rest: comparisons are checked at every operator of a WHERE clause.
+func firstSig(s []node, n int) []node {
+	var out []node
+	for i := range s {
+		if len(out) == n {
+			break
+		}
+		if s[i].significant() {
+			out = append(out, s[i])
+		}
+	}
+	return out
 }
