@@ -13,6 +13,8 @@ type call struct {
 	between []node
 	g       *node
 	args    [][]node
+
+	notScalar bool // in a table function's or a statement's position (see checkFunction)
 }
 
 // Trino semantics referenced below are from the Trino documentation, functions chapter
@@ -64,6 +66,9 @@ var renamed = map[string]struct {
 // translate writes the DuckDB form of the call. Functions not listed pass through unchanged
 // (with a double-quoted name unquoted), so DuckDB reports the ones it does not know.
 func (c *call) translate() error {
+	if done, err := c.exact(); done || err != nil {
+		return err
+	}
 	if r, ok := renamed[c.fname]; ok {
 		return c.macro(r.to, r.arity...)
 	}

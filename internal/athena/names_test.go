@@ -21,7 +21,7 @@ func TestOutputNames(t *testing.T) {
 		{"SELECT lower(a), *, lower(b) FROM t", "SELECT lower(a) AS _col0, *, lower(b) FROM t"},
 		{"SELECT t.*, lower(b) FROM t", "SELECT t.*, lower(b) FROM t"},
 		{"WITH w AS (SELECT count(*) FROM t) SELECT (SELECT max(x) FROM w), arr[1] FROM w",
-			"WITH w AS (SELECT count(*) FROM t) SELECT (SELECT max(x) FROM w) AS _col0, arr[1] AS _col1 FROM w"},
+			"WITH w AS (SELECT count(*) FROM t) SELECT (SELECT max(x) FROM w) AS _col0, trino_subscript(arr, 1) AS _col1 FROM w"},
 		{"SELECT x FROM (SELECT count(*) FROM t)", "SELECT x FROM (SELECT count(*) FROM t)"},
 		{"SELECT 1 UNION ALL SELECT 2", "SELECT 1 AS _col0 UNION ALL SELECT 2"},
 		{"SELECT count(*) -- total\nFROM t", "SELECT count(*) AS _col0 -- total\nFROM t"},

@@ -14,6 +14,9 @@ func (t *Translation) MapError(err error) error {
 		return nil
 	}
 	msg := err.Error()
+	if m, ok := trinoFailure(msg); ok {
+		return &RuntimeError{Msg: m, cause: err}
+	}
 	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
 		rest, ok := strings.CutPrefix(l, "LINE ")
@@ -48,8 +51,11 @@ func (t *Translation) MapError(err error) error {
 			off += len(sl) + 1
 		}
 		line, column := t.Position(off)
-		first := strings.TrimSpace(lines[0])
+		first := t.trinoMessage(strings.TrimSpace(lines[0]))
 		return &Error{Line: line, Column: column, Msg: first, cause: err}
+	}
+	if m := t.trinoMessage(msg); m != msg {
+		return &RuntimeError{Msg: m, cause: err}
 	}
 	return err
 }

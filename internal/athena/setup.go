@@ -138,5 +138,8 @@ var setupStatements = []string{
 // SQL runs on it: TEMP macros named trino_* and the integer-division setting Trino has. Run
 // them in order, for example from the connector's per-connection init function.
 func Setup() []string {
-	return append([]string(nil), setupStatements...)
+	out := append([]string(nil), setupStatements...)
+	out = append(out, exactChecks...)
+	out = append(out, zoneStatements...)
+	return append(out, exactStatements...)
 }

@@ -18,9 +18,14 @@
 // known at translation time, so rewrites that depend on them (cardinality of a map, date_add and
 // date_trunc keeping a DATE) look at the argument's syntax; from_iso8601_timestamp gives NULL
 // instead of failing on text that is not ISO 8601; approx_distinct is exact; regular expressions
-// run on RE2, not Java; AT TIME ZONE yields a timestamp without zone; UNNEST of an array of rows
-// or of a map into several columns, lambdas beyond transform/filter/*_match, reduce, map_agg,
-// listagg, with_timezone and varbinary functions are not translated.
+// run on RE2, not Java; UNNEST of an array of rows or of a map into several columns, lambdas
+// beyond transform/filter/*_match, reduce, map_agg, listagg, sha512 and the hmac_* functions are
+// not translated. DECIMAL division (decimal.go) and values with a time zone (timezone.go) depend
+// on types the translator infers from the syntax; where it cannot, DuckDB's behaviour remains.
+// Division by zero is NULL (DuckDB's), where Trino fails the query.
+// What Trino refuses is refused with Trino's message (reject.go, scope.go, exact.go): names not
+// in Trino's function list, a trailing comma, a select alias in WHERE or HAVING, a varchar column
+// of the CloudTrail table compared with a number, an array subscript out of range.
 package athena
 
 import (
@@ -50,9 +55,10 @@ type span struct {
 // DuckDB's errors at the user's original SQL.
 type Translation struct {
 	// SQL is the DuckDB statement.
-	SQL      string
-	original string
-	spans    []span
+	SQL       string
+	original  string
+	spans     []span
+	qualified []string // select aliases written qualified in WHERE/HAVING (see planScope)
 }
 
 // Position maps a byte offset in t.SQL to the 1-based line and column of the original SQL that
@@ -91,6 +97,9 @@ func TranslateMapped(sql string) (*Translation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTrailingCommas(sql, toks); err != nil {
+		return nil, err
+	}
 	nodes, err := parseGroups(sql, toks)
 	if err != nil {
 		return nil, err
@@ -103,7 +112,7 @@ func TranslateMapped(sql string) (*Translation, error) {
 		}
 		return nil, errorAt(sql, 0, "%s", err.Error())
 	}
-	return &Translation{SQL: r.out.String(), original: sql, spans: r.spans}, nil
+	return &Translation{SQL: r.out.String(), original: sql, spans: r.spans, qualified: r.qualified}, nil
 }
 
 // dropTrailingSemicolon removes the statement terminator and rejects a second statement.
@@ -178,6 +187,15 @@ type rewriter struct {
 
 	top     []node         // the statement's root nodes
 	aliases map[int]string // root node index → the _colN alias written after it (see outputAliases)
+
+	aliasTy, aliasSeen map[string]numType // types of the statement's AS aliases (see aliasTypes)
+
+	opens     map[int]string   // text to write before the token at an offset (see planPostfix)
+	post      map[int]postfix  // postfix rewrites by the offset of their first token
+	zoneModes map[int]zoneMode // forms of zoned values, by the offset of AT or the function name
+
+	qualify   map[int]string // alias references to write qualified, by offset (see planScope)
+	qualified []string       // the alias names so written
 }
 
 // alias writes the Athena output name given to the unaliased expression that ends at root node i.
@@ -276,6 +294,10 @@ func nextSig(nodes []node, i int) int {
 // seq translates a sequence of sibling nodes. noTuple stops parenthesised lists directly in
 // the sequence from being read as ROW values.
 func (r *rewriter) seq(nodes []node, noTuple bool) error {
+	r.planPostfix(nodes)
+	if err := r.planScope(nodes); err != nil {
+		return err
+	}
 	var prev *node // the previous significant node
 	values := false
 	sawSelect, inFrom := false, false
@@ -306,6 +328,21 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 		case !n.group && n.tok.kind == tkIdent && fromEnd[n.tok.lower()]:
 			inFrom = false
 		}
+		// A decimal division chain, else what planPostfix opened here and a postfix.
+		last, ok, err := r.divisionChain(nodes, i, prev)
+		if err == nil && !ok {
+			r.writeOpens(n)
+			last, ok, err = r.writePostfix(nodes, i)
+		}
+		if err != nil {
+			return err
+		}
+		if ok {
+			prev, i = &nodes[last], last
+			values = false
+			r.alias(nodes, i)
+			continue
+		}
 		j := nextSig(nodes, i)
 		var next *node
 		if j >= 0 {
@@ -313,7 +350,7 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 		}
 		switch {
 		case isWord(n) && !isReserved(n) && next != nil && next.group && next.tok.kind == tkLParen:
-			if aliasPosition(prev) {
+			if aliasPosition(prev) || isCTEName(nodes, j) {
 				// A table alias with column names (t(a, b)) or FILTER (WHERE ...).
 				r.tok(n.tok)
 				r.verbatim(nodes[i+1 : j])
@@ -322,6 +359,11 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 				}
 			} else {
 				c := &call{r: r, name: n.tok, fname: strings.ToLower(n.tok.name()), between: nodes[i+1 : j], g: next}
+				// A table function (FROM range(3)) or a statement word (COPY (…)) is the engine's
+				// to accept or refuse, not a scalar function of Athena's list.
+				c.notScalar = prev == nil && len(r.top) > 0 && &nodes[0] == &r.top[0] ||
+					isKeyword(prev, "from") || isKeyword(prev, "join") || statementWords[c.fname] ||
+					prev != nil && !prev.group && statementWords[prev.tok.lower()]
 				c.args = splitArgs(next.kids)
 				if err := c.translate(); err != nil {
 					return err
@@ -344,6 +386,10 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 				return err
 			}
 		default:
+			if q, ok := r.qualify[n.tok.pos]; ok {
+				r.synth(q+".", n.tok.pos)
+				delete(r.qualify, n.tok.pos)
+			}
 			r.tok(n.tok)
 		}
 		switch {

@@ -8,11 +8,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -709,10 +711,13 @@ func (e *Engine) queryError(user, translated string, mapErr func(error) error, e
 	if !errors.As(err, &de) {
 		return err
 	}
-	if strings.Contains(err.Error(), rowTooLarge) {
+	// DuckDB's message, without the excerpt of the statement it may add ("LINE 1: …"), which
+	// quotes the wrapper's own error() texts whenever the error is near them.
+	head, _, _ := strings.Cut(err.Error(), "\nLINE ")
+	if strings.Contains(head, rowTooLarge) {
 		return fmt.Errorf("%w: a row is larger than %s, the limit (raise it with --max-result-bytes, or select less of it: substr, fewer columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
 	}
-	if strings.Contains(err.Error(), resultTooLarge) {
+	if strings.Contains(head, resultTooLarge) {
 		return e.bytesError()
 	}
 	if e.ceiling > 0 && strings.Contains(err.Error(), "Out of Memory Error") {
@@ -746,11 +751,12 @@ func (e *QueryError) Unwrap() error { return e.Err }
 func plain(v any) any {
 	switch x := v.(type) {
 	case duckdb.Decimal:
-		f := x.Float64()
 		if x.Scale == 0 {
 			return x.Value
 		}
-		return f
+		// Exact, with all its scale's digits, as Athena prints a DECIMAL (100.0/3 is 33.3,
+		// 1.50 stays 1.50); a json.Number stays a number in JSON output.
+		return json.Number(decimalText(x.Value, int(x.Scale)))
 	case duckdb.UUID:
 		return x.String()
 	case duckdb.Interval:
@@ -773,4 +779,17 @@ func plain(v any) any {
 		return x
 	}
 	return v
+}
+
+// decimalText writes the unscaled value v with scale digits after the point.
+func decimalText(v *big.Int, scale int) string {
+	digits := new(big.Int).Abs(v).String()
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	if v.Sign() < 0 {
+		return "-" + out
+	}
+	return out
 }
