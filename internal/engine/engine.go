@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,6 +250,16 @@ func (e *Engine) setup(ctx context.Context) error {
 
 // viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
 // columns as strings.
+// hidden maps the engine's tables (lower-case names) to the columns SELECT * leaves out.
+func (e *Engine) hidden() map[string][]string {
+	h := hiddenColumns()
+	out := map[string][]string{"cloudtrail_logs": h}
+	for _, a := range e.opt.Aliases {
+		out[strings.ToLower(a)] = h
+	}
+	return out
+}
+
 func (e *Engine) viewSQL(files []lake.File) []string {
 	cols := cloudtrail.Columns()
 	names := make([]string, len(cols))
@@ -261,9 +272,16 @@ func (e *Engine) viewSQL(files []lake.File) []string {
 		for i, c := range cols {
 			parts[i] = "CAST(NULL AS " + c.Type + `) AS "` + c.Name + `"`
 		}
-		body = "SELECT " + strings.Join(parts, ", ") + " WHERE false"
+		body = "SELECT " + strings.Join(parts, ", ") + ", CAST(NULL AS VARCHAR) AS " + quoteIdent(PathColumn) + " WHERE false"
 	} else {
-		body = "SELECT " + strings.Join(names, ", ") + " FROM " + e.scanSQL(files)
+		for i, c := range cols {
+			if slices.Contains(cloudtrail.PartitionColumns, c.Name) {
+				// Hive's default partition is NULL in Athena: `year >= '2024'` must not
+				// select it.
+				names[i] = "NULLIF(" + names[i] + ", " + quote(defaultPartition) + ") AS " + names[i]
+			}
+		}
+		body = "SELECT " + strings.Join(names, ", ") + ", filename AS " + quoteIdent(PathColumn) + " FROM " + e.scanSQL(files)
 	}
 	out := []string{"CREATE OR REPLACE VIEW cloudtrail_logs AS " + body}
 	for _, a := range e.opt.Aliases {
@@ -484,6 +502,17 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 	if err != nil {
 		return nil, e.queryError(userSQL, sqlText, mapErr, err)
 	}
+	if !p.explain {
+		if text, ok := hideColumns(p, e.hidden()); ok {
+			// The narrowed text is checked as the user's was.
+			if q, err := e.parseRead(ctx, text); err == nil && !q.explain {
+				q.orig = p.orig
+				p = q
+			} else if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
+	}
 	files, err := e.selectFiles(ctx, userSQL, args)
 	if err != nil {
 		return nil, err
@@ -561,15 +590,15 @@ func (e *Engine) attempt(ctx context.Context, sink Sink, p *parsed, files []lake
 		}
 	}
 	res, started, err = e.run(ctx, sink, query, args, true)
-	if err != nil && !started && ctx.Err() == nil && query != p.text {
+	if err != nil && !started && ctx.Err() == nil && query != p.orig {
 		if _, named := e.fileIn(err.Error(), files); !named {
-			// Errors point into the statement as translated, not as rewritten: run it over the
-			// view for an error that points at the user's SQL (or, should the rewrite be at
-			// fault, for the answer).
+			// Errors point into the statement as translated, not as rewritten (inlined, or its
+			// stars narrowed): run it as translated over the view for an error that points at
+			// the user's SQL (or, should the rewrite be at fault, for the answer).
 			if err := e.useFiles(ctx, files); err != nil {
 				return nil, false, err
 			}
-			res, started, err = e.run(ctx, sink, p.text, args, true)
+			res, started, err = e.run(ctx, sink, p.orig, args, true)
 		}
 	}
 	return res, started, err
