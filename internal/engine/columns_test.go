@@ -120,8 +120,8 @@ func TestDefaultPartitionIsNull(t *testing.T) {
 		e := openTestEngine(t, root, true)
 		e.noInline = !inline
 		for sql, want := range map[string]string{
-			"SELECT count(*) FROM cloudtrail_logs WHERE year >= '2024'":                    "2",
-			"SELECT count(*) FROM cloudtrail_logs WHERE year IS NULL AND month IS NULL":    "1",
+			"SELECT count(*) FROM cloudtrail_logs WHERE year >= '2024'":                     "2",
+			"SELECT count(*) FROM cloudtrail_logs WHERE year IS NULL AND month IS NULL":     "1",
 			"SELECT count(*) FROM cloudtrail_logs WHERE day = '__HIVE_DEFAULT_PARTITION__'": "0",
 			"SELECT min(coalesce(year, 'null')) FROM cloudtrail_logs WHERE eventid = 'bad'": "null",
 		} {

@@ -8,11 +8,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -775,11 +777,12 @@ func (e *QueryError) Unwrap() error { return e.Err }
 func plain(v any) any {
 	switch x := v.(type) {
 	case duckdb.Decimal:
-		f := x.Float64()
 		if x.Scale == 0 {
 			return x.Value
 		}
-		return f
+		// Exactly, with its scale, as Trino prints a DECIMAL (1.10, not 1.1): a number to
+		// encoding/json, its text to everything else.
+		return json.Number(decimalText(x))
 	case duckdb.UUID:
 		return x.String()
 	case duckdb.Interval:
@@ -802,4 +805,18 @@ func plain(v any) any {
 		return x
 	}
 	return v
+}
+
+// decimalText writes d with all the digits of its scale.
+func decimalText(d duckdb.Decimal) string {
+	digits := new(big.Int).Abs(d.Value).String()
+	scale := int(d.Scale)
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	if d.Value.Sign() < 0 {
+		out = "-" + out
+	}
+	return out
 }
