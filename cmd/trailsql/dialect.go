@@ -16,6 +16,7 @@ func dialect(opt *engine.Options) {
 		}
 		return t.SQL, t.MapError, nil
 	}
+	opt.ParseDDL = parseDDL
 	opt.Bounds = func(sql string, tables ...string) *engine.Bounds {
 		b := athena.FindBounds(sql, tables...)
 		if b == nil {
@@ -24,4 +25,24 @@ func dialect(opt *engine.Options) {
 		eb := engine.Bounds(*b)
 		return &eb
 	}
+}
+
+// parseDDL reads users' own table definitions for the engine.
+func parseDDL(sql string) (*engine.TableDef, string, error) {
+	if name, ok, err := athena.ParseDropTable(sql); ok || err != nil {
+		return nil, name, err
+	}
+	ddl, ok, err := athena.ParseCreateTable(sql)
+	if !ok || err != nil {
+		return nil, "", err
+	}
+	parts, err := ddl.Derive()
+	if err != nil {
+		return nil, "", err
+	}
+	def := &engine.TableDef{Name: ddl.Name}
+	for _, p := range parts {
+		def.Partitions = append(def.Partitions, engine.TablePartition{Name: p.Name, From: p.From, Format: p.Format, Integer: p.Integer})
+	}
+	return def, "", nil
 }

@@ -53,6 +53,9 @@ type Options struct {
 	Timeout time.Duration
 	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
 	Aliases []string
+	// ParseDDL, when set, reads the CREATE EXTERNAL TABLE and DROP TABLE statements that define
+	// users' own tables as views of the lake (see TableDef).
+	ParseDDL ParseDDLFunc
 	// Bounds, when set, finds the restrictions a statement places on the table's rows, so that
 	// only the files that can hold such rows are read.
 	Bounds func(sql string, tables ...string) *Bounds
@@ -108,6 +111,8 @@ type Engine struct {
 	// bad holds the snapshot's files that cannot be read (path → why): found unsafe at open, or
 	// named by DuckDB in an error.
 	bad map[string]string
+	// tables are the users' own tables, views of cloudtrail_logs.
+	tables []*TableDef
 	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
 	viewKey string
 	// ceiling is the process's data limit while this engine is open (0: none); releaseCeiling
@@ -226,6 +231,11 @@ func (e *Engine) setup(ctx context.Context) error {
 	// The view reads no file until a statement needs it: a damaged file must not stop the
 	// statements that do not read it.
 	stmts = append(stmts, e.viewSQL(nil)...)
+	e.tables = e.loadTables()
+	for _, d := range e.tables {
+		view, _ := d.viewSQL()
+		stmts = append(stmts, view)
+	}
 	// DuckDB may open the snapshot's files and nothing else: not the ledger, not a file added
 	// to the data folder, not what a link inside it points at (checkFiles left those out).
 	var allowed []string
@@ -258,6 +268,9 @@ func (e *Engine) hidden() map[string][]string {
 	out := map[string][]string{"cloudtrail_logs": h}
 	for _, a := range e.opt.Aliases {
 		out[strings.ToLower(a)] = h
+	}
+	for _, d := range e.tables {
+		_, out[d.Name] = d.viewSQL()
 	}
 	return out
 }
@@ -476,6 +489,25 @@ func (e *Engine) QueryTo(ctx context.Context, sink Sink, userSQL string, args ..
 func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []any) (*Result, error) {
 	if len(userSQL) > e.opt.MaxStatementBytes {
 		return nil, e.statementError(len(userSQL))
+	}
+	if e.opt.ParseDDL != nil {
+		def, drop, err := e.opt.ParseDDL(userSQL)
+		switch {
+		case err != nil:
+			return nil, err
+		case def != nil:
+			notice, err := e.defineTable(ctx, def)
+			if err != nil {
+				return nil, err
+			}
+			return &Result{Notice: notice}, nil
+		case drop != "":
+			notice, err := e.dropTable(ctx, drop)
+			if err != nil {
+				return nil, err
+			}
+			return &Result{Notice: notice}, nil
+		}
 	}
 	if notice, ok := ddlNotice(userSQL); ok {
 		return &Result{Notice: notice}, nil
