@@ -495,6 +495,8 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 		switch {
 		case err != nil:
 			return nil, err
+		case def != nil && e.ownTable(def.Name):
+			// Athena's own CloudTrail DDL: the table is already there (ddlNotice says so).
 		case def != nil:
 			notice, err := e.defineTable(ctx, def)
 			if err != nil {

@@ -155,11 +155,6 @@ func (e *Engine) defineTable(ctx context.Context, def *TableDef) (string, error)
 	if err := def.check(); err != nil {
 		return "", err
 	}
-	for _, a := range e.opt.Aliases {
-		if strings.EqualFold(a, def.Name) {
-			return "", fmt.Errorf("table name %s is an alias of cloudtrail_logs (--alias)", def.Name)
-		}
-	}
 	body, err := json.Marshal(def)
 	if err != nil {
 		return "", err
@@ -215,4 +210,17 @@ func (e *Engine) tableNames() string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// ownTable reports whether name is cloudtrail_logs or one of its aliases.
+func (e *Engine) ownTable(name string) bool {
+	if strings.EqualFold(name, "cloudtrail_logs") {
+		return true
+	}
+	for _, a := range e.opt.Aliases {
+		if strings.EqualFold(a, name) {
+			return true
+		}
+	}
+	return false
 }
