@@ -111,6 +111,8 @@ type Engine struct {
 	// bad holds the snapshot's files that cannot be read (path → why): found unsafe at open, or
 	// named by DuckDB in an error.
 	bad map[string]string
+	// showHidden makes SELECT * return every column (see ShowHidden).
+	showHidden bool
 	// tables are the users' own tables, views of cloudtrail_logs.
 	tables []*TableDef
 	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
@@ -262,6 +264,10 @@ func (e *Engine) setup(ctx context.Context) error {
 
 // viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
 // columns as strings.
+// ShowHidden makes SELECT * return the columns beyond Athena's too (residual, managementevent,
+// insightdetails, "$path"), for what rebuilds whole records from the rows.
+func (e *Engine) ShowHidden(on bool) { e.showHidden = on }
+
 // hidden maps the engine's tables (lower-case names) to the columns SELECT * leaves out.
 func (e *Engine) hidden() map[string][]string {
 	h := hiddenColumns()
@@ -538,7 +544,7 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 	if err != nil {
 		return nil, e.queryError(userSQL, sqlText, mapErr, err)
 	}
-	if !p.explain {
+	if !p.explain && !e.showHidden {
 		if text, ok := hideColumns(p, e.hidden()); ok {
 			// The narrowed text is checked as the user's was.
 			if q, err := e.parseRead(ctx, text); err == nil && !q.explain {

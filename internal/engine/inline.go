@@ -78,6 +78,11 @@ func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 			return
 		}
 		name, _ := m["table_name"].(string)
+		for _, d := range e.tables {
+			if strings.EqualFold(name, d.Name) {
+				ok = false // a user's table is a view of the view: it must read these files
+			}
+		}
 		if !names[strings.ToLower(name)] {
 			return
 		}
