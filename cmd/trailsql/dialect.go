@@ -29,20 +29,13 @@ func dialect(opt *engine.Options) {
 
 // parseDDL reads users' own table definitions for the engine.
 func parseDDL(sql string) (*engine.TableDef, string, error) {
-	if name, ok, err := athena.ParseDropTable(sql); ok || err != nil {
-		return nil, name, err
+	name, parts, drop, err := athena.ParseTableStatement(sql)
+	if name == "" || err != nil {
+		return nil, drop, err
 	}
-	ddl, ok, err := athena.ParseCreateTable(sql)
-	if !ok || err != nil {
-		return nil, "", err
-	}
-	parts, err := ddl.Derive()
-	if err != nil {
-		return nil, "", err
-	}
-	def := &engine.TableDef{Name: ddl.Name}
+	def := &engine.TableDef{Name: name}
 	for _, p := range parts {
-		def.Partitions = append(def.Partitions, engine.TablePartition{Name: p.Name, From: p.From, Format: p.Format, Integer: p.Integer})
+		def.Partitions = append(def.Partitions, engine.TablePartition(p))
 	}
 	return def, "", nil
 }

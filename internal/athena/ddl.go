@@ -306,3 +306,21 @@ func (t *TableDDL) Derive() ([]DerivedPartition, error) {
 	}
 	return out, nil
 }
+
+// ParseTableStatement reads the statements that define users' own tables: CREATE EXTERNAL
+// TABLE (name and its derived partitions) or DROP TABLE (drop, the name). All are zero for any
+// other statement.
+func ParseTableStatement(sql string) (name string, parts []DerivedPartition, drop string, err error) {
+	if drop, ok, err := ParseDropTable(sql); ok || err != nil {
+		return "", nil, drop, err
+	}
+	ddl, ok, err := ParseCreateTable(sql)
+	if !ok || err != nil {
+		return "", nil, "", err
+	}
+	parts, err = ddl.Derive()
+	if err != nil {
+		return "", nil, "", err
+	}
+	return ddl.Name, parts, "", nil
+}

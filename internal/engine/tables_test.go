@@ -14,18 +14,11 @@ import (
 
 // parseDDL is cmd/trailsql's reading of table definitions, for these tests.
 func parseDDL(sql string) (*TableDef, string, error) {
-	if name, ok, err := athena.ParseDropTable(sql); ok || err != nil {
-		return nil, name, err
+	name, parts, drop, err := athena.ParseTableStatement(sql)
+	if name == "" || err != nil {
+		return nil, drop, err
 	}
-	ddl, ok, err := athena.ParseCreateTable(sql)
-	if !ok || err != nil {
-		return nil, "", err
-	}
-	parts, err := ddl.Derive()
-	if err != nil {
-		return nil, "", err
-	}
-	def := &TableDef{Name: ddl.Name}
+	def := &TableDef{Name: name}
 	for _, p := range parts {
 		def.Partitions = append(def.Partitions, TablePartition(p))
 	}
