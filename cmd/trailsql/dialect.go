@@ -16,6 +16,7 @@ func dialect(opt *engine.Options) {
 		}
 		return t.SQL, t.MapError, nil
 	}
+	opt.ParseDDL = parseDDL
 	opt.Bounds = func(sql string, tables ...string) *engine.Bounds {
 		b := athena.FindBounds(sql, tables...)
 		if b == nil {
@@ -24,4 +25,17 @@ func dialect(opt *engine.Options) {
 		eb := engine.Bounds(*b)
 		return &eb
 	}
+}
+
+// parseDDL reads users' own table definitions for the engine.
+func parseDDL(sql string) (*engine.TableDef, string, error) {
+	name, parts, drop, err := athena.ParseTableStatement(sql)
+	if name == "" || err != nil {
+		return nil, drop, err
+	}
+	def := &engine.TableDef{Name: name}
+	for _, p := range parts {
+		def.Partitions = append(def.Partitions, engine.TablePartition(p))
+	}
+	return def, "", nil
 }

@@ -96,6 +96,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			}
 			defer e.Close()
 			if original {
+				e.ShowHidden(true) // the residual rebuilds the record
 				sqlText = "SELECT to_json(t)::VARCHAR AS record FROM (" + strings.TrimRight(strings.TrimSpace(sqlText), ";") + "\n) AS t"
 			}
 			// Rows are written as DuckDB hands them over, not collected first.
@@ -205,7 +206,7 @@ listed with their dotted path), then the fields Athena's DDL drops, then the par
 			for _, c := range cloudtrail.Columns() {
 				note := c.Doc
 				if !c.Athena {
-					note = "not in Athena's DDL: " + note
+					note = "not in Athena's DDL (not in SELECT *, read it by name): " + note
 				}
 				if nested || !strings.HasPrefix(c.Type, "STRUCT(") {
 					rows = append(rows, []any{c.Name, c.Type, note})
@@ -215,6 +216,7 @@ listed with their dotted path), then the fields Athena's DDL drops, then the par
 					rows = append(rows, []any{f.Name, f.Type, f.Doc})
 				}
 			}
+			rows = append(rows, []any{engine.PathColumn, "VARCHAR", "pseudo-column (not in SELECT *): the lake file the row was read from; in Athena, its S3 object"})
 			if format == "" {
 				format = "table"
 			}

@@ -8,8 +8,8 @@ import (
 // only in the top-level AND of the WHERE clause that filters the table's single reference, so
 // that reading only the files that can hold such rows never changes the answer.
 type Bounds struct {
-	// Partitions maps a partition column (account, region, year, month, day) to the values its
-	// rows may have.
+	// Partitions maps a partition column (account, region, year, month, day, or "$path") to the
+	// values its rows may have.
 	Partitions map[string][]string
 	// TimeMin and TimeMax bound eventtime as text (string comparison with a literal); empty is
 	// unbounded. Rows with a NULL eventtime match neither.
@@ -30,7 +30,9 @@ func (b *Bounds) Empty() bool {
 	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0 && len(b.PartitionArgs) == 0
 }
 
-var partitionColumns = map[string]bool{"account": true, "region": true, "year": true, "month": true, "day": true}
+// partitionColumns are the columns whose values the lake knows per file: the Hive partition
+// columns, and "$path", the file itself.
+var partitionColumns = map[string]bool{"account": true, "region": true, "year": true, "month": true, "day": true, "$path": true}
 
 // constFuncs may appear in a bound expression: they depend on no row.
 var constFuncs = map[string]bool{

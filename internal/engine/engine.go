@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,9 @@ type Options struct {
 	Timeout time.Duration
 	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
 	Aliases []string
+	// ParseDDL, when set, reads the CREATE EXTERNAL TABLE and DROP TABLE statements that define
+	// users' own tables as views of the lake (see TableDef).
+	ParseDDL ParseDDLFunc
 	// Bounds, when set, finds the restrictions a statement places on the table's rows, so that
 	// only the files that can hold such rows are read.
 	Bounds func(sql string, tables ...string) *Bounds
@@ -107,6 +111,10 @@ type Engine struct {
 	// bad holds the snapshot's files that cannot be read (path → why): found unsafe at open, or
 	// named by DuckDB in an error.
 	bad map[string]string
+	// showHidden makes SELECT * return every column (see ShowHidden).
+	showHidden bool
+	// tables are the users' own tables, views of cloudtrail_logs.
+	tables []*TableDef
 	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
 	viewKey string
 	// ceiling is the process's data limit while this engine is open (0: none); releaseCeiling
@@ -225,6 +233,11 @@ func (e *Engine) setup(ctx context.Context) error {
 	// The view reads no file until a statement needs it: a damaged file must not stop the
 	// statements that do not read it.
 	stmts = append(stmts, e.viewSQL(nil)...)
+	e.tables = e.loadTables()
+	for _, d := range e.tables {
+		view, _ := d.viewSQL()
+		stmts = append(stmts, view)
+	}
 	// DuckDB may open the snapshot's files and nothing else: not the ledger, not a file added
 	// to the data folder, not what a link inside it points at (checkFiles left those out).
 	var allowed []string
@@ -251,6 +264,23 @@ func (e *Engine) setup(ctx context.Context) error {
 
 // viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
 // columns as strings.
+// ShowHidden makes SELECT * return the columns beyond Athena's too (residual, managementevent,
+// insightdetails, "$path"), for what rebuilds whole records from the rows.
+func (e *Engine) ShowHidden(on bool) { e.showHidden = on }
+
+// hidden maps the engine's tables (lower-case names) to the columns SELECT * leaves out.
+func (e *Engine) hidden() map[string][]string {
+	h := hiddenColumns()
+	out := map[string][]string{"cloudtrail_logs": h}
+	for _, a := range e.opt.Aliases {
+		out[strings.ToLower(a)] = h
+	}
+	for _, d := range e.tables {
+		_, out[d.Name] = d.viewSQL()
+	}
+	return out
+}
+
 func (e *Engine) viewSQL(files []lake.File) []string {
 	cols := cloudtrail.Columns()
 	names := make([]string, len(cols))
@@ -263,9 +293,16 @@ func (e *Engine) viewSQL(files []lake.File) []string {
 		for i, c := range cols {
 			parts[i] = "CAST(NULL AS " + c.Type + `) AS "` + c.Name + `"`
 		}
-		body = "SELECT " + strings.Join(parts, ", ") + " WHERE false"
+		body = "SELECT " + strings.Join(parts, ", ") + ", CAST(NULL AS VARCHAR) AS " + quoteIdent(PathColumn) + " WHERE false"
 	} else {
-		body = "SELECT " + strings.Join(names, ", ") + " FROM " + e.scanSQL(files)
+		for i, c := range cols {
+			if slices.Contains(cloudtrail.PartitionColumns, c.Name) {
+				// Hive's default partition is NULL in Athena: `year >= '2024'` must not
+				// select it.
+				names[i] = "NULLIF(" + names[i] + ", " + quote(defaultPartition) + ") AS " + names[i]
+			}
+		}
+		body = "SELECT " + strings.Join(names, ", ") + ", filename AS " + quoteIdent(PathColumn) + " FROM " + e.scanSQL(files)
 	}
 	out := []string{"CREATE OR REPLACE VIEW cloudtrail_logs AS " + body}
 	for _, a := range e.opt.Aliases {
@@ -459,6 +496,27 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 	if len(userSQL) > e.opt.MaxStatementBytes {
 		return nil, e.statementError(len(userSQL))
 	}
+	if e.opt.ParseDDL != nil {
+		def, drop, err := e.opt.ParseDDL(userSQL)
+		switch {
+		case err != nil:
+			return nil, err
+		case def != nil && e.ownTable(def.Name):
+			// Athena's own CloudTrail DDL: the table is already there (ddlNotice says so).
+		case def != nil:
+			notice, err := e.defineTable(ctx, def)
+			if err != nil {
+				return nil, err
+			}
+			return &Result{Notice: notice}, nil
+		case drop != "":
+			notice, err := e.dropTable(ctx, drop)
+			if err != nil {
+				return nil, err
+			}
+			return &Result{Notice: notice}, nil
+		}
+	}
 	if notice, ok := ddlNotice(userSQL); ok {
 		return &Result{Notice: notice}, nil
 	}
@@ -485,6 +543,17 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 	p, err := e.parseRead(ctx, sqlText)
 	if err != nil {
 		return nil, e.queryError(userSQL, sqlText, mapErr, err)
+	}
+	if !p.explain && !e.showHidden {
+		if text, ok := hideColumns(p, e.hidden()); ok {
+			// The narrowed text is checked as the user's was.
+			if q, err := e.parseRead(ctx, text); err == nil && !q.explain {
+				q.orig = p.orig
+				p = q
+			} else if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
 	}
 	files, err := e.selectFiles(ctx, userSQL, args)
 	if err != nil {
@@ -563,15 +632,15 @@ func (e *Engine) attempt(ctx context.Context, sink Sink, p *parsed, files []lake
 		}
 	}
 	res, started, err = e.run(ctx, sink, query, args, true)
-	if err != nil && !started && ctx.Err() == nil && query != p.text {
+	if err != nil && !started && ctx.Err() == nil && query != p.orig {
 		if _, named := e.fileIn(err.Error(), files); !named {
-			// Errors point into the statement as translated, not as rewritten: run it over the
-			// view for an error that points at the user's SQL (or, should the rewrite be at
-			// fault, for the answer).
+			// Errors point into the statement as translated, not as rewritten (inlined, or its
+			// stars narrowed): run it as translated over the view for an error that points at
+			// the user's SQL (or, should the rewrite be at fault, for the answer).
 			if err := e.useFiles(ctx, files); err != nil {
 				return nil, false, err
 			}
-			res, started, err = e.run(ctx, sink, p.text, args, true)
+			res, started, err = e.run(ctx, sink, p.orig, args, true)
 		}
 	}
 	return res, started, err
@@ -754,9 +823,9 @@ func plain(v any) any {
 		if x.Scale == 0 {
 			return x.Value
 		}
-		// Exact, with all its scale's digits, as Athena prints a DECIMAL (100.0/3 is 33.3,
-		// 1.50 stays 1.50); a json.Number stays a number in JSON output.
-		return json.Number(decimalText(x.Value, int(x.Scale)))
+		// Exactly, with its scale, as Trino prints a DECIMAL (1.10, not 1.1): a number to
+		// encoding/json, its text to everything else.
+		return json.Number(decimalText(x))
 	case duckdb.UUID:
 		return x.String()
 	case duckdb.Interval:
@@ -781,15 +850,16 @@ func plain(v any) any {
 	return v
 }
 
-// decimalText writes the unscaled value v with scale digits after the point.
-func decimalText(v *big.Int, scale int) string {
-	digits := new(big.Int).Abs(v).String()
+// decimalText writes d with all the digits of its scale.
+func decimalText(d duckdb.Decimal) string {
+	digits := new(big.Int).Abs(d.Value).String()
+	scale := int(d.Scale)
 	if len(digits) <= scale {
 		digits = strings.Repeat("0", scale-len(digits)+1) + digits
 	}
 	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
-	if v.Sign() < 0 {
-		return "-" + out
+	if d.Value.Sign() < 0 {
+		out = "-" + out
 	}
 	return out
 }

@@ -22,8 +22,14 @@ import (
 // reference with its position in the text.
 func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 	stmt := p.text
-	if len(files) == 0 || e.noInline {
+	if len(files) == 0 || e.noInline || p.text != p.orig {
 		return stmt, false
+	}
+	for _, f := range files {
+		if p := f.Partition; p.Account == "" || p.Region == "" || p.Year == "" || p.Month == "" || p.Day == "" {
+			// Only the view reads Hive's default partition as NULL.
+			return stmt, false
+		}
 	}
 	names := map[string]bool{"cloudtrail_logs": true}
 	for _, a := range e.opt.Aliases {
@@ -43,8 +49,15 @@ func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 			ok = false
 		case "COLUMN_REF":
 			// A table's name used as a column is its whole row, in the view's column order.
-			if cn, _ := m["column_names"].([]any); len(cn) == 1 {
+			cn, _ := m["column_names"].([]any)
+			if len(cn) == 1 {
 				if s, _ := cn[0].(string); names[strings.ToLower(s)] {
+					ok = false
+				}
+			}
+			// "$path" is the view's.
+			if len(cn) > 0 {
+				if s, _ := cn[len(cn)-1].(string); strings.EqualFold(s, PathColumn) {
 					ok = false
 				}
 			}
@@ -65,6 +78,11 @@ func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 			return
 		}
 		name, _ := m["table_name"].(string)
+		for _, d := range e.tables {
+			if strings.EqualFold(name, d.Name) {
+				ok = false // a user's table is a view of the view: it must read these files
+			}
+		}
 		if !names[strings.ToLower(name)] {
 			return
 		}

@@ -68,20 +68,22 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 	}
 	var out []lake.File
 	for _, f := range all {
-		if keep(f, b, dayMin, dayMax) {
+		if keep(f, e.absPath(f), b, dayMin, dayMax) {
 			out = append(out, f)
 		}
 	}
 	return out, nil
 }
 
-// keep reports whether a file can hold rows within the bounds. Rows whose eventtime is NULL or
+// keep reports whether a file, at path, can hold rows within the bounds. Rows whose eventtime is NULL or
 // unreadable never satisfy a comparison, so files that hold only such rows go too.
-func keep(f lake.File, b *Bounds, dayMin, dayMax string) bool {
+func keep(f lake.File, path string, b *Bounds, dayMin, dayMax string) bool {
 	p := f.Partition
 	for col, vals := range b.Partitions {
 		var v string
 		switch col {
+		case PathColumn:
+			v = path
 		case "account":
 			v = p.Account
 		case "region":

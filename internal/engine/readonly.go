@@ -37,8 +37,11 @@ var ErrNotReadOnly = errors.New("only read-only statements run")
 
 // parsed is a statement DuckDB's parser read as one query.
 type parsed struct {
-	// text is the query: the statement itself, or what EXPLAIN explains.
+	// text is the query: the statement itself, or what EXPLAIN explains; with its stars
+	// narrowed to Athena's columns (see hideColumns).
 	text string
+	// orig is text as parseRead read it.
+	orig string
 	// full is the whole statement.
 	full string
 	// tree is json_serialize_sql's serialisation of the query.
@@ -100,7 +103,7 @@ func (e *Engine) parseRead(ctx context.Context, text string) (*parsed, error) {
 		}
 		return nil, refusal("this statement is not a query (COPY, ATTACH, CREATE, INSERT, PRAGMA, SET, CALL, EXPORT … are refused)")
 	}
-	p := &parsed{text: text, full: text, tree: tree}
+	p := &parsed{text: text, orig: text, full: text, tree: tree}
 	var bad string
 	walkJSON(tree, func(m map[string]any) {
 		switch m["type"] {

@@ -228,7 +228,7 @@ func TestReadOnlyAccepts(t *testing.T) {
 		"WITH x AS (SELECT 1 AS a) SELECT * FROM x":     1,
 		"VALUES (1), (2)":                               2,
 		"FROM cloudtrail_logs SELECT eventid":           2,
-		"DESCRIBE cloudtrail_logs":                      len(cloudtrail.Columns()),
+		"DESCRIBE cloudtrail_logs":                      len(athenaColumns()), // SELECT * columns
 		"DESCRIBE SELECT 1 AS a":                        1,
 		"SHOW TABLES":                                   2, // cloudtrail_logs and the alias cloudtrail
 		"SUMMARIZE SELECT eventid FROM cloudtrail_logs": 1,

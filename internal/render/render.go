@@ -11,7 +11,6 @@ import (
 	"io"
 	"math/big"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +58,7 @@ type Stream struct {
 	w       io.Writer
 	format  string
 	columns []string
+	types   []*colType // nil where unknown
 	csv     *csv.Writer
 	rows    [][]any // table, markdown
 	total   int     // rows seen
@@ -73,9 +73,14 @@ func NewStream(w io.Writer, format string) (*Stream, error) {
 	return &Stream{w: w, format: format}, nil
 }
 
-// Begin starts the output with the columns' names.
+// Begin starts the output with the columns' names. types, the columns' DuckDB type names (nil:
+// unknown), say how values print: a DATE as a date, a ROW with its fields in order.
 func (s *Stream) Begin(columns, types []string) error {
 	s.columns, s.begun = columns, true
+	s.types = make([]*colType, len(columns))
+	for i := range min(len(columns), len(types)) {
+		s.types[i] = parseType(types[i])
+	}
 	switch s.format {
 	case "csv":
 		s.csv = csv.NewWriter(s.w)
@@ -103,7 +108,7 @@ func (s *Stream) Row(r []any) error {
 	case "csv":
 		rec := make([]string, len(r))
 		for i, v := range r {
-			rec[i] = escapeControl(Text(v), "\t\n")
+			rec[i] = escapeControl(s.text(i, v), "\t\n")
 		}
 		if len(rec) == 1 && rec[0] == "" {
 			// A lone empty field would be an empty line, which CSV readers skip: the row
@@ -122,7 +127,7 @@ func (s *Stream) Row(r []any) error {
 		k, _ := json.Marshal(s.columns[i])
 		b = append(b, k...)
 		b = append(b, ':')
-		vb, err := json.Marshal(JSONValue(v))
+		vb, err := json.Marshal(s.json(i, v))
 		if err != nil {
 			return err
 		}
@@ -173,7 +178,7 @@ func (s *Stream) Close() error {
 	for _, r := range s.rows {
 		row := make(table.Row, len(r))
 		for i, v := range r {
-			cell := Text(v)
+			cell := s.text(i, v)
 			if v == nil {
 				cell = "NULL"
 			}
@@ -207,6 +212,22 @@ func (s *Stream) Close() error {
 		fmt.Fprintf(s.w, "(%d row%s)\n", len(s.rows), plural(len(s.rows)))
 	}
 	return nil
+}
+
+// text renders the value of column i.
+func (s *Stream) text(i int, v any) string {
+	if i < len(s.types) {
+		return textOf(v, s.types[i])
+	}
+	return Text(v)
+}
+
+// json converts the value of column i for encoding/json.
+func (s *Stream) json(i int, v any) any {
+	if i < len(s.types) {
+		return jsonOf(v, s.types[i])
+	}
+	return JSONValue(v)
 }
 
 // escapeControl makes s safe to print on a terminal: control characters (C0 but those in keep,
@@ -297,11 +318,7 @@ func Text(v any) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := sortedKeys(x)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + "=" + textOrNull(x[k])

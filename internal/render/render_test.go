@@ -129,3 +129,29 @@ func TestStream(t *testing.T) {
 		t.Errorf("table footer: %q", b.String()[len(b.String())-100:])
 	}
 }
+
+// A column's type says how its values print (trino.io/docs/current/language/types.html).
+func TestTypedText(t *testing.T) {
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		typ  string
+		v    any
+		want string
+	}{
+		{"DATE", day, "2026-12-01"},
+		{"TIMESTAMP", day, "2026-12-01 00:00:00.000"},
+		{"TIMESTAMPTZ", day, "2026-12-01 00:00:00.000 UTC"},
+		{"TIME", day.Add(90 * time.Minute), "01:30:00.000"},
+		{`STRUCT("z" DATE, "a ""q""" INTEGER)`, map[string]any{"a \"q\"": int64(1), "z": day}, `{z=2026-12-01, a "q"=1}`},
+		{`STRUCT("b" STRUCT("y" INTEGER, "x" INTEGER)[])[]`, []any{map[string]any{"b": []any{map[string]any{"x": int64(1), "y": int64(2)}, nil}}}, "[{b=[{y=2, x=1}, null]}]"},
+		{"MAP(VARCHAR, DATE)", map[string]any{"k": day}, "{k=2026-12-01}"},
+		{"DATE[3]", []any{day}, "[2026-12-01]"},
+		{"DECIMAL(4,2)", "1.10", "1.10"},
+		{"STRUCT(", map[string]any{"b": 1, "a": 2}, "{a=2, b=1}"}, // unreadable: as untyped
+	}
+	for _, c := range cases {
+		if got := textOf(c.v, parseType(c.typ)); got != c.want {
+			t.Errorf("%s %v: %q, want %q", c.typ, c.v, got, c.want)
+		}
+	}
+}
