@@ -96,8 +96,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			}
 			defer e.Close()
 			if original {
-				e.ShowHidden(true) // the residual rebuilds the record
-				sqlText = "SELECT to_json(t)::VARCHAR AS record FROM (" + strings.TrimRight(strings.TrimSpace(sqlText), ";") + "\n) AS t"
+				e.Records(true) // the residual rebuilds the record
 			}
 			// Rows are written as DuckDB hands them over, not collected first.
 			var sink interface {

@@ -111,8 +111,8 @@ type Engine struct {
 	// bad holds the snapshot's files that cannot be read (path → why): found unsafe at open, or
 	// named by DuckDB in an error.
 	bad map[string]string
-	// showHidden makes SELECT * return every column (see ShowHidden).
-	showHidden bool
+	// records makes each result row one JSON text of the whole row (see Records).
+	records bool
 	// tables are the users' own tables, views of cloudtrail_logs.
 	tables []*TableDef
 	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
@@ -264,9 +264,12 @@ func (e *Engine) setup(ctx context.Context) error {
 
 // viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
 // columns as strings.
-// ShowHidden makes SELECT * return the columns beyond Athena's too (residual, managementevent,
-// insightdetails, "$path"), for what rebuilds whole records from the rows.
-func (e *Engine) ShowHidden(on bool) { e.showHidden = on }
+// Records makes every result row one column, record, holding the whole row as a JSON
+// object, with the columns SELECT * leaves out for Athena's sake too (residual,
+// managementevent, insightdetails, "$path"): what rebuilds the CloudTrail records the rows
+// came from. The wrapping is applied to the translated SQL (the user's SQL is Athena's and
+// has no to_json), so an error in records mode carries DuckDB's message without a position.
+func (e *Engine) Records(on bool) { e.records = on }
 
 // hidden maps the engine's tables (lower-case names) to the columns SELECT * leaves out.
 func (e *Engine) hidden() map[string][]string {
@@ -540,11 +543,15 @@ func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []an
 		}
 		sqlText, mapErr = t.sql, t.mapErr
 	}
+	if e.records {
+		sqlText = "SELECT to_json(t)::VARCHAR AS record FROM (\n" + strings.TrimRight(strings.TrimSpace(sqlText), ";") + "\n) AS t"
+		mapErr = nil
+	}
 	p, err := e.parseRead(ctx, sqlText)
 	if err != nil {
 		return nil, e.queryError(userSQL, sqlText, mapErr, err)
 	}
-	if !p.explain && !e.showHidden {
+	if !p.explain && !e.records {
 		if text, ok := hideColumns(p, e.hidden()); ok {
 			// The narrowed text is checked as the user's was.
 			if q, err := e.parseRead(ctx, text); err == nil && !q.explain {
