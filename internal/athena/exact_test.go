@@ -187,6 +187,29 @@ func TestRejections(t *testing.T) {
 	})
 }
 
+// TestRejectionsJoins: the alias and varchar checks of TestRejections with several relations:
+// the column is resolved against the relation it belongs to (https://trino.io/docs/current/sql/select.html,
+// "Column 'a' cannot be resolved"; https://trino.io/docs/current/functions/comparison.html), and
+// where the relation cannot be told the statement is not refused.
+func TestRejectionsJoins(t *testing.T) {
+	const unnest = ` FROM cloudtrail_logs t CROSS JOIN UNNEST(t.resources) AS u (r)`
+	runExact(t, []exactCase{
+		{sql: `SELECT r.arn AS a` + unnest + ` WHERE a = 'x'`, wantErr: "Column 'a' cannot be resolved"},
+		{sql: `SELECT count(*) AS n` + unnest + ` GROUP BY eventname HAVING n > 1`, wantErr: "Column 'n' cannot be resolved"},
+		{sql: `SELECT count(*)` + unnest + ` WHERE year = 2024`, wantErr: "Cannot apply operator: varchar = integer"},
+		{sql: `SELECT count(*)` + unnest + ` WHERE t.month IN ('03', 4)`, wantErr: "IN value and list items must be the same type: varchar"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs a JOIN cloudtrail_logs b ON a.eventid = b.eventid WHERE b.day > 5`, wantErr: "Cannot apply operator: varchar > integer"},
+		{sql: `SELECT x.n AS m FROM (SELECT 1 AS n) x CROSS JOIN cloudtrail_logs WHERE m = 1`, wantErr: "Column 'm' cannot be resolved"},
+		// Still accepted: a name that is a column of one of the relations; a column of a
+		// subquery compared with a number; a name two unknown relations could hold.
+		{sql: `SELECT upper(eventname) AS eventname, r.type AS r` + unnest + ` WHERE eventname = 'GetObject' AND r.type = 'AWS::S3::Bucket'`, want: "GETOBJECT | AWS::S3::Bucket"},
+		{sql: `SELECT count(*) AS r` + unnest + ` WHERE r.type LIKE 'AWS::S3::%'`, want: "2"},
+		{sql: `SELECT eventname AS m FROM (SELECT 1 AS m) x CROSS JOIN cloudtrail_logs WHERE m = 1 ORDER BY 1 LIMIT 1`, want: "ConsoleLogin"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs c JOIN (SELECT 2024 AS year) y ON true WHERE y.year = 2024`, want: "3"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs a JOIN cloudtrail_logs b ON a.eventid = b.eventid WHERE a.year = '2024'`, want: "3"},
+	})
+}
+
 // TestQuestionsTranslate: the engine's own questions go through the translator too; the
 // rejections above (function list, aliases, varchar comparisons, trailing commas) must leave
 // every one of them translatable. (They run over a real lake in the questions and cmd tests.)

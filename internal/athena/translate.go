@@ -196,6 +196,7 @@ type rewriter struct {
 
 	qualify   map[int]string // alias references to write qualified, by offset (see planScope)
 	qualified []string       // the alias names so written
+	scopes    []*selectClauses // the SELECTs being written, innermost last (see planScope)
 }
 
 // alias writes the Athena output name given to the unaliased expression that ends at root node i.
@@ -295,8 +296,13 @@ func nextSig(nodes []node, i int) int {
 // the sequence from being read as ROW values.
 func (r *rewriter) seq(nodes []node, noTuple bool) error {
 	r.planPostfix(nodes)
-	if err := r.planScope(nodes); err != nil {
+	sc, err := r.planScope(nodes)
+	if err != nil {
 		return err
+	}
+	if sc != nil {
+		r.scopes = append(r.scopes, sc)
+		defer func() { r.scopes = r.scopes[:len(r.scopes)-1] }()
 	}
 	var prev *node // the previous significant node
 	values := false
