@@ -194,8 +194,8 @@ type rewriter struct {
 	post      map[int]postfix  // postfix rewrites by the offset of their first token
 	zoneModes map[int]zoneMode // forms of zoned values, by the offset of AT or the function name
 
-	qualify   map[int]string // alias references to write qualified, by offset (see planScope)
-	qualified []string       // the alias names so written
+	qualify   map[int]string   // alias references to write qualified, by offset (see planScope)
+	qualified []string         // the alias names so written
 	scopes    []*selectClauses // the SELECTs being written, innermost last (see planScope)
 }
 
