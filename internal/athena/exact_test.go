@@ -210,6 +210,21 @@ func TestRejectionsJoins(t *testing.T) {
 	})
 }
 
+// TestRowCasts: a row casts to a row by position; JSON casts to a row from an array by position
+// and from an object by field name, case-insensitively, other keys ignored; JSON casts to a map
+// and an array. https://trino.io/docs/current/language/types.html#row,
+// https://trino.io/docs/current/functions/json.html#cast-from-json.
+func TestRowCasts(t *testing.T) {
+	runExact(t, []exactCase{
+		{sql: `SELECT CAST(ROW(1, 'x') AS ROW(b INTEGER, a VARCHAR)).a, CAST(ROW(1, 'x') AS ROW(b INTEGER, a VARCHAR)).b`, want: "x | 1"},
+		{sql: `SELECT CAST(CAST(NULL AS ROW(x INTEGER)) AS ROW(y BIGINT)) IS NULL`, want: "true"},
+		{sql: `SELECT CAST(useridentity AS ROW(t VARCHAR, p VARCHAR)).t FROM cloudtrail_logs WHERE eventid = 'evt-1'`, want: "AssumedRole"},
+		{sql: `SELECT CAST(json_parse(requestparameters) AS ROW(bucketname VARCHAR, "KEY" VARCHAR)).key FROM cloudtrail_logs WHERE eventid = 'evt-1'`, want: "datafile.txt"},
+		{sql: `SELECT CAST(json_parse('[1, "x"]') AS ROW(b INTEGER, a VARCHAR)).a, CAST(json_parse('{"A": 2}') AS ROW(a BIGINT, b VARCHAR)).b IS NULL`, want: "x | true"},
+		{sql: `SELECT CAST(json_parse('{"a": 1, "b": 2}') AS MAP(VARCHAR, INTEGER))['b'], CAST(json_parse('[1, 2]') AS ARRAY(INTEGER))[2]`, want: "2 | 2"},
+	})
+}
+
 // TestQuestionsTranslate: the engine's own questions go through the translator too; the
 // rejections above (function list, aliases, varchar comparisons, trailing commas) must leave
 // every one of them translatable. (They run over a real lake in the questions and cmd tests.)
