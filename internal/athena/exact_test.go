@@ -166,6 +166,19 @@ func TestSubscript(t *testing.T) {
 	})
 }
 
+// TestMapSubscript: m[k] fails for a missing key, element_at gives NULL.
+// https://trino.io/docs/current/functions/map.html#subscript-operator,
+// https://trino.io/docs/current/functions/map.html#element_at.
+func TestMapSubscript(t *testing.T) {
+	const m = `MAP(ARRAY['a', 'b'], ARRAY[1, 2])`
+	runExact(t, []exactCase{
+		{sql: `SELECT ` + m + `['b'], element_at(` + m + `, 'c') IS NULL`, want: "2 | true"},
+		{sql: `SELECT ` + m + `['c']`, wantErr: "Key not present in map: c"},
+		{sql: `SELECT useridentity.sessioncontext.webidfederationdata.attributes['x'] FROM cloudtrail_logs WHERE eventid = 'evt-2'`, want: "<nil>"}, // a NULL map
+		{sql: `SELECT CAST(json_parse('{"a": 1}') AS MAP(VARCHAR, INTEGER))['z']`, wantErr: "Key not present in map: z"},
+	})
+}
+
 // TestRejections: what Trino refuses is refused, with Trino's message and what to write instead.
 // https://trino.io/docs/current/sql/select.html (select-list aliases are not visible in WHERE and
 // HAVING), https://trino.io/docs/current/functions/comparison.html (no implicit varchar/number
