@@ -87,6 +87,8 @@ func TestDecimalArithmetic(t *testing.T) {
 		{sql: `WITH t AS (SELECT count(*) AS total FROM cloudtrail_logs) SELECT 1 * 100.0 / total FROM t`, want: "33.3"},
 		{sql: `SELECT 100.0 / (SELECT count(*) FROM cloudtrail_logs WHERE account = '111111111111') * 1`, want: "50.0"},
 		{sql: `SELECT CAST(1 AS DECIMAL(10,4)) / 3`, want: "0.3333"},
+		// DECIMAL '1.10' is decimal(3,2): types.html#decimal.
+		{sql: `SELECT DECIMAL '1.10', typeof(DECIMAL '1.10'), DECIMAL '-12', DECIMAL '1.10' / 3`, want: "1.10 | decimal(3,2) | -12 | 0.37"},
 		{sql: `SELECT round(CAST(6.329 AS DECIMAL(4,3)), 2), typeof(round(CAST(6.329 AS DECIMAL(4,3)), 2))`, want: "6.330 | decimal(4,3)"},
 		// Integers still divide as integers, doubles as doubles.
 		{sql: `SELECT 7 / 2, 7e0 / 2`, want: "3 | 3.5"},

@@ -391,6 +391,17 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 			if err := r.group(n, false); err != nil {
 				return err
 			}
+		case isKeyword(n, "decimal") && next != nil && !next.group && next.tok.kind == tkString:
+			// DECIMAL '1.10' is decimal(3, 2); DuckDB reads it as its default decimal(18, 3).
+			if t := decimalLiteralType(next.tok.stringValue()); t.kind == numDecimal {
+				r.synth("CAST(", n.tok.pos)
+				r.tok(next.tok)
+				r.synth(" AS DECIMAL("+itoa(t.prec)+","+itoa(t.scale)+"))", next.tok.pos)
+				prev, i = next, j
+				r.alias(nodes, i)
+				continue
+			}
+			r.tok(n.tok)
 		default:
 			if q, ok := r.qualify[n.tok.pos]; ok {
 				r.synth(q+".", n.tok.pos)
