@@ -194,11 +194,15 @@ func TestRejections(t *testing.T) {
 		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE month IN ('03', 4)`, wantErr: "IN value and list items must be the same type: varchar"},
 		{sql: `SELECT json_extract_path(requestparameters, 'a') FROM cloudtrail_logs`, wantErr: "Function 'json_extract_path' not registered"},
 		{sql: `SELECT * FROM (VALUES (1), (2),) t(x)`, wantErr: "mismatched input ')'"},
+		// string.html#concatenation-operator: || is concat, of strings (or arrays, varbinary).
+		{sql: `SELECT count(*) || '/' FROM cloudtrail_logs`, wantErr: "line 1:17: Unexpected parameters (bigint, varchar(1)) for function concat"},
+		{sql: `SELECT 'n=' || 2.5`, wantErr: "Unexpected parameters (varchar(2), decimal(2,1)) for function concat"},
 		// Still accepted: an alias that is also a column names the column, as in Trino; a cast
 		// partition compares as a number; an alias in ORDER BY.
 		{sql: `SELECT upper(eventname) AS eventname FROM cloudtrail_logs WHERE eventname = 'GetObject'`, want: "GETOBJECT"},
 		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE CAST(year AS integer) = 2024 AND year = '2024'`, want: "3"},
 		{sql: `SELECT eventname AS e FROM cloudtrail_logs ORDER BY e LIMIT 1`, want: "ConsoleLogin"},
+		{sql: `SELECT CAST(count(*) AS varchar) || '/' || eventname FROM cloudtrail_logs GROUP BY eventname ORDER BY 1 LIMIT 1`, want: "1/ConsoleLogin"},
 	})
 }
 

@@ -465,3 +465,63 @@ func firstSig(s []node, n int) []node {
 	}
 	return out
 }
+
+// checkConcat refuses a number concatenated with a string literal, nodes[i] being the ||: Trino
+// reads a || b as concat(a, b), which takes strings, arrays or varbinary only
+// (https://trino.io/docs/current/functions/string.html#concatenation-operator; the parser's
+// AstBuilder.visitConcatenation), where DuckDB casts the number. Only operands whose types the
+// translator knows are checked: a numeric literal or a call of known numeric result next to a
+// string literal.
+func (r *rewriter) checkConcat(nodes []node, i int) error {
+	p, q := prevSig(nodes, i), nextSig(nodes, i)
+	if p < 0 || q < 0 {
+		return nil
+	}
+	s := primaryStart(nodes, p)
+	if s < 0 {
+		return nil
+	}
+	left := sigNodes(nodes[s : p+1])
+	right := sigNodes(nodes[q : q+1])
+	if k := nextSig(nodes, q); k >= 0 && isWord(&nodes[q]) && nodes[k].group && nodes[k].tok.kind == tkLParen {
+		right = sigNodes(nodes[q : k+1])
+	}
+	lt, rt, ls, rs := r.termType(left), r.termType(right), stringLiteral(left), stringLiteral(right)
+	var a, b string
+	switch {
+	case isNumber(lt) && rs != "":
+		a, b = typeName(lt), rs
+	case ls != "" && isNumber(rt):
+		a, b = ls, typeName(rt)
+	default:
+		return nil
+	}
+	return r.errorf(nodes[i].tok.pos, "Unexpected parameters (%s, %s) for function concat. Expected: concat(varchar), concat(array(E)), concat(varbinary); "+
+		"cast the number to varchar: CAST(x AS varchar) || '…'", a, b)
+}
+
+// isNumber reports whether an inferred type is numeric.
+func isNumber(t numType) bool {
+	return t.kind == numInteger || t.kind == numDecimal || t.kind == numDouble
+}
+
+// typeName is Trino's name of an inferred numeric type.
+func typeName(t numType) string {
+	switch {
+	case t.kind == numDecimal:
+		return "decimal(" + itoa(t.prec) + "," + itoa(t.scale) + ")"
+	case t.kind == numDouble:
+		return "double"
+	case t.prec > 10:
+		return "bigint"
+	}
+	return "integer"
+}
+
+// stringLiteral is the Trino type of a lone string literal (varchar(n)), or "".
+func stringLiteral(s []node) string {
+	if len(s) != 1 || s[0].group || s[0].tok.kind != tkString {
+		return ""
+	}
+	return "varchar(" + itoa(len([]rune(s[0].tok.stringValue()))) + ")"
+}

@@ -328,6 +328,11 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 				continue
 			}
 		}
+		if !n.group && n.tok.kind == tkOp && n.tok.text == "||" {
+			if err := r.checkConcat(nodes, i); err != nil {
+				return err
+			}
+		}
 		switch {
 		case isKeyword(n, "select"):
 			sawSelect, inFrom = true, false
