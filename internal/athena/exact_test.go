@@ -108,6 +108,9 @@ func TestBinaryFunctions(t *testing.T) {
 		{sql: `SELECT typeof(md5(to_utf8('a')))`, want: "blob"},
 		{sql: `SELECT md5('abc')`, wantErr: "Unexpected parameters (varchar(3)) for function md5. Expected: md5(varbinary)"},
 		{sql: `SELECT sha512(to_utf8('abc'))`, wantErr: "sha512 is not supported"},
+		{sql: `SELECT md5(eventname) FROM cloudtrail_logs`, wantErr: "Unexpected parameters (varchar) for function md5. Expected: md5(varbinary); write md5(to_utf8(eventname))"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs c CROSS JOIN UNNEST(c.resources) AS u (r) WHERE sha256(c.eventid) IS NULL`, wantErr: "Unexpected parameters (varchar) for function sha256"},
+		{sql: `SELECT to_hex(md5(to_utf8(eventid))) FROM cloudtrail_logs WHERE eventid = 'evt-1'`, want: "EF205F13777DAD5A0047EC2A523D3F1C"}, // coreutils md5sum of "evt-1"
 	})
 }
 

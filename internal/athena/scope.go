@@ -525,3 +525,30 @@ func stringLiteral(s []node) string {
 	}
 	return "varchar(" + itoa(len([]rune(s[0].tok.stringValue()))) + ")"
 }
+
+// varcharColumnArg reports whether a function argument is only a column reference (col or
+// rel.col) that surely is a varchar column of the CloudTrail table in the SELECT being written,
+// and returns it as written.
+func (r *rewriter) varcharColumnArg(arg []node) (string, bool) {
+	if len(r.scopes) == 0 {
+		return "", false
+	}
+	s := sigNodes(arg)
+	qual := ""
+	switch {
+	case len(s) == 1 && isWord(&s[0]) && !isReserved(&s[0]):
+	case len(s) == 3 && isWord(&s[0]) && !s[1].group && s[1].tok.text == "." && isWord(&s[2]):
+		qual = s[0].tok.name()
+	default:
+		return "", false
+	}
+	last := &s[len(s)-1]
+	if !r.scopes[len(r.scopes)-1].cloudtrailVarcharRef(qual, strings.ToLower(last.tok.name())) {
+		return "", false
+	}
+	text := last.tok.text
+	if qual != "" {
+		text = s[0].tok.text + "." + text
+	}
+	return text, true
+}
