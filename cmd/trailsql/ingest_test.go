@@ -160,7 +160,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	bin := trailsqlBinary(t)
 	in := writeTrail(t, t.TempDir(), 150, 600) // 90,000 events
 	args := func(lake string) []string { return []string{"ingest", "--lake", lake, "--commit-rows", "4000", in} }
-	const fingerprint = "SELECT count(*) || '/' || count(DISTINCT eventid) || '/' || to_hex(md5(to_utf8(array_join(array_sort(array_agg(concat_ws('|', eventid, eventtime, coalesce(requestparameters, ''), account, day))), ',')))) FROM cloudtrail_logs"
+	const fingerprint = "SELECT CAST(count(*) AS varchar) || '/' || CAST(count(DISTINCT eventid) AS varchar) || '/' || to_hex(md5(to_utf8(array_join(array_sort(array_agg(concat_ws('|', eventid, eventtime, coalesce(requestparameters, ''), account, day))), ',')))) FROM cloudtrail_logs"
 
 	clean := t.TempDir()
 	began := time.Now()

@@ -387,6 +387,9 @@ func (c *call) cast() error {
 	es := sigNodes(expr)
 	fromJSON := len(es) == 2 && isWord(&es[0]) && es[1].group && es[1].tok.kind == tkLParen &&
 		jsonCalls[strings.ToLower(es[0].tok.name())]
+	if names, types, ok := structFields(t); ok {
+		return write(rowCast(fn, names, types, fromJSON))
+	}
 	switch {
 	case t == "JSON":
 		return write(fn+"(to_json(", ") AS VARCHAR)")
@@ -396,4 +399,79 @@ func (c *call) cast() error {
 		return write(fn+"(CAST(", " AS JSON) AS "+t+")")
 	}
 	return write(fn+"(", " AS "+t+")")
+}
+
+// rowCast returns the text around the value of a cast to ROW. Trino casts a row to a row by
+// position (https://trino.io/docs/current/language/types.html#row), where DuckDB matches names
+// and fails when none match; a JSON array to a row by position and a JSON object by field name,
+// case-insensitively, keys the row does not name being ignored
+// (https://trino.io/docs/current/functions/json.html#cast-from-json; io.trino.util.JsonUtil
+// lower-cases both names), where DuckDB fails on a key it does not know. The value is written
+// once, bound to a lambda parameter.
+func rowCast(fn string, names, types []string, fromJSON bool) (before, after string) {
+	pack := func(field func(k int) string) string {
+		var b strings.Builder
+		b.WriteString("struct_pack(")
+		for k := range names {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			if fromJSON && types[k] == "VARCHAR" {
+				b.WriteString(names[k] + " := trino_json_to_varchar(" + field(k) + ")") // a string's value
+				continue
+			}
+			b.WriteString(names[k] + " := " + fn + "(" + field(k) + " AS " + types[k] + ")")
+		}
+		return b.String() + ")"
+	}
+	if !fromJSON {
+		return "(list_transform([", "], lambda trino_r: CASE WHEN trino_r IS NULL THEN NULL ELSE " +
+			pack(func(k int) string { return "struct_extract_at(trino_r, " + itoa(k+1) + ")" }) + " END)[1])"
+	}
+	byName := pack(func(k int) string {
+		return "trino_m['" + strings.ReplaceAll(strings.ToLower(unquote(names[k])), "'", "''") + "']"
+	})
+	return "(list_transform([CAST(", " AS JSON)], lambda trino_j: CASE WHEN trino_j IS NULL OR json_type(trino_j) = 'NULL' THEN NULL " +
+		"WHEN json_type(trino_j) = 'ARRAY' THEN " + pack(func(k int) string { return "json_extract(trino_j, " + itoa(k) + ")" }) +
+		" ELSE list_transform([trino_json_lower_keys(trino_j)], lambda trino_m: " + byName + ")[1] END)[1])"
+}
+
+// structFields splits a DuckDB STRUCT type written by convertType into its field names and types.
+func structFields(t string) (names, types []string, ok bool) {
+	if !strings.HasPrefix(t, "STRUCT(") || !strings.HasSuffix(t, ")") {
+		return nil, nil, false
+	}
+	body := t[len("STRUCT(") : len(t)-1]
+	depth, quoted, start := 0, false, 0
+	var parts []string
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			parts = append(parts, body[start:i])
+			start = i + 1
+		}
+	}
+	parts = append(parts, body[start:])
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		sp := len(p)
+		if strings.HasPrefix(p, `"`) {
+			sp = strings.Index(p[1:], `" `) + 2
+		} else if i := strings.IndexByte(p, ' '); i > 0 {
+			sp = i
+		}
+		if sp <= 0 || sp >= len(p) {
+			return nil, nil, false
+		}
+		names = append(names, p[:sp])
+		types = append(types, strings.TrimSpace(p[sp:]))
+	}
+	return names, types, true
 }

@@ -183,7 +183,7 @@ func (r *rewriter) termType(s []node) numType {
 	case len(s) == 1 && !n.group && n.tok.kind == tkString:
 		return numType{kind: numOther}
 	case len(s) == 2 && isKeyword(n, "decimal") && !s[1].group && s[1].tok.kind == tkString:
-		return literalType(strings.TrimSpace(s[1].tok.stringValue()))
+		return decimalLiteralType(s[1].tok.stringValue())
 	case len(s) == 2 && (isKeyword(n, "double") || isKeyword(n, "real")) && !s[1].group && s[1].tok.kind == tkString:
 		return tyDouble
 	case len(s) == 1 && n.group && n.tok.kind == tkLParen:
@@ -211,6 +211,20 @@ func (r *rewriter) termType(s []node) numType {
 // literalType is the type of a numeric literal: an integer literal is an integer (a bigint when
 // it does not fit 32 bits), one with a point a decimal with as many digits, one with an exponent
 // a double (https://trino.io/docs/current/language/types.html#decimal).
+// decimalLiteralType is the type of DECIMAL 'text': decimal(p, s), s the digits after the point
+// and p all the digits (https://trino.io/docs/current/language/types.html#decimal: DECIMAL '1.10'
+// is decimal(3, 2)); tyUnknown when text is not a decimal number.
+func decimalLiteralType(text string) numType {
+	text = strings.TrimSpace(text)
+	if !strings.Contains(text, ".") {
+		text += "."
+	}
+	if t := literalType(text); t.kind == numDecimal {
+		return t
+	}
+	return tyUnknown
+}
+
 func literalType(text string) numType {
 	text = strings.ReplaceAll(strings.TrimLeft(text, "+-"), "_", "")
 	if strings.ContainsAny(text, "eE") {

@@ -48,6 +48,11 @@ var exactChecks = []string{
       WHEN i = 0 THEN 'SQL array indices start at 1'
       WHEN i < 0 THEN 'Array subscript is negative: ' || i
       ELSE 'Array subscript must be less than or equal to array length: ' || i || ' > ' || len(a) END)]`,
+
+	// map.html, subscript operator: m[k] fails for a key the map does not have (element_at
+	// gives NULL).
+	`CREATE OR REPLACE TEMP MACRO trino_map_subscript(m, k) AS
+  CASE WHEN trino_check(m IS NULL OR k IS NULL OR list_contains(map_keys(m), k), 'Key not present in map: ' || k) = 0 THEN m[k] END`,
 }
 
 // zoneStatements convert values with a time zone (see timezone.go). trino_at_timezone keeps

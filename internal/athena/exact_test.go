@@ -87,6 +87,8 @@ func TestDecimalArithmetic(t *testing.T) {
 		{sql: `WITH t AS (SELECT count(*) AS total FROM cloudtrail_logs) SELECT 1 * 100.0 / total FROM t`, want: "33.3"},
 		{sql: `SELECT 100.0 / (SELECT count(*) FROM cloudtrail_logs WHERE account = '111111111111') * 1`, want: "50.0"},
 		{sql: `SELECT CAST(1 AS DECIMAL(10,4)) / 3`, want: "0.3333"},
+		// DECIMAL '1.10' is decimal(3,2): types.html#decimal.
+		{sql: `SELECT DECIMAL '1.10', typeof(DECIMAL '1.10'), DECIMAL '-12', DECIMAL '1.10' / 3`, want: "1.10 | decimal(3,2) | -12 | 0.37"},
 		{sql: `SELECT round(CAST(6.329 AS DECIMAL(4,3)), 2), typeof(round(CAST(6.329 AS DECIMAL(4,3)), 2))`, want: "6.330 | decimal(4,3)"},
 		// Integers still divide as integers, doubles as doubles.
 		{sql: `SELECT 7 / 2, 7e0 / 2`, want: "3 | 3.5"},
@@ -106,6 +108,9 @@ func TestBinaryFunctions(t *testing.T) {
 		{sql: `SELECT typeof(md5(to_utf8('a')))`, want: "blob"},
 		{sql: `SELECT md5('abc')`, wantErr: "Unexpected parameters (varchar(3)) for function md5. Expected: md5(varbinary)"},
 		{sql: `SELECT sha512(to_utf8('abc'))`, wantErr: "sha512 is not supported"},
+		{sql: `SELECT md5(eventname) FROM cloudtrail_logs`, wantErr: "Unexpected parameters (varchar) for function md5. Expected: md5(varbinary); write md5(to_utf8(eventname))"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs c CROSS JOIN UNNEST(c.resources) AS u (r) WHERE sha256(c.eventid) IS NULL`, wantErr: "Unexpected parameters (varchar) for function sha256"},
+		{sql: `SELECT to_hex(md5(to_utf8(eventid))) FROM cloudtrail_logs WHERE eventid = 'evt-1'`, want: "EF205F13777DAD5A0047EC2A523D3F1C"}, // coreutils md5sum of "evt-1"
 	})
 }
 
@@ -166,6 +171,19 @@ func TestSubscript(t *testing.T) {
 	})
 }
 
+// TestMapSubscript: m[k] fails for a missing key, element_at gives NULL.
+// https://trino.io/docs/current/functions/map.html#subscript-operator,
+// https://trino.io/docs/current/functions/map.html#element_at.
+func TestMapSubscript(t *testing.T) {
+	const m = `MAP(ARRAY['a', 'b'], ARRAY[1, 2])`
+	runExact(t, []exactCase{
+		{sql: `SELECT ` + m + `['b'], element_at(` + m + `, 'c') IS NULL`, want: "2 | true"},
+		{sql: `SELECT ` + m + `['c']`, wantErr: "Key not present in map: c"},
+		{sql: `SELECT useridentity.sessioncontext.webidfederationdata.attributes['x'] FROM cloudtrail_logs WHERE eventid = 'evt-2'`, want: "<nil>"}, // a NULL map
+		{sql: `SELECT CAST(json_parse('{"a": 1}') AS MAP(VARCHAR, INTEGER))['z']`, wantErr: "Key not present in map: z"},
+	})
+}
+
 // TestRejections: what Trino refuses is refused, with Trino's message and what to write instead.
 // https://trino.io/docs/current/sql/select.html (select-list aliases are not visible in WHERE and
 // HAVING), https://trino.io/docs/current/functions/comparison.html (no implicit varchar/number
@@ -179,11 +197,53 @@ func TestRejections(t *testing.T) {
 		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE month IN ('03', 4)`, wantErr: "IN value and list items must be the same type: varchar"},
 		{sql: `SELECT json_extract_path(requestparameters, 'a') FROM cloudtrail_logs`, wantErr: "Function 'json_extract_path' not registered"},
 		{sql: `SELECT * FROM (VALUES (1), (2),) t(x)`, wantErr: "mismatched input ')'"},
+		// string.html#concatenation-operator: || is concat, of strings (or arrays, varbinary).
+		{sql: `SELECT count(*) || '/' FROM cloudtrail_logs`, wantErr: "line 1:17: Unexpected parameters (bigint, varchar(1)) for function concat"},
+		{sql: `SELECT 'n=' || 2.5`, wantErr: "Unexpected parameters (varchar(2), decimal(2,1)) for function concat"},
 		// Still accepted: an alias that is also a column names the column, as in Trino; a cast
 		// partition compares as a number; an alias in ORDER BY.
 		{sql: `SELECT upper(eventname) AS eventname FROM cloudtrail_logs WHERE eventname = 'GetObject'`, want: "GETOBJECT"},
 		{sql: `SELECT count(*) FROM cloudtrail_logs WHERE CAST(year AS integer) = 2024 AND year = '2024'`, want: "3"},
 		{sql: `SELECT eventname AS e FROM cloudtrail_logs ORDER BY e LIMIT 1`, want: "ConsoleLogin"},
+		{sql: `SELECT CAST(count(*) AS varchar) || '/' || eventname FROM cloudtrail_logs GROUP BY eventname ORDER BY 1 LIMIT 1`, want: "1/ConsoleLogin"},
+	})
+}
+
+// TestRejectionsJoins: the alias and varchar checks of TestRejections with several relations:
+// the column is resolved against the relation it belongs to (https://trino.io/docs/current/sql/select.html,
+// "Column 'a' cannot be resolved"; https://trino.io/docs/current/functions/comparison.html), and
+// where the relation cannot be told the statement is not refused.
+func TestRejectionsJoins(t *testing.T) {
+	const unnest = ` FROM cloudtrail_logs t CROSS JOIN UNNEST(t.resources) AS u (r)`
+	runExact(t, []exactCase{
+		{sql: `SELECT r.arn AS a` + unnest + ` WHERE a = 'x'`, wantErr: "Column 'a' cannot be resolved"},
+		{sql: `SELECT count(*) AS n` + unnest + ` GROUP BY eventname HAVING n > 1`, wantErr: "Column 'n' cannot be resolved"},
+		{sql: `SELECT count(*)` + unnest + ` WHERE year = 2024`, wantErr: "Cannot apply operator: varchar = integer"},
+		{sql: `SELECT count(*)` + unnest + ` WHERE t.month IN ('03', 4)`, wantErr: "IN value and list items must be the same type: varchar"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs a JOIN cloudtrail_logs b ON a.eventid = b.eventid WHERE b.day > 5`, wantErr: "Cannot apply operator: varchar > integer"},
+		{sql: `SELECT x.n AS m FROM (SELECT 1 AS n) x CROSS JOIN cloudtrail_logs WHERE m = 1`, wantErr: "Column 'm' cannot be resolved"},
+		// Still accepted: a name that is a column of one of the relations; a column of a
+		// subquery compared with a number; a name two unknown relations could hold.
+		{sql: `SELECT upper(eventname) AS eventname, r.type AS r` + unnest + ` WHERE eventname = 'GetObject' AND r.type = 'AWS::S3::Bucket'`, want: "GETOBJECT | AWS::S3::Bucket"},
+		{sql: `SELECT count(*) AS r` + unnest + ` WHERE r.type LIKE 'AWS::S3::%'`, want: "2"},
+		{sql: `SELECT eventname AS m FROM (SELECT 1 AS m) x CROSS JOIN cloudtrail_logs WHERE m = 1 ORDER BY 1 LIMIT 1`, want: "ConsoleLogin"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs c JOIN (SELECT 2024 AS year) y ON true WHERE y.year = 2024`, want: "3"},
+		{sql: `SELECT count(*) FROM cloudtrail_logs a JOIN cloudtrail_logs b ON a.eventid = b.eventid WHERE a.year = '2024'`, want: "3"},
+	})
+}
+
+// TestRowCasts: a row casts to a row by position; JSON casts to a row from an array by position
+// and from an object by field name, case-insensitively, other keys ignored; JSON casts to a map
+// and an array. https://trino.io/docs/current/language/types.html#row,
+// https://trino.io/docs/current/functions/json.html#cast-from-json.
+func TestRowCasts(t *testing.T) {
+	runExact(t, []exactCase{
+		{sql: `SELECT CAST(ROW(1, 'x') AS ROW(b INTEGER, a VARCHAR)).a, CAST(ROW(1, 'x') AS ROW(b INTEGER, a VARCHAR)).b`, want: "x | 1"},
+		{sql: `SELECT CAST(CAST(NULL AS ROW(x INTEGER)) AS ROW(y BIGINT)) IS NULL`, want: "true"},
+		{sql: `SELECT CAST(useridentity AS ROW(t VARCHAR, p VARCHAR)).t FROM cloudtrail_logs WHERE eventid = 'evt-1'`, want: "AssumedRole"},
+		{sql: `SELECT CAST(json_parse(requestparameters) AS ROW(bucketname VARCHAR, "KEY" VARCHAR)).key FROM cloudtrail_logs WHERE eventid = 'evt-1'`, want: "datafile.txt"},
+		{sql: `SELECT CAST(json_parse('[1, "x"]') AS ROW(b INTEGER, a VARCHAR)).a, CAST(json_parse('{"A": 2}') AS ROW(a BIGINT, b VARCHAR)).b IS NULL`, want: "x | true"},
+		{sql: `SELECT CAST(json_parse('{"a": 1, "b": 2}') AS MAP(VARCHAR, INTEGER))['b'], CAST(json_parse('[1, 2]') AS ARRAY(INTEGER))[2]`, want: "2 | 2"},
 	})
 }
 

@@ -41,6 +41,10 @@ func (c *call) exact() (handled bool, err error) {
 			return true, c.r.errorf(c.name.pos, "Unexpected parameters (varchar(%d)) for function %s. Expected: %s(varbinary); write %s(to_utf8(%s))",
 				len([]rune(t.stringValue())), c.fname, c.fname, c.fname, t.text)
 		}
+		if col, ok := c.r.varcharColumnArg(c.args[0]); ok {
+			return true, c.r.errorf(c.name.pos, "Unexpected parameters (varchar) for function %s. Expected: %s(varbinary); write %s(to_utf8(%s))",
+				c.fname, c.fname, c.fname, col)
+		}
 		return true, c.emit("unhex("+c.fname+"(", 0, "))")
 	case "sha512", "hmac_md5", "hmac_sha1", "hmac_sha256", "hmac_sha512", "xxhash64", "murmur3",
 		"spooky_hash_v2_32", "spooky_hash_v2_64", "crc32", "to_base32", "from_base32", "to_base64url",

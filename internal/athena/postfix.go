@@ -59,14 +59,16 @@ func (r *rewriter) planPostfix(nodes []node) {
 			if p < 0 || !endsPrimary(&nodes[p]) || isKeyword(&nodes[p], "array") {
 				continue // a list literal
 			}
-			if t := sigNodes(n.kids); len(t) == 1 && !t[0].group && t[0].tok.kind == tkString {
-				continue // a map key: Trino's map subscript, left to DuckDB
-			}
 			s := primaryStart(nodes, p)
-			if s < 0 || looksLikeMap(nodes[s:k]) {
+			if s < 0 {
 				continue
 			}
-			r.open(nodes[s].tok.pos, "trino_subscript(")
+			// A string key or a visible map: the map subscript, which fails for a missing key.
+			fn := "trino_subscript("
+			if t := sigNodes(n.kids); len(t) == 1 && !t[0].group && t[0].tok.kind == tkString || looksLikeMap(nodes[s:k]) {
+				fn = "trino_map_subscript("
+			}
+			r.open(nodes[s].tok.pos, fn)
 			r.setPost(n.tok.pos, postfix{kind: postSubscript})
 		case isKeyword(n, "at"):
 			if _, done := r.post[n.tok.pos]; done {

@@ -78,6 +78,9 @@ var setupStatements = []string{
 
 	// json.html: json_parse checks and normalises JSON text.
 	`CREATE OR REPLACE TEMP MACRO trino_json_parse(s) AS CAST(json(s) AS VARCHAR)`,
+	// A JSON object as a map with lower-case keys: a cast of JSON to ROW matches names so.
+	`CREATE OR REPLACE TEMP MACRO trino_json_lower_keys(j) AS map_from_entries(list_transform(
+  map_entries(CAST(j AS MAP(VARCHAR, JSON))), lambda e: {'key': lower(e.key), 'value': e.value}))`,
 
 	// json.html: CAST(json AS VARCHAR) is the scalar's value (a JSON string without its quotes).
 	`CREATE OR REPLACE TEMP MACRO trino_json_to_varchar(j) AS

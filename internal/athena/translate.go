@@ -194,8 +194,9 @@ type rewriter struct {
 	post      map[int]postfix  // postfix rewrites by the offset of their first token
 	zoneModes map[int]zoneMode // forms of zoned values, by the offset of AT or the function name
 
-	qualify   map[int]string // alias references to write qualified, by offset (see planScope)
-	qualified []string       // the alias names so written
+	qualify   map[int]string   // alias references to write qualified, by offset (see planScope)
+	qualified []string         // the alias names so written
+	scopes    []*selectClauses // the SELECTs being written, innermost last (see planScope)
 }
 
 // alias writes the Athena output name given to the unaliased expression that ends at root node i.
@@ -295,8 +296,13 @@ func nextSig(nodes []node, i int) int {
 // the sequence from being read as ROW values.
 func (r *rewriter) seq(nodes []node, noTuple bool) error {
 	r.planPostfix(nodes)
-	if err := r.planScope(nodes); err != nil {
+	sc, err := r.planScope(nodes)
+	if err != nil {
 		return err
+	}
+	if sc != nil {
+		r.scopes = append(r.scopes, sc)
+		defer func() { r.scopes = r.scopes[:len(r.scopes)-1] }()
 	}
 	var prev *node // the previous significant node
 	values := false
@@ -320,6 +326,11 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 				r.tok(nodes[last].tok)
 				prev, i = &nodes[last], last
 				continue
+			}
+		}
+		if !n.group && n.tok.kind == tkOp && n.tok.text == "||" {
+			if err := r.checkConcat(nodes, i); err != nil {
+				return err
 			}
 		}
 		switch {
@@ -385,6 +396,17 @@ func (r *rewriter) seq(nodes []node, noTuple bool) error {
 			if err := r.group(n, false); err != nil {
 				return err
 			}
+		case isKeyword(n, "decimal") && next != nil && !next.group && next.tok.kind == tkString:
+			// DECIMAL '1.10' is decimal(3, 2); DuckDB reads it as its default decimal(18, 3).
+			if t := decimalLiteralType(next.tok.stringValue()); t.kind == numDecimal {
+				r.synth("CAST(", n.tok.pos)
+				r.tok(next.tok)
+				r.synth(" AS DECIMAL("+itoa(t.prec)+","+itoa(t.scale)+"))", next.tok.pos)
+				prev, i = next, j
+				r.alias(nodes, i)
+				continue
+			}
+			r.tok(n.tok)
 		default:
 			if q, ok := r.qualify[n.tok.pos]; ok {
 				r.synth(q+".", n.tok.pos)

@@ -44,7 +44,7 @@ func TestTranslate(t *testing.T) {
 		{"SELECT count(*) OVER (PARTITION BY a, b) FROM t", `SELECT count(*) OVER (PARTITION BY a, b) AS _col0 FROM t`},
 		// Types.
 		{"SELECT CAST(x AS array(varchar)), TRY_CAST(y AS timestamp with time zone)", `SELECT CAST(x AS VARCHAR[]) AS _col0, TRY_CAST(y AS TIMESTAMPTZ) AS _col1`},
-		{"SELECT CAST(x AS row(a bigint, b map(varchar, double)))", `SELECT CAST(x AS STRUCT(a BIGINT, b MAP(VARCHAR, DOUBLE))) AS _col0`},
+		{"SELECT CAST(x AS row(a bigint, b map(varchar, double)))", `SELECT (list_transform([x], lambda trino_r: CASE WHEN trino_r IS NULL THEN NULL ELSE struct_pack(a := CAST(struct_extract_at(trino_r, 1) AS BIGINT), b := CAST(struct_extract_at(trino_r, 2) AS MAP(VARCHAR, DOUBLE))) END)[1]) AS _col0`},
 		// Misc.
 		{"SELECT IF(a, b)", `SELECT (CASE WHEN a THEN  b END) AS _col0`},
 		{"SELECT replace(s, 'x')", `SELECT replace(s, 'x', '') AS _col0`},
