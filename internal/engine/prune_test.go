@@ -23,8 +23,8 @@ func openTestEngine(t testing.TB, root string, prune bool) *Engine {
 		return tr.SQL, tr.MapError, nil
 	}
 	if prune {
-		opt.Bounds = func(sql string, tables ...string) *Bounds {
-			b := athena.FindBounds(sql, tables...)
+		opt.Bounds = func(sql string, tables map[string][]string) *Bounds {
+			b := athena.FindBounds(sql, tables)
 			if b == nil {
 				return nil
 			}
