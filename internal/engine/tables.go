@@ -136,11 +136,10 @@ func (p TablePartition) expr() string {
 func (p TablePartition) value(lp lake.Partition) (v string, null, ok bool) {
 	get := func(from string) (string, bool, bool) {
 		v := map[string]string{"account": lp.Account, "region": lp.Region, "year": lp.Year, "month": lp.Month, "day": lp.Day}[from]
-		switch {
-		case v == defaultPartition:
+		// The lake writes an unknown value (empty) as Hive's default partition, which the
+		// view reads as NULL.
+		if v == "" || v == defaultPartition {
 			return "", true, true
-		case v == "":
-			return "", false, false
 		}
 		return v, false, true
 	}
