@@ -156,3 +156,26 @@ func TestUserTables(t *testing.T) {
 		}
 	}
 }
+
+// A definition stored before tables kept their columns shows Athena's CloudTrail columns; a
+// date format is read field by field, so MMM (a month's name in Java) is not MM then M.
+func TestTableDefShape(t *testing.T) {
+	old := &TableDef{Name: "old", Partitions: []TablePartition{{Name: "dt", From: "date", Format: "yyyy/MM/dd"}}}
+	if err := old.check(); err != nil {
+		t.Fatal(err)
+	}
+	view, hidden := old.viewSQL()
+	if !strings.Contains(view, `SELECT "eventversion", "useridentity"`) || !strings.Contains(view, `"tlsdetails", ("year" || '/' || "month" || '/' || "day") AS "dt", "$path" FROM`) || strings.Contains(view, "residual") || !slices.Equal(hidden, []string{PathColumn}) {
+		t.Errorf("view %s, hidden %v", view, hidden)
+	}
+	for _, f := range []string{"yyyy/MMM/dd", "yyyy-MM-ddd", "yy/MM/dd", "yyyy/MM/dd/HH", ""} {
+		d := &TableDef{Name: "t", Partitions: []TablePartition{{Name: "dt", From: "date", Format: f}}}
+		if err := d.check(); err == nil {
+			t.Errorf("format %q accepted", f)
+		}
+	}
+	d := &TableDef{Name: "t", Columns: []string{"eventname", "eventname"}}
+	if err := d.check(); err == nil {
+		t.Error("a column declared twice accepted")
+	}
+}
