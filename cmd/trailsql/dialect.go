@@ -17,8 +17,8 @@ func dialect(opt *engine.Options) {
 		return t.SQL, t.MapError, nil
 	}
 	opt.ParseDDL = parseDDL
-	opt.Bounds = func(sql string, tables ...string) *engine.Bounds {
-		b := athena.FindBounds(sql, tables...)
+	opt.Bounds = func(sql string, tables map[string][]string) *engine.Bounds {
+		b := athena.FindBounds(sql, tables)
 		if b == nil {
 			return nil
 		}
@@ -29,11 +29,14 @@ func dialect(opt *engine.Options) {
 
 // parseDDL reads users' own table definitions for the engine.
 func parseDDL(sql string) (*engine.TableDef, string, error) {
-	name, parts, drop, err := athena.ParseTableStatement(sql)
-	if name == "" || err != nil {
+	ddl, parts, drop, err := athena.ParseTableStatement(sql)
+	if ddl == nil || err != nil {
 		return nil, drop, err
 	}
-	def := &engine.TableDef{Name: name}
+	def := &engine.TableDef{Name: ddl.Name}
+	for _, c := range ddl.Columns {
+		def.Columns = append(def.Columns, c.Name)
+	}
 	for _, p := range parts {
 		def.Partitions = append(def.Partitions, engine.TablePartition(p))
 	}

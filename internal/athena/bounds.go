@@ -1,6 +1,7 @@
 package athena
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -23,11 +24,30 @@ type Bounds struct {
 	// PartitionArgs maps a partition column compared for equality with a positional parameter
 	// to the 1-based index of that parameter.
 	PartitionArgs map[string]int
+	// Table is the table the bounds are on (lower case), the one reference among the names
+	// FindBounds was given.
+	Table string
+	// Derived holds conditions on the table's derived columns (a user's table's partition
+	// columns, computed from the lake's partitions), in conjunctive form: every row satisfies
+	// at least one condition of each clause.
+	Derived [][]Cond
+}
+
+// Cond compares a derived column with literals: Op is =, <>, <, <=, >, >=, like (one value),
+// between (two) or in (any number). Number is true when the literals are numbers, false when
+// they are strings.
+// It is an alias of a struct type, identical in every package that declares it, so that one
+// package's Bounds convert to the other's as they are.
+type Cond = struct {
+	Column string
+	Op     string
+	Values []string
+	Number bool
 }
 
 // Empty reports whether the bounds restrict nothing.
 func (b *Bounds) Empty() bool {
-	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0 && len(b.PartitionArgs) == 0
+	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0 && len(b.PartitionArgs) == 0 && len(b.Derived) == 0
 }
 
 // partitionColumns are the columns whose values the lake knows per file: the Hive partition
@@ -43,9 +63,12 @@ var constFuncs = map[string]bool{
 	"week": true, "year": true, "with": true, "time": true, "zone": true, "localtimestamp": true,
 }
 
-// FindBounds returns the bounds a statement puts on the table named one of tables, or nil when it
-// reads the table more than once or not at all, or places no bound the engine can use.
-func FindBounds(sql string, tables ...string) *Bounds {
+// FindBounds returns the bounds a statement puts on the lake, read through one of tables
+// (lower-case name → the names of its derived columns; nil for the lake's own table and its
+// aliases), or nil when it reads those tables more than once or not at all, or places no bound
+// the engine can use. A derived column is never taken for the lake's partition of the same
+// name: a user's integer month is not the lake's month string.
+func FindBounds(sql string, tables map[string][]string) *Bounds {
 	all, err := lex(sql)
 	if err != nil {
 		return nil
@@ -68,10 +91,8 @@ func FindBounds(sql string, tables ...string) *Bounds {
 		if i+1 < len(toks) && toks[i+1].text == "." {
 			return false
 		}
-		for _, name := range tables {
-			if strings.EqualFold(toks[i].name(), name) {
-				return i > 0 && (toks[i-1].is("from") || toks[i-1].is("join") || toks[i-1].text == "," || toks[i-1].text == ".")
-			}
+		if _, ok := tables[strings.ToLower(toks[i].name())]; ok {
+			return i > 0 && (toks[i-1].is("from") || toks[i-1].is("join") || toks[i-1].text == "," || toks[i-1].text == ".")
 		}
 		return false
 	}
@@ -128,9 +149,19 @@ func FindBounds(sql string, tables ...string) *Bounds {
 			break
 		}
 	}
-	b := &Bounds{Partitions: map[string][]string{}}
-	for _, c := range conjuncts(toks[start:end]) {
-		b.add(c, qualifiers, params)
+	table := strings.ToLower(toks[ref].name())
+	b := &Bounds{Partitions: map[string][]string{}, Table: table}
+	derived := map[string]bool{}
+	for _, c := range tables[table] {
+		derived[c] = true
+	}
+	where := toks[start:end]
+	cs := conjuncts(where)
+	if cs == nil {
+		cs = [][]token{where} // a top-level OR: one clause
+	}
+	for _, c := range cs {
+		b.add(c, qualifiers, params, derived)
 	}
 	if b.Empty() {
 		return nil
@@ -203,8 +234,31 @@ func column(c []token, qualifiers map[string]bool) (string, int) {
 	return "", 0
 }
 
-func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int) {
+func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int, derived map[string]bool) {
+	c = unwrap(c)
 	if len(c) == 0 {
+		return
+	}
+	if len(derived) > 0 {
+		// A clause on derived columns: one condition, or conditions joined by OR.
+		var clause []Cond
+		for _, d := range disjuncts(c) {
+			cond, ok := derivedCond(unwrap(d), qualifiers, derived)
+			if !ok {
+				clause = nil
+				break
+			}
+			clause = append(clause, cond)
+		}
+		if clause != nil {
+			b.Derived = append(b.Derived, clause)
+			return
+		}
+		if col, _ := column(c, qualifiers); derived[col] {
+			return // not understood: no bound, and surely none on the lake's column of that name
+		}
+	}
+	if len(disjuncts(c)) > 1 {
 		return
 	}
 	// from_iso8601_timestamp(eventtime) op expr
@@ -258,6 +312,81 @@ func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int) 
 	case col == "eventtime" && len(rest) == 4 && rest[0].is("between") && rest[1].kind == tkString && rest[2].is("and") && rest[3].kind == tkString:
 		b.TimeMin, b.TimeMax = rest[1].stringValue(), rest[3].stringValue()
 	}
+}
+
+// unwrap removes parentheses around the whole of c.
+func unwrap(c []token) []token {
+	for len(c) >= 2 && c[0].kind == tkLParen && c[len(c)-1].kind == tkRParen {
+		d := 0
+		for i, t := range c {
+			d += parenDelta(t)
+			if d == 0 && i < len(c)-1 {
+				return c // the first parenthesis closes before the end
+			}
+		}
+		c = c[1 : len(c)-1]
+	}
+	return c
+}
+
+// disjuncts splits a condition at its top-level ORs.
+func disjuncts(toks []token) [][]token {
+	var out [][]token
+	d, start := 0, 0
+	for i, t := range toks {
+		d += parenDelta(t)
+		if d == 0 && t.is("or") {
+			out = append(out, toks[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, toks[start:])
+}
+
+// derivedCond reads c as a comparison of a derived column with literals of one kind, or
+// reports false.
+func derivedCond(c []token, qualifiers, derived map[string]bool) (Cond, bool) {
+	col, n := column(c, qualifiers)
+	if !derived[col] {
+		return Cond{}, false
+	}
+	rest := c[n:]
+	cond := Cond{Column: col}
+	lit := func(t token) bool {
+		switch {
+		case t.kind == tkString && !cond.Number:
+			cond.Values = append(cond.Values, t.stringValue())
+		case t.kind == tkNumber && (cond.Number || len(cond.Values) == 0):
+			cond.Number = true
+			cond.Values = append(cond.Values, t.text)
+		default:
+			return false
+		}
+		return true
+	}
+	switch {
+	case len(rest) == 2 && rest[0].kind == tkOp && slices.Contains([]string{"=", "<>", "!=", "<", "<=", ">", ">="}, rest[0].text):
+		cond.Op = rest[0].text
+		if cond.Op == "!=" {
+			cond.Op = "<>"
+		}
+		return cond, lit(rest[1])
+	case len(rest) == 2 && rest[0].is("like") && rest[1].kind == tkString:
+		cond.Op = "like"
+		return cond, lit(rest[1])
+	case len(rest) == 4 && rest[0].is("between") && rest[2].is("and"):
+		cond.Op = "between"
+		return cond, lit(rest[1]) && lit(rest[3])
+	case len(rest) >= 4 && rest[0].is("in") && rest[1].kind == tkLParen && rest[len(rest)-1].kind == tkRParen:
+		cond.Op = "in"
+		for i, t := range rest[2 : len(rest)-1] {
+			if i%2 == 1 && t.kind != tkComma || i%2 == 0 && !lit(t) {
+				return Cond{}, false
+			}
+		}
+		return cond, len(rest)%2 == 0
+	}
+	return Cond{}, false
 }
 
 // constExpr translates a bound expression that depends on no row, or reports false.

@@ -308,19 +308,19 @@ func (t *TableDDL) Derive() ([]DerivedPartition, error) {
 }
 
 // ParseTableStatement reads the statements that define users' own tables: CREATE EXTERNAL
-// TABLE (name and its derived partitions) or DROP TABLE (drop, the name). All are zero for any
-// other statement.
-func ParseTableStatement(sql string) (name string, parts []DerivedPartition, drop string, err error) {
+// TABLE (ddl, and its partitions derived from the lake's) or DROP TABLE (drop, the name). All
+// are zero for any other statement.
+func ParseTableStatement(sql string) (ddl *TableDDL, parts []DerivedPartition, drop string, err error) {
 	if drop, ok, err := ParseDropTable(sql); ok || err != nil {
-		return "", nil, drop, err
+		return nil, nil, drop, err
 	}
 	ddl, ok, err := ParseCreateTable(sql)
 	if !ok || err != nil {
-		return "", nil, "", err
+		return nil, nil, "", err
 	}
 	parts, err = ddl.Derive()
 	if err != nil {
-		return "", nil, "", err
+		return nil, nil, "", err
 	}
-	return ddl.Name, parts, "", nil
+	return ddl, parts, "", nil
 }

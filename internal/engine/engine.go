@@ -56,9 +56,12 @@ type Options struct {
 	// ParseDDL, when set, reads the CREATE EXTERNAL TABLE and DROP TABLE statements that define
 	// users' own tables as views of the lake (see TableDef).
 	ParseDDL ParseDDLFunc
-	// Bounds, when set, finds the restrictions a statement places on the table's rows, so that
-	// only the files that can hold such rows are read.
-	Bounds func(sql string, tables ...string) *Bounds
+	// Bounds, when set, finds the restrictions a statement places on the rows it reads from
+	// the lake, so that only the files that can hold such rows are read. tables maps the names
+	// the lake is read through (cloudtrail_logs, its aliases, users' tables) to their derived
+	// columns (a user's table's partition columns; nil for the others); the statement must
+	// read exactly one of them once, else nil.
+	Bounds func(sql string, tables map[string][]string) *Bounds
 	// TempDir is where the engine makes its private folder for DuckDB's spill files (default:
 	// the system's temporary folder).
 	TempDir string
@@ -90,13 +93,30 @@ const (
 )
 
 // Bounds restrict the rows a statement can read: partition values, eventtime as text, and
-// from_iso8601_timestamp(eventtime) between two DuckDB expressions that depend on no row.
+// from_iso8601_timestamp(eventtime) between two DuckDB expressions that depend on no row; on
+// a user's table, conditions on its derived partition columns too.
 type Bounds struct {
 	Partitions             map[string][]string
 	TimeMin, TimeMax       string
 	TSMin, TSMax           string
 	TimeMinArg, TimeMaxArg int            // 1-based index of the parameter that bounds eventtime as text
 	PartitionArgs          map[string]int // partition column = the parameter of this 1-based index
+	// Table is the table read (lower case): cloudtrail_logs, an alias, or a user's table.
+	Table string
+	// Derived are conditions on Table's derived columns, in conjunctive form: every row
+	// satisfies one condition of each clause.
+	Derived [][]Cond
+}
+
+// Cond compares a derived column with literals: Op is =, <>, <, <=, >, >=, like (one value),
+// between (two) or in (any number); Number says the literals are numbers, not strings.
+// It is an alias of a struct type, identical in every package that declares it, so that one
+// package's Bounds convert to the other's as they are.
+type Cond = struct {
+	Column string
+	Op     string
+	Values []string
+	Number bool
 }
 
 // Engine runs SQL over one lake. Its methods are not safe for concurrent use.

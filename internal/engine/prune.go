@@ -1,10 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/lake"
@@ -18,7 +22,20 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 		return all, nil
 	}
 	// The bounds come from Go code over the user's text: under the deadline, like translation.
-	b, err := inTime(ctx, func() *Bounds { return e.opt.Bounds(stmt, append([]string{"cloudtrail_logs"}, e.opt.Aliases...)...) })
+	// Every name the lake is read through: a bound on one reference says nothing of another.
+	tables := map[string][]string{"cloudtrail_logs": nil}
+	for _, a := range e.opt.Aliases {
+		tables[strings.ToLower(a)] = nil
+	}
+	defs := map[string]*TableDef{}
+	for _, d := range e.tables {
+		defs[d.Name] = d
+		tables[d.Name] = []string{}
+		for _, p := range d.Partitions {
+			tables[d.Name] = append(tables[d.Name], p.Name)
+		}
+	}
+	b, err := inTime(ctx, func() *Bounds { return e.opt.Bounds(stmt, tables) })
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +85,7 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 	}
 	var out []lake.File
 	for _, f := range all {
-		if keep(f, e.absPath(f), b, dayMin, dayMax) {
+		if keep(f, e.absPath(f), b, dayMin, dayMax) && keepDerived(f.Partition, defs[b.Table], b.Derived) {
 			out = append(out, f)
 		}
 	}
@@ -113,6 +130,104 @@ func keep(f lake.File, path string, b *Bounds, dayMin, dayMax string) bool {
 		return false
 	}
 	return true
+}
+
+// keepDerived reports whether the rows of partition p can satisfy the conditions on the
+// derived columns of def: every row of a partition has the same value there, which the
+// conditions are evaluated on as DuckDB would (strings compared byte by byte, integers as
+// numbers, NULL satisfying nothing). What it cannot evaluate it keeps.
+func keepDerived(p lake.Partition, def *TableDef, clauses [][]Cond) bool {
+	if def == nil {
+		return true
+	}
+	for _, clause := range clauses {
+		if !slices.ContainsFunc(clause, func(c Cond) bool {
+			i := slices.IndexFunc(def.Partitions, func(tp TablePartition) bool { return tp.Name == c.Column })
+			if i < 0 {
+				return true
+			}
+			v, null, ok := def.Partitions[i].value(p)
+			switch {
+			case !ok:
+				return true
+			case null:
+				return false
+			}
+			holds, known := condHolds(c, v, def.Partitions[i].Integer)
+			return holds || !known
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// condHolds evaluates c on v, a value of an integer or string column; known is false
+// when the literals are not of a kind trailsql compares like DuckDB.
+func condHolds(c Cond, v string, integer bool) (holds, known bool) {
+	compare := strings.Compare
+	switch {
+	case integer:
+		compare = func(a, b string) int {
+			x, _ := strconv.ParseInt(a, 10, 64)
+			y, _ := strconv.ParseInt(b, 10, 64)
+			return cmp.Compare(x, y)
+		}
+		for _, lit := range c.Values {
+			// A string literal is cast to the column's type: only plain digits are sure.
+			if _, err := strconv.ParseInt(lit, 10, 64); err != nil || lit == "" || lit[0] == '+' {
+				return false, false
+			}
+		}
+	case c.Number:
+		return false, false
+	}
+	if len(c.Values) == 0 {
+		return false, false
+	}
+	x := c.Values[0]
+	switch c.Op {
+	case "=":
+		return compare(v, x) == 0, true
+	case "<>":
+		return compare(v, x) != 0, true
+	case "<":
+		return compare(v, x) < 0, true
+	case "<=":
+		return compare(v, x) <= 0, true
+	case ">":
+		return compare(v, x) > 0, true
+	case ">=":
+		return compare(v, x) >= 0, true
+	case "between":
+		return len(c.Values) == 2 && compare(v, x) >= 0 && compare(v, c.Values[1]) <= 0, len(c.Values) == 2
+	case "in":
+		return slices.ContainsFunc(c.Values, func(x string) bool { return compare(v, x) == 0 }), true
+	case "like":
+		if integer || strings.Contains(x, `\`) {
+			return false, false
+		}
+		return likeRE(x).MatchString(v), true
+	}
+	return false, false
+}
+
+// likeRE is the regular expression of a LIKE pattern without an escape character.
+func likeRE(pattern string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString(`(?s)^`)
+	for _, r := range pattern {
+		switch r {
+		case '%':
+			b.WriteString(`.*`)
+		case '_':
+			b.WriteString(`.`)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString(`$`)
+	return regexp.MustCompile(b.String())
 }
 
 // evalDay evaluates a bound expression and returns its UTC date. The expression is text from

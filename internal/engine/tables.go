@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
@@ -13,11 +14,16 @@ import (
 )
 
 // TableDef is a user's own Athena table (CREATE EXTERNAL TABLE … PARTITIONED BY …) over the
-// lake: a view of cloudtrail_logs whose partition columns are computed from the lake's own. It
-// is remembered in the lake (lake.SaveTable), signed; when read back every field is checked
-// again, and the view's SQL is built from checked names and fixed expressions only.
+// lake: a view of cloudtrail_logs with the columns its DDL declares, and partition columns
+// computed from the lake's own. It is remembered in the lake (lake.SaveTable), signed; when
+// read back every field is checked again, and the view's SQL is built from checked names and
+// fixed expressions only.
 type TableDef struct {
-	Name       string           `json:"name"`
+	Name string `json:"name"`
+	// Columns are the declared columns, lower case, in the DDL's order: each one of
+	// cloudtrail_logs's, which the view shows with its type (nested types whole). Definitions
+	// stored before columns were kept have none, and show Athena's CloudTrail columns.
+	Columns    []string         `json:"columns,omitempty"`
 	Partitions []TablePartition `json:"partitions"`
 }
 
@@ -27,7 +33,8 @@ type TablePartition struct {
 	// From is the lake column it comes from: account, region, year, month or day; or date,
 	// the event's day written in Format.
 	From string `json:"from"`
-	// Format, for date: yyyy, MM and dd with separators among - / _ . (e.g. yyyy/MM/dd).
+	// Format, for date: yyyy, MM or M, dd or d (M and d without a leading zero), with
+	// separators among - / _ . (e.g. yyyy/MM/dd).
 	Format string `json:"format,omitempty"`
 	// Integer makes it an INTEGER (year, month, day).
 	Integer bool `json:"integer,omitempty"`
@@ -38,9 +45,23 @@ type TablePartition struct {
 type ParseDDLFunc func(sql string) (def *TableDef, drop string, err error)
 
 var (
-	tableNameRE  = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`)
-	dateFormatRE = regexp.MustCompile(`^(yyyy|MM|dd|[-/_.])+$`)
+	tableNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`)
+	// dateFieldRE splits a date format into its fields (runs of one letter) and separators.
+	dateFieldRE = regexp.MustCompile(`y+|M+|d+|[-/_.]|.`)
 )
+
+// dateFields splits a date format into yyyy, MM, M, dd, d and separators, or reports false.
+func dateFields(format string) ([]string, bool) {
+	fields := dateFieldRE.FindAllString(format, -1)
+	for _, f := range fields {
+		switch f {
+		case "yyyy", "MM", "M", "dd", "d", "-", "/", "_", ".":
+		default:
+			return nil, false
+		}
+	}
+	return fields, len(fields) > 0
+}
 
 // check validates a definition, so that the view built from it is what it says.
 func (d *TableDef) check() error {
@@ -51,16 +72,29 @@ func (d *TableDef) check() error {
 		return fmt.Errorf("table name %s is trailsql's own table", d.Name)
 	}
 	seen := map[string]bool{}
+	ours := map[string]bool{}
+	for _, c := range cloudtrail.Columns() {
+		ours[c.Name] = true
+	}
+	for _, c := range d.Columns {
+		if seen[c] {
+			return fmt.Errorf("table %s: column %s is declared twice", d.Name, c)
+		}
+		if !ours[c] {
+			return fmt.Errorf("table %s: column %q: cloudtrail_logs has no such column, so the table cannot show it (remove it from the column list; `trailsql schema` lists the columns there are)", d.Name, c)
+		}
+		seen[c] = true
+	}
 	for _, p := range d.Partitions {
 		if !tableNameRE.MatchString(p.Name) || seen[p.Name] {
-			return fmt.Errorf("table %s: partition column %q: not a plain lower-case name, or twice", d.Name, p.Name)
+			return fmt.Errorf("table %s: partition column %q: not a plain lower-case name, or declared twice (a partition column cannot also be a column)", d.Name, p.Name)
 		}
 		seen[p.Name] = true
 		switch p.From {
 		case "account", "region", "year", "month", "day":
 		case "date":
-			if !dateFormatRE.MatchString(p.Format) {
-				return fmt.Errorf("table %s: partition column %s: format %q (trailsql derives yyyy, MM and dd with - / _ . between)", d.Name, p.Name, p.Format)
+			if _, ok := dateFields(p.Format); !ok {
+				return fmt.Errorf("table %s: partition column %s: format %q (trailsql derives yyyy, MM or M, dd or d, with - / _ . between)", d.Name, p.Name, p.Format)
 			}
 		default:
 			return fmt.Errorf("table %s: partition column %s: derived from %q, not a lake partition", d.Name, p.Name, p.From)
@@ -77,49 +111,92 @@ func (p TablePartition) expr() string {
 		}
 		return quoteIdent(p.From)
 	}
+	fields, _ := dateFields(p.Format)
 	var parts []string
-	for f := p.Format; f != ""; {
-		switch {
-		case strings.HasPrefix(f, "yyyy"):
-			parts, f = append(parts, `"year"`), f[4:]
-		case strings.HasPrefix(f, "MM"):
-			parts, f = append(parts, `"month"`), f[2:]
-		case strings.HasPrefix(f, "dd"):
-			parts, f = append(parts, `"day"`), f[2:]
+	for _, f := range fields {
+		switch f {
+		case "yyyy":
+			parts = append(parts, `"year"`)
+		case "MM":
+			parts = append(parts, `"month"`)
+		case "dd":
+			parts = append(parts, `"day"`)
+		case "M", "d":
+			// Without its leading zero: the lake's 03 as 3.
+			parts = append(parts, `CAST(TRY_CAST("`+map[string]string{"M": "month", "d": "day"}[f]+`" AS INTEGER) AS VARCHAR)`)
 		default:
-			parts, f = append(parts, quote(f[:1])), f[1:]
+			parts = append(parts, quote(f))
 		}
 	}
 	return "(" + strings.Join(parts, " || ") + ")"
 }
 
-// viewSQL defines the table as a view of cloudtrail_logs: Athena's columns, its own partition
-// columns, then what stays readable by name (the hidden columns).
-func (d *TableDef) viewSQL() (string, []string) {
-	var cols, hidden []string
-	own := map[string]bool{}
-	for _, p := range d.Partitions {
-		own[p.Name] = true
+// value returns the value of the partition column for the rows of a lake partition, as the
+// view computes it (expr): null for NULL, ok false when it cannot tell.
+func (p TablePartition) value(lp lake.Partition) (v string, null, ok bool) {
+	get := func(from string) (string, bool, bool) {
+		v := map[string]string{"account": lp.Account, "region": lp.Region, "year": lp.Year, "month": lp.Month, "day": lp.Day}[from]
+		// The lake writes an unknown value (empty) as Hive's default partition, which the
+		// view reads as NULL.
+		if v == "" || v == defaultPartition {
+			return "", true, true
+		}
+		return v, false, true
 	}
-	for _, c := range cloudtrail.Columns() {
-		if slices.Contains(cloudtrail.PartitionColumns, c.Name) || own[c.Name] {
+	integer := func(s string) (string, bool) {
+		n, err := strconv.ParseInt(s, 10, 32)
+		return strconv.FormatInt(n, 10), err == nil && s[0] != '+' && s[0] != '-'
+	}
+	if p.From != "date" {
+		v, null, ok := get(p.From)
+		if ok && !null && p.Integer {
+			v, ok = integer(v)
+		}
+		return v, null, ok
+	}
+	fields, _ := dateFields(p.Format)
+	var b strings.Builder
+	for _, f := range fields {
+		from := map[string]string{"yyyy": "year", "MM": "month", "M": "month", "dd": "day", "d": "day"}[f]
+		if from == "" {
+			b.WriteString(f)
 			continue
 		}
-		cols = append(cols, quoteIdent(c.Name))
-		if !c.Athena {
-			hidden = append(hidden, c.Name)
+		v, null, ok := get(from)
+		if null || !ok {
+			return "", null, ok
 		}
+		if f == "M" || f == "d" {
+			if v, ok = integer(v); !ok {
+				return "", false, false
+			}
+		}
+		b.WriteString(v)
+	}
+	return b.String(), false, true
+}
+
+// viewSQL defines the table as a view of cloudtrail_logs: its declared columns, its partition
+// columns, then "$path" (readable by name, hidden from the star as in Athena). It returns the
+// hidden columns too.
+func (d *TableDef) viewSQL() (string, []string) {
+	var cols []string
+	declared := d.Columns
+	if len(declared) == 0 {
+		for _, c := range cloudtrail.Columns() {
+			if c.Athena && !slices.Contains(cloudtrail.PartitionColumns, c.Name) {
+				declared = append(declared, c.Name)
+			}
+		}
+	}
+	for _, c := range declared {
+		cols = append(cols, quoteIdent(c))
 	}
 	for _, p := range d.Partitions {
 		cols = append(cols, p.expr()+" AS "+quoteIdent(p.Name))
 	}
-	for _, c := range append(slices.Clone(cloudtrail.PartitionColumns), PathColumn) {
-		if !own[c] {
-			cols = append(cols, quoteIdent(c))
-			hidden = append(hidden, c)
-		}
-	}
-	return "CREATE OR REPLACE VIEW " + quoteIdent(d.Name) + " AS SELECT " + strings.Join(cols, ", ") + " FROM cloudtrail_logs", hidden
+	cols = append(cols, quoteIdent(PathColumn))
+	return "CREATE OR REPLACE VIEW " + quoteIdent(d.Name) + " AS SELECT " + strings.Join(cols, ", ") + " FROM cloudtrail_logs", []string{PathColumn}
 }
 
 // loadTables reads the lake's table definitions; those that cannot be used are logged and left
@@ -179,7 +256,7 @@ func (e *Engine) defineTable(ctx context.Context, def *TableDef) (string, error)
 		}
 		parts = append(parts, p.Name+" = "+from)
 	}
-	return fmt.Sprintf("Table %s registered as a view of cloudtrail_logs, remembered in the lake: Athena's CloudTrail columns, and partition columns derived from the lake's (%s). Nothing was read from its LOCATION; DROP TABLE %s removes it.", def.Name, strings.Join(parts, "; "), def.Name), nil
+	return fmt.Sprintf("Table %s registered as a view of cloudtrail_logs, remembered in the lake: its %d columns, and partition columns derived from the lake's (%s). Nothing was read from its LOCATION; DROP TABLE %s removes it.", def.Name, len(def.Columns), strings.Join(parts, "; "), def.Name), nil
 }
 
 // dropTable forgets a table defined by the user.

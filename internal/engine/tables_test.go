@@ -14,11 +14,14 @@ import (
 
 // parseDDL is cmd/trailsql's reading of table definitions, for these tests.
 func parseDDL(sql string) (*TableDef, string, error) {
-	name, parts, drop, err := athena.ParseTableStatement(sql)
-	if name == "" || err != nil {
+	ddl, parts, drop, err := athena.ParseTableStatement(sql)
+	if ddl == nil || err != nil {
 		return nil, drop, err
 	}
-	def := &TableDef{Name: name}
+	def := &TableDef{Name: ddl.Name}
+	for _, c := range ddl.Columns {
+		def.Columns = append(def.Columns, c.Name)
+	}
 	for _, p := range parts {
 		def.Partitions = append(def.Partitions, TablePartition(p))
 	}
@@ -35,7 +38,7 @@ func openDDLEngine(t *testing.T, root string) *Engine {
 // Modelled on AWS's partition projection DDL for CloudTrail
 // (docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table-partition-projection.html).
 const projectedDDL = "CREATE EXTERNAL TABLE `my_db`.`trail_projected` (\n" +
-	"  eventversion STRING,\n  useridentity STRUCT<type: STRING, arn: STRING>,\n  eventtime STRING,\n  eventname STRING COMMENT 'the (API) call',\n  requestparameters STRING\n)\n" +
+	"  eventversion STRING,\n  useridentity STRUCT<type: STRING, principalid: STRING>,\n  eventtime STRING,\n  eventname STRING COMMENT 'the (API) call',\n  requestparameters STRING,\n  EventID STRING\n)\n" +
 	"COMMENT 'CloudTrail table'\nPARTITIONED BY (`timestamp` string, account_id string)\n" +
 	"ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\nSTORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'\n" +
 	"OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\nLOCATION 's3://bucket/AWSLogs/111122223333/CloudTrail/'\n" +
@@ -44,7 +47,7 @@ const projectedDDL = "CREATE EXTERNAL TABLE `my_db`.`trail_projected` (\n" +
 	"  'projection.account_id.type'='injected',\n" +
 	"  'storage.location.template'='s3://bucket/AWSLogs/${account_id}/CloudTrail/us-east-1/${timestamp}')"
 
-const integerDDL = `CREATE EXTERNAL TABLE IF NOT EXISTS trail_ints (eventname string)
+const integerDDL = `CREATE EXTERNAL TABLE IF NOT EXISTS trail_ints (eventname string, eventid string)
 PARTITIONED BY (region string, year int, month int, day int)
 LOCATION 's3://bucket/AWSLogs/'
 TBLPROPERTIES ('projection.enabled'='true', 'projection.year.type'='integer', 'projection.year.range'='2020,2030')`
@@ -89,15 +92,27 @@ func TestUserTables(t *testing.T) {
 		check(eng, `SELECT count(*) FROM trail_projected WHERE "timestamp" >= '2024/03/01'`, "2")
 		check(eng, `SELECT eventid, year + 1, month FROM trail_ints WHERE year = 2024 AND day = 1`, "1|2025|3")
 		check(eng, `SELECT count(*) FROM trail_ints WHERE year IS NULL`, "1")
-		check(eng, `SELECT count("$path") + count(managementevent) FROM trail_projected`, "3")
+		check(eng, `SELECT count("$path") FROM trail_projected`, "3")
 	}
+	// As in Athena, a table has the columns its DDL declares (in its order, matched whatever
+	// their case, with the lake's types), then its partition columns; "$path" is readable by name.
 	res, err = e.Query(ctx, "SELECT * FROM trail_projected LIMIT 1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := slices.Concat(athenaColumns()[:len(athenaColumns())-5], []string{"timestamp", "account_id"})
+	want := []string{"eventversion", "useridentity", "eventtime", "eventname", "requestparameters", "eventid", "timestamp", "account_id"}
 	if !slices.Equal(res.Columns, want) {
-		t.Errorf("SELECT * columns: %v", res.Columns)
+		t.Errorf("SELECT * columns: %v, want %v", res.Columns, want)
+	}
+	check(e, `SELECT useridentity.arn FROM trail_projected WHERE eventid = '1'`, "arn:aws:iam::111122223333:user/a")
+	for _, undeclared := range []string{"awsregion", "managementevent", "region", "year"} {
+		if _, err := e.Query(ctx, "SELECT "+undeclared+" FROM trail_projected"); err == nil {
+			t.Errorf("%s, not declared, is readable", undeclared)
+		}
+	}
+	// A column the lake does not have is refused when the table is created, by name.
+	if _, err := e.Query(ctx, strings.Replace(projectedDDL, "EventID STRING", "eventid STRING, bucket_name STRING", 1)); err == nil || !strings.Contains(err.Error(), `"bucket_name"`) {
+		t.Errorf("a column the lake does not have: %v", err)
 	}
 	// Redefining replaces.
 	if _, err := e.Query(ctx, strings.Replace(projectedDDL, "yyyy/MM/dd", "yyyy-MM-dd", 1)); err != nil {
@@ -139,5 +154,28 @@ func TestUserTables(t *testing.T) {
 		if _, err := e.Query(ctx, bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+}
+
+// A definition stored before tables kept their columns shows Athena's CloudTrail columns; a
+// date format is read field by field, so MMM (a month's name in Java) is not MM then M.
+func TestTableDefShape(t *testing.T) {
+	old := &TableDef{Name: "old", Partitions: []TablePartition{{Name: "dt", From: "date", Format: "yyyy/MM/dd"}}}
+	if err := old.check(); err != nil {
+		t.Fatal(err)
+	}
+	view, hidden := old.viewSQL()
+	if !strings.Contains(view, `SELECT "eventversion", "useridentity"`) || !strings.Contains(view, `"tlsdetails", ("year" || '/' || "month" || '/' || "day") AS "dt", "$path" FROM`) || strings.Contains(view, "residual") || !slices.Equal(hidden, []string{PathColumn}) {
+		t.Errorf("view %s, hidden %v", view, hidden)
+	}
+	for _, f := range []string{"yyyy/MMM/dd", "yyyy-MM-ddd", "yy/MM/dd", "yyyy/MM/dd/HH", ""} {
+		d := &TableDef{Name: "t", Partitions: []TablePartition{{Name: "dt", From: "date", Format: f}}}
+		if err := d.check(); err == nil {
+			t.Errorf("format %q accepted", f)
+		}
+	}
+	d := &TableDef{Name: "t", Columns: []string{"eventname", "eventname"}}
+	if err := d.check(); err == nil {
+		t.Error("a column declared twice accepted")
 	}
 }
