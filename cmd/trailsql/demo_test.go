@@ -122,7 +122,7 @@ func TestDemoAnswersMatchTruth(t *testing.T) {
 	}
 	gotTotal, wantTotal := 0, 0
 	for _, r := range res.Rows {
-		n, _ := r[5].(int64)
+		n, _ := r[6].(int64)
 		gotTotal += int(n)
 	}
 	for _, c := range truth.Throttling() {
