@@ -8,9 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/trailsql/trailsql/internal/suggest"
 )
 
 // Main is the program with its environment passed in, so that tests run the same code path
@@ -89,6 +93,7 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 		SilenceErrors: true,
 		Version:       version(),
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
 	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
 	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
@@ -112,10 +117,64 @@ func (m *Main) logger(cmd *cobra.Command) *slog.Logger {
 }
 
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(bi)
+}
+
+// versionOf says the module version and the commit the binary was built from, with its time and
+// whether the work tree had uncommitted changes (go build stamps these from git; go run and
+// -buildvcs=false do not, and the version says so).
+func versionOf(bi *debug.BuildInfo) string {
+	v := "dev"
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
 	}
-	return "dev"
+	var rev, at string
+	var modified bool
+	if bi != nil {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		return v + " (no commit recorded: built with go run or -buildvcs=false)"
+	}
+	v += " (commit " + rev
+	if at != "" {
+		v += ", " + at
+	}
+	if modified {
+		v += ", with uncommitted changes"
+	}
+	return v + ")"
+}
+
+// flagError adds to an unknown flag's error the flag that was probably meant.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	var name string
+	if n, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		name = n
+	} else {
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if s := suggest.Closest(name, names); s != "" {
+		return fmt.Errorf("%w: did you mean --%s? ('trailsql %s --help' lists the flags)", err, s, cmd.Name())
+	}
+	return fmt.Errorf("%w ('trailsql %s --help' lists the flags)", err, cmd.Name())
 }
 
 func init() {

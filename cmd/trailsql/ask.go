@@ -30,7 +30,8 @@ Each question is an Athena SQL statement embedded in trailsql; its values (windo
 account, region) are bound as parameters, never pasted into the SQL. --sql prints the statement
 with the values filled in, ready to paste into Athena's editor or 'trailsql query'.
 
-The window is the last --days days (default 30) up to now, or --from … --to … (the end excluded).
+The window is the last --days days (default 90, as for policy and unused) up to now, or --from …
+--to … (the end excluded; a date, an RFC 3339 time, or an age such as 7d or 12h).
 
 --principal names an identity as an IAM user name, role name, role session name, ARN (user, role,
 assumed-role session, root) or access key id. A role covers all its sessions; a session ARN only
@@ -190,7 +191,7 @@ is reported instead of guessed.`,
 			return err
 		},
 	}
-	w.register(cmd, 30)
+	w.register(cmd)
 	cmd.Flags().StringVarP(&who, "principal", "p", "", "the identity: user, role or session name, ARN, or access key id")
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
 	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the statement with its values, ready for Athena or 'trailsql query', instead of answering")

@@ -149,7 +149,7 @@ instead of listing actions: the short answer for principals granted thousands of
 			return writeUnused(m.Stdout, format, reports, show)
 		},
 	}
-	w.register(cmd, 90)
+	w.register(cmd)
 	cmd.Flags().StringVar(&file, "authz", "", "the IAM inventory: output of 'aws iam get-account-authorization-details'")
 	cmd.Flags().StringVarP(&who, "principal", "p", "", "only this user or role (name, ARN or unique id in the file)")
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
