@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
 )
@@ -60,7 +61,7 @@ is reported instead of guessed.`,
 				if f == "" {
 					f = "table"
 				}
-				return render.Write(m.Stdout, f, []string{"question", "answers"}, rows)
+				return m.writeTable(cmd, f, []string{"question", "answers"}, rows)
 			}
 			question, err := questions.Get(args[0])
 			if err != nil {
@@ -132,10 +133,14 @@ is reported instead of guessed.`,
 				header = append(header, "principal: "+how)
 			}
 			if lk != nil {
-				c := lakeCoverage(lk.Snap, w.account, w.region)
+				partial := ""
+				if question.Name == "inactive-identities" {
+					partial = "identities active only before the lake's first event are reported inactive"
+				}
+				c := lk.Snap.Coverage(w.account, w.region)
 				a.Lake, a.Coverage = lk.Dir, &c
 				header = append(header, "lake: "+c.String())
-				a.Warnings = c.windowWarnings(question.Name, from, to, p.BaselineFrom)
+				a.Warnings = c.WindowWarnings(from, to, p.BaselineFrom, partial)
 			}
 			if printSQL {
 				for _, h := range header {
@@ -183,7 +188,7 @@ is reported instead of guessed.`,
 				if hw == m.Stdout {
 					fmt.Fprintln(hw)
 				}
-				err = render.Write(m.Stdout, format, res.Columns, res.Rows)
+				err = m.writeTable(cmd, format, res.Columns, res.Rows)
 			}
 			if stats {
 				writeStats(m.Stderr, res)
@@ -227,13 +232,13 @@ func loadInventory(file, account string) ([]questions.Identity, error) {
 
 // answerHeader is what an answer is about, printed above the rows and held by its JSON output.
 type answerHeader struct {
-	Question  string    `json:"question"`
-	Title     string    `json:"title"`
-	Window    string    `json:"window"`
-	Baseline  string    `json:"baseline,omitempty"`
-	Principal string    `json:"principal,omitempty"`
-	Lake      string    `json:"lake"`
-	Coverage  *coverage `json:"coverage"`
+	Question  string         `json:"question"`
+	Title     string         `json:"title"`
+	Window    string         `json:"window"`
+	Baseline  string         `json:"baseline,omitempty"`
+	Principal string         `json:"principal,omitempty"`
+	Lake      string         `json:"lake"`
+	Coverage  *lake.Coverage `json:"coverage"`
 	// Warnings say where the window reaches outside what the lake holds (also on stderr).
 	Warnings []string `json:"warnings"`
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -314,10 +313,7 @@ passed each role).`,
 				return err
 			}
 			defer e.Close()
-			c := lakeCoverage(lk.Snap, w.account, w.region)
-			for _, wn := range c.windowWarnings("policy", from, to, time.Time{}) {
-				fmt.Fprintln(m.Stderr, "warning: "+wn+" (calls made only outside it are not in the policy)")
-			}
+			m.writeCoverage(lk, &w, from, to, "calls made only outside it are not in the policy")
 			uq := usageQuery{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
 			if authzFile != "" {
 				details, err := authz.Load(authzFile)
@@ -332,7 +328,7 @@ passed each role).`,
 					return err
 				}
 				uq.Principal = pr.Value
-				fmt.Fprintf(m.Stderr, "principal: %s\nwindow: %s\n", pr.How, w.describe(from, to))
+				fmt.Fprintf(m.Stderr, "principal: %s\n", pr.How)
 			}
 			u, err := collectUsage(cmd.Context(), e, uq)
 			if err != nil {

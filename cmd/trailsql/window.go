@@ -115,3 +115,14 @@ func (w *windowFlags) describe(from, to time.Time) string {
 	}
 	return s
 }
+
+// writeCoverage writes on stderr the header of an answer whose output is a document (policy,
+// unused): the window, what the lake holds for it, and where the window reaches outside that;
+// partial says what a window starting before the lake's first event means for the answer.
+func (m *Main) writeCoverage(lk *openedLake, w *windowFlags, from, to time.Time, partial string) {
+	c := lk.Snap.Coverage(w.account, w.region)
+	fmt.Fprintf(m.Stderr, "window: %s\nlake: %s\n", w.describe(from, to), c.String())
+	for _, wn := range c.WindowWarnings(from, to, time.Time{}, partial) {
+		fmt.Fprintln(m.Stderr, "warning: "+wn)
+	}
+}
