@@ -170,7 +170,7 @@ func demoNextSteps(lakeDir, authzFile string, truth *generate.Truth) []string {
 		"./trailsql query --lake " + lk + ` "SELECT eventname, count(*) AS calls FROM cloudtrail_logs WHERE useridentity.type = 'Root' GROUP BY 1 ORDER BY 2 DESC"`,
 		"./trailsql ask --lake " + lk + "                   # the catalogue of questions",
 		fmt.Sprintf("./trailsql ask privilege-escalation --lake %s --days %d", lk, days),
-		fmt.Sprintf("./trailsql ask identity-activity --lake %s --principal ci-deploy --days %d", lk, days),
+		fmt.Sprintf("./trailsql ask identity-activity --lake %s --principal ci-deploy --account %s --days %d", lk, truth.Accounts[0], days),
 		fmt.Sprintf("./trailsql policy --lake %s --principal carol --days %d   # least-privilege policy", lk, days),
 		fmt.Sprintf("./trailsql unused --lake %s --authz %s --days %d      # granted vs used, per principal", lk, shellQuote(authzFile), days),
 	}
