@@ -196,7 +196,7 @@ func versionOf(bi *debug.BuildInfo) string {
 		}
 	}
 	if rev == "" {
-		return v + " (no commit recorded: built with go run or -buildvcs=false)"
+		return v + " (no commit recorded: built with go run, with -buildvcs=false, or in a git worktree, which go build does not stamp)"
 	}
 	v += " (commit " + rev
 	if at != "" {
