@@ -294,7 +294,7 @@ func writeUnusedSummary(out, errOut io.Writer, format string, width int, reports
 	for _, p := range problems {
 		fmt.Fprintln(pw, "problem: "+p)
 	}
-	fmt.Fprintf(errOut, "unknown: granted, but CloudTrail cannot show a use; --actions lists the %d actions of the classes chosen, --by-service counts them per service, --format json holds everything\n", actions)
+	fmt.Fprintf(errOut, "unknown means granted, but CloudTrail cannot show a use. --actions lists the %d actions of the chosen classes (--classes), --by-service counts them per service, --format json holds everything\n", actions)
 	return nil
 }
 
