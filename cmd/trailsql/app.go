@@ -8,9 +8,15 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/suggest"
 )
 
 // Main is the program with its environment passed in, so that tests run the same code path
@@ -22,14 +28,63 @@ type Main struct {
 	// IsTerminal reports whether stdout is a terminal (tables and progress bars) or not (CSV,
 	// one summary line).
 	IsTerminal bool
+	// Columns is the terminal's width, which tables are cut to fit unless --wide (0: unknown,
+	// then $COLUMNS says, else tables are not cut).
+	Columns int
 }
 
 // NewMain returns a Main wired to the process's standard streams and environment.
 func NewMain() *Main {
-	return &Main{
+	m := &Main{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
 		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 	}
+	if m.IsTerminal {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			m.Columns = w
+		}
+	}
+	return m
+}
+
+// tableWidth is the width a table in format is cut to: the terminal's, when the table goes to
+// one and --wide is not given; else 0 (never cut). Below 40 columns a table could show nothing
+// useful: it is then not cut either.
+func (m *Main) tableWidth(cmd *cobra.Command, format string) int {
+	if wide, _ := cmd.Flags().GetBool("wide"); wide || format != "table" || !m.IsTerminal {
+		return 0
+	}
+	w := m.Columns
+	if w == 0 {
+		w, _ = strconv.Atoi(m.Getenv("COLUMNS"))
+	}
+	if w < 40 {
+		return 0
+	}
+	return w
+}
+
+// writeTable writes rows in format, a table cut to the terminal's width (see tableWidth).
+func (m *Main) writeTable(cmd *cobra.Command, format string, columns []string, rows [][]any) error {
+	return writeRows(m.Stdout, format, m.tableWidth(cmd, format), columns, rows)
+}
+
+// writeRows writes rows in format, a table cut to width (0: not cut).
+func writeRows(w io.Writer, format string, width int, columns []string, rows [][]any) error {
+	s, err := render.NewStream(w, format)
+	if err != nil {
+		return err
+	}
+	s.SetWidth(width)
+	if err := s.Begin(columns, nil); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := s.Row(r); err != nil {
+			return err
+		}
+	}
+	return s.Close()
 }
 
 // exitError carries an exit status other than 1 for an error.
@@ -89,9 +144,11 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 		SilenceErrors: true,
 		Version:       version(),
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
 	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
-	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
+	root.PersistentFlags().Bool("wide", false, "print tables whole on a terminal (by default, long values such as ARNs and user agents are cut with … to fit it)")
+	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.infoCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
 	return root
 }
 
@@ -112,10 +169,64 @@ func (m *Main) logger(cmd *cobra.Command) *slog.Logger {
 }
 
 func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(bi)
+}
+
+// versionOf says the module version and the commit the binary was built from, with its time and
+// whether the work tree had uncommitted changes (go build stamps these from git; go run and
+// -buildvcs=false do not, and the version says so).
+func versionOf(bi *debug.BuildInfo) string {
+	v := "dev"
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
 	}
-	return "dev"
+	var rev, at string
+	var modified bool
+	if bi != nil {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		return v + " (no commit recorded: built with go run, with -buildvcs=false, or in a git worktree, which go build does not stamp)"
+	}
+	v += " (commit " + rev
+	if at != "" {
+		v += ", " + at
+	}
+	if modified {
+		v += ", with uncommitted changes"
+	}
+	return v + ")"
+}
+
+// flagError adds to an unknown flag's error the flag that was probably meant.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	var name string
+	if n, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		name = n
+	} else {
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if s := suggest.Closest(name, names); s != "" {
+		return fmt.Errorf("%w: did you mean --%s? ('trailsql %s --help' lists the flags)", err, s, cmd.Name())
+	}
+	return fmt.Errorf("%w ('trailsql %s --help' lists the flags)", err, cmd.Name())
 }
 
 func init() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
 )
@@ -30,7 +31,8 @@ Each question is an Athena SQL statement embedded in trailsql; its values (windo
 account, region) are bound as parameters, never pasted into the SQL. --sql prints the statement
 with the values filled in, ready to paste into Athena's editor or 'trailsql query'.
 
-The window is the last --days days (default 30) up to now, or --from … --to … (the end excluded).
+The window is the last --days days (default 90, as for policy and unused) up to now, or --from …
+--to … (the end excluded; a date, an RFC 3339 time, or an age such as 7d or 12h).
 
 --principal names an identity as an IAM user name, role name, role session name, ARN (user, role,
 assumed-role session, root) or access key id. A role covers all its sessions; a session ARN only
@@ -59,7 +61,7 @@ is reported instead of guessed.`,
 				if f == "" {
 					f = "table"
 				}
-				return render.Write(m.Stdout, f, []string{"question", "answers"}, rows)
+				return m.writeTable(cmd, f, []string{"question", "answers"}, rows)
 			}
 			question, err := questions.Get(args[0])
 			if err != nil {
@@ -131,10 +133,14 @@ is reported instead of guessed.`,
 				header = append(header, "principal: "+how)
 			}
 			if lk != nil {
-				c := lakeCoverage(lk.Snap, w.account, w.region)
+				partial := ""
+				if question.Name == "inactive-identities" {
+					partial = "identities active only before the lake's first event are reported inactive"
+				}
+				c := lk.Snap.Coverage(w.account, w.region)
 				a.Lake, a.Coverage = lk.Dir, &c
 				header = append(header, "lake: "+c.String())
-				a.Warnings = c.windowWarnings(question.Name, from, to, p.BaselineFrom)
+				a.Warnings = c.WindowWarnings(from, to, p.BaselineFrom, partial)
 			}
 			if printSQL {
 				for _, h := range header {
@@ -182,7 +188,7 @@ is reported instead of guessed.`,
 				if hw == m.Stdout {
 					fmt.Fprintln(hw)
 				}
-				err = render.Write(m.Stdout, format, res.Columns, res.Rows)
+				err = m.writeTable(cmd, format, res.Columns, res.Rows)
 			}
 			if stats {
 				writeStats(m.Stderr, res)
@@ -190,7 +196,7 @@ is reported instead of guessed.`,
 			return err
 		},
 	}
-	w.register(cmd, 30)
+	w.register(cmd)
 	cmd.Flags().StringVarP(&who, "principal", "p", "", "the identity: user, role or session name, ARN, or access key id")
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
 	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the statement with its values, ready for Athena or 'trailsql query', instead of answering")
@@ -226,13 +232,13 @@ func loadInventory(file, account string) ([]questions.Identity, error) {
 
 // answerHeader is what an answer is about, printed above the rows and held by its JSON output.
 type answerHeader struct {
-	Question  string    `json:"question"`
-	Title     string    `json:"title"`
-	Window    string    `json:"window"`
-	Baseline  string    `json:"baseline,omitempty"`
-	Principal string    `json:"principal,omitempty"`
-	Lake      string    `json:"lake"`
-	Coverage  *coverage `json:"coverage"`
+	Question  string         `json:"question"`
+	Title     string         `json:"title"`
+	Window    string         `json:"window"`
+	Baseline  string         `json:"baseline,omitempty"`
+	Principal string         `json:"principal,omitempty"`
+	Lake      string         `json:"lake"`
+	Coverage  *lake.Coverage `json:"coverage"`
 	// Warnings say where the window reaches outside what the lake holds (also on stderr).
 	Warnings []string `json:"warnings"`
 }

@@ -322,15 +322,33 @@ func TestQuestionsMatchTruth(t *testing.T) {
 	})
 	t.Run("throttling", func(t *testing.T) {
 		rows := ask(t, "throttling")
-		check(t, "throttling", project(rows, "principal_id", "eventsource", "eventname", "awsregion", "useragent", "count"), tally(g.recs, func(r *cloudtrail.Record) bool {
+		// A role's throttled calls are named by the role's ARN and account, not its sessions'
+		// AROA…:session ids, which are listed beside it.
+		check(t, "throttling", project(rows, "principal", "principal_account", "eventsource", "eventname", "awsregion", "useragent", "count"), tally(g.recs, func(r *cloudtrail.Record) bool {
 			switch sv(r.ErrorCode) {
 			case "ThrottlingException", "Throttling", "RequestLimitExceeded", "Client.RequestLimitExceeded", "TooManyRequestsException", "ThrottledException":
 				return in(r)
 			}
 			return false
 		}, func(r *cloudtrail.Record) string {
-			return orNull(uid(r).PrincipalID) + "|" + sv(r.EventSource) + "|" + sv(r.EventName) + "|" + sv(r.AWSRegion) + "|" + sv(r.UserAgent)
+			acct := uid(r).AccountID
+			if issuer(r).AccountID != nil {
+				acct = issuer(r).AccountID
+			}
+			return principalOf(r, uid(r).InvokedBy, uid(r).PrincipalID) + "|" + orNull(acct) + "|" + sv(r.EventSource) + "|" + sv(r.EventName) + "|" + sv(r.AWSRegion) + "|" + sv(r.UserAgent)
 		}))
+		roles := 0
+		for _, r := range rows {
+			if p, _ := r["principal"].(string); strings.Contains(p, ":role/") {
+				roles++
+				if ids, _ := r["principal_ids"].(string); !strings.Contains(ids, ":") {
+					t.Errorf("throttled role %s: session ids %q, want AROA…:session", p, ids)
+				}
+			}
+		}
+		if roles == 0 {
+			t.Error("no throttled role in the answer: the test proves nothing about naming roles")
+		}
 	})
 	t.Run("identity-activity", func(t *testing.T) {
 		admin := g.truth.Identities.Roles["Admin"]

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,11 @@ privilege-escalation sequence), ingest it into a demo lake, and print the answer
 questions. Nothing leaves the machine. The lake stays in --dir for your own queries.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("lake") {
+				// The demo empties its folder first: it must never do that to a lake given for
+				// the other commands.
+				return fmt.Errorf("demo does not take --lake: it writes a new lake in DIR/lake, DIR being --dir (default $TMPDIR/trailsql-demo), and empties DIR first; give --dir")
+			}
 			if dir == "" {
 				dir = filepath.Join(os.TempDir(), "trailsql-demo")
 			}
@@ -146,11 +152,34 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "Ask your own questions of this lake, e.g.:\n")
-	fmt.Fprintf(out, "  trailsql query --lake %s \"SELECT eventname, count(*) AS calls FROM cloudtrail_logs WHERE useridentity.type = 'Root' GROUP BY 1 ORDER BY 2 DESC\"\n", lakeDir)
-	fmt.Fprintf(out, "  trailsql ask --lake %s                                  (the catalogue of questions)\n", lakeDir)
-	fmt.Fprintf(out, "  trailsql ask privilege-escalation --lake %s --days 45\n", lakeDir)
-	fmt.Fprintf(out, "  trailsql policy --lake %s --principal carol --days 45      (least-privilege policy)\n", lakeDir)
-	fmt.Fprintf(out, "  trailsql unused --lake %s --authz %s --days 45   (granted vs used)\n", lakeDir, authzFile)
+	fmt.Fprintf(out, "Ask your own questions of this lake. Build the binary first (in the source folder):\n")
+	fmt.Fprintf(out, "  go build -o trailsql ./cmd/trailsql\n")
+	for _, step := range demoNextSteps(lakeDir, authzFile, truth) {
+		fmt.Fprintf(out, "  %s\n", step)
+	}
 	return answers, nil
+}
+
+// demoNextSteps are the commands the demo suggests, written to be pasted as they are (the
+// demo's test runs each one): the lake's own identities, a window that the lake covers.
+func demoNextSteps(lakeDir, authzFile string, truth *generate.Truth) []string {
+	days := int(truth.Newest.Sub(truth.Oldest).Hours() / 24)
+	lk := shellQuote(lakeDir)
+	return []string{
+		"./trailsql info --lake " + lk + "                  # what the lake holds",
+		"./trailsql query --lake " + lk + ` "SELECT eventname, count(*) AS calls FROM cloudtrail_logs WHERE useridentity.type = 'Root' GROUP BY 1 ORDER BY 2 DESC"`,
+		"./trailsql ask --lake " + lk + "                   # the catalogue of questions",
+		fmt.Sprintf("./trailsql ask privilege-escalation --lake %s --days %d", lk, days),
+		fmt.Sprintf("./trailsql ask identity-activity --lake %s --principal ci-deploy --account %s --days %d", lk, truth.Accounts[0], days),
+		fmt.Sprintf("./trailsql policy --lake %s --principal carol --days %d   # least-privilege policy", lk, days),
+		fmt.Sprintf("./trailsql unused --lake %s --authz %s --days %d      # granted vs used, per principal", lk, shellQuote(authzFile), days),
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:+=@,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,7 +125,7 @@ func TestDemoAnswersMatchTruth(t *testing.T) {
 	}
 	gotTotal, wantTotal := 0, 0
 	for _, r := range res.Rows {
-		n, _ := r[5].(int64)
+		n, _ := r[6].(int64)
 		gotTotal += int(n)
 	}
 	for _, c := range truth.Throttling() {
@@ -131,4 +134,87 @@ func TestDemoAnswersMatchTruth(t *testing.T) {
 	if gotTotal != wantTotal || wantTotal == 0 {
 		t.Errorf("throttling: %d throttled calls, truth %d", gotTotal, wantTotal)
 	}
+}
+
+// The demo's next steps run as printed, pasted after the build line it prints first; the
+// README's examples name identities the demo lake holds.
+func TestDemoNextStepsRunAsPasted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo dir") // a space, so that quoting is tested too
+	var out strings.Builder
+	gen := generate.Options{Seed: 3, Events: 5000, End: time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)}
+	if _, err := runDemo(context.Background(), &out, dir, gen); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	build := strings.Index(text, "go build -o trailsql ./cmd/trailsql")
+	var steps []string
+	for _, line := range strings.Split(text, "\n") {
+		if s, ok := strings.CutPrefix(strings.TrimSpace(line), "./trailsql "); ok {
+			if i := strings.Index(s, "  #"); i >= 0 {
+				s = s[:i]
+			}
+			steps = append(steps, s)
+		}
+	}
+	if build < 0 || len(steps) < 5 || build > strings.Index(text, "./trailsql ") {
+		t.Fatalf("no build line before the next steps:\n%s", text)
+	}
+	for _, s := range steps {
+		args := shellSplit(t, s)
+		if code, _, errOut := run(t, "", args...); code != 0 {
+			t.Errorf("./trailsql %s: exit %d\n%s", s, code, errOut)
+		}
+	}
+	// demo --lake is refused rather than ignored (it would empty the folder it was given).
+	if code, _, errOut := run(t, "", "demo", "--lake", dir); code == 0 || !strings.Contains(errOut, "give --dir") {
+		t.Errorf("demo --lake: exit %d %s", code, errOut)
+	}
+
+	// Every --principal of the README's examples is an identity of the demo lake.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake := filepath.Join(dir, "lake")
+	names := regexp.MustCompile(`\./trailsql (?:ask|policy|unused) [^\n]*--principal ([A-Za-z0-9_+=,.@:/-]+)`).FindAllStringSubmatch(string(readme), -1)
+	if len(names) == 0 {
+		t.Fatal("no --principal example in README.md")
+	}
+	for _, m := range names {
+		if code, _, errOut := run(t, "", "ask", "identity-activity", "--lake", lake, "--principal", m[1], "--days", "60", "--format", "csv"); code != 0 {
+			t.Errorf("README example --principal %s: not an identity of the demo lake: %s", m[1], errOut)
+		}
+	}
+}
+
+// shellSplit splits a command line as a POSIX shell does for plain words and quoted strings.
+func shellSplit(t *testing.T, s string) []string {
+	var out []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				t.Fatalf("unbalanced quote in %q", s)
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
 }

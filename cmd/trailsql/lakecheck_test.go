@@ -37,6 +37,7 @@ func TestMissingLakeIsAnError(t *testing.T) {
 		{"policy", "--principal", "alice"},
 		{"unused", "--authz", authzFile},
 		{"compact"},
+		{"info"},
 	}
 	notLedger := t.TempDir() // a folder, but not a lake
 	os.WriteFile(filepath.Join(notLedger, "notes.txt"), []byte("x"), 0o644)

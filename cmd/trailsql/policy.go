@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -261,7 +260,7 @@ func sidOf(prefix string) string {
 func (m *Main) policyCommand() *cobra.Command {
 	var q queryFlags
 	var w windowFlags
-	var who, authzFile string
+	var who, authzFile, format string
 	var all, resources, explain, includeDenied bool
 	cmd := &cobra.Command{
 		Use:   "policy (--principal X | --all) [--days N | --from T --to T] [--resources] [--explain]",
@@ -295,6 +294,9 @@ passed each role).`,
   trailsql policy --principal arn:aws:iam::111122223333:user/ci --resources --explain`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(render.Formats, format) {
+				return fmt.Errorf("--format %q: give json (the policy document, the default), or table, csv, jsonl or markdown (one row per statement and action)", format)
+			}
 			if (who == "") == !all {
 				return fmt.Errorf("give --principal X (a user, role or session name, an ARN, or an access key id), or --all for every identity's calls")
 			}
@@ -311,10 +313,7 @@ passed each role).`,
 				return err
 			}
 			defer e.Close()
-			c := lakeCoverage(lk.Snap, w.account, w.region)
-			for _, wn := range c.windowWarnings("policy", from, to, time.Time{}) {
-				fmt.Fprintln(m.Stderr, "warning: "+wn+" (calls made only outside it are not in the policy)")
-			}
+			m.writeCoverage(lk, &w, from, to, "calls made only outside it are not in the policy")
 			uq := usageQuery{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
 			if authzFile != "" {
 				details, err := authz.Load(authzFile)
@@ -329,18 +328,16 @@ passed each role).`,
 					return err
 				}
 				uq.Principal = pr.Value
-				fmt.Fprintf(m.Stderr, "principal: %s\nwindow: %s\n", pr.How, w.describe(from, to))
+				fmt.Fprintf(m.Stderr, "principal: %s\n", pr.How)
 			}
 			u, err := collectUsage(cmd.Context(), e, uq)
 			if err != nil {
 				return err
 			}
 			doc, notes := buildPolicy(u, resources)
-			out, err := json.MarshalIndent(doc, "", "  ")
-			if err != nil {
+			if err := writePolicy(m.Stdout, format, doc); err != nil {
 				return err
 			}
-			fmt.Fprintf(m.Stdout, "%s\n", out)
 			if len(u.Actions) == 0 {
 				fmt.Fprintln(m.Stderr, "no call in the window needed a permission: the policy has no statement")
 			}
@@ -357,8 +354,9 @@ passed each role).`,
 			return nil
 		},
 	}
-	w.register(cmd, 90)
+	w.register(cmd)
 	cmd.Flags().StringVarP(&who, "principal", "p", "", "the identity: user, role or session name, ARN, or access key id")
+	cmd.Flags().StringVarP(&format, "format", "o", "json", "output format: json (the IAM policy document), or table, csv, jsonl, markdown (one row per statement and action)")
 	cmd.Flags().BoolVar(&all, "all", false, "every identity's calls in the window (as trailscraper generate does)")
 	cmd.Flags().BoolVar(&resources, "resources", false, "narrow actions to the resource ARNs their calls named")
 	cmd.Flags().BoolVar(&explain, "explain", false, "list on stderr the events behind every action")
@@ -366,6 +364,35 @@ passed each role).`,
 	cmd.Flags().StringVar(&authzFile, "authz", "", "the IAM inventory ('aws iam get-account-authorization-details'), to name the roles of the EC2 instance profiles passed")
 	q.register(cmd)
 	return cmd
+}
+
+// writePolicy writes the policy document as IAM reads it (json), or one row per statement and
+// action for reading and diffing.
+func writePolicy(w io.Writer, format string, doc policyDocument) error {
+	if format == "json" {
+		out, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", out)
+		return err
+	}
+	var rows [][]any
+	for _, st := range doc.Statement {
+		res := "*"
+		if l, ok := st.Resource.([]string); ok {
+			res = strings.Join(l, " ")
+		}
+		var cond any
+		if len(st.Condition) > 0 {
+			b, _ := json.Marshal(st.Condition)
+			cond = string(b)
+		}
+		for _, a := range st.Action {
+			rows = append(rows, []any{st.Sid, st.Effect, a, res, cond})
+		}
+	}
+	return render.Write(w, format, []string{"sid", "effect", "action", "resource", "condition"}, rows)
 }
 
 // writeUnmapped reports the events that are not in the policy because no documented action is

@@ -105,8 +105,13 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			}
 			if original {
 				sink = &originalSink{w: m.Stdout}
-			} else if sink, err = render.NewStream(m.Stdout, format); err != nil {
-				return err
+			} else {
+				st, err := render.NewStream(m.Stdout, format)
+				if err != nil {
+					return err
+				}
+				st.SetWidth(m.tableWidth(cmd, format))
+				sink = st
 			}
 			res, err := e.QueryTo(cmd.Context(), sink, sqlText)
 			if err != nil {

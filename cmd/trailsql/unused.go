@@ -22,7 +22,7 @@ func (m *Main) unusedCommand() *cobra.Command {
 	var w windowFlags
 	var file, who, format string
 	var classes, dataEvents []string
-	var assumeRecorded, includeDenied, byService bool
+	var assumeRecorded, includeDenied, byService, listActions bool
 	cmd := &cobra.Command{
 		Use:   "unused --authz FILE.json [--principal X] [--days N | --from T --to T]",
 		Short: "Compare what IAM grants each user and role with what CloudTrail shows they used",
@@ -44,12 +44,15 @@ is reported, not guessed. Calls refused for lack of permission are not uses unle
 --include-denied. Data events count as logged for the services whose data events are in the lake
 in the window, unless --data-events says which.
 
-Table and Markdown show used, unused and not-granted actions (--classes all for every class);
-JSON holds the full report of every principal. --by-service counts the classes per service
-instead of listing actions: the short answer for principals granted thousands of actions.`,
+Table, CSV and Markdown show one row per principal: how many actions it is granted, and how many
+are used, unused, not granted and unknown. --actions lists the actions themselves (used, unused and
+not-granted; --classes all for every class): an administrator alone is granted some 17,000.
+--by-service counts the classes per service. JSON and JSON lines hold the full report of every
+principal, actions included.`,
 		Example: `  aws iam get-account-authorization-details > authz.json
   trailsql unused --authz authz.json --days 90
-  trailsql unused --authz authz.json --principal deploy-role --format json`,
+  trailsql unused --authz authz.json --principal ReadOnly --actions
+  trailsql unused --authz authz.json --principal ReadOnly --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" {
@@ -109,10 +112,7 @@ instead of listing actions: the short answer for principals granted thousands of
 				return err
 			}
 			defer e.Close()
-			c := lakeCoverage(lk.Snap, w.account, w.region)
-			for _, wn := range c.windowWarnings("unused", from, to, time.Time{}) {
-				fmt.Fprintln(m.Stderr, "warning: "+wn+" (actions used only outside it show as unused)")
-			}
+			m.writeCoverage(lk, &w, from, to, "actions used only outside it show as unused")
 			opt := authz.DiffOptions{AssumeRecorded: assumeRecorded, DataEvents: dataEvents}
 			if !cmd.Flags().Changed("data-events") {
 				// The services whose data events the lake holds in the window are logged.
@@ -143,19 +143,24 @@ instead of listing actions: the short answer for principals granted thousands of
 				reports = append(reports, rep)
 			}
 			fmt.Fprintf(m.Stderr, "%s: %d principals, window %s; data events logged for: %s\n", file, len(reports), w.describe(from, to), listOrNone(opt.DataEvents))
+			width := m.tableWidth(cmd, format)
 			if byService {
-				return writeByService(m.Stdout, format, reports)
+				return writeByService(m.Stdout, format, width, reports)
 			}
-			return writeUnused(m.Stdout, format, reports, show)
+			if !listActions && format != "json" && format != "jsonl" {
+				return writeUnusedSummary(m.Stdout, m.Stderr, format, width, reports, show)
+			}
+			return writeUnused(m.Stdout, format, width, reports, show)
 		},
 	}
-	w.register(cmd, 90)
+	w.register(cmd)
 	cmd.Flags().StringVar(&file, "authz", "", "the IAM inventory: output of 'aws iam get-account-authorization-details'")
 	cmd.Flags().StringVarP(&who, "principal", "p", "", "only this user or role (name, ARN or unique id in the file)")
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
 	cmd.Flags().StringSliceVar(&classes, "classes", []string{"used", "unused", "not-granted"}, "classes of actions to list: used, unused, not-granted, unknown, all")
 	cmd.Flags().StringSliceVar(&dataEvents, "data-events", nil, "IAM prefixes whose data events the trail logs (s3, lambda, …, * for all; default: those present in the lake)")
 	cmd.Flags().BoolVar(&assumeRecorded, "assume-recorded", false, "count actions no source says CloudTrail records as unused rather than unknown")
+	cmd.Flags().BoolVar(&listActions, "actions", false, "list every action of every principal (--classes says which) instead of one summary row per principal")
 	cmd.Flags().BoolVar(&byService, "by-service", false, "count the classes per principal and service instead of listing actions")
 	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission as uses")
 	q.register(cmd)
@@ -188,7 +193,7 @@ func listOrNone(s []string) string {
 
 // writeUnused prints the reports: JSON keeps their whole structure (rows of the chosen classes),
 // the other formats one row per principal and action after a summary per principal.
-func writeUnused(out io.Writer, format string, reports []*authz.Report, show map[authz.Class]bool) error {
+func writeUnused(out io.Writer, format string, width int, reports []*authz.Report, show map[authz.Class]bool) error {
 	for _, r := range reports {
 		rows := r.Actions[:0:0]
 		for _, a := range r.Actions {
@@ -245,7 +250,7 @@ func writeUnused(out io.Writer, format string, reports []*authz.Report, show map
 		if format == "csv" || len(reports) == 1 && len(rows) == 0 {
 			continue
 		}
-		if err := render.Write(out, format, cols, rows); err != nil {
+		if err := writeRows(out, format, width, cols, rows); err != nil {
 			return err
 		}
 		if len(reports) > 1 {
@@ -259,8 +264,42 @@ func writeUnused(out io.Writer, format string, reports []*authz.Report, show map
 	return nil
 }
 
+// writeUnusedSummary writes one row per principal with the counts of its classes, then the
+// problems of the file that leave grants undecided (after the table, or on stderr for CSV), and
+// how to see the actions.
+func writeUnusedSummary(out, errOut io.Writer, format string, width int, reports []*authz.Report, show map[authz.Class]bool) error {
+	cols := []string{"principal", "type", "granted", "used", "unused", "not_granted", "unknown", "denied", "outside_boundary", "problems"}
+	var rows [][]any
+	var problems []string
+	actions := 0
+	for _, r := range reports {
+		s := r.Summary
+		rows = append(rows, []any{r.Principal.ARN, string(r.Principal.Type), s.Granted, s.Used, s.Unused, s.NotGranted, s.Unknown, s.Denied, s.OutsideBoundary, len(r.Problems)})
+		for _, p := range r.Problems {
+			problems = append(problems, r.Principal.ARN+": "+p.Message)
+		}
+		for _, a := range r.Actions {
+			if show[a.Class] {
+				actions++
+			}
+		}
+	}
+	if err := writeRows(out, format, width, cols, rows); err != nil {
+		return err
+	}
+	pw := out
+	if format == "csv" {
+		pw = errOut
+	}
+	for _, p := range problems {
+		fmt.Fprintln(pw, "problem: "+p)
+	}
+	fmt.Fprintf(errOut, "unknown means granted, but CloudTrail cannot show a use. --actions lists the %d actions of the chosen classes (--classes), --by-service counts them per service, --format json holds everything\n", actions)
+	return nil
+}
+
 // writeByService counts each principal's actions by service and class.
-func writeByService(out io.Writer, format string, reports []*authz.Report) error {
+func writeByService(out io.Writer, format string, width int, reports []*authz.Report) error {
 	cols := []string{"principal", "service", "granted", "used", "unused", "not_granted", "unknown"}
 	var rows [][]any
 	for _, r := range reports {
@@ -280,5 +319,5 @@ func writeByService(out io.Writer, format string, reports []*authz.Report) error
 			rows = append(rows, []any{r.Principal.ARN, s, c[authz.Used] + c[authz.Unused] + c[authz.Unknown], c[authz.Used], c[authz.Unused], c[authz.NotGranted], c[authz.Unknown]})
 		}
 	}
-	return render.Write(out, format, cols, rows)
+	return writeRows(out, format, width, cols, rows)
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -106,10 +108,23 @@ func TestUnusedMatchesTruth(t *testing.T) {
 	}
 	t.Logf("classified: %v", counts)
 
-	// The table shows a summary per principal and the chosen classes only.
-	table := mustRun(t, 0, "unused", "--lake", g.lake, "--authz", file, "--from", from, "--to", to, "--format", "table", "--principal", "carol")
+	// With --actions, the table shows a summary per principal and the chosen classes only.
+	table := mustRun(t, 0, "unused", "--lake", g.lake, "--authz", file, "--from", from, "--to", to, "--format", "table", "--principal", "carol", "--actions")
 	if !strings.Contains(table, "user "+g.truth.Identities.Users["carol"]+":") || strings.Contains(table, "│ unknown") {
 		t.Errorf("table:\n%s", table)
+	}
+	// By default, one row per principal with the report's counts, not thousands of actions.
+	summary := mustRun(t, 0, "unused", "--lake", g.lake, "--authz", file, "--from", from, "--to", to, "--format", "csv")
+	lines := strings.Split(strings.TrimSpace(summary), "\n")
+	if len(lines) != len(reports)+1 || lines[0] != "principal,type,granted,used,unused,not_granted,unknown,denied,outside_boundary,problems" {
+		t.Fatalf("summary: %d lines for %d principals:\n%s", len(lines), len(reports), summary)
+	}
+	for _, rep := range reports {
+		s := rep.Summary
+		want := fmt.Sprintf("%s,%s,%d,%d,%d,%d,%d,%d,%d,%d", rep.Principal.ARN, rep.Principal.Type, s.Granted, s.Used, s.Unused, s.NotGranted, s.Unknown, s.Denied, s.OutsideBoundary, len(rep.Problems))
+		if !slices.Contains(lines, want) {
+			t.Errorf("summary has no row %s:\n%s", want, summary)
+		}
 	}
 	// Per service, the counts add up to the report's.
 	bySvc := mustRun(t, 0, "unused", "--lake", g.lake, "--authz", file, "--from", from, "--to", to, "--format", "json", "--by-service")
@@ -141,7 +156,7 @@ func TestUnusedIncludeDenied(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "authz.json")
 	writeFile(t, file, string(accts[0].JSON))
-	args := []string{"unused", "--lake", g.lake, "--authz", file, "--from", questions.TimeText(g.truth.Oldest), "--to", questions.TimeText(g.truth.Newest.Add(time.Second)), "--format", "csv", "--principal", "ReadOnly"}
+	args := []string{"unused", "--lake", g.lake, "--authz", file, "--from", questions.TimeText(g.truth.Oldest), "--to", questions.TimeText(g.truth.Newest.Add(time.Second)), "--format", "csv", "--principal", "ReadOnly", "--actions"}
 	if out := mustRun(t, 0, args...); strings.Contains(out, "s3:PutBucketPolicy") {
 		t.Errorf("refused calls counted as uses:\n%s", out)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,10 +19,10 @@ type windowFlags struct {
 	now             func() time.Time
 }
 
-func (w *windowFlags) register(cmd *cobra.Command, defaultDays int) {
-	cmd.Flags().IntVar(&w.days, "days", defaultDays, "the window is the last N days (up to --to)")
-	cmd.Flags().StringVar(&w.from, "from", "", "start of the window (2026-01-31, 2026-01-31T12:00:00Z or RFC 3339); with --to replaces --days")
-	cmd.Flags().StringVar(&w.to, "to", "", "end of the window, excluded (default: now)")
+func (w *windowFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&w.days, "days", defaultWindowDays, "the window is the last N days (up to --to)")
+	cmd.Flags().StringVar(&w.from, "from", "", "start of the window: 2026-01-31, 2026-01-31T12:00:00Z, or an age such as 7d or 12h; replaces --days")
+	cmd.Flags().StringVar(&w.to, "to", "", "end of the window, excluded: a time or an age as for --from (default: now)")
 	cmd.Flags().StringVar(&w.account, "account", "", "only events in this account (12 digits; the lake's account partition)")
 	cmd.Flags().StringVar(&w.region, "region", "", "only events in this region (e.g. eu-west-1)")
 }
@@ -31,14 +32,33 @@ var (
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 )
 
-// parseTime reads a time flag: a date (midnight UTC) or an RFC 3339 time.
-func parseTime(flag, s string) (time.Time, error) {
+// defaultWindowDays is the window of every command that answers about a period (ask, policy,
+// unused) when neither --days nor --from is given: 90 days, the span of CloudTrail's event
+// history and of IAM's "last accessed" reviews, so that a role used once a quarter is seen.
+const defaultWindowDays = 90
+
+// parseTime reads a time flag: a date (midnight UTC), an RFC 3339 time, or an age before now
+// (7d, 12h, 90m), as 'ingest --from' takes them.
+func parseTime(flag, s string, now time.Time) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("--%s %q: not a time; write 2026-01-31 or 2026-01-31T12:00:00Z", flag, s)
+	if age, ok := parseAge(s); ok {
+		return now.Add(-age), nil
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: not a time; write 2026-01-31, 2026-01-31T12:00:00Z or an age such as 7d or 12h", flag, s)
+}
+
+// parseAge reads an age: a whole number of days ("7d") or a Go duration ("12h", "1h30m").
+func parseAge(s string) (time.Duration, bool) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		return time.Duration(d) * 24 * time.Hour, err == nil && d >= 0 && d <= 100*366
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d >= 0
 }
 
 // window returns [from, to) and checks the filters.
@@ -47,9 +67,10 @@ func (w *windowFlags) window(cmd *cobra.Command) (from, to time.Time, err error)
 	if w.now != nil {
 		now = w.now
 	}
-	to = now().UTC().Truncate(time.Second).Add(time.Second)
+	t0 := now().UTC().Truncate(time.Second).Add(time.Second)
+	to = t0
 	if w.to != "" {
-		if to, err = parseTime("to", w.to); err != nil {
+		if to, err = parseTime("to", w.to, t0); err != nil {
 			return
 		}
 	}
@@ -57,7 +78,7 @@ func (w *windowFlags) window(cmd *cobra.Command) (from, to time.Time, err error)
 	case w.from != "" && cmd.Flags().Changed("days"):
 		return from, to, fmt.Errorf("give --days or --from, not both")
 	case w.from != "":
-		if from, err = parseTime("from", w.from); err != nil {
+		if from, err = parseTime("from", w.from, t0); err != nil {
 			return
 		}
 	case w.days <= 0:
@@ -93,4 +114,15 @@ func (w *windowFlags) describe(from, to time.Time) string {
 		s += ", " + strings.Join(f, ", ")
 	}
 	return s
+}
+
+// writeCoverage writes on stderr the header of an answer whose output is a document (policy,
+// unused): the window, what the lake holds for it, and where the window reaches outside that;
+// partial says what a window starting before the lake's first event means for the answer.
+func (m *Main) writeCoverage(lk *openedLake, w *windowFlags, from, to time.Time, partial string) {
+	c := lk.Snap.Coverage(w.account, w.region)
+	fmt.Fprintf(m.Stderr, "window: %s\nlake: %s\n", w.describe(from, to), c.String())
+	for _, wn := range c.WindowWarnings(from, to, time.Time{}, partial) {
+		fmt.Fprintln(m.Stderr, "warning: "+wn)
+	}
 }

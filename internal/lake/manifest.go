@@ -238,6 +238,11 @@ func OpenSnapshot(root string) (*Snapshot, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	return l.snapshot(root), nil
+}
+
+// snapshot is the files the trusted ledger holds live.
+func (l *ledger) snapshot(root string) *Snapshot {
 	s := &Snapshot{Root: root}
 	files := l.files()
 	for _, fs := range files.order {
@@ -249,7 +254,7 @@ func OpenSnapshot(root string) (*Snapshot, error) {
 		s.Seq = ms[len(ms)-1].Seq
 	}
 	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Path < s.Files[j].Path })
-	return s, nil
+	return s
 }
 
 // Rows is the number of rows in the snapshot.

@@ -22,6 +22,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/trailsql/trailsql/internal/suggest"
 )
 
 //go:embed sql/*.sql
@@ -120,6 +122,9 @@ func Get(name string) (Question, error) {
 			return q, nil
 		}
 		names = append(names, q.Name)
+	}
+	if s := suggest.Closest(name, names); s != "" {
+		return Question{}, fmt.Errorf("no question %q: did you mean %s? (there are: %s)", name, s, strings.Join(names, ", "))
 	}
 	return Question{}, fmt.Errorf("no question %q (there are: %s)", name, strings.Join(names, ", "))
 }

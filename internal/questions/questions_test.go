@@ -49,3 +49,15 @@ func TestFailedPredicateShared(t *testing.T) {
 		}
 	}
 }
+
+// A mistyped question name is answered with the question it was meant to be.
+func TestGetSuggests(t *testing.T) {
+	_, err := Get("root-activty")
+	if err == nil || !strings.Contains(err.Error(), "did you mean root-activity?") {
+		t.Errorf("Get(root-activty): %v", err)
+	}
+	_, err = Get("weather")
+	if err == nil || strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), "there are: access-denied") {
+		t.Errorf("Get(weather): %v", err)
+	}
+}

@@ -63,6 +63,7 @@ type Stream struct {
 	rows    [][]any // table, markdown
 	total   int     // rows seen
 	begun   bool
+	width   int // table: the terminal's width, 0 for any (see SetWidth)
 }
 
 // NewStream returns a Stream writing format to w.
@@ -170,13 +171,13 @@ func (s *Stream) Close() error {
 	}
 	t := table.NewWriter()
 	t.SetOutputMirror(s.w)
-	hdr := make(table.Row, len(s.columns))
+	hdr := make([]string, len(s.columns))
 	for i, c := range s.columns {
 		hdr[i] = escapeControl(c, "")
 	}
-	t.AppendHeader(hdr, table.RowConfig{AutoMerge: false})
-	for _, r := range s.rows {
-		row := make(table.Row, len(r))
+	cells := make([][]string, len(s.rows))
+	for j, r := range s.rows {
+		row := make([]string, len(r))
 		for i, v := range r {
 			cell := s.text(i, v)
 			if v == nil {
@@ -189,7 +190,12 @@ func (s *Stream) Close() error {
 				row[i] = escapeControl(cell, "\n")
 			}
 		}
-		t.AppendRow(row)
+		cells[j] = row
+	}
+	cut := s.format == "table" && fitColumns(hdr, cells, s.width)
+	t.AppendHeader(tableRow(hdr), table.RowConfig{AutoMerge: false})
+	for _, r := range cells {
+		t.AppendRow(tableRow(r))
 	}
 	t.Style().Format.Header = text.FormatDefault
 	if s.format == "markdown" {
@@ -211,6 +217,9 @@ func (s *Stream) Close() error {
 	} else {
 		fmt.Fprintf(s.w, "(%d row%s)\n", len(s.rows), plural(len(s.rows)))
 	}
+	if cut {
+		fmt.Fprintf(s.w, "(columns cut with … to fit the terminal's %d columns; --wide shows them whole, --format csv or json never cuts)\n", s.width)
+	}
 	return nil
 }
 
@@ -228,6 +237,14 @@ func (s *Stream) json(i int, v any) any {
 		return jsonOf(v, s.types[i])
 	}
 	return JSONValue(v)
+}
+
+func tableRow(cells []string) table.Row {
+	row := make(table.Row, len(cells))
+	for i, c := range cells {
+		row[i] = c
+	}
+	return row
 }
 
 // escapeControl makes s safe to print on a terminal: control characters (C0 but those in keep,
