@@ -239,15 +239,3 @@ func flagError(cmd *cobra.Command, err error) error {
 	}
 	return fmt.Errorf("%w ('trailsql %s --help' lists the flags)", err, cmd.Name())
 }
-
-func init() {
-	// Ingest allocates many short-lived records: collect less often (GOGC 300), with the heap, and
-	// so RSS, bounded by a soft limit instead, unless the user chose otherwise. Measured on the
-	// 1M-event benchmark: 9.4 s → 8.8 s wall, peak RSS 749 → 774 MiB.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(300)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(768 << 20)
-	}
-}

@@ -32,7 +32,8 @@ account, region) are bound as parameters, never pasted into the SQL. --sql print
 with the values filled in, ready to paste into Athena's editor or 'trailsql query'.
 
 The window is the last --days days (default 90, as for policy and unused) up to now, or --from …
---to … (the end excluded; a date, an RFC 3339 time, or an age such as 7d or 12h).
+--to … (the end excluded, but a day given as --to is in the window; a day, an RFC 3339 time, or
+an age such as 7d or 12h, as for ingest).
 
 --principal names an identity as an IAM user name, role name, role session name, ARN (user, role,
 assumed-role session, root) or access key id. A role covers all its sessions; a session ARN only

@@ -40,6 +40,7 @@ questions. Nothing leaves the machine. The lake stays in --dir for your own quer
 			if dir == "" {
 				dir = filepath.Join(os.TempDir(), "trailsql-demo")
 			}
+			m.tuneGCForIngest()
 			_, err := runDemo(cmd.Context(), m.Stdout, dir, generate.Options{Seed: seed, Events: events, End: m.now().UTC()})
 			return err
 		},

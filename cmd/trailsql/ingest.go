@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lookup"
 	"github.com/trailsql/trailsql/internal/s3src"
+	"github.com/trailsql/trailsql/internal/window"
 )
 
 // ingestFlags are the options of trailsql ingest.
@@ -100,20 +101,38 @@ SIGTERM stops it after committing what was read whole.`,
 	return cmd
 }
 
+// tuneGCForIngest sets the garbage collector for an ingest, unless the user chose otherwise: it
+// allocates many short-lived records, so collect less often (GOGC 300), with the heap, and so
+// RSS, bounded by a soft limit instead (768 MiB). Measured on the 1M-event benchmark: 9.4 s →
+// 8.8 s wall, peak RSS 749 → 774 MiB. Queries are DuckDB's memory, not Go's: they keep Go's
+// defaults.
+func (m *Main) tuneGCForIngest() {
+	if m.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if m.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
+	}
+}
+
 func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	ctx := cmd.Context()
+	m.tuneGCForIngest()
 	dir, err := m.lakeDir(cmd)
 	if err != nil {
 		return err
 	}
-	now := m.now().UTC()
-	from, err := parseWhen(f.from, now, false)
-	if err != nil {
-		return fmt.Errorf("--from: %w", err)
+	now := window.Now(m.now())
+	from, to := time.Time{}, time.Time{}
+	if f.from != "" {
+		if from, err = window.ParseTime("from", f.from, now, false); err != nil {
+			return windowError(err)
+		}
 	}
-	to, err := parseWhen(f.to, now, true)
-	if err != nil {
-		return fmt.Errorf("--to: %w", err)
+	if f.to != "" {
+		if to, err = window.ParseTime("to", f.to, now, true); err != nil {
+			return windowError(err)
+		}
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return fmt.Errorf("--to %s is before --from %s", f.to, f.from)
@@ -275,32 +294,6 @@ func (m *Main) progress(opt *ingest.Options, watch bool) *progressbar.ProgressBa
 		}
 	}
 	return bar
-}
-
-// parseWhen reads a --from/--to value: a day (for --to, its end), an RFC 3339 time, or an age
-// before now ("90d", "36h", "30m").
-func parseWhen(s string, now time.Time, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			t = t.Add(24*time.Hour - time.Nanosecond)
-		}
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(d); err == nil && n >= 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("%q: want a day (2024-03-01), an RFC 3339 time (2024-03-01T12:00:00Z) or an age (7d, 12h)", s)
 }
 
 func writeIngestSummary(w io.Writer, st *ingest.Stats, lake string, all bool) {

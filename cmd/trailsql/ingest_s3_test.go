@@ -90,7 +90,7 @@ func TestIngestS3Command(t *testing.T) {
 	// Mistakes are explained.
 	for args, want := range map[string]string{
 		"s3://":                                        "names no bucket",
-		"--from yesterday s3://trail":                  "want a day",
+		"--from yesterday s3://trail":                  "not a time",
 		"--lookup-events s3://trail":                   "reads the API only",
 		"--regions us-east-1 " + l:                     "local files are read whole",
 		"--from 2024-03-10 --to 2024-03-01 s3://trail": "before --from",
