@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -31,6 +32,16 @@ type Main struct {
 	// Columns is the terminal's width, which tables are cut to fit unless --wide (0: unknown,
 	// then $COLUMNS says, else tables are not cut).
 	Columns int
+	// Now is the clock (nil: time.Now): windows ending now, the demo's trail, ages in info.
+	Now func() time.Time
+}
+
+// now is the time by Main's clock.
+func (m *Main) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
 }
 
 // NewMain returns a Main wired to the process's standard streams and environment.

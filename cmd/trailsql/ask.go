@@ -18,7 +18,7 @@ import (
 
 func (m *Main) askCommand() *cobra.Command {
 	var q queryFlags
-	var w windowFlags
+	w := windowFlags{now: m.now}
 	var format, who, authzFile string
 	var printSQL, stats bool
 	var baselineDays int

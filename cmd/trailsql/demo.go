@@ -41,7 +41,7 @@ questions. Nothing leaves the machine. The lake stays in --dir for your own quer
 			if dir == "" {
 				dir = filepath.Join(os.TempDir(), "trailsql-demo")
 			}
-			_, err := runDemo(cmd.Context(), m.Stdout, dir, generate.Options{Seed: seed, Events: events, End: time.Now().UTC()})
+			_, err := runDemo(cmd.Context(), m.Stdout, dir, generate.Options{Seed: seed, Events: events, End: m.now().UTC()})
 			return err
 		},
 	}

@@ -27,7 +27,7 @@ policies that fit the trail (for 'trailsql unused' and 'ask inactive-identities'
 			if out == "" {
 				return fmt.Errorf("give the output folder with --out")
 			}
-			opt.End = time.Now().UTC()
+			opt.End = m.now().UTC()
 			if end != "" {
 				t, err := time.Parse(time.RFC3339, end)
 				if err != nil {

@@ -61,7 +61,7 @@ going to stderr. The answers of ask, policy and unused say the same coverage for
 			if format == "table" || format == "markdown" {
 				hw = m.Stdout
 			}
-			for _, line := range infoLines(info, lk, time.Now()) {
+			for _, line := range infoLines(info, lk, m.now()) {
 				if format == "markdown" {
 					line = "> " + line + "  "
 				}

@@ -106,7 +106,7 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := m.now().UTC()
 	from, err := parseWhen(f.from, now, false)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)

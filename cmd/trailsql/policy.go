@@ -46,7 +46,14 @@ type policyGroup struct {
 func buildPolicy(u *usage, narrow bool) (policyDocument, []string) {
 	var notes []string
 	groups := map[string]*policyGroup{}
-	for a, au := range u.Actions {
+	// In the actions' order, so that the notes and the widening come out the same every time.
+	acts := make([]iam.Action, 0, len(u.Actions))
+	for a := range u.Actions {
+		acts = append(acts, a)
+	}
+	sort.Slice(acts, func(i, j int) bool { return acts[i].String() < acts[j].String() })
+	for _, a := range acts {
+		au := u.Actions[a]
 		if a == iam.PassRole && au.PassedTo != nil {
 			continue
 		}
@@ -65,7 +72,8 @@ func buildPolicy(u *usage, narrow bool) (policyDocument, []string) {
 		g.actions = append(g.actions, a.String())
 	}
 	var gs []*policyGroup
-	for _, g := range groups {
+	for _, k := range sortedKeys(setOf(groups)) {
+		g := groups[k]
 		sort.Strings(g.actions)
 		gs = append(gs, g)
 	}
@@ -259,7 +267,7 @@ func sidOf(prefix string) string {
 
 func (m *Main) policyCommand() *cobra.Command {
 	var q queryFlags
-	var w windowFlags
+	w := windowFlags{now: m.now}
 	var who, authzFile, format string
 	var all, resources, explain, includeDenied bool
 	cmd := &cobra.Command{

@@ -20,17 +20,6 @@ import (
 	"github.com/trailsql/trailsql/internal/questions"
 )
 
-// policy and access-denied agree on what a refusal is.
-func TestDeniedPredicateShared(t *testing.T) {
-	q, err := questions.Get("access-denied")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(q.SQL, deniedPredicate) {
-		t.Errorf("access-denied.sql no longer holds deniedPredicate:\n%s", deniedPredicate)
-	}
-}
-
 func parsePolicy(t *testing.T, out string) policyDocument {
 	t.Helper()
 	var raw struct {

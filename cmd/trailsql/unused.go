@@ -19,7 +19,7 @@ import (
 
 func (m *Main) unusedCommand() *cobra.Command {
 	var q queryFlags
-	var w windowFlags
+	w := windowFlags{now: m.now}
 	var file, who, format string
 	var classes, dataEvents []string
 	var assumeRecorded, includeDenied, byService, listActions bool

@@ -15,10 +15,8 @@ import (
 	"github.com/trailsql/trailsql/internal/questions"
 )
 
-// deniedPredicate recognises calls refused for lack of permission; access-denied.sql uses the same
-// condition (TestDeniedPredicateShared keeps them equal).
-const deniedPredicate = `(errorcode LIKE '%AccessDenied%' OR errorcode LIKE '%UnauthorizedOperation%'
-       OR errorcode IN ('AuthorizationError', 'AuthorizationErrorException', 'Forbidden', 'ForbiddenException', 'NotAuthorized', 'UnauthorizedAccess', 'UnauthorizedException'))`
+// deniedPredicate recognises calls refused for lack of permission, as access-denied does.
+const deniedPredicate = questions.DeniedPredicate
 
 // usageQuery says whose calls, in which window, count as use.
 type usageQuery struct {

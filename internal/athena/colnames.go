@@ -72,6 +72,11 @@ func outputAliases(nodes []node) map[int]string {
 		}
 		if !named {
 			out[item[len(item)-1]] = "_col" + itoa(col)
+		} else if last.tok.kind == tkIdent && before != nil && !before.group && before.tok.text == "." &&
+			len(item) >= 3 && nodes[item[len(item)-3]].group {
+			// A field of a computed row, (CAST(… AS ROW(x int, y varchar))).y or f(x).y: Trino
+			// names the column after the field, DuckDB after the whole expression.
+			out[item[len(item)-1]] = `"` + last.tok.lower() + `"`
 		}
 		return true
 	}

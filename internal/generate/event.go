@@ -45,7 +45,7 @@ func newBuilder(w *world) *builder {
 }
 
 func (b *builder) session(ac *actor, sec int64) session {
-	k := [2]int64{int64(ac.idx), sec / ac.sessLen}
+	k := [2]int64{int64(ac.idx), b.w.sessionWindow(ac, sec)}
 	s, ok := b.sess[k]
 	if !ok {
 		if len(b.sess) > 4096 {

@@ -435,13 +435,10 @@ type session struct {
 }
 
 func (w *world) session(ac *actor, sec int64) session {
-	win := sec / ac.sessLen
+	win := w.sessionWindow(ac, sec)
 	h := hashOf(w.seed, uint64(ac.idx), uint64(win))
 	s := session{key: "ASIA" + charsFrom(h, upperAlnum, 16)}
-	s.created = win*ac.sessLen + int64(h%600)
-	if s.created > sec {
-		s.created = win * ac.sessLen
-	}
+	s.created = win*ac.sessLen + w.sessionOffset(ac)
 	switch ac.mode {
 	case mEC2:
 		s.name = ac.instances[int(h>>20)%len(ac.instances)]
@@ -456,6 +453,18 @@ func (w *world) session(ac *actor, sec int64) session {
 		}
 	}
 	return s
+}
+
+// sessionWindow numbers the session of ac at sec. An actor's sessions start at a fixed offset
+// into its windows, so that every event of a session, whichever is generated first (workers
+// write files in any order), agrees on when it was created, and none comes before.
+func (w *world) sessionWindow(ac *actor, sec int64) int64 {
+	return (sec - w.sessionOffset(ac)) / ac.sessLen
+}
+
+// sessionOffset is where the actor's sessions start into its windows: up to 10 minutes.
+func (w *world) sessionOffset(ac *actor) int64 {
+	return int64(hashOf(w.seed, uint64(ac.idx), 0x5e55) % uint64(min(600, ac.sessLen)))
 }
 
 // activeAt says whether the actor may act at sec; humans act mostly in office hours.

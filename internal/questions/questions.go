@@ -78,9 +78,17 @@ const PrincipalPredicate = "(useridentity.arn = ? OR useridentity.sessioncontext
 // FailedPredicate is what "failed" means in every question: an error code, or a sign-in that
 // failed. CloudTrail records a failed console sign-in with responseElements.ConsoleLogin
 // "Failure" and an errorMessage ("Failed authentication"), and no errorCode, so errorcode alone
-// counts it as a success. The question files write it out, so that they paste into Athena as
-// they are; TestFailedPredicateShared keeps every one of them equal to it.
+// counts it as a success. A question file writes it as the marker /*failed*/, replaced when the
+// catalogue is read (Question.SQL, and so --sql, hold the predicate itself).
 const FailedPredicate = "(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure')))"
+
+// DeniedPredicate recognises calls refused for lack of permission: the access-denied question
+// (as the marker /*denied*/), and what policy and unused leave out of the calls they count.
+const DeniedPredicate = `(errorcode LIKE '%AccessDenied%' OR errorcode LIKE '%UnauthorizedOperation%'
+       OR errorcode IN ('AuthorizationError', 'AuthorizationErrorException', 'Forbidden', 'ForbiddenException', 'NotAuthorized', 'UnauthorizedAccess', 'UnauthorizedException'))`
+
+// predicateMarkers are replaced by the predicates when a question is read.
+var predicateMarkers = strings.NewReplacer("/*failed*/", FailedPredicate, "/*denied*/", DeniedPredicate)
 
 var filterColumns = []struct{ name, sql string }{
 	{"account", "account = ?"},
@@ -155,7 +163,7 @@ func parse(name, text string) (Question, error) {
 		}
 		body = append(body, line)
 	}
-	q.SQL = strings.TrimSpace(strings.Join(body, "\n"))
+	q.SQL = predicateMarkers.Replace(strings.TrimSpace(strings.Join(body, "\n")))
 	if n := strings.Count(q.SQL, "?"); n != len(q.Args) {
 		return q, fmt.Errorf("question %s: %d placeholders but %d args", name, n, len(q.Args))
 	}

@@ -12,8 +12,7 @@ SELECT coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn,
        max(eventtime) AS last_seen,
        min(errormessage) AS sample_message
 FROM cloudtrail_logs
-WHERE (errorcode LIKE '%AccessDenied%' OR errorcode LIKE '%UnauthorizedOperation%'
-       OR errorcode IN ('AuthorizationError', 'AuthorizationErrorException', 'Forbidden', 'ForbiddenException', 'NotAuthorized', 'UnauthorizedAccess', 'UnauthorizedException'))
+WHERE /*denied*/
   AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY 1, 2, 3, 4, 5
 ORDER BY denied DESC, principal, eventsource, eventname, errorcode

@@ -7,7 +7,7 @@ WITH used AS (
            eventsource,
            eventname,
            count(*) AS calls,
-           count_if(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))) AS errors,
+           count_if/*failed*/ AS errors,
            min(eventtime) AS first_seen,
            max(eventtime) AS last_seen,
            array_join(array_sort(array_agg(DISTINCT awsregion)), ', ') || ' from ' || array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS detail
@@ -20,7 +20,7 @@ WITH used AS (
            eventsource,
            eventname,
            1 AS calls,
-           if((errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))), 1, 0) AS errors,
+           if(/*failed*/, 1, 0) AS errors,
            eventtime AS first_seen,
            eventtime AS last_seen,
            'user ' || coalesce(json_extract_scalar(responseelements, '$.accessKey.userName'), json_extract_scalar(requestparameters, '$.userName'), useridentity.username, 'unknown')

@@ -5,7 +5,7 @@
 SELECT useridentity.sessioncontext.sessionissuer.arn AS role_arn,
        count(*) AS calls,
        count(DISTINCT useridentity.principalid) AS sessions,
-       count_if(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))) AS errors,
+       count_if/*failed*/ AS errors,
        max(eventtime) AS last_seen,
        array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS source_ips
 FROM cloudtrail_logs

@@ -8,7 +8,7 @@ SELECT coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn)
        eventsource,
        eventname,
        count(*) AS calls,
-       count_if(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))) AS errors,
+       count_if/*failed*/ AS errors,
        min(eventtime) AS first_seen,
        max(eventtime) AS last_seen
 FROM cloudtrail_logs

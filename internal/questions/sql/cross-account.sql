@@ -9,7 +9,7 @@ SELECT useridentity.accountid AS caller_account,
        eventsource,
        eventname,
        count(*) AS calls,
-       count_if(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))) AS errors,
+       count_if/*failed*/ AS errors,
        min(eventtime) AS first_seen,
        max(eventtime) AS last_seen
 FROM cloudtrail_logs

@@ -13,7 +13,7 @@ SELECT coalesce(useridentity.username, useridentity.sessioncontext.sessionissuer
        array_join(array_sort(array_agg(DISTINCT coalesce(errormessage, 'Failure'))), '; ') AS reasons
 FROM cloudtrail_logs
 WHERE eventname = 'ConsoleLogin'
-  AND (errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure')))
+  AND /*failed*/
   AND eventtime >= ? AND eventtime < ? /*filters*/
 GROUP BY 1, 2, 3, 4, 5
 ORDER BY failures DESC, last_seen DESC, who, account, arn, sourceipaddress

@@ -7,7 +7,7 @@ WITH recent AS (
            eventsource,
            eventname,
            count(*) AS calls,
-           count_if(errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))) AS errors,
+           count_if/*failed*/ AS errors,
            min(eventtime) AS first_seen,
            max(eventtime) AS last_seen,
            array_join(array_sort(array_agg(DISTINCT sourceipaddress)), ', ') AS source_ips

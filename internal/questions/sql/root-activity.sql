@@ -11,7 +11,7 @@ SELECT eventtime,
        useragent,
        errorcode,
        errormessage,
-       coalesce((errorcode IS NOT NULL OR (eventsource = 'signin.amazonaws.com' AND (errormessage IS NOT NULL OR json_extract_scalar(responseelements, '$.ConsoleLogin') = 'Failure'))), false) AS failed
+       coalesce(/*failed*/, false) AS failed
 FROM cloudtrail_logs
 WHERE useridentity.type = 'Root'
   AND useridentity.invokedby IS NULL

@@ -1,0 +1,54 @@
+// Package answer is the seam between the answer packages (questions, principal, usage, policy,
+// and later the rules) and whatever runs their SQL: the local engine today, Amazon Athena or
+// Trino later. After Prometheus's rules.QueryFunc, which Loki's ruler reuses: an answer is
+// computed from a QueryFunc, never from a particular engine, so the same question, policy or rule
+// runs wherever the lake is read.
+//
+// Every statement given to a QueryFunc is Athena (Trino) SQL over the table cloudtrail_logs, with
+// positional parameters (?).
+package answer
+
+import (
+	"context"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/engine"
+)
+
+// QueryFunc runs one Athena SQL statement with positional parameters and returns its rows.
+type QueryFunc func(ctx context.Context, sql string, args ...any) (*Result, error)
+
+// Result is a statement's answer.
+type Result struct {
+	Columns []string
+	// Types are the columns' types as the runner names them (DuckDB's locally).
+	Types []string
+	// Rows hold plain Go values: string, int64, float64, bool, json.Number (a DECIMAL),
+	// time.Time, []any, map[string]any, nil.
+	Rows [][]any
+	// Scan says what the statement read; zero when the runner cannot tell.
+	Scan    Scan
+	Elapsed time.Duration
+}
+
+// Scan says what a statement read of the lake: Athena bills BytesRead.
+type Scan struct {
+	FilesRead, FilesTotal int
+	BytesRead, BytesTotal int64
+	RowsInFilesRead       int64
+}
+
+// Engine returns the QueryFunc that runs statements on the local engine.
+func Engine(e *engine.Engine) QueryFunc {
+	return func(ctx context.Context, sql string, args ...any) (*Result, error) {
+		res, err := e.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, err
+		}
+		st := res.Stats
+		return &Result{
+			Columns: res.Columns, Types: res.Types, Rows: res.Rows, Elapsed: res.Elapsed,
+			Scan: Scan{FilesRead: st.FilesRead, FilesTotal: st.FilesTotal, BytesRead: st.BytesRead, BytesTotal: st.BytesTotal, RowsInFilesRead: st.RowsInFilesRead},
+		}, nil
+	}
+}
