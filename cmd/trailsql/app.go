@@ -125,11 +125,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(m.Stderr, "trailsql:", ee.err)
+			fmt.Fprintln(m.Stderr, "trailsql:", flagHint(ee.err))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(m.Stderr, "trailsql:", err)
+	fmt.Fprintln(m.Stderr, "trailsql:", flagHint(err))
 	return 1
 }
 

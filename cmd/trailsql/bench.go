@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
@@ -196,7 +197,7 @@ func childIngest(ctx context.Context, stderr io.Writer, env []string, args ...st
 func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir string, repeat int) error {
 	ctx, out := cmd.Context(), m.Stdout
 	opt := engine.Options{Lake: lakeDir}
-	dialect(&opt)
+	opt.Dialect = athena.Dialect()
 	e, err := engine.Open(ctx, opt)
 	if err != nil {
 		return err

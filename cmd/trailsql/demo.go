@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
@@ -94,7 +95,7 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 	}
 
 	opt := engine.Options{Lake: lakeDir}
-	dialect(&opt)
+	opt.Dialect = athena.Dialect()
 	e, err := engine.Open(ctx, opt)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/questions"
@@ -92,7 +93,7 @@ func TestDemoAnswersMatchTruth(t *testing.T) {
 
 	// Over the whole trail: what each role called, and where throttling comes from.
 	opt := engine.Options{Lake: filepath.Join(dir, "lake")}
-	dialect(&opt)
+	opt.Dialect = athena.Dialect()
 	e, err := engine.Open(ctx, opt)
 	if err != nil {
 		t.Fatal(err)

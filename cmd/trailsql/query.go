@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/render"
@@ -53,7 +54,7 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 		MaxRows: q.maxRows, MaxResultBytes: resultBytes, MaxStatementBytes: int(stmtBytes), SkipDamaged: q.skipDamaged,
 		ProcessCeiling: true,
 	}
-	dialect(&opt)
+	opt.Dialect = athena.Dialect()
 	return engine.Open(cmd.Context(), opt)
 }
 
@@ -96,7 +97,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			}
 			defer e.Close()
 			if original {
-				e.Records(true) // the residual rebuilds the record
+				e = e.With(engine.QueryOptions{Records: true}) // the residual rebuilds the record
 			}
 			// Rows are written as DuckDB hands them over, not collected first.
 			var sink interface {
@@ -118,7 +119,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 				return err
 			}
 			if res.Notice != "" {
-				fmt.Fprintln(m.Stdout, res.Notice)
+				fmt.Fprintln(m.Stdout, noticeHint(res))
 				return nil
 			}
 			err = sink.Close()

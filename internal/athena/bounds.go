@@ -8,7 +8,11 @@ import (
 // Bounds are restrictions that a statement places on every row it reads from the table: found
 // only in the top-level AND of the WHERE clause that filters the table's single reference, so
 // that reading only the files that can hold such rows never changes the answer.
-type Bounds struct {
+type Bounds boundsFields
+
+// boundsFields are the fields of Bounds: an alias of a struct type that engine.Bounds aliases
+// too, so that the dialect hands its Bounds to the engine as they are (see EngineDialect).
+type boundsFields = struct {
 	// Partitions maps a partition column (account, region, year, month, day, or "$path") to the
 	// values its rows may have.
 	Partitions map[string][]string

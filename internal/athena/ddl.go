@@ -270,8 +270,9 @@ func (p *ddlParser) skipParens() {
 }
 
 // DerivedPartition says how a partition column of a user's table comes from the lake's own
-// partitions (account, region, year, month, day).
-type DerivedPartition struct {
+// partitions (account, region, year, month, day). It is an alias of a struct type that
+// engine.PartitionSpec aliases too (see EngineDialect).
+type DerivedPartition = struct {
 	Name    string
 	From    string // account, region, year, month, day, or date (year, month, day in Format)
 	Format  string

@@ -1,11 +1,14 @@
 package athena
 
+// settings are the DuckDB settings translated SQL needs, for every connection of a database.
+var settings = []string{
+	// Trino divides integers as integers (5 / 2 = 2); DuckDB's "/" is a float division unless told.
+	`SET GLOBAL integer_division = true`,
+}
+
 // setupStatements defines the helpers translated SQL calls. Each comment cites the Trino
 // behaviour the macro reproduces (https://trino.io/docs/current/functions/...).
 var setupStatements = []string{
-	// Trino divides integers as integers (5 / 2 = 2); DuckDB's "/" is a float division unless told.
-	`SET integer_division = true`,
-
 	// datetime.html: date_add(unit, value, timestamp). DuckDB's own date_add takes two arguments.
 	// An unknown unit fails as a cast rather than through error(), which is volatile and would
 	// make TRY(date_add(...)) unbindable. Literal units are checked at translation time.
@@ -137,10 +140,16 @@ var setupStatements = []string{
   CASE WHEN s > 0 THEN list_slice(a, s, s + n - 1) ELSE list_slice(a, len(a) + s + 1, len(a) + s + n) END`,
 }
 
-// Setup returns the DuckDB statements that must run once on every connection before translated
-// SQL runs on it: TEMP macros named trino_* and the integer-division setting Trino has. Run
-// them in order, for example from the connector's per-connection init function.
+// Setup returns the DuckDB statements that must run before translated SQL runs on a connection:
+// the integer-division setting Trino has (for the whole database: SET GLOBAL) and TEMP macros
+// named trino_* (for the connection). Run them in order on a database's one connection; the
+// engine, which opens several, runs the setting once and the macros on each (see Dialect).
 func Setup() []string {
+	return append(append([]string(nil), settings...), macros()...)
+}
+
+// macros are the statements of Setup that each connection runs.
+func macros() []string {
 	out := append([]string(nil), setupStatements...)
 	out = append(out, exactChecks...)
 	out = append(out, zoneStatements...)

@@ -59,8 +59,10 @@ func ceilingChild(t *testing.T) {
 	}
 	ctx := context.Background()
 	_, err := e.Query(ctx, "SELECT length(replace(lpad('', 100000, 'x'), 'x', lpad('', 100000, 'y')))")
-	if !errors.Is(err, ErrOutOfMemory) || !strings.Contains(err.Error(), "--memory-limit") {
-		t.Fatalf("10 GB value: %v, want ErrOutOfMemory naming --memory-limit", err)
+	checkLimit(t, "10 GB value", err, ErrOutOfMemory, LimitMemory, "256MiB")
+	var le *LimitError
+	if errors.As(err, &le) && (le.Ceiling == "" || !strings.Contains(err.Error(), le.Ceiling)) {
+		t.Fatalf("10 GB value: %v, want the process ceiling %q named", err, le.Ceiling)
 	}
 	res, err := e.Query(ctx, "SELECT length(repeat('x', 100000000)) AS n")
 	if err != nil || fmt.Sprint(res.Rows) != "[[100000000]]" {

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // The columns of cloudtrail_logs as Athena shows them. SELECT * returns exactly the columns of
@@ -32,6 +34,48 @@ func hiddenColumns() []string {
 		}
 	}
 	return append(out, PathColumn)
+}
+
+// hidden maps the tables a statement of s can read (lower-case names) to the columns SELECT *
+// leaves out.
+func (s *session) hidden() map[string][]string {
+	h := hiddenColumns()
+	out := map[string][]string{"cloudtrail_logs": h}
+	for _, a := range s.opt.Aliases {
+		out[strings.ToLower(a)] = h
+	}
+	for _, d := range s.g.tables {
+		_, out[d.Name] = d.viewSQL()
+	}
+	return out
+}
+
+// viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
+// columns as strings: a TEMP view, the connection's own.
+func (c *core) viewSQL(files []lake.File) string {
+	cols := cloudtrail.Columns()
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = quoteIdent(col.Name)
+	}
+	var body string
+	if len(files) == 0 {
+		parts := make([]string, len(cols))
+		for i, col := range cols {
+			parts[i] = "CAST(NULL AS " + col.Type + ") AS " + quoteIdent(col.Name)
+		}
+		body = "SELECT " + strings.Join(parts, ", ") + ", CAST(NULL AS VARCHAR) AS " + quoteIdent(PathColumn) + " WHERE false"
+	} else {
+		for i, col := range cols {
+			if slices.Contains(cloudtrail.PartitionColumns, col.Name) {
+				// Hive's default partition is NULL in Athena: `year >= '2024'` must not
+				// select it.
+				names[i] = "NULLIF(" + names[i] + ", " + quote(defaultPartition) + ") AS " + names[i]
+			}
+		}
+		body = "SELECT " + strings.Join(names, ", ") + ", filename AS " + quoteIdent(PathColumn) + " FROM " + c.scanSQL(files)
+	}
+	return "CREATE OR REPLACE TEMP VIEW cloudtrail_logs AS " + body
 }
 
 // edit replaces text[at:at+del] with ins.

@@ -95,7 +95,7 @@ func TestPathColumn(t *testing.T) {
 	}
 	path, _ := res.Rows[0][1].(string)
 	var file string
-	for _, f := range e.snap.Files {
+	for _, f := range e.Snapshot().Files {
 		if f.Partition.Day == "01" {
 			file = e.absPath(f)
 		}

@@ -1,67 +1,52 @@
-// Package engine owns the DuckDB database that answers SQL over a lake. It is the only package
-// that talks to DuckDB: it opens it sandboxed (no file access outside the lake, configuration
-// locked, memory and time bounded), exposes the lake's current snapshot as the view
-// cloudtrail_logs, and runs read-only statements only.
+// Package engine owns the DuckDB databases that answer SQL over a lake. It is the only package
+// that talks to DuckDB: it opens them sandboxed (no file access outside the lake, configuration
+// locked, memory and time bounded), exposes the lake as the view cloudtrail_logs, and runs
+// read-only statements only. One Engine serves many goroutines at once: each statement reads the
+// lake's newest snapshot when it starts, on a connection of its own, within limits that say
+// which one refused it (see LimitError).
 package engine
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
-	"math/big"
 	"os"
 	"path/filepath"
-	"slices"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
 )
-
-// TranslateFunc rewrites a user's statement (Athena/Trino SQL) into DuckDB SQL. mapErr, when not
-// nil, re-points a DuckDB error about the translated SQL at the user's original line and column.
-type TranslateFunc func(sql string) (duckSQL string, mapErr func(error) error, err error)
 
 // Options configures an Engine. Zero values take the defaults.
 type Options struct {
 	Lake   string
 	Logger *slog.Logger
-	// Setup statements run once at open, before the configuration is locked (the translator's
-	// macros).
-	Setup []string
-	// Translate rewrites user SQL; nil runs it as DuckDB SQL. It runs under the statement's
-	// deadline: should it not return by then, the statement fails and it finishes in the
-	// background.
-	Translate TranslateFunc
+	// Dialect is the SQL users write (athena.Dialect() for Athena's); the zero Dialect runs
+	// DuckDB's own SQL.
+	Dialect Dialect
 	// MemoryLimit bounds DuckDB's memory, e.g. "2GB" (default: a quarter of RAM, at most 4 GiB;
-	// see defaultMemoryLimit).
+	// see defaultMemoryLimit). The statements running at once share it. While a new snapshot's
+	// database starts and an older one still finishes its statements, each has this limit.
 	MemoryLimit string
 	// Threads bounds DuckDB's threads (default: the number of CPUs).
 	Threads int
-	// Timeout bounds one statement, from the moment Query is called: translation, checks, file
-	// selection and reading the rows included (default 5 minutes).
+	// Timeout bounds one statement, from the moment Query is called: the wait for a turn,
+	// translation, checks, file selection and reading the rows included (default 5 minutes). A
+	// statement's own deadline (its context's, QueryOptions.Timeout) may be shorter, never longer.
 	Timeout time.Duration
+	// MaxConcurrent bounds the statements that run at once (default: the number of CPUs). A
+	// statement beyond waits for one of them to end, at most MaxQueueWait, and is refused after
+	// with a *LimitError.
+	MaxConcurrent int
+	// MaxQueueWait bounds that wait (default 10 seconds).
+	MaxQueueWait time.Duration
 	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
 	Aliases []string
-	// ParseDDL, when set, reads the CREATE EXTERNAL TABLE and DROP TABLE statements that define
-	// users' own tables as views of the lake (see TableDef).
-	ParseDDL ParseDDLFunc
-	// Bounds, when set, finds the restrictions a statement places on the rows it reads from
-	// the lake, so that only the files that can hold such rows are read. tables maps the names
-	// the lake is read through (cloudtrail_logs, its aliases, users' tables) to their derived
-	// columns (a user's table's partition columns; nil for the others); the statement must
-	// read exactly one of them once, else nil.
-	Bounds func(sql string, tables map[string][]string) *Bounds
 	// TempDir is where the engine makes its private folder for DuckDB's spill files (default:
 	// the system's temporary folder).
 	TempDir string
@@ -90,12 +75,58 @@ const (
 	DefaultMaxResultBytes    = 256 << 20
 	DefaultMaxStatementBytes = 1 << 20
 	DefaultTimeout           = 5 * time.Minute
+	DefaultMaxQueueWait      = 10 * time.Second
 )
+
+// Dialect makes the engine speak a SQL other than DuckDB's. Every field is optional.
+//
+// It is an alias of a struct type, and so are the types of its fields, declared identically by
+// the package that implements a dialect (athena.EngineDialect): the two packages need not import
+// each other, and the compiler checks they agree where one is assigned to the other.
+type Dialect = struct {
+	// Settings run once on each DuckDB database the engine opens, before its configuration is
+	// locked: SET GLOBAL statements.
+	Settings []string
+	// Setup runs on every connection, after the configuration is locked: the translator's
+	// TEMP macros.
+	Setup []string
+	// Translate rewrites a user's statement into DuckDB SQL. mapErr, when not nil, re-points a
+	// DuckDB error about the translated SQL at the user's original line and column. It runs
+	// under the statement's deadline: should it not return by then, the statement fails and it
+	// finishes in the background.
+	Translate func(sql string) (duckSQL string, mapErr func(error) error, err error)
+	// ParseDDL reads the statements that define users' own tables as views of the lake: CREATE
+	// EXTERNAL TABLE (def) or DROP TABLE (drop, the name). Both are zero for any other statement.
+	ParseDDL func(sql string) (def *TableSpec, drop string, err error)
+	// Bounds finds the restrictions a statement places on the rows it reads from the lake, so
+	// that only the files that can hold such rows are read. tables maps the names the lake is
+	// read through (cloudtrail_logs, its aliases, users' tables) to their derived columns (a
+	// user's table's partition columns; nil for the others); the statement must read exactly
+	// one of them once, else nil.
+	Bounds func(sql string, tables map[string][]string) *Bounds
+}
+
+// TableSpec is a user's table as a Dialect reads its definition: its name, its declared
+// columns, and how its partition columns derive from the lake's (see TableDef).
+type TableSpec = struct {
+	Name       string
+	Columns    []string
+	Partitions []PartitionSpec
+}
+
+// PartitionSpec is a partition column of a TableSpec (see TablePartition).
+type PartitionSpec = struct {
+	Name    string
+	From    string
+	Format  string
+	Integer bool
+}
 
 // Bounds restrict the rows a statement can read: partition values, eventtime as text, and
 // from_iso8601_timestamp(eventtime) between two DuckDB expressions that depend on no row; on
-// a user's table, conditions on its derived partition columns too.
-type Bounds struct {
+// a user's table, conditions on its derived partition columns too. It is an alias of a struct
+// type, as Dialect is.
+type Bounds = struct {
 	Partitions             map[string][]string
 	TimeMin, TimeMax       string
 	TSMin, TSMax           string
@@ -110,8 +141,7 @@ type Bounds struct {
 
 // Cond compares a derived column with literals: Op is =, <>, <, <=, >, >=, like (one value),
 // between (two) or in (any number); Number says the literals are numbers, not strings.
-// It is an alias of a struct type, identical in every package that declares it, so that one
-// package's Bounds convert to the other's as they are.
+// It is an alias of a struct type, as Dialect is.
 type Cond = struct {
 	Column string
 	Op     string
@@ -119,46 +149,94 @@ type Cond = struct {
 	Number bool
 }
 
-// Engine runs SQL over one lake. Its methods are not safe for concurrent use.
+// Engine runs SQL over one lake. Its methods are safe for concurrent use: each statement runs
+// on a connection of its own, over the lake's snapshot of the moment it starts, within
+// Options.MaxConcurrent. An Engine returned by With shares everything with the one it came
+// from but its QueryOptions.
 type Engine struct {
-	db   *sql.DB
-	conn *sql.Conn
-	opt  Options
-	log  *slog.Logger
-	snap *lake.Snapshot
-	// tmp is DuckDB's private temporary folder, removed by Close.
-	tmp string
-	// bad holds the snapshot's files that cannot be read (path → why): found unsafe at open, or
-	// named by DuckDB in an error.
-	bad map[string]string
-	// records makes each result row one JSON text of the whole row (see Records).
-	records bool
-	// tables are the users' own tables, views of cloudtrail_logs.
-	tables []*TableDef
-	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
-	viewKey string
-	// ceiling is the process's data limit while this engine is open (0: none); releaseCeiling
-	// gives its budget back.
-	ceiling        int64
-	releaseCeiling func()
-	// noInline makes every statement read the view (see inlineTable); for tests.
-	noInline bool
-
-	// idle holds a token while no statement runs. A statement past its deadline may still be
-	// inside DuckDB (preparing a statement cannot be interrupted): the caller has its answer,
-	// the next statement waits for the token, and Close leaves the closing to that statement.
-	idle    chan struct{}
-	mu      sync.Mutex
-	closing bool
+	*core
+	q QueryOptions
 }
 
-// Open starts DuckDB over the lake's current snapshot.
+// QueryOptions are settings of the statements run through one Engine handle (see With). Zero
+// values take the engine's Options; a limit may be lowered, not raised.
+type QueryOptions struct {
+	// Records makes every result row one column, record, holding the whole row as a JSON
+	// object, with the columns SELECT * leaves out for Athena's sake too (residual,
+	// managementevent, insightdetails, "$path"): what rebuilds the CloudTrail records the rows
+	// came from. The wrapping is applied to the translated SQL (the user's SQL is Athena's and
+	// has no to_json), so an error in records mode carries DuckDB's message without a position.
+	Records bool
+	// Timeout bounds each statement, at most Options.Timeout.
+	Timeout time.Duration
+	// MaxRows bounds the rows of a result, at most Options.MaxRows.
+	MaxRows int
+	// MaxResultBytes bounds the size of a result's values, at most Options.MaxResultBytes.
+	MaxResultBytes int64
+}
+
+// With returns a handle on the same engine whose statements run with q. Closing either closes
+// the engine.
+func (e *Engine) With(q QueryOptions) *Engine {
+	return &Engine{core: e.core, q: q}
+}
+
+// limits returns the handle's options with the engine's filled in and capped.
+func (e *Engine) limits() QueryOptions {
+	q := e.q
+	if q.Timeout <= 0 || q.Timeout > e.opt.Timeout {
+		q.Timeout = e.opt.Timeout
+	}
+	if q.MaxRows <= 0 || q.MaxRows > e.opt.MaxRows {
+		q.MaxRows = e.opt.MaxRows
+	}
+	if q.MaxResultBytes <= 0 || q.MaxResultBytes > e.opt.MaxResultBytes {
+		q.MaxResultBytes = e.opt.MaxResultBytes
+	}
+	return q
+}
+
+// core is what the handles of one engine share.
+type core struct {
+	opt      Options
+	log      *slog.Logger
+	memLimit int64
+	// tmp is the engine's private temporary folder, removed once the engine is closed; each
+	// database spills into a folder of its own inside it.
+	tmp string
+	// slots holds a token per running statement (Options.MaxConcurrent).
+	slots chan struct{}
+	// closing ends when Close is called: it cancels the statements still running.
+	closing      context.Context
+	cancelAll    context.CancelFunc
+	ceiling      int64 // the process's data limit while this engine is open (0: none)
+	releaseCeil  func()
+	noInline     bool // makes every statement read the view (see inlineTable); for tests
+	building     sync.Mutex
+	mu           sync.Mutex
+	gen          *generation // the newest database, over the newest snapshot seen
+	version      string      // the lake's version gen was built for ("": build anew)
+	generations  int         // databases open
+	built        int         // databases ever built, to name their folders
+	closed       bool
+	closeErr     error
+	finalizeOnce sync.Once
+}
+
+// Open starts the engine over the lake and reads its current snapshot (so that a lake whose
+// ledger cannot be trusted fails here).
 func Open(ctx context.Context, opt Options) (*Engine, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
+	}
+	if opt.MaxConcurrent <= 0 {
+		opt.MaxConcurrent = runtime.NumCPU()
+	}
+	if opt.MaxQueueWait <= 0 {
+		opt.MaxQueueWait = DefaultMaxQueueWait
 	}
 	if opt.MaxRows <= 0 {
 		opt.MaxRows = DefaultMaxRows
@@ -187,10 +265,6 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, fmt.Errorf("open lake %s: %w", root, err)
 	}
 	opt.Lake = root
-	snap, err := lake.OpenSnapshot(root)
-	if err != nil {
-		return nil, err
-	}
 	// A folder of our own, with a name no one can guess and only this user can enter, made by
 	// mkdir (never an existing folder or link): another user can neither read the spilled rows
 	// nor plant a link for DuckDB to follow.
@@ -202,137 +276,32 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("make DuckDB's temporary folder: %w", err)
 	}
-	connector, err := duckdb.NewConnector("", nil)
+	c := &core{opt: opt, log: opt.Logger.With("component", "engine"), memLimit: memLimit, tmp: tmp,
+		slots: make(chan struct{}, opt.MaxConcurrent), releaseCeil: func() {}}
+	c.closing, c.cancelAll = context.WithCancel(context.Background())
+	if opt.ProcessCeiling {
+		c.ceiling, c.releaseCeil = acquireCeiling(memLimit + 2*opt.MaxResultBytes + 256<<20)
+	}
+	g, err := c.current(ctx)
 	if err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("start duckdb: %w", err)
-	}
-	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(1)
-	e := &Engine{db: db, opt: opt, log: opt.Logger.With("component", "engine"), snap: snap, tmp: tmp, bad: checkFiles(root, snap.Files), idle: make(chan struct{}, 1)}
-	e.idle <- struct{}{}
-	if e.conn, err = db.Conn(ctx); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("start duckdb: %w", err)
-	}
-	for path, why := range e.bad {
-		e.log.Warn("lake file left out", "file", path, "reason", why)
-	}
-	if err := e.setup(ctx); err != nil {
-		e.Close()
+		c.Close()
 		return nil, err
 	}
-	if opt.ProcessCeiling {
-		e.ceiling, e.releaseCeiling = acquireCeiling(memLimit + 2*opt.MaxResultBytes + 256<<20)
-	}
-	return e, nil
+	c.leave(g)
+	return &Engine{core: c}, nil
 }
 
-// Snapshot is the lake snapshot this engine reads.
-func (e *Engine) Snapshot() *lake.Snapshot { return e.snap }
+// Snapshot is the newest lake snapshot the engine has read: the one the last statement to
+// start read (Result.Seq says which each statement read).
+func (c *core) Snapshot() *lake.Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen.snap
+}
 
 // quote renders s as a SQL string literal. It is used only for the engine's own values (lake
 // paths, settings), never for user input, which is bound as parameters.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func (e *Engine) setup(ctx context.Context) error {
-	stmts := []string{
-		"SET autoinstall_known_extensions = false",
-		"SET autoload_known_extensions = false",
-		"SET temp_directory = " + quote(e.tmp),
-		"SET TimeZone = 'UTC'",
-		// Lake files never change once committed: keep their footers instead of re-reading
-		// hundreds of them for every statement.
-		"SET parquet_metadata_cache = true",
-		"SET memory_limit = " + quote(e.opt.MemoryLimit),
-	}
-	if e.opt.Threads > 0 {
-		stmts = append(stmts, fmt.Sprintf("SET threads = %d", e.opt.Threads))
-	}
-	stmts = append(stmts, e.opt.Setup...)
-	// The view reads no file until a statement needs it: a damaged file must not stop the
-	// statements that do not read it.
-	stmts = append(stmts, e.viewSQL(nil)...)
-	e.tables = e.loadTables()
-	for _, d := range e.tables {
-		view, _ := d.viewSQL()
-		stmts = append(stmts, view)
-	}
-	// DuckDB may open the snapshot's files and nothing else: not the ledger, not a file added
-	// to the data folder, not what a link inside it points at (checkFiles left those out).
-	var allowed []string
-	for _, f := range e.snap.Files {
-		if _, bad := e.bad[f.Path]; !bad {
-			allowed = append(allowed, quote(e.absPath(f)))
-		}
-	}
-	if len(allowed) > 0 {
-		stmts = append(stmts, "SET allowed_paths = ["+strings.Join(allowed, ", ")+"]")
-	}
-	stmts = append(stmts,
-		"SET enable_external_access = false",
-		"SET lock_configuration = true",
-	)
-	for _, s := range stmts {
-		if _, err := e.conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("set up duckdb (%s): %w", firstLine(s), err)
-		}
-	}
-	e.viewKey = viewKey(nil)
-	return nil
-}
-
-// viewSQL defines cloudtrail_logs over files, with Athena's column order and the partition
-// columns as strings.
-// Records makes every result row one column, record, holding the whole row as a JSON
-// object, with the columns SELECT * leaves out for Athena's sake too (residual,
-// managementevent, insightdetails, "$path"): what rebuilds the CloudTrail records the rows
-// came from. The wrapping is applied to the translated SQL (the user's SQL is Athena's and
-// has no to_json), so an error in records mode carries DuckDB's message without a position.
-func (e *Engine) Records(on bool) { e.records = on }
-
-// hidden maps the engine's tables (lower-case names) to the columns SELECT * leaves out.
-func (e *Engine) hidden() map[string][]string {
-	h := hiddenColumns()
-	out := map[string][]string{"cloudtrail_logs": h}
-	for _, a := range e.opt.Aliases {
-		out[strings.ToLower(a)] = h
-	}
-	for _, d := range e.tables {
-		_, out[d.Name] = d.viewSQL()
-	}
-	return out
-}
-
-func (e *Engine) viewSQL(files []lake.File) []string {
-	cols := cloudtrail.Columns()
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = `"` + c.Name + `"`
-	}
-	var body string
-	if len(files) == 0 {
-		parts := make([]string, len(cols))
-		for i, c := range cols {
-			parts[i] = "CAST(NULL AS " + c.Type + `) AS "` + c.Name + `"`
-		}
-		body = "SELECT " + strings.Join(parts, ", ") + ", CAST(NULL AS VARCHAR) AS " + quoteIdent(PathColumn) + " WHERE false"
-	} else {
-		for i, c := range cols {
-			if slices.Contains(cloudtrail.PartitionColumns, c.Name) {
-				// Hive's default partition is NULL in Athena: `year >= '2024'` must not
-				// select it.
-				names[i] = "NULLIF(" + names[i] + ", " + quote(defaultPartition) + ") AS " + names[i]
-			}
-		}
-		body = "SELECT " + strings.Join(names, ", ") + ", filename AS " + quoteIdent(PathColumn) + " FROM " + e.scanSQL(files)
-	}
-	out := []string{"CREATE OR REPLACE VIEW cloudtrail_logs AS " + body}
-	for _, a := range e.opt.Aliases {
-		out = append(out, `CREATE OR REPLACE VIEW "`+strings.ReplaceAll(a, `"`, `""`)+`" AS SELECT * FROM cloudtrail_logs`)
-	}
-	return out
-}
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
@@ -342,44 +311,44 @@ func firstLine(s string) string {
 	return s
 }
 
-// Close releases DuckDB and removes its temporary folder. Should a statement abandoned at its
-// deadline still be inside DuckDB, Close returns at once and the statement closes the engine
-// when it ends (or the process exits first).
-func (e *Engine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	select {
-	case <-e.idle:
-	default:
-		e.closing = true
+// Close stops the engine: statements that start after it fail with ErrClosed, running ones are
+// interrupted (their callers get ErrClosed at once), and DuckDB is released and its temporary
+// folder removed as soon as none runs. Should a statement be inside DuckDB where nothing
+// interrupts it (preparing a statement), Close returns at once and that statement releases the
+// engine when it ends (or the process exits first).
+func (c *core) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
 		return nil
 	}
-	return e.closeNow()
+	c.closed = true
+	c.cancelAll()
+	g := c.gen
+	idle := g != nil && c.retire(g)
+	none := g == nil
+	c.mu.Unlock()
+	if idle {
+		c.closeGeneration(g)
+	}
+	if none {
+		c.finalize()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeErr
 }
 
-// release returns the idle token, or closes the engine if Close was called meanwhile.
-func (e *Engine) release() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closing {
-		e.closeNow()
-		return
-	}
-	e.idle <- struct{}{}
-}
-
-func (e *Engine) closeNow() error {
-	if e.releaseCeiling != nil {
-		defer e.releaseCeiling()
-	}
-	if e.conn != nil {
-		e.conn.Close()
-	}
-	err := e.db.Close()
-	if rerr := os.RemoveAll(e.tmp); rerr != nil && err == nil {
-		err = fmt.Errorf("remove DuckDB's temporary folder: %w", rerr)
-	}
-	return err
+// finalize releases what the engine holds beyond its databases, once closed and none is open.
+func (c *core) finalize() {
+	c.finalizeOnce.Do(func() {
+		c.releaseCeil()
+		if err := os.RemoveAll(c.tmp); err != nil {
+			c.mu.Lock()
+			c.closeErr = errors.Join(c.closeErr, fmt.Errorf("remove DuckDB's temporary folder: %w", err))
+			c.mu.Unlock()
+		}
+	})
 }
 
 // Result is the answer to one statement.
@@ -390,12 +359,26 @@ type Result struct {
 	Rows [][]any
 	// Notice is set for statements accepted without running anything (e.g. Athena's ALTER TABLE
 	// ADD PARTITION: partitions are automatic here).
-	Notice  string
-	Elapsed time.Duration
-	Stats   Stats
+	Notice string
+	// External is set with Notice for Athena's CREATE EXTERNAL TABLE of the lake's own table
+	// (or an alias): what a front end needs to say how to load the logs it names.
+	External *ExternalTable
+	Elapsed  time.Duration
+	Stats    Stats
+	// Seq is the lake's last commit the statement read (lake.Snapshot.Seq): every statement
+	// reads whole commits, those up to Seq.
+	Seq int64
 	// Skipped lists the files the answer needed but left out (Options.SkipDamaged): the answer
 	// lacks their rows.
 	Skipped []SkippedFile
+}
+
+// ExternalTable is what an Athena CREATE EXTERNAL TABLE of the lake's own table named.
+type ExternalTable struct {
+	// Name is the table's name, as written.
+	Name string
+	// Location is its LOCATION: where the logs are that the lake would need to hold.
+	Location string
 }
 
 // Stats say what a statement read.
@@ -453,8 +436,9 @@ type collector struct{ rows [][]any }
 func (c *collector) Begin(columns, types []string) error { return nil }
 func (c *collector) Row(row []any) error                 { c.rows = append(c.rows, row); return nil }
 
-// Query runs one read-only statement and returns its rows (at most Options.MaxRows, of at most
-// Options.MaxResultBytes).
+// Query runs one read-only statement and returns its rows, collected in memory: at most
+// Options.MaxRows, of at most Options.MaxResultBytes (or the handle's lower QueryOptions).
+// Callers that pass rows on (a server, an export) should use QueryTo, which holds none.
 func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Result, error) {
 	var c collector
 	res, err := e.QueryTo(ctx, &c, userSQL, args...)
@@ -465,29 +449,41 @@ func (e *Engine) Query(ctx context.Context, userSQL string, args ...any) (*Resul
 	return res, nil
 }
 
-// ErrTimeout is returned for a statement that ran past Options.Timeout.
-var ErrTimeout = errors.New("query timed out")
-
-// QueryTo runs one read-only statement and hands its rows to sink as they are read. Everything
-// runs under Options.Timeout and ctx: translation, checks, file selection, execution, reading.
+// QueryTo runs one read-only statement and hands its rows to sink as DuckDB produces them,
+// holding none: the way for many callers at once, and for results of any size within the
+// limits. Everything runs under the statement's deadline (the handle's timeout, at most
+// Options.Timeout, and ctx's): the wait for a turn among Options.MaxConcurrent, reading the
+// lake's snapshot, translation, checks, file selection, execution, reading.
+//
+// Its errors: *LimitError for a limit (errors.Is ErrBusy, ErrTimeout, ErrResultTooLarge,
+// ErrStatementTooLarge, ErrOutOfMemory), ErrNotReadOnly for what is not a query, *QueryError
+// for what DuckDB refused (at the user's line and column when the dialect maps it),
+// *DamagedFileError for a lake file that cannot be read, ErrClosed after Close.
 func (e *Engine) QueryTo(ctx context.Context, sink Sink, userSQL string, args ...any) (*Result, error) {
 	start := time.Now()
+	if e.closing.Err() != nil {
+		return nil, ErrClosed
+	}
+	q := e.limits()
+	if len(userSQL) > e.opt.MaxStatementBytes {
+		return nil, e.statementError(len(userSQL))
+	}
 	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, q.Timeout)
 	defer cancel()
+	defer context.AfterFunc(e.closing, cancel)()
 	type answer struct {
 		res *Result
 		err error
 	}
 	var res *Result
-	var err error
-	select {
-	case <-e.idle:
+	err := e.acquire(ctx)
+	if err == nil {
 		done := make(chan answer, 1)
 		gs := &guardedSink{sink: sink}
 		go func() {
-			defer e.release()
-			res, err := e.query(ctx, gs, userSQL, args)
+			defer func() { <-e.slots }()
+			res, err := e.statement(ctx, gs, q, userSQL, args)
 			done <- answer{res, err}
 		}()
 		select {
@@ -499,394 +495,72 @@ func (e *Engine) QueryTo(ctx context.Context, sink Sink, userSQL string, args ..
 			gs.abandon()
 			err = ctx.Err()
 		}
-	case <-ctx.Done():
-		err = ctx.Err()
 	}
 	if err != nil {
-		switch {
-		case parent.Err() != nil:
-			return nil, fmt.Errorf("query interrupted: %w", parent.Err())
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			return nil, fmt.Errorf("%w after %s (raise it with --timeout)", ErrTimeout, e.opt.Timeout)
-		}
-		return nil, err
+		return nil, e.stopped(parent, ctx, start, q, err)
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
 
-func (e *Engine) query(ctx context.Context, sink Sink, userSQL string, args []any) (*Result, error) {
-	if len(userSQL) > e.opt.MaxStatementBytes {
-		return nil, e.statementError(len(userSQL))
+// stopped returns the error of a statement that failed with err, saying so when its context
+// ended it: Close, the caller, or its deadline.
+func (e *Engine) stopped(parent, ctx context.Context, start time.Time, q QueryOptions, err error) error {
+	var le *LimitError
+	if ctx.Err() == nil || errors.As(err, &le) {
+		return err
 	}
-	if e.opt.ParseDDL != nil {
-		def, drop, err := e.opt.ParseDDL(userSQL)
-		switch {
-		case err != nil:
-			return nil, err
-		case def != nil && e.ownTable(def.Name):
-			// Athena's own CloudTrail DDL: the table is already there (ddlNotice says so).
-		case def != nil:
-			notice, err := e.defineTable(ctx, def)
-			if err != nil {
-				return nil, err
-			}
-			return &Result{Notice: notice}, nil
-		case drop != "":
-			notice, err := e.dropTable(ctx, drop)
-			if err != nil {
-				return nil, err
-			}
-			return &Result{Notice: notice}, nil
-		}
+	switch {
+	case e.closing.Err() != nil:
+		return ErrClosed
+	case errors.Is(parent.Err(), context.DeadlineExceeded):
+		// The caller's deadline came first: the statement had until then.
+		d, _ := parent.Deadline()
+		return &LimitError{Err: ErrTimeout, Limit: LimitTimeout, Value: d.Sub(start).Round(time.Millisecond).String()}
+	case parent.Err() != nil:
+		return fmt.Errorf("query interrupted: %w", parent.Err())
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &LimitError{Err: ErrTimeout, Limit: LimitTimeout, Value: q.Timeout.String()}
 	}
-	if notice, ok := ddlNotice(userSQL); ok {
-		return &Result{Notice: notice}, nil
+	return err
+}
+
+// acquire takes one of the Options.MaxConcurrent turns, waiting at most Options.MaxQueueWait.
+func (c *core) acquire(ctx context.Context) error {
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	default:
 	}
-	sqlText := userSQL
-	var mapErr func(error) error
-	if e.opt.Translate != nil {
-		type translation struct {
-			sql    string
-			mapErr func(error) error
-			err    error
-		}
-		t, err := inTime(ctx, func() translation {
-			s, m, err := e.opt.Translate(userSQL)
-			return translation{s, m, err}
-		})
-		if err != nil {
-			return nil, err
-		}
-		if t.err != nil {
-			return nil, t.err
-		}
-		sqlText, mapErr = t.sql, t.mapErr
+	wait := time.NewTimer(c.opt.MaxQueueWait)
+	defer wait.Stop()
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	case <-wait.C:
+		return &LimitError{Err: ErrBusy, Limit: LimitConcurrent, Value: fmt.Sprint(cap(c.slots)), QueueWait: c.opt.MaxQueueWait}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if e.records {
-		sqlText = "SELECT to_json(t)::VARCHAR AS record FROM (\n" + strings.TrimRight(strings.TrimSpace(sqlText), ";") + "\n) AS t"
-		mapErr = nil
-	}
-	p, err := e.parseRead(ctx, sqlText)
-	if err != nil {
-		return nil, e.queryError(userSQL, sqlText, mapErr, err)
-	}
-	if !p.explain && !e.records {
-		if text, ok := hideColumns(p, e.hidden()); ok {
-			// The narrowed text is checked as the user's was.
-			if q, err := e.parseRead(ctx, text); err == nil && !q.explain {
-				q.orig = p.orig
-				p = q
-			} else if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-		}
-	}
-	files, err := e.selectFiles(ctx, userSQL, args)
+}
+
+// statement runs one statement on a connection of the newest database.
+func (e *Engine) statement(ctx context.Context, sink Sink, q QueryOptions, userSQL string, args []any) (*Result, error) {
+	g, err := e.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		use, skipped, err := e.usable(files)
-		if err != nil {
-			return nil, err
-		}
-		res, started, err := e.attempt(ctx, sink, p, use, args)
-		if err == nil {
-			res.Skipped = skipped
-			res.Stats = Stats{FilesRead: len(use), FilesTotal: len(e.snap.Files), BytesTotal: e.snap.Bytes()}
-			for _, f := range use {
-				res.Stats.BytesRead += f.Bytes
-				res.Stats.RowsInFilesRead += f.Rows
-			}
-			return res, nil
-		}
-		if started || ctx.Err() != nil {
-			return nil, e.queryError(userSQL, sqlText, mapErr, err)
-		}
-		f, ok := e.fileIn(err.Error(), use)
-		reason := firstErrorLine(err.Error())
-		if !ok && fileError(err) {
-			f, reason, ok = e.probe(ctx, use)
-		}
-		if !ok {
-			return nil, e.queryError(userSQL, sqlText, mapErr, err)
-		}
-		e.bad[f.Path] = reason
-		e.log.Warn("lake file cannot be read", "file", f.Path, "reason", e.bad[f.Path])
-		if !e.opt.SkipDamaged {
-			return nil, &DamagedFileError{File: f, Reason: e.bad[f.Path]}
-		}
-	}
-}
-
-// usable returns files without those that cannot be read, which are an error unless
-// Options.SkipDamaged.
-func (e *Engine) usable(files []lake.File) ([]lake.File, []SkippedFile, error) {
-	var use []lake.File
-	var skipped []SkippedFile
-	for _, f := range files {
-		why, bad := e.bad[f.Path]
-		switch {
-		case !bad:
-			use = append(use, f)
-		case e.opt.SkipDamaged:
-			skipped = append(skipped, SkippedFile{File: f, Reason: why})
-		default:
-			return nil, nil, &DamagedFileError{File: f, Reason: why}
-		}
-	}
-	return use, skipped, nil
-}
-
-// attempt runs a checked statement over files. started reports whether the sink saw anything.
-func (e *Engine) attempt(ctx context.Context, sink Sink, p *parsed, files []lake.File, args []any) (res *Result, started bool, err error) {
-	if p.explain {
-		if err := e.useFiles(ctx, files); err != nil {
-			return nil, false, err
-		}
-		return e.run(ctx, sink, p.full, args, false)
-	}
-	query, inlined := p.text, false
-	if !p.show && !e.noInline {
-		if q, ok := e.inlineTable(p, files); ok {
-			query, inlined = q, true
-		}
-	}
-	if !inlined {
-		if err := e.useFiles(ctx, files); err != nil {
-			return nil, false, err
-		}
-	}
-	res, started, err = e.run(ctx, sink, query, args, true)
-	if err != nil && !started && ctx.Err() == nil && query != p.orig {
-		if _, named := e.fileIn(err.Error(), files); !named {
-			// Errors point into the statement as translated, not as rewritten (inlined, or its
-			// stars narrowed): run it as translated over the view for an error that points at
-			// the user's SQL (or, should the rewrite be at fault, for the answer).
-			if err := e.useFiles(ctx, files); err != nil {
-				return nil, false, err
-			}
-			res, started, err = e.run(ctx, sink, p.orig, args, true)
-		}
-	}
-	return res, started, err
-}
-
-// run prepares text, which parseRead accepted, as exactly one statement of the type DuckDB must
-// give it (SELECT, or EXPLAIN when !query), and executes that prepared statement. A query runs
-// within the result limits of wrapQuery.
-func (e *Engine) run(ctx context.Context, sink Sink, text string, args []any, query bool) (res *Result, started bool, err error) {
-	err = e.raw(func(c *duckdb.Conn) error {
-		var st *duckdb.Stmt
-		if query {
-			inner, err := prepareAs(c, text, duckdb.STATEMENT_TYPE_SELECT)
-			if err != nil {
-				return err
-			}
-			wrapped, err := e.wrapQuery(text, inner)
-			inner.Close()
-			if err != nil {
-				return fmt.Errorf("bound the result: %w", err)
-			}
-			if st, err = prepareAs(c, wrapped, duckdb.STATEMENT_TYPE_SELECT); err != nil {
-				return err
-			}
-		} else {
-			if st, err = prepareAs(c, text, duckdb.STATEMENT_TYPE_EXPLAIN); err != nil {
-				return err
-			}
-		}
-		defer st.Close()
-		res, started, err = e.execute(ctx, c, st, args, sink, query)
-		return err
-	})
-	return res, started, err
-}
-
-// execute runs a prepared statement and hands its rows to sink, within the result limits. With
-// rowBytes, the last column is the size of each row (see wrapQuery), not part of the result.
-func (e *Engine) execute(ctx context.Context, c *duckdb.Conn, st *duckdb.Stmt, args []any, sink Sink, rowBytes bool) (*Result, bool, error) {
-	nv, err := namedArgs(c, args)
+	defer e.leave(g)
+	cn, err := e.take(ctx, g)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	dr, err := st.QueryContext(ctx, nv)
+	defer g.give(cn)
+	s := &session{core: e.core, g: g, cn: cn, q: q}
+	res, err := s.query(ctx, sink, userSQL, args)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	defer dr.Close()
-	cols := dr.Columns()
-	n := len(cols)
-	if rowBytes {
-		n--
-	}
-	res := &Result{Columns: cols[:n:n], Types: make([]string, n)}
-	if tn, ok := dr.(driver.RowsColumnTypeDatabaseTypeName); ok {
-		for i := range n {
-			res.Types[i] = tn.ColumnTypeDatabaseTypeName(i)
-		}
-	}
-	if err := sink.Begin(res.Columns, res.Types); err != nil {
-		return nil, true, err
-	}
-	dest := make([]driver.Value, len(cols))
-	var rows int
-	var total int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, true, err
-		}
-		if err := dr.Next(dest); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, true, fmt.Errorf("read result: %w", err)
-		}
-		if rows++; rows > e.opt.MaxRows {
-			return nil, true, e.rowsError(e.opt.MaxRows)
-		}
-		row := make([]any, n)
-		for i := range n {
-			row[i] = plain(dest[i])
-		}
-		if rowBytes {
-			b, _ := dest[n].(int64)
-			total += b
-		} else {
-			total += valueBytes(row)
-		}
-		if total > e.opt.MaxResultBytes {
-			return nil, true, e.bytesError()
-		}
-		if err := sink.Row(row); err != nil {
-			return nil, true, err
-		}
-	}
-	return res, true, nil
-}
-
-// valueBytes estimates what v costs in Go as wrapQuery counts it.
-func valueBytes(v any) int64 {
-	switch x := v.(type) {
-	case string:
-		return 16 + int64(len(x))
-	case []byte:
-		return 16 + int64(len(x))
-	case []any:
-		n := int64(16)
-		for _, e := range x {
-			n += valueBytes(e)
-		}
-		return n
-	case map[string]any:
-		n := int64(16)
-		for k, e := range x {
-			n += int64(len(k)) + valueBytes(e)
-		}
-		return n
-	}
-	return 16
-}
-
-// inTime runs fn, which must not use the DuckDB connection, and returns its value, or ctx's
-// error once ctx ends first; fn then finishes in the background and its value is dropped.
-func inTime[T any](ctx context.Context, fn func() T) (T, error) {
-	ch := make(chan T, 1)
-	go func() { ch <- fn() }()
-	select {
-	case v := <-ch:
-		return v, nil
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
-func (e *Engine) queryError(user, translated string, mapErr func(error) error, err error) error {
-	var de *duckdb.Error
-	if !errors.As(err, &de) {
-		return err
-	}
-	// DuckDB's message, without the excerpt of the statement it may add ("LINE 1: …"), which
-	// quotes the wrapper's own error() texts whenever the error is near them.
-	head, _, _ := strings.Cut(err.Error(), "\nLINE ")
-	if strings.Contains(head, rowTooLarge) {
-		return fmt.Errorf("%w: a row is larger than %s, the limit (raise it with --max-result-bytes, or select less of it: substr, fewer columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
-	}
-	if strings.Contains(head, resultTooLarge) {
-		return e.bytesError()
-	}
-	if e.ceiling > 0 && strings.Contains(err.Error(), "Out of Memory Error") {
-		return fmt.Errorf("%w: the statement needed more memory than this process may use (%s: what it held at the start, --memory-limit %s, twice --max-result-bytes and 256 MiB). DuckDB spills joins, sorts and aggregates to disk but not a value a function builds (repeat, lpad, replace, range …): build smaller values, or raise --memory-limit", ErrOutOfMemory, formatBytes(e.ceiling>>20<<20), e.opt.MemoryLimit)
-	}
-	if mapErr != nil && translated != user {
-		err = mapErr(err)
-		return &QueryError{Msg: err.Error(), Err: err}
-	}
-	msg := err.Error()
-	if translated != user {
-		// DuckDB's excerpt shows the rewritten SQL, which would mislead: keep its message only.
-		if i := strings.Index(msg, "\n\nLINE "); i >= 0 {
-			msg = msg[:i]
-		}
-	}
-	return &QueryError{Msg: msg, Err: err}
-}
-
-// QueryError is an error DuckDB reported for a user's statement.
-type QueryError struct {
-	Msg string
-	Err error
-}
-
-func (e *QueryError) Error() string { return e.Msg }
-func (e *QueryError) Unwrap() error { return e.Err }
-
-// plain converts the driver's DuckDB-specific values into plain Go values (strings, numbers,
-// time.Time, []any, map[string]any), so that nothing above this package depends on DuckDB.
-func plain(v any) any {
-	switch x := v.(type) {
-	case duckdb.Decimal:
-		if x.Scale == 0 {
-			return x.Value
-		}
-		// Exactly, with its scale, as Trino prints a DECIMAL (1.10, not 1.1): a number to
-		// encoding/json, its text to everything else.
-		return json.Number(decimalText(x))
-	case duckdb.UUID:
-		return x.String()
-	case duckdb.Interval:
-		return fmt.Sprintf("%d months %d days %d microseconds", x.Months, x.Days, x.Micros)
-	case duckdb.Map:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[fmt.Sprint(k)] = plain(e)
-		}
-		return out
-	case []any:
-		for i, e := range x {
-			x[i] = plain(e)
-		}
-		return x
-	case map[string]any:
-		for k, e := range x {
-			x[k] = plain(e)
-		}
-		return x
-	}
-	return v
-}
-
-// decimalText writes d with all the digits of its scale.
-func decimalText(d duckdb.Decimal) string {
-	digits := new(big.Int).Abs(d.Value).String()
-	scale := int(d.Scale)
-	if len(digits) <= scale {
-		digits = strings.Repeat("0", scale-len(digits)+1) + digits
-	}
-	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
-	if d.Value.Sign() < 0 {
-		out = "-" + out
-	}
-	return out
+	res.Seq = g.snap.Seq
+	return res, nil
 }

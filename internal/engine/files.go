@@ -33,8 +33,10 @@ type DamagedFileError struct {
 	Reason string
 }
 
+// Error says which file, and why; a front end adds what to do (check the lake, or answer from
+// the other files: Options.SkipDamaged).
 func (e *DamagedFileError) Error() string {
-	return fmt.Sprintf("lake file %s (partition %s, %d rows per the ledger) cannot be read: %s; run 'trailsql check' to find the damaged files, or add --skip-damaged to answer from the other files",
+	return fmt.Sprintf("lake file %s (partition %s, %d rows per the ledger) cannot be read: %s",
 		e.File.Path, e.File.Partition.Dir(), e.File.Rows, e.Reason)
 }
 
@@ -96,17 +98,17 @@ func checkFiles(root string, files []lake.File) map[string]string {
 }
 
 // fileIn returns the lake file among files that DuckDB's error message names.
-func (e *Engine) fileIn(msg string, files []lake.File) (lake.File, bool) {
+func (c *core) fileIn(msg string, files []lake.File) (lake.File, bool) {
 	for _, f := range files {
-		if strings.Contains(msg, e.absPath(f)) {
+		if strings.Contains(msg, c.absPath(f)) {
 			return f, true
 		}
 	}
 	return lake.File{}, false
 }
 
-func (e *Engine) absPath(f lake.File) string {
-	return filepath.Join(e.snap.Root, filepath.FromSlash(f.Path))
+func (c *core) absPath(f lake.File) string {
+	return filepath.Join(c.opt.Lake, filepath.FromSlash(f.Path))
 }
 
 // firstErrorLine is DuckDB's message without its SQL excerpt.
@@ -138,13 +140,13 @@ func fileError(err error) bool {
 // probe reads every value of each of files, one file at a time, and returns the first that
 // fails with DuckDB's reason. It runs only after a statement failed with a fileError, to name
 // the file.
-func (e *Engine) probe(ctx context.Context, files []lake.File) (lake.File, string, bool) {
+func (s *session) probe(ctx context.Context, files []lake.File) (lake.File, string, bool) {
 	for _, f := range files {
 		if ctx.Err() != nil {
 			break
 		}
 		var n int64
-		err := e.conn.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT count(COLUMNS(*)) FROM read_parquet(["+quote(e.absPath(f))+"]))").Scan(&n)
+		err := s.cn.c.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT count(COLUMNS(*)) FROM read_parquet(["+quote(s.absPath(f))+"]))").Scan(&n)
 		if err != nil && ctx.Err() == nil {
 			return f, firstErrorLine(err.Error()), true
 		}

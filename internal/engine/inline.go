@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -20,9 +19,9 @@ import (
 // by a scan of files. ok is false when some reference cannot be replaced, and stmt is then to run
 // over the view. DuckDB's own parser finds the references: json_serialize_sql gives each table
 // reference with its position in the text.
-func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
+func (s *session) inlineTable(p *parsed, files []lake.File) (string, bool) {
 	stmt := p.text
-	if len(files) == 0 || e.noInline || p.text != p.orig {
+	if len(files) == 0 || s.noInline || p.text != p.orig {
 		return stmt, false
 	}
 	for _, f := range files {
@@ -32,7 +31,7 @@ func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 		}
 	}
 	names := map[string]bool{"cloudtrail_logs": true}
-	for _, a := range e.opt.Aliases {
+	for _, a := range s.opt.Aliases {
 		names[strings.ToLower(a)] = true
 	}
 	type ref struct {
@@ -78,7 +77,7 @@ func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 			return
 		}
 		name, _ := m["table_name"].(string)
-		for _, d := range e.tables {
+		for _, d := range s.g.tables {
 			if strings.EqualFold(name, d.Name) {
 				ok = false // a user's table is a view of the view: it must read these files
 			}
@@ -100,7 +99,7 @@ func (e *Engine) inlineTable(p *parsed, files []lake.File) (string, bool) {
 	if len(refs) == 0 {
 		return stmt, true
 	}
-	scan := e.scanSQL(files)
+	scan := s.scanSQL(files)
 	sort.Slice(refs, func(i, j int) bool { return refs[i].at < refs[j].at })
 	var b strings.Builder
 	prev := 0
@@ -165,10 +164,10 @@ func identifierLen(s string) int {
 }
 
 // scanSQL is the read_parquet call over files that the view cloudtrail_logs holds.
-func (e *Engine) scanSQL(files []lake.File) string {
+func (c *core) scanSQL(files []lake.File) string {
 	lits := make([]string, len(files))
 	for i, f := range files {
-		lits[i] = quote(filepath.Join(e.snap.Root, filepath.FromSlash(f.Path)))
+		lits[i] = quote(c.absPath(f))
 	}
 	// Every file has the schema of cloudtrail.Record, so no union_by_name (which costs more
 	// than the query itself over hundreds of files). Parquet columns come in the table's order

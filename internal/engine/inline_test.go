@@ -58,13 +58,15 @@ func TestInlineTable(t *testing.T) {
 	for _, c := range cases {
 		sqlText := c.sql
 		got, ok := "", false
-		p, err := e.parseRead(ctx, sqlText)
-		if err != nil {
-			t.Fatalf("%s: %v", c.sql, err)
-		}
-		if !p.show {
-			got, ok = e.inlineTable(p, e.snap.Files)
-		}
+		withSession(t, e, func(s *session) {
+			p, err := s.parseRead(ctx, sqlText)
+			if err != nil {
+				t.Fatalf("%s: %v", c.sql, err)
+			}
+			if !p.show {
+				got, ok = s.inlineTable(p, s.g.snap.Files)
+			}
+		})
 		n := strings.Count(got, "read_parquet(")
 		if !ok {
 			n = -1

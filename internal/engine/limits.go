@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -13,7 +14,8 @@ import (
 // ErrResultTooLarge is returned for a result past Options.MaxRows or Options.MaxResultBytes.
 var ErrResultTooLarge = errors.New("result too large")
 
-// ErrOutOfMemory is returned for a statement stopped at the process ceiling (Options.ProcessCeiling).
+// ErrOutOfMemory is returned for a statement stopped at DuckDB's memory limit or the process
+// ceiling (Options.ProcessCeiling).
 var ErrOutOfMemory = errors.New("out of memory")
 
 // ErrStatementTooLarge is returned for a statement longer than Options.MaxStatementBytes.
@@ -41,18 +43,18 @@ const (
 )
 
 // wrapQuery returns query wrapped as above, for the columns DuckDB prepared it with.
-func (e *Engine) wrapQuery(query string, st *duckdb.Stmt) (string, error) {
+func (s *session) wrapQuery(query string, st *duckdb.Stmt) (string, error) {
 	n, err := st.ColumnCount()
 	if err != nil {
 		return "", err
 	}
-	lim := strconv.FormatInt(e.opt.MaxResultBytes, 10)
+	lim := strconv.FormatInt(s.q.MaxResultBytes, 10)
 	// The running total makes DuckDB stop once the result passes the limit: DuckDB holds a
 	// whole result before the driver reads any of it.
 	check := "CASE WHEN " + rowBytesColumn + " > " + lim + " THEN error('" + rowTooLarge + "') WHEN trailsql_total > " + lim +
 		" THEN error('" + resultTooLarge + "') ELSE " + rowBytesColumn + " END"
 	total := ", sum(" + rowBytesColumn + ") OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS trailsql_total"
-	limit := ") LIMIT " + strconv.Itoa(e.opt.MaxRows+1)
+	limit := ") LIMIT " + strconv.Itoa(s.q.MaxRows+1)
 	for i := range n {
 		if t, err := st.ColumnType(i); err != nil || t == duckdb.TYPE_INVALID {
 			// The columns depend on parameters, which DuckDB types only when it runs the
@@ -147,16 +149,97 @@ func sizeExpr(x string, info duckdb.TypeInfo, infoErr error, depth int) string {
 // quoteIdent renders s as a SQL identifier.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func (e *Engine) rowsError(n int) error {
-	return fmt.Errorf("%w: more than %d rows, the limit (raise it with --max-rows, or narrow the query with WHERE, LIMIT or an aggregate)", ErrResultTooLarge, n)
+// The limits a LimitError names.
+const (
+	LimitConcurrent     = "max concurrent queries"
+	LimitTimeout        = "timeout"
+	LimitRows           = "max rows"
+	LimitResultBytes    = "max result bytes"
+	LimitStatementBytes = "max statement bytes"
+	LimitMemory         = "memory limit"
+)
+
+// LimitError is a statement refused, or stopped, at one of the engine's limits. Its message says
+// which limit and its value, and what else than raising it helps; it names no flag or setting of
+// a front end, which each adds in its own words (the CLI's flags, the server's configuration).
+type LimitError struct {
+	// Err is the sentinel errors.Is matches: ErrBusy, ErrTimeout, ErrResultTooLarge,
+	// ErrStatementTooLarge or ErrOutOfMemory.
+	Err error
+	// Limit is which limit: one of the Limit constants.
+	Limit string
+	// Value is the limit's value for the statement, as the message gives it ("2", "1 MiB",
+	// "5m0s", "2GB").
+	Value string
+	// Size is what passed the limit, when known: the statement's length, for LimitStatementBytes.
+	Size string
+	// Row is set when one row alone passed LimitResultBytes.
+	Row bool
+	// QueueWait is how long the statement waited for a turn, for LimitConcurrent.
+	QueueWait time.Duration
+	// Ceiling is the process's memory ceiling (Options.ProcessCeiling), for LimitMemory; 0 when
+	// none is set and DuckDB's own memory limit refused the statement.
+	Ceiling string
 }
 
-func (e *Engine) bytesError() error {
-	return fmt.Errorf("%w: more than %s of values, the limit (raise it with --max-result-bytes, or select fewer rows or columns)", ErrResultTooLarge, formatBytes(e.opt.MaxResultBytes))
+func (e *LimitError) Error() string {
+	switch e.Limit {
+	case LimitConcurrent:
+		return fmt.Sprintf("%v: %s statements were running, the max concurrent queries, and none ended within %s, the max queue wait (try again later, or raise either limit)", e.Err, e.Value, e.QueueWait)
+	case LimitTimeout:
+		return fmt.Sprintf("%v after %s, the timeout (raise it, or narrow the query: partitions and eventtime bounds let it read fewer files)", e.Err, e.Value)
+	case LimitRows:
+		return fmt.Sprintf("%v: more than %s rows, the max rows (raise it, or narrow the query with WHERE, LIMIT or an aggregate)", e.Err, e.Value)
+	case LimitResultBytes:
+		if e.Row {
+			return fmt.Sprintf("%v: a row is larger than %s, the max result bytes (raise it, or select less of it: substr, fewer columns)", e.Err, e.Value)
+		}
+		return fmt.Sprintf("%v: more than %s of values, the max result bytes (raise it, or select fewer rows or columns)", e.Err, e.Value)
+	case LimitStatementBytes:
+		return fmt.Sprintf("%v: %s, the max statement bytes is %s (raise it)", e.Err, e.Size, e.Value)
+	case LimitMemory:
+		if e.Ceiling != "" {
+			return fmt.Sprintf("%v: the statement needed more memory than this process may use (%s: what it held at the start, the memory limit %s, twice the max result bytes and 256 MiB). %s: build smaller values, or raise the memory limit", e.Err, e.Ceiling, e.Value, spillNote)
+		}
+		return fmt.Sprintf("%v: the statement needed more than the memory limit, %s. %s: build smaller values, or raise the memory limit", e.Err, e.Value, spillNote)
+	}
+	return fmt.Sprintf("%v: %s %s", e.Err, e.Limit, e.Value)
 }
 
-func (e *Engine) statementError(n int) error {
-	return fmt.Errorf("%w: %s, the limit is %s (raise it with --max-statement-bytes)", ErrStatementTooLarge, formatBytes(int64(n)), formatBytes(int64(e.opt.MaxStatementBytes)))
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// spillNote says which memory DuckDB's limit does not cover.
+const spillNote = "DuckDB spills joins, sorts and aggregates to disk but not a value a function builds (repeat, lpad, replace, range …)"
+
+// ErrTimeout is returned for a statement that ran past its deadline (Options.Timeout,
+// QueryOptions.Timeout, or its context's).
+var ErrTimeout = errors.New("query timed out")
+
+// ErrBusy is returned for a statement that found Options.MaxConcurrent statements running and
+// none ended within Options.MaxQueueWait.
+var ErrBusy = errors.New("too many queries at once")
+
+// ErrClosed is returned for a statement on a closed engine, or one that Close interrupted.
+var ErrClosed = errors.New("the query engine is closed")
+
+func (s *session) rowsError() error {
+	return &LimitError{Err: ErrResultTooLarge, Limit: LimitRows, Value: strconv.Itoa(s.q.MaxRows)}
+}
+
+func (s *session) bytesError(row bool) error {
+	return &LimitError{Err: ErrResultTooLarge, Limit: LimitResultBytes, Value: formatBytes(s.q.MaxResultBytes), Row: row}
+}
+
+func (c *core) statementError(n int) error {
+	return &LimitError{Err: ErrStatementTooLarge, Limit: LimitStatementBytes, Value: formatBytes(int64(c.opt.MaxStatementBytes)), Size: formatBytes(int64(n))}
+}
+
+func (s *session) memoryError() error {
+	le := &LimitError{Err: ErrOutOfMemory, Limit: LimitMemory, Value: s.opt.MemoryLimit}
+	if s.ceiling > 0 {
+		le.Ceiling = formatBytes(s.ceiling >> 20 << 20)
+	}
+	return le
 }
 
 // formatBytes renders n bytes for a message.

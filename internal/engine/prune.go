@@ -16,26 +16,27 @@ import (
 
 // selectFiles returns the snapshot files a statement can need: all of them, unless Bounds finds
 // restrictions on every row the statement reads.
-func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]lake.File, error) {
-	all := e.snap.Files
-	if e.opt.Bounds == nil {
+func (s *session) selectFiles(ctx context.Context, stmt string, args []any) ([]lake.File, error) {
+	all := s.g.snap.Files
+	bounds := s.opt.Dialect.Bounds
+	if bounds == nil {
 		return all, nil
 	}
 	// The bounds come from Go code over the user's text: under the deadline, like translation.
 	// Every name the lake is read through: a bound on one reference says nothing of another.
 	tables := map[string][]string{"cloudtrail_logs": nil}
-	for _, a := range e.opt.Aliases {
+	for _, a := range s.opt.Aliases {
 		tables[strings.ToLower(a)] = nil
 	}
 	defs := map[string]*TableDef{}
-	for _, d := range e.tables {
+	for _, d := range s.g.tables {
 		defs[d.Name] = d
 		tables[d.Name] = []string{}
 		for _, p := range d.Partitions {
 			tables[d.Name] = append(tables[d.Name], p.Name)
 		}
 	}
-	b, err := inTime(ctx, func() *Bounds { return e.opt.Bounds(stmt, tables) })
+	b, err := inTime(ctx, func() *Bounds { return bounds(stmt, tables) })
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 	}
 	var dayMin, dayMax string
 	if b.TSMin != "" {
-		if dayMin, err = e.evalDay(ctx, b.TSMin); err != nil {
+		if dayMin, err = s.evalDay(ctx, b.TSMin); err != nil {
 			if ctx.Err() != nil {
 				return nil, err
 			}
@@ -76,7 +77,7 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 		}
 	}
 	if b.TSMax != "" {
-		if dayMax, err = e.evalDay(ctx, b.TSMax); err != nil {
+		if dayMax, err = s.evalDay(ctx, b.TSMax); err != nil {
 			if ctx.Err() != nil {
 				return nil, err
 			}
@@ -85,7 +86,7 @@ func (e *Engine) selectFiles(ctx context.Context, stmt string, args []any) ([]la
 	}
 	var out []lake.File
 	for _, f := range all {
-		if keep(f, e.absPath(f), b, dayMin, dayMax) && keepDerived(f.Partition, defs[b.Table], b.Derived) {
+		if keep(f, s.absPath(f), b, dayMin, dayMax) && keepDerived(f.Partition, defs[b.Table], b.Derived) {
 			out = append(out, f)
 		}
 	}
@@ -232,13 +233,13 @@ func likeRE(pattern string) *regexp.Regexp {
 
 // evalDay evaluates a bound expression and returns its UTC date. The expression is text from
 // the user's statement, so it runs as a query checked like the statement itself.
-func (e *Engine) evalDay(ctx context.Context, expr string) (string, error) {
+func (s *session) evalDay(ctx context.Context, expr string) (string, error) {
 	text := "SELECT CAST((\n" + expr + "\n) AS TIMESTAMPTZ)"
-	if _, err := e.parseRead(ctx, text); err != nil {
+	if _, err := s.parseRead(ctx, text); err != nil {
 		return "", fmt.Errorf("evaluate bound: %w", err)
 	}
 	var c collector
-	if _, _, err := e.run(ctx, &c, text, nil, true); err != nil {
+	if _, _, err := s.run(ctx, &c, text, nil, true); err != nil {
 		return "", fmt.Errorf("evaluate bound: %w", err)
 	}
 	if len(c.rows) != 1 || len(c.rows[0]) != 1 {
@@ -261,18 +262,16 @@ func viewKey(files []lake.File) string {
 	return fmt.Sprintf("%d:%x", len(files), h.Sum(nil))
 }
 
-// useFiles points the view at files, unless it already reads exactly them.
-func (e *Engine) useFiles(ctx context.Context, files []lake.File) error {
+// useFiles points the connection's view at files, unless it already reads exactly them.
+func (s *session) useFiles(ctx context.Context, files []lake.File) error {
 	key := viewKey(files)
-	if key == e.viewKey {
+	if key == s.cn.viewKey {
 		return nil
 	}
-	e.viewKey = ""
-	for _, s := range e.viewSQL(files) {
-		if _, err := e.conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("select files: %w", err)
-		}
+	s.cn.viewKey = ""
+	if _, err := s.cn.c.ExecContext(ctx, s.viewSQL(files)); err != nil {
+		return fmt.Errorf("select files: %w", err)
 	}
-	e.viewKey = key
+	s.cn.viewKey = key
 	return nil
 }

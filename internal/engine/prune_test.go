@@ -14,30 +14,18 @@ import (
 
 func openTestEngine(t testing.TB, root string, prune bool) *Engine {
 	t.Helper()
-	opt := Options{Lake: root, Setup: athena.Setup(), Aliases: []string{"cloudtrail"}}
-	opt.Translate = func(sql string) (string, func(error) error, error) {
-		tr, err := athena.TranslateMapped(sql)
-		if err != nil {
-			return "", nil, err
-		}
-		return tr.SQL, tr.MapError, nil
+	return openWith(t, testOptions(root, prune))
+}
+
+// testOptions are the options of openTestEngine: Athena's dialect without its table
+// definitions, pruning if prune, and the alias cloudtrail.
+func testOptions(root string, prune bool) Options {
+	d := athena.Dialect()
+	d.ParseDDL = nil
+	if !prune {
+		d.Bounds = nil
 	}
-	if prune {
-		opt.Bounds = func(sql string, tables map[string][]string) *Bounds {
-			b := athena.FindBounds(sql, tables)
-			if b == nil {
-				return nil
-			}
-			eb := Bounds(*b)
-			return &eb
-		}
-	}
-	e, err := Open(context.Background(), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
+	return Options{Lake: root, Dialect: d, Aliases: []string{"cloudtrail"}}
 }
 
 // Pruning reads only the files that can hold matching rows, and never changes an answer.

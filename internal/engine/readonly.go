@@ -69,24 +69,36 @@ var readTableFunctions = map[string]bool{
 	"icu_calendar_names": true, "pg_timezone_names": true,
 }
 
-// refusal is the error for a statement that is not a query.
-func refusal(what string) error {
-	return fmt.Errorf("%w (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a query): %s; the lake is read-only from SQL. To export results use --format csv|json and redirect the output", ErrNotReadOnly, what)
+// ReadOnlyError is a statement refused because it is not a query; errors.Is(err,
+// ErrNotReadOnly) holds.
+type ReadOnlyError struct {
+	// Reason says what the statement is, or does, that a query is not.
+	Reason string
 }
 
+// Error names what runs; a front end adds how it exports results.
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("%v (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of a query): %s; the lake is read-only from SQL", ErrNotReadOnly, e.Reason)
+}
+
+func (e *ReadOnlyError) Unwrap() error { return ErrNotReadOnly }
+
+// refusal is the error for a statement that is not a query.
+func refusal(what string) error { return &ReadOnlyError{Reason: what} }
+
 // parseRead reads text with DuckDB's parser and accepts it only as one query or EXPLAIN of one.
-func (e *Engine) parseRead(ctx context.Context, text string) (*parsed, error) {
-	tree, perr, err := e.serialize(ctx, text)
+func (s *session) parseRead(ctx context.Context, text string) (*parsed, error) {
+	tree, perr, err := s.serialize(ctx, text)
 	if err != nil {
 		return nil, err
 	}
 	if perr != nil {
 		if perr.kind == "parser" {
-			return nil, e.syntaxError(text, perr)
+			return nil, s.syntaxError(text, perr)
 		}
 		// Not a SELECT: EXPLAIN of a query is the one other statement accepted.
 		if rest, ok := explainPrefix(text); ok {
-			inner, err := e.parseRead(ctx, rest)
+			inner, err := s.parseRead(ctx, rest)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, err
@@ -140,9 +152,9 @@ type parseError struct {
 
 // serialize returns the one SELECT statement of text as json_serialize_sql serialises it, or
 // the parser's objection.
-func (e *Engine) serialize(ctx context.Context, text string) (map[string]any, *parseError, error) {
+func (s *session) serialize(ctx context.Context, text string) (map[string]any, *parseError, error) {
 	var out string
-	if err := e.conn.QueryRowContext(ctx, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))::VARCHAR", text).Scan(&out); err != nil {
+	if err := s.cn.c.QueryRowContext(ctx, "SELECT json_serialize_sql(CAST($1 AS VARCHAR))::VARCHAR", text).Scan(&out); err != nil {
 		return nil, nil, fmt.Errorf("check statement: %w", err)
 	}
 	var doc struct {
@@ -168,8 +180,8 @@ func (e *Engine) serialize(ctx context.Context, text string) (map[string]any, *p
 // syntaxError returns DuckDB's own error for text its parser refused, which says where. Only
 // the parser runs: a text that fails to parse binds and runs nothing. Should the connection's
 // parser accept what json_serialize_sql's refused, the statement is refused.
-func (e *Engine) syntaxError(text string, perr *parseError) error {
-	err := e.raw(func(c *duckdb.Conn) error {
+func (s *session) syntaxError(text string, perr *parseError) error {
+	err := s.raw(func(c *duckdb.Conn) error {
 		st, err := c.Prepare(text)
 		if err != nil {
 			return err
@@ -185,8 +197,8 @@ func (e *Engine) syntaxError(text string, perr *parseError) error {
 
 // raw runs fn with the DuckDB connection, for what database/sql does not offer: preparing
 // exactly one statement and reading its type.
-func (e *Engine) raw(fn func(c *duckdb.Conn) error) error {
-	return e.conn.Raw(func(dc any) error {
+func (s *session) raw(fn func(c *duckdb.Conn) error) error {
+	return s.cn.c.Raw(func(dc any) error {
 		c, ok := dc.(*duckdb.Conn)
 		if !ok {
 			return fmt.Errorf("unexpected DuckDB driver connection %T", dc)
@@ -247,18 +259,20 @@ var (
 // ddlNotice answers the Athena DDL users paste from the docs: partitions and table definitions
 // are automatic here, so these statements are explained rather than run. It only ever answers
 // with a notice: whatever the text holds besides, nothing of it runs.
-func ddlNotice(stmt string) (string, bool) {
+func ddlNotice(stmt string) (*Result, bool) {
 	stmt = skipComments(stmt)
 	switch {
 	case alterAddPartition.MatchString(stmt):
-		return "ALTER TABLE … ADD PARTITION is not needed: trailsql finds partitions by itself (account, region, year, month, day). Nothing was changed.", true
+		return &Result{Notice: "ALTER TABLE … ADD PARTITION is not needed: trailsql finds partitions by itself (account, region, year, month, day). Nothing was changed."}, true
 	case msckRepair.MatchString(stmt):
-		return "MSCK REPAIR TABLE is not needed: trailsql finds partitions by itself. Nothing was changed.", true
+		return &Result{Notice: "MSCK REPAIR TABLE is not needed: trailsql finds partitions by itself. Nothing was changed."}, true
 	case createExternal.MatchString(stmt):
 		m := createExternal.FindStringSubmatch(stmt)
-		return fmt.Sprintf("CREATE EXTERNAL TABLE is not needed: the table cloudtrail_logs already has Athena's CloudTrail columns. To load the logs at that location, run:\n  trailsql ingest %s\n(table %s: query it as cloudtrail_logs, or declare the name as an alias with --alias %s)", m[3], m[2], strings.Trim(m[2], "`\"")), true
+		ext := &ExternalTable{Name: m[2], Location: m[3]}
+		name := strings.Trim(m[2], "`\"")
+		return &Result{External: ext, Notice: fmt.Sprintf("CREATE EXTERNAL TABLE is not needed: the table cloudtrail_logs already has Athena's CloudTrail columns. To query the logs at that location, ingest them into the lake: %s\n(table %s: query it as cloudtrail_logs, or declare %s an alias of cloudtrail_logs)", ext.Location, ext.Name, name)}, true
 	}
-	return "", false
+	return nil, false
 }
 
 // skipComments returns s without the white space and comments it starts with, for ddlNotice

@@ -67,7 +67,9 @@ func (tr traces) snapshot(t testing.TB) string {
 		})
 	}
 	var catalog string
-	err := tr.e.conn.QueryRowContext(context.Background(), `SELECT concat_ws(' | ',
+	var err error
+	withSession(t, tr.e, func(s *session) {
+		err = s.cn.c.QueryRowContext(context.Background(), `SELECT concat_ws(' | ',
 		(SELECT string_agg(database_name, ',' ORDER BY database_name) FROM duckdb_databases()),
 		(SELECT string_agg(schema_name || '.' || table_name, ',' ORDER BY 1) FROM duckdb_tables()),
 		(SELECT string_agg(view_name, ',' ORDER BY 1) FROM duckdb_views() WHERE NOT internal),
@@ -77,6 +79,7 @@ func (tr traces) snapshot(t testing.TB) string {
 		(SELECT string_agg(name || '=' || coalesce(value, ''), ',' ORDER BY name) FROM duckdb_settings()),
 		(SELECT string_agg(name, ',' ORDER BY 1) FROM duckdb_variables()),
 		(SELECT string_agg(name, ',' ORDER BY 1) FROM duckdb_prepared_statements()))`).Scan(&catalog)
+	})
 	if err != nil {
 		t.Fatalf("read the catalog: %v", err)
 	}
@@ -92,12 +95,13 @@ func attackEngine(t testing.TB) (*Engine, traces, map[string]string) {
 	outside := t.TempDir()
 	e := openTestEngine(t, root, true)
 	var data string
-	for _, f := range e.snap.Files {
+	snap := e.Snapshot()
+	for _, f := range snap.Files {
 		data = e.absPath(f)
 	}
 	vars := map[string]string{
-		"LAKE":    e.snap.Root,
-		"DATA":    filepath.Join(e.snap.Root, dataDir),
+		"LAKE":    snap.Root,
+		"DATA":    filepath.Join(snap.Root, dataDir),
 		"FILE":    data,
 		"OUTSIDE": outside,
 	}

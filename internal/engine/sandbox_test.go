@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/trailsql/trailsql/internal/athena"
 )
 
 func openWith(t testing.TB, opt Options) *Engine {
@@ -46,8 +44,12 @@ func TestTempFolder(t *testing.T) {
 		t.Fatalf("temporary folder %s: %v %v, want a folder with mode 0700", a.tmp, fi.Mode(), err)
 	}
 	var setting string
-	if err := a.conn.QueryRowContext(context.Background(), "SELECT current_setting('temp_directory')").Scan(&setting); err != nil || setting != a.tmp {
-		t.Fatalf("DuckDB's temp_directory is %q (%v), want %q", setting, err, a.tmp)
+	var err2 error
+	withSession(t, a, func(s *session) {
+		err2 = s.cn.c.QueryRowContext(context.Background(), "SELECT current_setting('temp_directory')").Scan(&setting)
+	})
+	if err2 != nil || filepath.Dir(setting) != a.tmp {
+		t.Fatalf("DuckDB's temp_directory is %q (%v), want a folder in %q", setting, err2, a.tmp)
 	}
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
@@ -89,7 +91,7 @@ func TestLinksInLake(t *testing.T) {
 	}
 
 	// A data file replaced by a link is left out, and said to be.
-	f := e.snap.Files[0]
+	f := e.Snapshot().Files[0]
 	real := filepath.Join(outside, "copy.parquet")
 	os.Rename(e.absPath(f), real)
 	os.Symlink(real, e.absPath(f))
@@ -128,7 +130,7 @@ func TestDamagedFile(t *testing.T) {
 			root := writeLake(t, twoDays)
 			e := openTestEngine(t, root, true)
 			var bad string
-			for _, f := range e.snap.Files {
+			for _, f := range e.Snapshot().Files {
 				if f.Partition.Day == "01" {
 					bad = f.Path
 					data, _ := os.ReadFile(e.absPath(f))
@@ -142,7 +144,7 @@ func TestDamagedFile(t *testing.T) {
 			if !errors.As(err, &damaged) || damaged.File.Path != bad {
 				t.Fatalf("error %v, want one naming %s", err, bad)
 			}
-			for _, want := range []string{bad, "day=01", "trailsql check", "--skip-damaged"} {
+			for _, want := range []string{bad, "day=01"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not say %q", err, want)
 				}
@@ -152,7 +154,9 @@ func TestDamagedFile(t *testing.T) {
 			if err != nil || res.Rows[0][0] != int64(1) {
 				t.Fatalf("the other partition: %v %v", res, err)
 			}
-			skip := openWith(t, Options{Lake: root, SkipDamaged: true, Setup: athena.Setup()})
+			opt := testOptions(root, true)
+			opt.SkipDamaged = true
+			skip := openWith(t, opt)
 			for range 2 { // the second time, the file is known to be damaged
 				res, err = skip.Query(ctx, "SELECT count(*) FROM cloudtrail_logs")
 				if err != nil || res.Rows[0][0] != int64(1) {
@@ -166,42 +170,65 @@ func TestDamagedFile(t *testing.T) {
 	}
 }
 
+// checkLimit fails unless err is a *LimitError of limit at value, matched by errors.Is with
+// sentinel, whose message names the limit and its value and no flag.
+func checkLimit(t testing.TB, what string, err, sentinel error, limit, value string) {
+	t.Helper()
+	var le *LimitError
+	switch {
+	case !errors.As(err, &le) || !errors.Is(err, sentinel):
+		t.Errorf("%s: %v, want a *LimitError matching %v", what, err, sentinel)
+	case le.Limit != limit || le.Value != value:
+		t.Errorf("%s: limit %q = %q, want %q = %q", what, le.Limit, le.Value, limit, value)
+	case !strings.Contains(err.Error(), limit) || !strings.Contains(err.Error(), value) || strings.Contains(err.Error(), "--"):
+		t.Errorf("%s: %q does not say the limit %s and its value %s, or names a flag", what, err, limit, value)
+	}
+}
+
 // Results are bounded by rows and bytes, inside DuckDB before values reach Go, with errors that
-// name the limit and the flag that raises it.
+// name the limit and its value.
 func TestResultLimits(t *testing.T) {
 	root := writeLake(t, twoDays)
 	e := openWith(t, Options{Lake: root, MaxRows: 5, MaxResultBytes: 1 << 20})
 	ctx := context.Background()
 	cases := []struct {
-		sql  string
-		args []any
-		flag string // "" for no error
+		sql   string
+		args  []any
+		limit string // "" for no error
 	}{
 		{"SELECT * FROM range(5)", nil, ""},
-		{"SELECT * FROM range(6)", nil, "--max-rows"},
-		{"SELECT * FROM cloudtrail_logs a, cloudtrail_logs b, cloudtrail_logs c", nil, "--max-rows"},
+		{"SELECT * FROM range(6)", nil, LimitRows},
+		{"SELECT * FROM cloudtrail_logs a, cloudtrail_logs b, cloudtrail_logs c", nil, LimitRows},
 		{"SELECT repeat('x', 1000)", nil, ""},
-		{"SELECT repeat('x', 2000000)", nil, "--max-result-bytes"},
-		{"SELECT [repeat('x', 2000000)]", nil, "--max-result-bytes"},
-		{"SELECT {'a': {'b': [repeat('x', 2000000)]}}", nil, "--max-result-bytes"},
-		{"SELECT MAP {'k': repeat('x', 2000000)}", nil, "--max-result-bytes"},
-		{"SELECT repeat('x', 2000000)::BLOB", nil, "--max-result-bytes"},
-		{"SELECT repeat('x', 300000) FROM range(4)", nil, "--max-result-bytes"},
-		{"SELECT ?", []any{strings.Repeat("x", 2000000)}, "--max-result-bytes"},
+		{"SELECT repeat('x', 2000000)", nil, LimitResultBytes},
+		{"SELECT [repeat('x', 2000000)]", nil, LimitResultBytes},
+		{"SELECT {'a': {'b': [repeat('x', 2000000)]}}", nil, LimitResultBytes},
+		{"SELECT MAP {'k': repeat('x', 2000000)}", nil, LimitResultBytes},
+		{"SELECT repeat('x', 2000000)::BLOB", nil, LimitResultBytes},
+		{"SELECT repeat('x', 300000) FROM range(4)", nil, LimitResultBytes},
+		{"SELECT ?", []any{strings.Repeat("x", 2000000)}, LimitResultBytes},
 		{"SELECT ? AS a, ? AS a", []any{"x", "y"}, ""},
 	}
 	for _, c := range cases {
-		res, err := e.Query(ctx, c.sql, c.args...)
-		if c.flag == "" {
+		_, err := e.Query(ctx, c.sql, c.args...)
+		switch c.limit {
+		case "":
 			if err != nil {
 				t.Errorf("%s: %v", c.sql, err)
 			}
-			continue
-		}
-		if !errors.Is(err, ErrResultTooLarge) || !strings.Contains(err.Error(), c.flag) {
-			t.Errorf("%s: %v (%v), want a result limit naming %s", c.sql, err, res, c.flag)
+		case LimitRows:
+			checkLimit(t, c.sql, err, ErrResultTooLarge, LimitRows, "5")
+		default:
+			checkLimit(t, c.sql, err, ErrResultTooLarge, LimitResultBytes, "1 MiB")
 		}
 	}
+	// A handle's own limits are lower, never higher.
+	_, err := e.With(QueryOptions{MaxRows: 2}).Query(ctx, "SELECT * FROM range(3)")
+	checkLimit(t, "max rows 2", err, ErrResultTooLarge, LimitRows, "2")
+	_, err = e.With(QueryOptions{MaxRows: 100}).Query(ctx, "SELECT * FROM range(6)")
+	checkLimit(t, "max rows 100", err, ErrResultTooLarge, LimitRows, "5")
+	_, err = e.With(QueryOptions{MaxResultBytes: 1000}).Query(ctx, "SELECT repeat('x', 2000)")
+	checkLimit(t, "max result bytes 1000", err, ErrResultTooLarge, LimitResultBytes, "1000 bytes")
 	// Duplicate column names survive the wrapping.
 	res, err := e.Query(ctx, "SELECT 1 AS a, 2 AS a")
 	if err != nil || strings.Join(res.Columns, ",") != "a,a" || len(res.Rows[0]) != 2 {
@@ -252,13 +279,12 @@ func TestTimeoutCoversPreparation(t *testing.T) {
 	// A translator that never returns.
 	stuck := make(chan struct{})
 	defer close(stuck)
-	e := openWith(t, Options{Lake: root, Timeout: 100 * time.Millisecond, Translate: func(s string) (string, func(error) error, error) {
+	e := openWith(t, Options{Lake: root, Timeout: 100 * time.Millisecond, Dialect: Dialect{Translate: func(s string) (string, func(error) error, error) {
 		<-stuck
 		return s, nil, nil
-	}})
-	if _, err := e.Query(ctx, "SELECT 1"); !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "--timeout") {
-		t.Fatalf("stuck translation: %v, want a timeout", err)
-	}
+	}}})
+	_, err := e.Query(ctx, "SELECT 1")
+	checkLimit(t, "stuck translation", err, ErrTimeout, LimitTimeout, "100ms")
 
 	// A long IN list, through the Athena translator, the check, pruning and inlining.
 	var b strings.Builder
@@ -275,9 +301,8 @@ func TestTimeoutCoversPreparation(t *testing.T) {
 	}
 	// The statement limit refuses it first. (Another engine: the first may still be preparing.)
 	e = openTestEngine(t, root, true)
-	if _, err := e.Query(ctx, b.String()); !errors.Is(err, ErrStatementTooLarge) || !strings.Contains(err.Error(), "--max-statement-bytes") || !strings.Contains(err.Error(), "1 MiB") {
-		t.Fatalf("a %d-byte statement: %v, want the statement limit", b.Len(), err)
-	}
+	_, err = e.Query(ctx, b.String())
+	checkLimit(t, "a long statement", err, ErrStatementTooLarge, LimitStatementBytes, "1 MiB")
 	// Cancelling (SIGINT, SIGTERM) interrupts as the deadline does.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -40,9 +39,24 @@ type TablePartition struct {
 	Integer bool `json:"integer,omitempty"`
 }
 
-// ParseDDLFunc reads a table definition statement: CREATE EXTERNAL TABLE (def) or DROP TABLE
-// (drop, the name). Both are zero for any other statement.
-type ParseDDLFunc func(sql string) (def *TableDef, drop string, err error)
+// tableDef is the definition of the table a Dialect read.
+func tableDef(spec *TableSpec) *TableDef {
+	d := &TableDef{Name: spec.Name, Columns: spec.Columns}
+	for _, p := range spec.Partitions {
+		d.Partitions = append(d.Partitions, TablePartition(p))
+	}
+	return d
+}
+
+// UnknownColumnError is a column a table definition declares that cloudtrail_logs does not have.
+type UnknownColumnError struct {
+	Table, Column string
+}
+
+// Error says what to do; a front end may add where the columns there are are listed.
+func (e *UnknownColumnError) Error() string {
+	return fmt.Sprintf("table %s: column %q: cloudtrail_logs has no such column, so the table cannot show it (remove it from the column list)", e.Table, e.Column)
+}
 
 var (
 	tableNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`)
@@ -81,7 +95,7 @@ func (d *TableDef) check() error {
 			return fmt.Errorf("table %s: column %s is declared twice", d.Name, c)
 		}
 		if !ours[c] {
-			return fmt.Errorf("table %s: column %q: cloudtrail_logs has no such column, so the table cannot show it (remove it from the column list; `trailsql schema` lists the columns there are)", d.Name, c)
+			return &UnknownColumnError{Table: d.Name, Column: c}
 		}
 		seen[c] = true
 	}
@@ -177,8 +191,8 @@ func (p TablePartition) value(lp lake.Partition) (v string, null, ok bool) {
 }
 
 // viewSQL defines the table as a view of cloudtrail_logs: its declared columns, its partition
-// columns, then "$path" (readable by name, hidden from the star as in Athena). It returns the
-// hidden columns too.
+// columns, then "$path" (readable by name, hidden from the star as in Athena). The view is a
+// TEMP one, as cloudtrail_logs is (see pool.go). It returns the hidden columns too.
 func (d *TableDef) viewSQL() (string, []string) {
 	var cols []string
 	declared := d.Columns
@@ -196,29 +210,29 @@ func (d *TableDef) viewSQL() (string, []string) {
 		cols = append(cols, p.expr()+" AS "+quoteIdent(p.Name))
 	}
 	cols = append(cols, quoteIdent(PathColumn))
-	return "CREATE OR REPLACE VIEW " + quoteIdent(d.Name) + " AS SELECT " + strings.Join(cols, ", ") + " FROM cloudtrail_logs", []string{PathColumn}
+	return "CREATE OR REPLACE TEMP VIEW " + quoteIdent(d.Name) + " AS SELECT " + strings.Join(cols, ", ") + " FROM cloudtrail_logs", []string{PathColumn}
 }
 
 // loadTables reads the lake's table definitions; those that cannot be used are logged and left
 // out (a query naming one then fails as for any unknown table).
-func (e *Engine) loadTables() []*TableDef {
-	defs, bad, err := lake.Tables(e.opt.Lake)
+func (c *core) loadTables() []*TableDef {
+	defs, bad, err := lake.Tables(c.opt.Lake)
 	if err != nil {
-		e.log.Warn("table definitions not read", "err", err)
+		c.log.Warn("table definitions not read", "err", err)
 		return nil
 	}
 	for path, why := range bad {
-		e.log.Warn("table definition left out", "file", path, "reason", why)
+		c.log.Warn("table definition left out", "file", path, "reason", why)
 	}
 	var out []*TableDef
 	for name, body := range defs {
 		var d TableDef
 		if err := json.Unmarshal(body, &d); err != nil || d.Name != name {
-			e.log.Warn("table definition left out", "table", name, "reason", "not a definition trailsql wrote")
+			c.log.Warn("table definition left out", "table", name, "reason", "not a definition trailsql wrote")
 			continue
 		}
 		if err := d.check(); err != nil {
-			e.log.Warn("table definition left out", "table", name, "reason", err)
+			c.log.Warn("table definition left out", "table", name, "reason", err)
 			continue
 		}
 		out = append(out, &d)
@@ -227,8 +241,9 @@ func (e *Engine) loadTables() []*TableDef {
 	return out
 }
 
-// defineTable registers def: stored in the lake, and a view in this engine.
-func (e *Engine) defineTable(ctx context.Context, def *TableDef) (string, error) {
+// defineTable registers def: stored in the lake, where every statement that starts after this one
+// reads it (the lake's version changed: the engine reads its snapshot and tables anew).
+func (s *session) defineTable(def *TableDef) (string, error) {
 	if err := def.check(); err != nil {
 		return "", err
 	}
@@ -236,15 +251,10 @@ func (e *Engine) defineTable(ctx context.Context, def *TableDef) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if err := lake.SaveTable(e.opt.Lake, def.Name, body); err != nil {
+	if err := lake.SaveTable(s.opt.Lake, def.Name, body); err != nil {
 		return "", err
 	}
-	e.tables = slices.DeleteFunc(e.tables, func(d *TableDef) bool { return d.Name == def.Name })
-	e.tables = append(e.tables, def)
-	view, _ := def.viewSQL()
-	if _, err := e.conn.ExecContext(ctx, view); err != nil {
-		return "", fmt.Errorf("define table %s: %w", def.Name, err)
-	}
+	s.invalidate()
 	var parts []string
 	for _, p := range def.Partitions {
 		from := p.From
@@ -260,27 +270,24 @@ func (e *Engine) defineTable(ctx context.Context, def *TableDef) (string, error)
 }
 
 // dropTable forgets a table defined by the user.
-func (e *Engine) dropTable(ctx context.Context, name string) (string, error) {
+func (s *session) dropTable(name string) (string, error) {
 	if name == "cloudtrail_logs" {
 		return "", fmt.Errorf("%w: cloudtrail_logs is the lake itself; DROP TABLE removes only tables defined with CREATE EXTERNAL TABLE", ErrNotReadOnly)
 	}
-	found, err := lake.DropTable(e.opt.Lake, name)
+	found, err := lake.DropTable(s.opt.Lake, name)
 	if err != nil {
 		return "", err
 	}
 	if !found {
-		return "", fmt.Errorf("table %s is not defined (tables defined with CREATE EXTERNAL TABLE: %s)", name, e.tableNames())
+		return "", fmt.Errorf("table %s is not defined (tables defined with CREATE EXTERNAL TABLE: %s)", name, s.tableNames())
 	}
-	e.tables = slices.DeleteFunc(e.tables, func(d *TableDef) bool { return d.Name == name })
-	if _, err := e.conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(name)); err != nil {
-		return "", fmt.Errorf("drop table %s: %w", name, err)
-	}
+	s.invalidate()
 	return fmt.Sprintf("Table %s removed (the lake's data is unchanged).", name), nil
 }
 
-func (e *Engine) tableNames() string {
+func (s *session) tableNames() string {
 	var names []string
-	for _, d := range e.tables {
+	for _, d := range s.g.tables {
 		names = append(names, d.Name)
 	}
 	if len(names) == 0 {
@@ -290,11 +297,11 @@ func (e *Engine) tableNames() string {
 }
 
 // ownTable reports whether name is cloudtrail_logs or one of its aliases.
-func (e *Engine) ownTable(name string) bool {
+func (c *core) ownTable(name string) bool {
 	if strings.EqualFold(name, "cloudtrail_logs") {
 		return true
 	}
-	for _, a := range e.opt.Aliases {
+	for _, a := range c.opt.Aliases {
 		if strings.EqualFold(a, name) {
 			return true
 		}

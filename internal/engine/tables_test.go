@@ -12,27 +12,11 @@ import (
 	"github.com/trailsql/trailsql/internal/athena"
 )
 
-// parseDDL is cmd/trailsql's reading of table definitions, for these tests.
-func parseDDL(sql string) (*TableDef, string, error) {
-	ddl, parts, drop, err := athena.ParseTableStatement(sql)
-	if ddl == nil || err != nil {
-		return nil, drop, err
-	}
-	def := &TableDef{Name: ddl.Name}
-	for _, c := range ddl.Columns {
-		def.Columns = append(def.Columns, c.Name)
-	}
-	for _, p := range parts {
-		def.Partitions = append(def.Partitions, TablePartition(p))
-	}
-	return def, "", nil
-}
-
 func openDDLEngine(t *testing.T, root string) *Engine {
 	t.Helper()
-	e := openTestEngine(t, root, true)
-	e.opt.ParseDDL = parseDDL
-	return e
+	opt := testOptions(root, true)
+	opt.Dialect.ParseDDL = athena.Dialect().ParseDDL
+	return openWith(t, opt)
 }
 
 // Modelled on AWS's partition projection DDL for CloudTrail

@@ -1,0 +1,329 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/trailsql/trailsql/internal/lake"
+)
+
+// One engine, many statements. DuckDB may open the snapshot's files and nothing else
+// (allowed_paths), and its configuration is locked so that no statement can widen that: so a
+// database serves one snapshot, and a new commit needs a new database. Each is a generation:
+// the snapshot, the users' tables defined when it was read, the files found damaged, and a
+// DuckDB database with its pool of connections. Before each statement the engine compares the
+// lake's version (lake.Version: a listing of the ledger, no manifest read) with the one its
+// newest generation was built for, and builds a new one when they differ; statements that
+// started on an older generation finish on it, and it closes when the last one ends. So every
+// statement reads one snapshot, whole commits only, and a statement that starts after a commit
+// ended reads it.
+//
+// Within a generation each statement has a connection to itself: the view cloudtrail_logs, over
+// the files the statement needs, is a TEMP view of that connection (as are the aliases and the
+// users' tables, which read it), so that statements running at once over other files do not
+// see each other's.
+
+// generation is one DuckDB database over one snapshot of the lake.
+type generation struct {
+	snap   *lake.Snapshot
+	tables []*TableDef
+	db     *sql.DB
+	tmp    string // DuckDB's temp_directory, inside the engine's
+	// refs counts the statements on it and the engine's own hold while it is the newest
+	// (guarded by core.mu); retired is set once a newer one replaces it.
+	refs    int
+	retired bool
+
+	mu sync.Mutex
+	// bad holds the snapshot's files that cannot be read (path → why): found unsafe when the
+	// snapshot was read, or named by DuckDB in an error.
+	bad  map[string]string
+	idle []*conn
+}
+
+// conn is a connection of a generation, with the files its view reads.
+type conn struct {
+	c *sql.Conn
+	// viewKey identifies the files the view cloudtrail_logs reads ("" unknown).
+	viewKey string
+}
+
+// current returns the generation for the lake as it is now, building it if the lake changed,
+// held for a statement until leave.
+func (c *core) current(ctx context.Context) (*generation, error) {
+	version, err := lake.Version(c.opt.Lake)
+	if err != nil {
+		return nil, err
+	}
+	if g, err := c.hold(version); g != nil || err != nil {
+		return g, err
+	}
+	// One statement builds; the others that need the new snapshot wait for it.
+	c.building.Lock()
+	defer c.building.Unlock()
+	if g, err := c.hold(version); g != nil || err != nil {
+		return g, err
+	}
+	c.mu.Lock()
+	prev := c.gen
+	c.built++
+	n := c.built
+	c.mu.Unlock()
+	g, err := c.build(ctx, prev, n)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.closeGeneration(g)
+		return nil, ErrClosed
+	}
+	c.gen, c.version = g, version
+	g.refs = 2 // the engine's and the statement's
+	closeOld := prev != nil && c.retire(prev)
+	c.mu.Unlock()
+	if closeOld {
+		c.closeGeneration(prev)
+	}
+	return g, nil
+}
+
+// hold returns the newest generation, held, if it was built for version.
+func (c *core) hold(version string) (*generation, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if c.gen != nil && c.version == version {
+		c.gen.refs++
+		return c.gen, nil
+	}
+	return nil, nil
+}
+
+// leave ends a statement's hold on g.
+func (c *core) leave(g *generation) {
+	c.mu.Lock()
+	g.refs--
+	done := g.retired && g.refs == 0
+	c.mu.Unlock()
+	if done {
+		c.closeGeneration(g)
+	}
+}
+
+// retire drops the engine's hold on g, the newest until now, and reports whether no statement
+// holds it any more; c.mu is held.
+func (c *core) retire(g *generation) bool {
+	g.retired = true
+	g.refs--
+	return g.refs == 0
+}
+
+// invalidate makes the next statement read the lake anew (after a table definition changed).
+func (c *core) invalidate() {
+	c.mu.Lock()
+	c.version = ""
+	c.mu.Unlock()
+}
+
+// closeGeneration releases g's database, and the engine once it is closed and g was its last.
+func (c *core) closeGeneration(g *generation) {
+	g.mu.Lock()
+	idle := g.idle
+	g.idle = nil
+	g.mu.Unlock()
+	for _, cn := range idle {
+		cn.c.Close()
+	}
+	err := g.db.Close()
+	if rerr := os.RemoveAll(g.tmp); rerr != nil && err == nil {
+		err = fmt.Errorf("remove DuckDB's temporary folder: %w", rerr)
+	}
+	c.mu.Lock()
+	c.closeErr = errors.Join(c.closeErr, err)
+	c.generations--
+	last := c.closed && c.generations == 0
+	c.mu.Unlock()
+	if last {
+		c.finalize()
+	}
+}
+
+// build reads the lake's snapshot and table definitions and opens a database over them, with
+// one connection ready. prev, the generation before, lends what it found out about files.
+func (c *core) build(ctx context.Context, prev *generation, n int) (*generation, error) {
+	snap, err := lake.OpenSnapshot(c.opt.Lake)
+	if err != nil {
+		return nil, err
+	}
+	g := &generation{snap: snap, tables: c.loadTables(), bad: map[string]string{}}
+	// Files never change once committed: what the previous snapshot found about a file holds,
+	// and only the new ones are checked.
+	var fresh []lake.File
+	old := map[string]bool{}
+	if prev != nil {
+		for _, f := range prev.snap.Files {
+			old[f.Path] = true
+		}
+	}
+	for _, f := range snap.Files {
+		why, bad := "", false
+		if prev != nil {
+			why, bad = prev.badFile(f)
+		}
+		switch {
+		case bad:
+			g.bad[f.Path] = why
+		case !old[f.Path]:
+			fresh = append(fresh, f)
+		}
+	}
+	for path, why := range checkFiles(c.opt.Lake, fresh) {
+		g.bad[path] = why
+		c.log.Warn("lake file left out", "file", path, "reason", why)
+	}
+	g.tmp = filepath.Join(c.tmp, strconv.Itoa(n))
+	if err := os.Mkdir(g.tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("make DuckDB's temporary folder: %w", err)
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		os.RemoveAll(g.tmp)
+		return nil, fmt.Errorf("start duckdb: %w", err)
+	}
+	g.db = sql.OpenDB(connector)
+	c.mu.Lock()
+	c.generations++
+	c.mu.Unlock()
+	cn, err := g.db.Conn(ctx)
+	if err == nil {
+		err = c.configure(ctx, g, cn)
+		if err == nil {
+			err = c.setupConn(ctx, g, cn)
+		}
+		if err != nil {
+			cn.Close()
+		}
+	}
+	if err != nil {
+		c.closeGeneration(g)
+		return nil, err
+	}
+	g.idle = append(g.idle, &conn{c: cn, viewKey: viewKey(nil)})
+	return g, nil
+}
+
+// configure sets up g's database on its first connection, for all of them (SET GLOBAL), then
+// locks its configuration.
+func (c *core) configure(ctx context.Context, g *generation, cn *sql.Conn) error {
+	stmts := []string{
+		"SET GLOBAL autoinstall_known_extensions = false",
+		"SET GLOBAL autoload_known_extensions = false",
+		"SET GLOBAL temp_directory = " + quote(g.tmp),
+		"SET GLOBAL TimeZone = 'UTC'",
+		// Lake files never change once committed: keep their footers instead of re-reading
+		// hundreds of them for every statement.
+		"SET GLOBAL parquet_metadata_cache = true",
+		"SET GLOBAL memory_limit = " + quote(c.opt.MemoryLimit),
+	}
+	if c.opt.Threads > 0 {
+		stmts = append(stmts, fmt.Sprintf("SET GLOBAL threads = %d", c.opt.Threads))
+	}
+	stmts = append(stmts, c.opt.Dialect.Settings...)
+	// DuckDB may open the snapshot's files and nothing else: not the ledger, not a file added
+	// to the data folder, not what a link inside it points at (checkFiles left those out).
+	var allowed []string
+	for _, f := range g.snap.Files {
+		if _, bad := g.bad[f.Path]; !bad {
+			allowed = append(allowed, quote(c.absPath(f)))
+		}
+	}
+	if len(allowed) > 0 {
+		stmts = append(stmts, "SET GLOBAL allowed_paths = ["+strings.Join(allowed, ", ")+"]")
+	}
+	stmts = append(stmts,
+		"SET GLOBAL enable_external_access = false",
+		"SET GLOBAL lock_configuration = true",
+	)
+	return execAll(ctx, cn, stmts)
+}
+
+// setupConn readies a connection of g: the dialect's macros, and the views. The view reads no
+// file until a statement needs it: a damaged file must not stop the statements that do not
+// read it.
+func (c *core) setupConn(ctx context.Context, g *generation, cn *sql.Conn) error {
+	stmts := append([]string(nil), c.opt.Dialect.Setup...)
+	stmts = append(stmts, c.viewSQL(nil))
+	for _, a := range c.opt.Aliases {
+		stmts = append(stmts, `CREATE OR REPLACE TEMP VIEW `+quoteIdent(a)+` AS SELECT * FROM cloudtrail_logs`)
+	}
+	for _, d := range g.tables {
+		view, _ := d.viewSQL()
+		stmts = append(stmts, view)
+	}
+	return execAll(ctx, cn, stmts)
+}
+
+func execAll(ctx context.Context, cn *sql.Conn, stmts []string) error {
+	for _, s := range stmts {
+		if _, err := cn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("set up duckdb (%s): %w", firstLine(s), err)
+		}
+	}
+	return nil
+}
+
+// take returns an idle connection of g, or a new one.
+func (c *core) take(ctx context.Context, g *generation) (*conn, error) {
+	g.mu.Lock()
+	if n := len(g.idle); n > 0 {
+		cn := g.idle[n-1]
+		g.idle = g.idle[:n-1]
+		g.mu.Unlock()
+		return cn, nil
+	}
+	g.mu.Unlock()
+	sc, err := g.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start duckdb: %w", err)
+	}
+	if err := c.setupConn(ctx, g, sc); err != nil {
+		sc.Close()
+		return nil, err
+	}
+	return &conn{c: sc, viewKey: viewKey(nil)}, nil
+}
+
+// give returns a connection to g's idle ones.
+func (g *generation) give(cn *conn) {
+	g.mu.Lock()
+	g.idle = append(g.idle, cn)
+	g.mu.Unlock()
+}
+
+// badFile returns why f cannot be read, if it cannot.
+func (g *generation) badFile(f lake.File) (string, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	why, bad := g.bad[f.Path]
+	return why, bad
+}
+
+// markBad records that f cannot be read.
+func (g *generation) markBad(f lake.File, why string) {
+	g.mu.Lock()
+	g.bad[f.Path] = why
+	g.mu.Unlock()
+}
