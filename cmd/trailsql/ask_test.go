@@ -69,7 +69,7 @@ func askJSON(t *testing.T, args ...string) answerJSON {
 }
 
 // answer runs 'trailsql ask' with JSON output and returns the rows.
-func answer(t *testing.T, args ...string) []map[string]any {
+func answerRows(t *testing.T, args ...string) []map[string]any {
 	t.Helper()
 	return askJSON(t, args...).Rows
 }
@@ -217,7 +217,7 @@ func TestQuestionsMatchTruth(t *testing.T) {
 	ask := func(t *testing.T, name string, extra ...string) []map[string]any {
 		t.Helper()
 		args := append(append([]string{name}, win...), extra...)
-		rows := answer(t, args...)
+		rows := answerRows(t, args...)
 		// The printed SQL, run as a plain query, gives the same answer.
 		sqlText := mustRun(t, 0, append([]string{"ask", "--sql"}, args...)...)
 		code, out, errOut := run(t, sqlText, "query", "--lake", g.lake, "--format", "json", "-")

@@ -451,3 +451,12 @@ func writeExplain(w io.Writer, u *usage) error {
 	}
 	return render.Write(w, "table", []string{"action", "event", "calls", "first_seen", "last_seen", "resources", "why"}, rows)
 }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -52,3 +52,18 @@ func Engine(e *engine.Engine) QueryFunc {
 		}, nil
 	}
 }
+
+// Strings runs a statement that returns one string column and returns its non-empty values.
+func Strings(ctx context.Context, query QueryFunc, sql string, args ...any) ([]string, error) {
+	res, err := query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range res.Rows {
+		if s, ok := r[0].(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
