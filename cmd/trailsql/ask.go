@@ -68,6 +68,9 @@ is reported instead of guessed.`,
 			if err != nil {
 				return err
 			}
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
 			from, to, err := w.window(cmd)
 			if err != nil {
 				return err
@@ -161,12 +164,6 @@ is reported instead of guessed.`,
 			if len(res.Rows) == 0 && len(a.Warnings) == 0 {
 				// An empty answer says what the lake holds, so that "nothing" is read against it.
 				a.Warnings = append(a.Warnings, "no rows; the lake holds "+a.Coverage.String())
-			}
-			if format == "" {
-				format = "csv"
-				if m.IsTerminal {
-					format = "table"
-				}
 			}
 			for _, wn := range a.Warnings {
 				fmt.Fprintln(m.Stderr, "warning: "+wn)

@@ -126,3 +126,20 @@ PassRoleToLambda,Allow,iam:PassRole,*,"{""StringEquals"":{""iam:PassedToService"
 		t.Errorf("--format yaml: exit %d, %s", code, errOut)
 	}
 }
+
+// A wrong --format is refused before any lake is opened or statement run.
+func TestFormatCheckedFirst(t *testing.T) {
+	missing := t.TempDir() + "/no-such-lake"
+	for _, args := range [][]string{
+		{"ask", "active-users", "--format", "yaml"},
+		{"query", "--format", "yaml", "SELECT 1"},
+		{"unused", "--authz", "x.json", "--format", "yaml"},
+		{"policy", "--principal", "x", "--format", "yaml"},
+		{"info", "--format", "yaml"},
+	} {
+		code, _, errOut := run(t, "", append(args, "--lake", missing)...)
+		if code != 1 || !strings.Contains(errOut, "--format") || !strings.Contains(errOut, "yaml") {
+			t.Errorf("trailsql %s: exit %d, stderr %q, want the format refused first", strings.Join(args, " "), code, errOut)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -31,15 +30,11 @@ going to stderr. The answers of ask, policy and unused say the same coverage for
   trailsql info --lake /data/lake --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format == "" {
-				format = "csv"
-				if m.IsTerminal {
-					format = "table"
-				}
-			}
-			if _, err := render.NewStream(io.Discard, format); err != nil {
+			chosen, err := render.Choose(format, m.IsTerminal)
+			if err != nil {
 				return fmt.Errorf("--format: %w", err)
 			}
+			format = chosen
 			lk, err := m.existingLake(cmd)
 			if err != nil {
 				return err

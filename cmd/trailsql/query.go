@@ -85,11 +85,8 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			if err != nil {
 				return err
 			}
-			if format == "" {
-				format = "csv"
-				if m.IsTerminal {
-					format = "table"
-				}
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
 			}
 			e, err := m.openEngine(cmd, &q)
 			if err != nil {

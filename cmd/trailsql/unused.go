@@ -76,17 +76,11 @@ principal, actions included.`,
 					return fmt.Errorf("--classes %q: give used, unused, not-granted, unknown or all", c)
 				}
 			}
-			if format == "" {
-				format = "csv"
-				if m.IsTerminal {
-					format = "table"
-				}
-			}
-			switch format {
-			case "table", "csv", "json", "jsonl", "markdown":
-			default:
+			chosen, err := render.Choose(format, m.IsTerminal)
+			if err != nil {
 				return fmt.Errorf("--format %q: give table, csv, json, jsonl or markdown", format)
 			}
+			format = chosen
 			details, err := authz.Load(file)
 			if err != nil {
 				return err

@@ -23,6 +23,27 @@ import (
 // Formats are the output formats.
 var Formats = []string{"table", "csv", "json", "jsonl", "markdown"}
 
+// FormatError is an output format that is not one of Formats.
+type FormatError struct{ Format string }
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("unknown format %q (use one of %s)", e.Format, strings.Join(Formats, ", "))
+}
+
+// Choose decides a result's format before anything runs: format when given (one of Formats,
+// else a *FormatError), else a table for a person at a terminal and CSV for a pipe or a file.
+func Choose(format string, terminal bool) (string, error) {
+	switch {
+	case format == "" && terminal:
+		return "table", nil
+	case format == "":
+		return "csv", nil
+	case !slices.Contains(Formats, format):
+		return "", &FormatError{format}
+	}
+	return format, nil
+}
+
 // MaxTableRows is how many rows a table or Markdown output shows: both are laid out once all
 // their rows are known, so they are held in memory. The rows past it are counted, and the
 // output says how many there were and how to get them all.
@@ -69,7 +90,7 @@ type Stream struct {
 // NewStream returns a Stream writing format to w.
 func NewStream(w io.Writer, format string) (*Stream, error) {
 	if !slices.Contains(Formats, format) {
-		return nil, fmt.Errorf("unknown format %q (use one of %s)", format, strings.Join(Formats, ", "))
+		return nil, &FormatError{format}
 	}
 	return &Stream{w: w, format: format}, nil
 }
