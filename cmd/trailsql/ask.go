@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/lake"
@@ -76,29 +78,16 @@ is reported instead of guessed.`,
 				return err
 			}
 			p := questions.Params{From: from, To: to, Account: w.account, Region: w.region}
+			if err := question.Check(questions.Request{Principal: who, BaselineDays: baselineDays, BaselineGiven: cmd.Flags().Changed("baseline-days"), Inventory: authzFile != ""}); err != nil {
+				return askParamError(err, baselineDays)
+			}
 			if question.Needs("baseline_from") {
-				if baselineDays <= 0 {
-					return fmt.Errorf("--baseline-days %d: give a positive number of days", baselineDays)
-				}
 				p.BaselineFrom = from.Add(-time.Duration(baselineDays) * 24 * time.Hour)
-			} else if cmd.Flags().Changed("baseline-days") {
-				return fmt.Errorf("question %s has no baseline (--baseline-days is for new-behaviour)", question.Name)
-			}
-			if question.Needs("principal") && who == "" {
-				return fmt.Errorf("question %s needs --principal (a user, role or session name, an ARN, or an access key id)", question.Name)
-			}
-			if who != "" && !question.Accepts("principal") {
-				return fmt.Errorf("question %s does not take --principal", question.Name)
 			}
 			if question.Needs("inventory") {
-				if authzFile == "" {
-					return fmt.Errorf("question %s needs --authz FILE, the output of 'aws iam get-account-authorization-details'", question.Name)
-				}
 				if p.Inventory, err = loadInventory(authzFile, w.account); err != nil {
 					return err
 				}
-			} else if authzFile != "" {
-				return fmt.Errorf("question %s takes no --authz (it is for inactive-identities)", question.Name)
 			}
 			// Printing the SQL needs no lake unless a name must be looked up in it.
 			var lk *openedLake
@@ -118,7 +107,7 @@ is reported instead of guessed.`,
 				if err != nil {
 					return err
 				}
-				if question.Name == "access-key" && pr.Kind != "access key" {
+				if err := question.CheckPrincipal(pr.Kind, pr.How); err != nil {
 					return fmt.Errorf("question access-key needs an access key id (AKIA… or ASIA…); %q is %s", who, pr.How)
 				}
 				p.Principal, how = pr.Value, pr.How
@@ -157,9 +146,9 @@ is reported instead of guessed.`,
 				fmt.Fprintln(m.Stdout, questions.Inline(sqlText, sqlArgs))
 				return nil
 			}
-			res, err := e.Query(cmd.Context(), sqlText, sqlArgs...)
+			res, err := question.Answer(cmd.Context(), local.Engine(e), p)
 			if err != nil {
-				return fmt.Errorf("question %s: %w", question.Name, err)
+				return err
 			}
 			if len(res.Rows) == 0 && len(a.Warnings) == 0 {
 				// An empty answer says what the lake holds, so that "nothing" is read against it.
@@ -189,7 +178,7 @@ is reported instead of guessed.`,
 				err = m.writeTable(cmd, format, res.Columns, res.Rows)
 			}
 			if stats {
-				writeStats(m.Stderr, res)
+				writeStats(m.Stderr, res.Scan, res.Elapsed)
 			}
 			return err
 		},
@@ -260,5 +249,28 @@ func writeAnswerJSON(w io.Writer, a answerHeader, columns []string, rows [][]any
 		return err
 	}
 	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
+}
+
+// askParamError words a question's parameter error with the flags that set them.
+func askParamError(err error, baselineDays int) error {
+	var pe *questions.ParamError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Param + "/" + pe.Problem {
+	case "baseline/" + questions.Invalid:
+		return fmt.Errorf("--baseline-days %d: give a positive number of days", baselineDays)
+	case "baseline/" + questions.NotTaken:
+		return fmt.Errorf("question %s has no baseline (--baseline-days is for new-behaviour)", pe.Question)
+	case "principal/" + questions.Missing:
+		return fmt.Errorf("question %s needs --principal (a user, role or session name, an ARN, or an access key id)", pe.Question)
+	case "principal/" + questions.NotTaken:
+		return fmt.Errorf("question %s does not take --principal", pe.Question)
+	case "inventory/" + questions.Missing:
+		return fmt.Errorf("question %s needs --authz FILE, the output of 'aws iam get-account-authorization-details'", pe.Question)
+	case "inventory/" + questions.NotTaken:
+		return fmt.Errorf("question %s takes no --authz (it is for inactive-identities)", pe.Question)
+	}
 	return err
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
@@ -122,7 +124,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			err = sink.Close()
 			writeSkipped(m.Stderr, res.Skipped)
 			if stats {
-				writeStats(m.Stderr, res)
+				writeStats(m.Stderr, local.Scan(res.Stats), res.Elapsed)
 			}
 			return err
 		},
@@ -237,14 +239,13 @@ const (
 	athenaMinBytes   = 10 << 20
 )
 
-func writeStats(w io.Writer, res *engine.Result) {
-	st := res.Stats
+func writeStats(w io.Writer, st answer.Scan, elapsed time.Duration) {
 	billed := st.BytesRead
 	if billed < athenaMinBytes {
 		billed = athenaMinBytes
 	}
 	fmt.Fprintf(w, "read %d of %d files (%s of %s, %d rows in them) in %s; partitions and eventtime bounds pruned the rest\n",
-		st.FilesRead, st.FilesTotal, humanBytes(st.BytesRead), humanBytes(st.BytesTotal), st.RowsInFilesRead, res.Elapsed.Round(time.Millisecond))
+		st.FilesRead, st.FilesTotal, humanBytes(st.BytesRead), humanBytes(st.BytesTotal), st.RowsInFilesRead, elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "Athena would bill this scan (same Parquet files, $%.0f/TB, 10 MB minimum) about $%.6f; here it cost nothing\n",
 		athenaPricePerTB, float64(billed)/1e12*athenaPricePerTB)
 }

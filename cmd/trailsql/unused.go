@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/iam"
 	"github.com/trailsql/trailsql/internal/questions"
@@ -111,7 +112,7 @@ principal, actions included.`,
 			opt := authz.DiffOptions{AssumeRecorded: assumeRecorded, DataEvents: dataEvents}
 			if !cmd.Flags().Changed("data-events") {
 				// The services whose data events the lake holds in the window are logged.
-				prefixes, err := answer.Strings(cmd.Context(), answer.Engine(e), `SELECT DISTINCT eventsource FROM cloudtrail_logs WHERE eventcategory = 'Data' AND eventtime >= ? AND eventtime < ?`, questions.TimeText(from), questions.TimeText(to))
+				prefixes, err := answer.Strings(cmd.Context(), local.Engine(e), `SELECT DISTINCT eventsource FROM cloudtrail_logs WHERE eventcategory = 'Data' AND eventtime >= ? AND eventtime < ?`, questions.TimeText(from), questions.TimeText(to))
 				if err != nil {
 					return err
 				}

@@ -11,8 +11,6 @@ package answer
 import (
 	"context"
 	"time"
-
-	"github.com/trailsql/trailsql/internal/engine"
 )
 
 // QueryFunc runs one Athena SQL statement with positional parameters and returns its rows.
@@ -36,21 +34,6 @@ type Scan struct {
 	FilesRead, FilesTotal int
 	BytesRead, BytesTotal int64
 	RowsInFilesRead       int64
-}
-
-// Engine returns the QueryFunc that runs statements on the local engine.
-func Engine(e *engine.Engine) QueryFunc {
-	return func(ctx context.Context, sql string, args ...any) (*Result, error) {
-		res, err := e.Query(ctx, sql, args...)
-		if err != nil {
-			return nil, err
-		}
-		st := res.Stats
-		return &Result{
-			Columns: res.Columns, Types: res.Types, Rows: res.Rows, Elapsed: res.Elapsed,
-			Scan: Scan{FilesRead: st.FilesRead, FilesTotal: st.FilesTotal, BytesRead: st.BytesRead, BytesTotal: st.BytesTotal, RowsInFilesRead: st.RowsInFilesRead},
-		}, nil
-	}
 }
 
 // Strings runs a statement that returns one string column and returns its non-empty values.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
@@ -47,7 +48,7 @@ func lakeQuery(t *testing.T) answer.QueryFunc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	return answer.Engine(e)
+	return local.Engine(e)
 }
 
 func TestResolve(t *testing.T) {

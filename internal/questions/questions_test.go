@@ -1,6 +1,7 @@
 package questions
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +60,45 @@ func TestGetSuggests(t *testing.T) {
 	_, err = Get("weather")
 	if err == nil || strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), "there are: access-denied") {
 		t.Errorf("Get(weather): %v", err)
+	}
+}
+
+// Check refuses what a question cannot be asked with, as typed errors that name the parameter
+// and no front end's flag.
+func TestCheck(t *testing.T) {
+	get := func(name string) Question {
+		q, err := Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	for _, c := range []struct {
+		q              string
+		r              Request
+		param, problem string // "" for no error
+	}{
+		{"active-users", Request{}, "", ""},
+		{"active-users", Request{Principal: "x"}, "principal", NotTaken},
+		{"identity-activity", Request{}, "principal", Missing},
+		{"identity-activity", Request{Principal: "x"}, "", ""},
+		{"new-behaviour", Request{BaselineDays: 30}, "", ""},
+		{"new-behaviour", Request{BaselineDays: 0, BaselineGiven: true}, "baseline", Invalid},
+		{"root-activity", Request{BaselineDays: 30, BaselineGiven: true}, "baseline", NotTaken},
+		{"inactive-identities", Request{}, "inventory", Missing},
+		{"inactive-identities", Request{Inventory: true}, "", ""},
+		{"root-activity", Request{Inventory: true}, "inventory", NotTaken},
+	} {
+		err := get(c.q).Check(c.r)
+		var pe *ParamError
+		switch {
+		case c.param == "" && err != nil:
+			t.Errorf("%s %+v: %v", c.q, c.r, err)
+		case c.param != "" && (!errors.As(err, &pe) || pe.Param != c.param || pe.Problem != c.problem || strings.Contains(err.Error(), "--")):
+			t.Errorf("%s %+v: %v, want a ParamError %s %s naming no flag", c.q, c.r, err, c.param, c.problem)
+		}
+	}
+	if err := get("access-key").CheckPrincipal("user", "IAM user x"); err == nil {
+		t.Error("access-key took a user")
 	}
 }

@@ -1,0 +1,26 @@
+// Package local runs the answers' statements on the local engine: the adapter from
+// engine.Engine to answer.QueryFunc, kept apart so that the answer packages do not link DuckDB.
+package local
+
+import (
+	"context"
+
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/engine"
+)
+
+// Engine returns the QueryFunc that runs statements on the local engine.
+func Engine(e *engine.Engine) answer.QueryFunc {
+	return func(ctx context.Context, sql string, args ...any) (*answer.Result, error) {
+		res, err := e.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, err
+		}
+		return &answer.Result{Columns: res.Columns, Types: res.Types, Rows: res.Rows, Elapsed: res.Elapsed, Scan: Scan(res.Stats)}, nil
+	}
+}
+
+// Scan is what the engine read, as answers report it.
+func Scan(st engine.Stats) answer.Scan {
+	return answer.Scan{FilesRead: st.FilesRead, FilesTotal: st.FilesTotal, BytesRead: st.BytesRead, BytesTotal: st.BytesTotal, RowsInFilesRead: st.RowsInFilesRead}
+}
