@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
@@ -56,7 +58,7 @@ questions. Nothing leaves the machine. The lake stays in --dir for your own quer
 type demoAnswer struct {
 	Question questions.Question
 	Params   questions.Params
-	Result   *engine.Result
+	Result   *answer.Result
 }
 
 // demoQuestions are the classic questions, with their windows relative to the trail's end.
@@ -117,13 +119,9 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 			}
 			p.Principal, _ = roles.Rows[0][0].(string)
 		}
-		args, err := q.Bind(p)
+		res, err := q.Answer(ctx, local.Engine(e), p)
 		if err != nil {
 			return nil, err
-		}
-		res, err := e.Query(ctx, q.SQL, args...)
-		if err != nil {
-			return nil, fmt.Errorf("question %s: %w", q.Name, err)
 		}
 		answers[q.Name] = &demoAnswer{Question: q, Params: p, Result: res}
 		title := q.Title
