@@ -13,7 +13,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/trailsql/trailsql/internal/answer"
@@ -142,7 +143,7 @@ WHERE ((useridentity.type = 'IAMUser' AND useridentity.username = ?)
 			}
 		}
 	}
-	users, roles, sessions := sortedKeys(found[0]), sortedKeys(found[1]), sortedKeys(found[2])
+	users, roles, sessions := slices.Sorted(maps.Keys(found[0])), slices.Sorted(maps.Keys(found[1])), slices.Sorted(maps.Keys(found[2]))
 	also := func(kind string, arns []string) string {
 		if len(arns) == 0 {
 			return ""
@@ -183,13 +184,4 @@ WHERE ((useridentity.type = 'IAMUser' AND useridentity.username = ?)
 		return Principal{}, &Error{Name: name, Detail: fmt.Sprintf(" is not a user or role name but the session name of %d role sessions (%s): give one session's ARN, or the role's name or ARN for all its sessions", len(sessions), strings.Join(sessions, ", ")), Ambiguous: true}
 	}
 	return Principal{}, &Error{Name: name, Detail: fmt.Sprintf(": no IAM user, role or role session of that name in the lake%s (names are case-sensitive; an ARN or access key id also works)", inAccount), NotFound: true}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
