@@ -12,8 +12,8 @@ package principal
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
