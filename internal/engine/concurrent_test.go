@@ -12,6 +12,7 @@ import (
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/questions"
 )
 
 // commitBatch commits n events of commit k (one eventname per commit, spread over two days and
@@ -73,21 +74,72 @@ func TestConcurrentQueriesWhileCommitting(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	statements := []struct {
+	type stmt struct {
 		sql  string
 		args []any
-		get  func(state) int
-	}{
+		get  func(state) int // nil: a question, compared with its answer on the quiet lake
+	}
+	statements := []stmt{
 		{"SELECT count(*) FROM cloudtrail_logs", nil, func(s state) int { return s.total }},
 		{"SELECT count(*) FROM cloudtrail_logs WHERE region = ?", []any{"eu-west-1"}, func(s state) int { return s.region }},
 		{"SELECT count(*) FROM (SELECT * FROM cloudtrail_logs WHERE eventtime >= '2024-03-01T00:00:00Z')", nil, func(s state) int { return s.total }},
 		{"SELECT count(*) FROM by_day WHERE dt = '2024/03/01'", nil, func(s state) int { return s.table }},
 	}
+	// Questions of the catalogue, as every front end asks them (questions.Build).
+	for _, name := range []string{"active-users", "identity-activity"} {
+		q, err := questions.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := questions.Params{From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 3, 0, 0, 0, 0, time.UTC)}
+		if q.Needs("principal") {
+			p.Principal = "arn:aws:iam::111122223333:user/u1"
+		}
+		sql, args, err := q.Build(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statements = append(statements, stmt{sql: sql, args: args})
+	}
+	// The questions' answers as each commit left the lake, asked right after it (quiet), and as
+	// the busy statements saw them, compared at the end.
+	var quiet, busy sync.Map // "i/seq" → the rows as text
+	answerOf := func(i int) (int64, string, error) {
+		res, err := e.Query(ctx, statements[i].sql, statements[i].args...)
+		if err != nil {
+			return 0, "", err
+		}
+		return res.Seq, fmt.Sprint(res.Rows), nil
+	}
+	askQuiet := func() {
+		for i, st := range statements {
+			if st.get == nil {
+				seq, rows, err := answerOf(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				quiet.Store(fmt.Sprint(i, "/", seq), rows)
+			}
+		}
+	}
+	askQuiet()
 	var ran, seqs sync.Map // statements run, and the commits they read
 	check := func(i int, started int64) error {
 		st := statements[i%len(statements)]
 		n, _ := ran.LoadOrStore(i%len(statements), new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
+		if st.get == nil {
+			seq, rows, err := answerOf(i % len(statements))
+			if err != nil {
+				return fmt.Errorf("%s: %w", st.sql, err)
+			}
+			if seq < started {
+				return fmt.Errorf("a question started after commit %d returned, and read commit %d", started, seq)
+			}
+			busy.Store(fmt.Sprint(i%len(statements), "/", seq), rows)
+			seqs.Store(seq, true)
+			return nil
+		}
 		res, err := e.Query(ctx, st.sql, st.args...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.sql, err)
@@ -139,6 +191,7 @@ func TestConcurrentQueriesWhileCommitting(t *testing.T) {
 		committed.Lock()
 		newest = seq
 		committed.Unlock()
+		askQuiet()
 		// A statement started now reads this commit at least.
 		if err := check(k, seq); err != nil {
 			t.Error(err)
@@ -151,6 +204,19 @@ func TestConcurrentQueriesWhileCommitting(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	compared := 0
+	busy.Range(func(k, v any) bool {
+		want, ok := quiet.Load(k)
+		switch {
+		case !ok:
+			t.Errorf("statement/commit %s: no quiet answer to compare", k)
+		case want != v:
+			t.Errorf("statement/commit %s: busy answer differs from the quiet one:\n%s\n%s", k, v, want)
+		}
+		compared++
+		return true
+	})
+	t.Logf("%d (question, commit) answers compared with the quiet lake's", compared)
 	read := 0
 	seqs.Range(func(any, any) bool { read++; return true })
 	ran.Range(func(k, v any) bool { t.Logf("%d× %s", v.(*atomic.Int64).Load(), statements[k.(int)].sql); return true })

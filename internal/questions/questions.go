@@ -238,7 +238,7 @@ func (q Question) value(a string, p Params) (any, error) {
 		return TimeText(p.BaselineFrom), nil
 	case "principal":
 		if p.Principal == "" {
-			return nil, fmt.Errorf("question %s needs --principal", q.Name)
+			return nil, &ParamError{Question: q.Name, Param: "principal", Problem: Missing}
 		}
 		return p.Principal, nil
 	case "account":
@@ -273,7 +273,7 @@ func (q Question) Build(p Params) (string, []any, error) {
 			continue
 		}
 		if !q.Accepts(f.name) {
-			return "", nil, fmt.Errorf("question %s does not take --%s", q.Name, f.name)
+			return "", nil, &ParamError{Question: q.Name, Param: f.name, Problem: NotTaken}
 		}
 		filters = append(filters, "AND "+f.sql)
 		for range strings.Count(f.sql, "?") {
@@ -286,7 +286,7 @@ func (q Question) Build(p Params) (string, []any, error) {
 		}
 	}
 	if q.Needs("inventory") && len(p.Inventory) == 0 {
-		return "", nil, fmt.Errorf("question %s needs an IAM inventory (--authz FILE)", q.Name)
+		return "", nil, &ParamError{Question: q.Name, Param: "inventory", Problem: Missing}
 	}
 	var b strings.Builder
 	var args []any
