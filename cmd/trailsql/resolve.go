@@ -2,177 +2,32 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"regexp"
-	"sort"
-	"strings"
 
+	// Named apart from the tests' helper answer.
+	answers "github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/principal"
 )
 
-// principal is an identity named on the command line, resolved to the value the questions'
-// principal predicate matches (questions.PrincipalPredicate): a user, role or session ARN, or an
-// access key id.
-type principal struct {
-	Value string
-	Kind  string // user, role, session, root, federated, access key
-	// How says how the name was understood, for the answer's header.
-	How string
+// resolvePrincipal resolves --principal in the lake (principal.Resolve). It stays for ask.go,
+// which calls it; once ask.go calls principal.Resolve and principalFlag itself, it goes.
+func resolvePrincipal(ctx context.Context, e *engine.Engine, name, account string) (principal.Principal, error) {
+	p, err := principal.Resolve(ctx, answers.Engine(e), name, account)
+	return p, principalFlag(err)
 }
 
-var (
-	accessKeyRE = regexp.MustCompile(`^(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{12,124}$`)
-	arnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(.+)$`)
-	nameRE      = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-)
-
-// resolvePrincipal understands an identity given as an ARN, an access key id, or a bare name: a
-// user name, a role name, or a role session name, looked up in the lake. The classic confusion
-// between a role's name and the name of its sessions is resolved explicitly: the answer says which
-// it was, and an ambiguous name is an error that lists the candidates.
-func resolvePrincipal(ctx context.Context, e *engine.Engine, name, account string) (principal, error) {
-	name = strings.TrimSpace(name)
-	if accessKeyRE.MatchString(name) {
-		p := principal{Value: name, Kind: "access key"}
-		owners, err := distinct(ctx, e, `SELECT DISTINCT coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn) FROM cloudtrail_logs WHERE useridentity.accesskeyid = ? ORDER BY 1 LIMIT 5`, name)
-		if err != nil {
-			return p, err
-		}
-		switch {
-		case strings.HasPrefix(name, "ASIA"):
-			p.How = "temporary access key " + name + " (one session's credentials)"
-		default:
-			p.How = "access key " + name
-		}
-		if len(owners) > 0 {
-			p.How += ", used by " + strings.Join(owners, ", ")
-		} else {
-			p.How += ", never used in the lake"
-		}
-		return p, nil
+// principalFlag names the flags in the errors of package principal, whose text names none.
+func principalFlag(err error) error {
+	var amb *principal.AmbiguousError
+	if errors.As(err, &amb) {
+		return fmt.Errorf("--principal %s", amb.Text("--account"))
 	}
-	if m := arnRE.FindStringSubmatch(name); m != nil {
-		service, res := m[1], m[3]
-		switch {
-		case service == "iam" && strings.HasPrefix(res, "user/"):
-			return principal{Value: name, Kind: "user", How: "IAM user " + name}, nil
-		case service == "iam" && strings.HasPrefix(res, "role/"):
-			return principal{Value: name, Kind: "role", How: "role " + name + " (all its sessions)"}, nil
-		case service == "iam" && res == "root":
-			return principal{Value: name, Kind: "root", How: "root user of account " + m[2]}, nil
-		case service == "sts" && strings.HasPrefix(res, "assumed-role/") && strings.Count(res, "/") == 2:
-			parts := strings.Split(res, "/")
-			return principal{Value: name, Kind: "session", How: fmt.Sprintf("session %q of role %s only (give the role's ARN for all its sessions)", parts[2], parts[1])}, nil
-		case service == "sts" && strings.HasPrefix(res, "federated-user/"):
-			return principal{Value: name, Kind: "federated", How: "federated user " + name}, nil
-		}
-		return principal{}, fmt.Errorf("--principal %q: not the ARN of an IAM user, role, root or role session", name)
+	var invalid *principal.InvalidError
+	var notFound *principal.NotFoundError
+	if errors.As(err, &invalid) || errors.As(err, &notFound) {
+		return fmt.Errorf("--principal %w", err)
 	}
-	if strings.HasPrefix(name, "arn:") {
-		return principal{}, fmt.Errorf("--principal %q: not an IAM or STS ARN (arn:aws:iam::ACCOUNT:user/NAME, …:role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", name)
-	}
-	if !nameRE.MatchString(name) {
-		return principal{}, fmt.Errorf("--principal %q: not a user, role or session name, ARN or access key id", name)
-	}
-	inAcct, acctArgs := "", []any{}
-	if account != "" {
-		inAcct, acctArgs = " AND account = ?", []any{account}
-	}
-	if name == "root" {
-		roots, err := distinct(ctx, e, `SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE useridentity.type = 'Root' AND useridentity.arn IS NOT NULL`+inAcct+` ORDER BY 1`, acctArgs...)
-		if err != nil {
-			return principal{}, err
-		}
-		if len(roots) == 1 {
-			return principal{Value: roots[0], Kind: "root", How: "root user " + roots[0]}, nil
-		}
-		if len(roots) > 1 {
-			return principal{}, fmt.Errorf("--principal root: the root users of %d accounts are in the lake (%s); give --account or the ARN", len(roots), strings.Join(roots, ", "))
-		}
-	}
-	// One scan finds the name as a user name, a role name and a role session name.
-	res, err := e.Query(ctx, `SELECT DISTINCT
-       CASE WHEN useridentity.type = 'IAMUser' AND useridentity.username = ? THEN useridentity.arn END,
-       CASE WHEN useridentity.type = 'AssumedRole' AND useridentity.sessioncontext.sessionissuer.username = ? THEN useridentity.sessioncontext.sessionissuer.arn END,
-       CASE WHEN useridentity.type = 'AssumedRole' AND split_part(useridentity.arn, '/', 3) = ? THEN useridentity.arn END
-FROM cloudtrail_logs
-WHERE ((useridentity.type = 'IAMUser' AND useridentity.username = ?)
-       OR (useridentity.type = 'AssumedRole' AND (useridentity.sessioncontext.sessionissuer.username = ? OR split_part(useridentity.arn, '/', 3) = ?)))`+inAcct,
-		append([]any{name, name, name, name, name, name}, acctArgs...)...)
-	if err != nil {
-		return principal{}, err
-	}
-	found := [3]map[string]bool{{}, {}, {}}
-	for _, r := range res.Rows {
-		for i := range found {
-			if s := str(r[i]); s != "" {
-				found[i][s] = true
-			}
-		}
-	}
-	users, roles, sessions := sortedKeys(found[0]), sortedKeys(found[1]), sortedKeys(found[2])
-	also := func(kind string, arns []string) string {
-		if len(arns) == 0 {
-			return ""
-		}
-		shown := arns
-		if len(shown) > 3 {
-			shown = shown[:3]
-		}
-		more := ""
-		if len(arns) > 3 {
-			more = fmt.Sprintf(" and %d more", len(arns)-3)
-		}
-		give := "give that ARN to see it"
-		if len(arns) > 1 {
-			give = "give one of those ARNs to see it"
-		}
-		return fmt.Sprintf("; %q is also the %s of %s%s (%s)", name, kind, strings.Join(shown, ", "), more, give)
-	}
-	inAccount := ""
-	if account != "" {
-		inAccount = " in account " + account
-	}
-	switch {
-	case len(users) > 0 && len(roles) > 0:
-		return principal{}, fmt.Errorf("--principal %q names both IAM user %s and role %s%s: give the ARN", name, strings.Join(users, ", "), strings.Join(roles, ", "), inAccount)
-	case len(users) > 1:
-		return principal{}, fmt.Errorf("--principal %q names IAM users in %d accounts (%s): give --account or the ARN", name, len(users), strings.Join(users, ", "))
-	case len(roles) > 1:
-		return principal{}, fmt.Errorf("--principal %q names roles in %d accounts (%s): give --account or the ARN", name, len(roles), strings.Join(roles, ", "))
-	case len(users) == 1:
-		return principal{Value: users[0], Kind: "user", How: fmt.Sprintf("user name %q → IAM user %s%s", name, users[0], also("session name", sessions))}, nil
-	case len(roles) == 1:
-		return principal{Value: roles[0], Kind: "role", How: fmt.Sprintf("role name %q → role %s, all its sessions%s", name, roles[0], also("session name", sessions))}, nil
-	case len(sessions) == 1:
-		role := strings.Split(sessions[0], "/")[1]
-		return principal{Value: sessions[0], Kind: "session", How: fmt.Sprintf("%q is not a user or role name but a role session name: session %s of role %s (the console's event history filters roles by session name; give the role name %q for all the role's sessions)", name, sessions[0], role, role)}, nil
-	case len(sessions) > 1:
-		return principal{}, fmt.Errorf("--principal %q is not a user or role name but the session name of %d role sessions (%s): give one session's ARN, or the role's name or ARN for all its sessions", name, len(sessions), strings.Join(sessions, ", "))
-	}
-	return principal{}, fmt.Errorf("--principal %q: no IAM user, role or role session of that name in the lake%s (names are case-sensitive; an ARN or access key id also works)", name, inAccount)
-}
-
-// distinct runs a query that returns one string column.
-func distinct(ctx context.Context, e *engine.Engine, sql string, args ...any) ([]string, error) {
-	res, err := e.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, r := range res.Rows {
-		if s, ok := r[0].(string); ok && s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return err
 }
