@@ -93,25 +93,16 @@ func TestUnusedCommand(t *testing.T) {
 	if code, _, errOut := run(t, "", "unused", "--lake", g.lake, "--authz", file, "--principal", "nobody"); code == 0 || !strings.Contains(errOut, "no user or role") {
 		t.Errorf("unknown principal: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := run(t, "", "unused", "--lake", g.lake); code == 0 || !strings.Contains(errOut, "give --authz") {
-		t.Errorf("no --authz: exit %d %s", code, errOut)
-	}
-}
-
-// Refused calls become not-granted rows only when asked for: the ReadOnly role's PutBucketPolicy.
-func TestUnusedIncludeDenied(t *testing.T) {
-	g := generatedLake(t, 5, 6000)
-	accts, err := generate.Authz(g.opt, g.truth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "authz.json")
-	writeFile(t, file, string(accts[0].JSON))
-	args := []string{"unused", "--lake", g.lake, "--authz", file, "--from", questions.TimeText(g.truth.Oldest), "--to", questions.TimeText(g.truth.Newest.Add(time.Second)), "--format", "csv", "--principal", "ReadOnly", "--actions"}
-	if out := mustRun(t, 0, args...); strings.Contains(out, "s3:PutBucketPolicy") {
+	// Refused calls become not-granted rows only with --include-denied: the ReadOnly role's
+	// RunInstances in this trail (package usage tests which calls count).
+	args := []string{"unused", "--lake", g.lake, "--authz", file, "--from", from, "--to", to, "--format", "csv", "--principal", "readonly", "--actions"}
+	if out := mustRun(t, 0, args...); strings.Contains(out, "ec2:RunInstances") {
 		t.Errorf("refused calls counted as uses:\n%s", out)
 	}
-	if out := mustRun(t, 0, append(args, "--include-denied")...); !strings.Contains(out, "s3:PutBucketPolicy,not-granted") {
-		t.Errorf("--include-denied: no not-granted s3:PutBucketPolicy:\n%s", out)
+	if out := mustRun(t, 0, append(args, "--include-denied")...); !strings.Contains(out, "role/ReadOnly,ec2:RunInstances,not-granted") {
+		t.Errorf("--include-denied: no not-granted ec2:RunInstances:\n%s", out)
+	}
+	if code, _, errOut := run(t, "", "unused", "--lake", g.lake); code == 0 || !strings.Contains(errOut, "give --authz") {
+		t.Errorf("no --authz: exit %d %s", code, errOut)
 	}
 }
