@@ -107,7 +107,7 @@ is reported instead of guessed.`,
 				if err != nil {
 					return err
 				}
-				if err := question.CheckPrincipal(pr.Kind, pr.How); err != nil {
+				if err := question.CheckPrincipal(string(pr.Kind), pr.How); err != nil {
 					return fmt.Errorf("question access-key needs an access key id (AKIA… or ASIA…); %q is %s", who, pr.How)
 				}
 				p.Principal, how = pr.Value, pr.How

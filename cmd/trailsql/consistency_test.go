@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/authz"
 )
 
 // --from and --to take an age as 'ingest --from' does, relative to the same now.
@@ -106,9 +108,9 @@ func TestVersionNamesCommit(t *testing.T) {
 
 // policy --format csv lists one row per statement and action; json stays the document.
 func TestPolicyFormats(t *testing.T) {
-	doc := policyDocument{Version: "2012-10-17", Statement: []policyStatement{
-		{Sid: "S3", Effect: "Allow", Action: []string{"s3:GetObject", "s3:ListBucket"}, Resource: []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}},
-		{Sid: "PassRoleToLambda", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: "*", Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+	doc := &authz.Document{Version: "2012-10-17", Statements: []*authz.Statement{
+		{Sid: "S3", Effect: authz.Allow, Actions: []string{"s3:GetObject", "s3:ListBucket"}, Resources: []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"}},
+		{Sid: "PassRoleToLambda", Effect: authz.Allow, Actions: []string{"iam:PassRole"}, Resources: []string{"*"}, Condition: `{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com"}}`},
 	}}
 	var b strings.Builder
 	if err := writePolicy(&b, "csv", doc); err != nil {

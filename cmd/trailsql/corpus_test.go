@@ -4,13 +4,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trailsql/trailsql/internal/answer/answertest"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/generate"
 )
@@ -75,29 +75,7 @@ func TestAthenaCorpus(t *testing.T) {
 
 // decodeAll decodes every event under the folders, once per distinct record, as the lake keeps.
 func decodeAll(t *testing.T, dirs ...string) []*cloudtrail.Record {
-	seen := map[uint64]bool{}
-	var out []*cloudtrail.Record
-	for _, d := range dirs {
-		filepath.Walk(d, func(p string, info os.FileInfo, err error) error {
-			if err != nil || info.IsDir() || strings.Contains(p, "CloudTrail-Digest") {
-				return err
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			cloudtrail.ReadEvents(f, strings.HasSuffix(p, ".csv"), func(ev cloudtrail.Event) error {
-				if h := cloudtrail.Hash(ev.Record); !seen[h] {
-					seen[h] = true
-					out = append(out, ev.Record)
-				}
-				return nil
-			})
-			return nil
-		})
-	}
-	return out
+	return answertest.Decode(t, dirs...)
 }
 
 func sv(p *string) string {

@@ -3,267 +3,21 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"io"
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/iam"
+	"github.com/trailsql/trailsql/internal/policy"
+	"github.com/trailsql/trailsql/internal/principal"
 	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/usage"
 )
-
-// policyDocument is an IAM policy as IAM reads it.
-type policyDocument struct {
-	Version   string            `json:"Version"`
-	Statement []policyStatement `json:"Statement"`
-}
-
-type policyStatement struct {
-	Sid       string                       `json:"Sid,omitempty"`
-	Effect    string                       `json:"Effect"`
-	Action    []string                     `json:"Action"`
-	Resource  any                          `json:"Resource"` // "*" or a list of ARNs
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
-}
-
-// policyGroup is the actions of one service that share their resources.
-type policyGroup struct {
-	prefix    string
-	resources []string // nil: "*"
-	actions   []string
-}
-
-// buildPolicy groups the used actions into statements: one per service and resource set, in
-// service order, "*" first; actions sorted; then one iam:PassRole statement per service the
-// roles were passed to, on those roles, with iam:PassedToService. With narrow, an action whose
-// every call named resources gets those of a type it accepts (objects widened to their bucket's
-// common prefix); otherwise "*". A policy over IAM's size limit has its longest resource lists
-// widened to "*", then its "*" statements merged. The notes say what was widened.
-func buildPolicy(u *usage, narrow bool) (policyDocument, []string) {
-	var notes []string
-	groups := map[string]*policyGroup{}
-	// In the actions' order, so that the notes and the widening come out the same every time.
-	acts := make([]iam.Action, 0, len(u.Actions))
-	for a := range u.Actions {
-		acts = append(acts, a)
-	}
-	sort.Slice(acts, func(i, j int) bool { return acts[i].String() < acts[j].String() })
-	for _, a := range acts {
-		au := u.Actions[a]
-		if a == iam.PassRole && au.PassedTo != nil {
-			continue
-		}
-		var res []string
-		if narrow && !au.Wildcard && len(au.Resources) > 0 {
-			var n []string
-			res, n = narrowResources(a, au.Resources)
-			notes = append(notes, n...)
-		}
-		key := a.Prefix + "\x00" + strings.Join(res, "\x00")
-		g := groups[key]
-		if g == nil {
-			g = &policyGroup{prefix: a.Prefix, resources: res}
-			groups[key] = g
-		}
-		g.actions = append(g.actions, a.String())
-	}
-	var gs []*policyGroup
-	for _, k := range sortedKeys(setOf(groups)) {
-		g := groups[k]
-		sort.Strings(g.actions)
-		gs = append(gs, g)
-	}
-	doc := statements(gs, u, false)
-	for iam.PolicySize(mustJSON(doc)) > iam.ManagedPolicyLimit {
-		// Widen the group whose resources take the most room.
-		var widest *policyGroup
-		for _, g := range gs {
-			if g.resources != nil && (widest == nil || len(strings.Join(g.resources, "")) > len(strings.Join(widest.resources, ""))) {
-				widest = g
-			}
-		}
-		if widest == nil {
-			break
-		}
-		notes = append(notes, fmt.Sprintf("widened %s from %d resources to \"*\" to stay under IAM's %d characters", strings.Join(widest.actions, ", "), len(widest.resources), iam.ManagedPolicyLimit))
-		widest.resources = nil
-		gs = mergeGroups(gs)
-		doc = statements(gs, u, false)
-	}
-	if iam.PolicySize(mustJSON(doc)) > iam.ManagedPolicyLimit {
-		doc = statements(gs, u, true)
-		notes = append(notes, fmt.Sprintf("merged the statements on \"*\" of every service into one to stay under IAM's %d characters", iam.ManagedPolicyLimit))
-	}
-	if n := iam.PolicySize(mustJSON(doc)); n > iam.ManagedPolicyLimit {
-		notes = append(notes, fmt.Sprintf("the policy is %d characters, over IAM's %d for a managed policy even so: split its statements into two policies", n, iam.ManagedPolicyLimit))
-	}
-	return doc, notes
-}
-
-// mergeGroups joins the groups of a service that now have the same resources.
-func mergeGroups(gs []*policyGroup) []*policyGroup {
-	by := map[string]*policyGroup{}
-	var out []*policyGroup
-	for _, g := range gs {
-		key := g.prefix + "\x00" + strings.Join(g.resources, "\x00")
-		if m := by[key]; m != nil {
-			m.actions = append(m.actions, g.actions...)
-			sort.Strings(m.actions)
-			continue
-		}
-		by[key] = g
-		out = append(out, g)
-	}
-	return out
-}
-
-// statements renders the groups and the PassRole statements in a stable order; with merged,
-// the groups on "*" of every service are one statement.
-func statements(gs []*policyGroup, u *usage, merged bool) policyDocument {
-	sort.Slice(gs, func(i, j int) bool {
-		if gs[i].prefix != gs[j].prefix {
-			return gs[i].prefix < gs[j].prefix
-		}
-		return strings.Join(gs[i].resources, "\x00") < strings.Join(gs[j].resources, "\x00")
-	})
-	doc := policyDocument{Version: "2012-10-17", Statement: []policyStatement{}}
-	if merged {
-		var star []string
-		var rest []*policyGroup
-		for _, g := range gs {
-			if g.resources == nil {
-				star = append(star, g.actions...)
-			} else {
-				rest = append(rest, g)
-			}
-		}
-		if len(star) > 0 {
-			sort.Strings(star)
-			doc.Statement = append(doc.Statement, policyStatement{Sid: "AnyResource", Effect: "Allow", Action: star, Resource: "*"})
-		}
-		gs = rest
-	}
-	count := map[string]int{}
-	for _, g := range gs {
-		count[g.prefix]++
-	}
-	seen := map[string]int{}
-	for _, g := range gs {
-		seen[g.prefix]++
-		sid := sidOf(g.prefix)
-		if count[g.prefix] > 1 {
-			sid += fmt.Sprint(seen[g.prefix])
-		}
-		st := policyStatement{Sid: sid, Effect: "Allow", Action: g.actions, Resource: "*"}
-		if g.resources != nil {
-			st.Resource = g.resources
-		}
-		doc.Statement = append(doc.Statement, st)
-	}
-	if au := u.Actions[iam.PassRole]; au != nil && au.PassedTo != nil {
-		services := make([]string, 0, len(au.PassedTo))
-		for s := range au.PassedTo {
-			services = append(services, s)
-		}
-		sort.Strings(services)
-		for _, s := range services {
-			label, _, _ := strings.Cut(s, ".")
-			doc.Statement = append(doc.Statement, policyStatement{Sid: "PassRoleTo" + sidOf(label), Effect: "Allow",
-				Action: []string{iam.PassRole.String()}, Resource: au.PassedTo[s],
-				Condition: map[string]map[string]string{"StringEquals": {"iam:PassedToService": s}}})
-		}
-	}
-	return doc
-}
-
-func mustJSON(doc policyDocument) []byte {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		panic(err) // strings, lists and maps of strings always marshal
-	}
-	return b
-}
-
-// narrowResources returns the resources an action's calls named that are of a type the action
-// accepts (S3 PutObject's events also name the bucket, which PutObject does not take), with the
-// objects of a bucket widened to their common folder ("bucket/uploads/*"), so that the next
-// object is allowed too; the notes say what was widened. None left: nil, "*".
-func narrowResources(a iam.Action, arns []string) ([]string, []string) {
-	var out, notes []string
-	objects := map[string][]string{} // "arn:aws:s3:::bucket" → keys
-	for _, arn := range arns {
-		rt, ok := iam.MatchResource(a, arn)
-		if !ok {
-			continue
-		}
-		if rt.Service == "s3" && rt.Name == "object" {
-			bucket, key, _ := strings.Cut(arn, "/")
-			objects[bucket] = append(objects[bucket], key)
-			continue
-		}
-		out = append(out, arn)
-	}
-	for _, bucket := range sortedKeys(setOf(objects)) {
-		keys := objects[bucket]
-		prefix := keys[0]
-		for _, k := range keys[1:] {
-			for !strings.HasPrefix(k, prefix) {
-				prefix = prefix[:len(prefix)-1]
-			}
-		}
-		prefix = prefix[:strings.LastIndex(prefix, "/")+1]
-		arn := bucket + "/" + prefix + "*"
-		out = append(out, arn)
-		notes = append(notes, fmt.Sprintf("%s: %d object(s) of %s widened to %s, so that other objects there are allowed too", a, len(keys), bucket, arn))
-	}
-	if len(out) == 0 {
-		return nil, []string{fmt.Sprintf("%s: its calls named no resource of a type it accepts (%s): \"*\"", a, typeList(a))}
-	}
-	sort.Strings(out)
-	return slices.Compact(out), notes
-}
-
-func setOf[V any](m map[string]V) map[string]bool {
-	out := make(map[string]bool, len(m))
-	for k := range m {
-		out[k] = true
-	}
-	return out
-}
-
-func typeList(a iam.Action) string {
-	var n []string
-	for _, rt := range iam.ResourceTypes(a) {
-		n = append(n, rt.Name)
-	}
-	if len(n) == 0 {
-		return "it takes only \"*\""
-	}
-	return strings.Join(n, ", ")
-}
-
-// sidOf makes a statement id from a service prefix: letters and digits only ("s3-object-lambda"
-// → "S3ObjectLambda").
-func sidOf(prefix string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range prefix {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			up = true
-			continue
-		}
-		if up {
-			r = unicode.ToUpper(r)
-			up = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
 
 func (m *Main) policyCommand() *cobra.Command {
 	var q queryFlags
@@ -322,7 +76,8 @@ passed each role).`,
 			}
 			defer e.Close()
 			m.writeCoverage(lk, &w, from, to, "calls made only outside it are not in the policy")
-			uq := usageQuery{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
+			query := local.Engine(e)
+			uq := usage.Query{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
 			if authzFile != "" {
 				details, err := authz.Load(authzFile)
 				if err != nil {
@@ -331,18 +86,18 @@ passed each role).`,
 				uq.ProfileRoles = details.InstanceProfileRoles
 			}
 			if who != "" {
-				pr, err := resolvePrincipal(cmd.Context(), e, who, w.account)
+				pr, err := principal.Resolve(cmd.Context(), query, who, w.account)
 				if err != nil {
-					return err
+					return principalFlag(err)
 				}
 				uq.Principal = pr.Value
 				fmt.Fprintf(m.Stderr, "principal: %s\n", pr.How)
 			}
-			u, err := collectUsage(cmd.Context(), e, uq)
+			u, err := usage.Collect(cmd.Context(), query, uq)
 			if err != nil {
 				return err
 			}
-			doc, notes := buildPolicy(u, resources)
+			doc, notes := policy.Build(u, policy.Options{Resources: resources})
 			if err := writePolicy(m.Stdout, format, doc); err != nil {
 				return err
 			}
@@ -350,6 +105,8 @@ passed each role).`,
 				fmt.Fprintln(m.Stderr, "no call in the window needed a permission: the policy has no statement")
 			}
 			for _, n := range append(u.Notes, notes...) {
+				// The notes name no flag; the one that could narrow a policy is --authz.
+				n = strings.Replace(n, usage.NoInventory, usage.NoInventory+" (--authz FILE)", 1)
 				fmt.Fprintln(m.Stderr, "note: "+n)
 			}
 			if u.DeniedCalls > 0 && !includeDenied {
@@ -376,7 +133,7 @@ passed each role).`,
 
 // writePolicy writes the policy document as IAM reads it (json), or one row per statement and
 // action for reading and diffing.
-func writePolicy(w io.Writer, format string, doc policyDocument) error {
+func writePolicy(w io.Writer, format string, doc *authz.Document) error {
 	if format == "json" {
 		out, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {
@@ -386,17 +143,13 @@ func writePolicy(w io.Writer, format string, doc policyDocument) error {
 		return err
 	}
 	var rows [][]any
-	for _, st := range doc.Statement {
-		res := "*"
-		if l, ok := st.Resource.([]string); ok {
-			res = strings.Join(l, " ")
-		}
+	for _, st := range doc.Statements {
+		res := strings.Join(st.Resources, " ")
 		var cond any
-		if len(st.Condition) > 0 {
-			b, _ := json.Marshal(st.Condition)
-			cond = string(b)
+		if st.Condition != "" {
+			cond = st.Condition
 		}
-		for _, a := range st.Action {
+		for _, a := range st.Actions {
 			rows = append(rows, []any{st.Sid, st.Effect, a, res, cond})
 		}
 	}
@@ -405,7 +158,7 @@ func writePolicy(w io.Writer, format string, doc policyDocument) error {
 
 // writeUnmapped reports the events that are not in the policy because no documented action is
 // known for them.
-func writeUnmapped(w io.Writer, u *usage) {
+func writeUnmapped(w io.Writer, u *usage.Usage) {
 	if len(u.Unmapped) == 0 {
 		return
 	}
@@ -420,9 +173,9 @@ func writeUnmapped(w io.Writer, u *usage) {
 }
 
 // writeExplain lists every action with the events behind it.
-func writeExplain(w io.Writer, u *usage) error {
+func writeExplain(w io.Writer, u *usage.Usage) error {
 	var rows [][]any
-	acts := make([]*actionUse, 0, len(u.Actions))
+	acts := make([]*usage.Action, 0, len(u.Actions))
 	for _, au := range u.Actions {
 		acts = append(acts, au)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"io"
 	"slices"
 	"sort"
@@ -11,12 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailsql/trailsql/internal/answer"
-	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/authz"
-	"github.com/trailsql/trailsql/internal/iam"
-	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/principal"
 	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/usage"
 )
 
 func (m *Main) unusedCommand() *cobra.Command {
@@ -77,24 +76,24 @@ principal, actions included.`,
 					return fmt.Errorf("--classes %q: give used, unused, not-granted, unknown or all", c)
 				}
 			}
-			chosen, err := render.Choose(format, m.IsTerminal)
-			if err != nil {
+			if format == "" {
+				format = "csv"
+				if m.IsTerminal {
+					format = "table"
+				}
+			}
+			switch format {
+			case "table", "csv", "json", "jsonl", "markdown":
+			default:
 				return fmt.Errorf("--format %q: give table, csv, json, jsonl or markdown", format)
 			}
-			format = chosen
 			details, err := authz.Load(file)
 			if err != nil {
 				return err
 			}
-			principals := details.Principals()
-			if who != "" {
-				principals = details.Lookup(who)
-				if len(principals) == 0 {
-					return fmt.Errorf("--principal %q: no user or role of that name, ARN or id in %s", who, file)
-				}
-			}
-			if w.account != "" {
-				principals = filterPrincipals(principals, func(p *authz.Principal) bool { return p.Account == w.account })
+			principals, err := principal.Inventory(details, who, w.account)
+			if err != nil {
+				return principalFlag(err)
 			}
 			if len(principals) == 0 {
 				return fmt.Errorf("%s: no users or roles to compare", file)
@@ -109,35 +108,20 @@ principal, actions included.`,
 			}
 			defer e.Close()
 			m.writeCoverage(lk, &w, from, to, "actions used only outside it show as unused")
+			query := local.Engine(e)
 			opt := authz.DiffOptions{AssumeRecorded: assumeRecorded, DataEvents: dataEvents}
 			if !cmd.Flags().Changed("data-events") {
 				// The services whose data events the lake holds in the window are logged.
-				prefixes, err := answer.Strings(cmd.Context(), local.Engine(e), `SELECT DISTINCT eventsource FROM cloudtrail_logs WHERE eventcategory = 'Data' AND eventtime >= ? AND eventtime < ?`, questions.TimeText(from), questions.TimeText(to))
-				if err != nil {
+				if opt.DataEvents, err = usage.DataEventPrefixes(cmd.Context(), query, from, to); err != nil {
 					return err
-				}
-				for _, s := range prefixes {
-					opt.DataEvents = append(opt.DataEvents, iam.SourcePrefix(s))
 				}
 			}
 			// One pass over the window for every identity's calls, however many the file holds.
-			usages, err := collectUsages(cmd.Context(), e, usageQuery{From: from, To: to, Region: w.region, IncludeDenied: includeDenied}, true)
+			usages, err := usage.CollectByIdentity(cmd.Context(), query, usage.Query{From: from, To: to, Region: w.region, IncludeDenied: includeDenied})
 			if err != nil {
 				return err
 			}
-			var reports []*authz.Report
-			for _, p := range principals {
-				u := usages[p.ARN]
-				if u == nil {
-					u = newUsage()
-				}
-				used := map[iam.Action]authz.Usage{}
-				for a, au := range u.Actions {
-					used[a] = used[a].Merge(authz.Usage{Calls: au.Calls, First: parseEventTime(au.First), Last: parseEventTime(au.Last)})
-				}
-				rep := authz.Diff(details.Grants(p), used, opt)
-				reports = append(reports, rep)
-			}
+			reports := details.Unused(principals, usages.Used, opt)
 			fmt.Fprintf(m.Stderr, "%s: %d principals, window %s; data events logged for: %s\n", file, len(reports), w.describe(from, to), listOrNone(opt.DataEvents))
 			width := m.tableWidth(cmd, format)
 			if byService {
@@ -161,21 +145,6 @@ principal, actions included.`,
 	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission as uses")
 	q.register(cmd)
 	return cmd
-}
-
-func filterPrincipals(ps []*authz.Principal, keep func(*authz.Principal) bool) []*authz.Principal {
-	var out []*authz.Principal
-	for _, p := range ps {
-		if keep(p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func parseEventTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339, s)
-	return t
 }
 
 func listOrNone(s []string) string {

@@ -10,6 +10,8 @@ package answer
 
 import (
 	"context"
+	"encoding/json"
+	"math/big"
 	"time"
 )
 
@@ -49,4 +51,45 @@ func Strings(ctx context.Context, query QueryFunc, sql string, args ...any) ([]s
 		}
 	}
 	return out, nil
+}
+
+// Strings returns the first column's non-empty strings, in row order: the answer of a statement
+// that selects one string column (SELECT DISTINCT …).
+func (r *Result) Strings() []string {
+	var out []string
+	for _, row := range r.Rows {
+		if s, ok := row[0].(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// String returns a value of a row as a string: "" for NULL and for values of other types.
+func String(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// Int returns a value of a row as an integer (a count): 0 for NULL and for values that are not
+// numbers. Runners return counts as int64, a DECIMAL as json.Number, DuckDB's HUGEINT as *big.Int.
+func Int(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int32:
+		return int64(n)
+	case int:
+		return int64(n)
+	case uint64:
+		return int64(n)
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	case *big.Int:
+		return n.Int64()
+	}
+	return 0
 }

@@ -649,8 +649,9 @@ func (d *Details) InstanceProfileRoles(profile, account string) []string {
 
 // Lookup returns the principals x names: a user or role name, the ARN of a user or role, an
 // assumed-role session ARN (arn:aws:sts::123456789012:assumed-role/ROLE/SESSION names ROLE), or a
-// unique id (AIDA…, AROA…). Names compare ignoring case, as IAM's do; a name can match a user
-// and a role.
+// unique id (AIDA…, AROA…). Names compare ignoring case, as IAM tells names apart (two users or
+// roles of an account cannot differ by case alone); ARNs and ids exactly, as IAM compares ARNs
+// (package principal explains the rule). A name can match a user and a role.
 func (d *Details) Lookup(x string) []*Principal {
 	x = strings.TrimSpace(x)
 	var out []*Principal
@@ -659,14 +660,14 @@ func (d *Details) Lookup(x string) []*Principal {
 		if len(parts) == 6 && parts[2] == "sts" && strings.HasPrefix(parts[5], "assumed-role/") {
 			role, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "assumed-role/"), "/")
 			for _, p := range d.Roles {
-				if p.Account == parts[4] && strings.EqualFold(p.Name, role) {
+				if p.Account == parts[4] && p.Name == role {
 					out = append(out, p)
 				}
 			}
 			return out
 		}
 		for _, p := range d.Principals() {
-			if strings.EqualFold(p.ARN, x) {
+			if p.ARN == x {
 				out = append(out, p)
 			}
 		}

@@ -20,8 +20,12 @@ const (
 	Deny  Effect = "Deny"
 )
 
-// Document is a parsed IAM policy document. Only what decides which actions are granted is kept;
-// Principal (absent from identity policies) is ignored.
+// Document is an IAM identity policy document: the one type for the policies read from an
+// inventory (Parse, ParseDocument, json.Unmarshal) and the policies written (package policy;
+// json.Marshal writes IAM's canonical form). Reading accepts every shape IAM does: a Statement
+// object or list, Action, NotAction, Resource and NotResource as a string or a list, element
+// names in any case, the document as an object, a JSON string or a URL-encoded string. Only what
+// decides which actions are granted is kept; Principal (absent from identity policies) is ignored.
 type Document struct {
 	Version    string
 	Statements []*Statement
@@ -41,7 +45,8 @@ type Statement struct {
 	// Resources and NotResources are the Resource and NotResource elements; a statement with
 	// neither applies to every resource.
 	Resources, NotResources []string
-	// Condition is the Condition element as compact JSON, "" when absent or empty.
+	// Condition is the Condition element as compact JSON with its keys sorted, "" when absent or
+	// empty.
 	Condition string
 
 	once      sync.Once
@@ -98,6 +103,69 @@ func (s *Statement) match() {
 			s.set = s.set.complement(len(r.all))
 		}
 	})
+}
+
+// ParseDocument parses one IAM policy document (JSON, or URL-encoded JSON as the IAM API
+// returns it).
+func ParseDocument(data []byte) (*Document, error) {
+	d := &decoder{}
+	return d.parseDocument(string(data), "")
+}
+
+// UnmarshalJSON reads a policy document as ParseDocument does (given as a JSON string, the
+// string's text is the document).
+func (doc *Document) UnmarshalJSON(data []byte) error {
+	d := &decoder{}
+	v, err := d.decodeJSON(data, "")
+	if err != nil {
+		return err
+	}
+	parsed, err := d.parseDocument(v, "")
+	if err != nil {
+		return err
+	}
+	doc.Version, doc.Statements = parsed.Version, parsed.Statements
+	return nil
+}
+
+// MarshalJSON writes the document as IAM writes policies: Version, then Statement, always a list.
+func (doc *Document) MarshalJSON() ([]byte, error) {
+	sts := doc.Statements
+	if sts == nil {
+		sts = []*Statement{}
+	}
+	return json.Marshal(struct {
+		Version   string       `json:"Version"`
+		Statement []*Statement `json:"Statement"`
+	}{doc.Version, sts})
+}
+
+// MarshalJSON writes the statement in IAM's order (Sid, Effect, Action or NotAction, Resource or
+// NotResource, Condition): Action and NotAction as lists, a Resource that is "*" alone as the
+// string "*", other resources as a list.
+func (s *Statement) MarshalJSON() ([]byte, error) {
+	resources := func(rs []string) any {
+		if len(rs) == 1 && rs[0] == "*" {
+			return "*"
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		return rs
+	}
+	var cond json.RawMessage
+	if s.Condition != "" {
+		cond = json.RawMessage(s.Condition)
+	}
+	return json.Marshal(struct {
+		Sid         string          `json:"Sid,omitempty"`
+		Effect      Effect          `json:"Effect"`
+		Action      []string        `json:"Action,omitempty"`
+		NotAction   []string        `json:"NotAction,omitempty"`
+		Resource    any             `json:"Resource,omitempty"`
+		NotResource any             `json:"NotResource,omitempty"`
+		Condition   json.RawMessage `json:"Condition,omitempty"`
+	}{s.Sid, s.Effect, s.Actions, s.NotActions, resources(s.Resources), resources(s.NotResources), cond})
 }
 
 // parseDocument parses a policy document value (object or string) found at path.

@@ -1,92 +1,121 @@
-package principal
+package principal_test
 
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/trailsql/trailsql/internal/answer"
-	"github.com/trailsql/trailsql/internal/answer/local"
-	"github.com/trailsql/trailsql/internal/athena"
-	"github.com/trailsql/trailsql/internal/cloudtrail"
-	"github.com/trailsql/trailsql/internal/engine"
-	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/answer/answertest"
+	"github.com/trailsql/trailsql/internal/authz"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/principal"
 )
 
-// events: a user alice; a role deploy with sessions ci and alice; a role ops in two accounts; a
-// user and a role both named both.
-const events = `{"eventTime":"2024-03-01T10:00:00Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"1","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::111122223333:user/alice","accessKeyId":"AKIAAAAAAAAAAAAAAAAA"}}
-{"eventTime":"2024-03-01T10:00:01Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"2","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/deploy/ci","sessionContext":{"sessionIssuer":{"type":"Role","userName":"deploy","arn":"arn:aws:iam::111122223333:role/deploy"}}}}
-{"eventTime":"2024-03-01T10:00:02Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"3","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/deploy/alice","sessionContext":{"sessionIssuer":{"type":"Role","userName":"deploy","arn":"arn:aws:iam::111122223333:role/deploy"}}}}
-{"eventTime":"2024-03-01T10:00:03Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"4","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/x","sessionContext":{"sessionIssuer":{"type":"Role","userName":"ops","arn":"arn:aws:iam::111122223333:role/ops"}}}}
-{"eventTime":"2024-03-01T10:00:04Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"444455556666","eventID":"5","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::444455556666:assumed-role/ops/y","sessionContext":{"sessionIssuer":{"type":"Role","userName":"ops","arn":"arn:aws:iam::444455556666:role/ops"}}}}
-{"eventTime":"2024-03-01T10:00:05Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"6","userIdentity":{"type":"IAMUser","userName":"both","arn":"arn:aws:iam::111122223333:user/both"}}
-{"eventTime":"2024-03-01T10:00:06Z","eventName":"A","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"7","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/both/s","sessionContext":{"sessionIssuer":{"type":"Role","userName":"both","arn":"arn:aws:iam::111122223333:role/both"}}}}`
-
-func lakeQuery(t *testing.T) answer.QueryFunc {
-	t.Helper()
+// Names resolve to identities the way the answer says, ignoring case; ambiguous, unknown and
+// malformed names are typed errors whose text names no flag.
+func TestResolve(t *testing.T) {
 	ctx := context.Background()
-	root := filepath.Join(t.TempDir(), "lake")
-	w, err := lake.OpenWriter(ctx, root, lake.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
+	l := answertest.Generated(t, 5, 8000)
+	ids, a0 := l.Truth.Identities, l.Truth.Accounts[0]
+	var session string // a role session name that is nobody's user or role name: an EC2 instance id
+	for _, r := range l.Records {
+		if u := r.UserIdentity; u != nil && u.Type != nil && *u.Type == "AssumedRole" && strings.Contains(*u.ARN, "/i-") {
+			session = *u.ARN
+			break
+		}
 	}
-	if _, err := cloudtrail.ReadEvents(strings.NewReader(events), false, func(ev cloudtrail.Event) error {
-		_, err := w.Add(lake.Partition(cloudtrail.PartitionOf(ev.Record, "")), ev.Record, cloudtrail.Hash(ev.Record))
-		return err
-	}); err != nil {
-		t.Fatal(err)
+	if session == "" {
+		t.Fatal("no EC2 instance session in the trail")
 	}
-	if _, err := w.Commit(ctx); err != nil {
-		t.Fatal(err)
+	ok := []struct {
+		name, account string
+		value         string
+		kind          principal.Kind
+		how           string
+	}{
+		{"alice", "", ids.Users["alice"], principal.User, `user name "alice" → IAM user ` + ids.Users["alice"]},
+		{"ALICE", "", ids.Users["alice"], principal.User, `user name "ALICE" → IAM user ` + ids.Users["alice"]},
+		{"Admin", a0, ids.Roles["Admin"], principal.Role, `role name "Admin" → role ` + ids.Roles["Admin"] + ", all its sessions"},
+		{"admin", a0, ids.Roles["Admin"], principal.Role, `role name "admin" → role ` + ids.Roles["Admin"] + ", all its sessions"},
+		{ids.Roles["Admin"], "", ids.Roles["Admin"], principal.Role, "(all its sessions)"},
+		// An ARN is taken as written: IAM compares ARNs exactly.
+		{strings.Replace(ids.Users["alice"], "alice", "ALICE", 1), "", strings.Replace(ids.Users["alice"], "alice", "ALICE", 1), principal.User, "IAM user "},
+		{"root", "", ids.Root, principal.Root, "root user " + ids.Root},
+		{"AKIAIOSFODNN7EXAMPLE", "", "AKIAIOSFODNN7EXAMPLE", principal.AccessKey, "never used in the lake"},
+		{strings.Split(session, "/")[2], "", session, principal.Session, "not a user or role name but a role session name: session " + session},
 	}
-	w.Close()
-	e, err := engine.Open(ctx, engine.Options{Lake: root, Dialect: athena.Dialect()})
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range ok {
+		p, err := principal.Resolve(ctx, l.Query, c.name, c.account)
+		if err != nil || p.Value != c.value || p.Kind != c.kind || !strings.Contains(p.How, c.how) {
+			t.Errorf("Resolve(%q, %q) = %+v, %v; want %s %s, %q", c.name, c.account, p, err, c.kind, c.value, c.how)
+		}
 	}
-	t.Cleanup(func() { e.Close() })
-	return local.Engine(e)
+
+	var amb *principal.AmbiguousError
+	var nf *principal.NotFoundError
+	var inv *principal.InvalidError
+	bad := []struct {
+		name   string
+		target any
+		says   string
+	}{
+		{"Admin", &amb, `"Admin" names roles in 3 accounts`},
+		{"nobody-here", &nf, `"nobody-here": no IAM user, role or role session of that name in the lake`},
+		{"arn:aws:s3:::bucket", &inv, "not an IAM or STS ARN"},
+		{"arn:aws:iam::111122223333:group/devs", &inv, "not the ARN of an IAM user, role, root or role session"},
+		{"bad name!", &inv, "not a user, role or session name"},
+	}
+	for _, c := range bad {
+		_, err := principal.Resolve(ctx, l.Query, c.name, "")
+		if err == nil || !errors.As(err, c.target) || !strings.Contains(err.Error(), c.says) || strings.Contains(err.Error(), "--") {
+			t.Errorf("Resolve(%q): %v (%T); want %T saying %q and naming no flag", c.name, err, err, c.target, c.says)
+		}
+	}
+	if _, err := principal.Resolve(ctx, l.Query, "Admin", ""); errors.As(err, &amb) {
+		if len(amb.Roles) != 3 || !strings.Contains(amb.Text("--account"), "give --account or the ARN") {
+			t.Errorf("ambiguous Admin: %+v, %q", amb, amb.Text("--account"))
+		}
+	}
 }
 
-func TestResolve(t *testing.T) {
-	q := lakeQuery(t)
-	ctx := context.Background()
-	for _, c := range []struct {
-		name, account string
-		value, kind   string
-		how           string // a part of How
-	}{
-		{"alice", "", "arn:aws:iam::111122223333:user/alice", "user", `"alice" is also the session name of arn:aws:sts::111122223333:assumed-role/deploy/alice`},
-		{"deploy", "", "arn:aws:iam::111122223333:role/deploy", "role", "all its sessions"},
-		{"ci", "", "arn:aws:sts::111122223333:assumed-role/deploy/ci", "session", "role session name"},
-		{"ops", "444455556666", "arn:aws:iam::444455556666:role/ops", "role", ""},
-		{"AKIAAAAAAAAAAAAAAAAA", "", "AKIAAAAAAAAAAAAAAAAA", "access key", "used by arn:aws:iam::111122223333:user/alice"},
-		{"arn:aws:sts::111122223333:assumed-role/deploy/ci", "", "arn:aws:sts::111122223333:assumed-role/deploy/ci", "session", "only"},
-		{"arn:aws:iam::111122223333:root", "", "arn:aws:iam::111122223333:root", "root", ""},
-	} {
-		p, err := Resolve(ctx, q, c.name, c.account)
-		if err != nil || p.Value != c.value || p.Kind != c.kind || !strings.Contains(p.How, c.how) {
-			t.Errorf("%s: %+v %v, want %s (%s) how ~%q", c.name, p, err, c.value, c.kind, c.how)
+// The inventory follows the same rule: names ignore case, ARNs and ids match exactly.
+func TestInventory(t *testing.T) {
+	opt := generate.Options{Seed: 5, Events: 2000, End: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	accts, err := generate.Authz(opt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := authz.Parse(accts[0].JSON, "authz.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var carol *authz.Principal
+	for _, p := range d.Users {
+		if p.Name == "carol" {
+			carol = p
 		}
 	}
-	for _, c := range []struct {
-		name                string
-		notFound, ambiguous bool
-		text                string
-	}{
-		{"Alice", true, false, `principal "Alice": no IAM user, role or role session of that name in the lake (names are case-sensitive`},
-		{"ops", false, true, "names roles in 2 accounts"},
-		{"both", false, true, "names both IAM user arn:aws:iam::111122223333:user/both and role arn:aws:iam::111122223333:role/both"},
-		{"a b", false, false, "not a user, role or session name"},
-		{"arn:aws:s3:::bucket", false, false, "not an IAM or STS ARN"},
-	} {
-		_, err := Resolve(ctx, q, c.name, "")
-		var pe *Error
-		if !errors.As(err, &pe) || pe.NotFound != c.notFound || pe.Ambiguous != c.ambiguous || !strings.Contains(err.Error(), c.text) || strings.Contains(err.Error(), "--") {
-			t.Errorf("%s: %v, want an *Error (not found %v, ambiguous %v) saying %q and naming no flag", c.name, err, c.notFound, c.ambiguous, c.text)
+	if carol == nil {
+		t.Fatal("no user carol")
+	}
+	for _, name := range []string{"carol", "CAROL", carol.ARN, carol.ID} {
+		if ps, err := principal.Inventory(d, name, ""); err != nil || len(ps) != 1 || ps[0] != carol {
+			t.Errorf("Inventory(%q) = %v, %v", name, ps, err)
 		}
+	}
+	var nf *principal.NotFoundError
+	for _, name := range []string{strings.ToUpper(carol.ARN[:8]) + carol.ARN[8:], "nobody"} {
+		_, err := principal.Inventory(d, name, "")
+		if !errors.As(err, &nf) || !strings.Contains(err.Error(), "no user or role of that name, ARN or id in authz.json") {
+			t.Errorf("Inventory(%q): %v", name, err)
+		}
+	}
+	if ps, err := principal.Inventory(d, "", ""); err != nil || len(ps) != len(d.Users)+len(d.Roles) {
+		t.Errorf("every principal: %d, %v", len(ps), err)
+	}
+	if ps, err := principal.Inventory(d, "carol", "000000000000"); err != nil || len(ps) != 0 {
+		t.Errorf("carol in another account: %v, %v", ps, err)
 	}
 }

@@ -1,25 +1,32 @@
-package main
+// Package usage answers "what did this identity call, and which IAM actions did that need?" from
+// the lake: the calls of one identity, or of every identity at once, in a window, mapped to IAM
+// actions (package iam), with the roles the calls passed to services (iam:PassRole, which
+// CloudTrail never records as such), DynamoDB PartiQL statements mapped by their verbs, and the
+// calls refused for lack of permission counted apart (questions.DeniedPredicate).
+//
+// Its statements are Athena (Trino) SQL run through an answer.QueryFunc, so the same usage is read
+// from the local engine or from Amazon Athena. Package policy turns a Usage into a least-privilege
+// policy; authz.Unused compares it with what an IAM inventory grants.
+package usage
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/iam"
 	"github.com/trailsql/trailsql/internal/questions"
 )
 
-// deniedPredicate recognises calls refused for lack of permission, as access-denied does.
-const deniedPredicate = questions.DeniedPredicate
-
-// usageQuery says whose calls, in which window, count as use.
-type usageQuery struct {
+// Query says whose calls, in which window, count as use.
+type Query struct {
 	Principal       string // a value for questions.PrincipalPredicate; "" for every identity
 	From, To        time.Time
 	Account, Region string
@@ -30,8 +37,8 @@ type usageQuery struct {
 	ProfileRoles func(profile, account string) []string
 }
 
-// eventUse is one kind of event (eventSource, eventName, eventType) of the principal.
-type eventUse struct {
+// Event is one kind of event (eventSource, eventName, eventType) of the principal.
+type Event struct {
 	Source, Name, Type string
 	Calls, Errors      int64 // errors other than denials
 	Denied             int64 // calls refused (excluded unless IncludeDenied)
@@ -39,24 +46,24 @@ type eventUse struct {
 	WithoutResources   int64 // calls that name no resource
 	Resources          []string
 	Mapping            iam.Mapping
-	Passes             []passUse // roles the calls passed to a service (iam:PassRole)
+	Passes             []Pass // roles the calls passed to a service (iam:PassRole)
 }
 
-// passUse is a role some calls of an event passed: named by the request, or through an
-// instance profile.
-type passUse struct {
+// Pass is a role some calls of an event passed: named by the request, or through an instance
+// profile.
+type Pass struct {
 	iam.PassedRole
 	Account string // the account the call was made in
 	Calls   int64
 }
 
-// actionUse is one IAM action the principal needed, and the events behind it.
-type actionUse struct {
+// Action is one IAM action the principal needed, and the events behind it.
+type Action struct {
 	Action    iam.Action
 	Calls     int64
 	First     string
 	Last      string
-	Events    []*eventUse
+	Events    []*Event
 	Wildcard  bool // some call named no resource: the action needs "*"
 	Resources []string
 	// PassedTo holds, for iam:PassRole, the role ARNs passed to each service (a role/* of an
@@ -64,17 +71,21 @@ type actionUse struct {
 	PassedTo map[string][]string
 }
 
-// usage is what a principal used in a window, mapped to IAM actions.
-type usage struct {
-	Events  []*eventUse
-	Actions map[iam.Action]*actionUse
+// Usage is what a principal used in a window, mapped to IAM actions.
+type Usage struct {
+	Events  []*Event
+	Actions map[iam.Action]*Action
 	// Unmapped are events that could not be mapped to documented actions; NoPermission events
 	// need none (sts:GetCallerIdentity, sign-in, AWS's own events).
-	Unmapped, NoPermission []*eventUse
+	Unmapped, NoPermission []*Event
 	DeniedCalls            int64 // refused calls left out
 	// Notes say where the policy is wider than the calls because the lake cannot say more.
 	Notes []string
 }
+
+// NoInventory is how a note says that no IAM inventory was given to name the role of an
+// instance profile; a front end may add how to give one.
+const NoInventory = "no inventory given"
 
 // identityKey groups calls by identity: a user's ARN, or a role's ARN for all its sessions.
 const identityKey = "coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn, '')"
@@ -82,18 +93,67 @@ const identityKey = "coalesce(useridentity.sessioncontext.sessionissuer.arn, use
 // useKey is one kind of event of one identity.
 type useKey struct{ who, source, name, typ string }
 
-// collectUsage reads the principal's events from the lake and maps them to IAM actions.
-func collectUsage(ctx context.Context, e *engine.Engine, q usageQuery) (*usage, error) {
-	us, err := collectUsages(ctx, e, q, false)
+// Collect reads the principal's events from the lake and maps them to IAM actions.
+func Collect(ctx context.Context, query answer.QueryFunc, q Query) (*Usage, error) {
+	us, err := collect(ctx, query, q, false)
 	if err != nil || us[""] != nil {
 		return us[""], err
 	}
-	return newUsage(), nil
+	return New(), nil
 }
 
-// collectUsages is collectUsage for every identity at once, by identityKey (one scan of the lake
-// however many identities), or, without byIdentity, for all the calls together under "".
-func collectUsages(ctx context.Context, e *engine.Engine, q usageQuery, byIdentity bool) (map[string]*usage, error) {
+// ByIdentity is the usage of every identity of a window, by identity: a user's ARN, or a role's
+// ARN for all its sessions (other identities by their own ARN, "" for calls without one).
+type ByIdentity map[string]*Usage
+
+// CollectByIdentity is Collect for every identity at once (q.Principal is ignored): one scan of
+// the lake however many identities there are.
+func CollectByIdentity(ctx context.Context, query answer.QueryFunc, q Query) (ByIdentity, error) {
+	q.Principal = ""
+	return collect(ctx, query, q, true)
+}
+
+// Used returns the actions the identity with that ARN used, as authz.Diff takes them: an
+// authz.UsedFunc. None for an identity without calls.
+func (b ByIdentity) Used(arn string) map[iam.Action]authz.Usage {
+	if u := b[arn]; u != nil {
+		return u.Used()
+	}
+	return map[iam.Action]authz.Usage{}
+}
+
+// Used returns the actions used, with their calls and first and last use, as authz.Diff takes
+// them.
+func (u *Usage) Used() map[iam.Action]authz.Usage {
+	used := make(map[iam.Action]authz.Usage, len(u.Actions))
+	for a, au := range u.Actions {
+		used[a] = used[a].Merge(authz.Usage{Calls: au.Calls, First: eventTime(au.First), Last: eventTime(au.Last)})
+	}
+	return used
+}
+
+func eventTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+// DataEventPrefixes returns the IAM prefixes of the services whose data events the lake holds in
+// the window (eventcategory 'Data'): what authz.DiffOptions.DataEvents counts as logged.
+func DataEventPrefixes(ctx context.Context, query answer.QueryFunc, from, to time.Time) ([]string, error) {
+	res, err := query(ctx, `SELECT DISTINCT eventsource FROM cloudtrail_logs WHERE eventcategory = 'Data' AND eventtime >= ? AND eventtime < ?`, questions.TimeText(from), questions.TimeText(to))
+	if err != nil {
+		return nil, fmt.Errorf("read the services of the data events: %w", err)
+	}
+	var out []string
+	for _, s := range res.Strings() {
+		out = append(out, iam.SourcePrefix(s))
+	}
+	return out, nil
+}
+
+// collect reads the usage of every identity by identityKey, or, without byIdentity, of all the
+// calls together under "".
+func collect(ctx context.Context, query answer.QueryFunc, q Query, byIdentity bool) (map[string]*Usage, error) {
 	key := "''"
 	if byIdentity {
 		key = identityKey
@@ -113,8 +173,8 @@ func collectUsages(ctx context.Context, e *engine.Engine, q usageQuery, byIdenti
 		args = append(args, q.Region)
 	}
 	cond := strings.Join(where, "\n  AND ")
-	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''),
-       count(*), count_if(coalesce(`+questions.FailedPredicate+`, false) AND NOT coalesce(`+deniedPredicate+`, false)), count_if(coalesce(`+deniedPredicate+`, false)),
+	res, err := query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''),
+       count(*), count_if(coalesce(`+questions.FailedPredicate+`, false) AND NOT coalesce(`+questions.DeniedPredicate+`, false)), count_if(coalesce(`+questions.DeniedPredicate+`, false)),
        min(eventtime), max(eventtime), count_if(resources IS NULL OR cardinality(resources) = 0)
 FROM cloudtrail_logs
 WHERE `+cond+`
@@ -123,17 +183,17 @@ ORDER BY 1, 2, 3, 4`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the principal's events: %w", err)
 	}
-	out := map[string]*usage{}
-	byKey := map[useKey]*eventUse{}
+	out := map[string]*Usage{}
+	byKey := map[useKey]*Event{}
 	for _, r := range res.Rows {
-		who := str(r[0])
+		who := answer.String(r[0])
 		u := out[who]
 		if u == nil {
-			u = newUsage()
+			u = New()
 			out[who] = u
 		}
-		ev := &eventUse{Source: str(r[1]), Name: str(r[2]), Type: str(r[3]), Calls: num(r[4]), Errors: num(r[5]), Denied: num(r[6]),
-			First: str(r[7]), Last: str(r[8]), WithoutResources: num(r[9])}
+		ev := &Event{Source: answer.String(r[1]), Name: answer.String(r[2]), Type: answer.String(r[3]), Calls: answer.Int(r[4]), Errors: answer.Int(r[5]), Denied: answer.Int(r[6]),
+			First: answer.String(r[7]), Last: answer.String(r[8]), WithoutResources: answer.Int(r[9])}
 		u.DeniedCalls += ev.Denied
 		if !q.IncludeDenied {
 			ev.Calls -= ev.Denied
@@ -146,16 +206,16 @@ ORDER BY 1, 2, 3, 4`, args...)
 		byKey[useKey{who, ev.Source, ev.Name, ev.Type}] = ev
 	}
 	if !q.IncludeDenied {
-		cond += "\n  AND NOT coalesce(" + deniedPredicate + ", false)"
+		cond += "\n  AND NOT coalesce(" + questions.DeniedPredicate + ", false)"
 	}
-	if err := refinePartiQL(ctx, e, key, cond, args, byKey); err != nil {
+	if err := refinePartiQL(ctx, query, key, cond, args, byKey); err != nil {
 		return nil, err
 	}
-	if err := collectPasses(ctx, e, key, cond, args, byKey); err != nil {
+	if err := collectPasses(ctx, query, key, cond, args, byKey); err != nil {
 		return nil, err
 	}
 	if q.Resources {
-		res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), r.arn
+		res, err := query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), r.arn
 FROM cloudtrail_logs CROSS JOIN UNNEST(resources) AS t(r)
 WHERE `+cond+` AND r.arn IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5
@@ -164,8 +224,8 @@ ORDER BY 1, 2, 3, 4, 5`, args...)
 			return nil, fmt.Errorf("read the resources of the principal's events: %w", err)
 		}
 		for _, r := range res.Rows {
-			if ev := byKey[useKey{str(r[0]), str(r[1]), str(r[2]), str(r[3])}]; ev != nil {
-				ev.Resources = append(ev.Resources, str(r[4]))
+			if ev := byKey[useKey{answer.String(r[0]), answer.String(r[1]), answer.String(r[2]), answer.String(r[3])}]; ev != nil {
+				ev.Resources = append(ev.Resources, answer.String(r[4]))
 			}
 		}
 	}
@@ -175,11 +235,12 @@ ORDER BY 1, 2, 3, 4, 5`, args...)
 	return out, nil
 }
 
-func newUsage() *usage { return &usage{Actions: map[iam.Action]*actionUse{}} }
+// New returns an empty Usage: no call.
+func New() *Usage { return &Usage{Actions: map[iam.Action]*Action{}} }
 
 // mapActions files each event under the IAM actions it needed, or as needing none, or unmapped;
 // the roles its calls passed go under iam:PassRole.
-func (u *usage) mapActions(profileRoles func(profile, account string) []string) {
+func (u *Usage) mapActions(profileRoles func(profile, account string) []string) {
 	for _, ev := range u.Events {
 		switch {
 		case ev.Mapping.NoPermission:
@@ -192,7 +253,7 @@ func (u *usage) mapActions(profileRoles func(profile, account string) []string) 
 		for _, a := range ev.Mapping.Actions {
 			au := u.Actions[a]
 			if au == nil {
-				au = &actionUse{Action: a, First: ev.First, Last: ev.Last}
+				au = &Action{Action: a, First: ev.First, Last: ev.Last}
 				u.Actions[a] = au
 			}
 			au.Calls += ev.Calls
@@ -221,13 +282,13 @@ func (u *usage) mapActions(profileRoles func(profile, account string) []string) 
 // an instance profile is named from the inventory; failing that the policy allows passing any
 // role of the account to the service, and a note says so: CloudTrail records the profile, not
 // its role.
-func (u *usage) addPasses(ev *eventUse, profileRoles func(profile, account string) []string) {
+func (u *Usage) addPasses(ev *Event, profileRoles func(profile, account string) []string) {
 	if len(ev.Passes) == 0 {
 		return
 	}
 	au := u.Actions[iam.PassRole]
 	if au == nil {
-		au = &actionUse{Action: iam.PassRole, First: ev.First, Last: ev.Last, PassedTo: map[string][]string{}}
+		au = &Action{Action: iam.PassRole, First: ev.First, Last: ev.Last, PassedTo: map[string][]string{}}
 		u.Actions[iam.PassRole] = au
 	}
 	au.Events = append(au.Events, ev)
@@ -254,7 +315,7 @@ func (u *usage) addPasses(ev *eventUse, profileRoles func(profile, account strin
 			continue
 		}
 		au.PassedTo[p.Service] = append(au.PassedTo[p.Service], "arn:aws:iam::"+account+":role/*")
-		why := "no inventory given (--authz FILE)"
+		why := NoInventory
 		if profileRoles != nil {
 			why = "the inventory does not hold it"
 		}
@@ -265,7 +326,7 @@ func (u *usage) addPasses(ev *eventUse, profileRoles func(profile, account strin
 
 // collectPasses reads the requests of the calls that can pass a role (Lambda's CreateFunction,
 // EC2's RunInstances with an instance profile, …) for the roles they passed.
-func collectPasses(ctx context.Context, e *engine.Engine, key, cond string, args []any, byKey map[useKey]*eventUse) error {
+func collectPasses(ctx context.Context, query answer.QueryFunc, key, cond string, args []any, byKey map[useKey]*Event) error {
 	sources, names := map[string]bool{}, map[string]bool{}
 	for _, ev := range byKey {
 		for _, a := range ev.Mapping.Actions {
@@ -280,7 +341,7 @@ func collectPasses(ctx context.Context, e *engine.Engine, key, cond string, args
 	in := func(set map[string]bool) (string, []any) {
 		var marks []string
 		var vals []any
-		for _, v := range sortedKeys(set) {
+		for _, v := range slices.Sorted(maps.Keys(set)) {
 			marks = append(marks, "?")
 			vals = append(vals, v)
 		}
@@ -289,7 +350,7 @@ func collectPasses(ctx context.Context, e *engine.Engine, key, cond string, args
 	srcIn, srcArgs := in(sources)
 	nameIn, nameArgs := in(names)
 	all := append(append(append([]any{}, args...), srcArgs...), nameArgs...)
-	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), coalesce(recipientaccountid, account, ''), requestparameters, count(*)
+	res, err := query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), coalesce(recipientaccountid, account, ''), requestparameters, count(*)
 FROM cloudtrail_logs
 WHERE `+cond+` AND eventsource IN `+srcIn+` AND eventname IN `+nameIn+` AND requestparameters IS NOT NULL
 GROUP BY 1, 2, 3, 4, 5, 6
@@ -298,13 +359,13 @@ ORDER BY 1, 2, 3, 4, 5, 6`, all...)
 		return fmt.Errorf("read the roles passed by the principal's calls: %w", err)
 	}
 	for _, r := range res.Rows {
-		ev := byKey[useKey{str(r[0]), str(r[1]), str(r[2]), str(r[3])}]
+		ev := byKey[useKey{answer.String(r[0]), answer.String(r[1]), answer.String(r[2]), answer.String(r[3])}]
 		if ev == nil {
 			continue
 		}
 		for _, a := range ev.Mapping.Actions {
-			for _, p := range iam.PassedRoles(a, str(r[5]), str(r[4])) {
-				ev.addPass(passUse{PassedRole: p, Account: str(r[4]), Calls: num(r[6])})
+			for _, p := range iam.PassedRoles(a, answer.String(r[5]), answer.String(r[4])) {
+				ev.addPass(Pass{PassedRole: p, Account: answer.String(r[4]), Calls: answer.Int(r[6])})
 			}
 		}
 	}
@@ -312,7 +373,7 @@ ORDER BY 1, 2, 3, 4, 5, 6`, all...)
 }
 
 // addPass adds calls passing a role, merging with the same role passed before.
-func (ev *eventUse) addPass(p passUse) {
+func (ev *Event) addPass(p Pass) {
 	for i := range ev.Passes {
 		q := &ev.Passes[i]
 		if q.Service == p.Service && q.Role == p.Role && q.Profile == p.Profile && q.Account == p.Account && q.Param == p.Param {
@@ -325,8 +386,8 @@ func (ev *eventUse) addPass(p passUse) {
 
 // refinePartiQL replaces the "every PartiQL action" mapping of DynamoDB's statement calls by the
 // actions their statements' verbs need, read from requestParameters.
-func refinePartiQL(ctx context.Context, e *engine.Engine, key, cond string, args []any, byKey map[useKey]*eventUse) error {
-	var evs []*eventUse
+func refinePartiQL(ctx context.Context, query answer.QueryFunc, key, cond string, args []any, byKey map[useKey]*Event) error {
+	var evs []*Event
 	for _, ev := range byKey {
 		if iam.SourcePrefix(ev.Source) == "dynamodb" && (ev.Name == "ExecuteStatement" || ev.Name == "BatchExecuteStatement" || ev.Name == "ExecuteTransaction") {
 			evs = append(evs, ev)
@@ -335,21 +396,21 @@ func refinePartiQL(ctx context.Context, e *engine.Engine, key, cond string, args
 	if len(evs) == 0 {
 		return nil
 	}
-	res, err := e.Query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), requestparameters
+	res, err := query(ctx, `SELECT `+key+`, eventsource, eventname, coalesce(eventtype, ''), requestparameters
 FROM cloudtrail_logs
 WHERE `+cond+` AND eventsource = 'dynamodb.amazonaws.com' AND eventname IN ('ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction')
 GROUP BY 1, 2, 3, 4, 5`, args...)
 	if err != nil {
 		return fmt.Errorf("read DynamoDB PartiQL statements: %w", err)
 	}
-	found := map[*eventUse]map[iam.Action]bool{}
-	unknown := map[*eventUse]bool{}
+	found := map[*Event]map[iam.Action]bool{}
+	unknown := map[*Event]bool{}
 	for _, r := range res.Rows {
-		ev := byKey[useKey{str(r[0]), str(r[1]), str(r[2]), str(r[3])}]
+		ev := byKey[useKey{answer.String(r[0]), answer.String(r[1]), answer.String(r[2]), answer.String(r[3])}]
 		if ev == nil {
 			continue
 		}
-		stmts := partiQLStatements(str(r[4]))
+		stmts := partiQLStatements(answer.String(r[4]))
 		if len(stmts) == 0 {
 			unknown[ev] = true
 			continue
@@ -403,27 +464,4 @@ func partiQLStatements(requestParameters string) []string {
 		out = append(out, s.Statement)
 	}
 	return out
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func num(v any) int64 {
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int32:
-		return int64(n)
-	case int:
-		return int64(n)
-	case uint64:
-		return int64(n)
-	case float64:
-		return int64(n)
-	case *big.Int:
-		return n.Int64()
-	}
-	return 0
 }
