@@ -119,6 +119,17 @@ func TestS3ServerKilledMidIngest(t *testing.T) {
 	}
 	t.Logf("killed run: %d files read, %d failed, %d list errors, %d commits, %d problems", st.FilesRead, st.FilesFailed, st.ListErrors, st.Commits, failures)
 
+	// The ledger records the objects read whole and committed. An object being read when the
+	// server died may be counted as read but not recorded (seen once on a loaded machine: 679
+	// read, 678 recorded); the rerun reads exactly the objects not recorded.
+	info, err := lake.ReadInfo(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := info.Sources.S3Objects
+	if recorded > firstRead || recorded < firstRead-st.FilesFailed-1 {
+		t.Fatalf("the killed run read %d objects but the ledger records %d", firstRead, recorded)
+	}
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +137,8 @@ func TestS3ServerKilledMidIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Failed() || st.FilesUnchanged != firstRead || st.FilesRead != truth.LogFiles-firstRead {
-		t.Fatalf("rerun: %d read, %d unchanged (want %d read, %d unchanged), problems %v", st.FilesRead, st.FilesUnchanged, truth.LogFiles-firstRead, firstRead, st.Problems)
+	if st.Failed() || st.FilesUnchanged != recorded || st.FilesRead != truth.LogFiles-recorded {
+		t.Fatalf("rerun: %d read, %d unchanged (want %d read, %d unchanged), problems %v", st.FilesRead, st.FilesUnchanged, truth.LogFiles-recorded, recorded, st.Problems)
 	}
 	sameRows(t, "lake after a kill and a rerun", lakeRows(t, l), want)
 	if problems, err := lake.Check(l); err != nil || len(problems) > 0 {
