@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -192,6 +193,9 @@ func TestConcurrencyAndTimeoutLimits(t *testing.T) {
 	// Both turns are taken: the third waits MaxQueueWait, then is refused.
 	_, err := e.Query(ctx, "SELECT 2")
 	checkLimit(t, "a third statement", err, ErrBusy, LimitConcurrent, "2")
+	if err != nil && !strings.Contains(err.Error(), "2s, the max queue wait") {
+		t.Errorf("refusal %q does not say the queue wait", err)
+	}
 	// One that waits gets its turn when one ends.
 	go func() {
 		_, err := e.Query(ctx, "SELECT 3")
@@ -215,4 +219,16 @@ func TestConcurrencyAndTimeoutLimits(t *testing.T) {
 	checkLimit(t, "a handle asking for an hour", err, ErrTimeout, LimitTimeout, "150ms")
 	_, err = e.With(QueryOptions{Timeout: 50 * time.Millisecond}).Query(ctx, "SELECT 1")
 	checkLimit(t, "a handle asking for 50ms", err, ErrTimeout, LimitTimeout, "50ms")
+	// So is a context's deadline; one shorter than the engine's is the statement's timeout.
+	hour, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
+	_, err = e.Query(hour, "SELECT 1")
+	checkLimit(t, "a context asking for an hour", err, ErrTimeout, LimitTimeout, "150ms")
+	short, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	_, err = e.Query(short, "SELECT 1")
+	var le *LimitError
+	if !errors.Is(err, ErrTimeout) || !errors.As(err, &le) || le.Limit != LimitTimeout {
+		t.Errorf("a context of 50ms: %v, want a timeout", err)
+	}
 }
