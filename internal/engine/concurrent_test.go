@@ -114,26 +114,16 @@ func TestConcurrentQueriesWhileCommitting(t *testing.T) {
 	stop := make(chan struct{})
 	errs := make(chan error, workers+1)
 	var wg sync.WaitGroup
-	for g := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				committed.Lock()
-				started := newest
-				committed.Unlock()
-				if err := check(i, started); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
+	untilStopped(&wg, workers, stop, func(i int) bool {
+		committed.Lock()
+		started := newest
+		committed.Unlock()
+		if err := check(i, started); err != nil {
+			errs <- err
+			return false
+		}
+		return true
+	})
 	for k := 1; k <= commits; k++ {
 		seq := commitBatch(t, root, k, perCommit)
 		add(seq, k)

@@ -190,44 +190,34 @@ func TestConcurrentQueriesDuringIngest(t *testing.T) {
 			}
 		}
 	}()
-	for w := range 16 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for i := w; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				q := poolQueries[i%len(poolQueries)]
-				floor := committed.Load()
-				res, err := q.run(ctx, e)
-				if err != nil {
-					t.Errorf("%s: %v", q.name, err)
-					return
-				}
-				ran.Add(1)
-				seen.Store(res.Seq, true)
-				if res.Seq < floor {
-					t.Errorf("%s read commit %d, started after commit %d ended", q.name, res.Seq, floor)
-				}
-				if got, exp := answer(res), want[res.Seq]; exp == nil || got != exp[i%len(poolQueries)] {
-					var w string
-					if exp != nil {
-						w = exp[i%len(poolQueries)]
-					}
-					t.Errorf("%s at commit %d:\n%s\nwant\n%s", q.name, res.Seq, short(got), short(w))
-					return
-				}
-				if n := tablesDone.Load(); n > 0 {
-					if _, err := e.Query(ctx, fmt.Sprintf("SELECT count(*) FROM t%d", n)); err != nil {
-						t.Errorf("t%d, defined before the statement started: %v", n, err)
-					}
-				}
+	untilStopped(&readers, 16, stop, func(i int) bool {
+		q := poolQueries[i%len(poolQueries)]
+		floor := committed.Load()
+		res, err := q.run(ctx, e)
+		if err != nil {
+			t.Errorf("%s: %v", q.name, err)
+			return false
+		}
+		ran.Add(1)
+		seen.Store(res.Seq, true)
+		if res.Seq < floor {
+			t.Errorf("%s read commit %d, started after commit %d ended", q.name, res.Seq, floor)
+		}
+		if got, exp := answer(res), want[res.Seq]; exp == nil || got != exp[i%len(poolQueries)] {
+			var w string
+			if exp != nil {
+				w = exp[i%len(poolQueries)]
 			}
-		}()
-	}
+			t.Errorf("%s at commit %d:\n%s\nwant\n%s", q.name, res.Seq, short(got), short(w))
+			return false
+		}
+		if n := tablesDone.Load(); n > 0 {
+			if _, err := e.Query(ctx, fmt.Sprintf("SELECT count(*) FROM t%d", n)); err != nil {
+				t.Errorf("t%d, defined before the statement started: %v", n, err)
+			}
+		}
+		return true
+	})
 	writers.Wait()
 	close(stop)
 	readers.Wait()
