@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -165,26 +166,16 @@ func TestConcurrentQueriesWhileCommitting(t *testing.T) {
 	stop := make(chan struct{})
 	errs := make(chan error, workers+1)
 	var wg sync.WaitGroup
-	for g := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := g; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				committed.Lock()
-				started := newest
-				committed.Unlock()
-				if err := check(i, started); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
+	untilStopped(&wg, workers, stop, func(i int) bool {
+		committed.Lock()
+		started := newest
+		committed.Unlock()
+		if err := check(i, started); err != nil {
+			errs <- err
+			return false
+		}
+		return true
+	})
 	for k := 1; k <= commits; k++ {
 		seq := commitBatch(t, root, k, perCommit)
 		add(seq, k)
@@ -258,6 +249,9 @@ func TestConcurrencyAndTimeoutLimits(t *testing.T) {
 	// Both turns are taken: the third waits MaxQueueWait, then is refused.
 	_, err := e.Query(ctx, "SELECT 2")
 	checkLimit(t, "a third statement", err, ErrBusy, LimitConcurrent, "2")
+	if err != nil && !strings.Contains(err.Error(), "2s, the max queue wait") {
+		t.Errorf("refusal %q does not say the queue wait", err)
+	}
 	// One that waits gets its turn when one ends.
 	go func() {
 		_, err := e.Query(ctx, "SELECT 3")
@@ -281,4 +275,16 @@ func TestConcurrencyAndTimeoutLimits(t *testing.T) {
 	checkLimit(t, "a handle asking for an hour", err, ErrTimeout, LimitTimeout, "150ms")
 	_, err = e.With(QueryOptions{Timeout: 50 * time.Millisecond}).Query(ctx, "SELECT 1")
 	checkLimit(t, "a handle asking for 50ms", err, ErrTimeout, LimitTimeout, "50ms")
+	// So is a context's deadline; one shorter than the engine's is the statement's timeout.
+	hour, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
+	_, err = e.Query(hour, "SELECT 1")
+	checkLimit(t, "a context asking for an hour", err, ErrTimeout, LimitTimeout, "150ms")
+	short, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	_, err = e.Query(short, "SELECT 1")
+	var le *LimitError
+	if !errors.Is(err, ErrTimeout) || !errors.As(err, &le) || le.Limit != LimitTimeout {
+		t.Errorf("a context of 50ms: %v, want a timeout", err)
+	}
 }

@@ -284,7 +284,7 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 	}
 	g, err := c.current(ctx)
 	if err != nil {
-		c.Close()
+		c.close()
 		return nil, err
 	}
 	c.leave(g)
@@ -293,7 +293,9 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 
 // Snapshot is the newest lake snapshot the engine has read: the one the last statement to
 // start read (Result.Seq says which each statement read).
-func (c *core) Snapshot() *lake.Snapshot {
+func (e *Engine) Snapshot() *lake.Snapshot { return e.snapshot() }
+
+func (c *core) snapshot() *lake.Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.gen.snap
@@ -311,12 +313,14 @@ func firstLine(s string) string {
 	return s
 }
 
-// Close stops the engine: statements that start after it fail with ErrClosed, running ones are
-// interrupted (their callers get ErrClosed at once), and DuckDB is released and its temporary
-// folder removed as soon as none runs. Should a statement be inside DuckDB where nothing
-// interrupts it (preparing a statement), Close returns at once and that statement releases the
-// engine when it ends (or the process exits first).
-func (c *core) Close() error {
+// Close stops the engine, for every handle of it: statements that start after it fail with
+// ErrClosed, running ones are interrupted (their callers get ErrClosed at once), and DuckDB is
+// released and its temporary folder removed as soon as none runs. Should a statement be inside
+// DuckDB where nothing interrupts it (preparing a statement), Close returns at once and that
+// statement releases the engine when it ends (or the process exits first).
+func (e *Engine) Close() error { return e.close() }
+
+func (c *core) close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"testing"
 )
 
@@ -22,4 +23,25 @@ func withSession(t testing.TB, e *Engine, fn func(s *session)) {
 	}
 	defer g.give(cn)
 	fn(&session{core: e.core, g: g, cn: cn, q: e.limits()})
+}
+
+// untilStopped starts n goroutines, counted by wg; goroutine g calls fn(g), fn(g+1), … until stop
+// is closed or fn returns false.
+func untilStopped(wg *sync.WaitGroup, n int, stop <-chan struct{}, fn func(i int) bool) {
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !fn(i) {
+					return
+				}
+			}
+		}()
+	}
 }

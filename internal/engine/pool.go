@@ -162,37 +162,26 @@ func (c *core) closeGeneration(g *generation) {
 }
 
 // build reads the lake's snapshot and table definitions and opens a database over them, with
-// one connection ready. prev, the generation before, lends what it found out about files.
+// one connection ready. prev, the generation before (nil for the first), lends what its
+// statements found out about files.
 func (c *core) build(ctx context.Context, prev *generation, n int) (*generation, error) {
 	snap, err := lake.OpenSnapshot(c.opt.Lake)
 	if err != nil {
 		return nil, err
 	}
-	g := &generation{snap: snap, tables: c.loadTables(), bad: map[string]string{}}
-	// Files never change once committed: what the previous snapshot found about a file holds,
-	// and only the new ones are checked.
-	var fresh []lake.File
-	old := map[string]bool{}
-	if prev != nil {
-		for _, f := range prev.snap.Files {
-			old[f.Path] = true
-		}
-	}
+	// Every file is checked again: a file checked before may have been replaced by a link
+	// since. What DuckDB found it could not read stays known: files never change once
+	// committed.
+	g := &generation{snap: snap, tables: c.loadTables(), bad: checkFiles(c.opt.Lake, snap.Files)}
 	for _, f := range snap.Files {
-		why, bad := "", false
-		if prev != nil {
-			why, bad = prev.badFile(f)
-		}
+		known, wasBad := prev.badFile(f)
+		why, bad := g.bad[f.Path]
 		switch {
-		case bad:
-			g.bad[f.Path] = why
-		case !old[f.Path]:
-			fresh = append(fresh, f)
+		case !bad && wasBad:
+			g.bad[f.Path] = known
+		case bad && !wasBad:
+			c.log.Warn("lake file left out", "file", f.Path, "reason", why)
 		}
-	}
-	for path, why := range checkFiles(c.opt.Lake, fresh) {
-		g.bad[path] = why
-		c.log.Warn("lake file left out", "file", path, "reason", why)
 	}
 	g.tmp = filepath.Join(c.tmp, strconv.Itoa(n))
 	if err := os.Mkdir(g.tmp, 0o700); err != nil {
@@ -313,8 +302,11 @@ func (g *generation) give(cn *conn) {
 	g.mu.Unlock()
 }
 
-// badFile returns why f cannot be read, if it cannot.
+// badFile returns why f cannot be read, if it cannot (g may be nil: nothing is known).
 func (g *generation) badFile(f lake.File) (string, bool) {
+	if g == nil {
+		return "", false
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	why, bad := g.bad[f.Path]

@@ -30,7 +30,7 @@ func rec(i int) *cloudtrail.Record {
 var part = Partition{Account: "111122223333", Region: "us-east-1", Year: "2024", Month: "01", Day: "02"}
 
 // ingestBatch adds records [from, to) in one commit, as one ingest run would.
-func ingestBatch(t *testing.T, root string, from, to int) (added int) {
+func ingestBatch(t testing.TB, root string, from, to int) (added int) {
 	t.Helper()
 	w, err := OpenWriter(context.Background(), root, WriterOptions{})
 	if err != nil {
