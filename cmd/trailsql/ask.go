@@ -10,10 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/authz"
-	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/principal"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
 )
@@ -91,21 +92,27 @@ is reported instead of guessed.`,
 			}
 			// Printing the SQL needs no lake unless a name must be looked up in it.
 			var lk *openedLake
-			var e *engine.Engine
+			var query answer.QueryFunc // one snapshot for the name and the answer
 			if !printSQL || who != "" {
 				if lk, err = m.existingLake(cmd); err != nil {
 					return err
 				}
-				if e, err = m.openEngine(cmd, &q); err != nil {
+				e, err := m.openEngine(cmd, &q)
+				if err != nil {
 					return err
 				}
 				defer e.Close()
+				var release func()
+				if query, release, err = local.Pinned(cmd.Context(), e); err != nil {
+					return err
+				}
+				defer release()
 			}
 			var how string
 			if who != "" {
-				pr, err := resolvePrincipal(cmd.Context(), e, who, w.account)
+				pr, err := principal.Resolve(cmd.Context(), query, who, w.account)
 				if err != nil {
-					return err
+					return principalFlag(err)
 				}
 				if err := question.CheckPrincipal(string(pr.Kind), pr.How); err != nil {
 					return fmt.Errorf("question access-key needs an access key id (AKIA… or ASIA…); %q is %s", who, pr.How)
@@ -146,7 +153,7 @@ is reported instead of guessed.`,
 				fmt.Fprintln(m.Stdout, questions.Inline(sqlText, sqlArgs))
 				return nil
 			}
-			res, err := question.Answer(cmd.Context(), local.Engine(e), p)
+			res, err := question.Answer(cmd.Context(), query, p)
 			if err != nil {
 				return err
 			}
@@ -200,17 +207,7 @@ func loadInventory(file, account string) ([]questions.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []questions.Identity
-	for _, p := range details.Principals() {
-		if account != "" && p.Account != account {
-			continue
-		}
-		id := questions.Identity{Kind: string(p.Type), Name: p.Name, ARN: p.ARN}
-		if !p.CreateDate.IsZero() {
-			id.Created = questions.TimeText(p.CreateDate)
-		}
-		out = append(out, id)
-	}
+	out := questions.Inventory(details, account)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("--authz %s: no users or roles in it%s", file, map[bool]string{true: " for account " + account}[account != ""])
 	}

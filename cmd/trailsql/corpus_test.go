@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -78,44 +77,13 @@ func decodeAll(t *testing.T, dirs ...string) []*cloudtrail.Record {
 	return answertest.Decode(t, dirs...)
 }
 
-func sv(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-// null-safe accessors, NULL as ok=false
-func uid(r *cloudtrail.Record) *cloudtrail.UserIdentity {
-	if r.UserIdentity == nil {
-		return &cloudtrail.UserIdentity{}
-	}
-	return r.UserIdentity
-}
-
-func issuer(r *cloudtrail.Record) *cloudtrail.SessionIssuer {
-	if u := uid(r); u.SessionContext != nil && u.SessionContext.SessionIssuer != nil {
-		return u.SessionContext.SessionIssuer
-	}
-	return &cloudtrail.SessionIssuer{}
-}
-
-func jsonScalar(doc *string, key string) (string, bool) {
-	if doc == nil {
-		return "", false
-	}
-	var m map[string]any
-	if json.Unmarshal([]byte(*doc), &m) != nil {
-		return "", false
-	}
-	switch v := m[key].(type) {
-	case string:
-		return v, true
-	case float64, bool:
-		return fmt.Sprint(v), true
-	}
-	return "", false
-}
+// Null-safe accessors of a record's fields.
+var (
+	sv         = answertest.Str
+	uid        = answertest.User
+	issuer     = answertest.Issuer
+	jsonScalar = answertest.JSONScalar
+)
 
 func eventTime(r *cloudtrail.Record) (time.Time, bool) {
 	if r.EventTime == nil {

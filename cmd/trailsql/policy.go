@@ -76,7 +76,11 @@ passed each role).`,
 			}
 			defer e.Close()
 			m.writeCoverage(lk, &w, from, to, "calls made only outside it are not in the policy")
-			query := local.Engine(e)
+			query, release, err := local.Pinned(cmd.Context(), e) // one snapshot for every statement
+			if err != nil {
+				return err
+			}
+			defer release()
 			uq := usage.Query{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
 			if authzFile != "" {
 				details, err := authz.Load(authzFile)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -168,11 +167,11 @@ func (o *originalSink) Close() error                        { return nil }
 
 func (o *originalSink) Row(row []any) error {
 	s, _ := row[0].(string)
-	var rec cloudtrail.Record
-	if err := json.Unmarshal([]byte(s), &rec); err != nil {
-		return fmt.Errorf("rebuild record: %w (select whole rows: SELECT * FROM cloudtrail_logs …)", err)
+	rec, err := cloudtrail.RebuildRow(s)
+	if err != nil {
+		return fmt.Errorf("%w (select whole rows: SELECT * FROM cloudtrail_logs …)", err)
 	}
-	_, err := fmt.Fprintf(o.w, "%s\n", cloudtrail.Rebuild(&rec))
+	_, err = fmt.Fprintf(o.w, "%s\n", rec)
 	return err
 }
 
@@ -232,22 +231,11 @@ listed with their dotted path), then the fields Athena's DDL drops, then the par
 	return cmd
 }
 
-// athenaPricePerTB and athenaMinBytes are Athena's scan pricing: $5 per TB scanned, at least
-// 10 MB per query.
-const (
-	athenaPricePerTB = 5.0
-	athenaMinBytes   = 10 << 20
-)
-
 func writeStats(w io.Writer, st answer.Scan, elapsed time.Duration) {
-	billed := st.BytesRead
-	if billed < athenaMinBytes {
-		billed = athenaMinBytes
-	}
 	fmt.Fprintf(w, "read %d of %d files (%s of %s, %d rows in them) in %s; partitions and eventtime bounds pruned the rest\n",
 		st.FilesRead, st.FilesTotal, humanBytes(st.BytesRead), humanBytes(st.BytesTotal), st.RowsInFilesRead, elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "Athena would bill this scan (same Parquet files, $%.0f/TB, 10 MB minimum) about $%.6f; here it cost nothing\n",
-		athenaPricePerTB, float64(billed)/1e12*athenaPricePerTB)
+		athena.PricePerTB, athena.ScanPrice(st.BytesRead))
 }
 
 func humanBytes(n int64) string {

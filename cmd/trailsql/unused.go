@@ -76,16 +76,8 @@ principal, actions included.`,
 					return fmt.Errorf("--classes %q: give used, unused, not-granted, unknown or all", c)
 				}
 			}
-			if format == "" {
-				format = "csv"
-				if m.IsTerminal {
-					format = "table"
-				}
-			}
-			switch format {
-			case "table", "csv", "json", "jsonl", "markdown":
-			default:
-				return fmt.Errorf("--format %q: give table, csv, json, jsonl or markdown", format)
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
 			}
 			details, err := authz.Load(file)
 			if err != nil {
@@ -108,21 +100,23 @@ principal, actions included.`,
 			}
 			defer e.Close()
 			m.writeCoverage(lk, &w, from, to, "actions used only outside it show as unused")
-			query := local.Engine(e)
-			opt := authz.DiffOptions{AssumeRecorded: assumeRecorded, DataEvents: dataEvents}
-			if !cmd.Flags().Changed("data-events") {
-				// The services whose data events the lake holds in the window are logged.
-				if opt.DataEvents, err = usage.DataEventPrefixes(cmd.Context(), query, from, to); err != nil {
-					return err
-				}
+			uq := usage.UnusedQuery{
+				Query:          usage.Query{From: from, To: to, Region: w.region, IncludeDenied: includeDenied},
+				AssumeRecorded: assumeRecorded,
 			}
-			// One pass over the window for every identity's calls, however many the file holds.
-			usages, err := usage.CollectByIdentity(cmd.Context(), query, usage.Query{From: from, To: to, Region: w.region, IncludeDenied: includeDenied})
+			if cmd.Flags().Changed("data-events") {
+				uq.DataEvents = append([]string{}, dataEvents...)
+			}
+			query, release, err := local.Pinned(cmd.Context(), e) // one snapshot for every statement
 			if err != nil {
 				return err
 			}
-			reports := details.Unused(principals, usages.Used, opt)
-			fmt.Fprintf(m.Stderr, "%s: %d principals, window %s; data events logged for: %s\n", file, len(reports), w.describe(from, to), listOrNone(opt.DataEvents))
+			defer release()
+			reports, logged, err := usage.Unused(cmd.Context(), query, details, principals, uq)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stderr, "%s: %d principals, window %s; data events logged for: %s\n", file, len(reports), w.describe(from, to), listOrNone(logged))
 			width := m.tableWidth(cmd, format)
 			if byService {
 				return writeByService(m.Stdout, format, width, reports)
@@ -268,20 +262,8 @@ func writeByService(out io.Writer, format string, width int, reports []*authz.Re
 	cols := []string{"principal", "service", "granted", "used", "unused", "not_granted", "unknown"}
 	var rows [][]any
 	for _, r := range reports {
-		counts := map[string]map[authz.Class]int64{}
-		var services []string
-		for _, a := range r.Actions {
-			prefix, _, _ := strings.Cut(a.Action, ":")
-			if counts[prefix] == nil {
-				counts[prefix] = map[authz.Class]int64{}
-				services = append(services, prefix)
-			}
-			counts[prefix][a.Class]++
-		}
-		sort.Strings(services)
-		for _, s := range services {
-			c := counts[s]
-			rows = append(rows, []any{r.Principal.ARN, s, c[authz.Used] + c[authz.Unused] + c[authz.Unknown], c[authz.Used], c[authz.Unused], c[authz.NotGranted], c[authz.Unknown]})
+		for _, c := range r.ByService() {
+			rows = append(rows, []any{r.Principal.ARN, c.Service, c.Granted, c.Used, c.Unused, c.NotGranted, c.Unknown})
 		}
 	}
 	return writeRows(out, format, width, cols, rows)

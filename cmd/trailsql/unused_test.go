@@ -38,19 +38,15 @@ func TestUnusedCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	query := lakeQuery(t, g.lake)
-	dataEvents, err := usage.DataEventPrefixes(ctx, query, g.truth.Oldest, g.truth.Newest.Add(time.Second))
+	want, _, err := usage.Unused(context.Background(), lakeQuery(t, g.lake), details, details.Principals(), usage.UnusedQuery{Query: usage.Query{From: g.truth.Oldest, To: g.truth.Newest.Add(time.Second)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID, err := usage.CollectByIdentity(ctx, query, usage.Query{From: g.truth.Oldest, To: g.truth.Newest.Add(time.Second)})
-	if err != nil {
-		t.Fatal(err)
+	if len(want) == 0 {
+		t.Fatal("no reports: the test proves nothing")
 	}
-	want, _ := json.Marshal(details.Unused(details.Principals(), byID.Used, authz.DiffOptions{DataEvents: dataEvents}))
-	if got, _ := json.Marshal(reports); string(got) != string(want) {
-		t.Errorf("unused --format json is not authz.Unused's reports")
+	if got, want := mustJSON(t, reports), mustJSON(t, want); got != want {
+		t.Errorf("unused --format json is not usage.Unused's reports")
 	}
 	counts := map[authz.Class]int{}
 	for _, rep := range reports {
@@ -105,4 +101,13 @@ func TestUnusedCommand(t *testing.T) {
 	if code, _, errOut := run(t, "", "unused", "--lake", g.lake); code == 0 || !strings.Contains(errOut, "give --authz") {
 		t.Errorf("no --authz: exit %d %s", code, errOut)
 	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -29,6 +29,9 @@ type Result struct {
 	// Scan says what the statement read; zero when the runner cannot tell.
 	Scan    Scan
 	Elapsed time.Duration
+	// Commit is the lake commit the statement read (every statement reads whole commits, those
+	// up to Commit); 0 when the runner cannot tell.
+	Commit int64
 }
 
 // Scan says what a statement read of the lake: Athena bills BytesRead.

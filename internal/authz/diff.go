@@ -2,6 +2,7 @@ package authz
 
 import (
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -276,4 +277,41 @@ func refList(rs []*StatementRef) string {
 		parts = append(parts[:3], "and "+strconv.Itoa(len(rs)-3)+" more")
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ServiceCount counts a report's actions of one service (IAM prefix) by class.
+type ServiceCount struct {
+	Service string
+	// Granted counts the granted actions (used, unused and unknown).
+	Granted, Used, Unused, NotGranted, Unknown int
+}
+
+// ByService counts the report's actions per service, services in order.
+func (r *Report) ByService() []ServiceCount {
+	by := map[string]*ServiceCount{}
+	var out []ServiceCount
+	for _, a := range r.Actions {
+		prefix, _, _ := strings.Cut(a.Action, ":")
+		c := by[prefix]
+		if c == nil {
+			c = &ServiceCount{Service: prefix}
+			by[prefix] = c
+		}
+		switch a.Class {
+		case Used:
+			c.Used++
+		case Unused:
+			c.Unused++
+		case NotGranted:
+			c.NotGranted++
+		case Unknown:
+			c.Unknown++
+		}
+	}
+	for _, c := range by {
+		c.Granted = c.Used + c.Unused + c.Unknown
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
+	return out
 }

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,20 @@ func TestDiffUnverified(t *testing.T) {
 	}
 	if row := rowsByAction(Diff(g, nil, DiffOptions{AssumeRecorded: true}))[unverified.String()]; row.Class != Unused {
 		t.Errorf("%s with AssumeRecorded: %s", unverified, row.Class)
+	}
+}
+
+func TestReportByService(t *testing.T) {
+	r := &Report{Actions: []Row{
+		{Action: "s3:GetObject", Class: Used}, {Action: "s3:PutObject", Class: Unused}, {Action: "s3:ListBucket", Class: Unknown},
+		{Action: "ec2:RunInstances", Class: NotGranted}, {Action: "ec2:DescribeInstances", Class: Used},
+	}}
+	got := r.ByService()
+	want := []ServiceCount{
+		{Service: "ec2", Granted: 1, Used: 1, NotGranted: 1},
+		{Service: "s3", Granted: 3, Used: 1, Unused: 1, Unknown: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }

@@ -3,6 +3,8 @@ package cloudtrail
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"math/bits"
 	"slices"
 	"sort"
@@ -426,4 +428,14 @@ func mergeJSON(dst, a, b []byte) []byte {
 		}
 	}
 	return append(dst, '}')
+}
+
+// RebuildRow returns the original event of a lake row given as the JSON of its record (the
+// columns and the residual, as the engine hands a whole row over): what 'query --original' prints.
+func RebuildRow(row string) ([]byte, error) {
+	var rec Record
+	if err := json.Unmarshal([]byte(row), &rec); err != nil {
+		return nil, fmt.Errorf("rebuild record: %w", err)
+	}
+	return Rebuild(&rec), nil
 }

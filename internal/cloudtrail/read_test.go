@@ -375,3 +375,25 @@ func TestTruncatedInput(t *testing.T) {
 		}
 	}
 }
+
+func TestRebuildRow(t *testing.T) {
+	raw := `{"Records":[{"eventVersion":"1.08","eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/a"},"eventID":"e1","newField":{"x":1}}]}`
+	var rec *Record
+	if _, err := ReadEvents(strings.NewReader(raw), false, func(ev Event) error { rec = ev.Record; return nil }); err != nil || rec == nil {
+		t.Fatalf("read: %v", err)
+	}
+	row, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := RebuildRow(string(row))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(Rebuild(rec)) || !strings.Contains(string(got), `"newField":{"x":1}`) {
+		t.Errorf("RebuildRow gives %s, Rebuild %s", got, Rebuild(rec))
+	}
+	if _, err := RebuildRow(`{"eventtime": 5`); err == nil || !strings.Contains(err.Error(), "rebuild record") {
+		t.Errorf("a row that is not a record: %v", err)
+	}
+}

@@ -156,6 +156,15 @@ type Cond = struct {
 type Engine struct {
 	*core
 	q QueryOptions
+	// pin, when set, holds the one snapshot's database every statement of this handle reads (Pin).
+	pin *pin
+}
+
+// pin is a generation held by Pin until released.
+type pin struct {
+	g        *generation
+	released bool // guarded by core.mu
+	once     sync.Once
 }
 
 // QueryOptions are settings of the statements run through one Engine handle (see With). Zero
@@ -178,7 +187,25 @@ type QueryOptions struct {
 // With returns a handle on the same engine whose statements run with q. Closing either closes
 // the engine.
 func (e *Engine) With(q QueryOptions) *Engine {
-	return &Engine{core: e.core, q: q}
+	return &Engine{core: e.core, q: q, pin: e.pin}
+}
+
+// Pin returns a handle whose statements all read the lake as it is now, one snapshot, while
+// commits go on: for an answer computed from several statements (a principal resolved and then
+// asked about, a policy, a used-vs-granted report), which would otherwise mix commits. release
+// lets the snapshot go; call it once the answer is done (the handle then fails with ErrClosed).
+// The pinned handle shares the engine's limits; tables defined through it are defined for the
+// engine and read by statements that start after its pin is released.
+func (e *Engine) Pin(ctx context.Context) (pinned *Engine, release func(), err error) {
+	if e.pin != nil {
+		return e, func() {}, nil
+	}
+	g, err := e.current(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &pin{g: g}
+	return &Engine{core: e.core, q: e.q, pin: p}, func() { e.unpin(p) }, nil
 }
 
 // limits returns the handle's options with the engine's filled in and capped.
@@ -550,9 +577,17 @@ func (c *core) acquire(ctx context.Context) error {
 
 // statement runs one statement on a connection of the newest database.
 func (e *Engine) statement(ctx context.Context, sink Sink, q QueryOptions, userSQL string, args []any) (*Result, error) {
-	g, err := e.current(ctx)
-	if err != nil {
-		return nil, err
+	var g *generation
+	if e.pin != nil {
+		if err := e.holdPinned(e.pin); err != nil {
+			return nil, err
+		}
+		g = e.pin.g
+	} else {
+		var err error
+		if g, err = e.current(ctx); err != nil {
+			return nil, err
+		}
 	}
 	defer e.leave(g)
 	cn, err := e.take(ctx, g)

@@ -112,6 +112,28 @@ func (c *core) hold(version string) (*generation, error) {
 	return nil, nil
 }
 
+// holdPinned holds a pinned generation for a statement; it fails once the pin is released or
+// the engine closed.
+func (c *core) holdPinned(p *pin) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || p.released {
+		return ErrClosed
+	}
+	p.g.refs++
+	return nil
+}
+
+// unpin releases a pin's hold on its generation.
+func (c *core) unpin(p *pin) {
+	p.once.Do(func() {
+		c.mu.Lock()
+		p.released = true
+		c.mu.Unlock()
+		c.leave(p.g)
+	})
+}
+
 // leave ends a statement's hold on g.
 func (c *core) leave(g *generation) {
 	c.mu.Lock()

@@ -272,6 +272,55 @@ func TestSnapshotPerStatement(t *testing.T) {
 	}
 }
 
+// A pinned handle reads the snapshot of its pin while commits land; the engine's other handles
+// read the new commits; once released, the pin's database closes and the handle refuses.
+func TestPin(t *testing.T) {
+	root := writeLake(t, twoDays)
+	e := openTestEngine(t, root, true)
+	ctx := context.Background()
+	count := func(h *Engine) (int64, int64, error) {
+		res, err := h.Query(ctx, "SELECT count(*) FROM cloudtrail_logs")
+		if err != nil {
+			return 0, 0, err
+		}
+		return res.Rows[0][0].(int64), res.Seq, nil
+	}
+	p, release, err := e.Pin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addEvents(t, root, "third", &sqlBlock{body: []string{`{"eventTime":"2024-03-03T10:00:00Z","eventName":"C","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"3"}`}})
+	if n, seq, err := count(e); err != nil || n != 3 || seq != 2 {
+		t.Fatalf("the engine after a commit: %d rows at commit %d, %v", n, seq, err)
+	}
+	addEvents(t, root, "fourth", &sqlBlock{body: []string{`{"eventTime":"2024-03-04T10:00:00Z","eventName":"D","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"4"}`}})
+	for _, h := range []*Engine{p, p.With(QueryOptions{MaxRows: 10})} {
+		if n, seq, err := count(h); err != nil || n != 2 || seq != 1 {
+			t.Fatalf("the pinned handle, two commits later: %d rows at commit %d, %v", n, seq, err)
+		}
+	}
+	if n, seq, err := count(e); err != nil || n != 4 || seq != 3 {
+		t.Fatalf("the engine: %d rows at commit %d, %v", n, seq, err)
+	}
+	e.mu.Lock()
+	open := e.generations
+	e.mu.Unlock()
+	release()
+	release() // twice is once
+	e.mu.Lock()
+	after := e.generations
+	e.mu.Unlock()
+	if after != open-1 {
+		t.Errorf("%d databases open with the pin, %d after its release: the pinned one should close", open, after)
+	}
+	if _, _, err := count(p); !errors.Is(err, ErrClosed) {
+		t.Errorf("the pinned handle after release: %v, want ErrClosed", err)
+	}
+	if n, _, err := count(e); err != nil || n != 4 {
+		t.Errorf("the engine after the release: %d rows, %v", n, err)
+	}
+}
+
 // Close interrupts what runs: its callers, and the statements that start after, get ErrClosed.
 func TestCloseInterrupts(t *testing.T) {
 	root := writeLake(t, twoDays)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/authz"
 )
 
 // Request is what a caller gives a question, before names are resolved in the lake: every
@@ -82,4 +83,22 @@ func (q Question) Answer(ctx context.Context, query answer.QueryFunc, p Params) 
 		return nil, fmt.Errorf("question %s: %w", q.Name, err)
 	}
 	return res, nil
+}
+
+// Inventory lists the users and roles of an IAM inventory (of one account when account is not
+// ""), as inactive-identities takes them. It is empty when the inventory has none: the caller says
+// so, naming where the inventory came from.
+func Inventory(d *authz.Details, account string) []Identity {
+	var out []Identity
+	for _, p := range d.Principals() {
+		if account != "" && p.Account != account {
+			continue
+		}
+		id := Identity{Kind: string(p.Type), Name: p.Name, ARN: p.ARN}
+		if !p.CreateDate.IsZero() {
+			id.Created = TimeText(p.CreateDate)
+		}
+		out = append(out, id)
+	}
+	return out
 }

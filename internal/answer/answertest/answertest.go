@@ -6,6 +6,8 @@ package answertest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"github.com/trailsql/trailsql/internal/answer/local"
 	"os"
 	"path/filepath"
@@ -120,12 +122,12 @@ func Identity(r *cloudtrail.Record) string {
 	if u == nil {
 		return ""
 	}
-	switch str(u.Type) {
+	switch Str(u.Type) {
 	case "IAMUser":
-		return str(u.ARN)
+		return Str(u.ARN)
 	case "AssumedRole":
 		if u.SessionContext != nil && u.SessionContext.SessionIssuer != nil {
-			return str(u.SessionContext.SessionIssuer.ARN)
+			return Str(u.SessionContext.SessionIssuer.ARN)
 		}
 	}
 	return ""
@@ -137,7 +139,7 @@ var deniedCodes = map[string]bool{"AuthorizationError": true, "AuthorizationErro
 
 // Denied reports whether a call was refused for lack of permission.
 func Denied(r *cloudtrail.Record) bool {
-	c := str(r.ErrorCode)
+	c := Str(r.ErrorCode)
 	return r.ErrorCode != nil && (strings.Contains(c, "AccessDenied") || strings.Contains(c, "UnauthorizedOperation") || deniedCodes[c])
 }
 
@@ -154,9 +156,9 @@ func UsedActions(recs []*cloudtrail.Record) map[string]map[string]bool {
 		if used[key] == nil {
 			used[key] = map[string]bool{}
 		}
-		for _, a := range iam.Map(str(r.EventSource), str(r.EventName), str(r.EventType)).Actions {
+		for _, a := range iam.Map(Str(r.EventSource), Str(r.EventName), Str(r.EventType)).Actions {
 			used[key][a.String()] = true
-			if r.RequestParameters != nil && len(iam.PassedRoles(a, *r.RequestParameters, str(r.RecipientAccountID))) > 0 {
+			if r.RequestParameters != nil && len(iam.PassedRoles(a, *r.RequestParameters, Str(r.RecipientAccountID))) > 0 {
 				used[key][iam.PassRole.String()] = true
 			}
 		}
@@ -164,9 +166,45 @@ func UsedActions(recs []*cloudtrail.Record) map[string]map[string]bool {
 	return used
 }
 
-func str(p *string) string {
+// Str is a string field's value, "" for a missing one.
+func Str(p *string) string {
 	if p == nil {
 		return ""
 	}
 	return *p
+}
+
+// User is a record's userIdentity, empty when the record has none.
+func User(r *cloudtrail.Record) *cloudtrail.UserIdentity {
+	if r.UserIdentity == nil {
+		return &cloudtrail.UserIdentity{}
+	}
+	return r.UserIdentity
+}
+
+// Issuer is the session issuer of a record's identity, empty when it has none.
+func Issuer(r *cloudtrail.Record) *cloudtrail.SessionIssuer {
+	if u := User(r); u.SessionContext != nil && u.SessionContext.SessionIssuer != nil {
+		return u.SessionContext.SessionIssuer
+	}
+	return &cloudtrail.SessionIssuer{}
+}
+
+// JSONScalar is the top-level scalar key of a JSON payload (requestParameters …) as text, as
+// json_extract_scalar gives it; ok is false when the payload or the key is missing or not a scalar.
+func JSONScalar(doc *string, key string) (string, bool) {
+	if doc == nil {
+		return "", false
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(*doc), &m) != nil {
+		return "", false
+	}
+	switch v := m[key].(type) {
+	case string:
+		return v, true
+	case float64, bool:
+		return fmt.Sprint(v), true
+	}
+	return "", false
 }

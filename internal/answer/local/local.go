@@ -16,8 +16,18 @@ func Engine(e *engine.Engine) answer.QueryFunc {
 		if err != nil {
 			return nil, err
 		}
-		return &answer.Result{Columns: res.Columns, Types: res.Types, Rows: res.Rows, Elapsed: res.Elapsed, Scan: Scan(res.Stats)}, nil
+		return &answer.Result{Columns: res.Columns, Types: res.Types, Rows: res.Rows, Elapsed: res.Elapsed, Scan: Scan(res.Stats), Commit: res.Seq}, nil
 	}
+}
+
+// Pinned returns the QueryFunc whose statements all read the lake as it is now (engine.Pin), for
+// an answer made of several statements, and the function that lets the snapshot go.
+func Pinned(ctx context.Context, e *engine.Engine) (answer.QueryFunc, func(), error) {
+	p, release, err := e.Pin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Engine(p), release, nil
 }
 
 // Scan is what the engine read, as answers report it.
