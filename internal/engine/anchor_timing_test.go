@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,15 +35,18 @@ import (
 //   - BenchmarkAnchorQuestions: each catalogue question through the engine, against DuckDB
 //     running the same translated SQL over a native table of the same rows, in a database file
 //     of its own; warm (both open) and cold (opened for the question, as a CLI process does).
-//   - BenchmarkAnchorProcess: whole processes, when TRAILSQL_BIN names a built trailsql:
-//     `trailsql query "SELECT 1"` and `trailsql ask <question>` against this test binary run as
-//     a small program that opens the native database and runs the same statement.
+//   - BenchmarkAnchorProcess: whole processes, when TRAILSQL_BIN names a built trailsql and
+//     TRAILSQL_NATIVE_BIN the anchor program (testdata/nativeq): `trailsql query "SELECT 1"` and
+//     `trailsql ask <question>` against the anchor opening the native database and running the
+//     same statement.
 //
 // The lake is generated (internal/generate) and ingested (internal/ingest) in two shapes: thin
 // (45 days) and dense (7 days), of TRAILSQL_BENCH_EVENTS events each (default 200,000). Set
 // TRAILSQL_BENCH_DIR to keep the lakes and native databases between runs. For example:
 //
-//	TRAILSQL_BENCH_DIR=/tmp/anchor TRAILSQL_BIN=/tmp/trailsql \
+//	go build -o /tmp/trailsql ./cmd/trailsql
+//	go build -o /tmp/nativeq ./internal/engine/testdata/nativeq
+//	TRAILSQL_BENCH_DIR=/tmp/anchor TRAILSQL_BIN=/tmp/trailsql TRAILSQL_NATIVE_BIN=/tmp/nativeq \
 //	  go test ./internal/engine -run '^$' -bench Anchor -benchtime 7x
 
 // benchEnd is the newest event time of the generated trails.
@@ -231,7 +233,7 @@ var macroName = regexp.MustCompile(`(?i)^CREATE\s+OR\s+REPLACE\s+TEMP\s+MACRO\s+
 
 // nativeQuery opens the native database, sets it up for duck and runs it, reading every row:
 // what a DuckDB user does for the question.
-func nativeQuery(ctx context.Context, path, duck string, args []any, w io.Writer) error {
+func nativeQuery(ctx context.Context, path, duck string, args []any) error {
 	c, err := duckdb.NewConnector(path+"?access_mode=read_only", nil)
 	if err != nil {
 		return err
@@ -243,11 +245,11 @@ func nativeQuery(ctx context.Context, path, duck string, args []any, w io.Writer
 		return err
 	}
 	defer cn.Close()
-	return nativeRun(ctx, cn, duck, args, w, true)
+	return nativeRun(ctx, cn, duck, args, true)
 }
 
-// nativeRun runs duck on cn (after its setup), reading every row, written as CSV to w if not nil.
-func nativeRun(ctx context.Context, cn *sql.Conn, duck string, args []any, w io.Writer, setup bool) error {
+// nativeRun runs duck on cn (after its setup), reading every row.
+func nativeRun(ctx context.Context, cn *sql.Conn, duck string, args []any, setup bool) error {
 	if setup {
 		for _, s := range nativeSetup(duck) {
 			if _, err := cn.ExecContext(ctx, s); err != nil {
@@ -266,25 +268,10 @@ func nativeRun(ctx context.Context, cn *sql.Conn, duck string, args []any, w io.
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var cw *csv.Writer
-	if w != nil {
-		cw = csv.NewWriter(w)
-		cw.Write(cols)
-	}
-	rec := make([]string, len(cols))
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
-		if cw != nil {
-			for i, v := range vals {
-				rec[i] = fmt.Sprint(v)
-			}
-			cw.Write(rec)
-		}
-	}
-	if cw != nil {
-		cw.Flush()
 	}
 	return rows.Err()
 }
@@ -387,7 +374,7 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 				}
 				alternate(b, []string{"engine", "duckdb"},
 					func() error { _, err := e.Query(ctx, q.sql, q.args...); return err },
-					func() error { return nativeRun(ctx, cn, q.duck, q.args, nil, false) })
+					func() error { return nativeRun(ctx, cn, q.duck, q.args, false) })
 			})
 		}
 		for _, q := range qs {
@@ -402,7 +389,7 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 						_, err = e.Query(ctx, q.sql, q.args...)
 						return err
 					},
-					func() error { return nativeQuery(ctx, native, q.duck, q.args, nil) })
+					func() error { return nativeQuery(ctx, native, q.duck, q.args) })
 			})
 		}
 		cn.Close()
@@ -411,67 +398,39 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 	}
 }
 
-// nativeEnv, set in the environment of this test binary, makes it the anchor program of
-// BenchmarkAnchorProcess instead of running tests: it reads a nativeJob (JSON) from the variable.
-const nativeEnv = "TRAILSQL_NATIVE_JOB"
-
-// nativeJob is what the anchor program runs.
-type nativeJob struct {
-	DB   string `json:"db"`
-	SQL  string `json:"sql"`
-	Args []any  `json:"args"`
-}
-
-func TestMain(m *testing.M) {
-	if job := os.Getenv(nativeEnv); job != "" {
-		var j nativeJob
-		err := json.Unmarshal([]byte(job), &j)
-		if err == nil {
-			err = nativeQuery(context.Background(), j.DB, j.SQL, j.Args, os.Stdout)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 func BenchmarkAnchorProcess(b *testing.B) {
-	bin := os.Getenv("TRAILSQL_BIN")
-	if bin == "" {
-		b.Skip("set TRAILSQL_BIN to a built trailsql (go build -o /tmp/trailsql ./cmd/trailsql)")
+	bin, native := os.Getenv("TRAILSQL_BIN"), os.Getenv("TRAILSQL_NATIVE_BIN")
+	if bin == "" || native == "" {
+		b.Skip("set TRAILSQL_BIN to a built trailsql (go build -o /tmp/trailsql ./cmd/trailsql) and TRAILSQL_NATIVE_BIN to the anchor (go build -o /tmp/nativeq ./internal/engine/testdata/nativeq)")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		b.Fatal(err)
-	}
-	run := func(env []string, name string, args ...string) func() error {
+	run := func(name string, args ...string) func() error {
 		return func() error {
 			cmd := exec.Command(name, args...)
-			cmd.Env = append(os.Environ(), env...)
 			var stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, stderr.String())
+				return fmt.Errorf("%s %.200s: %w: %s", name, strings.Join(args, " "), err, stderr.String())
 			}
 			return nil
 		}
 	}
-	native := func(db, duck string, args []any) func() error {
-		job, err := json.Marshal(nativeJob{DB: db, SQL: duck, Args: args})
+	nativeJob := func(db, duck string, args []any) func() error {
+		setup := nativeSetup(duck)
+		if duck == "SELECT 1" {
+			setup = nil
+		}
+		job, err := json.Marshal(map[string]any{"db": db, "setup": setup, "sql": duck, "args": args})
 		if err != nil {
 			b.Fatal(err)
 		}
-		return run([]string{nativeEnv + "=" + string(job)}, self)
+		return run(native, string(job))
 	}
 	for _, sh := range benchShapes() {
 		root, db := benchLake(b, sh)
 		b.Run(sh.name+"/select-1", func(b *testing.B) {
 			alternate(b, []string{"trailsql", "duckdb"},
-				run(nil, bin, "query", "--lake", root, "--format", "csv", "SELECT 1"),
-				native(db, "SELECT 1", nil))
+				run(bin, "query", "--lake", root, "--format", "csv", "SELECT 1"),
+				nativeJob(db, "SELECT 1", nil))
 		})
 		e, err := Open(context.Background(), cliOptions(root))
 		if err != nil {
@@ -485,8 +444,8 @@ func BenchmarkAnchorProcess(b *testing.B) {
 			}
 			b.Run(sh.name+"/"+q.name, func(b *testing.B) {
 				alternate(b, []string{"trailsql", "duckdb"},
-					run(nil, bin, append(q.cli, "--lake", root)...),
-					native(db, q.duck, q.args))
+					run(bin, append(q.cli, "--lake", root)...),
+					nativeJob(db, q.duck, q.args))
 			})
 		}
 	}
