@@ -239,7 +239,7 @@ func (s *session) evalDay(ctx context.Context, expr string) (string, error) {
 		return "", fmt.Errorf("evaluate bound: %w", err)
 	}
 	var c collector
-	if _, _, err := s.run(ctx, &c, text, nil, true); err != nil {
+	if _, _, err := s.run(ctx, &c, text, "", nil, true); err != nil {
 		return "", fmt.Errorf("evaluate bound: %w", err)
 	}
 	if len(c.rows) != 1 || len(c.rows[0]) != 1 {
