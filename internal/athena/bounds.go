@@ -35,6 +35,11 @@ type boundsFields = struct {
 	// columns, computed from the lake's partitions), in conjunctive form: every row satisfies
 	// at least one condition of each clause.
 	Derived [][]Cond
+	// Facets holds conditions on the columns whose distinct values the lake may record per file
+	// (lake.FacetColumns: useridentity.type, eventsource, eventname, errorcode), in the same
+	// conjunctive form. Op is =, <>, in, not in, like, not like or is not null; literals are
+	// strings.
+	Facets [][]Cond
 }
 
 // Cond compares a derived column with literals: Op is =, <>, <, <=, >, >=, like (one value),
@@ -51,7 +56,7 @@ type Cond = struct {
 
 // Empty reports whether the bounds restrict nothing.
 func (b *Bounds) Empty() bool {
-	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0 && len(b.PartitionArgs) == 0 && len(b.Derived) == 0
+	return b == nil || len(b.Partitions) == 0 && b.TimeMin == "" && b.TimeMax == "" && b.TSMin == "" && b.TSMax == "" && b.TimeMinArg == 0 && b.TimeMaxArg == 0 && len(b.PartitionArgs) == 0 && len(b.Derived) == 0 && len(b.Facets) == 0
 }
 
 // partitionColumns are the columns whose values the lake knows per file: the Hive partition
@@ -262,6 +267,10 @@ func (b *Bounds) add(c []token, qualifiers map[string]bool, params map[int]int, 
 			return // not understood: no bound, and surely none on the lake's column of that name
 		}
 	}
+	if clause, ok := facetClause(c, qualifiers); ok {
+		b.Facets = append(b.Facets, clause)
+		return
+	}
 	if len(disjuncts(c)) > 1 {
 		return
 	}
@@ -423,4 +432,105 @@ func setBound[T any](op string, v T, lo, hi *T) {
 	case "=":
 		*lo, *hi = v, v
 	}
+}
+
+// facetColumns are the columns whose distinct values the lake may record per file
+// (lake.FacetColumns), by their lower-case path.
+var facetColumns = map[string]bool{"useridentity.type": true, "eventsource": true, "eventname": true, "errorcode": true}
+
+// facetClause reads c as a clause of conditions on facet columns joined by OR. A disjunct that
+// ANDs several conditions stands for one of them that is on a facet column (or an OR of such
+// conditions): every row that satisfies the disjunct satisfies it, so the clause holds for
+// every row c holds for. ok is false when some disjunct has no such condition.
+func facetClause(c []token, qualifiers map[string]bool) ([]Cond, bool) {
+	var clause []Cond
+	for _, d := range disjuncts(unwrap(c)) {
+		d = unwrap(d)
+		if len(disjuncts(d)) > 1 {
+			sub, ok := facetClause(d, qualifiers)
+			if !ok {
+				return nil, false
+			}
+			clause = append(clause, sub...)
+			continue
+		}
+		found := false
+		for _, x := range conjuncts(d) {
+			x = unwrap(x)
+			if cond, ok := facetCond(x, qualifiers); ok {
+				clause, found = append(clause, cond), true
+				break
+			}
+			if len(disjuncts(x)) > 1 {
+				if sub, ok := facetClause(x, qualifiers); ok {
+					clause, found = append(clause, sub...), true
+					break
+				}
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return clause, len(clause) > 0
+}
+
+// facetCond reads c as one comparison of a facet column with string literals.
+func facetCond(c []token, qualifiers map[string]bool) (Cond, bool) {
+	// The column: name(.name)*, maybe after the table's name or alias.
+	var path []string
+	i := 0
+	for i < len(c) && (c[i].kind == tkIdent || c[i].kind == tkQuoted) {
+		path = append(path, strings.ToLower(c[i].name()))
+		i++
+		if i+1 < len(c) && c[i].text == "." && (c[i+1].kind == tkIdent || c[i+1].kind == tkQuoted) {
+			i++
+			continue
+		}
+		break
+	}
+	if len(path) > 1 && qualifiers[path[0]] && facetColumns[strings.Join(path[1:], ".")] {
+		path = path[1:]
+	}
+	col := strings.Join(path, ".")
+	if !facetColumns[col] {
+		return Cond{}, false
+	}
+	rest := c[i:]
+	cond := Cond{Column: col}
+	list := func(toks []token) bool {
+		if len(toks) < 3 || toks[0].kind != tkLParen || toks[len(toks)-1].kind != tkRParen {
+			return false
+		}
+		for j, t := range toks[1 : len(toks)-1] {
+			switch {
+			case j%2 == 0 && t.kind == tkString:
+				cond.Values = append(cond.Values, t.stringValue())
+			case j%2 == 1 && t.kind == tkComma:
+			default:
+				return false
+			}
+		}
+		return len(toks)%2 == 1
+	}
+	switch {
+	case len(rest) == 2 && rest[1].kind == tkString && (rest[0].text == "=" || rest[0].text == "<>" || rest[0].text == "!="):
+		cond.Op, cond.Values = rest[0].text, []string{rest[1].stringValue()}
+		if cond.Op == "!=" {
+			cond.Op = "<>"
+		}
+	case len(rest) == 2 && rest[0].is("like") && rest[1].kind == tkString:
+		cond.Op, cond.Values = "like", []string{rest[1].stringValue()}
+	case len(rest) == 3 && rest[0].is("not") && rest[1].is("like") && rest[2].kind == tkString:
+		cond.Op, cond.Values = "not like", []string{rest[2].stringValue()}
+	case len(rest) >= 4 && rest[0].is("in") && list(rest[1:]):
+		cond.Op = "in"
+	case len(rest) >= 5 && rest[0].is("not") && rest[1].is("in") && list(rest[2:]):
+		cond.Op = "not in"
+	case len(rest) == 3 && rest[0].is("is") && rest[1].is("not") && rest[2].is("null"):
+		cond.Op = "is not null"
+	default:
+		return Cond{}, false
+	}
+	return cond, true
 }

@@ -42,7 +42,10 @@ import (
 //
 // The lake is generated (internal/generate) and ingested (internal/ingest) in two shapes: thin
 // (45 days) and dense (7 days), of TRAILSQL_BENCH_EVENTS events each (default 200,000). Set
-// TRAILSQL_BENCH_DIR to keep the lakes and native databases between runs. For example:
+// TRAILSQL_BENCH_DIR to keep the lakes and native databases between runs, and
+// TRAILSQL_BENCH_FACETS to give the engine the distinct values of each file's facet columns
+// (lake.File.Values) in BenchmarkAnchorQuestions, as a lake whose writer records them would. For
+// example:
 //
 //	go build -o /tmp/trailsql ./cmd/trailsql
 //	go build -o /tmp/nativeq ./internal/engine/testdata/nativeq
@@ -351,6 +354,51 @@ func BenchmarkAnchorOpen(b *testing.B) {
 	}
 }
 
+// benchFacets returns, when TRAILSQL_BENCH_FACETS is set, the distinct values of the facet
+// columns of each file of the lake (by path): what the lake's writer would record in
+// lake.File.Values, computed here to measure what they save (see withFacets).
+func benchFacets(b *testing.B, root string) map[string]map[string][]string {
+	if os.Getenv("TRAILSQL_BENCH_FACETS") == "" {
+		return nil
+	}
+	snap, err := lake.OpenSnapshot(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &core{opt: Options{Lake: root}}
+	db := openDuck(b, "")
+	defer db.Close()
+	out := map[string]map[string][]string{}
+	for _, f := range snap.Files {
+		vals := map[string][]string{}
+		for _, col := range lake.FacetColumns {
+			var list []any
+			if err := db.QueryRow("SELECT coalesce(list(DISTINCT " + col + ") FILTER (WHERE " + col + " IS NOT NULL), []) FROM read_parquet([" + quote(c.absPath(f)) + "])").Scan(&list); err != nil {
+				b.Fatal(err)
+			}
+			vals[col] = []string{}
+			for _, v := range list {
+				vals[col] = append(vals[col], v.(string))
+			}
+		}
+		out[f.Path] = vals
+	}
+	return out
+}
+
+// withFacets gives the files of e's current snapshot the values of facets, as if the lake had
+// recorded them.
+func withFacets(e *Engine, facets map[string]map[string][]string) {
+	if facets == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.gen.snap.Files {
+		e.gen.snap.Files[i].Values = facets[e.gen.snap.Files[i].Path]
+	}
+}
+
 func BenchmarkAnchorQuestions(b *testing.B) {
 	for _, sh := range benchShapes() {
 		root, native := benchLake(b, sh)
@@ -360,6 +408,8 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 			b.Fatal(err)
 		}
 		qs := benchQuestions(b, e)
+		facets := benchFacets(b, root)
+		withFacets(e, facets)
 		db := openDuck(b, native+"?access_mode=read_only")
 		cn, err := db.Conn(ctx)
 		if err != nil {
@@ -386,6 +436,7 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 							return err
 						}
 						defer e.Close()
+						withFacets(e, facets)
 						_, err = e.Query(ctx, q.sql, q.args...)
 						return err
 					},

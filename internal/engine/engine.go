@@ -139,6 +139,9 @@ type Bounds = struct {
 	// Derived are conditions on Table's derived columns, in conjunctive form: every row
 	// satisfies one condition of each clause.
 	Derived [][]Cond
+	// Facets are conditions, in the same form, on the columns whose distinct values the lake
+	// may record per file (lake.File.Values); Op is also not in, not like or is not null.
+	Facets [][]Cond
 }
 
 // Cond compares a derived column with literals: Op is =, <>, <, <=, >, >=, like (one value),

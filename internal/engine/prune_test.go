@@ -259,3 +259,91 @@ func TestUserTablePruning(t *testing.T) {
 		}
 	}
 }
+
+// With the distinct values of its files recorded (lake.File.Values), a statement reads only the
+// files that hold values its conditions accept, and answers as it does reading them all.
+func TestFacetPruning(t *testing.T) {
+	root := t.TempDir()
+	var lines []string
+	for day := 1; day <= 4; day++ {
+		for i, who := range []string{"IAMUser", "AssumedRole", "Root"} {
+			if who == "Root" && day != 2 {
+				continue
+			}
+			code := ""
+			if day == 3 && i == 0 {
+				code = `,"errorCode":"AccessDenied"`
+			}
+			lines = append(lines, fmt.Sprintf(`{"eventTime":"2024-03-%02dT1%d:00:00Z","eventSource":"%s","eventName":"E%d","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"%d-%d","userIdentity":{"type":"%s"}%s}`,
+				day, i, map[bool]string{true: "signin.amazonaws.com", false: "iam.amazonaws.com"}[day == 4], day, day, i, who, code))
+		}
+	}
+	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cloudtrail.ReadEvents(strings.NewReader(strings.Join(lines, "\n")), false, func(ev cloudtrail.Event) error {
+		_, err := w.Add(lake.Partition(cloudtrail.PartitionOf(ev.Record, "")), ev.Record, cloudtrail.Hash(ev.Record))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	ctx := context.Background()
+	faceted, full := openTestEngine(t, root, true), openTestEngine(t, root, true)
+	// The values of each file, as the writer would record them; one file's errorcode unknown.
+	withSession(t, faceted, func(s *session) {
+		for i := range s.g.snap.Files {
+			f := &s.g.snap.Files[i]
+			f.Values = map[string][]string{}
+			for _, col := range lake.FacetColumns {
+				var vals []any
+				err := s.cn.c.QueryRowContext(ctx, "SELECT coalesce(list(DISTINCT "+col+") FILTER (WHERE "+col+" IS NOT NULL), []) FROM read_parquet(["+quote(s.absPath(*f))+"])").Scan(&vals)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Values[col] = []string{}
+				for _, v := range vals {
+					f.Values[col] = append(f.Values[col], v.(string))
+				}
+			}
+			if f.Partition.Day == "01" {
+				delete(f.Values, "errorcode")
+			}
+		}
+	})
+	cases := []struct {
+		sql   string
+		files int
+	}{
+		{"SELECT eventid FROM cloudtrail_logs WHERE useridentity.type = 'Root' ORDER BY 1", 1},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE errorcode = 'AccessDenied'", 2}, // day 1: not known
+		{"SELECT count(*) FROM cloudtrail_logs WHERE errorcode IS NOT NULL", 2},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE errorcode LIKE '%Denied' OR eventsource = 'signin.amazonaws.com'", 3},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE eventsource <> 'iam.amazonaws.com'", 1},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE eventname NOT IN ('E1', 'E2', 'E3')", 1},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE eventname NOT LIKE 'E%'", 0},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE useridentity.type = 'Nobody'", 0},
+		{"SELECT count(*) FROM cloudtrail_logs WHERE eventname = 'E2' OR useridentity.arn IS NULL", 4},
+	}
+	for _, c := range cases {
+		got, err := faceted.Query(ctx, c.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		want, err := full.Query(ctx, c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got.Rows) != fmt.Sprint(want.Rows) {
+			t.Errorf("%s: %v, reading every file %v", c.sql, got.Rows, want.Rows)
+		}
+		if got.Stats.FilesRead != c.files || want.Stats.FilesRead != 4 {
+			t.Errorf("%s: read %d files, want %d (without values: %d)", c.sql, got.Stats.FilesRead, c.files, want.Stats.FilesRead)
+		}
+	}
+}

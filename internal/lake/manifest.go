@@ -62,10 +62,21 @@ type File struct {
 	// before versions were recorded) is version 1. A file compacted from files of several
 	// versions has the lowest.
 	HashVersion int `json:"hash_version,omitempty"`
+	// Values holds, for columns of few distinct values (FacetColumns), the distinct values the
+	// file holds there, NULL left out, in any order: what lets a reader skip the files that
+	// cannot hold the rows a query asks for (useridentity.type = 'Root') without opening them.
+	// A column missing from the map is unknown (every file written before Values was recorded);
+	// an empty list says the file holds only NULLs there.
+	Values map[string][]string `json:"values,omitempty"`
 	// Commit is the name of the manifest that lists the file, set by OpenSnapshot so that an
 	// error about the file can name its commit. It is not stored.
 	Commit string `json:"-"`
 }
+
+// FacetColumns are the columns whose distinct values a File may record (File.Values): those the
+// standing questions filter on, with a few dozen values in a day of a busy account. Nested
+// fields are named by their path in lower case.
+var FacetColumns = []string{"useridentity.type", "eventsource", "eventname", "errorcode"}
 
 // Partition is a Hive partition; empty values are unknown (Hive's default partition).
 type Partition struct {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,13 +50,14 @@ const maxSnapshotCacheBytes = 256 << 20
 // The cache's content, after its MAC line, is text, one line per file, since decoding JSON took
 // 4 ms for 400 files and a lake of an organization's trail has tens of thousands:
 //
-//	trailsql snapshot v1 <ledger> <seq> <files> <commits>
+//	trailsql snapshot v2 <ledger> <seq> <files> <commits>
 //	<commit name>                                   one line per commit that lists a file
-//	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit>
+//	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit> <values>
 //
-// where <ledger> is the ledgerID of the manifests read, strings are Go-quoted (strconv.Quote)
-// and <commit> is the index of the file's commit among the commit lines.
-const snapshotCacheHeader = "trailsql snapshot v1"
+// where <ledger> is the ledgerID of the manifests read, strings are Go-quoted (strconv.Quote),
+// <commit> is the index of the file's commit among the commit lines, and <values> is the JSON of
+// File.Values, quoted ("" for none).
+const snapshotCacheHeader = "trailsql snapshot v2"
 
 // ledgerID identifies a set of manifest names.
 func ledgerID(names []string) string {
@@ -156,7 +158,13 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 			b = strconv.AppendQuote(b, v)
 			b = append(b, ' ')
 		}
-		b = fmt.Appendf(b, "%d %d %d %d\n", f.HashOffset, f.HashBytes, f.HashVersion, index[f.Commit])
+		b = fmt.Appendf(b, "%d %d %d %d ", f.HashOffset, f.HashBytes, f.HashVersion, index[f.Commit])
+		var values []byte
+		if f.Values != nil {
+			values, _ = json.Marshal(f.Values)
+		}
+		b = strconv.AppendQuote(b, string(values))
+		b = append(b, '\n')
 	}
 	return b
 }
@@ -165,7 +173,7 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 // ledgerID of the manifests it was read from.
 func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 	c := cacheReader{rest: text}
-	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v1" {
+	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v2" {
 		return nil, "", errors.New("not a snapshot cache")
 	}
 	ledger := c.word()
@@ -192,6 +200,11 @@ func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 			f.Commit = commits[k]
 		} else if c.err == nil {
 			c.err = errors.New("commit index out of range")
+		}
+		if v := c.str(); v != "" && c.err == nil {
+			if err := json.Unmarshal([]byte(v), &f.Values); err != nil || f.Values == nil {
+				c.err = errors.New("damaged values")
+			}
 		}
 		c.line()
 	}
