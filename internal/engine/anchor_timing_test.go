@@ -35,6 +35,8 @@ import (
 //   - BenchmarkAnchorQuestions: each catalogue question through the engine, against DuckDB
 //     running the same translated SQL over a native table of the same rows, in a database file
 //     of its own; warm (both open) and cold (opened for the question, as a CLI process does).
+//   - BenchmarkAnchorLayout: each question, warm, over the lake's files rewritten sorted and
+//     with other row group sizes (benchLayouts), against the same native table.
 //   - BenchmarkAnchorProcess: whole processes, when TRAILSQL_BIN names a built trailsql and
 //     TRAILSQL_NATIVE_BIN the anchor program (testdata/nativeq): `trailsql query "SELECT 1"` and
 //     `trailsql ask <question>` against the anchor opening the native database and running the
@@ -499,5 +501,103 @@ func BenchmarkAnchorProcess(b *testing.B) {
 					nativeJob(db, q.duck, q.args))
 			})
 		}
+	}
+}
+
+// benchLayout is a way to lay out the rows of each lake file, rewritten by DuckDB (COPY … ORDER
+// BY …) to measure what the lake's writer would gain by writing them so.
+type benchLayout struct {
+	name    string
+	orderBy string // "" keeps the rows in the order the writer wrote them
+	rows    int    // row group size
+}
+
+// benchLayouts are the layouts BenchmarkAnchorLayout compares with the lake as written.
+func benchLayouts() []benchLayout {
+	sorted := "useridentity.type, eventsource, eventname, eventtime"
+	return []benchLayout{
+		{"rewritten", "", 122880},
+		{"sorted-rg8k", sorted, 8192},
+		{"sorted-rg2k", sorted, 2048},
+	}
+}
+
+// layoutLake returns a copy of the lake at root with every file rewritten in layout l (kept
+// beside root between runs).
+func layoutLake(b *testing.B, root string, l benchLayout) string {
+	b.Helper()
+	dir := root + "-" + l.name
+	if _, err := os.Stat(dir); err == nil {
+		return dir
+	}
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if out, err := exec.Command("cp", "-r", root, tmp).CombinedOutput(); err != nil {
+		b.Fatalf("copy the lake: %v: %s", err, out)
+	}
+	snap, err := lake.OpenSnapshot(tmp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := openDuck(b, "")
+	defer db.Close()
+	for _, f := range snap.Files {
+		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
+		q := "SELECT * FROM read_parquet(" + quote(p) + ", hive_partitioning = false)"
+		if l.orderBy != "" {
+			q += " ORDER BY " + l.orderBy
+		}
+		if _, err := db.Exec("COPY (" + q + ") TO " + quote(p+".new") + fmt.Sprintf(" (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE %d)", l.rows)); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(p+".new", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkAnchorLayout runs each question, warm, over the lake as written and rewritten in each
+// of benchLayouts, against DuckDB over its native table: what sorting the rows of a file and
+// sizing its row groups would change. The engine reads the rewritten files as it reads the lake's
+// (it does not check their checksums; `trailsql check` would refuse them).
+func BenchmarkAnchorLayout(b *testing.B) {
+	for _, sh := range benchShapes() {
+		root, native := benchLake(b, sh)
+		ctx := context.Background()
+		db := openDuck(b, native+"?access_mode=read_only")
+		cn, err := db.Conn(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		layouts := append([]benchLayout{{name: "as-written"}}, benchLayouts()...)
+		for _, l := range layouts {
+			dir := root
+			if l.orderBy != "" || l.rows != 0 {
+				dir = layoutLake(b, root, l)
+			}
+			e, err := Open(ctx, cliOptions(dir))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, q := range benchQuestions(b, e) {
+				b.Run(sh.name+"/"+l.name+"/"+q.name, func(b *testing.B) {
+					for _, s := range nativeSetup(q.duck) {
+						if _, err := cn.ExecContext(ctx, s); err != nil {
+							b.Fatal(err)
+						}
+					}
+					alternate(b, []string{"engine", "duckdb"},
+						func() error { _, err := e.Query(ctx, q.sql, q.args...); return err },
+						func() error { return nativeRun(ctx, cn, q.duck, q.args, false) })
+				})
+			}
+			e.Close()
+		}
+		cn.Close()
+		db.Close()
 	}
 }
