@@ -401,6 +401,19 @@ func withFacets(e *Engine, facets map[string]map[string][]string) {
 	}
 }
 
+// warmPair times q through e, open, against DuckDB on cn, a connection to the native database.
+func warmPair(b *testing.B, e *Engine, cn *sql.Conn, q benchQuestion) {
+	ctx := context.Background()
+	for _, s := range nativeSetup(q.duck) {
+		if _, err := cn.ExecContext(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	alternate(b, []string{"engine", "duckdb"},
+		func() error { _, err := e.Query(ctx, q.sql, q.args...); return err },
+		func() error { return nativeRun(ctx, cn, q.duck, q.args, false) })
+}
+
 func BenchmarkAnchorQuestions(b *testing.B) {
 	for _, sh := range benchShapes() {
 		root, native := benchLake(b, sh)
@@ -418,16 +431,7 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, q := range qs {
-			b.Run(sh.name+"/warm/"+q.name, func(b *testing.B) {
-				for _, s := range nativeSetup(q.duck) {
-					if _, err := cn.ExecContext(ctx, s); err != nil {
-						b.Fatal(err)
-					}
-				}
-				alternate(b, []string{"engine", "duckdb"},
-					func() error { _, err := e.Query(ctx, q.sql, q.args...); return err },
-					func() error { return nativeRun(ctx, cn, q.duck, q.args, false) })
-			})
+			b.Run(sh.name+"/warm/"+q.name, func(b *testing.B) { warmPair(b, e, cn, q) })
 		}
 		for _, q := range qs {
 			b.Run(sh.name+"/cold/"+q.name, func(b *testing.B) {
@@ -584,16 +588,7 @@ func BenchmarkAnchorLayout(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, q := range benchQuestions(b, e) {
-				b.Run(sh.name+"/"+l.name+"/"+q.name, func(b *testing.B) {
-					for _, s := range nativeSetup(q.duck) {
-						if _, err := cn.ExecContext(ctx, s); err != nil {
-							b.Fatal(err)
-						}
-					}
-					alternate(b, []string{"engine", "duckdb"},
-						func() error { _, err := e.Query(ctx, q.sql, q.args...); return err },
-						func() error { return nativeRun(ctx, cn, q.duck, q.args, false) })
-				})
+				b.Run(sh.name+"/"+l.name+"/"+q.name, func(b *testing.B) { warmPair(b, e, cn, q) })
 			}
 			e.Close()
 		}

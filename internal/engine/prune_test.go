@@ -263,7 +263,6 @@ func TestUserTablePruning(t *testing.T) {
 // With the distinct values of its files recorded (lake.File.Values), a statement reads only the
 // files that hold values its conditions accept, and answers as it does reading them all.
 func TestFacetPruning(t *testing.T) {
-	root := t.TempDir()
 	var lines []string
 	for day := 1; day <= 4; day++ {
 		for i, who := range []string{"IAMUser", "AssumedRole", "Root"} {
@@ -278,21 +277,7 @@ func TestFacetPruning(t *testing.T) {
 				day, i, map[bool]string{true: "signin.amazonaws.com", false: "iam.amazonaws.com"}[day == 4], day, day, i, who, code))
 		}
 	}
-	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = cloudtrail.ReadEvents(strings.NewReader(strings.Join(lines, "\n")), false, func(ev cloudtrail.Event) error {
-		_, err := w.Add(lake.Partition(cloudtrail.PartitionOf(ev.Record, "")), ev.Record, cloudtrail.Hash(ev.Record))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	root := writeLake(t, strings.Join(lines, "\n"))
 	ctx := context.Background()
 	faceted, full := openTestEngine(t, root, true), openTestEngine(t, root, true)
 	// The values of each file, as the writer would record them; one file's errorcode unknown.
