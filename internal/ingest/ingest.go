@@ -93,6 +93,10 @@ type Options struct {
 	Watch time.Duration
 	// PassDone, when set, is called after each pass with the totals so far.
 	PassDone func(Stats)
+	// AfterPass, when set, is called after each pass that was not interrupted, before the
+	// compaction: detection evaluates the pass's commits there, while their files are still the
+	// ones the pass wrote. Its error ends the run.
+	AfterPass func(ctx context.Context) error
 }
 
 // Problem is one thing wrong with the input, located as precisely as known.
@@ -256,6 +260,15 @@ func RunObjects(ctx context.Context, opt Options, list Lister) (*Stats, error) {
 		if ctx.Err() != nil {
 			st.Interrupted = true
 			return finish(ctx.Err())
+		}
+		if opt.AfterPass != nil {
+			if err := opt.AfterPass(ctx); err != nil {
+				if ctx.Err() != nil {
+					st.Interrupted = true
+					return finish(ctx.Err())
+				}
+				return finish(err)
+			}
 		}
 		if opt.CompactFiles > 0 {
 			cs, err := w.Compact(ctx, opt.CompactFiles, 10*time.Minute)

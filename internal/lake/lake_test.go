@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,17 @@ func TestDedupAcrossCommitsAndCompaction(t *testing.T) {
 	if len(snap.Files) != 5 || snap.Rows() != 550 {
 		t.Fatalf("snapshot: %d files, %d rows", len(snap.Files), snap.Rows())
 	}
+	var own []int64
+	for _, f := range snap.Files {
+		if len(f.Origins) != 1 {
+			t.Fatalf("%s: origins %v, want its own commit", f.Path, f.Origins)
+		}
+		own = append(own, f.Origins[0])
+	}
+	slices.Sort(own)
+	if !slices.Equal(own, []int64{1, 2, 3, 4, 5}) {
+		t.Errorf("the files' origins are commits %v, want 1…5", own)
+	}
 	w, err := OpenWriter(context.Background(), root, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +94,9 @@ func TestDedupAcrossCommitsAndCompaction(t *testing.T) {
 	snap, _ = OpenSnapshot(root)
 	if len(snap.Files) != 1 || snap.Rows() != 550 {
 		t.Fatalf("after compaction: %d files, %d rows", len(snap.Files), snap.Rows())
+	}
+	if got := snap.Files[0].Origins; !slices.Equal(got, []int64{1, 2, 3, 4, 5}) {
+		t.Errorf("the compacted file's origins are %v, want the five commits it merged", got)
 	}
 	// Dedup still knows every record after compaction.
 	if got := ingestBatch(t, root, 0, 560); got != 10 {
