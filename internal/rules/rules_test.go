@@ -2,9 +2,11 @@ package rules_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -181,5 +183,70 @@ func TestRulesEvaluateOverSharedEvents(t *testing.T) {
 	t.Logf("%d alerts from %d rules over the Stratus Red Team events", len(alerts), len(fired))
 	if len(fired) < 10 {
 		t.Errorf("only %d rules fired on 35 attack techniques", len(fired))
+	}
+}
+
+// Coverage against real attacks: which rules fire on the events of each of Stratus Red Team's 35
+// AWS techniques (the table is logged; go test -v -run TestStratusCoverage prints it).
+func TestStratusCoverage(t *testing.T) {
+	dir := testshared.Dir(t, "datasets/stratus-red-team")
+	sigmaDir := testshared.Dir(t, "datasets/sigma-aws-cloudtrail/rules")
+	index, err := os.ReadFile(filepath.Join(dir, "technique_index.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	technique := map[string]string{}
+	var techniques []string
+	for _, line := range strings.Split(strings.TrimSpace(string(index)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		if len(f) < 3 {
+			t.Fatalf("technique_index.csv: %q", line)
+		}
+		if !slices.Contains(techniques, f[1]) {
+			techniques = append(techniques, f[1])
+		}
+		technique[f[2]] = f[1]
+	}
+	loaded, err := rules.Load(rules.Sources{Sigma: []string{sigmaDir}})
+	if err != nil || len(loaded.Errors) > 0 {
+		t.Fatal(err, loaded.Errors)
+	}
+	query := answertest.Ingested(t, filepath.Join(dir, "stratus_detonation_logs.json"))
+	ok, problems := rules.Validate(context.Background(), query, loaded.Rules)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	alerts, err := rules.Evaluate(context.Background(), query, ok, rules.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := map[string]map[string]bool{}
+	for _, a := range alerts {
+		tech := technique[a.EventID]
+		if tech == "" {
+			t.Errorf("alert %s on event %s, which no technique holds", a.Rule, a.EventID)
+			continue
+		}
+		if fired[tech] == nil {
+			fired[tech] = map[string]bool{}
+		}
+		fired[tech][a.Rule] = true
+	}
+	var b strings.Builder
+	b.WriteString("| technique | rules that fire |\n|---|---|\n")
+	for _, tech := range techniques {
+		var ids []string
+		for id := range fired[tech] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		if len(ids) == 0 {
+			ids = []string{"—"}
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", tech, strings.Join(ids, ", "))
+	}
+	t.Logf("Stratus Red Team: %d of %d techniques detected, %d alerts from %d rules (built-in and Sigma)\n%s", len(fired), len(techniques), len(alerts), len(ok), b.String())
+	if len(techniques) != 35 || len(fired) < 20 {
+		t.Errorf("%d of %d techniques detected", len(fired), len(techniques))
 	}
 }
