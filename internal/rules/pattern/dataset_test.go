@@ -187,7 +187,7 @@ func TestDatasets(t *testing.T) {
 		}
 		note := ""
 		if lakeLoss > 0 {
-			note = " (differs from the raw JSON on " + itoa(lakeLoss) + " events whose null or derived field the lake does not keep: " + strings.Join(losses, ", ") + ")"
+			note = " (differs from the raw JSON on " + itoa(lakeLoss) + " events where the lake keeps a null field as absent, derives eventTime or spells a field as CloudTrail does: " + strings.Join(losses, ", ") + ")"
 		}
 		t.Logf("%-14s %-34s %4d of %d%s", np.file, np.name, raw, len(events), note)
 	}
