@@ -52,23 +52,23 @@ func eval(n node, event map[string]any) bool {
 }
 
 // resolve returns the values a selector reaches in a decoded event (nil for a JSON null).
-func resolve(sel Selector, event map[string]any) []any {
+func resolve(sel selector, event map[string]any) []any {
 	cur := []any{event}
 	for _, seg := range sel.Segments {
 		var next []any
 		for _, v := range cur {
 			switch seg.Kind {
-			case SegName:
+			case segName:
 				if m, ok := v.(map[string]any); ok {
 					if x, has := m[seg.Name]; has {
 						next = append(next, x)
 					}
 				}
-			case SegIndex:
+			case segIndex:
 				if a, ok := v.([]any); ok && seg.Index < len(a) {
 					next = append(next, a[seg.Index])
 				}
-			case SegWildcard:
+			case segWildcard:
 				switch x := v.(type) {
 				case map[string]any:
 					for _, e := range x {
@@ -89,7 +89,7 @@ func resolve(sel Selector, event map[string]any) []any {
 
 // holds reports whether the condition holds on the values its selector reached.
 func (c *cond) holds(vals []any) bool {
-	if c.op == OpNotExists {
+	if c.op == opNotExists {
 		return len(vals) == 0
 	}
 	for _, v := range vals {
@@ -102,30 +102,30 @@ func (c *cond) holds(vals []any) bool {
 
 func (c *cond) holdsOn(v any) bool {
 	switch c.op {
-	case OpIsNull:
+	case opIsNull:
 		return v == nil
-	case OpIsTrue:
+	case opIsTrue:
 		return v == true
-	case OpIsFalse:
+	case opIsFalse:
 		return v == false
 	}
-	if c.val.Kind == ValNumber {
+	if c.val.Kind == valNumber {
 		f, ok := numberOf(v)
 		if !ok {
 			return false
 		}
 		switch c.op {
-		case OpEq:
+		case opEq:
 			return f == c.val.Num
-		case OpNe:
+		case opNe:
 			return f != c.val.Num
-		case OpLt:
+		case opLt:
 			return f < c.val.Num
-		case OpLe:
+		case opLe:
 			return f <= c.val.Num
-		case OpGt:
+		case opGt:
 			return f > c.val.Num
-		case OpGe:
+		case opGe:
 			return f >= c.val.Num
 		}
 		return false
@@ -134,7 +134,7 @@ func (c *cond) holdsOn(v any) bool {
 	if !ok {
 		return false
 	}
-	return c.val.matchText(s) == (c.op == OpEq)
+	return c.val.matchText(s) == (c.op == opEq)
 }
 
 // textOf is the text a string or regex is compared with: a string's, a number's as written, a
@@ -166,6 +166,7 @@ func numberOf(v any) (float64, bool) {
 	default:
 		return 0, false
 	}
+	// Beyond float64's range a number is ±Inf, as SQL engines read it.
 	f, err := strconv.ParseFloat(s, 64)
-	return f, err == nil
+	return f, err == nil || errors.Is(err, strconv.ErrRange)
 }

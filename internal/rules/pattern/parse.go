@@ -54,6 +54,9 @@ func (p *parser) column(off int) int { return utf8.RuneCountInString(p.text[:off
 
 // found describes what is at off, for messages.
 func (p *parser) found(off int) string {
+	for off < len(p.text) && strings.IndexByte(" \t\r\n", p.text[off]) >= 0 {
+		off++
+	}
 	if off >= len(p.text) {
 		return "the end of the pattern"
 	}
@@ -216,17 +219,17 @@ func (p *parser) cond() (node, error) {
 	case p.peek("=="):
 		return nil, p.errorAt(opAt, "'==' is not an operator: write '='")
 	case p.peek("!="):
-		c.op, p.pos = OpNe, p.pos+2
+		c.op, p.pos = opNe, p.pos+2
 	case p.peek("<="):
-		c.op, p.pos = OpLe, p.pos+2
+		c.op, p.pos = opLe, p.pos+2
 	case p.peek(">="):
-		c.op, p.pos = OpGe, p.pos+2
+		c.op, p.pos = opGe, p.pos+2
 	case p.peek("<"):
-		c.op, p.pos = OpLt, p.pos+1
+		c.op, p.pos = opLt, p.pos+1
 	case p.peek(">"):
-		c.op, p.pos = OpGt, p.pos+1
+		c.op, p.pos = opGt, p.pos+1
 	case p.peek("="):
-		c.op, p.pos = OpEq, p.pos+1
+		c.op, p.pos = opEq, p.pos+1
 	default:
 		return p.keywordCond(c, start)
 	}
@@ -235,7 +238,7 @@ func (p *parser) cond() (node, error) {
 	if c.val, err = p.value(c.op); err != nil {
 		return nil, err
 	}
-	if c.op >= OpLt && c.op <= OpGe && c.val.Kind != ValNumber {
+	if c.op >= opLt && c.op <= opGe && c.val.Kind != valNumber {
 		return nil, p.errorAt(valAt, "%s compares numbers: %s is not a number", c.op, p.text[valAt:p.pos])
 	}
 	return c, nil
@@ -251,11 +254,11 @@ func (p *parser) keywordCond(c *cond, start int) (node, error) {
 		at2 := p.pos
 		switch w := strings.ToUpper(p.word()); w {
 		case "NULL":
-			c.op = OpIsNull
+			c.op = opIsNull
 		case "TRUE":
-			c.op = OpIsTrue
+			c.op = opIsTrue
 		case "FALSE":
-			c.op = OpIsFalse
+			c.op = opIsFalse
 		case "NOT":
 			return nil, p.errorAt(at2, `IS NOT is not supported by CloudWatch: to require a value, compare it (e.g. %s = "*")`, strings.TrimSpace(p.text[start:at]))
 		default:
@@ -268,7 +271,7 @@ func (p *parser) keywordCond(c *cond, start int) (node, error) {
 		if strings.ToUpper(p.word()) != "EXISTS" {
 			return nil, p.errorAt(at2, "NOT must be followed by EXISTS, found %s", p.found(at2))
 		}
-		c.op = OpNotExists
+		c.op = opNotExists
 		return c, nil
 	case "EXISTS":
 		return nil, p.errorAt(at, `EXISTS is not supported by CloudWatch (only NOT EXISTS): to require a value, compare it (e.g. %s = "*")`, strings.TrimSpace(p.text[start:at]))
@@ -291,10 +294,10 @@ func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 // isNameByte reports whether c may appear in a dotted property name.
 func isNameByte(c byte) bool { return isLetter(c) || isDigit(c) || c == '_' || c == '-' }
 
-func (p *parser) selector() (Selector, error) {
+func (p *parser) selector() (selector, error) {
 	start := p.pos
 	p.pos++ // '$'
-	var sel Selector
+	var sel selector
 	wildcards := 0
 	for p.pos < len(p.text) {
 		at := p.pos
@@ -302,17 +305,17 @@ func (p *parser) selector() (Selector, error) {
 		if c != '.' && c != '[' {
 			break
 		}
-		var seg Segment
+		var seg segment
 		switch {
 		case c == '.' && p.pos+1 < len(p.text) && p.text[p.pos+1] == '*':
-			seg, p.pos = Segment{Kind: SegWildcard}, p.pos+2
+			seg, p.pos = segment{Kind: segWildcard}, p.pos+2
 		case c == '.' && p.pos+1 < len(p.text) && p.text[p.pos+1] == '[':
 			p.pos++
 			var err error
 			if seg, err = p.bracket(); err != nil {
 				return sel, err
 			}
-			if seg.Kind != SegName {
+			if seg.Kind != segName {
 				return sel, p.errorAt(at, "'.[' must be followed by a quoted name, as in $.['a.b']; write %s without the '.'", p.text[at+1:p.pos])
 			}
 		case c == '.':
@@ -324,14 +327,14 @@ func (p *parser) selector() (Selector, error) {
 			if p.pos == ns {
 				return sel, p.errorAt(ns, "expected a property name after '.', found %s (names are letters, digits, '-' and '_'; write other names as ['name'])", p.found(ns))
 			}
-			seg = Segment{Kind: SegName, Name: p.text[ns:p.pos]}
+			seg = segment{Kind: segName, Name: p.text[ns:p.pos]}
 		default:
 			var err error
 			if seg, err = p.bracket(); err != nil {
 				return sel, err
 			}
 		}
-		if seg.Kind == SegWildcard {
+		if seg.Kind == segWildcard {
 			if wildcards++; wildcards > 1 {
 				return sel, p.errorAt(at, "a selector may hold only one wildcard (CloudWatch's quota)")
 			}
@@ -348,14 +351,14 @@ func (p *parser) selector() (Selector, error) {
 }
 
 // bracket reads [n], [*] or ['name'] at p.pos.
-func (p *parser) bracket() (Segment, error) {
+func (p *parser) bracket() (segment, error) {
 	open := p.pos
 	p.pos++ // '['
-	var seg Segment
+	var seg segment
 	switch {
 	case p.peek("*"):
 		p.pos++
-		seg = Segment{Kind: SegWildcard, bracket: true}
+		seg = segment{Kind: segWildcard, bracket: true}
 	case p.pos < len(p.text) && (p.text[p.pos] == '\'' || p.text[p.pos] == '"'):
 		q := p.text[p.pos]
 		end := strings.IndexByte(p.text[p.pos+1:], q)
@@ -367,7 +370,7 @@ func (p *parser) bracket() (Segment, error) {
 			return seg, p.errorAt(p.pos, "empty property name")
 		}
 		p.pos += end + 2
-		seg = Segment{Kind: SegName, Name: name, bracket: true}
+		seg = segment{Kind: segName, Name: name}
 	case p.pos < len(p.text) && isDigit(p.text[p.pos]):
 		ds := p.pos
 		for p.pos < len(p.text) && isDigit(p.text[p.pos]) {
@@ -377,7 +380,7 @@ func (p *parser) bracket() (Segment, error) {
 		if err != nil {
 			return seg, p.errorAt(ds, "array index %s is too large", p.text[ds:p.pos])
 		}
-		seg = Segment{Kind: SegIndex, Index: int(n)}
+		seg = segment{Kind: segIndex, Index: int(n)}
 	default:
 		return seg, p.errorAt(p.pos, "expected an array index, '*' or a quoted name after '[', found %s", p.found(p.pos))
 	}
@@ -389,22 +392,22 @@ func (p *parser) bracket() (Segment, error) {
 }
 
 // value reads the literal after a comparison operator.
-func (p *parser) value(op Op) (Value, error) {
+func (p *parser) value(op operator) (value, error) {
 	if p.pos == len(p.text) {
-		return Value{}, p.errorAt(p.pos, "expected a value after %s, found the end of the pattern", op)
+		return value{}, p.errorAt(p.pos, "expected a value after %s, found the end of the pattern", op)
 	}
 	switch c := p.text[p.pos]; {
 	case c == '"':
 		return p.quoted()
 	case c == '%':
-		if op != OpEq && op != OpNe {
-			return Value{}, p.errorAt(p.pos, "%s compares numbers: a regex can only follow = or !=", op)
+		if op != opEq && op != opNe {
+			return value{}, p.errorAt(p.pos, "%s compares numbers: a regex can only follow = or !=", op)
 		}
 		return p.regex()
 	case isBareByte(c):
 		return p.bare()
 	}
-	return Value{}, p.errorAt(p.pos, "expected a value after %s, found %s (quote strings that hold characters other than letters, digits and _ . - + : / *)", op, p.found(p.pos))
+	return value{}, p.errorAt(p.pos, "expected a value after %s, found %s (quote strings that hold characters other than letters, digits and _ . - + : / *)", op, p.found(p.pos))
 }
 
 func isBareByte(c byte) bool {
@@ -412,35 +415,35 @@ func isBareByte(c byte) bool {
 }
 
 // bare reads an unquoted string or number.
-func (p *parser) bare() (Value, error) {
+func (p *parser) bare() (value, error) {
 	start := p.pos
 	for p.pos < len(p.text) && isBareByte(p.text[p.pos]) {
 		p.pos++
 	}
 	if p.pos < len(p.text) && strings.IndexByte(" \t\r\n)}&|", p.text[p.pos]) < 0 {
-		return Value{}, p.errorAt(p.pos, "unexpected %s in the value %s: quote values that hold characters other than letters, digits and _ . - + : / *", p.found(p.pos), p.text[start:p.pos])
+		return value{}, p.errorAt(p.pos, "unexpected %s in the value %s: quote values that hold characters other than letters, digits and _ . - + : / *", p.found(p.pos), p.text[start:p.pos])
 	}
 	tok := p.text[start:p.pos]
 	if numberRe.MatchString(tok) {
 		f, err := strconv.ParseFloat(tok, 64)
 		if err != nil {
-			return Value{}, p.errorAt(start, "the number %s is out of range", tok)
+			return value{}, p.errorAt(start, "the number %s is out of range", tok)
 		}
-		return Value{Kind: ValNumber, Text: tok, Num: f}, nil
+		return value{Kind: valNumber, Text: tok, Num: f}, nil
 	}
 	esc := make([]bool, len(tok))
 	return stringValue(tok, esc), nil
 }
 
 // quoted reads a double-quoted string; a backslash escapes the character after it.
-func (p *parser) quoted() (Value, error) {
+func (p *parser) quoted() (value, error) {
 	open := p.pos
 	p.pos++
 	var b strings.Builder
 	var esc []bool // per byte of b: written escaped
 	for {
 		if p.pos >= len(p.text) {
-			return Value{}, p.errorAt(open, "unterminated string: the '\"' at column %d has no closing quote", p.column(open))
+			return value{}, p.errorAt(open, "unterminated string: the '\"' at column %d has no closing quote", p.column(open))
 		}
 		c := p.text[p.pos]
 		switch c {
@@ -449,7 +452,7 @@ func (p *parser) quoted() (Value, error) {
 			return stringValue(b.String(), esc), nil
 		case '\\':
 			if p.pos+1 >= len(p.text) {
-				return Value{}, p.errorAt(open, "unterminated string: the '\"' at column %d has no closing quote", p.column(open))
+				return value{}, p.errorAt(open, "unterminated string: the '\"' at column %d has no closing quote", p.column(open))
 			}
 			_, n := utf8.DecodeRuneInString(p.text[p.pos+1:])
 			b.WriteString(p.text[p.pos+1 : p.pos+1+n])
@@ -467,8 +470,8 @@ func (p *parser) quoted() (Value, error) {
 
 // stringValue makes a string literal of its characters, telling wildcards (an unescaped '*' at
 // either end) from the text.
-func stringValue(s string, esc []bool) Value {
-	v := Value{Kind: ValString}
+func stringValue(s string, esc []bool) value {
+	v := value{Kind: valString}
 	if len(s) > 0 && s[0] == '*' && !esc[0] {
 		v.Prefix = true
 		s, esc = s[1:], esc[1:]
@@ -482,25 +485,25 @@ func stringValue(s string, esc []bool) Value {
 }
 
 // regex reads a %regex%.
-func (p *parser) regex() (Value, error) {
+func (p *parser) regex() (value, error) {
 	open := p.pos
 	end := strings.IndexByte(p.text[open+1:], '%')
 	if end < 0 {
-		return Value{}, p.errorAt(open, "unterminated regex: the '%%' at column %d has no closing '%%'", p.column(open))
+		return value{}, p.errorAt(open, "unterminated regex: the '%%' at column %d has no closing '%%'", p.column(open))
 	}
 	src := p.text[open+1 : open+1+end]
 	if src == "" {
-		return Value{}, p.errorAt(open, "empty regex %%%%")
+		return value{}, p.errorAt(open, "empty regex %%%%")
 	}
 	re, off, err := compileRegex(src)
 	if err != nil {
-		return Value{}, p.errorAt(open+1+off, "%v", err)
+		return value{}, p.errorAt(open+1+off, "%v", err)
 	}
 	if p.regexes++; p.regexes > maxRegexes {
-		return Value{}, p.errorAt(open, "a pattern may hold at most %d regexes (CloudWatch's quota)", maxRegexes)
+		return value{}, p.errorAt(open, "a pattern may hold at most %d regexes (CloudWatch's quota)", maxRegexes)
 	}
 	p.pos = open + end + 2
-	return Value{Kind: ValRegex, Text: src, re: re}, nil
+	return value{Kind: valRegex, Text: src, re: re}, nil
 }
 
 // regexSymbols are the characters CloudWatch's regexes take as themselves, besides letters and

@@ -63,7 +63,11 @@
 // lake stores a field that was null like a field that was absent, so on such a field NOT EXISTS
 // also holds when it was null, and IS NULL cannot be told apart: SQL returns an error for it (as
 // for a selector spelling one of CloudTrail's fields in another case, whose case the lake does not
-// keep). The error wraps ErrNotExpressible.
+// keep). The error wraps ErrNotExpressible. Two further departures, rare in CloudTrail: a number
+// inside a JSON payload is compared as text the way the SQL engine writes it (1.50 as 1.5, 1e3 as
+// 1000.0) where Match takes it as the event writes it; and the lake spells CloudTrail's own fields
+// as CloudTrail does and derives eventTime from Logstash's @timestamp, so an event that spelt
+// them otherwise, or lacked eventTime, is evaluated as the lake holds it.
 package pattern
 
 import (
@@ -89,83 +93,83 @@ type andNode struct{ terms []node }
 
 // cond is one condition on a selector.
 type cond struct {
-	sel Selector
-	op  Op
-	val Value // the literal of a comparison; zero for IS … and NOT EXISTS
+	sel selector
+	op  operator
+	val value // the literal of a comparison; zero for IS … and NOT EXISTS
 }
 
 func (*orNode) isNode()  {}
 func (*andNode) isNode() {}
 func (*cond) isNode()    {}
 
-// Op is the operator of a condition.
-type Op int
+// operator is the operator of a condition.
+type operator int
 
 // The operators of conditions.
 const (
-	OpEq Op = iota
-	OpNe
-	OpLt
-	OpLe
-	OpGt
-	OpGe
-	OpIsNull
-	OpIsTrue
-	OpIsFalse
-	OpNotExists
+	opEq operator = iota
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+	opIsNull
+	opIsTrue
+	opIsFalse
+	opNotExists
 )
 
 // String returns the operator as a pattern writes it.
-func (o Op) String() string {
+func (o operator) String() string {
 	return [...]string{"=", "!=", "<", "<=", ">", ">=", "IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"}[o]
 }
 
 // compares reports whether the operator compares the selected value with a literal.
-func (o Op) compares() bool { return o <= OpGe }
+func (o operator) compares() bool { return o <= opGe }
 
-// Selector is a property selector: the path from the event's root to the values a condition tests.
-type Selector struct {
-	Segments []Segment
+// selector is a property selector: the path from the event's root to the values a condition tests.
+type selector struct {
+	Segments []segment
 }
 
-// SegmentKind tells the segments of a selector apart.
-type SegmentKind int
+// segKind tells the segments of a selector apart.
+type segKind int
 
 // The kinds of selector segments.
 const (
-	// SegName is a member of an object: .name or ['name'].
-	SegName SegmentKind = iota
-	// SegIndex is an element of an array: [n].
-	SegIndex
-	// SegWildcard is every member of an object or element of an array: .* or [*].
-	SegWildcard
+	// segName is a member of an object: .name or ['name'].
+	segName segKind = iota
+	// segIndex is an element of an array: [n].
+	segIndex
+	// segWildcard is every member of an object or element of an array: .* or [*].
+	segWildcard
 )
 
-// Segment is one step of a selector.
-type Segment struct {
-	Kind  SegmentKind
-	Name  string // SegName
-	Index int    // SegIndex
+// segment is one step of a selector.
+type segment struct {
+	Kind  segKind
+	Name  string // segName
+	Index int    // segIndex
 
-	bracket bool // written in brackets ([*], ['name']), kept for String
+	bracket bool // a wildcard written [*], kept for String
 }
 
-// ValueKind tells the literals of comparisons apart.
-type ValueKind int
+// valueKind tells the literals of comparisons apart.
+type valueKind int
 
 // The kinds of literals.
 const (
-	// ValString is a string, with wildcards at its ends.
-	ValString ValueKind = iota
-	// ValNumber is a number.
-	ValNumber
-	// ValRegex is a %regex%.
-	ValRegex
+	// valString is a string, with wildcards at its ends.
+	valString valueKind = iota
+	// valNumber is a number.
+	valNumber
+	// valRegex is a %regex%.
+	valRegex
 )
 
-// Value is the literal a comparison compares with.
-type Value struct {
-	Kind ValueKind
+// value is the literal a comparison compares with.
+type value struct {
+	Kind valueKind
 	// Text is a string's fixed part (without its wildcards), a number as written, or a regex's
 	// source between the percent signs.
 	Text string
@@ -179,9 +183,9 @@ type Value struct {
 }
 
 // matchText reports whether a scalar's text matches a string or regex value.
-func (v *Value) matchText(s string) bool {
+func (v *value) matchText(s string) bool {
 	switch {
-	case v.Kind == ValRegex:
+	case v.Kind == valRegex:
 		return v.re.MatchString(s)
 	case v.Prefix && v.Suffix:
 		return strings.Contains(s, v.Text)

@@ -44,7 +44,7 @@ func (g *sqlGen) node(n node) (string, error) {
 		}
 		return "(" + strings.Join(parts, sep) + ")", nil
 	case *cond:
-		w := &walk{g: g, c: n, segs: n.sel.Segments, exists: n.op == OpNotExists}
+		w := &walk{g: g, c: n, segs: n.sel.Segments, exists: n.op == opNotExists}
 		s := w.fields(schema, "", 0)
 		if w.err != nil {
 			return "", w.err
@@ -63,7 +63,7 @@ func (g *sqlGen) node(n node) (string, error) {
 type walk struct {
 	g      *sqlGen
 	c      *cond
-	segs   []Segment
+	segs   []segment
 	exists bool
 	err    error
 }
@@ -76,8 +76,8 @@ func (w *walk) fail(format string, args ...any) string {
 }
 
 // droppedNull fails an IS NULL on a value a column holds: the lake stores a null as absent.
-func (w *walk) droppedNull(at []Segment) string {
-	return w.fail("the lake stores a null %s like an absent one, so IS NULL cannot be told from NOT EXISTS there (NOT EXISTS holds for both)", Selector{Segments: at})
+func (w *walk) droppedNull(at []segment) string {
+	return w.fail("the lake stores a null %s like an absent one, so IS NULL cannot be told from NOT EXISTS there (NOT EXISTS holds for both)", selector{Segments: at})
 }
 
 // fields follows the selector from segment i through an object whose known members are fs, held
@@ -85,7 +85,7 @@ func (w *walk) droppedNull(at []Segment) string {
 func (w *walk) fields(fs []*field, expr string, i int) string {
 	seg := w.segs[i]
 	switch seg.Kind {
-	case SegName:
+	case segName:
 		for _, f := range fs {
 			if f.name == seg.Name {
 				return w.field(f, join(expr, f.col), i+1)
@@ -93,18 +93,18 @@ func (w *walk) fields(fs []*field, expr string, i int) string {
 		}
 		for _, f := range fs {
 			if strings.EqualFold(f.name, seg.Name) {
-				return w.fail("CloudTrail spells this field %s; the lake matches its fields' names in any case and does not keep an event's spelling, so another case cannot be evaluated exactly", Selector{Segments: append(append([]Segment{}, w.segs[:i]...), Segment{Kind: SegName, Name: f.name})})
+				return w.fail("CloudTrail spells this field %s; the lake matches its fields' names in any case and does not keep an event's spelling, so another case cannot be evaluated exactly", selector{Segments: append(append([]segment{}, w.segs[:i]...), segment{Kind: segName, Name: f.name})})
 			}
 		}
-	case SegWildcard:
-		if w.c.op == OpIsNull {
+	case segWildcard:
+		if w.c.op == opIsNull {
 			return w.droppedNull(w.segs[:i+1])
 		}
 		// Every known member, and every member the residual holds.
 		parts := []string{}
 		for _, f := range fs {
 			w2 := *w
-			w2.segs = append(append(append([]Segment{}, w.segs[:i]...), Segment{Kind: SegName, Name: f.name}), w.segs[i+1:]...)
+			w2.segs = append(append(append([]segment{}, w.segs[:i]...), segment{Kind: segName, Name: f.name}), w.segs[i+1:]...)
 			parts = append(parts, w2.field(f, join(expr, f.col), i+1))
 			if w.err == nil {
 				w.err = w2.err
@@ -144,7 +144,7 @@ func (w *walk) field(f *field, expr string, i int) string {
 		// Below a scalar column: only a value the residual holds (an object or array) has members.
 		return w.json("residual", w.segs)
 	}
-	if w.c.op == OpIsNull && f.kind != kMap {
+	if w.c.op == opIsNull && f.kind != kMap {
 		return w.droppedNull(here)
 	}
 	if w.exists {
@@ -171,14 +171,14 @@ func (w *walk) field(f *field, expr string, i int) string {
 // strColumn is a comparison on a kStr column. The column holds a string's value, or a number's or
 // boolean's JSON text, which is the text CloudWatch compares; the JSON text of an object or array
 // must be told apart through the residual, and booleans too for IS TRUE and IS FALSE.
-func (w *walk) strColumn(expr string, here []Segment) string {
+func (w *walk) strColumn(expr string, here []segment) string {
 	v := &w.c.val
 	switch {
-	case w.c.op == OpIsTrue || w.c.op == OpIsFalse:
+	case w.c.op == opIsTrue || w.c.op == opIsFalse:
 		return w.json("residual", here)
-	case v.Kind == ValNumber:
+	case v.Kind == valNumber:
 		return w.text(expr) // the text of an object or array is no number
-	case v.Kind == ValString && w.c.op == OpEq && !v.couldBeComposite():
+	case v.Kind == valString && w.c.op == opEq && !v.couldBeComposite():
 		return w.text(expr)
 	}
 	return and(w.text(expr), "("+resAbsent(here)+" OR "+jsonScalar("residual", here)+" IS NOT NULL)")
@@ -186,7 +186,7 @@ func (w *walk) strColumn(expr string, here []Segment) string {
 
 // couldBeComposite reports whether text the value equals could be the JSON text of an object or
 // array ({…} or […]).
-func (v *Value) couldBeComposite() bool {
+func (v *value) couldBeComposite() bool {
 	t := v.Text
 	opens := t == "" || t[0] == '{' || t[0] == '['
 	closes := t == "" || t[len(t)-1] == '}' || t[len(t)-1] == ']'
@@ -205,9 +205,9 @@ func (v *Value) couldBeComposite() bool {
 // the residual does not hold the array.
 func (w *walk) resources(expr string, i int) string {
 	switch seg := w.segs[i]; seg.Kind {
-	case SegIndex:
+	case segIndex:
 		return w.resource(fmt.Sprintf("element_at(%s, %d)", expr, seg.Index+1), i+1)
-	case SegWildcard:
+	case segWildcard:
 		x := w.g.lambda()
 		return "any_match(" + expr + ", " + x + " -> " + w.resource(x, i+1) + ")"
 	}
@@ -224,13 +224,13 @@ func (w *walk) resource(elem string, i int) string {
 		return "FALSE" // an object satisfies no comparison (a null element is in the residual)
 	}
 	switch seg := w.segs[i]; seg.Kind {
-	case SegName:
+	case segName:
 		for _, f := range resourceFields {
 			if f.name == seg.Name {
 				return w.leafText(elem+"."+f.col, i+1, false)
 			}
 		}
-	case SegWildcard:
+	case segWildcard:
 		parts := []string{}
 		for _, f := range resourceFields {
 			parts = append(parts, w.leafText(elem+"."+f.col, i+1, false))
@@ -243,9 +243,9 @@ func (w *walk) resource(elem string, i int) string {
 // mapValues follows the selector from segment i into a map column of strings (held in expr).
 func (w *walk) mapValues(expr string, i int) string {
 	switch seg := w.segs[i]; seg.Kind {
-	case SegName:
+	case segName:
 		return w.leafText("element_at("+expr+", "+lit(seg.Name)+")", i+1, true)
-	case SegWildcard:
+	case segWildcard:
 		if i+1 < len(w.segs) {
 			return "FALSE"
 		}
@@ -262,7 +262,7 @@ func (w *walk) leafText(expr string, i int, nullKept bool) string {
 	if i < len(w.segs) {
 		return "FALSE"
 	}
-	if w.c.op == OpIsNull {
+	if w.c.op == opIsNull {
 		if nullKept {
 			return "FALSE"
 		}
@@ -278,16 +278,16 @@ func (w *walk) leafText(expr string, i int, nullKept bool) string {
 func (w *walk) text(x string) string {
 	c := w.c
 	switch c.op {
-	case OpIsNull, OpIsTrue, OpIsFalse:
+	case opIsNull, opIsTrue, opIsFalse:
 		return "FALSE"
 	}
 	v := &c.val
-	if v.Kind == ValNumber {
+	if v.Kind == valNumber {
 		return "(TRY_CAST(" + x + " AS DOUBLE) " + sqlOp(c.op) + " " + number(v.Num) + " AND regexp_like(" + x + ", " + lit(numberRe.String()) + "))"
 	}
-	if v.Kind == ValRegex {
+	if v.Kind == valRegex {
 		s := "regexp_like(" + x + ", " + lit(v.Text) + ")"
-		if c.op == OpNe {
+		if c.op == opNe {
 			return "NOT " + s
 		}
 		return s
@@ -295,7 +295,7 @@ func (w *walk) text(x string) string {
 	var s string
 	switch {
 	case v.Prefix && v.Text == "": // "*": any text
-		if c.op == OpNe {
+		if c.op == opNe {
 			return "FALSE"
 		}
 		return notNull(x)
@@ -308,10 +308,10 @@ func (w *walk) text(x string) string {
 			pat += "%"
 		}
 		s = x + " LIKE " + lit(pat) + " ESCAPE '\\'"
-		if c.op == OpNe {
+		if c.op == opNe {
 			s = x + " NOT LIKE " + lit(pat) + " ESCAPE '\\'"
 		}
-	case c.op == OpNe:
+	case c.op == opNe:
 		s = x + " <> " + lit(v.Text)
 	default:
 		s = x + " = " + lit(v.Text)
@@ -322,12 +322,12 @@ func (w *walk) text(x string) string {
 // boolText is the condition on a VARCHAR holding 'true' or 'false' for a JSON boolean.
 func (w *walk) boolText(x string) string {
 	switch w.c.op {
-	case OpIsTrue:
+	case opIsTrue:
 		return "(" + x + " = 'true')"
-	case OpIsFalse:
+	case opIsFalse:
 		return "(" + x + " = 'false')"
 	}
-	if w.c.val.Kind == ValNumber {
+	if w.c.val.Kind == valNumber {
 		return "FALSE"
 	}
 	return w.text(x)
@@ -335,15 +335,15 @@ func (w *walk) boolText(x string) string {
 
 // json is the condition on the value at a selector's segments in a JSON document column (the
 // residual), from its root.
-func (w *walk) json(doc string, segs []Segment) string {
+func (w *walk) json(doc string, segs []segment) string {
 	return w.jsonAt(doc, segs)
 }
 
 // jsonAt is the condition on the values segs reach in the JSON text doc, exact as JSON keeps
 // every value as it was. A wildcard iterates the members of an object or the elements of an array.
-func (w *walk) jsonAt(doc string, segs []Segment) string {
+func (w *walk) jsonAt(doc string, segs []segment) string {
 	for k, seg := range segs {
-		if seg.Kind != SegWildcard {
+		if seg.Kind != segWildcard {
 			continue
 		}
 		x := "json_extract(" + doc + ", " + w.path(segs[:k]) + ")"
@@ -357,18 +357,18 @@ func (w *walk) jsonAt(doc string, segs []Segment) string {
 		return notNull(x)
 	}
 	switch w.c.op {
-	case OpIsNull:
+	case opIsNull:
 		return "(json_format(" + x + ") = 'null')"
-	case OpIsTrue:
+	case opIsTrue:
 		return "(json_format(" + x + ") = 'true')"
-	case OpIsFalse:
+	case opIsFalse:
 		return "(json_format(" + x + ") = 'false')"
 	}
 	return w.text("json_extract_scalar(" + doc + ", " + p + ")")
 }
 
 // path writes segments (without wildcards) as a JSONPath literal.
-func (w *walk) path(segs []Segment) string {
+func (w *walk) path(segs []segment) string {
 	p, ok := jsonPath(segs)
 	if !ok {
 		w.fail(`a property name holding " or \ cannot be written in a JSON path`)
@@ -378,15 +378,15 @@ func (w *walk) path(segs []Segment) string {
 
 // jsonPath writes segments (without wildcards) as a JSONPath literal; false when a name cannot be
 // written in one.
-func jsonPath(segs []Segment) (string, bool) {
+func jsonPath(segs []segment) (string, bool) {
 	var b strings.Builder
 	b.WriteByte('$')
 	ok := true
 	for _, s := range segs {
 		switch s.Kind {
-		case SegIndex:
+		case segIndex:
 			b.WriteString("[" + strconv.Itoa(s.Index) + "]")
-		case SegName:
+		case segName:
 			if identifier(s.Name) {
 				b.WriteString("." + s.Name)
 				continue
@@ -413,12 +413,12 @@ func identifier(s string) bool {
 }
 
 // resAbsent is true when the residual holds nothing at segs (the path of a known field).
-func resAbsent(segs []Segment) string {
+func resAbsent(segs []segment) string {
 	p, _ := jsonPath(segs)
 	return "(json_extract(residual, " + p + ") IS NULL)"
 }
 
-func jsonScalar(doc string, segs []Segment) string {
+func jsonScalar(doc string, segs []segment) string {
 	p, _ := jsonPath(segs)
 	return "json_extract_scalar(" + doc + ", " + p + ")"
 }
@@ -453,17 +453,17 @@ func or(parts ...string) string {
 	return "(" + strings.Join(keep, " OR ") + ")"
 }
 
-func sqlOp(o Op) string {
+func sqlOp(o operator) string {
 	switch o {
-	case OpNe:
+	case opNe:
 		return "<>"
-	case OpLt:
+	case opLt:
 		return "<"
-	case OpLe:
+	case opLe:
 		return "<="
-	case OpGt:
+	case opGt:
 		return ">"
-	case OpGe:
+	case opGe:
 		return ">="
 	}
 	return "="

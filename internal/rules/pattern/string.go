@@ -52,13 +52,13 @@ func (c *cond) String() string {
 }
 
 // String returns the selector as a pattern writes it.
-func (s Selector) String() string {
+func (s selector) String() string {
 	var b strings.Builder
 	b.WriteByte('$')
 	for _, seg := range s.Segments {
 		switch seg.Kind {
-		case SegName:
-			if !seg.bracket && plainName(seg.Name) {
+		case segName:
+			if plainName(seg.Name) {
 				b.WriteString("." + seg.Name)
 				break
 			}
@@ -67,9 +67,9 @@ func (s Selector) String() string {
 				q = `"`
 			}
 			b.WriteString("[" + q + seg.Name + q + "]")
-		case SegIndex:
+		case segIndex:
 			b.WriteString("[" + strconv.Itoa(seg.Index) + "]")
-		case SegWildcard:
+		case segWildcard:
 			if seg.bracket {
 				b.WriteString("[*]")
 			} else {
@@ -95,11 +95,11 @@ func plainName(s string) bool {
 
 // String returns the literal as a pattern writes it: a number as written, a regex in percent
 // signs, a string quoted with its wildcards.
-func (v Value) String() string {
+func (v value) String() string {
 	switch v.Kind {
-	case ValNumber:
+	case valNumber:
 		return v.Text
-	case ValRegex:
+	case valRegex:
 		return "%" + v.Text + "%"
 	}
 	var b strings.Builder
