@@ -212,6 +212,13 @@ func (c *compiler) modifiers(it *item) (*mods, error) {
 	if m.timePart != "" && len(m.chain) > 0 {
 		return nil, c.malformed("%q: %s takes a number and cannot be combined with %s", it.key.Value, m.timePart, strings.Join(m.chain, ", "))
 	}
+	for i, mod := range m.chain {
+		if mod == "wide" || strings.HasPrefix(mod, "utf16") {
+			if !slices.Contains(m.chain[i:], "base64") && !slices.Contains(m.chain[i:], "base64offset") {
+				return nil, c.unsupportedf("%q: %s gives UTF-16 bytes, which no column holds as text; follow it with base64 or base64offset", it.key.Value, mod)
+			}
+		}
+	}
 	if m.expand {
 		return nil, c.unsupportedf("%q uses the expand modifier: its placeholders need value lists that trailsql does not have; replace the placeholder with the values", it.key.Value)
 	}
@@ -466,13 +473,6 @@ func (c *compiler) transform(p pattern, chain []string, it *item) ([]pattern, er
 			}
 		}
 		alts = next
-	}
-	for _, a := range alts {
-		for _, s := range a {
-			if !utf8.ValidString(s.text) {
-				return nil, c.unsupportedf("%q: the encoding gives bytes that are not text, which no column holds; follow utf16/wide with base64 or base64offset", it.key.Value)
-			}
-		}
 	}
 	return alts, nil
 }
