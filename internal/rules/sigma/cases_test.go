@@ -47,7 +47,7 @@ func TestCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	type expect struct {
-		name, sql       string
+		name, sql      string
 		match, noMatch []string
 	}
 	var records []map[string]any
