@@ -66,7 +66,7 @@ func Parse(name string, data []byte) (*Rule, error) {
 	}
 	r.sql, r.notes = sql, c.notes
 	if !strings.EqualFold(r.Logsource.Product, "aws") || !strings.EqualFold(r.Logsource.Service, "cloudtrail") {
-		r.sql = ""
+		r.sql, r.notes = "", nil
 		r.unsupported = &UnsupportedError{Rule: r.String(), File: name, Line: r.Line, Err: ErrNotCloudTrail,
 			Reason: "its logsource is " + describeLogsource(r.Logsource) + ", not product aws, service cloudtrail"}
 	}
