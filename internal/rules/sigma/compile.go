@@ -60,7 +60,7 @@ func (c *compiler) newVar() string {
 func (c *compiler) compile(d *detection) (string, error) {
 	c.cols = tableColumns()
 	type compiled struct {
-		sql string
+		sql sqlExpr
 		err error
 	}
 	done := map[string]compiled{}
@@ -73,10 +73,10 @@ func (c *compiler) compile(d *detection) (string, error) {
 		}
 		done[name] = compiled{sql, err}
 	}
-	var parts []string
+	var parts []sqlExpr
 	for _, n := range d.conds {
 		c.pos = n
-		s, err := c.conditionSQL(n, d.names, func(name string) (string, error) {
+		s, err := c.conditionSQL(n, d.names, func(name string) (sqlExpr, error) {
 			return done[name].sql, done[name].err
 		})
 		var ue *UnsupportedError
@@ -98,34 +98,26 @@ func (c *compiler) compile(d *detection) (string, error) {
 	if unsupported != nil {
 		return "", unsupported
 	}
-	return join(parts, " OR "), nil
+	return disj(parts).sql, nil
 }
 
 // search compiles one search identifier: OR over its maps of AND over their items, the cheap
 // items first.
-func (c *compiler) search(s *search) (string, error) {
-	var ors []string
+func (c *compiler) search(s *search) (sqlExpr, error) {
+	var ors []sqlExpr
 	for _, m := range s.maps {
-		type part struct {
-			sql  string
-			cost int
-		}
-		var ands []part
+		var ands []sqlExpr
 		for _, it := range m {
 			sql, cost, err := c.item(it)
 			if err != nil {
-				return "", err
+				return sqlExpr{}, err
 			}
-			ands = append(ands, part{sql, cost})
+			ands = append(ands, sqlExpr{sql, cost})
 		}
 		sort.SliceStable(ands, func(i, j int) bool { return ands[i].cost < ands[j].cost })
-		var sqls []string
-		for _, p := range ands {
-			sqls = append(sqls, p.sql)
-		}
-		ors = append(ors, join(sqls, " AND "))
+		ors = append(ors, conj(ands))
 	}
-	return join(ors, " OR "), nil
+	return disj(ors), nil
 }
 
 // mods is an item's modifier chain, checked.
@@ -237,6 +229,9 @@ func (c *compiler) item(it *item) (string, int, error) {
 		return "", 0, err
 	}
 	cost := map[accKind]int{accText: 1, accWhole: 1, accResources: 3, accJSON: 4}[acc.kind]
+	if acc.whole {
+		cost = 3
+	}
 	if acc.keyword {
 		cost = 6
 		if m.op != "" && m.op != "re" {

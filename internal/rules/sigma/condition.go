@@ -22,28 +22,28 @@ type condParser struct {
 	toks  []condToken
 	i     int
 	names []string // the detection's identifiers, in file order
-	sql   func(name string) (string, error)
+	sql   func(name string) (sqlExpr, error)
 }
 
 // conditionSQL compiles one condition string.
-func (c *compiler) conditionSQL(n *yaml.Node, names []string, sql func(string) (string, error)) (string, error) {
+func (c *compiler) conditionSQL(n *yaml.Node, names []string, sql func(string) (sqlExpr, error)) (sqlExpr, error) {
 	p := &condParser{c: c, node: n, names: names, sql: sql}
 	if err := p.lex(n.Value); err != nil {
-		return "", err
+		return sqlExpr{}, err
 	}
 	if len(p.toks) == 0 {
-		return "", p.errAt(0, "the condition is empty; name a search identifier, e.g. condition: selection")
+		return sqlExpr{}, p.errAt(0, "the condition is empty; name a search identifier, e.g. condition: selection")
 	}
 	out, err := p.or()
 	if err != nil {
-		return "", err
+		return sqlExpr{}, err
 	}
 	if p.i < len(p.toks) {
 		t := p.toks[p.i]
 		if t.text == ")" {
-			return "", p.errAt(t.at, "unmatched ')'")
+			return sqlExpr{}, p.errAt(t.at, "unmatched ')'")
 		}
-		return "", p.errAt(t.at, "unexpected %q; join the parts with and/or", t.text)
+		return sqlExpr{}, p.errAt(t.at, "unexpected %q; join the parts with and/or", t.text)
 	}
 	return out, nil
 }
@@ -108,43 +108,43 @@ func (p *condParser) keyword(word string) bool {
 	return false
 }
 
-func (p *condParser) or() (string, error) {
-	var parts []string
+func (p *condParser) or() (sqlExpr, error) {
+	var parts []sqlExpr
 	for {
 		s, err := p.and()
 		if err != nil {
-			return "", err
+			return sqlExpr{}, err
 		}
 		parts = append(parts, s)
 		if !p.keyword("or") {
 			break
 		}
 	}
-	return join(parts, " OR "), nil
+	return disj(parts), nil
 }
 
-func (p *condParser) and() (string, error) {
-	var parts []string
+func (p *condParser) and() (sqlExpr, error) {
+	var parts []sqlExpr
 	for {
 		s, err := p.not()
 		if err != nil {
-			return "", err
+			return sqlExpr{}, err
 		}
 		parts = append(parts, s)
 		if !p.keyword("and") {
 			break
 		}
 	}
-	return join(parts, " AND "), nil
+	return conj(parts), nil
 }
 
-func (p *condParser) not() (string, error) {
+func (p *condParser) not() (sqlExpr, error) {
 	if p.keyword("not") {
 		s, err := p.not()
 		if err != nil {
-			return "", err
+			return sqlExpr{}, err
 		}
-		return "NOT " + s, nil
+		return sqlExpr{"NOT " + s.sql, s.cost}, nil
 	}
 	return p.atom()
 }
@@ -157,44 +157,82 @@ func join(parts []string, op string) string {
 	return "(" + strings.Join(parts, op) + ")"
 }
 
+// sqlExpr is a two-valued SQL test and an estimate of what it costs per row.
+type sqlExpr struct {
+	sql  string
+	cost int
+}
+
+// cheapCost is the cost up to which a test is evaluated on every row: a comparison of a column.
+// JSON paths, regular expressions, resources and keywords cost more.
+const cheapCost = 2
+
+// conj joins tests with AND. A costly test after the first is evaluated only on the rows that
+// pass the tests before it: CASE is lazy in Trino and DuckDB alike, where DuckDB evaluates every
+// operand of an AND in a select list (a rules pass computes every rule's test in one select).
+func conj(parts []sqlExpr) sqlExpr {
+	var cheap []string
+	cost := 0
+	for i, p := range parts {
+		if i > 0 && p.cost > cheapCost {
+			rest := conj(parts[i:])
+			return sqlExpr{"CASE WHEN " + join(cheap, " AND ") + " THEN " + rest.sql + " ELSE false END", max(cost, rest.cost)}
+		}
+		cheap = append(cheap, p.sql)
+		cost = max(cost, p.cost)
+	}
+	return sqlExpr{join(cheap, " AND "), cost}
+}
+
+// disj joins tests with OR.
+func disj(parts []sqlExpr) sqlExpr {
+	var sqls []string
+	cost := 0
+	for _, p := range parts {
+		sqls = append(sqls, p.sql)
+		cost = max(cost, p.cost)
+	}
+	return sqlExpr{join(sqls, " OR "), cost}
+}
+
 var reserved = map[string]bool{"and": true, "or": true, "not": true, "of": true, "them": true, "near": true}
 
-func (p *condParser) atom() (string, error) {
+func (p *condParser) atom() (sqlExpr, error) {
 	t, ok := p.peek()
 	if !ok {
-		return "", p.errAt(t.at, "the condition ends where a search identifier, 'not', 'x of' or '(' is expected")
+		return sqlExpr{}, p.errAt(t.at, "the condition ends where a search identifier, 'not', 'x of' or '(' is expected")
 	}
 	if t.text == "(" {
 		p.i++
 		s, err := p.or()
 		if err != nil {
-			return "", err
+			return sqlExpr{}, err
 		}
 		if c, ok := p.peek(); !ok || c.text != ")" {
-			return "", p.errAt(t.at, "'(' is not closed")
+			return sqlExpr{}, p.errAt(t.at, "'(' is not closed")
 		}
 		p.i++
-		return "(" + s + ")", nil
+		return sqlExpr{"(" + s.sql + ")", s.cost}, nil
 	}
 	if t.text == ")" {
-		return "", p.errAt(t.at, "unexpected ')'")
+		return sqlExpr{}, p.errAt(t.at, "unexpected ')'")
 	}
 	if p.i+1 < len(p.toks) && strings.EqualFold(p.toks[p.i+1].text, "of") {
 		return p.quantified()
 	}
 	low := strings.ToLower(t.text)
 	if low == "near" {
-		return "", p.unsupported("the condition uses near, a correlation of several events")
+		return sqlExpr{}, p.unsupported("the condition uses near, a correlation of several events")
 	}
 	if reserved[low] {
-		return "", p.errAt(t.at, "unexpected %q where a search identifier is expected", t.text)
+		return sqlExpr{}, p.errAt(t.at, "unexpected %q where a search identifier is expected", t.text)
 	}
 	p.i++
 	if strings.Contains(t.text, "*") {
-		return "", p.errAt(t.at, "%q is a pattern; write '1 of %s' or 'all of %s'", t.text, t.text, t.text)
+		return sqlExpr{}, p.errAt(t.at, "%q is a pattern; write '1 of %s' or 'all of %s'", t.text, t.text, t.text)
 	}
 	if !p.defined(t.text) {
-		return "", p.errAt(t.at, "the search identifier %q is not defined in detection (defined: %s)", t.text, strings.Join(p.names, ", "))
+		return sqlExpr{}, p.errAt(t.at, "the search identifier %q is not defined in detection (defined: %s)", t.text, strings.Join(p.names, ", "))
 	}
 	return p.sql(t.text)
 }
@@ -209,12 +247,12 @@ func (p *condParser) defined(name string) bool {
 }
 
 // quantified parses "1|any|all|N of pattern|them".
-func (p *condParser) quantified() (string, error) {
+func (p *condParser) quantified() (sqlExpr, error) {
 	q := p.toks[p.i]
 	p.i += 2 // quantifier, "of"
 	target, ok := p.peek()
 	if !ok || target.text == "(" || target.text == ")" {
-		return "", p.errAt(target.at, "'%s of' must be followed by a pattern of search identifiers or 'them'", q.text)
+		return sqlExpr{}, p.errAt(target.at, "'%s of' must be followed by a pattern of search identifiers or 'them'", q.text)
 	}
 	p.i++
 	var names []string
@@ -232,36 +270,38 @@ func (p *condParser) quantified() (string, error) {
 		}
 	}
 	if len(names) == 0 {
-		return "", p.errAt(target.at, "%q matches no search identifier (defined: %s)", target.text, strings.Join(p.names, ", "))
+		return sqlExpr{}, p.errAt(target.at, "%q matches no search identifier (defined: %s)", target.text, strings.Join(p.names, ", "))
 	}
-	var parts []string
+	var parts []sqlExpr
 	for _, n := range names {
 		s, err := p.sql(n)
 		if err != nil {
-			return "", err
+			return sqlExpr{}, err
 		}
 		parts = append(parts, s)
 	}
 	switch low := strings.ToLower(q.text); low {
 	case "1", "any":
-		return join(parts, " OR "), nil
+		return disj(parts), nil
 	case "all":
-		return join(parts, " AND "), nil
+		return conj(parts), nil
 	default:
 		n, err := strconv.Atoi(low)
 		if err != nil || n < 1 {
-			return "", p.errAt(q.at, "%q before 'of' must be 1, any, all or a count", q.text)
+			return sqlExpr{}, p.errAt(q.at, "%q before 'of' must be 1, any, all or a count", q.text)
 		}
 		if n > len(parts) {
-			return "", p.errAt(q.at, "'%d of %s' can never hold: only %d identifiers match", n, target.text, len(parts))
+			return sqlExpr{}, p.errAt(q.at, "'%d of %s' can never hold: only %d identifiers match", n, target.text, len(parts))
 		}
 		if n == len(parts) {
-			return join(parts, " AND "), nil
+			return conj(parts), nil
 		}
-		for i, s := range parts {
-			parts[i] = "CASE WHEN " + s + " THEN 1 ELSE 0 END"
+		sum := disj(parts) // for the cost
+		var terms []string
+		for _, s := range parts {
+			terms = append(terms, "CASE WHEN "+s.sql+" THEN 1 ELSE 0 END")
 		}
-		return "(" + strings.Join(parts, " + ") + " >= " + strconv.Itoa(n) + ")", nil
+		return sqlExpr{"(" + strings.Join(terms, " + ") + " >= " + strconv.Itoa(n) + ")", sum.cost}, nil
 	}
 }
 

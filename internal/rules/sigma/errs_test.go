@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,5 +113,27 @@ func TestCustomAttributes(t *testing.T) {
 	}
 	if _, err := rules[0].SQL(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAliasBomb: a small file whose aliases repeat a mapping a million times is refused.
+func TestAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    - &m {")
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "f%d: v", i)
+	}
+	b.WriteString("}\n")
+	for range 1000 {
+		b.WriteString("    - *m\n")
+	}
+	b.WriteString("  condition: s\n")
+	_, err := Parse("bomb.yml", []byte(b.String()))
+	var le *LoadError
+	if !errors.As(err, &le) || !strings.Contains(le.Msg, "more than") {
+		t.Fatalf("Parse = %v, want a size error", err)
 	}
 }

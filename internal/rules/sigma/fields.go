@@ -93,6 +93,7 @@ type access struct {
 	elem     string   // accResources: the element's field
 	residual bool     // read from the residual JSON: no column holds the field
 	keyword  bool     // the text of the whole event (keyword searches)
+	whole    bool     // the whole text of a JSON payload
 }
 
 // resolve maps a Sigma field name onto cloudtrail_logs.
@@ -128,7 +129,7 @@ func (c *compiler) resolve(name string) (*access, error) {
 			if len(rest) == 0 {
 				// The JSON text, with the quotes of nested JSON documents (policy documents are
 				// JSON strings inside requestParameters) unescaped, as the rule's author reads them.
-				return &access{name: name, kind: accText, expr: "replace(" + expr + `, '\"', '"')`}, nil
+				return &access{name: name, kind: accText, expr: "replace(" + expr + `, '\"', '"')`, whole: true}, nil
 			}
 			for _, k := range rest {
 				if strings.Contains(k, `"`) {

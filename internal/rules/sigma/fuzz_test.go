@@ -66,6 +66,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection: {s: {a: &x [1, *x]}, condition: s}\n"))
+	f.Add([]byte("title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  s: [&m {a: 1, b: 2}, *m, *m]\n  condition: s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRule(t, data) })
 }
 

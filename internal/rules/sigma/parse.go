@@ -66,7 +66,7 @@ func Parse(name string, data []byte) (*Rule, error) {
 	}
 	r.sql, r.notes = sql, c.notes
 	if !strings.EqualFold(r.Logsource.Product, "aws") || !strings.EqualFold(r.Logsource.Service, "cloudtrail") {
-		r.sql = ""
+		r.sql, r.notes = "", nil
 		r.unsupported = &UnsupportedError{Rule: r.String(), File: name, Line: r.Line, Err: ErrNotCloudTrail,
 			Reason: "its logsource is " + describeLogsource(r.Logsource) + ", not product aws, service cloudtrail"}
 	}
@@ -149,9 +149,14 @@ func kindName(n *yaml.Node) string {
 	return "an empty document"
 }
 
+// maxItems bounds the field conditions and values of one rule: YAML aliases can repeat a mapping
+// many times over, and a rule that large is a mistake, not a detection.
+const maxItems = 10000
+
 // parser turns the YAML of a rule into a Rule and its detection.
 type parser struct {
-	file string
+	file  string
+	count int // field conditions and values read so far
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, args ...any) *LoadError {
@@ -412,6 +417,9 @@ func (p *parser) search(k, v *yaml.Node) (*search, error) {
 				return nil, p.errorf(e, "an element of %s is %s; it must be a mapping of fields or a keyword", what, kindName(e))
 			}
 		}
+		if p.count += len(keywords); p.count > maxItems {
+			return nil, p.errorf(v, "the detection has more than %d field conditions and values", maxItems)
+		}
 		if len(keywords) > 0 {
 			s.maps = [][]*item{{{key: k, values: keywords}}}
 		}
@@ -438,6 +446,9 @@ func (p *parser) items(m *yaml.Node, what string) ([]*item, error) {
 	var out []*item
 	for _, e := range kv {
 		k, v := e[0], e[1]
+		if p.count += 1 + len(v.Content); p.count > maxItems {
+			return nil, p.errorf(k, "the detection has more than %d field conditions and values (are YAML aliases repeating a mapping?)", maxItems)
+		}
 		parts := strings.Split(k.Value, "|")
 		it := &item{field: parts[0], mods: parts[1:], key: k}
 		for _, mod := range it.mods {

@@ -20,7 +20,8 @@
 //   - Values match case-insensitively unless the cased modifier is given; * and ? are wildcards,
 //     escaped with a backslash as the specification says. Numbers and booleans compare as their
 //     text, so a YAML true matches a JSON true and the string 'true' alike.
-//   - Modifiers: contains, startswith, endswith, all, cased, exists, neq, re with its i, m and s
+//   - Modifiers: contains, startswith, endswith, all, cased, exists, neq (the field is present
+//     and differs), re with its i, m and s
 //     sub-modifiers (RE2 syntax, unanchored), cidr (IPv4), fieldref (alone or with contains,
 //     startswith, endswith), lt, lte, gt, gte, the time parts minute, hour, day, week, month and
 //     year of a date, windash, base64, base64offset, utf16le, utf16be, utf16 and wide. expand
@@ -35,7 +36,11 @@
 //     Aggregations (| count() …), near and timeframe correlate events and are not supported.
 //
 // Every leaf is wrapped so that it is never NULL: the expression is two-valued and may be
-// negated, combined and used in a WHERE clause or a select list as it is.
+// negated, combined and used in a WHERE clause or a select list as it is. Within a selection the
+// column comparisons come first, and a costly test (a JSON path, a regular expression, the
+// resources, a keyword) after a cheap one is written CASE WHEN cheap THEN costly ELSE false END,
+// so that a pass computing every rule in one select list evaluates it only on the rows that need
+// it. fieldref reads a JSON path as it is, without looking into arrays.
 //
 // Rules keep their author, references and licence: Sigma rules from SigmaHQ are under the
 // Detection Rule License 1.1, which requires that attribution wherever a rule is shown.

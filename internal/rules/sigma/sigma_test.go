@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -171,14 +170,4 @@ func matching(t *testing.T, q answer.QueryFunc, sql string) map[string]bool {
 		got[id] = true
 	}
 	return got
-}
-
-// sortedIDs lists a set for messages.
-func sortedIDs(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
