@@ -63,59 +63,77 @@ var baseColumns = []string{
 type compiled struct {
 	r     *Rule
 	title []titlePart
-	match int   // the column of its match
-	exprs []int // the columns of its title expressions, then dedup, then group_by
-	nt    int   // how many of exprs are the title's
-	nd    int   // how many are dedup's
+	nt    int // how many of a match's values are the title's
+	nd    int // how many are dedup's (the rest: group_by's)
 }
 
-// plan is the scan of a set of rules: one statement computing every rule's match for each row
-// any of them matches.
+// plan is the scan of a set of rules: one statement that evaluates every rule's condition once
+// per row, and returns the rows some rule matched with, per row, the list of the rules that
+// matched and their values (title, dedup and group_by expressions), nothing for the others.
 type plan struct {
 	rules []*compiled
-	cols  []string
 }
 
 func newPlan(rs []*Rule) *plan {
-	p := &plan{cols: append([]string(nil), baseColumns...)}
+	p := &plan{}
 	for _, r := range rs {
 		title, _ := parseTitle(r.Title) // checked when the rule was read
-		c := &compiled{r: r, title: title, match: len(p.cols)}
-		p.cols = append(p.cols, "coalesce(("+"\n"+r.Condition+"\n"+"), false)")
+		c := &compiled{r: r, title: title}
 		for _, t := range title {
 			if t.expr != "" {
-				c.exprs = append(c.exprs, len(p.cols))
-				p.cols = append(p.cols, "CAST((\n"+t.expr+"\n) AS VARCHAR)")
 				c.nt++
 			}
 		}
-		for _, d := range r.Dedup {
-			c.exprs = append(c.exprs, len(p.cols))
-			p.cols = append(p.cols, "CAST((\n"+d+"\n) AS VARCHAR)")
-			c.nd++
-		}
-		if r.Threshold != nil {
-			for _, g := range r.Threshold.GroupBy {
-				c.exprs = append(c.exprs, len(p.cols))
-				p.cols = append(p.cols, "CAST((\n"+g+"\n) AS VARCHAR)")
-			}
-		}
+		c.nd = len(r.Dedup)
 		p.rules = append(p.rules, c)
 	}
 	return p
 }
 
+// values are the SQL expressions of a rule's values, in order.
+func (c *compiled) values() []string {
+	var out []string
+	for _, t := range c.title {
+		if t.expr != "" {
+			out = append(out, t.expr)
+		}
+	}
+	out = append(out, c.r.Dedup...)
+	if c.r.Threshold != nil {
+		out = append(out, c.r.Threshold.GroupBy...)
+	}
+	return out
+}
+
+// element is rule i's entry of the matches array: its index and values when its condition
+// holds, NULL otherwise.
+func (c *compiled) element(i int) string {
+	var vals []string
+	for _, v := range c.values() {
+		vals = append(vals, "CAST((\n"+v+"\n) AS VARCHAR)")
+	}
+	arr := "CAST(ARRAY[] AS ARRAY(VARCHAR))"
+	if len(vals) > 0 {
+		arr = "ARRAY[" + strings.Join(vals, ", ") + "]"
+	}
+	return fmt.Sprintf("CASE WHEN (\n%s\n) THEN CAST(ROW(%d, %s) AS ROW(r INTEGER, v ARRAY(VARCHAR))) END", c.r.Condition, i, arr)
+}
+
 // sql is the plan's statement over scope, with its arguments.
 func (p *plan) sql(scope Scope) (string, []any) {
 	var b strings.Builder
-	b.WriteString("SELECT ")
-	for i, c := range p.cols {
-		if i > 0 {
-			b.WriteString(",\n  ")
-		}
-		fmt.Fprintf(&b, "%s AS c%d", c, i)
+	b.WriteString("SELECT * FROM (\nSELECT ")
+	for i, c := range baseColumns {
+		fmt.Fprintf(&b, "%s AS c%d,\n  ", c, i)
 	}
-	b.WriteString("\nFROM cloudtrail_logs\nWHERE ")
+	b.WriteString("filter(ARRAY[\n")
+	for i, c := range p.rules {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		b.WriteString(c.element(i))
+	}
+	b.WriteString("], x -> x IS NOT NULL) AS matches\nFROM cloudtrail_logs")
 	var args []any
 	var where []string
 	if !scope.From.IsZero() {
@@ -144,12 +162,10 @@ func (p *plan) sql(scope Scope) (string, []any) {
 		}
 		where = append(where, `"$path" IN (`+strings.Join(lits, ", ")+")")
 	}
-	var any []string
-	for _, c := range p.rules {
-		any = append(any, "("+"\n"+c.r.Condition+"\n"+")")
+	if len(where) > 0 {
+		b.WriteString("\nWHERE " + strings.Join(where, "\n  AND "))
 	}
-	where = append(where, "("+strings.Join(any, "\n OR ")+")")
-	b.WriteString(strings.Join(where, "\n  AND "))
+	b.WriteString("\n) WHERE cardinality(matches) > 0")
 	return b.String(), args
 }
 
@@ -174,8 +190,8 @@ func Validate(ctx context.Context, query answer.QueryFunc, rs []*Rule) ([]*Rule,
 	var ok []*Rule
 	var problems []Problem
 	for _, r := range rs {
-		p := newPlan([]*Rule{r})
-		sql := "SELECT " + strings.Join(p.cols[len(baseColumns):], ", ") + "\nFROM cloudtrail_logs\nWHERE false AND (\n" + r.Condition + "\n)"
+		c := newPlan([]*Rule{r}).rules[0]
+		sql := "SELECT " + c.element(0) + "\nFROM cloudtrail_logs\nWHERE false"
 		if _, err := query(ctx, sql); err != nil {
 			if ctx.Err() != nil {
 				problems = append(problems, Problem{r, ctx.Err()})
@@ -202,12 +218,18 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 		return nil, fmt.Errorf("evaluate %d rules: %w", len(rs), err)
 	}
 	byRule := map[*compiled][]match{}
+	last := len(baseColumns)
 	for _, row := range res.Rows {
-		for _, c := range p.rules {
-			if m, _ := row[c.match].(bool); !m {
-				continue
+		ms, _ := row[last].([]any)
+		for _, m := range ms {
+			e, _ := m.(map[string]any)
+			i := int(answer.Int(e["r"]))
+			if i < 0 || i >= len(p.rules) {
+				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(rs), e["r"])
 			}
-			byRule[c] = append(byRule[c], c.matchOf(row))
+			vals, _ := e["v"].([]any)
+			c := p.rules[i]
+			byRule[c] = append(byRule[c], c.matchOf(row, vals))
 		}
 	}
 	var out []Alert
@@ -230,14 +252,13 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	return out, nil
 }
 
-func (c *compiled) matchOf(row []any) match {
+func (c *compiled) matchOf(row []any, vals []any) match {
 	s := func(i int) string { return answer.String(row[i]) }
 	a := Alert{Rule: c.r.ID, Severity: c.r.Severity, EventID: s(0), EventTime: s(1), EventSource: s(2), EventName: s(3),
 		Principal: s(4), SourceIP: s(5), Account: s(6), Region: s(7), Day: s(8), Count: 1}
 	a.FirstTime = a.EventTime
-	vals := make([]any, len(c.exprs))
-	for i, col := range c.exprs {
-		vals[i] = row[col]
+	for len(vals) < len(c.values()) {
+		vals = append(vals, nil)
 	}
 	a.Title = renderTitle(c.title, vals[:c.nt])
 	if c.nd > 0 {
