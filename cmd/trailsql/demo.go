@@ -223,7 +223,9 @@ func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end ti
 		}
 	}
 	fmt.Fprintf(out, "## Detections (last %d days): %d alerts from %d of the %d built-in rules\n", days, len(alerts), len(order), len(ok))
-	sort.Slice(order, func(i, j int) bool { return count[order[i]] > count[order[j]] || count[order[i]] == count[order[j]] && order[i] < order[j] })
+	sort.Slice(order, func(i, j int) bool {
+		return count[order[i]] > count[order[j]] || count[order[i]] == count[order[j]] && order[i] < order[j]
+	})
 	var rows [][]any
 	for _, id := range order {
 		rows = append(rows, []any{id, count[id]})
