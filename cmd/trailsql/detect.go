@@ -117,12 +117,12 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 	return cmd
 }
 
-var alertColumns = []string{"event_time", "severity", "rule", "title", "principal", "source_ip", "account", "region", "event_id", "count"}
+var alertColumns = []string{"event_time", "severity", "rule", "title", "principal", "source_ip", "event_source", "event_name", "account", "region", "event_id", "count"}
 
 func (m *Main) writeAlerts(cmd *cobra.Command, format string, alerts []rules.Alert) error {
 	var rows [][]any
 	for _, a := range alerts {
-		rows = append(rows, []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.Account, a.Region, a.EventID, a.Count})
+		rows = append(rows, []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count})
 	}
 	return m.writeTable(cmd, format, alertColumns, rows)
 }

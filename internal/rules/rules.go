@@ -126,11 +126,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// fileYAML is a native rule file.
-type fileYAML struct {
-	Rules []ruleYAML `yaml:"rules"`
-}
-
 type ruleYAML struct {
 	ID          string   `yaml:"id"`
 	Title       string   `yaml:"title"`
@@ -153,34 +148,71 @@ var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 // Parse reads a native rule file: its rules, and an error for each rule that cannot be used
 // (a file that is not valid YAML, or has unknown keys, gives one error and no rules).
 func Parse(file string, data []byte) ([]*Rule, []error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var f fileYAML
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, []error{&Error{File: file, Line: yamlLine(err), Err: fmt.Errorf("%s (see 'trailsql rules --help' for the format)", yamlMessage(err))}}
+	format := func(err error) error {
+		return fmt.Errorf("%s (see 'trailsql rules --help' for the format)", yamlMessage(err))
 	}
-	// The lines of the rules, from the document's nodes.
 	var doc yaml.Node
-	_ = yaml.Unmarshal(data, &doc)
-	lines := ruleLines(&doc)
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, []error{&Error{File: file, Line: yamlLine(err), Err: format(err)}}
+	}
+	nodes, line, err := ruleNodes(&doc)
+	if err != nil {
+		return nil, []error{&Error{File: file, Line: line, Err: err}}
+	}
 	var out []*Rule
 	var errs []error
-	for i, ry := range f.Rules {
-		line := 0
-		if i < len(lines) {
-			line = lines[i]
+	for _, n := range nodes {
+		// Each rule is decoded on its own, strictly: an unknown key is an error of that rule,
+		// at its line, and the file's other rules still load.
+		var ry ruleYAML
+		if err := strictDecode(n, &ry); err != nil {
+			line := n.Line
+			if l := yamlLine(err); l > 0 {
+				line = n.Line + l - 1
+			}
+			errs = append(errs, &Error{File: file, Line: line, ID: idOf(n), Err: format(err)})
+			continue
 		}
-		r, err := ry.rule(file, line)
+		r, err := ry.rule(file, n.Line)
 		if err != nil {
-			errs = append(errs, &Error{File: file, Line: line, ID: ry.ID, Err: err})
+			errs = append(errs, &Error{File: file, Line: n.Line, ID: ry.ID, Err: err})
 			continue
 		}
 		out = append(out, r)
 	}
-	if len(f.Rules) == 0 && len(errs) == 0 {
+	if len(nodes) == 0 && len(errs) == 0 {
 		errs = append(errs, &Error{File: file, Err: errors.New("no rules: a rule file holds 'rules:', a list of rules")})
 	}
 	return out, errs
+}
+
+// strictDecode decodes a node into v, refusing keys v has no field for. The node is written out
+// again and read by a strict decoder (yaml.Node.Decode cannot be strict); error lines are
+// relative to the node.
+func strictDecode(n *yaml.Node, v any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// idOf is the id a rule's node gives, "" when none.
+func idOf(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "id" {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
 }
 
 func (ry *ruleYAML) rule(file string, line int) (*Rule, error) {
@@ -242,25 +274,28 @@ func (ry *ruleYAML) rule(file string, line int) (*Rule, error) {
 	return r, nil
 }
 
-// ruleLines returns the line of each rule of a file's 'rules' list.
-func ruleLines(doc *yaml.Node) []int {
+// ruleNodes returns the rules of a file: the items of its 'rules' list; any other top-level key
+// is an error.
+func ruleNodes(doc *yaml.Node) ([]*yaml.Node, int, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil
+		return nil, 0, nil
 	}
 	m := doc.Content[0]
 	if m.Kind != yaml.MappingNode {
-		return nil
+		return nil, m.Line, errors.New("a rule file is a mapping with one key, rules: a list of rules")
 	}
+	var out []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "rules" && m.Content[i+1].Kind == yaml.SequenceNode {
-			var out []int
-			for _, n := range m.Content[i+1].Content {
-				out = append(out, n.Line)
-			}
-			return out
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Value != "rules" {
+			return nil, k.Line, fmt.Errorf("unknown key %q (a rule file has one key, rules)", k.Value)
 		}
+		if v.Kind != yaml.SequenceNode {
+			return nil, v.Line, errors.New("rules is a list of rules")
+		}
+		out = append(out, v.Content...)
 	}
-	return nil
+	return out, 0, nil
 }
 
 var (

@@ -64,7 +64,7 @@ func TestBuiltinRules(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for _, c := range []struct{ name, text, want string }{
-		{"unknown key", "rules:\n  - id: a\n    title: t\n    severity: low\n    condtion: x\n", "bad.yml:5: field condtion not found in a rule"},
+		{"unknown key", "rules:\n  - id: a\n    title: t\n    severity: low\n    condtion: x\n", "bad.yml:5: rule a: field condtion not found in a rule"},
 		{"no condition", "rules:\n  - id: a\n    title: t\n    severity: low\n", "bad.yml:2: rule a: give one of condition"},
 		{"both", "rules:\n  - id: a\n    title: t\n    severity: low\n    condition: true\n    pattern: '{ $.a = 1 }'\n", "give one of condition"},
 		{"severity", "rules:\n  - id: a\n    title: t\n    severity: urgent\n    condition: true\n", `severity "urgent"`},
@@ -248,5 +248,20 @@ func TestStratusCoverage(t *testing.T) {
 	t.Logf("Stratus Red Team: %d of %d techniques detected, %d alerts from %d rules (built-in and Sigma)\n%s", len(fired), len(techniques), len(alerts), len(ok), b.String())
 	if len(techniques) != 35 || len(fired) < 20 {
 		t.Errorf("%d of %d techniques detected", len(fired), len(techniques))
+	}
+}
+
+// A rule with an unknown key is reported at its line; the file's other rules still load.
+func TestUnknownKeyKeepsOtherRules(t *testing.T) {
+	rs, errs := rules.Parse("f.yml", []byte("rules:\n  - id: a\n    title: t\n    severity: low\n    condition: true\n  - id: b\n    title: t\n    severity: low\n    condtion: true\n  - id: c\n    title: t\n    severity: low\n    pattern: '{ $.eventName = \"x\" }'\n"))
+	if len(rs) != 2 || rs[0].ID != "a" || rs[1].ID != "c" || rs[1].Line != 10 {
+		t.Errorf("rules %v", rs)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "f.yml:9: rule b: field condtion not found") {
+		t.Errorf("errors %v", errs)
+	}
+	_, errs = rules.Parse("f.yml", []byte("groups:\n  - x\n"))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `f.yml:1: unknown key "groups"`) {
+		t.Errorf("errors %v", errs)
 	}
 }
