@@ -405,3 +405,54 @@ func severityCounts(alerts []rules.Alert) string {
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }
+
+func (m *Main) alertsCommand() *cobra.Command {
+	w := windowFlags{now: m.now}
+	var format string
+	var only []string
+	cmd := &cobra.Command{
+		Use:   "alerts [--days N | --from T --to T] [--rule ID]",
+		Short: "List the alerts the ingests stored (what fired), by event time",
+		Long: `List the alerts 'trailsql ingest' stored: every rule's matches on the events of each commit,
+evaluated once. They are Parquet files in the lake's alerts folder, one per evaluation, which
+Athena can read as a table too. The window and --account/--region filter by the events' time
+and partition.`,
+		Example: `  trailsql alerts --days 7
+  trailsql alerts --rule root-activity --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			from, to, err := w.window(cmd)
+			if err != nil {
+				return err
+			}
+			lk, err := m.existingLake(cmd)
+			if err != nil {
+				return err
+			}
+			st := rules.OpenStore(lk.Dir)
+			cursor, err := st.Cursor()
+			if err != nil {
+				return err
+			}
+			stored, err := st.Alerts()
+			if err != nil {
+				return err
+			}
+			kept := rules.Select(stored, rules.Filter{From: from, To: to, Account: w.account, Region: w.region, Rules: only})
+			if cursor == 0 {
+				fmt.Fprintln(m.Stderr, "no commit has been evaluated yet: the rules run at the end of each 'trailsql ingest' (unless --no-detect)")
+			} else {
+				fmt.Fprintf(m.Stderr, "%d alerts in the window; the rules evaluated the lake's commits up to %d (the lake is at %d)\n", len(kept), cursor, lk.Snap.Seq)
+			}
+			return m.writeAlerts(cmd, format, kept)
+		},
+	}
+	w.register(cmd)
+	cmd.Flags().StringSliceVar(&only, "rule", nil, "only these rules' alerts")
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	return cmd
+}

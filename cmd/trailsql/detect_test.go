@@ -82,6 +82,16 @@ func TestDetectCommand(t *testing.T) {
 		t.Errorf("ingest stored %d alerts, detect finds %d", len(got), len(want))
 	}
 
+	// alerts lists what was stored, filtered like detect.
+	listed := mustRun(t, 0, "alerts", "--lake", g.lake, "--from", from, "--to", to, "--format", "csv")
+	if n := strings.Count(strings.TrimSpace(listed), "\n"); n != len(stored) {
+		t.Errorf("alerts lists %d, %d are stored", n, len(stored))
+	}
+	listed = mustRun(t, 0, "alerts", "--lake", g.lake, "--from", from, "--to", to, "--rule", "failed-signin-burst", "--format", "csv")
+	if n := strings.Count(strings.TrimSpace(listed), "\n"); n != 1 {
+		t.Errorf("alerts --rule failed-signin-burst lists %d:\n%s", n, listed)
+	}
+
 	// --rule keeps one rule; an unknown id is refused.
 	out = mustRun(t, 0, "detect", "--lake", g.lake, "--from", from, "--to", to, "--rule", "failed-signin-burst", "--format", "csv")
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "failed-signin-burst") {

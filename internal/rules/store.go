@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -138,4 +140,34 @@ func (s *Store) lock() (unlock func(), err error) {
 		return nil, fmt.Errorf("lock the alerts: %w", err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// Filter keeps some alerts: of a window of event time, a partition, some rules.
+type Filter struct {
+	From, To        time.Time // zero: unbounded
+	Account, Region string
+	Rules           []string
+}
+
+// Select returns the alerts that pass f, by event time.
+func Select(alerts []Alert, f Filter) []Alert {
+	from, to := "", ""
+	if !f.From.IsZero() {
+		from = f.From.UTC().Format(time.RFC3339)
+	}
+	if !f.To.IsZero() {
+		to = f.To.UTC().Format(time.RFC3339)
+	}
+	var out []Alert
+	for _, a := range alerts {
+		switch {
+		case from != "" && a.EventTime < from, to != "" && a.EventTime >= to,
+			f.Account != "" && a.Account != f.Account, f.Region != "" && a.Region != f.Region,
+			len(f.Rules) > 0 && !slices.Contains(f.Rules, a.Rule):
+			continue
+		}
+		out = append(out, a)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].EventTime < out[j].EventTime })
+	return out
 }
