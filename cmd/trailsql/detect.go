@@ -83,21 +83,11 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 			if err != nil {
 				return err
 			}
-			lk, err := m.existingLake(cmd)
+			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "")
 			if err != nil {
 				return err
 			}
-			e, err := m.openEngine(cmd, &q)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			m.writeCoverage(lk, &w, from, to, "")
-			query, release, err := local.Pinned(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			defer release()
+			defer done()
 			ok, problems := rules.Validate(cmd.Context(), query, loaded.Rules)
 			for _, p := range problems {
 				fmt.Fprintln(m.Stderr, "rule not evaluated: "+p.Error())
