@@ -43,7 +43,7 @@ var jsonKeys = map[string]string{
 	"originalrequestid": "originalRequestID", "originaleventid": "originalEventID",
 	"tlsversion": "tlsVersion", "ciphersuite": "cipherSuite",
 	"clientprovidedhostheader": "clientProvidedHostHeader",
-	"resources.arn": "ARN",
+	"resources.arn":            "ARN",
 }
 
 // jsonText are the fields the lake holds as the JSON text of an object: read as JSON.
