@@ -114,9 +114,10 @@ type Entropy struct {
 	Path     string
 	Distinct int64
 	// BitsPerValue is the entropy of a distinct value, estimated position by position from the
-	// characters seen at each position over all distinct values (each position an independent
-	// variable): a random hex digit counts 4 bits, a fixed prefix nothing. For identifiers made of
-	// independent random characters this is their true entropy.
+	// characters seen at each position over the distinct values of the same length (each
+	// position an independent variable), plus that of the length: a random hex digit counts 4
+	// bits, a fixed prefix nothing. For identifiers made of independent random characters (one
+	// format per length) this is their true entropy.
 	BitsPerValue float64
 	// Stored is the column's compressed bytes in the lake.
 	Stored int64
@@ -132,11 +133,11 @@ const maxIDLen = 128
 func IDEntropy(files []string, cols *LakeColumns) ([]Entropy, error) {
 	type acc struct {
 		seen   map[uint64]struct{}
-		counts [maxIDLen][256]int64
+		counts map[int]*[maxIDLen][256]int64 // by length
 	}
 	accs := make([]*acc, len(IDColumns))
 	for i := range accs {
-		accs[i] = &acc{seen: map[uint64]struct{}{}}
+		accs[i] = &acc{seen: map[uint64]struct{}{}, counts: map[int]*[maxIDLen][256]int64{}}
 	}
 	buf := make([]parquet.Value, 1024)
 	for _, name := range files {
@@ -162,17 +163,22 @@ func IDEntropy(files []string, cols *LakeColumns) ([]Entropy, error) {
 						for {
 							n, err := vr.ReadValues(buf)
 							for _, v := range buf[:n] {
-								if v.IsNull() {
+								b := v.ByteArray()
+								if v.IsNull() || len(b) == 0 {
 									continue
 								}
-								b := v.ByteArray()
 								h := xxhash.Sum64(b)
 								if _, dup := a.seen[h]; dup {
 									continue
 								}
 								a.seen[h] = struct{}{}
+								counts := a.counts[len(b)]
+								if counts == nil {
+									counts = new([maxIDLen][256]int64)
+									a.counts[len(b)] = counts
+								}
 								for i, c := range b[:min(len(b), maxIDLen)] {
-									a.counts[i][c]++
+									counts[i][c]++
 								}
 							}
 							if errors.Is(err, io.EOF) {
@@ -205,8 +211,21 @@ func IDEntropy(files []string, cols *LakeColumns) ([]Entropy, error) {
 	for ci, path := range IDColumns {
 		a := accs[ci]
 		e := Entropy{Path: path, Distinct: int64(len(a.seen)), Stored: stored[path]}
-		for pos := range a.counts {
-			e.BitsPerValue += positionBits(&a.counts[pos], e.Distinct)
+		var bits float64
+		for _, counts := range a.counts {
+			n := counts[0] // every value of the length has a first character
+			var values int64
+			for _, c := range n {
+				values += c
+			}
+			h := -math.Log2(float64(values) / float64(e.Distinct)) // the length's
+			for pos := range counts {
+				h += positionBits(&counts[pos], values)
+			}
+			bits += float64(values) * h
+		}
+		if e.Distinct > 0 {
+			e.BitsPerValue = bits / float64(e.Distinct)
 		}
 		out[ci] = e
 	}
