@@ -241,3 +241,72 @@ func TestPlainJSONManifests(t *testing.T) {
 		t.Fatalf("snapshot: %v", err)
 	}
 }
+
+// A partition-day of many batches is one file, its batches encoded concurrently and assembled in
+// order: every row comes back, each row group's statistics are those of its own rows, and the
+// footer holds the row groups of every batch at their place in the file.
+func TestOnePartitionManyBatches(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	w, err := OpenWriter(ctx, root, WriterOptions{RowGroupRows: 50, BufferedRows: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	want := map[uint64]bool{}
+	for i := 0; i < 2000; i++ {
+		r := rec(i)
+		name := fmt.Sprintf("Event%02d", (i*7)%13)
+		r.EventName = &name
+		h := cloudtrail.Hash(r)
+		want[h] = true
+		if _, err := w.Add(part, r, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := w.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != 1 || m.Files[0].Rows != 2000 {
+		t.Fatalf("files %+v, want one of 2000 rows", m.Files)
+	}
+	fh, err := os.Open(filepath.Join(root, m.Files[0].Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	st, _ := fh.Stat()
+	pq, err := parquet.OpenFile(fh, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, ok := pq.Schema().Lookup("eventname")
+	if !ok {
+		t.Fatal("no eventname column")
+	}
+	if n := len(pq.RowGroups()); n < 2000/120 {
+		t.Fatalf("%d row groups, want at least one per batch", n)
+	}
+	got := map[uint64]bool{}
+	for i, rg := range pq.RowGroups() {
+		rows := make([]cloudtrail.Record, rg.NumRows())
+		r := parquet.NewGenericRowGroupReader[cloudtrail.Record](rg)
+		n, err := r.Read(rows)
+		if err != nil && err != io.EOF || int64(n) != rg.NumRows() {
+			t.Fatalf("row group %d: %d of %d rows read: %v", i, n, rg.NumRows(), err)
+		}
+		lo, hi := "~", ""
+		for j := range rows {
+			got[cloudtrail.Hash(&rows[j])] = true
+			lo, hi = min(lo, *rows[j].EventName), max(hi, *rows[j].EventName)
+		}
+		stats := pq.Metadata().RowGroups[i].Columns[leaf.ColumnIndex].MetaData.Statistics
+		if string(stats.MinValue) != lo || string(stats.MaxValue) != hi {
+			t.Errorf("row group %d: eventname statistics [%s, %s], its rows [%s, %s]", i, stats.MinValue, stats.MaxValue, lo, hi)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d distinct rows read back, %d written", len(got), len(want))
+	}
+}
