@@ -47,7 +47,10 @@ func parseSegment(buf *bytes.Buffer) (*segment, error) {
 	}
 	s := &segment{buf: buf}
 	var proto thrift.CompactProtocol
-	if err := thrift.Unmarshal(&proto, b[footerAt:len(b)-8], &s.md); err != nil {
+	// The decoded strings and byte slices (column paths, statistics) point into what is decoded,
+	// without copying: not into buf, which is reused once the segment is in its file.
+	footer := bytes.Clone(b[footerAt : len(b)-8])
+	if err := thrift.Unmarshal(&proto, footer, &s.md); err != nil {
 		return nil, fmt.Errorf("encode rows: read footer: %w", err)
 	}
 	// The row groups are where they were written, from just after the magic to the page index.

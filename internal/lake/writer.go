@@ -78,11 +78,14 @@ type Writer struct {
 		pf  *partFile
 		set map[uint64]struct{}
 	}
-	idle    []*parquet.GenericWriter[*cloudtrail.Record] // encoders, reused with Reset
-	idleBuf []*bytes.Buffer                              // their outputs, reused
+	// idleBuf are buffers for encoded batches, reused. The encoders are not: parquet-go's
+	// GenericWriter.Reset clears the column paths its next files' footers then lack
+	// (ColumnMetaData.Reset clears path_in_schema, which shares its strings with the writer's
+	// columns), and readers such as parquet-mr map column chunks by that path.
+	idleBuf []*bytes.Buffer
 
-	// batches and files being written in the background (see writeGroup); mu guards idle,
-	// idleBuf, staged and bgErr
+	// batches and files being written in the background (see writeGroup); mu guards idleBuf,
+	// staged and bgErr
 	mu       sync.Mutex
 	slots    chan struct{}
 	inflight sync.WaitGroup
@@ -598,10 +601,6 @@ func (w *Writer) writeGroup(pf *partFile, last bool) error {
 // encode sorts rows and encodes them as a small Parquet file in memory.
 func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
 	w.mu.Lock()
-	var enc *parquet.GenericWriter[*cloudtrail.Record]
-	if n := len(w.idle); n > 0 {
-		enc, w.idle = w.idle[n-1], w.idle[:n-1]
-	}
 	var buf *bytes.Buffer
 	if n := len(w.idleBuf); n > 0 {
 		buf, w.idleBuf = w.idleBuf[n-1], w.idleBuf[:n-1]
@@ -611,11 +610,7 @@ func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
 		buf = new(bytes.Buffer)
 	}
 	buf.Reset()
-	if enc == nil {
-		enc = parquet.NewGenericWriter[*cloudtrail.Record](buf, w.writerOptions()...)
-	} else {
-		enc.Reset(buf)
-	}
+	enc := parquet.NewGenericWriter[*cloudtrail.Record](buf, w.writerOptions()...)
 	if len(rows) > 0 {
 		order := sortRows(rows)
 		sorted := make([]*cloudtrail.Record, len(rows))
@@ -635,13 +630,7 @@ func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("encode rows: %w", err)
 	}
-	seg, err := parseSegment(buf)
-	w.mu.Lock()
-	if len(w.idle) < encodeSlots() {
-		w.idle = append(w.idle, enc)
-	}
-	w.mu.Unlock()
-	return seg, err
+	return parseSegment(buf)
 }
 
 // release hands a segment's buffer back for reuse.
