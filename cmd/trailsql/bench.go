@@ -260,7 +260,7 @@ func (m *Main) bench(cmd *cobra.Command, shape benchShape, f benchFlags) error {
 	}
 	r.print(out, runtime.NumCPU())
 	if !f.noColumns {
-		if err := benchColumns(out, lakeDir, r.gzBytes); err != nil {
+		if err := benchColumns(out, lakeDir, r.lakeBytes, r.gzBytes); err != nil {
 			return err
 		}
 	}
@@ -332,7 +332,7 @@ func (r *benchReport) print(out io.Writer, cpus int) {
 
 // benchColumns prints what the lake's columns take, and how close the random identifiers are
 // to their entropy floor.
-func benchColumns(out io.Writer, lakeDir string, gzBytes int64) error {
+func benchColumns(out io.Writer, lakeDir string, lakeBytes, gzBytes int64) error {
 	files, err := bench.DataFiles(filepath.Join(lakeDir, lake.Table))
 	if err != nil {
 		return err
@@ -346,23 +346,48 @@ func benchColumns(out io.Writer, lakeDir string, gzBytes int64) error {
 		return err
 	}
 	pct := func(n int64) float64 { return 100 * float64(n) / float64(cols.Data) }
-	fmt.Fprintf(out, "lake data: %d files, %d row groups, %d rows, %.1f MB; largest columns:\n", cols.Files, cols.RowGroups, cols.Rows, float64(cols.Data)/1e6)
+	var inColumns int64
+	for _, c := range cols.Columns {
+		inColumns += c.Bytes
+	}
+	fmt.Fprintf(out, "lake data: %d files, %d row groups, %d rows, %.1f MB, of which %.1f MB of footers; the ledger %.1f MB; largest columns:\n",
+		cols.Files, cols.RowGroups, cols.Rows, float64(cols.Data)/1e6, float64(cols.Data-inColumns)/1e6, float64(lakeBytes-cols.Data)/1e6)
 	for i, c := range cols.Columns {
 		if i == 12 {
 			break
 		}
 		fmt.Fprintf(out, "  %-50s %8.2f MB %5.1f%%\n", c.Path, float64(c.Bytes)/1e6, pct(c.Bytes))
 	}
-	var floor, stored int64
-	fmt.Fprintf(out, "random identifiers (entropy estimated position by position over the distinct values):\n")
+	var floor int64
+	fmt.Fprintf(out, "random identifiers (entropy estimated position by position over the distinct values of each length):\n")
 	for _, e := range ents {
 		floor += e.Floor()
-		stored += e.Stored
-		fmt.Fprintf(out, "  %-50s %8d distinct × %5.1f bits = %6.2f MB floor, stored in %6.2f MB (%.2f×)\n",
-			e.Path, e.Distinct, e.BitsPerValue, float64(e.Floor())/1e6, float64(e.Stored)/1e6, float64(e.Stored)/float64(max(e.Floor(), 1)))
+		what := "stored in"
+		if strings.Contains(e.Path, ":") {
+			what = "in a column of" // the key's share of the column is not known
+		}
+		fmt.Fprintf(out, "  %-54s %8d distinct × %5.1f bits = %6.2f MB floor, %s %6.2f MB\n",
+			e.Path, e.Distinct, e.BitsPerValue, float64(e.Floor())/1e6, what, float64(e.Stored)/1e6)
 	}
-	fmt.Fprintf(out, "  identifiers: floor %.1f MB = %.3f× the gzip input; stored in %.1f MB; the rest of the lake's data %.1f MB = %.3f× the gzip input\n",
-		float64(floor)/1e6, float64(floor)/float64(gzBytes), float64(stored)/1e6, float64(cols.Data-stored)/1e6, float64(cols.Data-stored)/float64(gzBytes))
+	snap, err := lake.OpenSnapshot(lakeDir)
+	if err != nil {
+		return err
+	}
+	perPart := map[lake.Partition]int64{}
+	for _, f := range snap.Files {
+		perPart[f.Partition] += f.Rows
+	}
+	var counts []int64
+	for _, n := range perPart {
+		counts = append(counts, n)
+	}
+	hashFloor := bench.HashFloor(counts)
+	hashBytes := dirSize(filepath.Join(lakeDir, "_trailsql", "hashes"))
+	fmt.Fprintf(out, "  %-54s %8d hashes × 64 bits in %d partitions = %6.2f MB floor, stored in %6.2f MB\n",
+		"ledger: content hashes (deduplication)", cols.Rows, len(counts), float64(hashFloor)/1e6, float64(hashBytes)/1e6)
+	floor += hashFloor
+	fmt.Fprintf(out, "  random content: floor %.1f MB = %.3f× the gzip input; the lake is %.1f MB above it (%.3f× the gzip input)\n",
+		float64(floor)/1e6, float64(floor)/float64(gzBytes), float64(lakeBytes-floor)/1e6, float64(lakeBytes-floor)/float64(gzBytes))
 	return nil
 }
 

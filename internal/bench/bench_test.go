@@ -216,3 +216,29 @@ func TestNativeTableAnswersAsTheLake(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONValue(t *testing.T) {
+	tests := []struct{ text, key, want string }{
+		{`{"a":1,"x-amz-id-2":"AbC=","b":"c"}`, "x-amz-id-2", "AbC="},
+		{`{"x-amz-id-2": "spaced"}`, "x-amz-id-2", "spaced"},
+		{`{"x-amz-id-2":12}`, "x-amz-id-2", ""},
+		{`{"other":"v"}`, "x-amz-id-2", ""},
+		{`{"x-amz-id-2":"unterminated`, "x-amz-id-2", ""},
+	}
+	for _, tt := range tests {
+		if got := string(jsonValue([]byte(tt.text), tt.key)); got != tt.want {
+			t.Errorf("jsonValue(%s, %s) = %q, want %q", tt.text, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestHashFloor(t *testing.T) {
+	// One hash: 64 bits and log2(e) (the formula's approximation), 8 bytes; 2^16 hashes in one
+	// partition: 48 + 1.44 bits each.
+	if got := HashFloor([]int64{1}); got != 8 {
+		t.Errorf("one hash: %d bytes, want 8", got)
+	}
+	if got, want := HashFloor([]int64{1 << 16, 0}), int64(405034); got != want {
+		t.Errorf("2^16 hashes: %d bytes, want %d", got, want)
+	}
+}

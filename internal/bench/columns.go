@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -103,10 +104,31 @@ func withFile(name string, fn func(*parquet.File) error) error {
 }
 
 // IDColumns are the columns of random identifiers: each distinct value carries its random
-// characters, which no encoding can store in fewer bits.
+// characters, which no encoding can store in fewer bits. An entry "column:key" is the string
+// value of that key in the column's JSON text: S3 data events carry a random x-amz-id-2 of 56
+// characters in additionalEventData, the largest identifier of a trail.
 var IDColumns = []string{
 	"eventid", "requestid", "sharedeventid", "useridentity.accesskeyid", "useridentity.principalid",
-	"useridentity.sessioncontext.sessionissuer.principalid",
+	"useridentity.sessioncontext.sessionissuer.principalid", "additionaleventdata:x-amz-id-2",
+}
+
+// jsonValue returns the string value of key in a JSON object's text (the first one found), or
+// nil.
+func jsonValue(text []byte, key string) []byte {
+	pat := `"` + key + `":`
+	i := bytes.Index(text, []byte(pat))
+	if i < 0 {
+		return nil
+	}
+	v := bytes.TrimLeft(text[i+len(pat):], " ")
+	if len(v) == 0 || v[0] != '"' {
+		return nil
+	}
+	end := bytes.IndexByte(v[1:], '"')
+	if end < 0 {
+		return nil
+	}
+	return v[1 : 1+end]
 }
 
 // Entropy estimates the information of one column's distinct values.
@@ -119,7 +141,8 @@ type Entropy struct {
 	// bits, a fixed prefix nothing. For identifiers made of independent random characters (one
 	// format per length) this is their true entropy.
 	BitsPerValue float64
-	// Stored is the column's compressed bytes in the lake.
+	// Stored is the column's compressed bytes in the lake (for a key of a JSON column, the
+	// whole column's).
 	Stored int64
 }
 
@@ -143,6 +166,7 @@ func IDEntropy(files []string, cols *LakeColumns) ([]Entropy, error) {
 	for _, name := range files {
 		err := withFile(name, func(f *parquet.File) error {
 			for ci, path := range IDColumns {
+				path, key, inJSON := strings.Cut(path, ":")
 				leaf, ok := f.Schema().Lookup(strings.Split(path, ".")...)
 				if !ok {
 					continue
@@ -164,6 +188,9 @@ func IDEntropy(files []string, cols *LakeColumns) ([]Entropy, error) {
 							n, err := vr.ReadValues(buf)
 							for _, v := range buf[:n] {
 								b := v.ByteArray()
+								if inJSON && !v.IsNull() {
+									b = jsonValue(b, key)
+								}
 								if v.IsNull() || len(b) == 0 {
 									continue
 								}
@@ -210,7 +237,8 @@ func IDEntropy(files []string, cols *LakeColumns) ([]Entropy, error) {
 	out := make([]Entropy, len(IDColumns))
 	for ci, path := range IDColumns {
 		a := accs[ci]
-		e := Entropy{Path: path, Distinct: int64(len(a.seen)), Stored: stored[path]}
+		col, _, _ := strings.Cut(path, ":")
+		e := Entropy{Path: path, Distinct: int64(len(a.seen)), Stored: stored[col]}
 		var bits float64
 		for _, counts := range a.counts {
 			n := counts[0] // every value of the length has a first character
@@ -252,4 +280,17 @@ func positionBits(counts *[256]int64, n int64) float64 {
 		h -= p * math.Log2(p)
 	}
 	return h
+}
+
+// HashFloor is the fewest bytes in which the ledger can hold the 64-bit content hashes of
+// partitions of these row counts: a sorted set of n random 64-bit values takes
+// log2(C(2^64, n)) ≈ n·(64 − log2 n + log2 e) bits.
+func HashFloor(partitionRows []int64) int64 {
+	var bits float64
+	for _, n := range partitionRows {
+		if n > 0 {
+			bits += float64(n) * (64 - math.Log2(float64(n)) + math.Log2E)
+		}
+	}
+	return int64(bits / 8)
 }
