@@ -34,6 +34,9 @@ type Main struct {
 	Columns int
 	// Now is the clock (nil: time.Now): windows ending now, the demo's trail, ages in info.
 	Now func() time.Time
+	// Self is the trailsql executable that bench runs its child processes with (empty: this
+	// process's executable; tests, whose executable is the test binary, set it).
+	Self string
 }
 
 // now is the time by Main's clock.
