@@ -88,7 +88,9 @@ type Dialect = struct {
 	// locked: SET GLOBAL statements.
 	Settings []string
 	// Setup runs on every connection, after the configuration is locked: the translator's
-	// TEMP macros.
+	// TEMP macros. A statement CREATE [OR REPLACE] TEMP MACRO name(…) runs only once a
+	// statement on the connection names the macro (see defineMacros); the others run when the
+	// connection is made.
 	Setup []string
 	// Translate rewrites a user's statement into DuckDB SQL. mapErr, when not nil, re-points a
 	// DuckDB error about the translated SQL at the user's original line and column. It runs
@@ -228,6 +230,8 @@ type core struct {
 	opt      Options
 	log      *slog.Logger
 	memLimit int64
+	// setup is Options.Dialect.Setup, its macros defined when a statement needs them.
+	setup setupPlan
 	// tmp is the engine's private temporary folder, removed once the engine is closed; each
 	// database spills into a folder of its own inside it.
 	tmp string
@@ -304,7 +308,7 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, fmt.Errorf("make DuckDB's temporary folder: %w", err)
 	}
 	c := &core{opt: opt, log: opt.Logger.With("component", "engine"), memLimit: memLimit, tmp: tmp,
-		slots: make(chan struct{}, opt.MaxConcurrent), releaseCeil: func() {}}
+		slots: make(chan struct{}, opt.MaxConcurrent), releaseCeil: func() {}, setup: planSetup(opt.Dialect.Setup)}
 	c.closing, c.cancelAll = context.WithCancel(context.Background())
 	if opt.ProcessCeiling {
 		c.ceiling, c.releaseCeil = acquireCeiling(memLimit + 2*opt.MaxResultBytes + 256<<20)

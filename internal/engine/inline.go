@@ -39,13 +39,12 @@ func (s *session) inlineTable(p *parsed, files []lake.File) (string, bool) {
 		alias bool
 	}
 	var refs []ref
-	ok := true
+	// SELECT *, t.*, COLUMNS(…) over the table: read_parquet puts the Hive columns in another
+	// order (alphabetical) than the view does. A star over anything else (VALUES, a common
+	// table expression that names its columns) expands as before.
+	ok := !starOverTable(p.tree, names, false)
 	walkJSON(p.tree, func(m map[string]any) {
 		switch m["class"] {
-		case "STAR":
-			// SELECT *, t.*, COLUMNS(…): read_parquet puts the Hive columns in another order
-			// (alphabetical) than the view does.
-			ok = false
 		case "COLUMN_REF":
 			// A table's name used as a column is its whole row, in the view's column order.
 			cn, _ := m["column_names"].([]any)
@@ -124,6 +123,61 @@ func (s *session) inlineTable(p *parsed, files []lake.File) (string, bool) {
 	}
 	b.WriteString(stmt[prev:])
 	return b.String(), true
+}
+
+// starOverTable reports whether a star in the tree v expands the columns of a table named in
+// names: a star in a SELECT whose FROM reads one of them (directly, through joins, or as the
+// source of a PIVOT; a subquery is a SELECT of its own). over says whether v is within such a
+// SELECT.
+func starOverTable(v any, names map[string]bool, over bool) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if x["type"] == "SELECT_NODE" {
+			over = readsTable(x["from_table"], names)
+		}
+		if x["class"] == "STAR" && over {
+			return true
+		}
+		for _, c := range x {
+			if starOverTable(c, names, over) {
+				return true
+			}
+		}
+	case []any:
+		for _, c := range x {
+			if starOverTable(c, names, over) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readsTable reports whether a FROM tree names one of names outside its subqueries.
+func readsTable(v any, names map[string]bool) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if x["type"] == "SELECT_NODE" {
+			return false
+		}
+		if x["type"] == "BASE_TABLE" {
+			if n, _ := x["table_name"].(string); names[strings.ToLower(n)] {
+				return true
+			}
+		}
+		for _, c := range x {
+			if readsTable(c, names) {
+				return true
+			}
+		}
+	case []any:
+		for _, c := range x {
+			if readsTable(c, names) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // walkJSON calls fn for every object in a decoded JSON tree.

@@ -54,6 +54,11 @@ func TestInlineTable(t *testing.T) {
 		{"WITH cloudtrail_logs AS (SELECT 1 AS eventid) SELECT eventid FROM cloudtrail_logs", -1},
 		{"SELECT count(*) FROM main.cloudtrail_logs", -1},
 		{"DESCRIBE cloudtrail_logs", -1},
+		// A star over anything but the table (VALUES, a subquery that names its columns).
+		{"WITH inv (kind, arn) AS (VALUES ('user', 'arn:aws:iam::111122223333:user/a')) SELECT i.kind, a.n FROM inv i LEFT JOIN (SELECT useridentity.arn AS arn, count(*) AS n FROM cloudtrail_logs GROUP BY 1) a ON a.arn = i.arn", 1},
+		{"SELECT * FROM (SELECT eventid, day FROM cloudtrail_logs) ORDER BY 1", 1},
+		{"SELECT * FROM (SELECT * FROM cloudtrail_logs) ORDER BY eventid", -1},
+		{"SELECT x.* FROM (VALUES (1)) x, cloudtrail_logs ORDER BY 1", -1},
 	}
 	for _, c := range cases {
 		sqlText := c.sql

@@ -186,6 +186,9 @@ func (s *session) attempt(ctx context.Context, sink Sink, p *parsed, files []lak
 // give it (SELECT, or EXPLAIN when !query), and executes that prepared statement. A query runs
 // within the result limits of wrapQuery.
 func (s *session) run(ctx context.Context, sink Sink, text string, args []any, query bool) (res *Result, started bool, err error) {
+	if err := s.defineMacros(ctx, text); err != nil {
+		return nil, false, err
+	}
 	err = s.raw(func(c *duckdb.Conn) error {
 		var st *duckdb.Stmt
 		if query {

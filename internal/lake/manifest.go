@@ -234,7 +234,25 @@ type Snapshot struct {
 // leaving a commit out silently would change every answer (a forged commit can make events
 // vanish), and a security tool must not answer confidently from a lake it cannot vouch for.
 // `trailsql check --repair` quarantines such entries.
+//
+// The snapshot of a signed ledger is kept in a signed cache (see snapcache.go), so that the
+// readers that follow read one small file instead of every manifest.
 func OpenSnapshot(root string) (*Snapshot, error) {
+	names, err := manifestNames(root)
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger of lake %s: %w", root, err)
+	}
+	if len(names) > 0 {
+		key, state, err := readKey(root)
+		if err != nil {
+			return nil, err
+		}
+		if state == keyFinal {
+			if s := cachedSnapshot(root, key, names); s != nil {
+				return s, nil
+			}
+		}
+	}
 	l, err := loadLedger(root)
 	if err != nil {
 		return nil, err
@@ -242,7 +260,15 @@ func OpenSnapshot(root string) (*Snapshot, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
-	return l.snapshot(root), nil
+	s := l.snapshot(root)
+	if l.keyState == keyFinal && len(l.entries) > 0 {
+		read := make([]string, len(l.entries))
+		for i, e := range l.entries {
+			read[i] = e.name
+		}
+		cacheSnapshot(root, l.key, read, s)
+	}
+	return s, nil
 }
 
 // snapshot is the files the trusted ledger holds live.

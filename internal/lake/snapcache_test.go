@@ -1,0 +1,162 @@
+package lake
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// fullSnapshot is the snapshot read from every manifest, without the cache.
+func fullSnapshot(t *testing.T, root string) *Snapshot {
+	t.Helper()
+	l, err := loadLedger(root)
+	if err != nil || l.err() != nil {
+		t.Fatal(err, l.err())
+	}
+	return l.snapshot(root)
+}
+
+// writeCache replaces the cache with body (its MAC computed by mac).
+func writeCache(t *testing.T, root string, body []byte, mac []byte) {
+	t.Helper()
+	data := append(append([]byte(hex.EncodeToString(mac)), '\n'), body...)
+	if err := os.WriteFile(filepath.Join(root, snapshotCacheFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The first reader of a ledger state writes the cache, and the readers after it take the same
+// snapshot from it; what is not the cache of this ledger's state, signed with this lake's key, is
+// not used, and the snapshot is read from the manifests as before.
+func TestSnapshotCache(t *testing.T) {
+	root := buildLake(t)
+	want := fullSnapshot(t, root)
+	if _, err := os.Stat(filepath.Join(root, snapshotCacheFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a cache before any reader: %v", err)
+	}
+	got, err := OpenSnapshot(root)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("first read: %v\n%+v\nwant %+v", err, got, want)
+	}
+	names, _ := manifestNames(root)
+	_, key := readLedger(t, root)
+	cached := cachedSnapshot(root, key, names)
+	if !reflect.DeepEqual(cached, want) {
+		t.Fatalf("cache holds %+v\nwant %+v", cached, want)
+	}
+	if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("read from the cache: %v %+v", err, got)
+	}
+	data, err := os.ReadFile(filepath.Join(root, snapshotCacheFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := bytes.Cut(data, []byte("\n"))
+	fewer := *want
+	fewer.Files = fewer.Files[1:]
+	fewerBody := encodeSnapshotCache(&fewer, names)
+	otherKey := bytes.Repeat([]byte{7}, 32)
+
+	cases := []struct {
+		name  string
+		write func()
+	}{
+		{"files changed, MAC kept", func() { writeCache(t, root, fewerBody, snapshotMAC(key, body)) }},
+		{"signed with another key", func() { writeCache(t, root, fewerBody, snapshotMAC(otherKey, fewerBody)) }},
+		{"signed as a manifest", func() { writeCache(t, root, fewerBody, macOf(key, fewerBody)) }},
+		{"cut short", func() { os.WriteFile(filepath.Join(root, snapshotCacheFile), data[:len(data)/2], 0o644) }},
+		{"empty", func() { os.WriteFile(filepath.Join(root, snapshotCacheFile), nil, 0o644) }},
+		{"not a cache", func() { os.WriteFile(filepath.Join(root, snapshotCacheFile), []byte("{}\n"), 0o644) }},
+		{"for other manifests", func() {
+			b := encodeSnapshotCache(&fewer, names[1:])
+			writeCache(t, root, b, snapshotMAC(key, b))
+		}},
+		{"a folder", func() {
+			os.Remove(filepath.Join(root, snapshotCacheFile))
+			os.Mkdir(filepath.Join(root, snapshotCacheFile), 0o755)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.write()
+			if s := cachedSnapshot(root, key, names); s != nil {
+				t.Fatalf("cache used: %+v", s)
+			}
+			if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%v %+v", err, got)
+			}
+			os.RemoveAll(filepath.Join(root, snapshotCacheFile))
+		})
+	}
+
+	// A signed cache of the ledger's current names, holding other files, is used: the cache is
+	// trusted as far as its key and its names go (which is why only trailsql writes it).
+	writeCache(t, root, fewerBody, snapshotMAC(key, fewerBody))
+	if s, err := OpenSnapshot(root); err != nil || len(s.Files) != len(want.Files)-1 {
+		t.Fatalf("signed cache not used: %v %+v", err, s)
+	}
+
+	// A new commit, and a forged manifest after it, are seen whatever the cache holds.
+	addSources(t, root, source{"src-3", 300, 320})
+	after := fullSnapshot(t, root)
+	if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, after) || after.Seq == want.Seq {
+		t.Fatalf("after a commit: %v %+v\nwant %+v", err, got, after)
+	}
+	entry := writeManifest(t, root, &Manifest{Seq: 99, ID: "forged", Time: time.Now()}, nil)
+	var le *LedgerError
+	if _, err := OpenSnapshot(root); !errors.As(err, &le) || le.Entry != entry {
+		t.Fatalf("forged manifest with a cache in place: %v", err)
+	}
+}
+
+// An unsigned lake, written by an older trailsql, has no key to sign a cache with: its readers
+// read every manifest, and write nothing.
+func TestSnapshotCacheUnsignedLake(t *testing.T) {
+	root := buildLake(t)
+	ms, _ := readLedger(t, root)
+	for _, m := range ms {
+		writeManifest(t, root, &m, nil)
+	}
+	os.Remove(filepath.Join(root, keyFile))
+	want := fullSnapshot(t, root)
+	for range 2 {
+		if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v %+v", err, got)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, snapshotCacheFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("cache written for an unsigned lake: %v", err)
+	}
+}
+
+// FuzzSnapshotCache feeds the cache reader any content, signed with the lake's key so that its
+// decoding is reached: it never panics, and what it accepts names the ledger's manifests.
+func FuzzSnapshotCache(f *testing.F) {
+	f.Add(encodeSnapshotCache(&Snapshot{Seq: 3, Files: []File{{Path: "cloudtrail_logs/a\n.parquet", Rows: 1, Commit: "c"}, {Path: "x"}}}, []string{"0000000000000001-a.json.gz"}))
+	f.Add([]byte("trailsql snapshot v1 x 1 1 1\n\"c\"\n\"p\" \"\" \"\" \"\" \"\" \"\" 1 2 \"\" \"\" \"\" 0 0 0 0\n"))
+	f.Add([]byte("\x00\n\n"))
+	key := bytes.Repeat([]byte{1}, 32)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		root := t.TempDir()
+		os.MkdirAll(filepath.Join(root, metaDir), 0o755)
+		writeCache(t, root, body, snapshotMAC(key, body))
+		s := cachedSnapshot(root, key, []string{"0000000000000001-a.json.gz"})
+		if s == nil {
+			return
+		}
+		if s.Root != root {
+			t.Fatalf("root %q", s.Root)
+		}
+		// What is accepted is written back the same.
+		again, ledger, err := decodeSnapshotCache(string(encodeSnapshotCache(s, []string{"0000000000000001-a.json.gz"})))
+		again.Root = root
+		if err != nil || ledger != ledgerID([]string{"0000000000000001-a.json.gz"}) || !reflect.DeepEqual(again, s) {
+			t.Fatalf("round trip: %v\n%+v\n%+v", err, again, s)
+		}
+	})
+}
