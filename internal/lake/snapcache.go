@@ -41,7 +41,7 @@ import (
 const snapshotCacheFile = metaDir + "/snapshot"
 
 // snapshotMACContext separates the cache's MAC from a manifest's (macContext).
-const snapshotMACContext = "trailsql snapshot v1\n"
+const snapshotMACContext = "trailsql snapshot v2\n"
 
 // maxSnapshotCacheBytes bounds the cache a reader reads; a bigger one is not used.
 const maxSnapshotCacheBytes = 256 << 20
@@ -49,13 +49,15 @@ const maxSnapshotCacheBytes = 256 << 20
 // The cache's content, after its MAC line, is text, one line per file, since decoding JSON took
 // 4 ms for 400 files and a lake of an organization's trail has tens of thousands:
 //
-//	trailsql snapshot v1 <ledger> <seq> <files> <commits>
+//	trailsql snapshot v2 <ledger> <seq> <files> <commits>
 //	<commit name>                                   one line per commit that lists a file
-//	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit>
+//	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit> <origins>
 //
-// where <ledger> is the ledgerID of the manifests read, strings are Go-quoted (strconv.Quote)
-// and <commit> is the index of the file's commit among the commit lines.
-const snapshotCacheHeader = "trailsql snapshot v1"
+// where <ledger> is the ledgerID of the manifests read, strings are Go-quoted (strconv.Quote),
+// <commit> is the index of the file's commit among the commit lines and <origins> the sequence
+// numbers of File.Origins, comma-separated and quoted. (v1 had no origins: such a cache is
+// not used, and is written again.)
+const snapshotCacheHeader = "trailsql snapshot v2"
 
 // ledgerID identifies a set of manifest names.
 func ledgerID(names []string) string {
@@ -156,7 +158,13 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 			b = strconv.AppendQuote(b, v)
 			b = append(b, ' ')
 		}
-		b = fmt.Appendf(b, "%d %d %d %d\n", f.HashOffset, f.HashBytes, f.HashVersion, index[f.Commit])
+		b = fmt.Appendf(b, "%d %d %d %d ", f.HashOffset, f.HashBytes, f.HashVersion, index[f.Commit])
+		origins := make([]string, len(f.Origins))
+		for i, o := range f.Origins {
+			origins[i] = strconv.FormatInt(o, 10)
+		}
+		b = strconv.AppendQuote(b, strings.Join(origins, ","))
+		b = append(b, '\n')
 	}
 	return b
 }
@@ -165,7 +173,7 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 // ledgerID of the manifests it was read from.
 func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 	c := cacheReader{rest: text}
-	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v1" {
+	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v2" {
 		return nil, "", errors.New("not a snapshot cache")
 	}
 	ledger := c.word()
@@ -192,6 +200,15 @@ func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 			f.Commit = commits[k]
 		} else if c.err == nil {
 			c.err = errors.New("commit index out of range")
+		}
+		if origins := c.str(); origins != "" {
+			for _, o := range strings.Split(origins, ",") {
+				n, err := strconv.ParseInt(o, 10, 64)
+				if err != nil && c.err == nil {
+					c.err = errors.New("damaged origins")
+				}
+				f.Origins = append(f.Origins, n)
+			}
 		}
 		c.line()
 	}

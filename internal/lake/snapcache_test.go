@@ -138,7 +138,7 @@ func TestSnapshotCacheUnsignedLake(t *testing.T) {
 // decoding is reached: it never panics, and what it accepts names the ledger's manifests.
 func FuzzSnapshotCache(f *testing.F) {
 	f.Add(encodeSnapshotCache(&Snapshot{Seq: 3, Files: []File{{Path: "cloudtrail_logs/a\n.parquet", Rows: 1, Commit: "c"}, {Path: "x"}}}, []string{"0000000000000001-a.json.gz"}))
-	f.Add([]byte("trailsql snapshot v1 x 1 1 1\n\"c\"\n\"p\" \"\" \"\" \"\" \"\" \"\" 1 2 \"\" \"\" \"\" 0 0 0 0\n"))
+	f.Add([]byte("trailsql snapshot v2 x 1 1 1\n\"c\"\n\"p\" \"\" \"\" \"\" \"\" \"\" 1 2 \"\" \"\" \"\" 0 0 0 0 \"1,2\"\n"))
 	f.Add([]byte("\x00\n\n"))
 	key := bytes.Repeat([]byte{1}, 32)
 	f.Fuzz(func(t *testing.T, body []byte) {
