@@ -122,7 +122,7 @@ func TestIngestS3WatchSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string)
+	lines := make(chan string, 4096) // buffered: a line is not lost while the test looks at the one before
 	var mu sync.Mutex
 	var all strings.Builder
 	var wg sync.WaitGroup
