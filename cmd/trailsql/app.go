@@ -34,6 +34,9 @@ type Main struct {
 	Columns int
 	// Now is the clock (nil: time.Now): windows ending now, the demo's trail, ages in info.
 	Now func() time.Time
+	// Self is the trailsql executable that bench runs its child processes with (empty: this
+	// process's executable; tests, whose executable is the test binary, set it).
+	Self string
 }
 
 // now is the time by Main's clock.
@@ -159,7 +162,7 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
 	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
 	root.PersistentFlags().Bool("wide", false, "print tables whole on a terminal (by default, long values such as ARNs and user agents are cut with … to fit it)")
-	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.infoCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand())
+	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.infoCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand(), m.detectCommand(), m.alertsCommand(), m.rulesCommand())
 	return root
 }
 

@@ -3,115 +3,396 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/athena"
+	"github.com/trailsql/trailsql/internal/bench"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/versitygw"
 )
 
+// benchShape is a shape of generated corpus the bench can measure.
+type benchShape struct {
+	name, about string
+	days        int
+	accounts    int
+	regions     []string
+}
+
+// benchShapes: a long thin trail (the generator's default), and the short dense trails of busy
+// accounts, where millions of events fall in few partitions.
+var benchShapes = []benchShape{
+	{"long", "45 days, 3 accounts, 3 regions: many thin partition-days", 45, 3, nil},
+	{"dense", "7 days, 3 accounts, 3 regions", 7, 3, nil},
+	{"dense-1", "1 day, 1 account, 1 region: one partition-day", 1, 1, []string{"us-east-1"}},
+}
+
+func shapeNamed(name string) (benchShape, error) {
+	var names []string
+	for _, s := range benchShapes {
+		if s.name == name {
+			return s, nil
+		}
+		names = append(names, s.name)
+	}
+	return benchShape{}, fmt.Errorf("--shape %q: want one of %s", name, strings.Join(names, ", "))
+}
+
+// benchFlags are the options of trailsql bench.
+type benchFlags struct {
+	dir, shape             string
+	events, repeat, rounds int
+	keep, questionsOnly    bool
+	withS3, noDuckDB       bool
+	noColumns, noZcat      bool
+	reuse                  bool
+}
+
 func (m *Main) benchCommand() *cobra.Command {
-	var dir string
-	var events, repeat int
-	var keep, questionsOnly, withS3 bool
+	var f benchFlags
 	cmd := &cobra.Command{
-		Use:   "bench [--events N] [--dir DIR] [--s3]",
-		Short: "Measure ingest throughput, memory, lake size and the classic questions' latency on a generated corpus",
-		Long: `Generate a corpus in the S3 layout (default 1,000,000 events), ingest it in a child trailsql
-process (so its peak RSS and CPU time are its own), then time the classic questions over the lake.
-Prints events/s, MB/s, wall and CPU seconds, peak RSS, lake size against the gzip input, and each
-question's latency, next to the project's targets.
+		Use:   "bench [--shape long|dense|dense-1] [--events N] [--dir DIR] [--s3]",
+		Short: "Measure ingest and the classic questions on a generated corpus, against anchors run on the same files",
+		Long: `Generate a corpus in the S3 layout (default 1,000,000 events; --shape says how they spread:
+long = 45 days, 3 accounts, 3 regions; dense = 7 days, 3 accounts, 3 regions; dense-1 = 1 day, one
+account and region) and measure, on the same files in the same run:
+  - the decompression floor: every file gunzipped in Go (the library the ingest uses) on one core
+    and on all cores, and by GNU zcat on one core;
+  - trailsql's ingest, in a child process (its wall and CPU time, cores busy, peak RSS), and the
+    lake's size against the gzip input, column by column, with the entropy floor of the random
+    identifiers (which no encoding can store in less);
+  - DuckDB (the same version trailsql embeds) building its own table from the same files with
+    read_json and unnest of Records, in a child process: what a user would do instead;
+  - each classic question as trailsql answers it in-process, and as DuckDB answers the same SQL
+    over its native table.
+Absolute times vary on a shared machine; the ratios printed compare figures of the same run.
 
 With --s3, the same corpus is then served by a local S3 server (versitygw, built into .tools/ by
 the project if missing, see DEVELOPERS.md) and ingested again from s3://trail through the S3 path
 (listing, GETs, the same pipeline), and both rates are printed; the target is ≥ 70% of the local
 rate. The server runs on the same machine and shares its CPUs.`,
+		Example: `  trailsql bench --shape dense-1
+  trailsql bench --shape long --events 200000 --no-duckdb
+  trailsql bench --dir /tmp/b --keep && trailsql bench --dir /tmp/b --questions-only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			shape, err := shapeNamed(f.shape)
+			if err != nil {
+				return err
+			}
 			switch {
-			case questionsOnly:
+			case f.questionsOnly:
 				// Times an existing lake: nothing is generated, nothing removed.
-				if dir == "" {
+				if f.dir == "" {
 					return fmt.Errorf("--questions-only needs the --dir of an earlier --keep run")
 				}
-			case dir == "":
-				var err error
-				if dir, err = os.MkdirTemp("", "trailsql-bench"); err != nil {
+			case f.dir == "":
+				if f.dir, err = os.MkdirTemp("", "trailsql-bench"); err != nil {
 					return err
 				}
-				if !keep {
-					defer os.RemoveAll(dir)
+				if !f.keep {
+					defer os.RemoveAll(f.dir)
 				}
-			case !keep:
+			case !f.keep:
 				// A folder the user named is never removed, only what the bench wrote in it.
 				defer func() {
-					for _, sub := range []string{"trail", "lake", "lake-s3"} {
-						os.RemoveAll(filepath.Join(dir, sub))
+					for _, sub := range benchOutputs {
+						os.RemoveAll(filepath.Join(f.dir, sub))
 					}
 				}()
 			}
-			return m.bench(cmd, dir, events, repeat, questionsOnly, withS3)
+			return m.bench(cmd, shape, f)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "working folder; its trail/, lake/ and lake-s3/ are removed afterwards unless --keep (default: a temporary folder)")
-	cmd.Flags().IntVar(&events, "events", 1_000_000, "events in the generated corpus")
-	cmd.Flags().IntVar(&repeat, "repeat", 5, "runs of each question (the first, cold, is reported apart)")
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the corpus and the lake")
-	cmd.Flags().BoolVar(&questionsOnly, "questions-only", false, "time the questions over the lake a previous --keep run left in --dir")
-	cmd.Flags().BoolVar(&withS3, "s3", false, "also ingest the corpus from a local S3 server (versitygw) and compare the rates")
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "dir", "", "working folder; what the bench writes in it (trail/, lake/, lake-s3/, duckdb/) is removed afterwards unless --keep (default: a temporary folder)")
+	fl.StringVar(&f.shape, "shape", "long", "corpus shape: long (45 days, 3 accounts, 3 regions), dense (7 days, 3 accounts, 3 regions) or dense-1 (1 day, 1 account, 1 region)")
+	fl.IntVar(&f.events, "events", 1_000_000, "events in the generated corpus")
+	fl.IntVar(&f.repeat, "repeat", 5, "runs of each question (the first, cold, is reported apart)")
+	fl.BoolVar(&f.keep, "keep", false, "keep the corpus, the lake and DuckDB's table")
+	fl.BoolVar(&f.questionsOnly, "questions-only", false, "time the questions over the lake (and DuckDB's table, if any) a previous --keep run left in --dir")
+	fl.BoolVar(&f.withS3, "s3", false, "also ingest the corpus from a local S3 server (versitygw) and compare the rates")
+	fl.BoolVar(&f.noDuckDB, "no-duckdb", false, "skip DuckDB's read_json anchor (it takes several times the ingest's time) and the native-table question timings")
+	fl.BoolVar(&f.noZcat, "no-zcat", false, "skip the GNU zcat anchor")
+	fl.IntVar(&f.rounds, "rounds", 1, "ingests to run (each followed by a 1-core gunzip); the fastest of each is reported")
+	fl.BoolVar(&f.reuse, "reuse", false, "reuse the corpus an earlier --keep run left in --dir, if of the same --shape and --events")
+	fl.BoolVar(&f.noColumns, "no-columns", false, "skip the lake's size by column and the entropy floor of its identifiers")
+	cmd.AddCommand(m.benchLoadDuckDBCommand())
 	return cmd
 }
 
-func (m *Main) bench(cmd *cobra.Command, dir string, events, repeat int, questionsOnly, withS3 bool) error {
+// benchOutputs are the folders the bench writes in its working folder.
+var benchOutputs = []string{"trail", "corpus.txt", "lake", "lake-s3", "duckdb"}
+
+// benchLoadDuckDBCommand is the child process in which the bench has DuckDB build its native
+// table, so that its CPU time and peak RSS are measured apart.
+func (m *Main) benchLoadDuckDBCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "load-duckdb TRAIL DB",
+		Short:  "Build DuckDB's native table of a trail with read_json (a child process of trailsql bench)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := bench.LoadNative(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "%d rows\n", n)
+			return nil
+		},
+	}
+}
+
+// benchReport gathers the figures of one run, printed together with their ratios.
+type benchReport struct {
+	events                int
+	gzBytes, jsonBytes    int64
+	files                 int
+	floor1, floorN, zcat  bench.Usage
+	floorRuns, ingestRuns []time.Duration
+	ingest, duck          bench.Usage
+	lakeBytes, duckBytes  int64
+	duckRows              int64
+}
+
+func (m *Main) bench(cmd *cobra.Command, shape benchShape, f benchFlags) error {
 	ctx := cmd.Context()
 	out := m.Stdout
-	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
-	if questionsOnly {
-		return m.benchQuestions(cmd, lakeDir, repeat)
+	trail, lakeDir, duckDB := filepath.Join(f.dir, "trail"), filepath.Join(f.dir, "lake"), filepath.Join(f.dir, "duckdb", "native.duckdb")
+	if f.questionsOnly {
+		if _, err := os.Stat(duckDB); err != nil || f.noDuckDB {
+			duckDB = ""
+		}
+		return m.benchQuestions(cmd, lakeDir, duckDB, f.repeat)
 	}
-	os.RemoveAll(trail)
-	os.RemoveAll(lakeDir)
 	start := time.Now()
-	truth, err := generate.Generate(ctx, trail, generate.Options{Seed: 1, Events: events, End: time.Now().UTC()})
-	if err != nil {
-		return err
+	marker := filepath.Join(f.dir, "corpus.txt")
+	want := fmt.Sprintf("shape %s, %d events, seed 1\n", shape.name, f.events)
+	had, _ := os.ReadFile(marker)
+	reused := f.reuse && string(had) == want
+	for _, sub := range benchOutputs {
+		if !(reused && (sub == "trail" || sub == "corpus.txt")) {
+			os.RemoveAll(filepath.Join(f.dir, sub))
+		}
 	}
-	gzBytes, jsonBytes, files := corpusSize(trail)
-	fmt.Fprintf(out, "corpus: %d events, %d files, %.1f MB JSON, %.1f MB gzip (generated in %.1fs)\n",
-		truth.Events, files, float64(jsonBytes)/1e6, float64(gzBytes)/1e6, time.Since(start).Seconds())
-
-	run, err := childIngest(ctx, m.Stderr, nil, "ingest", "--lake", lakeDir, trail)
-	if err != nil {
-		return err
-	}
-	lakeBytes := dirSize(lakeDir) // data files and the ledger (hashes, manifests)
-	rate := float64(truth.Events) / run.wall.Seconds()
-	fmt.Fprintf(out, "ingest: %.2fs wall, %.2fs CPU, %.0f events/s, %.1f MB/s JSON (%.1f MB/s gzip)\n",
-		run.wall.Seconds(), run.cpu.Seconds(), rate, float64(jsonBytes)/1e6/run.wall.Seconds(), float64(gzBytes)/1e6/run.wall.Seconds())
-	fmt.Fprintf(out, "  target ≥ 120000 events/s: %s\n", mark(rate >= 120000))
-	fmt.Fprintf(out, "  peak RSS %.0f MiB; target ≤ 1024 MiB: %s\n", float64(run.rss)/(1<<20), mark(run.rss <= 1<<30))
-	fmt.Fprintf(out, "  lake %.1f MB = %.2f× the gzip input; target ≤ 0.40×: %s\n", float64(lakeBytes)/1e6, float64(lakeBytes)/float64(gzBytes), mark(float64(lakeBytes) <= 0.4*float64(gzBytes)))
-
-	if withS3 {
-		if err := m.benchS3(cmd, dir, truth.Events, rate); err != nil {
+	if !reused {
+		if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 1, Events: f.events, End: time.Now().UTC(), Days: shape.days, Accounts: shape.accounts, Regions: shape.regions}); err != nil {
+			return err
+		}
+		if err := os.WriteFile(marker, []byte(want), 0o644); err != nil {
 			return err
 		}
 	}
-	return m.benchQuestions(cmd, lakeDir, repeat)
+	files, err := bench.CorpusFiles(trail)
+	if err != nil {
+		return err
+	}
+	r := &benchReport{events: f.events, files: len(files)}
+	r.gzBytes, r.jsonBytes, _ = corpusSize(trail)
+	how := "generated"
+	if reused {
+		how = "found"
+	}
+	fmt.Fprintf(out, "corpus %s (%s): %d events, %d files, %.1f MB JSON, %.1f MB gzip (%s in %.1fs)\n",
+		shape.name, shape.about, f.events, len(files), float64(r.jsonBytes)/1e6, float64(r.gzBytes)/1e6, how, time.Since(start).Seconds())
+
+	// The floor is measured before and after each ingest, and the fastest runs kept: the ratios
+	// against it are then the least flattering, and a neighbour's load on a shared machine
+	// weighs less.
+	if err := r.measureFloor(ctx, files); err != nil {
+		return err
+	}
+	if r.floorN, _, err = bench.Decompress(ctx, files, runtime.NumCPU()); err != nil {
+		return err
+	}
+	if !f.noZcat {
+		r.zcat, err = bench.Zcat(ctx, files)
+		if errors.Is(err, bench.ErrNoZcat) {
+			fmt.Fprintf(out, "  (%v)\n", err)
+		} else if err != nil {
+			return err
+		}
+	}
+	for round := range max(f.rounds, 1) {
+		os.RemoveAll(lakeDir)
+		run, err := m.childRun(ctx, nil, "ingest", "--lake", lakeDir, trail)
+		if err != nil {
+			return err
+		}
+		r.ingestRuns = append(r.ingestRuns, run.usage.Wall)
+		if round == 0 || run.usage.Wall < r.ingest.Wall {
+			r.ingest = run.usage
+		}
+		if err := r.measureFloor(ctx, files); err != nil {
+			return err
+		}
+	}
+	r.lakeBytes = dirSize(lakeDir) // data files and the ledger (hashes, manifests)
+	if !f.noDuckDB {
+		if err := os.MkdirAll(filepath.Dir(duckDB), 0o755); err != nil {
+			return err
+		}
+		run, err := m.childRun(ctx, nil, "bench", "load-duckdb", trail, duckDB)
+		if err != nil {
+			return err
+		}
+		r.duck = run.usage
+		r.duckBytes = dirSize(filepath.Dir(duckDB))
+		fmt.Sscanf(run.lastLine, "%d rows", &r.duckRows)
+	} else {
+		duckDB = ""
+	}
+	r.print(out, runtime.NumCPU())
+	if !f.noColumns {
+		if err := benchColumns(out, lakeDir, r.lakeBytes, r.gzBytes); err != nil {
+			return err
+		}
+	}
+	if f.withS3 {
+		if err := m.benchS3(cmd, f.dir, f.events, float64(f.events)/r.ingest.Wall.Seconds()); err != nil {
+			return err
+		}
+	}
+	return m.benchQuestions(cmd, lakeDir, duckDB, f.repeat)
+}
+
+// measureFloor gunzips the corpus on one core and keeps the fastest run so far.
+func (r *benchReport) measureFloor(ctx context.Context, files []string) error {
+	u, _, err := bench.Decompress(ctx, files, 1)
+	if err != nil {
+		return err
+	}
+	r.floorRuns = append(r.floorRuns, u.Wall)
+	if r.floor1.Wall == 0 || u.Wall < r.floor1.Wall {
+		r.floor1 = u
+	}
+	return nil
+}
+
+// print writes the ingest's figures, the anchors' and the ratios, with the targets of issue 12.
+func (r *benchReport) print(out io.Writer, cpus int) {
+	mbJSON := float64(r.jsonBytes) / 1e6
+	var runs []string
+	for _, d := range r.floorRuns {
+		runs = append(runs, fmt.Sprintf("%.2f s", d.Seconds()))
+	}
+	fmt.Fprintf(out, "decompression floor (klauspost/compress gzip, as the ingest reads):\n")
+	fmt.Fprintf(out, "  1 core:   %s (%.0f MB/s JSON; runs before and after the ingest: %s)\n", r.floor1, mbJSON/r.floor1.Wall.Seconds(), strings.Join(runs, ", "))
+	fmt.Fprintf(out, "  %d cores:  %s\n", cpus, r.floorN)
+	if r.zcat.Wall > 0 {
+		fmt.Fprintf(out, "  GNU zcat, 1 core: %s\n", r.zcat)
+	}
+	rate := float64(r.events) / r.ingest.Wall.Seconds()
+	fmt.Fprintf(out, "trailsql ingest: %s; %.0f events/s, %.1f MB/s JSON\n", r.ingest, rate, mbJSON/r.ingest.Wall.Seconds())
+	if len(r.ingestRuns) > 1 {
+		var runs []string
+		for _, d := range r.ingestRuns {
+			runs = append(runs, fmt.Sprintf("%.2f s", d.Seconds()))
+		}
+		fmt.Fprintf(out, "  fastest of %d runs: %s\n", len(runs), strings.Join(runs, ", "))
+	}
+	fmt.Fprintf(out, "  lake %.1f MB (data files and ledger)\n", float64(r.lakeBytes)/1e6)
+	if r.duck.Wall > 0 {
+		fmt.Fprintf(out, "DuckDB read_json + unnest into its own table: %s; %d rows, database file %.1f MB\n", r.duck, r.duckRows, float64(r.duckBytes)/1e6)
+	}
+	ingest := r.ingest.Wall.Seconds()
+	fmt.Fprintf(out, "ratios (this run):\n")
+	fmt.Fprintf(out, "  ingest / gunzip on 1 core      %6.2f×\n", ingest/r.floor1.Wall.Seconds())
+	fmt.Fprintf(out, "  ingest / gunzip on %d cores     %6.2f×\n", cpus, ingest/r.floorN.Wall.Seconds())
+	fmt.Fprintf(out, "  ingest CPU / gunzip CPU         %6.2f×   (the work, whatever the machine's load)\n", r.ingest.CPU.Seconds()/r.floor1.CPU.Seconds())
+	if r.zcat.Wall > 0 {
+		fmt.Fprintf(out, "  ingest / zcat on 1 core        %6.2f×   target ≤ 1.00×: %s\n", ingest/r.zcat.Wall.Seconds(), mark(ingest <= r.zcat.Wall.Seconds()))
+	}
+	if r.duck.Wall > 0 {
+		fmt.Fprintf(out, "  ingest / DuckDB read_json      %6.2f×   (peak RSS %.2f×)\n", ingest/r.duck.Wall.Seconds(), float64(r.ingest.MaxRSS)/float64(max(r.duck.MaxRSS, 1)))
+	}
+	fmt.Fprintf(out, "  cores busy                     %6.2f of %d   target ≥ %.1f: %s\n", r.ingest.Cores(), cpus, 0.9*float64(cpus), mark(r.ingest.Cores() >= 0.9*float64(cpus)))
+	if avail := r.floorN.Cores(); avail < 0.9*float64(cpus) {
+		// Gunzip on every core is embarrassingly parallel: what it got is what the machine gave.
+		fmt.Fprintf(out, "    (the machine is shared: gunzip on %d cores kept only %.2f busy)\n", cpus, avail)
+	}
+	fmt.Fprintf(out, "  peak RSS                       %6.0f MiB   target ≤ 1024 MiB: %s\n", float64(r.ingest.MaxRSS)/(1<<20), mark(r.ingest.MaxRSS <= 1<<30))
+	fmt.Fprintf(out, "  lake / gzip input              %6.3f×   target ≤ 0.400×: %s\n", float64(r.lakeBytes)/float64(r.gzBytes), mark(float64(r.lakeBytes) <= 0.4*float64(r.gzBytes)))
+	if r.duckBytes > 0 {
+		fmt.Fprintf(out, "  lake / DuckDB's database file  %6.3f×\n", float64(r.lakeBytes)/float64(r.duckBytes))
+	}
+}
+
+// benchColumns prints what the lake's columns take, and how close the random identifiers are
+// to their entropy floor.
+func benchColumns(out io.Writer, lakeDir string, lakeBytes, gzBytes int64) error {
+	files, err := bench.DataFiles(filepath.Join(lakeDir, lake.Table))
+	if err != nil {
+		return err
+	}
+	cols, err := bench.ReadColumns(files)
+	if err != nil {
+		return err
+	}
+	ents, err := bench.IDEntropy(files, cols)
+	if err != nil {
+		return err
+	}
+	pct := func(n int64) float64 { return 100 * float64(n) / float64(cols.Data) }
+	var inColumns int64
+	for _, c := range cols.Columns {
+		inColumns += c.Bytes
+	}
+	fmt.Fprintf(out, "lake data: %d files, %d row groups, %d rows, %.1f MB, of which %.1f MB of footers; the ledger %.1f MB; largest columns:\n",
+		cols.Files, cols.RowGroups, cols.Rows, float64(cols.Data)/1e6, float64(cols.Data-inColumns)/1e6, float64(lakeBytes-cols.Data)/1e6)
+	for i, c := range cols.Columns {
+		if i == 12 {
+			break
+		}
+		fmt.Fprintf(out, "  %-50s %8.2f MB %5.1f%%\n", c.Path, float64(c.Bytes)/1e6, pct(c.Bytes))
+	}
+	var floor int64
+	fmt.Fprintf(out, "random identifiers (entropy estimated position by position over the distinct values of each length):\n")
+	for _, e := range ents {
+		floor += e.Floor()
+		what := "stored in"
+		if strings.Contains(e.Path, ":") {
+			what = "in a column of" // the key's share of the column is not known
+		}
+		fmt.Fprintf(out, "  %-54s %8d distinct × %5.1f bits = %6.2f MB floor, %s %6.2f MB\n",
+			e.Path, e.Distinct, e.BitsPerValue, float64(e.Floor())/1e6, what, float64(e.Stored)/1e6)
+	}
+	snap, err := lake.OpenSnapshot(lakeDir)
+	if err != nil {
+		return err
+	}
+	perPart := map[lake.Partition]int64{}
+	for _, f := range snap.Files {
+		perPart[f.Partition] += f.Rows
+	}
+	var counts []int64
+	for _, n := range perPart {
+		counts = append(counts, n)
+	}
+	hashFloor := bench.HashFloor(counts)
+	hashBytes := dirSize(filepath.Join(lakeDir, "_trailsql", "hashes"))
+	fmt.Fprintf(out, "  %-54s %8d hashes × 64 bits in %d partitions = %6.2f MB floor, stored in %6.2f MB\n",
+		"ledger: content hashes (deduplication)", cols.Rows, len(counts), float64(hashFloor)/1e6, float64(hashBytes)/1e6)
+	floor += hashFloor
+	fmt.Fprintf(out, "  random content: floor %.1f MB = %.3f× the gzip input; the lake is %.1f MB above it (%.3f× the gzip input)\n",
+		float64(floor)/1e6, float64(floor)/float64(gzBytes), float64(lakeBytes-floor)/1e6, float64(lakeBytes-floor)/float64(gzBytes))
+	return nil
 }
 
 // benchS3 serves the corpus in dir/trail from a local versitygw (the folder dir is its posix root,
@@ -132,13 +413,12 @@ func (m *Main) benchS3(cmd *cobra.Command, dir string, events int, localRate flo
 	os.RemoveAll(lakeDir)
 	env := []string{"AWS_ACCESS_KEY_ID=" + srv.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey(), "AWS_REGION=us-east-1",
 		"AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
-	run, err := childIngest(ctx, m.Stderr, env, "ingest", "--lake", lakeDir, "--endpoint-url", srv.URL, "s3://trail")
+	run, err := m.childRun(ctx, env, "ingest", "--lake", lakeDir, "--endpoint-url", srv.URL, "s3://trail")
 	if err != nil {
 		return err
 	}
-	rate := float64(events) / run.wall.Seconds()
-	fmt.Fprintf(out, "ingest from S3 (versitygw %s on this machine, s3://trail): %.2fs wall, %.2fs CPU, %.0f events/s, peak RSS %.0f MiB\n",
-		versitygw.Version, run.wall.Seconds(), run.cpu.Seconds(), rate, float64(run.rss)/(1<<20))
+	rate := float64(events) / run.usage.Wall.Seconds()
+	fmt.Fprintf(out, "ingest from S3 (versitygw %s on this machine, s3://trail): %s, %.0f events/s\n", versitygw.Version, run.usage, rate)
 	fmt.Fprintf(out, "  %s\n", strings.TrimSpace(run.lastLine))
 	fmt.Fprintf(out, "  %.0f%% of the local-disk rate (%.0f events/s); target ≥ 70%%: %s\n", 100*rate/localRate, localRate, mark(rate >= 0.7*localRate))
 	return nil
@@ -162,39 +442,39 @@ func findVersitygw(ctx context.Context, log io.Writer) (string, error) {
 	return versitygw.Install(ctx, repo, log)
 }
 
-// ingestRun is what a child ingest cost.
-type ingestRun struct {
-	wall, cpu time.Duration
-	rss       int64
-	lastLine  string // of its output
+// childRun is what a child trailsql process cost, and the last line of its output.
+type childRun struct {
+	usage    bench.Usage
+	lastLine string
 }
 
-// childIngest runs trailsql with args in a child process, so that its peak RSS and CPU time are
-// its own.
-func childIngest(ctx context.Context, stderr io.Writer, env []string, args ...string) (*ingestRun, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
+// childRun runs trailsql with args in a child process, so that its peak RSS and CPU time are
+// its own. The child is this executable, or Main.Self.
+func (m *Main) childRun(ctx context.Context, env []string, args ...string) (*childRun, error) {
+	self := m.Self
+	if self == "" {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	child := exec.CommandContext(ctx, self, args...)
 	child.Env = append(os.Environ(), env...)
 	var stdout strings.Builder
-	child.Stdout, child.Stderr = &stdout, stderr
+	child.Stdout, child.Stderr = &stdout, m.Stderr
 	start := time.Now()
 	if err := child.Run(); err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, stdout.String())
 	}
-	r := &ingestRun{wall: time.Since(start)}
-	ru := child.ProcessState.SysUsage().(*syscall.Rusage)
-	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.rss = ru.Maxrss * 1024
+	r := &childRun{usage: bench.ChildUsage(child.ProcessState, time.Since(start))}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	r.lastLine = lines[len(lines)-1]
 	return r, nil
 }
 
-// benchQuestions times the classic questions over a lake, with windows ending at its newest event.
-func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir string, repeat int) error {
+// benchQuestions times the classic questions over a lake, with windows ending at its newest
+// event, and over DuckDB's native table in the database file duckDB (unless empty).
+func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir, duckDB string, repeat int) error {
 	ctx, out := cmd.Context(), m.Stdout
 	opt := engine.Options{Lake: lakeDir}
 	opt.Dialect = athena.Dialect()
@@ -203,6 +483,13 @@ func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir string, repeat int) er
 		return err
 	}
 	defer e.Close()
+	var native *bench.Native
+	if duckDB != "" {
+		if native, err = bench.OpenNative(ctx, duckDB); err != nil {
+			return err
+		}
+		defer native.Close()
+	}
 	newest := ""
 	for _, f := range e.Snapshot().Files {
 		if f.MaxTime > newest {
@@ -214,7 +501,11 @@ func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir string, repeat int) er
 		return fmt.Errorf("the lake %s has no events", lakeDir)
 	}
 	end := last.Add(time.Second)
-	fmt.Fprintf(out, "questions (%d runs each; target ≤ 150 ms):\n", repeat)
+	fmt.Fprintf(out, "questions, in-process, median of %d runs after a first (cold) one; target ≤ 150 ms", repeat-1)
+	if native != nil {
+		fmt.Fprintf(out, ", and ≤ 1.2× DuckDB over its native table")
+	}
+	fmt.Fprintln(out, ":")
 	var principal string
 	for _, dq := range demoQuestions {
 		q, err := questions.Get(dq.name)
@@ -229,31 +520,65 @@ func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir string, repeat int) er
 		if err != nil {
 			return err
 		}
-		var times []time.Duration
 		var rows int
-		for i := 0; i < repeat; i++ {
-			t0 := time.Now()
+		ours, err := timeRuns(repeat, func() error {
 			res, err := e.Query(ctx, q.SQL, qargs...)
 			if err != nil {
 				return fmt.Errorf("%s: %w", q.Name, err)
 			}
-			times = append(times, time.Since(t0))
 			rows = len(res.Rows)
 			if q.Name == "active-roles" && len(res.Rows) > 0 {
 				principal, _ = res.Rows[0][0].(string)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		cold := times[0]
-		warm := append([]time.Duration(nil), times[1:]...)
-		sort.Slice(warm, func(i, j int) bool { return warm[i] < warm[j] })
-		med := cold
-		if len(warm) > 0 {
-			med = warm[len(warm)/2]
+		line := fmt.Sprintf("  %-18s trailsql %7.1f ms (first %7.1f ms) %5d rows  %s", q.Name, ms(ours.median), ms(ours.first), rows, mark(ours.median <= 150*time.Millisecond))
+		if native != nil {
+			var nrows int
+			theirs, err := timeRuns(repeat, func() error {
+				n, err := native.Query(ctx, q.SQL, qargs...)
+				if err != nil {
+					return fmt.Errorf("%s over DuckDB's table: %w", q.Name, err)
+				}
+				nrows = n
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			ratio := ours.median.Seconds() / theirs.median.Seconds()
+			line += fmt.Sprintf(" | DuckDB native %7.1f ms (first %7.1f ms) %5d rows | %5.2f× %s", ms(theirs.median), ms(theirs.first), nrows, ratio, mark(ratio <= 1.2))
 		}
-		fmt.Fprintf(out, "  %-18s %6.1f ms (first run %6.1f ms) %5d rows  %s\n", q.Name, float64(med.Microseconds())/1000, float64(cold.Microseconds())/1000, rows, mark(med <= 150*time.Millisecond))
+		fmt.Fprintln(out, line)
 	}
 	return nil
 }
+
+// runTimes are the durations of a statement run several times.
+type runTimes struct{ first, median time.Duration }
+
+// timeRuns runs fn n times and returns the first run's time and the median of the others.
+func timeRuns(n int, fn func() error) (runTimes, error) {
+	var times []time.Duration
+	for range max(n, 1) {
+		t0 := time.Now()
+		if err := fn(); err != nil {
+			return runTimes{}, err
+		}
+		times = append(times, time.Since(t0))
+	}
+	r := runTimes{first: times[0], median: times[0]}
+	if warm := times[1:]; len(warm) > 0 {
+		sort.Slice(warm, func(i, j int) bool { return warm[i] < warm[j] })
+		r.median = warm[len(warm)/2]
+	}
+	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // corpusSize sums the gzip sizes of a corpus and, from each gzip trailer, the uncompressed sizes.
 func corpusSize(dir string) (gz, raw int64, files int) {

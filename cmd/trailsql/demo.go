@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/rules"
 )
 
 func (m *Main) demoCommand() *cobra.Command {
@@ -138,6 +140,9 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 		}
 		fmt.Fprintln(out)
 	}
+	if err := demoDetections(ctx, out, e, end); err != nil {
+		return nil, err
+	}
 	// The IAM inventory of the main account, as 'aws iam get-account-authorization-details' would
 	// print it, for 'unused' and 'inactive-identities'.
 	authzFile := filepath.Join(dir, "authz.json")
@@ -171,6 +176,7 @@ func demoNextSteps(lakeDir, authzFile string, truth *generate.Truth) []string {
 		"./trailsql ask --lake " + lk + "                   # the catalogue of questions",
 		fmt.Sprintf("./trailsql ask privilege-escalation --lake %s --days %d", lk, days),
 		fmt.Sprintf("./trailsql ask identity-activity --lake %s --principal ci-deploy --account %s --days %d", lk, truth.Accounts[0], days),
+		fmt.Sprintf("./trailsql detect --lake %s --days %d                # every detection rule over the window", lk, days),
 		fmt.Sprintf("./trailsql policy --lake %s --principal carol --days %d   # least-privilege policy", lk, days),
 		fmt.Sprintf("./trailsql unused --lake %s --authz %s --days %d      # granted vs used, per principal", lk, shellQuote(authzFile), days),
 	}
@@ -182,4 +188,58 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// demoShown are the detections the demo lists one by one: the escalation, root's and
+// MFA-less sign-ins, the failed sign-in burst (the other rules are counted).
+var demoShown = map[string]bool{"privilege-escalation": true, "access-key-for-another-user": true, "console-signin-without-mfa": true, "failed-signin-burst": true}
+
+// demoDetections runs the built-in rules over the last 45 days and prints what they found.
+func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end time.Time) error {
+	rs, errs := rules.Builtin()
+	if len(errs) > 0 {
+		return fmt.Errorf("built-in rules: %v", errs)
+	}
+	query := local.Engine(e)
+	ok, problems := rules.Validate(ctx, query, rs)
+	if len(problems) > 0 {
+		return fmt.Errorf("built-in rules: %v", problems)
+	}
+	const days = 45
+	alerts, err := rules.Evaluate(ctx, query, ok, rules.Scope{From: end.Add(-days * 24 * time.Hour), To: end})
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	var order []string
+	var shown [][]any
+	for _, a := range alerts {
+		if count[a.Rule] == 0 {
+			order = append(order, a.Rule)
+		}
+		count[a.Rule]++
+		if demoShown[a.Rule] || a.Rule == "root-activity" && a.EventName == "ConsoleLogin" {
+			shown = append(shown, []any{a.EventTime, string(a.Severity), a.Rule, a.Title})
+		}
+	}
+	fmt.Fprintf(out, "## Detections (last %d days): %d alerts from %d of the %d built-in rules\n", days, len(alerts), len(order), len(ok))
+	sort.Slice(order, func(i, j int) bool {
+		return count[order[i]] > count[order[j]] || count[order[i]] == count[order[j]] && order[i] < order[j]
+	})
+	var rows [][]any
+	for _, id := range order {
+		rows = append(rows, []any{id, count[id]})
+	}
+	if err := render.Write(out, "table", []string{"rule", "alerts"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nThe escalation, root's sign-ins, sign-ins without MFA and the failed sign-in burst:")
+	if len(shown) > 25 {
+		shown = shown[len(shown)-25:]
+	}
+	if err := render.Write(out, "table", []string{"event_time", "severity", "rule", "title"}, shown); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	return nil
 }

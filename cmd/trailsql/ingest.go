@@ -36,6 +36,8 @@ type ingestFlags struct {
 	watch        bool
 	interval     time.Duration
 	lookupEvents bool
+	noDetect     bool
+	rules        ruleFlags
 }
 
 func (m *Main) ingestCommand() *cobra.Command {
@@ -98,6 +100,8 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.watch, "watch", false, "keep collecting new objects every --interval until interrupted")
 	fl.DurationVar(&f.interval, "interval", 5*time.Minute, "time between two passes of --watch")
 	fl.BoolVar(&f.lookupEvents, "lookup-events", false, "read the CloudTrail LookupEvents API (the last 90 days of management events)")
+	fl.BoolVar(&f.noDetect, "no-detect", false, "do not run the detection rules on the new events (they run on the next ingest that detects)")
+	f.rules.register(cmd, false)
 	return cmd
 }
 
@@ -218,6 +222,15 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		listers = append(listers, ingest.LookupLister(ingest.LookupOptions{Regions: f.regions, From: from, To: to, Client: clients, Logger: opt.Logger}))
 	}
 
+	if !f.noDetect {
+		loaded, err := f.rules.load(m.Stderr)
+		if err != nil {
+			return err
+		}
+		d := &ingestDetection{m: m, lake: dir, rules: loaded.Rules, log: opt.Logger}
+		defer d.close()
+		opt.AfterPass = d.run
+	}
 	bar := m.progress(&opt, f.watch)
 	st, err := ingest.RunObjects(ctx, opt, chain(listers))
 	if bar != nil {

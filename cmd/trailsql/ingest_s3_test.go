@@ -122,7 +122,7 @@ func TestIngestS3WatchSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string)
+	lines := make(chan string, 4096) // buffered: a line is not lost while the test looks at the one before
 	var mu sync.Mutex
 	var all strings.Builder
 	var wg sync.WaitGroup
@@ -143,7 +143,7 @@ func TestIngestS3WatchSIGTERM(t *testing.T) {
 	}()
 	waitFor := func(prefix string) string {
 		t.Helper()
-		deadline := time.After(2 * time.Minute)
+		deadline := time.After(5 * time.Minute)
 		for {
 			select {
 			case line, ok := <-lines:
@@ -157,7 +157,7 @@ func TestIngestS3WatchSIGTERM(t *testing.T) {
 				cmd.Process.Kill()
 				mu.Lock()
 				defer mu.Unlock()
-				t.Fatalf("no %q within 2 minutes:\n%s", prefix, all.String())
+				t.Fatalf("no %q within 5 minutes:\n%s", prefix, all.String())
 			}
 		}
 	}

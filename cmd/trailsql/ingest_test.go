@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/rules"
 )
 
 // Every file of the shared datasets: CloudTrail files ingest, the rest is skipped, the invalid
@@ -118,7 +121,7 @@ func TestRefusedStatements(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(l)
 	for _, e := range entries {
-		if e.Name() != "cloudtrail_logs" && e.Name() != "_trailsql" {
+		if e.Name() != "cloudtrail_logs" && e.Name() != "_trailsql" && e.Name() != rules.AlertsDir {
 			t.Errorf("a refused statement wrote %s into the lake", e.Name())
 		}
 	}
@@ -155,11 +158,31 @@ func trailsqlBinary(t *testing.T) string {
 }
 
 // A real ingest process killed with SIGKILL at random moments, then re-run, leaves the same lake
-// as one clean run: same count, no duplicate, no missing event, no stray file.
+// as one clean run: same count, no duplicate, no missing event, no stray file; and detection
+// alerted every event a rule matches exactly once.
 func TestIngestSurvivesSIGKILL(t *testing.T) {
 	bin := trailsqlBinary(t)
 	in := writeTrail(t, t.TempDir(), 150, 600) // 90,000 events
-	args := func(lake string) []string { return []string{"ingest", "--lake", lake, "--commit-rows", "4000", in} }
+	// A rule that fires on about a tenth of the events: each must be alerted once, killed or not.
+	ruleFile := filepath.Join(t.TempDir(), "rules.yml")
+	os.WriteFile(ruleFile, []byte("rules:\n  - id: tenth\n    title: \"{{ eventid }}\"\n    severity: low\n    condition: eventid LIKE '%7'\n"), 0o644)
+	args := func(lake string) []string {
+		return []string{"ingest", "--lake", lake, "--commit-rows", "4000", "--no-builtin", "--rules", ruleFile, in}
+	}
+	alerts := func(lake string) string {
+		as, err := rules.OpenStore(lake).Alerts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]bool{}
+		for _, a := range as {
+			if keys[a.EventID+a.EventTime] {
+				t.Fatalf("lake %s: event %s alerted twice", lake, a.EventID)
+			}
+			keys[a.EventID+a.EventTime] = true
+		}
+		return fmt.Sprint(len(as), digest(fmt.Sprint(slices.Sorted(maps.Keys(keys)))))
+	}
 	const fingerprint = "SELECT CAST(count(*) AS varchar) || '/' || CAST(count(DISTINCT eventid) AS varchar) || '/' || to_hex(md5(to_utf8(array_join(array_sort(array_agg(concat_ws('|', eventid, eventtime, coalesce(requestparameters, ''), account, day))), ',')))) FROM cloudtrail_logs"
 
 	clean := t.TempDir()
@@ -171,6 +194,10 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	want := scalar(t, clean, fingerprint)
 	if !strings.HasPrefix(want, "90000/90000/") {
 		t.Fatalf("clean run fingerprint %s", want)
+	}
+	wantAlerts := alerts(clean)
+	if strings.HasPrefix(wantAlerts, "0") {
+		t.Fatal("the rule fired on nothing: the test proves nothing about detection")
 	}
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewSource(seed))
@@ -201,6 +228,9 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		}
 		if problems, err := lake.Check(dir); err != nil || len(problems) > 0 {
 			t.Fatalf("round %d: lake check: %v %v", round, err, problems)
+		}
+		if got := alerts(dir); got != wantAlerts {
+			t.Fatalf("round %d: alerts %s, the clean run stored %s", round, got, wantAlerts)
 		}
 	}
 	if kills < 10 {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/trailsql/trailsql/internal/answer/local"
 	"io"
 	"slices"
 	"sort"
@@ -66,21 +65,11 @@ passed each role).`,
 			if err != nil {
 				return err
 			}
-			lk, err := m.existingLake(cmd)
+			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "calls made only outside it are not in the policy")
 			if err != nil {
 				return err
 			}
-			e, err := m.openEngine(cmd, &q)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			m.writeCoverage(lk, &w, from, to, "calls made only outside it are not in the policy")
-			query, release, err := local.Pinned(cmd.Context(), e) // one snapshot for every statement
-			if err != nil {
-				return err
-			}
-			defer release()
+			defer done()
 			uq := usage.Query{From: from, To: to, Account: w.account, Region: w.region, IncludeDenied: includeDenied, Resources: resources}
 			if authzFile != "" {
 				details, err := authz.Load(authzFile)

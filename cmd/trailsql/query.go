@@ -15,6 +15,7 @@ import (
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/rules/pattern"
 )
 
 // queryFlags are the engine settings shared by the commands that run SQL.
@@ -61,7 +62,7 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 
 func (m *Main) queryCommand() *cobra.Command {
 	var q queryFlags
-	var format, file string
+	var format, file, filterPattern string
 	var original, stats bool
 	cmd := &cobra.Command{
 		Use:   "query [--format table|csv|json|jsonl|markdown] (SQL | -f FILE | -)",
@@ -79,11 +80,26 @@ partitions need no definition here.
 Output is a table on a terminal and CSV otherwise, unless --format says.`,
 		Example: `  trailsql query "SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin'"
   trailsql query -f root-activity.sql --format json
-  trailsql query --original "SELECT * FROM cloudtrail_logs WHERE eventid = '…'"`,
+  trailsql query --original "SELECT * FROM cloudtrail_logs WHERE eventid = '…'"
+  trailsql query --pattern '{ $.userIdentity.userName = "Alice" }' --original`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sqlText, err := m.readSQL(args, file)
-			if err != nil {
+			var sqlText string
+			var err error
+			if filterPattern != "" {
+				if len(args) > 0 || file != "" {
+					return fmt.Errorf("--pattern is the query: give no SQL with it")
+				}
+				p, err := pattern.Parse(filterPattern)
+				if err != nil {
+					return fmt.Errorf("--pattern: %w", err)
+				}
+				cond, err := p.SQL()
+				if err != nil {
+					return fmt.Errorf("--pattern: %w", err)
+				}
+				sqlText = "SELECT * FROM cloudtrail_logs WHERE " + cond + " ORDER BY eventtime, eventid"
+			} else if sqlText, err = m.readSQL(args, file); err != nil {
 				return err
 			}
 			if format, err = render.Choose(format, m.IsTerminal); err != nil {
@@ -130,6 +146,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
+	cmd.Flags().StringVar(&filterPattern, "pattern", "", "instead of SQL, the events a CloudWatch Logs filter pattern matches, oldest first: '{ $.eventName = \"ConsoleLogin\" && $.errorMessage = \"Failed authentication\" }'")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read, the time, and what Athena would have charged for the scan")
 	cmd.Flags().BoolVar(&q.skipDamaged, "skip-damaged", false, "answer from the lake files that can be read when some cannot, and list on stderr the files, partitions and rows left out")
 	cmd.Flags().BoolVar(&original, "original", false, "print each row as the original CloudTrail record (JSON lines); the query must select whole rows (SELECT *)")

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/trailsql/trailsql/internal/answer/local"
 	"io"
 	"slices"
 	"sort"
@@ -90,16 +89,11 @@ principal, actions included.`,
 			if len(principals) == 0 {
 				return fmt.Errorf("%s: no users or roles to compare", file)
 			}
-			lk, err := m.existingLake(cmd)
+			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "actions used only outside it show as unused")
 			if err != nil {
 				return err
 			}
-			e, err := m.openEngine(cmd, &q)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			m.writeCoverage(lk, &w, from, to, "actions used only outside it show as unused")
+			defer done()
 			uq := usage.UnusedQuery{
 				Query:          usage.Query{From: from, To: to, Region: w.region, IncludeDenied: includeDenied},
 				AssumeRecorded: assumeRecorded,
@@ -107,11 +101,6 @@ principal, actions included.`,
 			if cmd.Flags().Changed("data-events") {
 				uq.DataEvents = append([]string{}, dataEvents...)
 			}
-			query, release, err := local.Pinned(cmd.Context(), e) // one snapshot for every statement
-			if err != nil {
-				return err
-			}
-			defer release()
 			reports, logged, err := usage.Unused(cmd.Context(), query, details, principals, uq)
 			if err != nil {
 				return err

@@ -326,8 +326,14 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 }
 
 // Snapshot is the newest lake snapshot the engine has read: the one the last statement to
-// start read (Result.Seq says which each statement read).
-func (e *Engine) Snapshot() *lake.Snapshot { return e.snapshot() }
+// start read (Result.Seq says which each statement read); for a pinned handle (Pin), the
+// snapshot it reads.
+func (e *Engine) Snapshot() *lake.Snapshot {
+	if e.pin != nil {
+		return e.pin.g.snap
+	}
+	return e.snapshot()
+}
 
 func (c *core) snapshot() *lake.Snapshot {
 	c.mu.Lock()

@@ -107,6 +107,10 @@ func (c *core) fileIn(msg string, files []lake.File) (lake.File, bool) {
 	return lake.File{}, false
 }
 
+// PathOf is the value of the pseudo-column "$path" for the rows of a lake file: what a
+// statement compares it with to read only some files (detection reads a commit's files so).
+func (e *Engine) PathOf(f lake.File) string { return e.absPath(f) }
+
 func (c *core) absPath(f lake.File) string {
 	return filepath.Join(c.opt.Lake, filepath.FromSlash(f.Path))
 }

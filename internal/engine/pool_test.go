@@ -294,6 +294,9 @@ func TestPin(t *testing.T) {
 		t.Fatalf("the engine after a commit: %d rows at commit %d, %v", n, seq, err)
 	}
 	addEvents(t, root, "fourth", &sqlBlock{body: []string{`{"eventTime":"2024-03-04T10:00:00Z","eventName":"D","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"4"}`}})
+	if p.Snapshot().Seq != 1 || e.Snapshot().Seq != 2 {
+		t.Errorf("snapshots: pinned %d, engine %d; want 1 and 2", p.Snapshot().Seq, e.Snapshot().Seq)
+	}
 	for _, h := range []*Engine{p, p.With(QueryOptions{MaxRows: 10})} {
 		if n, seq, err := count(h); err != nil || n != 2 || seq != 1 {
 			t.Fatalf("the pinned handle, two commits later: %d rows at commit %d, %v", n, seq, err)

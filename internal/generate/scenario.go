@@ -124,10 +124,11 @@ func (w *world) scenarios() []*group {
 		}
 	}
 
-	// 4. Console sign-ins that failed: names that do not exist, and bob mistyping.
+	// 4. Console sign-ins that failed: a burst of six from one address, guessing names that do
+	// not exist (a failed-sign-in burst for detection), and bob mistyping.
 	if aliceConsole != nil && bobConsole != nil && within(6) {
 		g := &group{acct: main, region: home, at: w.dayAt(6, 3, 41)}
-		for i := 0; i < 3; i++ {
+		for i := 0; i < 6; i++ {
 			g.events = append(g.events, evSpec{ac: aliceConsole, act: aConsoleLogin, loginFail: true, noSuchUser: true,
 				ip: "45.134.26.9", ua: uaFirefox, sec: int64(i * 9)})
 		}

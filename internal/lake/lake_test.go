@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,17 @@ func TestDedupAcrossCommitsAndCompaction(t *testing.T) {
 	if len(snap.Files) != 5 || snap.Rows() != 550 {
 		t.Fatalf("snapshot: %d files, %d rows", len(snap.Files), snap.Rows())
 	}
+	var own []int64
+	for _, f := range snap.Files {
+		if len(f.Origins) != 1 {
+			t.Fatalf("%s: origins %v, want its own commit", f.Path, f.Origins)
+		}
+		own = append(own, f.Origins[0])
+	}
+	slices.Sort(own)
+	if !slices.Equal(own, []int64{1, 2, 3, 4, 5}) {
+		t.Errorf("the files' origins are commits %v, want 1…5", own)
+	}
 	w, err := OpenWriter(context.Background(), root, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +94,9 @@ func TestDedupAcrossCommitsAndCompaction(t *testing.T) {
 	snap, _ = OpenSnapshot(root)
 	if len(snap.Files) != 1 || snap.Rows() != 550 {
 		t.Fatalf("after compaction: %d files, %d rows", len(snap.Files), snap.Rows())
+	}
+	if got := snap.Files[0].Origins; !slices.Equal(got, []int64{1, 2, 3, 4, 5}) {
+		t.Errorf("the compacted file's origins are %v, want the five commits it merged", got)
 	}
 	// Dedup still knows every record after compaction.
 	if got := ingestBatch(t, root, 0, 560); got != 10 {
@@ -239,5 +254,98 @@ func TestPlainJSONManifests(t *testing.T) {
 	snap, err := OpenSnapshot(root)
 	if err != nil || snap.Rows() != 15 || len(snap.Files) != 2 {
 		t.Fatalf("snapshot: %v", err)
+	}
+}
+
+// A partition-day of many batches is one file, its batches encoded concurrently and assembled in
+// order: every row comes back, each row group's statistics are those of its own rows, and the
+// footer holds the row groups of every batch at their place in the file, under their columns'
+// paths (the buffers batches are encoded in are reused: nothing of the footer may point into
+// them).
+func TestOnePartitionManyBatches(t *testing.T) {
+	root := t.TempDir()
+	ctx := context.Background()
+	w, err := OpenWriter(ctx, root, WriterOptions{RowGroupRows: 50, BufferedRows: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	other := Partition{Account: "444455556666", Region: "eu-west-1", Year: "2024", Month: "01", Day: "03"}
+	want := map[uint64]bool{}
+	for i := 0; i < 2200; i++ {
+		r := rec(i)
+		name := fmt.Sprintf("Event%02d", (i*7)%13)
+		r.EventName = &name
+		h := cloudtrail.Hash(r)
+		want[h] = true
+		p := part
+		if i >= 2000 {
+			p = other // a second file, written after the first one's batches
+		}
+		if _, err := w.Add(p, r, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := w.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != 2 || m.Files[0].Rows+m.Files[1].Rows != 2200 {
+		t.Fatalf("files %+v, want two of 2200 rows", m.Files)
+	}
+	got := map[uint64]bool{}
+	for _, f := range m.Files {
+		checkFileRowGroups(t, filepath.Join(root, f.Path), got)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d distinct rows read back, %d written", len(got), len(want))
+	}
+}
+
+// checkFileRowGroups reads a data file row group by row group into got (the rows' hashes) and
+// checks its footer: every column chunk under its column's path, eventname statistics those of
+// the row group's rows.
+func checkFileRowGroups(t *testing.T, path string, got map[uint64]bool) {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	st, _ := fh.Stat()
+	pq, err := parquet.OpenFile(fh, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, ok := pq.Schema().Lookup("eventname")
+	if !ok {
+		t.Fatal("no eventname column")
+	}
+	if n := len(pq.RowGroups()); n < int(pq.NumRows())/120 {
+		t.Fatalf("%d row groups for %d rows, want at least one per batch", n, pq.NumRows())
+	}
+	for i, rg := range pq.Metadata().RowGroups {
+		for j, c := range rg.Columns {
+			if want := pq.Schema().Columns()[j]; !slices.Equal(c.MetaData.PathInSchema, want) {
+				t.Fatalf("row group %d column %d: path %q, want %q", i, j, c.MetaData.PathInSchema, want)
+			}
+		}
+	}
+	for i, rg := range pq.RowGroups() {
+		rows := make([]cloudtrail.Record, rg.NumRows())
+		r := parquet.NewGenericRowGroupReader[cloudtrail.Record](rg)
+		n, err := r.Read(rows)
+		if err != nil && err != io.EOF || int64(n) != rg.NumRows() {
+			t.Fatalf("row group %d: %d of %d rows read: %v", i, n, rg.NumRows(), err)
+		}
+		lo, hi := "~", ""
+		for j := range rows {
+			got[cloudtrail.Hash(&rows[j])] = true
+			lo, hi = min(lo, *rows[j].EventName), max(hi, *rows[j].EventName)
+		}
+		stats := pq.Metadata().RowGroups[i].Columns[leaf.ColumnIndex].MetaData.Statistics
+		if string(stats.MinValue) != lo || string(stats.MaxValue) != hi {
+			t.Errorf("row group %d: eventname statistics [%s, %s], its rows [%s, %s]", i, stats.MinValue, stats.MaxValue, lo, hi)
+		}
 	}
 }

@@ -371,6 +371,9 @@ type ledgerFile struct {
 	// origins are the indexes in ledger.entries of the commits whose sources the file's rows
 	// came from: its own commit's, or those of the files a compaction merged into it.
 	origins []int
+	// seqs are the sequence numbers of the commits that wrote the file's rows: its own for an
+	// ingest's file, the merged files' for a compaction's (File.Origins).
+	seqs []int64
 }
 
 // ledgerFiles are the data files the trusted ledger ever listed.
@@ -388,12 +391,14 @@ func (l *ledger) files() ledgerFiles {
 		}
 		m := &e.m
 		inherited := map[Partition][]int{}
+		inheritedSeqs := map[Partition][]int64{}
 		for _, r := range m.Replaces {
 			if f := out.byPath[r]; f != nil {
 				if f.live {
 					f.live, f.superseded, f.supersededAt = false, true, m.Time.UnixNano()
 				}
 				inherited[f.Partition] = append(inherited[f.Partition], f.origins...)
+				inheritedSeqs[f.Partition] = append(inheritedSeqs[f.Partition], f.seqs...)
 			}
 		}
 		for _, q := range m.Quarantined {
@@ -410,6 +415,13 @@ func (l *ledger) files() ledgerFiles {
 			}
 			slices.Sort(lf.origins)
 			lf.origins = slices.Compact(lf.origins)
+			if len(m.Replaces) == 0 {
+				lf.seqs = []int64{m.Seq}
+			} else {
+				lf.seqs = slices.Clone(inheritedSeqs[f.Partition])
+				slices.Sort(lf.seqs)
+				lf.seqs = slices.Compact(lf.seqs)
+			}
 			if _, seen := out.byPath[f.Path]; !seen {
 				out.order = append(out.order, f.Path)
 			}

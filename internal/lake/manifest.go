@@ -71,6 +71,10 @@ type File struct {
 	// Commit is the name of the manifest that lists the file, set by OpenSnapshot so that an
 	// error about the file can name its commit. It is not stored.
 	Commit string `json:"-"`
+	// Origins are the sequence numbers of the commits that wrote the file's rows: its own
+	// commit's for a file an ingest wrote, those of the merged files' for a compaction's (set by
+	// OpenSnapshot, not stored). Detection uses them to find the rows of new commits.
+	Origins []int64 `json:"-"`
 }
 
 // FacetColumns are the columns whose distinct values a File may record (File.Values): those the
@@ -284,7 +288,9 @@ func (l *ledger) snapshot(root string) *Snapshot {
 	files := l.files()
 	for _, fs := range files.order {
 		if f := files.byPath[fs]; f.live {
-			s.Files = append(s.Files, f.File)
+			file := f.File
+			file.Origins = f.seqs
+			s.Files = append(s.Files, file)
 		}
 	}
 	if ms := l.manifests(); len(ms) > 0 {

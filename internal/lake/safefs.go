@@ -2,7 +2,6 @@ package lake
 
 import (
 	"crypto/sha256"
-	"encoding"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -204,60 +203,22 @@ func (l *lakeFS) move(rel, dst string) error {
 	return nil
 }
 
-// sumWriter hashes what a data file's Parquet writer writes, and remembers the hash's state at
-// its last few writes, so that the checksum of the file as trimFooter leaves it (its data as
-// written, then a new footer) takes no second read of the data.
+// sumWriter hashes what is written to a data file as it is written, so that its checksum takes
+// no second read.
 type sumWriter struct {
-	w     io.Writer
-	h     hash.Hash
-	n     int64
-	marks [16]sumMark // a ring: the states at the last writes
-	next  int
-}
-
-type sumMark struct {
-	at    int64
-	state []byte
+	w io.Writer
+	h hash.Hash
+	n int64
 }
 
 func newSumWriter(w io.Writer) *sumWriter { return &sumWriter{w: w, h: sha256.New()} }
 
 func (s *sumWriter) Write(p []byte) (int, error) {
-	m := &s.marks[s.next%len(s.marks)]
-	m.at = s.n
-	m.state, _ = s.h.(encoding.BinaryAppender).AppendBinary(m.state[:0])
-	s.next++
 	n, err := s.w.Write(p)
 	s.h.Write(p[:n])
 	s.n += int64(n)
 	return n, err
 }
 
-// sum returns the SHA-256 of the file f once trimFooter(f) returned t.
-func (s *sumWriter) sum(f *os.File, t trimmed) (string, error) {
-	if !t.done {
-		return hex.EncodeToString(s.h.Sum(nil)), nil
-	}
-	var best *sumMark
-	for i := range s.marks {
-		m := &s.marks[i]
-		if m.state != nil && m.at <= t.at && (best == nil || m.at > best.at) {
-			best = m
-		}
-	}
-	h := sha256.New()
-	from := int64(0)
-	if best != nil {
-		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(best.state); err != nil {
-			return "", err
-		}
-		from = best.at
-	}
-	// The data between the last state kept and the end of the data, read again: a few kB, as
-	// the page index and footer the writer wrote last are what trimFooter replaced.
-	if _, err := io.Copy(h, io.NewSectionReader(f, from, t.at-from)); err != nil {
-		return "", err
-	}
-	h.Write(t.tail)
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+// sum returns the SHA-256 of what was written.
+func (s *sumWriter) sum() string { return hex.EncodeToString(s.h.Sum(nil)) }

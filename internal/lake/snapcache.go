@@ -42,7 +42,7 @@ import (
 const snapshotCacheFile = metaDir + "/snapshot"
 
 // snapshotMACContext separates the cache's MAC from a manifest's (macContext).
-const snapshotMACContext = "trailsql snapshot v1\n"
+const snapshotMACContext = "trailsql snapshot v3\n"
 
 // maxSnapshotCacheBytes bounds the cache a reader reads; a bigger one is not used.
 const maxSnapshotCacheBytes = 256 << 20
@@ -50,14 +50,16 @@ const maxSnapshotCacheBytes = 256 << 20
 // The cache's content, after its MAC line, is text, one line per file, since decoding JSON took
 // 4 ms for 400 files and a lake of an organization's trail has tens of thousands:
 //
-//	trailsql snapshot v2 <ledger> <seq> <files> <commits>
+//	trailsql snapshot v3 <ledger> <seq> <files> <commits>
 //	<commit name>                                   one line per commit that lists a file
-//	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit> <values>
+//	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit> <origins> <values>
 //
 // where <ledger> is the ledgerID of the manifests read, strings are Go-quoted (strconv.Quote),
-// <commit> is the index of the file's commit among the commit lines, and <values> is the JSON of
-// File.Values, quoted ("" for none).
-const snapshotCacheHeader = "trailsql snapshot v2"
+// <commit> is the index of the file's commit among the commit lines, <origins> the sequence
+// numbers of File.Origins, comma-separated and quoted, and <values> the JSON of File.Values,
+// quoted ("" for none). (v1 had no origins, v2 no values: such a cache is not used, and is
+// written again.)
+const snapshotCacheHeader = "trailsql snapshot v3"
 
 // ledgerID identifies a set of manifest names.
 func ledgerID(names []string) string {
@@ -159,6 +161,12 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 			b = append(b, ' ')
 		}
 		b = fmt.Appendf(b, "%d %d %d %d ", f.HashOffset, f.HashBytes, f.HashVersion, index[f.Commit])
+		origins := make([]string, len(f.Origins))
+		for i, o := range f.Origins {
+			origins[i] = strconv.FormatInt(o, 10)
+		}
+		b = strconv.AppendQuote(b, strings.Join(origins, ","))
+		b = append(b, ' ')
 		var values []byte
 		if f.Values != nil {
 			values, _ = json.Marshal(f.Values)
@@ -173,7 +181,7 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 // ledgerID of the manifests it was read from.
 func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 	c := cacheReader{rest: text}
-	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v2" {
+	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v3" {
 		return nil, "", errors.New("not a snapshot cache")
 	}
 	ledger := c.word()
@@ -200,6 +208,15 @@ func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 			f.Commit = commits[k]
 		} else if c.err == nil {
 			c.err = errors.New("commit index out of range")
+		}
+		if origins := c.str(); origins != "" {
+			for _, o := range strings.Split(origins, ",") {
+				n, err := strconv.ParseInt(o, 10, 64)
+				if err != nil && c.err == nil {
+					c.err = errors.New("damaged origins")
+				}
+				f.Origins = append(f.Origins, n)
+			}
 		}
 		if v := c.str(); v != "" && c.err == nil {
 			if err := json.Unmarshal([]byte(v), &f.Values); err != nil || f.Values == nil {

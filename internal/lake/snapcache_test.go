@@ -137,8 +137,8 @@ func TestSnapshotCacheUnsignedLake(t *testing.T) {
 // FuzzSnapshotCache feeds the cache reader any content, signed with the lake's key so that its
 // decoding is reached: it never panics, and what it accepts names the ledger's manifests.
 func FuzzSnapshotCache(f *testing.F) {
-	f.Add(encodeSnapshotCache(&Snapshot{Seq: 3, Files: []File{{Path: "cloudtrail_logs/a\n.parquet", Rows: 1, Commit: "c", Values: map[string][]string{"errorcode": {}, "eventname": {"A", "B"}}}, {Path: "x"}}}, []string{"0000000000000001-a.json.gz"}))
-	f.Add([]byte("trailsql snapshot v2 x 1 1 1\n\"c\"\n\"p\" \"\" \"\" \"\" \"\" \"\" 1 2 \"\" \"\" \"\" 0 0 0 0 \"{\\\"eventname\\\":[\\\"A\\\"]}\"\n"))
+	f.Add(encodeSnapshotCache(&Snapshot{Seq: 3, Files: []File{{Path: "cloudtrail_logs/a\n.parquet", Rows: 1, Commit: "c", Origins: []int64{1, 2}, Values: map[string][]string{"errorcode": {}, "eventname": {"A", "B"}}}, {Path: "x"}}}, []string{"0000000000000001-a.json.gz"}))
+	f.Add([]byte("trailsql snapshot v3 x 1 1 1\n\"c\"\n\"p\" \"\" \"\" \"\" \"\" \"\" 1 2 \"\" \"\" \"\" 0 0 0 0 \"1,2\" \"{\\\"eventname\\\":[\\\"A\\\"]}\"\n"))
 	f.Add([]byte("\x00\n\n"))
 	key := bytes.Repeat([]byte{1}, 32)
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -167,7 +167,7 @@ func TestSnapshotCacheRoundTrip(t *testing.T) {
 	s := &Snapshot{Seq: 2, Files: []File{
 		{Path: "cloudtrail_logs/account=1/region=r/year=2024/month=01/day=02/x \"y\".parquet", Partition: Partition{Account: "1", Region: "r", Year: "2024", Month: "01", Day: "02"},
 			Rows: 3, Bytes: 4, SHA256: "ab", MinTime: "2024-01-02T00:00:00Z", MaxTime: "2024-01-02T23:00:00Z", HashOffset: 5, HashBytes: 6, HashVersion: 2,
-			Values: map[string][]string{"useridentity.type": {"Root", "IAMUser"}, "errorcode": {}}, Commit: names[1]},
+			Values: map[string][]string{"useridentity.type": {"Root", "IAMUser"}, "errorcode": {}}, Origins: []int64{1, 2}, Commit: names[1]},
 		{Path: "cloudtrail_logs/b\n.parquet", Commit: names[0]},
 	}}
 	got, ledger, err := decodeSnapshotCache(string(encodeSnapshotCache(s, names)))

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -27,9 +29,10 @@ import (
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
-// finishSlots bounds the row groups sorted, encoded and compressed in the background at once
-// (and so their memory).
-const finishSlots = 2
+// encodeSlots bounds the batches of rows sorted, encoded and compressed in the background at
+// once (and so their memory): one per core, so that a single partition-day keeps every core
+// busy, and at least two.
+func encodeSlots() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 // ErrLocked is returned by OpenWriter when another process is writing to the lake.
 var ErrLocked = errors.New("another trailsql process is writing to this lake")
@@ -68,9 +71,20 @@ type Writer struct {
 
 	open   map[Partition]*partFile
 	staged []*partFile
-	idle   []*parquet.GenericWriter[cloudtrail.Record] // finished writers, reused with Reset
+	// last is the partition of the last Add and its file and hashes: a trail's records come
+	// partition after partition, and a Partition is five strings to hash.
+	last struct {
+		p   Partition
+		pf  *partFile
+		set map[uint64]struct{}
+	}
+	// idleBuf are buffers for encoded batches, reused. The encoders are not: parquet-go's
+	// GenericWriter.Reset clears the column paths its next files' footers then lack
+	// (ColumnMetaData.Reset clears path_in_schema, which shares its strings with the writer's
+	// columns), and readers such as parquet-mr map column chunks by that path.
+	idleBuf []*bytes.Buffer
 
-	// row groups and files being written in the background (see writeGroup); mu guards idle,
+	// batches and files being written in the background (see writeGroup); mu guards idleBuf,
 	// staged and bgErr
 	mu       sync.Mutex
 	slots    chan struct{}
@@ -116,16 +130,17 @@ func newHashRef(f File, hashes string, rows int64) hashRef {
 	return hashRef{f.Path, hashes, f.HashOffset, rows, f.HashBytes, f.Bytes, f.SHA256, v}
 }
 
-// partFile is a Parquet file being written for one partition. Its rows are held until a row
-// group is complete (or the file is finished), then sorted and written in the background.
+// partFile is a Parquet file being written for one partition. Its rows are held until a batch
+// is complete (or the file is finished), then sorted and encoded in the background, each batch
+// on its own (see segment.go), and appended to the file in the order they were handed off.
 type partFile struct {
 	part     Partition
 	name     string // relative path of the final file
 	tmp      string // absolute staging path
 	f        *os.File
-	sw       *sumWriter          // what is written to f goes through sw, which hashes it
-	sum      string              // the finished file's SHA-256
-	pending  []cloudtrail.Record // rows of the next row group
+	sw       *sumWriter           // what is written to f goes through sw, which hashes it
+	sum      string               // the finished file's SHA-256
+	pending  []*cloudtrail.Record // rows of the next batch
 	hashes   []uint64
 	legacy   bool // hashes holds version-1 content hashes (copied by a compaction)
 	rows     int64
@@ -133,11 +148,12 @@ type partFile struct {
 	used     int64
 	bytes    int64
 
-	// mu serialises the background writes of the file's row groups; groups counts them, so
-	// that the file is closed after the last.
-	mu     sync.Mutex
-	w      *parquet.GenericWriter[cloudtrail.Record] // created by the first row group written
-	groups sync.WaitGroup
+	// tail is closed once the last batch handed off is in the file (nil: none handed off);
+	// each batch appends after its predecessor's tail. Only the goroutine of the batch whose
+	// turn it is touches footer and failed.
+	tail   chan struct{}
+	footer fileFooter
+	failed bool
 }
 
 // OpenWriter locks the lake at root for writing, creating it if needed, signs its ledger if an
@@ -189,7 +205,7 @@ func openLocked(ctx context.Context, root string, opt WriterOptions, lock *os.Fi
 		sources: map[string]bool{}, hashIndex: map[Partition][]hashRef{},
 		seen: map[Partition]map[uint64]struct{}{}, open: map[Partition]*partFile{},
 		codec: &zstd.Codec{Level: zstd.SpeedBetterCompression},
-		slots: make(chan struct{}, finishSlots),
+		slots: make(chan struct{}, encodeSlots()),
 	}
 	var err error
 	if w.fs, err = openLakeFS(root); err != nil {
@@ -361,6 +377,7 @@ func (w *Writer) LegacyHashes() bool {
 
 // Add stores a record unless an identical one (same hash) is already in its partition. It reports
 // whether the record was new.
+// The Writer keeps r, which must not change after, until it is written.
 func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, error) {
 	set, err := w.partitionHashes(p)
 	if err != nil {
@@ -370,9 +387,15 @@ func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, erro
 		return false, nil
 	}
 	set[hash] = struct{}{}
-	pf, err := w.file(p)
-	if err != nil {
-		return false, err
+	pf := w.last.pf
+	if pf == nil || w.last.p != p {
+		if pf, err = w.file(p); err != nil {
+			return false, err
+		}
+		w.last.pf = pf
+	} else {
+		w.tick++
+		pf.used = w.tick
 	}
 	pf.hashes = append(pf.hashes, hash)
 	w.pendingRows++
@@ -382,7 +405,10 @@ func (w *Writer) Add(p Partition, r *cloudtrail.Record, hash uint64) (bool, erro
 // addRow holds a row for a file, writes a row group when one is complete and keeps the rows held
 // across all files within BufferedRows.
 func (w *Writer) addRow(pf *partFile, r *cloudtrail.Record) error {
-	pf.pending = append(pf.pending, *r)
+	if pf.pending == nil {
+		pf.pending = make([]*cloudtrail.Record, 0, min(w.opt.RowGroupRows, w.opt.BufferedRows, 4096))
+	}
+	pf.pending = append(pf.pending, r)
 	pf.rows++
 	if r.EventTime != nil {
 		if t := *r.EventTime; pf.min == "" || t < pf.min {
@@ -422,7 +448,11 @@ func (w *Writer) addRow(pf *partFile, r *cloudtrail.Record) error {
 func (w *Writer) Pending() int64 { return w.pendingRows }
 
 func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
+	if w.last.set != nil && w.last.p == p {
+		return w.last.set, nil
+	}
 	if set, ok := w.seen[p]; ok {
+		w.last.p, w.last.set, w.last.pf = p, set, nil
 		return set, nil
 	}
 	set := map[uint64]struct{}{}
@@ -436,11 +466,12 @@ func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
 		}
 	}
 	w.seen[p] = set
+	w.last.p, w.last.set, w.last.pf = p, set, nil
 	return set, nil
 }
 
 // writerOptions are the Parquet settings of every data file, chosen on the 1M-event benchmark
-// (its 127 MB of files became 105.5 MB, then 102.9 MB with trimFooter):
+// (its 127 MB of files became 105.5 MB, then 102.9 MB without the page index):
 //   - zstd at its "better" level: the faster levels leave hex identifiers such as eventID
 //     uncompressed, the best one saves 1% more for four times the CPU;
 //   - dictionary encoding where values repeat (see the tags on cloudtrail.Record);
@@ -450,7 +481,7 @@ func (w *Writer) partitionHashes(p Partition) (map[uint64]struct{}, error) {
 //   - no statistics in page headers (DuckDB reads those of the column chunks: −2.7 MB), and no
 //     bounds for the JSON payloads and random identifiers, which prune nothing (−0.9 MB).
 //
-// The rows of a row group are sorted (see sortRows).
+// The rows of a batch are sorted (see sortRows).
 func (w *Writer) writerOptions() []parquet.WriterOption {
 	opts := []parquet.WriterOption{
 		parquet.Compression(w.codec),
@@ -498,21 +529,29 @@ func (w *Writer) file(p Partition) (*partFile, error) {
 		return nil, fmt.Errorf("stage lake file: %w", err)
 	}
 	pf := &partFile{part: p, name: p.Dir() + "/" + base, tmp: tmp, f: f, sw: newSumWriter(f), used: w.tick}
+	if _, err := pf.sw.Write([]byte(parquetMagic)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stage lake file: %w", err)
+	}
+	pf.footer.offset = int64(len(parquetMagic))
 	w.open[p] = pf
 	return pf, nil
 }
 
-// finish completes a partition's staged file: its last row group is written, and the file
-// closed and synced, in the background, so that adding records goes on meanwhile; wait collects
-// the results.
+// finish completes a partition's staged file: its last rows are written, and the file closed
+// and synced, in the background, so that adding records goes on meanwhile; wait collects the
+// results.
 func (w *Writer) finish(pf *partFile) error {
 	delete(w.open, pf.part)
+	if w.last.pf == pf {
+		w.last.pf = nil
+	}
 	return w.writeGroup(pf, true)
 }
 
-// writeGroup hands the file's held rows to a background goroutine that sorts them and writes
-// them as a row group (at most finishSlots at a time); last also closes the file, once its
-// other row groups are written.
+// writeGroup hands the file's held rows to a background goroutine that sorts and encodes them
+// (at most encodeSlots at a time, whatever their files) and appends them to the file once the
+// batches handed off before are in it; last also closes the file.
 func (w *Writer) writeGroup(pf *partFile, last bool) error {
 	if err := w.finishErr(); err != nil {
 		return err
@@ -520,80 +559,97 @@ func (w *Writer) writeGroup(pf *partFile, last bool) error {
 	rows := pf.pending
 	pf.pending = nil
 	w.buffered -= int64(len(rows))
+	prev := pf.tail
+	done := make(chan struct{})
+	pf.tail = done
 	w.slots <- struct{}{}
 	w.inflight.Add(1)
-	if !last {
-		pf.groups.Add(1)
-	}
 	go func() {
-		defer func() { <-w.slots; w.inflight.Done() }()
+		defer w.inflight.Done()
+		defer close(done)
+		var seg *segment
 		var err error
-		if last {
-			pf.groups.Wait()
-			err = w.writeRows(pf, rows, true)
-		} else {
-			err = w.writeRows(pf, rows, false)
-			pf.groups.Done()
+		if len(rows) > 0 || (last && prev == nil) {
+			seg, err = w.encode(rows)
+		}
+		<-w.slots
+		if prev != nil {
+			<-prev
+		}
+		if err == nil && !pf.failed {
+			err = w.appendSegment(pf, seg, last)
+		}
+		if seg != nil {
+			w.release(seg)
 		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if err != nil {
+			pf.failed = true
 			if w.bgErr == nil {
 				w.bgErr = err
 			}
 			return
 		}
-		if last {
-			if pf.w != nil && len(w.idle) < 8 {
-				w.idle = append(w.idle, pf.w)
-			}
-			pf.w = nil
+		if last && !pf.failed {
 			w.staged = append(w.staged, pf)
 		}
 	}()
 	return nil
 }
 
-// writeRows sorts rows and writes them as a row group of the file; last closes the file.
-func (w *Writer) writeRows(pf *partFile, rows []cloudtrail.Record, last bool) error {
-	pf.mu.Lock()
-	defer pf.mu.Unlock()
-	if pf.w == nil {
-		w.mu.Lock()
-		if n := len(w.idle); n > 0 {
-			pf.w, w.idle = w.idle[n-1], w.idle[:n-1]
-		}
-		w.mu.Unlock()
-		if pf.w != nil {
-			pf.w.Reset(pf.sw)
-		} else {
-			pf.w = parquet.NewGenericWriter[cloudtrail.Record](pf.sw, w.writerOptions()...)
-		}
+// encode sorts rows and encodes them as a small Parquet file in memory.
+func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
+	w.mu.Lock()
+	var buf *bytes.Buffer
+	if n := len(w.idleBuf); n > 0 {
+		buf, w.idleBuf = w.idleBuf[n-1], w.idleBuf[:n-1]
 	}
+	w.mu.Unlock()
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	enc := parquet.NewGenericWriter[*cloudtrail.Record](buf, w.writerOptions()...)
 	if len(rows) > 0 {
 		order := sortRows(rows)
-		buf := make([]cloudtrail.Record, 0, min(len(rows), 512))
-		for _, i := range order {
-			buf = append(buf, rows[i])
-			if len(buf) == cap(buf) {
-				if _, err := pf.w.Write(buf); err != nil {
-					return fmt.Errorf("write %s: %w", pf.tmp, err)
-				}
-				clear(buf)
-				buf = buf[:0]
-			}
+		sorted := make([]*cloudtrail.Record, len(rows))
+		for i, j := range order {
+			sorted[i] = rows[j]
 		}
-		if len(buf) > 0 {
-			if _, err := pf.w.Write(buf); err != nil {
-				return fmt.Errorf("write %s: %w", pf.tmp, err)
+		clear(rows) // let the records go as soon as they are written
+		for len(sorted) > 0 {
+			n := min(len(sorted), 512)
+			if _, err := enc.Write(sorted[:n]); err != nil {
+				return nil, fmt.Errorf("encode rows: %w", err)
 			}
+			clear(sorted[:n])
+			sorted = sorted[n:]
 		}
-		clear(rows) // let the strings go before the next row group
-		if !last {
-			if err := pf.w.Flush(); err != nil {
-				return fmt.Errorf("write %s: %w", pf.tmp, err)
-			}
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode rows: %w", err)
+	}
+	return parseSegment(buf)
+}
+
+// release hands a segment's buffer back for reuse.
+func (w *Writer) release(seg *segment) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.idleBuf) < 2*encodeSlots() {
+		w.idleBuf = append(w.idleBuf, seg.buf)
+	}
+}
+
+// appendSegment copies an encoded batch to the end of the file (nil: none); last then writes the
+// footer and makes the file durable.
+func (w *Writer) appendSegment(pf *partFile, seg *segment, last bool) error {
+	if seg != nil {
+		if _, err := pf.sw.Write(seg.data); err != nil {
+			return fmt.Errorf("write %s: %w", pf.tmp, err)
 		}
+		pf.footer.add(seg)
 	}
 	if !last {
 		return nil
@@ -604,9 +660,9 @@ func (w *Writer) writeRows(pf *partFile, rows []cloudtrail.Record, last bool) er
 // sortRows returns the order in which to write rows: by eventsource, eventname and the caller's
 // ARN, and otherwise in the order they came (by time, mostly). Alike events side by side compress
 // better (their JSON payloads look alike, the caller's fields repeat in runs): 127 → 114 MB on the
-// 1M-event benchmark. A file holds few distinct groups, so the groups are ranked once and the rows
-// placed by a counting sort.
-func sortRows(rows []cloudtrail.Record) []int32 {
+// 1M-event benchmark. A batch holds few distinct groups, so the groups are ranked once and the
+// rows placed by a counting sort.
+func sortRows(rows []*cloudtrail.Record) []int32 {
 	type group struct{ source, name, arn string }
 	str := func(p *string) string {
 		if p == nil {
@@ -620,8 +676,7 @@ func sortRows(rows []cloudtrail.Record) []int32 {
 	ids := make(map[uint64]int32)
 	var groups []group
 	gid := make([]int32, len(rows))
-	for i := range rows {
-		r := &rows[i]
+	for i, r := range rows {
 		g := group{source: str(r.EventSource), name: str(r.EventName)}
 		if r.UserIdentity != nil {
 			g.arn = str(r.UserIdentity.ARN)
@@ -670,24 +725,22 @@ func sortRows(rows []cloudtrail.Record) []int32 {
 
 // close writes the file's footer and makes it durable.
 func (pf *partFile) close() error {
-	if err := pf.w.Close(); err != nil {
+	tail, err := pf.footer.tail()
+	if err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
-	t, err := trimFooter(pf.f)
-	if err != nil {
+	if _, err := pf.sw.Write(tail); err != nil {
 		return fmt.Errorf("finish %s: %w", pf.tmp, err)
 	}
 	if err := pf.f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", pf.tmp, err)
 	}
-	if pf.sum, err = pf.sw.sum(pf.f, t); err != nil {
-		return fmt.Errorf("checksum %s: %w", pf.tmp, err)
-	}
+	pf.sum = pf.sw.sum()
 	st, err := pf.f.Stat()
 	if err != nil {
 		return err
 	}
-	if pf.bytes = st.Size(); pf.bytes != pf.sw.n && !t.done {
+	if pf.bytes = st.Size(); pf.bytes != pf.sw.n {
 		return fmt.Errorf("finish %s: %d bytes written, %d on disk", pf.tmp, pf.sw.n, pf.bytes)
 	}
 	return pf.f.Close()
@@ -812,6 +865,7 @@ func (w *Writer) commit(ctx context.Context, extra *Manifest) (*Manifest, error)
 		for p := range w.seen {
 			delete(w.seen, p) // the quarantined file's hashes are no longer in the lake
 		}
+		w.last.set = nil
 	}
 	for _, s := range m.Forget {
 		delete(w.sources, s.Key())

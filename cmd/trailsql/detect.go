@@ -1,0 +1,448 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/athena"
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/rules"
+)
+
+// ruleFlags choose the rules of detect, ingest and rules.
+type ruleFlags struct {
+	files, sigma, only []string
+	noBuiltin          bool
+}
+
+func (r *ruleFlags) register(cmd *cobra.Command, only bool) {
+	cmd.Flags().StringSliceVar(&r.files, "rules", nil, "rule files or folders of them (trailsql's YAML: see 'trailsql rules --help'), besides the built-in rules")
+	cmd.Flags().StringSliceVar(&r.sigma, "sigma", nil, "Sigma rule files or folders (e.g. a clone of SigmaHQ's rules/cloud/aws); rules for other log sources are skipped")
+	cmd.Flags().BoolVar(&r.noBuiltin, "no-builtin", false, "leave out the built-in rules")
+	if only {
+		cmd.Flags().StringSliceVar(&r.only, "rule", nil, "only these rules (ids, as 'trailsql rules list' shows them)")
+	}
+}
+
+// load loads the rules and says on w what could not be used.
+func (r *ruleFlags) load(w io.Writer) (*rules.Loaded, error) {
+	loaded, err := rules.Load(rules.Sources{NoBuiltin: r.noBuiltin, Files: r.files, Sigma: r.sigma, Only: r.only})
+	if err != nil {
+		return nil, fmt.Errorf("--rule: %w", err)
+	}
+	for _, e := range loaded.Errors {
+		fmt.Fprintln(w, "rule not loaded: "+e.Error())
+	}
+	if len(loaded.Rules) == 0 {
+		return nil, fmt.Errorf("no rule to evaluate")
+	}
+	return loaded, nil
+}
+
+func (m *Main) detectCommand() *cobra.Command {
+	var q queryFlags
+	var rf ruleFlags
+	w := windowFlags{now: m.now}
+	var format string
+	cmd := &cobra.Command{
+		Use:   "detect [--days N | --from T --to T] [--rule ID] [--rules DIR] [--sigma DIR]",
+		Short: "Run the detection rules over a window of the lake (a backtest) and list what they find",
+		Long: `Run the detection rules over the events of a window, all in one scan, and list the alerts by
+time: the built-in rules (the CIS AWS Foundations monitoring controls as CloudWatch filter
+patterns, and trailsql's own: root use, console sign-ins without MFA, failed sign-in bursts,
+privilege escalation, CloudTrail tampering, resources made public, …), your rule files (--rules)
+and Sigma rules (--sigma). 'trailsql rules list' shows them.
+
+'trailsql ingest' runs the same rules on every new commit's events, once each, and stores the
+alerts in the lake's alerts folder; detect is the what-if over any window, and stores nothing.`,
+		Example: `  trailsql detect --days 30
+  trailsql detect --days 7 --rule root-activity --rule console-signin-without-mfa
+  trailsql detect --from 2026-01-01 --sigma ~/sigma/rules/cloud/aws --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			from, to, err := w.window(cmd)
+			if err != nil {
+				return err
+			}
+			loaded, err := rf.load(m.Stderr)
+			if err != nil {
+				return err
+			}
+			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "")
+			if err != nil {
+				return err
+			}
+			defer done()
+			ok, problems := rules.Validate(cmd.Context(), query, loaded.Rules)
+			for _, p := range problems {
+				fmt.Fprintln(m.Stderr, "rule not evaluated: "+p.Error())
+			}
+			alerts, err := rules.Evaluate(cmd.Context(), query, ok, rules.Scope{From: from, To: to, Account: w.account, Region: w.region})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stderr, "%d rules evaluated, %d alerts\n", len(ok), len(alerts))
+			return m.writeAlerts(cmd, format, alerts)
+		},
+	}
+	w.register(cmd)
+	rf.register(cmd, true)
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	q.register(cmd)
+	return cmd
+}
+
+var alertColumns = []string{"event_time", "severity", "rule", "title", "principal", "source_ip", "event_source", "event_name", "account", "region", "event_id", "count"}
+
+func (m *Main) writeAlerts(cmd *cobra.Command, format string, alerts []rules.Alert) error {
+	var rows [][]any
+	for _, a := range alerts {
+		rows = append(rows, []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count})
+	}
+	return m.writeTable(cmd, format, alertColumns, rows)
+}
+
+func (m *Main) rulesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules (list | lint | test FILE…)",
+		Short: "List, check and test the detection rules",
+		Long: `Detection rules are conditions over one event: trailsql evaluates all of them in one scan of
+each new commit (ingest) or of a window (detect).
+
+A rule file is YAML; unknown keys are errors:
+
+  rules:
+    - id: root-activity                       # letters, digits, . _ : -
+      title: "Root user {{ eventname }} from {{ sourceipaddress }}"   # {{ SQL expression }}
+      severity: high                          # info, low, medium, high, critical
+      description: …
+      runbook: what to do
+      tags: [attack.t1078.004]                # MITRE ATT&CK
+      condition: useridentity.type = 'Root' AND useridentity.invokedby IS NULL
+      # or, instead of condition, a CloudWatch Logs filter pattern:
+      # pattern: '{ $.userIdentity.type = "Root" }'
+      threshold:                              # optional: fire on COUNT events in WINDOW
+        count: 5
+        window: 10m
+        group_by: [sourceipaddress]           # SQL expressions
+      dedup: [eventid]                        # optional: SQL expressions naming one alert
+
+A condition is Athena SQL over one row of cloudtrail_logs (the columns of 'trailsql schema').
+Sigma rules (--sigma) are read unchanged.
+
+  list   the rules: id, kind, severity, title, where they come from
+  lint   load every rule and check each can be evaluated over the lake (or an empty one)
+  test   run rule test files: events, and the alerts they must give (see below)
+
+A rule test file:
+
+  rule_files: [my-rules.yml]                  # relative to the test file
+  tests:
+    - name: a root sign-in fires
+      rules: [root-activity]                  # the rules under test (default: all)
+      events:                                 # CloudTrail records
+        - {eventTime: "2024-05-01T10:00:00Z", eventSource: signin.amazonaws.com, eventName: ConsoleLogin, userIdentity: {type: Root}, eventID: e1}
+      alerts:                                 # every alert the rules under test give
+        - {rule: root-activity, event_id: e1}`,
+	}
+	var rf ruleFlags
+	var format string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the rules",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			loaded, err := rf.load(m.Stderr)
+			if err != nil {
+				return err
+			}
+			var rows [][]any
+			for _, r := range loaded.Rules {
+				from := r.Where()
+				if r.Author != "" {
+					from += " (by " + r.Author + ")"
+				}
+				rows = append(rows, []any{r.ID, string(r.Kind), string(r.Severity), r.Title, strings.Join(r.Tags, " "), from})
+			}
+			if loaded.OtherLogSources > 0 {
+				fmt.Fprintf(m.Stderr, "%d Sigma rules are for other log sources than AWS CloudTrail: skipped\n", loaded.OtherLogSources)
+			}
+			return m.writeTable(cmd, format, []string{"id", "kind", "severity", "title", "tags", "from"}, rows)
+		},
+	}
+	list.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown")
+	rf.register(list, false)
+
+	var lrf ruleFlags
+	lint := &cobra.Command{
+		Use:   "lint",
+		Short: "Check that every rule loads and can be evaluated",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			loaded, err := rules.Load(rules.Sources{NoBuiltin: lrf.noBuiltin, Files: lrf.files, Sigma: lrf.sigma})
+			if err != nil {
+				return err
+			}
+			bad := len(loaded.Errors)
+			for _, e := range loaded.Errors {
+				fmt.Fprintln(m.Stdout, "error: "+e.Error())
+			}
+			query, closeLake, err := m.lintLake(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeLake()
+			ok, problems := rules.Validate(cmd.Context(), query, loaded.Rules)
+			for _, p := range problems {
+				fmt.Fprintln(m.Stdout, "error: "+p.Error())
+			}
+			bad += len(problems)
+			fmt.Fprintf(m.Stdout, "%d rules can be evaluated, %d cannot\n", len(ok), bad)
+			if bad > 0 {
+				return &exitError{1, fmt.Errorf("%d rules cannot be evaluated", bad)}
+			}
+			return nil
+		},
+	}
+	lrf.register(lint, false)
+
+	test := &cobra.Command{
+		Use:   "test FILE…",
+		Short: "Run rule test files",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			builtin, errs := rules.Builtin()
+			if len(errs) > 0 {
+				return fmt.Errorf("built-in rules: %v", errs)
+			}
+			failed := 0
+			for _, f := range args {
+				results, err := rules.RunTests(cmd.Context(), f, builtin, loadAnyRules, m.testLake)
+				if err != nil {
+					return err
+				}
+				for _, r := range results {
+					if len(r.Failures) == 0 {
+						fmt.Fprintf(m.Stdout, "ok    %s:%d %s\n", r.File, r.Line, r.Name)
+						continue
+					}
+					failed++
+					fmt.Fprintf(m.Stdout, "FAIL  %s:%d %s\n", r.File, r.Line, r.Name)
+					for _, msg := range r.Failures {
+						fmt.Fprintf(m.Stdout, "        %s\n", msg)
+					}
+				}
+			}
+			if failed > 0 {
+				return &exitError{1, fmt.Errorf("%d rule tests failed", failed)}
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(list, lint, test)
+	return cmd
+}
+
+// loadAnyRules loads a test file's rule files: Sigma rules for files that look like Sigma (a
+// detection section), trailsql's format for the others.
+func loadAnyRules(paths ...string) ([]*rules.Rule, []error) {
+	var native []string
+	var out []*rules.Rule
+	var errs []error
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(data), "\ndetection:") {
+			rs, es, _ := rules.LoadSigma(p)
+			out, errs = append(out, rs...), append(errs, es...)
+			continue
+		}
+		native = append(native, p)
+	}
+	rs, es := rules.LoadFiles(native...)
+	return append(out, rs...), append(errs, es...)
+}
+
+// testLake ingests a rule test's events into a lake of their own and opens it.
+func (m *Main) testLake(ctx context.Context, logFile string) (answer.QueryFunc, func(), error) {
+	dir, err := os.MkdirTemp("", "trailsql-ruletest-lake-")
+	if err != nil {
+		return nil, nil, err
+	}
+	root := filepath.Join(dir, "lake")
+	cleanup := func() { os.RemoveAll(dir) }
+	st, err := ingest.Run(ctx, ingest.Options{Lake: root, CompactFiles: -1}, []string{logFile})
+	if err == nil && st.Failed() {
+		err = fmt.Errorf("%v", st.Problems)
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	e, err := engine.Open(ctx, engine.Options{Lake: root, Dialect: athena.Dialect()})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return local.Engine(e), func() { e.Close(); cleanup() }, nil
+}
+
+// lintLake is the lake rules are checked against: the chosen lake if it exists, else an empty
+// one.
+func (m *Main) lintLake(cmd *cobra.Command) (answer.QueryFunc, func(), error) {
+	if lk, err := m.existingLake(cmd); err == nil {
+		e, err := engine.Open(cmd.Context(), engine.Options{Lake: lk.Dir, Dialect: athena.Dialect()})
+		if err != nil {
+			return nil, nil, err
+		}
+		return local.Engine(e), func() { e.Close() }, nil
+	}
+	dir, err := os.MkdirTemp("", "trailsql-lint-")
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := engine.Open(cmd.Context(), engine.Options{Lake: filepath.Join(dir, "lake"), Dialect: athena.Dialect()})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return local.Engine(e), func() { e.Close(); os.RemoveAll(dir) }, nil
+}
+
+// ingestDetection runs the rules on each pass's new commits during an ingest.
+type ingestDetection struct {
+	m     *Main
+	lake  string
+	rules []*rules.Rule
+	log   *slog.Logger
+	e     *engine.Engine
+	det   *rules.Detector
+}
+
+func (d *ingestDetection) run(ctx context.Context) error {
+	if d.e == nil {
+		e, err := engine.Open(ctx, engine.Options{Lake: d.lake, Dialect: athena.Dialect(), Logger: d.log})
+		if err != nil {
+			return fmt.Errorf("detection: %w", err)
+		}
+		d.e = e
+		ok, problems := rules.Validate(ctx, local.Engine(e), d.rules)
+		for _, p := range problems {
+			fmt.Fprintln(d.m.Stderr, "rule not evaluated: "+p.Error())
+		}
+		d.det = &rules.Detector{Store: rules.OpenStore(d.lake), Rules: ok, PathOf: e.PathOf}
+	}
+	p, release, err := d.e.Pin(ctx)
+	if err != nil {
+		return fmt.Errorf("detection: %w", err)
+	}
+	defer release()
+	det, err := d.det.Run(ctx, local.Engine(p), p.Snapshot())
+	if err != nil {
+		return fmt.Errorf("detection: %w (run the ingest again: the commits not evaluated are evaluated then)", err)
+	}
+	if det.From <= det.To {
+		fmt.Fprintf(d.m.Stdout, "detection: %s%s\n", det, severityCounts(det.Alerts))
+		for i, a := range det.Alerts {
+			if i == 10 {
+				fmt.Fprintf(d.m.Stdout, "  … %d more: trailsql detect --from %s\n", len(det.Alerts)-10, a.EventTime[:10])
+				break
+			}
+			fmt.Fprintf(d.m.Stdout, "  %s %-8s %s: %s\n", a.EventTime, a.Severity, a.Rule, a.Title)
+		}
+	}
+	return nil
+}
+
+func (d *ingestDetection) close() {
+	if d.e != nil {
+		d.e.Close()
+	}
+}
+
+// severityCounts is " (2 high, 1 low)" for a list of alerts, "" for none.
+func severityCounts(alerts []rules.Alert) string {
+	n := map[rules.Severity]int{}
+	for _, a := range alerts {
+		n[a.Severity]++
+	}
+	var parts []string
+	for _, s := range []rules.Severity{rules.Critical, rules.High, rules.Medium, rules.Low, rules.Info} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func (m *Main) alertsCommand() *cobra.Command {
+	w := windowFlags{now: m.now}
+	var format string
+	var only []string
+	cmd := &cobra.Command{
+		Use:   "alerts [--days N | --from T --to T] [--rule ID]",
+		Short: "List the alerts the ingests stored (what fired), by event time",
+		Long: `List the alerts 'trailsql ingest' stored: every rule's matches on the events of each commit,
+evaluated once. They are Parquet files in the lake's alerts folder, one per evaluation, which
+Athena can read as a table too. The window and --account/--region filter by the events' time
+and partition.`,
+		Example: `  trailsql alerts --days 7
+  trailsql alerts --rule root-activity --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			from, to, err := w.window(cmd)
+			if err != nil {
+				return err
+			}
+			lk, err := m.existingLake(cmd)
+			if err != nil {
+				return err
+			}
+			st := rules.OpenStore(lk.Dir)
+			cursor, err := st.Cursor()
+			if err != nil {
+				return err
+			}
+			stored, err := st.Alerts()
+			if err != nil {
+				return err
+			}
+			kept := rules.Select(stored, rules.Filter{From: from, To: to, Account: w.account, Region: w.region, Rules: only})
+			if cursor == 0 {
+				fmt.Fprintln(m.Stderr, "no commit has been evaluated yet: the rules run at the end of each 'trailsql ingest' (unless --no-detect)")
+			} else {
+				fmt.Fprintf(m.Stderr, "%d alerts in the window; the rules evaluated the lake's commits up to %d (the lake is at %d)\n", len(kept), cursor, lk.Snap.Seq)
+			}
+			return m.writeAlerts(cmd, format, kept)
+		},
+	}
+	w.register(cmd)
+	cmd.Flags().StringSliceVar(&only, "rule", nil, "only these rules' alerts")
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	return cmd
+}

@@ -1,0 +1,149 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/lake"
+)
+
+// Detector evaluates the rules on the rows of each new lake commit, once: after a crash or a
+// restart it goes on from the last commit whose alerts were stored.
+type Detector struct {
+	Store *Store
+	Rules []*Rule // validated (see Validate)
+	// PathOf is a lake file's "$path" value as Query's runner reads it.
+	PathOf func(lake.File) string
+}
+
+// Detection is what one Run evaluated and found.
+type Detection struct {
+	From, To int64 // the commits evaluated (From > To: none)
+	Files    int   // the lake files read
+	Alerts   []Alert
+	// Repeated counts the alerts found again and not stored twice (rows of a compacted file
+	// whose other rows were evaluated before).
+	Repeated int
+}
+
+// Run evaluates the rules on the rows that the commits after the store's cursor, up to snap's,
+// added, with query reading snap (an engine pinned to it), and stores their alerts with the new
+// cursor in one step. Rows of a file compacted from evaluated and new commits are evaluated
+// again; their alerts already stored are not stored twice.
+func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.Snapshot) (*Detection, error) {
+	unlock, err := d.Store.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	cursor, err := d.Store.Cursor()
+	if err != nil {
+		return nil, err
+	}
+	det := &Detection{From: cursor + 1, To: snap.Seq}
+	if snap.Seq <= cursor {
+		return det, nil
+	}
+	var files []string
+	var minTime, maxTime string
+	mixed := false
+	for _, f := range snap.Files {
+		newRows, old := false, false
+		for _, o := range f.Origins {
+			if o > cursor {
+				newRows = true
+			} else {
+				old = true
+			}
+		}
+		if !newRows {
+			continue
+		}
+		mixed = mixed || old
+		files = append(files, d.PathOf(f))
+		if f.MinTime != "" && (minTime == "" || f.MinTime < minTime) {
+			minTime = f.MinTime
+		}
+		if f.MaxTime > maxTime {
+			maxTime = f.MaxTime
+		}
+	}
+	det.Files = len(files)
+	var alerts []Alert
+	if len(files) > 0 {
+		var plain, counted []*Rule
+		for _, r := range d.Rules {
+			if r.Threshold == nil {
+				plain = append(plain, r)
+			} else {
+				counted = append(counted, r)
+			}
+		}
+		if alerts, err = Evaluate(ctx, query, plain, Scope{Files: files}); err != nil {
+			return nil, err
+		}
+		// A threshold counts the events before the new ones too: over the rules' longest window
+		// before the new rows' first event, every file; what fired before is stored already.
+		if len(counted) > 0 {
+			first, ok1 := eventTime(minTime)
+			last, ok2 := eventTime(maxTime)
+			if ok1 && ok2 {
+				var window time.Duration
+				for _, r := range counted {
+					window = max(window, r.Threshold.Window)
+				}
+				more, err := Evaluate(ctx, query, counted, Scope{From: first.Add(-window), To: last.Add(time.Second)})
+				if err != nil {
+					return nil, err
+				}
+				for _, a := range more {
+					if a.EventTime >= minTime {
+						alerts = append(alerts, a)
+					}
+				}
+				mixed = true
+			}
+		}
+	}
+	if mixed {
+		stored, err := d.Store.Alerts()
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for i := range stored {
+			seen[stored[i].key()] = true
+		}
+		kept := alerts[:0]
+		for _, a := range alerts {
+			if seen[a.key()] {
+				det.Repeated++
+				continue
+			}
+			seen[a.key()] = true
+			kept = append(kept, a)
+		}
+		alerts = kept
+	}
+	for i := range alerts {
+		alerts[i].Commit = snap.Seq
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := d.Store.write(det.From, det.To, alerts); err != nil {
+		return nil, err
+	}
+	det.Alerts = alerts
+	return det, nil
+}
+
+// String says what a detection did, for a log line.
+func (d *Detection) String() string {
+	if d.From > d.To {
+		return "no new commit to evaluate"
+	}
+	return fmt.Sprintf("commits %d–%d: %d files evaluated, %d alerts", d.From, d.To, d.Files, len(d.Alerts))
+}

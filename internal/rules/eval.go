@@ -1,0 +1,340 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/questions"
+)
+
+// Alert is one firing of a rule: an event that matched it, or for a threshold rule the event
+// that made the count.
+type Alert struct {
+	Rule     string   `json:"rule" parquet:"rule"`
+	Severity Severity `json:"severity" parquet:"severity"`
+	Title    string   `json:"title" parquet:"title"`
+	// The event: its id and time, what it was and who made it.
+	EventID     string `json:"event_id" parquet:"event_id"`
+	EventTime   string `json:"event_time" parquet:"event_time"`
+	EventSource string `json:"event_source" parquet:"event_source"`
+	EventName   string `json:"event_name" parquet:"event_name"`
+	Principal   string `json:"principal" parquet:"principal"`
+	SourceIP    string `json:"source_ip" parquet:"source_ip"`
+	// Account, Region and Day are the event's partition (Day as yyyy-mm-dd).
+	Account string `json:"account" parquet:"account"`
+	Region  string `json:"region" parquet:"region"`
+	Day     string `json:"day" parquet:"day"`
+	// Dedup is the alert's deduplication key: the rule's dedup values, or the event's identity.
+	Dedup string `json:"dedup" parquet:"dedup"`
+	// Count is the events behind the alert: 1, or a threshold rule's count; FirstTime is the
+	// first of them.
+	Count     int64  `json:"count" parquet:"count"`
+	FirstTime string `json:"first_time" parquet:"first_time"`
+	// Commit is the lake commit whose events fired it (0 in a backtest).
+	Commit int64 `json:"commit" parquet:"commit"`
+}
+
+// key identifies an alert for exactly-once storage: one per rule and event (or, for a
+// threshold, per rule, group and the event that made the count).
+func (a *Alert) key() string { return a.Rule + "\x00" + a.Dedup }
+
+// Scope is the rows a scan reads: a window of event time, and optionally only some lake files.
+type Scope struct {
+	From, To time.Time // eventtime in [From, To); zero: unbounded
+	// Account and Region, when set, keep one partition account and region.
+	Account, Region string
+	// Files are "$path" values (the files the local engine reads, the S3 objects Athena reads);
+	// nil: every file.
+	Files []string
+}
+
+// the columns of the scan every alert takes, in order.
+var baseColumns = []string{
+	"eventid", "eventtime", "eventsource", "eventname",
+	"coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn, useridentity.principalid, useridentity.invokedby)",
+	"sourceipaddress", "account", "region", "concat(year, '-', month, '-', day)",
+}
+
+// compiled is a rule's place in the scan.
+type compiled struct {
+	r     *Rule
+	title []titlePart
+	nt    int // how many of a match's values are the title's
+	nd    int // how many are dedup's (the rest: group_by's)
+}
+
+// plan is the scan of a set of rules: one statement that evaluates every rule's condition once
+// per row, and returns the rows some rule matched with, per row, the list of the rules that
+// matched and their values (title, dedup and group_by expressions), nothing for the others.
+type plan struct {
+	rules []*compiled
+}
+
+func newPlan(rs []*Rule) *plan {
+	p := &plan{}
+	for _, r := range rs {
+		title, _ := parseTitle(r.Title) // checked when the rule was read
+		c := &compiled{r: r, title: title}
+		for _, t := range title {
+			if t.expr != "" {
+				c.nt++
+			}
+		}
+		c.nd = len(r.Dedup)
+		p.rules = append(p.rules, c)
+	}
+	return p
+}
+
+// values are the SQL expressions of a rule's values, in order.
+func (c *compiled) values() []string {
+	var out []string
+	for _, t := range c.title {
+		if t.expr != "" {
+			out = append(out, t.expr)
+		}
+	}
+	out = append(out, c.r.Dedup...)
+	if c.r.Threshold != nil {
+		out = append(out, c.r.Threshold.GroupBy...)
+	}
+	return out
+}
+
+// element is rule i's entry of the matches array: its index and values when its condition
+// holds, NULL otherwise.
+func (c *compiled) element(i int) string {
+	var vals []string
+	for _, v := range c.values() {
+		vals = append(vals, "CAST((\n"+v+"\n) AS VARCHAR)")
+	}
+	arr := "CAST(ARRAY[] AS ARRAY(VARCHAR))"
+	if len(vals) > 0 {
+		arr = "ARRAY[" + strings.Join(vals, ", ") + "]"
+	}
+	return fmt.Sprintf("CASE WHEN (\n%s\n) THEN CAST(ROW(%d, %s) AS ROW(r INTEGER, v ARRAY(VARCHAR))) END", c.r.Condition, i, arr)
+}
+
+// sql is the plan's statement over scope, with its arguments.
+func (p *plan) sql(scope Scope) (string, []any) {
+	var b strings.Builder
+	b.WriteString("SELECT * FROM (\nSELECT ")
+	for i, c := range baseColumns {
+		fmt.Fprintf(&b, "%s AS c%d,\n  ", c, i)
+	}
+	b.WriteString("filter(ARRAY[\n")
+	for i, c := range p.rules {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		b.WriteString(c.element(i))
+	}
+	b.WriteString("], x -> x IS NOT NULL) AS matches\nFROM cloudtrail_logs")
+	var args []any
+	var where []string
+	if !scope.From.IsZero() {
+		where = append(where, "eventtime >= ?")
+		args = append(args, questions.TimeText(scope.From))
+	}
+	if !scope.To.IsZero() {
+		where = append(where, "eventtime < ?")
+		args = append(args, questions.TimeText(scope.To))
+	}
+	if scope.Account != "" {
+		where = append(where, "account = ?")
+		args = append(args, scope.Account)
+	}
+	if scope.Region != "" {
+		where = append(where, "region = ?")
+		args = append(args, scope.Region)
+	}
+	if scope.Files != nil {
+		lits := make([]string, len(scope.Files))
+		for i, f := range scope.Files {
+			lits[i] = "'" + strings.ReplaceAll(f, "'", "''") + "'"
+		}
+		if len(lits) == 0 {
+			lits = []string{"NULL"}
+		}
+		where = append(where, `"$path" IN (`+strings.Join(lits, ", ")+")")
+	}
+	if len(where) > 0 {
+		b.WriteString("\nWHERE " + strings.Join(where, "\n  AND "))
+	}
+	b.WriteString("\n) WHERE cardinality(matches) > 0")
+	return b.String(), args
+}
+
+// match is an event a rule matched, before thresholds.
+type match struct {
+	alert Alert
+	group string
+}
+
+// Problem is a rule that could not be evaluated, and why.
+type Problem struct {
+	Rule *Rule
+	Err  error
+}
+
+func (p Problem) Error() string { return fmt.Sprintf("%s (%s): %v", p.Rule.ID, p.Rule.Where(), p.Err) }
+
+// Validate runs each rule's expressions over no row, so that a rule the engine cannot evaluate
+// (an unknown column or function, a type error) is found alone: it returns the rules that can
+// be evaluated and a Problem for each that cannot.
+func Validate(ctx context.Context, query answer.QueryFunc, rs []*Rule) ([]*Rule, []Problem) {
+	// All at once first: one statement when every rule is fine, the usual case.
+	if len(rs) > 1 {
+		p := newPlan(rs)
+		var elems []string
+		for i, c := range p.rules {
+			elems = append(elems, c.element(i))
+		}
+		if _, err := query(ctx, "SELECT "+strings.Join(elems, ",\n")+"\nFROM cloudtrail_logs\nWHERE false"); err == nil {
+			return rs, nil
+		}
+	}
+	var ok []*Rule
+	var problems []Problem
+	for _, r := range rs {
+		c := newPlan([]*Rule{r}).rules[0]
+		sql := "SELECT " + c.element(0) + "\nFROM cloudtrail_logs\nWHERE false"
+		if _, err := query(ctx, sql); err != nil {
+			if ctx.Err() != nil {
+				problems = append(problems, Problem{r, ctx.Err()})
+				continue
+			}
+			problems = append(problems, Problem{r, err})
+			continue
+		}
+		ok = append(ok, r)
+	}
+	return ok, problems
+}
+
+// Evaluate runs the rules over scope in one scan and returns their alerts, by event time. The
+// rules must have passed Validate.
+func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope) ([]Alert, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	p := newPlan(rs)
+	sql, args := p.sql(scope)
+	res, err := query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %d rules: %w", len(rs), err)
+	}
+	byRule := map[*compiled][]match{}
+	last := len(baseColumns)
+	for _, row := range res.Rows {
+		ms, _ := row[last].([]any)
+		for _, m := range ms {
+			e, _ := m.(map[string]any)
+			i := int(answer.Int(e["r"]))
+			if i < 0 || i >= len(p.rules) {
+				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(rs), e["r"])
+			}
+			vals, _ := e["v"].([]any)
+			c := p.rules[i]
+			byRule[c] = append(byRule[c], c.matchOf(row, vals))
+		}
+	}
+	var out []Alert
+	for _, c := range p.rules {
+		ms := byRule[c]
+		if c.r.Threshold == nil {
+			for _, m := range ms {
+				out = append(out, m.alert)
+			}
+			continue
+		}
+		out = append(out, thresholdAlerts(c.r.Threshold, ms)...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].EventTime != out[j].EventTime {
+			return out[i].EventTime < out[j].EventTime
+		}
+		return out[i].Rule < out[j].Rule
+	})
+	return out, nil
+}
+
+func (c *compiled) matchOf(row []any, vals []any) match {
+	s := func(i int) string { return answer.String(row[i]) }
+	a := Alert{Rule: c.r.ID, Severity: c.r.Severity, EventID: s(0), EventTime: s(1), EventSource: s(2), EventName: s(3),
+		Principal: s(4), SourceIP: s(5), Account: s(6), Region: s(7), Day: s(8), Count: 1}
+	a.FirstTime = a.EventTime
+	for len(vals) < len(c.values()) {
+		vals = append(vals, nil)
+	}
+	a.Title = renderTitle(c.title, vals[:c.nt])
+	if c.nd > 0 {
+		a.Dedup = joinValues(vals[c.nt : c.nt+c.nd])
+	} else {
+		a.Dedup = a.EventID + "|" + a.EventTime + "|" + a.EventSource
+	}
+	return match{alert: a, group: joinValues(vals[c.nt+c.nd:])}
+}
+
+func joinValues(vals []any) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		if v == nil {
+			parts[i] = "NULL"
+		} else {
+			parts[i] = fmt.Sprint(v)
+		}
+	}
+	return strings.Join(parts, "|")
+}
+
+// thresholdAlerts counts a threshold rule's matches per group in a sliding window: when Count
+// of them fall within Window, the one that made the count fires an alert holding them all, and
+// counting starts again after it.
+func thresholdAlerts(t *Threshold, ms []match) []Alert {
+	groups := map[string][]match{}
+	var order []string
+	for _, m := range ms {
+		if _, ok := groups[m.group]; !ok {
+			order = append(order, m.group)
+		}
+		groups[m.group] = append(groups[m.group], m)
+	}
+	var out []Alert
+	for _, g := range order {
+		ev := groups[g]
+		sort.SliceStable(ev, func(i, j int) bool { return ev[i].alert.EventTime < ev[j].alert.EventTime })
+		start := 0
+		for i := range ev {
+			ti, ok := eventTime(ev[i].alert.EventTime)
+			if !ok {
+				continue
+			}
+			for start < i {
+				ts, ok := eventTime(ev[start].alert.EventTime)
+				if ok && ti.Sub(ts) <= t.Window {
+					break
+				}
+				start++
+			}
+			if i-start+1 >= t.Count {
+				a := ev[i].alert
+				a.Count = int64(i - start + 1)
+				a.FirstTime = ev[start].alert.EventTime
+				a.Dedup = g + "|" + a.FirstTime
+				out = append(out, a)
+				start = i + 1
+			}
+		}
+	}
+	return out
+}
+
+func eventTime(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}

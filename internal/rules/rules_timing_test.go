@@ -1,0 +1,57 @@
+package rules_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/answer/answertest"
+	"github.com/trailsql/trailsql/internal/rules"
+	"github.com/trailsql/trailsql/internal/testshared"
+)
+
+// BenchmarkDetect times, on a generated trail of 100k events, the backtest of every built-in
+// and SigmaHQ rule (rules.Evaluate: one scan) against its anchors in the same run: one
+// count(*) scan of the same window, and one query per rule. It reports the ratios:
+//
+//	go test ./internal/rules -run X -bench Detect -benchtime 3x
+func BenchmarkDetect(b *testing.B) {
+	loaded, err := rules.Load(rules.Sources{Sigma: []string{testshared.Dir(b, "datasets/sigma-aws-cloudtrail/rules")}})
+	if err != nil || len(loaded.Errors) > 0 {
+		b.Fatal(err, loaded.Errors)
+	}
+	l := answertest.Generated(b, 1, 100000)
+	ctx := context.Background()
+	ok, problems := rules.Validate(ctx, l.Query, loaded.Rules)
+	if len(problems) > 0 {
+		b.Fatal(problems)
+	}
+	scope := rules.Scope{From: l.From(), To: l.To()}
+	var scan, one, each time.Duration
+	var alerts int
+	for b.Loop() {
+		t := time.Now()
+		if _, err := l.Query(ctx, "SELECT count(*) FROM cloudtrail_logs WHERE eventtime >= ? AND eventtime < ?", scope.From.Format(time.RFC3339), scope.To.Format(time.RFC3339)); err != nil {
+			b.Fatal(err)
+		}
+		scan += time.Since(t)
+		t = time.Now()
+		as, err := rules.Evaluate(ctx, l.Query, ok, scope)
+		if err != nil {
+			b.Fatal(err)
+		}
+		one += time.Since(t)
+		alerts = len(as)
+		t = time.Now()
+		for _, r := range ok {
+			if _, err := rules.Evaluate(ctx, l.Query, []*rules.Rule{r}, scope); err != nil {
+				b.Fatal(err)
+			}
+		}
+		each += time.Since(t)
+	}
+	b.ReportMetric(float64(one)/float64(scan), "backtest/scan")
+	b.ReportMetric(float64(each)/float64(one), "per-rule/backtest")
+	b.ReportMetric(float64(len(ok)), "rules")
+	b.ReportMetric(float64(alerts), "alerts")
+}
