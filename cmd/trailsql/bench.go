@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trailsql/trailsql/internal/athena"
+	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/bench"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
@@ -476,9 +476,7 @@ func (m *Main) childRun(ctx context.Context, env []string, args ...string) (*chi
 // event, and over DuckDB's native table in the database file duckDB (unless empty).
 func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir, duckDB string, repeat int) error {
 	ctx, out := cmd.Context(), m.Stdout
-	opt := engine.Options{Lake: lakeDir}
-	opt.Dialect = athena.Dialect()
-	e, err := engine.Open(ctx, opt)
+	e, err := local.Open(ctx, engine.Options{Lake: lakeDir})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
-	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
@@ -98,9 +97,7 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 		return nil, fmt.Errorf("the demo trail did not ingest cleanly: %v", st.Problems)
 	}
 
-	opt := engine.Options{Lake: lakeDir}
-	opt.Dialect = athena.Dialect()
-	e, err := engine.Open(ctx, opt)
+	e, err := local.Open(ctx, engine.Options{Lake: lakeDir})
 	if err != nil {
 		return nil, err
 	}

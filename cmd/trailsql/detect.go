@@ -13,7 +13,6 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
-	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/render"
@@ -297,7 +296,7 @@ func (m *Main) testLake(ctx context.Context, logFile string) (answer.QueryFunc, 
 		cleanup()
 		return nil, nil, err
 	}
-	e, err := engine.Open(ctx, engine.Options{Lake: root, Dialect: athena.Dialect()})
+	e, err := local.Open(ctx, engine.Options{Lake: root})
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -308,23 +307,22 @@ func (m *Main) testLake(ctx context.Context, logFile string) (answer.QueryFunc, 
 // lintLake is the lake rules are checked against: the chosen lake if it exists, else an empty
 // one.
 func (m *Main) lintLake(cmd *cobra.Command) (answer.QueryFunc, func(), error) {
+	root, cleanup := "", func() {}
 	if lk, err := m.existingLake(cmd); err == nil {
-		e, err := engine.Open(cmd.Context(), engine.Options{Lake: lk.Dir, Dialect: athena.Dialect()})
+		root = lk.Dir
+	} else {
+		dir, err := os.MkdirTemp("", "trailsql-lint-")
 		if err != nil {
 			return nil, nil, err
 		}
-		return local.Engine(e), func() { e.Close() }, nil
+		root, cleanup = filepath.Join(dir, "lake"), func() { os.RemoveAll(dir) }
 	}
-	dir, err := os.MkdirTemp("", "trailsql-lint-")
+	e, err := local.Open(cmd.Context(), engine.Options{Lake: root})
 	if err != nil {
+		cleanup()
 		return nil, nil, err
 	}
-	e, err := engine.Open(cmd.Context(), engine.Options{Lake: filepath.Join(dir, "lake"), Dialect: athena.Dialect()})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	return local.Engine(e), func() { e.Close(); os.RemoveAll(dir) }, nil
+	return local.Engine(e), func() { e.Close(); cleanup() }, nil
 }
 
 // ingestDetection runs the rules on each pass's new commits during an ingest.
@@ -339,7 +337,7 @@ type ingestDetection struct {
 
 func (d *ingestDetection) run(ctx context.Context) error {
 	if d.e == nil {
-		e, err := engine.Open(ctx, engine.Options{Lake: d.lake, Dialect: athena.Dialect(), Logger: d.log})
+		e, err := local.Open(ctx, engine.Options{Lake: d.lake, Logger: d.log})
 		if err != nil {
 			return fmt.Errorf("detection: %w", err)
 		}

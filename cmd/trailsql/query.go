@@ -56,8 +56,7 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 		MaxRows: q.maxRows, MaxResultBytes: resultBytes, MaxStatementBytes: int(stmtBytes), SkipDamaged: q.skipDamaged,
 		ProcessCeiling: true,
 	}
-	opt.Dialect = athena.Dialect()
-	return engine.Open(cmd.Context(), opt)
+	return local.Open(cmd.Context(), opt)
 }
 
 func (m *Main) queryCommand() *cobra.Command {

@@ -327,6 +327,11 @@ func (s *Snapshot) Paths() []string {
 	return out
 }
 
+// WriteFileAtomic writes data to path so that a reader, even after a crash, finds the old content
+// or the new whole: through a temporary file in the same folder, fsync, rename and an fsync of
+// the folder. What is kept beside the lake's data (the alerts) is written so too.
+func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data) }
+
 // writeFileAtomic writes data to path through a temporary file, fsync and rename.
 func writeFileAtomic(path string, data []byte) error { return writeFileAtomicMode(path, data, 0o644) }
 

@@ -65,6 +65,7 @@ type compiled struct {
 	title []titlePart
 	nt    int // how many of a match's values are the title's
 	nd    int // how many are dedup's (the rest: group_by's)
+	nv    int // how many values in all
 }
 
 // plan is the scan of a set of rules: one statement that evaluates every rule's condition once
@@ -85,6 +86,7 @@ func newPlan(rs []*Rule) *plan {
 			}
 		}
 		c.nd = len(r.Dedup)
+		c.nv = len(c.values())
 		p.rules = append(p.rules, c)
 	}
 	return p
@@ -187,27 +189,25 @@ func (p Problem) Error() string { return fmt.Sprintf("%s (%s): %v", p.Rule.ID, p
 // (an unknown column or function, a type error) is found alone: it returns the rules that can
 // be evaluated and a Problem for each that cannot.
 func Validate(ctx context.Context, query answer.QueryFunc, rs []*Rule) ([]*Rule, []Problem) {
-	// All at once first: one statement when every rule is fine, the usual case.
-	if len(rs) > 1 {
-		p := newPlan(rs)
+	check := func(rs ...*Rule) error {
 		var elems []string
-		for i, c := range p.rules {
+		for i, c := range newPlan(rs).rules {
 			elems = append(elems, c.element(i))
 		}
-		if _, err := query(ctx, "SELECT "+strings.Join(elems, ",\n")+"\nFROM cloudtrail_logs\nWHERE false"); err == nil {
-			return rs, nil
+		_, err := query(ctx, "SELECT "+strings.Join(elems, ",\n")+"\nFROM cloudtrail_logs\nWHERE false")
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
 		}
+		return err
+	}
+	// All at once first: one statement when every rule is fine, the usual case.
+	if len(rs) > 1 && check(rs...) == nil {
+		return rs, nil
 	}
 	var ok []*Rule
 	var problems []Problem
 	for _, r := range rs {
-		c := newPlan([]*Rule{r}).rules[0]
-		sql := "SELECT " + c.element(0) + "\nFROM cloudtrail_logs\nWHERE false"
-		if _, err := query(ctx, sql); err != nil {
-			if ctx.Err() != nil {
-				problems = append(problems, Problem{r, ctx.Err()})
-				continue
-			}
+		if err := check(r); err != nil {
 			problems = append(problems, Problem{r, err})
 			continue
 		}
@@ -268,7 +268,7 @@ func (c *compiled) matchOf(row []any, vals []any) match {
 	a := Alert{Rule: c.r.ID, Severity: c.r.Severity, EventID: s(0), EventTime: s(1), EventSource: s(2), EventName: s(3),
 		Principal: s(4), SourceIP: s(5), Account: s(6), Region: s(7), Day: s(8), Count: 1}
 	a.FirstTime = a.EventTime
-	for len(vals) < len(c.values()) {
+	for len(vals) < c.nv {
 		vals = append(vals, nil)
 	}
 	a.Title = renderTitle(c.title, vals[:c.nt])

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -141,12 +141,12 @@ func RunTests(ctx context.Context, file string, builtin []*Rule, load Loader, la
 				res.Failures = append(res.Failures, fmt.Sprintf("alert %s: title %q, want %q", k, a.Title, t))
 			}
 		}
-		for _, k := range sortedKeys(want) {
+		for _, k := range slices.Sorted(maps.Keys(want)) {
 			if !have[k] {
 				res.Failures = append(res.Failures, "missing alert: "+k)
 			}
 		}
-		for _, k := range sortedKeys(have) {
+		for _, k := range slices.Sorted(maps.Keys(have)) {
 			if !want[k] {
 				res.Failures = append(res.Failures, "unexpected alert: "+k)
 			}
@@ -204,47 +204,4 @@ func testLines(doc *yaml.Node) []int {
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// RuleCoverage counts, for one rule, the events of a test file's cases that name it under
-// 'rules': those it must fire on, and those it must not.
-type RuleCoverage struct{ Fires, Quiet int }
-
-// Coverage reads a rule test file and counts, per rule named under a case's 'rules', the events
-// it must fire on and the events it must not (an unreadable file counts nothing: RunTests says
-// why).
-func Coverage(file string) map[string]RuleCoverage {
-	out := map[string]RuleCoverage{}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return out
-	}
-	var tf testFile
-	if yaml.Unmarshal(data, &tf) != nil {
-		return out
-	}
-	for _, tc := range tf.Tests {
-		for _, id := range tc.Rules {
-			fired := map[string]bool{}
-			for _, a := range tc.Alerts {
-				if a.Rule == id {
-					fired[a.EventID] = true
-				}
-			}
-			c := out[id]
-			c.Fires += len(fired)
-			c.Quiet += len(tc.Events) - len(fired)
-			out[id] = c
-		}
-	}
-	return out
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // AlertsDir is the folder of the lake that holds the alerts: Parquet files, a table beside
@@ -98,30 +100,8 @@ func (s *Store) write(from, to int64, alerts []Alert) error {
 	if err := parquet.Write(&buf, alerts, parquet.Compression(&parquet.Zstd)); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
-	path := filepath.Join(s.dir, alertFileName(from, to))
-	tmp := filepath.Join(s.dir, "."+alertFileName(from, to)+".tmp")
-	os.Remove(tmp)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
+	if err := lake.WriteFileAtomic(filepath.Join(s.dir, alertFileName(from, to)), buf.Bytes()); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
-	}
-	_, err = f.Write(buf.Bytes())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("store alerts: %w", err)
-	}
-	if d, err := os.Open(s.dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
-	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
@@ -73,7 +72,7 @@ func ingestInto(t testing.TB, lake string, paths ...string) answer.QueryFunc {
 	if st.Failed() {
 		t.Fatalf("ingest: %v", st.Problems)
 	}
-	e, err := engine.Open(context.Background(), engine.Options{Lake: lake, Dialect: athena.Dialect()})
+	e, err := local.Open(context.Background(), engine.Options{Lake: lake})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,16 @@ import (
 	"context"
 
 	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 )
+
+// Open starts the local engine over opt.Lake speaking Athena's SQL (opt.Dialect is
+// athena.Dialect()): every front end and test opens the engine through it.
+func Open(ctx context.Context, opt engine.Options) (*engine.Engine, error) {
+	opt.Dialect = athena.Dialect()
+	return engine.Open(ctx, opt)
+}
 
 // Engine returns the QueryFunc that runs statements on the local engine.
 func Engine(e *engine.Engine) answer.QueryFunc {
