@@ -145,6 +145,7 @@ type partFile struct {
 	legacy   bool // hashes holds version-1 content hashes (copied by a compaction)
 	rows     int64
 	min, max string
+	facets   facetSet
 	used     int64
 	bytes    int64
 
@@ -410,6 +411,7 @@ func (w *Writer) addRow(pf *partFile, r *cloudtrail.Record) error {
 	}
 	pf.pending = append(pf.pending, r)
 	pf.rows++
+	pf.facets.add(r)
 	if r.EventTime != nil {
 		if t := *r.EventTime; pf.min == "" || t < pf.min {
 			pf.min = t
@@ -800,7 +802,7 @@ func (w *Writer) commit(ctx context.Context, extra *Manifest) (*Manifest, error)
 			version = 1
 		}
 		m.Files = append(m.Files, File{Path: pf.name, Partition: pf.part, Rows: pf.rows, Bytes: pf.bytes, SHA256: pf.sum, MinTime: pf.min, MaxTime: pf.max,
-			HashOffset: int64(off), HashBytes: int64(len(hashes) - off), HashVersion: version})
+			Values: pf.facets.values(), HashOffset: int64(off), HashBytes: int64(len(hashes) - off), HashVersion: version})
 	}
 	if len(m.Files) > 0 {
 		m.Hashes = hashesDir + "/" + w.commitID + hashFileExt
