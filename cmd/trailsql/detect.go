@@ -82,7 +82,7 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 			if err != nil {
 				return err
 			}
-			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "")
+			query, snap, done, err := m.windowQuery(cmd, &q, &w, from, to, "")
 			if err != nil {
 				return err
 			}
@@ -91,7 +91,7 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 			for _, p := range problems {
 				fmt.Fprintln(m.Stderr, "rule not evaluated: "+p.Error())
 			}
-			alerts, err := rules.Evaluate(cmd.Context(), query, ok, rules.Scope{From: from, To: to, Account: w.account, Region: w.region})
+			alerts, err := rules.Evaluate(cmd.Context(), query, ok, rules.Scope{From: from, To: to, Account: w.account, Region: w.region, Values: rules.FacetValues(snap.Files)})
 			if err != nil {
 				return err
 			}

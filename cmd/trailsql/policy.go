@@ -65,7 +65,7 @@ passed each role).`,
 			if err != nil {
 				return err
 			}
-			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "calls made only outside it are not in the policy")
+			query, _, done, err := m.windowQuery(cmd, &q, &w, from, to, "calls made only outside it are not in the policy")
 			if err != nil {
 				return err
 			}

@@ -89,7 +89,7 @@ principal, actions included.`,
 			if len(principals) == 0 {
 				return fmt.Errorf("%s: no users or roles to compare", file)
 			}
-			query, done, err := m.windowQuery(cmd, &q, &w, from, to, "actions used only outside it show as unused")
+			query, _, done, err := m.windowQuery(cmd, &q, &w, from, to, "actions used only outside it show as unused")
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/window"
 )
 
@@ -107,20 +108,20 @@ func (m *Main) writeCoverage(lk *openedLake, w *windowFlags, from, to time.Time,
 // windowQuery opens the lake for an answer about [from, to): it says on stderr what the lake
 // holds of the window (partial: what falls outside it means for the answer) and returns a
 // QueryFunc whose statements all read one snapshot, and what closes it.
-func (m *Main) windowQuery(cmd *cobra.Command, q *queryFlags, w *windowFlags, from, to time.Time, partial string) (answer.QueryFunc, func(), error) {
+func (m *Main) windowQuery(cmd *cobra.Command, q *queryFlags, w *windowFlags, from, to time.Time, partial string) (answer.QueryFunc, *lake.Snapshot, func(), error) {
 	lk, err := m.existingLake(cmd)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	e, err := m.openEngine(cmd, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	m.writeCoverage(lk, w, from, to, partial)
 	query, release, err := local.Pinned(cmd.Context(), e)
 	if err != nil {
 		e.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return query, func() { release(); e.Close() }, nil
+	return query, e.Snapshot(), func() { release(); e.Close() }, nil
 }

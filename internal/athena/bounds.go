@@ -164,12 +164,10 @@ func FindBounds(sql string, tables map[string][]string) *Bounds {
 	for _, c := range tables[table] {
 		derived[c] = true
 	}
-	where := toks[start:end]
-	cs := conjuncts(where)
-	if cs == nil {
-		cs = [][]token{where} // a top-level OR: one clause
-	}
-	for _, c := range cs {
+	// The conditions every row meets: the top-level AND's, and those of the ANDs nested in it
+	// (in parentheses, coalesce(X, false), CASE WHEN A THEN B ELSE false END); a top-level OR
+	// is one clause.
+	for _, c := range positiveConjuncts(toks[start:end]) {
 		b.add(c, qualifiers, params, derived)
 	}
 	if b.Empty() {
@@ -455,8 +453,7 @@ func facetClause(c []token, qualifiers map[string]bool) ([]Cond, bool) {
 			continue
 		}
 		found := false
-		for _, x := range conjuncts(d) {
-			x = unwrap(x)
+		for _, x := range positiveConjuncts(d) {
 			if cond, ok := facetCond(x, qualifiers); ok {
 				clause, found = append(clause, cond), true
 				break
@@ -475,9 +472,88 @@ func facetClause(c []token, qualifiers map[string]bool) ([]Cond, bool) {
 	return clause, len(clause) > 0
 }
 
-// facetCond reads c as one comparison of a facet column with string literals.
+// positiveConjuncts splits c at its top-level ANDs, and goes on into the conditions that hold
+// whenever c holds: those of coalesce(X, false) (X), and of CASE WHEN A THEN B ELSE false END
+// (A and B), as the Sigma and CloudWatch pattern translations write them.
+func positiveConjuncts(c []token) [][]token {
+	var out [][]token
+	cs := conjuncts(unwrap(c))
+	if cs == nil {
+		return [][]token{unwrap(c)} // a top-level OR
+	}
+	for _, x := range cs {
+		x = unwrap(x)
+		switch {
+		case len(cs) > 1 && len(conjuncts(x)) > 1:
+			out = append(out, positiveConjuncts(x)...) // (A AND B) AND C
+		case len(x) > 5 && x[0].is("coalesce") && x[1].kind == tkLParen && x[len(x)-1].kind == tkRParen &&
+			x[len(x)-2].is("false") && x[len(x)-3].kind == tkComma && closes(x[1:len(x)-3]):
+			out = append(out, positiveConjuncts(x[2:len(x)-3])...)
+		case len(x) > 7 && x[0].is("case") && x[1].is("when") && x[len(x)-1].is("end") && x[len(x)-2].is("false") && x[len(x)-3].is("else"):
+			then := -1
+			d := 0
+			for i := 2; i < len(x)-3; i++ {
+				d += parenDelta(x[i])
+				if d == 0 && (x[i].is("case") || x[i].is("when") && i > 2) {
+					break // a nested CASE or several WHENs: keep to what is simple
+				}
+				if d == 0 && x[i].is("then") {
+					then = i
+					break
+				}
+			}
+			if then < 0 {
+				out = append(out, x)
+				continue
+			}
+			out = append(out, positiveConjuncts(x[2:then])...)
+			out = append(out, positiveConjuncts(x[then+1:len(x)-3])...)
+		default:
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// closes reports whether toks is '(' … with its parentheses balanced and the first not closed
+// before the end: the argument list of a call with its closing parenthesis cut off.
+func closes(toks []token) bool {
+	d := 0
+	for _, t := range toks {
+		d += parenDelta(t)
+		if d <= 0 {
+			return false
+		}
+	}
+	return d == 1
+}
+
+// facetCond reads c as one comparison of a facet column, or of its lower(), with string
+// literals. A comparison of lower(column) has an Op starting with "lower " ("lower =",
+// "lower in", "lower like" …): what the Sigma translation writes for case-insensitive matches.
 func facetCond(c []token, qualifiers map[string]bool) (Cond, bool) {
-	// The column: name(.name)*, maybe after the table's name or alias.
+	lower := false
+	col, i := facetColumn(c, qualifiers)
+	if col == "" && len(c) > 3 && c[0].is("lower") && c[1].kind == tkLParen {
+		col, i = facetColumn(c[2:], qualifiers)
+		if col == "" || 2+i >= len(c) || c[2+i].kind != tkRParen {
+			return Cond{}, false
+		}
+		i, lower = i+3, true
+	}
+	if col == "" {
+		return Cond{}, false
+	}
+	cond, ok := facetComparison(col, c[i:])
+	if ok && lower {
+		cond.Op = "lower " + cond.Op
+	}
+	return cond, ok
+}
+
+// facetColumn reads a facet column at the start of c: name(.name)*, maybe after the table's
+// name or alias. It returns the column's lower-case path and the tokens it took, or "".
+func facetColumn(c []token, qualifiers map[string]bool) (string, int) {
 	var path []string
 	i := 0
 	for i < len(c) && (c[i].kind == tkIdent || c[i].kind == tkQuoted) {
@@ -494,9 +570,13 @@ func facetCond(c []token, qualifiers map[string]bool) (Cond, bool) {
 	}
 	col := strings.Join(path, ".")
 	if !facetColumns[col] {
-		return Cond{}, false
+		return "", 0
 	}
-	rest := c[i:]
+	return col, i
+}
+
+// facetComparison reads rest, what follows a facet column, as its comparison with literals.
+func facetComparison(col string, rest []token) (Cond, bool) {
 	cond := Cond{Column: col}
 	list := func(toks []token) bool {
 		if len(toks) < 3 || toks[0].kind != tkLParen || toks[len(toks)-1].kind != tkRParen {
@@ -521,6 +601,8 @@ func facetCond(c []token, qualifiers map[string]bool) (Cond, bool) {
 		}
 	case len(rest) == 2 && rest[0].is("like") && rest[1].kind == tkString:
 		cond.Op, cond.Values = "like", []string{rest[1].stringValue()}
+	case len(rest) == 4 && rest[0].is("like") && rest[1].kind == tkString && rest[2].is("escape") && rest[3].kind == tkString && rest[3].stringValue() == `\`:
+		cond.Op, cond.Values = "like escape", []string{rest[1].stringValue()}
 	case len(rest) == 3 && rest[0].is("not") && rest[1].is("like") && rest[2].kind == tkString:
 		cond.Op, cond.Values = "not like", []string{rest[2].stringValue()}
 	case len(rest) >= 4 && rest[0].is("in") && list(rest[1:]):

@@ -84,10 +84,9 @@ func (s *session) selectFiles(ctx context.Context, stmt string, args []any) ([]l
 			return all, nil
 		}
 	}
-	likes := map[string]*regexp.Regexp{}
 	var out []lake.File
 	for _, f := range all {
-		if keep(f, s.absPath(f), b, dayMin, dayMax) && keepDerived(f.Partition, defs[b.Table], b.Derived) && keepFacets(f.Values, b.Facets, likes) {
+		if keep(f, s.absPath(f), b, dayMin, dayMax) && keepDerived(f.Partition, defs[b.Table], b.Derived) && keepFacets(f.Values, b.Facets) {
 			out = append(out, f)
 		}
 	}
@@ -97,42 +96,23 @@ func (s *session) selectFiles(ctx context.Context, stmt string, args []any) ([]l
 // keepFacets reports whether a file whose recorded distinct values are values (lake.File.Values)
 // can hold rows that satisfy every clause. A column it has no values for can hold anything.
 // NULL satisfies none of the conditions, so the values (NULL left out) are all that matters.
-// likes caches the regular expressions of LIKE patterns.
-func keepFacets(values map[string][]string, clauses [][]Cond, likes map[string]*regexp.Regexp) bool {
+func keepFacets(values map[string][]string, clauses [][]Cond) bool {
 	for _, clause := range clauses {
-		if !slices.ContainsFunc(clause, func(c Cond) bool { return facetMayHold(c, values, likes) }) {
+		if !slices.ContainsFunc(clause, func(c Cond) bool { return facetMayHold(c, values) }) {
 			return false
 		}
 	}
 	return true
 }
 
-// facetMayHold reports whether some of vals, a file's distinct values of c.Column, satisfies c
-// (true when not known).
-func facetMayHold(c Cond, values map[string][]string, likes map[string]*regexp.Regexp) bool {
+// facetMayHold reports whether some of a file's distinct values of c.Column satisfies c (true
+// when not known).
+func facetMayHold(c Cond, values map[string][]string) bool {
 	vals, known := values[c.Column]
 	if !known || c.Number {
 		return true
 	}
-	switch c.Op {
-	case "=", "in":
-		return slices.ContainsFunc(vals, func(v string) bool { return slices.Contains(c.Values, v) })
-	case "<>", "not in":
-		return slices.ContainsFunc(vals, func(v string) bool { return !slices.Contains(c.Values, v) })
-	case "like", "not like":
-		if len(c.Values) != 1 || strings.Contains(c.Values[0], `\`) {
-			return true
-		}
-		re := likes[c.Values[0]]
-		if re == nil {
-			re = likeRE(c.Values[0])
-			likes[c.Values[0]] = re
-		}
-		return slices.ContainsFunc(vals, func(v string) bool { return re.MatchString(v) == (c.Op == "like") })
-	case "is not null":
-		return len(vals) > 0
-	}
-	return true
+	return slices.ContainsFunc(vals, func(v string) bool { return lake.FacetHolds(c.Op, c.Values, v) })
 }
 
 // keep reports whether a file, at path, can hold rows within the bounds. Rows whose eventtime is NULL or

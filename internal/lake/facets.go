@@ -2,6 +2,7 @@ package lake
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
@@ -62,4 +63,66 @@ func (s *facetSet) values() map[string][]string {
 		out[col] = vs
 	}
 	return out
+}
+
+// FacetHolds reports whether the value v of a facet column satisfies the comparison op with
+// values, as SQL would (v is never NULL here: NULL satisfies no comparison). op is =, <>, in,
+// not in, like, not like, like escape (a LIKE with ESCAPE '\'), or is not null, each maybe
+// prefixed with "lower " (the comparison of lower(column)). An op it does not know holds, so
+// that a reader never skips what it cannot judge.
+func FacetHolds(op string, values []string, v string) bool {
+	if rest, ok := strings.CutPrefix(op, "lower "); ok {
+		op, v = rest, strings.ToLower(v)
+	}
+	switch op {
+	case "=", "in":
+		return slices.Contains(values, v)
+	case "<>", "not in":
+		return !slices.Contains(values, v)
+	case "like", "not like", "like escape":
+		if len(values) != 1 {
+			return true
+		}
+		return likeMatch(values[0], v, op == "like escape") == (op != "not like")
+	}
+	return true
+}
+
+// likeMatch reports whether s matches the SQL LIKE pattern p (% any run, _ one character; with
+// escape, \ makes the next character literal).
+func likeMatch(p, s string, escape bool) bool {
+	// Iterative wildcard matching, backtracking to the last %.
+	pr, sr := []rune(p), []rune(s)
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(sr) {
+		if pi < len(pr) {
+			c, lit := pr[pi], false
+			if escape && c == '\\' && pi+1 < len(pr) {
+				c, lit = pr[pi+1], true
+			}
+			switch {
+			case !lit && c == '%':
+				star, mark = pi, si
+				pi++
+				continue
+			case !lit && c == '_' || c == sr[si]:
+				si++
+				if lit {
+					pi += 2
+				} else {
+					pi++
+				}
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		pi, mark = star+1, mark+1
+		si = mark
+	}
+	for pi < len(pr) && pr[pi] == '%' {
+		pi++
+	}
+	return pi == len(pr)
 }

@@ -101,3 +101,38 @@ func equalValues(a, b map[string][]string) bool {
 	}
 	return true
 }
+
+func TestFacetHolds(t *testing.T) {
+	cases := []struct {
+		op     string
+		values []string
+		v      string
+		want   bool
+	}{
+		{"=", []string{"DeleteUser"}, "DeleteUser", true},
+		{"=", []string{"DeleteUser"}, "deleteuser", false},
+		{"lower =", []string{"deleteuser"}, "DeleteUser", true},
+		{"lower in", []string{"a", "stoplogging"}, "StopLogging", true},
+		{"lower =", []string{"DeleteUser"}, "DeleteUser", false}, // lower() never equals upper case
+		{"<>", []string{"HeadBucket"}, "HeadBucket", false},
+		{"not in", []string{"a"}, "b", true},
+		{"like", []string{"UpdateFunctionCode%"}, "UpdateFunctionCode20150331v2", true},
+		{"like", []string{"%Unauthorized_peration"}, "Client.UnauthorizedOperation", true},
+		{"like", []string{"%Unauthorized_peration"}, "UnauthorizedOperations", false},
+		{"not like", []string{"Get%"}, "GetObject", false},
+		{"lower like", []string{"updatefunctionconfiguration%"}, "UpdateFunctionConfiguration20150331v2", true},
+		{"like escape", []string{`100\%`}, "100%", true},
+		{"like escape", []string{`100\%`}, "1000", false},
+		{"like escape", []string{`a\_b%`}, "a_bc", true},
+		{"like escape", []string{`a\_b%`}, "axbc", false},
+		{"like", []string{"%a%b%"}, "xxaxxbxx", true},
+		{"like", []string{"%a%b"}, "xxaxxbxxa", false},
+		{"is not null", nil, "x", true},
+		{"between", []string{"a", "b"}, "z", true}, // not known: holds
+	}
+	for _, c := range cases {
+		if got := FacetHolds(c.op, c.values, c.v); got != c.want {
+			t.Errorf("FacetHolds(%q, %q, %q) = %v, want %v", c.op, c.values, c.v, got, c.want)
+		}
+	}
+}

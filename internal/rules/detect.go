@@ -47,6 +47,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		return det, nil
 	}
 	var files []string
+	var fresh []lake.File
 	var minTime, maxTime string
 	mixed := false
 	for _, f := range snap.Files {
@@ -62,7 +63,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			continue
 		}
 		mixed = mixed || old
-		files = append(files, d.PathOf(f))
+		files, fresh = append(files, d.PathOf(f)), append(fresh, f)
 		if f.MinTime != "" && (minTime == "" || f.MinTime < minTime) {
 			minTime = f.MinTime
 		}
@@ -81,7 +82,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				counted = append(counted, r)
 			}
 		}
-		if alerts, err = Evaluate(ctx, query, plain, Scope{Files: files}); err != nil {
+		if alerts, err = Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh)}); err != nil {
 			return nil, err
 		}
 		// A threshold counts the events before the new ones too: over the rules' longest window

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/questions"
 )
 
@@ -50,6 +51,12 @@ type Scope struct {
 	// Files are "$path" values (the files the local engine reads, the S3 objects Athena reads);
 	// nil: every file.
 	Files []string
+	// Values are the distinct values the scope's rows hold in facet columns (lake.FacetColumns;
+	// FacetValues of a snapshot at or after the one read), or a superset; a column left out is
+	// not known. They turn a rule's case-insensitive or LIKE condition on such a column into an
+	// exact IN list, which the engine pushes into its Parquet reader and prunes files by. A
+	// value missing from them would lose the matches of its rows.
+	Values map[string][]string
 }
 
 // the columns of the scan every alert takes, in order.
@@ -61,7 +68,10 @@ var baseColumns = []string{
 
 // compiled is a rule's place in the scan.
 type compiled struct {
-	r     *Rule
+	r *Rule
+	// facet is a condition on one facet column that every row the rule matches satisfies
+	// (conditions joined by OR), from the rule's condition; nil when it has none.
+	facet []athena.Cond
 	title []titlePart
 	nt    int // how many of a match's values are the title's
 	nd    int // how many are dedup's (the rest: group_by's)
@@ -87,6 +97,7 @@ func newPlan(rs []*Rule) *plan {
 		}
 		c.nd = len(r.Dedup)
 		c.nv = len(c.values())
+		c.facet = facetOf(r.Condition)
 		p.rules = append(p.rules, c)
 	}
 	return p
@@ -121,23 +132,33 @@ func (c *compiled) element(i int) string {
 	return fmt.Sprintf("CASE WHEN (\n%s\n) THEN CAST(ROW(%d, %s) AS ROW(r INTEGER, v ARRAY(VARCHAR))) END", c.r.Condition, i, arr)
 }
 
-// sql is the plan's statement over scope, with its arguments.
-func (p *plan) sql(scope Scope) (string, []any) {
+// sql is the statement of the plan's rules that are in (all when nil) over scope, with its
+// arguments; cond, when not empty, is a condition every row the rules match satisfies.
+func (p *plan) sql(scope Scope, in []int, cond string) (string, []any) {
+	if in == nil {
+		in = make([]int, len(p.rules))
+		for i := range in {
+			in[i] = i
+		}
+	}
 	var b strings.Builder
 	b.WriteString("SELECT * FROM (\nSELECT ")
 	for i, c := range baseColumns {
 		fmt.Fprintf(&b, "%s AS c%d,\n  ", c, i)
 	}
 	b.WriteString("filter(ARRAY[\n")
-	for i, c := range p.rules {
-		if i > 0 {
+	for k, i := range in {
+		if k > 0 {
 			b.WriteString(",\n")
 		}
-		b.WriteString(c.element(i))
+		b.WriteString(p.rules[i].element(i))
 	}
 	b.WriteString("], x -> x IS NOT NULL) AS matches\nFROM cloudtrail_logs")
 	var args []any
 	var where []string
+	if cond != "" {
+		where = append(where, "("+cond+")")
+	}
 	if !scope.From.IsZero() {
 		where = append(where, "eventtime >= ?")
 		args = append(args, questions.TimeText(scope.From))
@@ -223,14 +244,18 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 		return nil, nil
 	}
 	p := newPlan(rs)
-	sql, args := p.sql(scope)
-	res, err := query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate %d rules: %w", len(rs), err)
+	var rows [][]any
+	for _, sc := range p.scans(scope.Values) {
+		sql, args := p.sql(scope, sc.rules, sc.cond)
+		res, err := query(ctx, sql, args...)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %d rules: %w", len(sc.rules), err)
+		}
+		rows = append(rows, res.Rows...)
 	}
 	byRule := map[*compiled][]match{}
 	last := len(baseColumns)
-	for _, row := range res.Rows {
+	for _, row := range rows {
 		ms, _ := row[last].([]any)
 		for _, m := range ms {
 			e, _ := m.(map[string]any)
