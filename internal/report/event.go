@@ -74,7 +74,7 @@ func RecordRow(r *cloudtrail.Record) map[string]any {
 		"sharedeventid": val(r.SharedEventID), "vpcendpointid": val(r.VPCEndpointID),
 		"vpcendpointaccountid": val(r.VPCEndpointAccountID), "eventcategory": val(r.EventCategory),
 		"sessioncredentialfromconsole": val(r.SessionCredentialFromConsole), "edgedevicedetails": val(r.EdgeDeviceDetails),
-		"useridentity": nil, "resources": nil,
+		"insightdetails": val(r.InsightDetails), "useridentity": nil, "resources": nil,
 	}
 	if u := r.UserIdentity; u != nil {
 		ui := map[string]any{
@@ -126,12 +126,12 @@ func val(p *string) any {
 // event is what a sentence is made from, read from a row.
 type event struct {
 	id, source, name, region, ip, ua, errCode, errMsg, eventType, recipient, vpce, fromConsole string
-	timeText                                                                                     string
-	time                                                                                         time.Time
-	req, resp, add                                                                               map[string]any
-	resources                                                                                    []resource
-	ui                                                                                           identity
-	partAccount                                                                                  string
+	timeText                                                                                   string
+	time                                                                                       time.Time
+	req, resp, add, insight                                                                    map[string]any
+	resources                                                                                  []resource
+	ui                                                                                         identity
+	partAccount                                                                                string
 }
 
 type resource struct{ arn, typ, account string }
@@ -164,6 +164,7 @@ func readEvent(row map[string]any) event {
 	e.req = object(row["requestparameters"])
 	e.resp = object(row["responseelements"])
 	e.add = object(row["additionaleventdata"])
+	e.insight = object(row["insightdetails"]) // not in SELECT *: present when selected by name
 	if rs, ok := row["resources"].([]any); ok {
 		for _, x := range rs {
 			if m, ok := x.(map[string]any); ok {

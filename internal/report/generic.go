@@ -60,7 +60,7 @@ var acronyms = map[string]string{
 	"cors": "CORS", "db": "DB", "dns": "DNS", "ebs": "EBS", "ec2": "EC2", "iam": "IAM", "id": "ID",
 	"ids": "IDs", "ip": "IP", "kms": "KMS", "mfa": "MFA", "oidc": "OIDC", "rds": "RDS", "saml": "SAML",
 	"sns": "SNS", "sqs": "SQS", "ssh": "SSH", "sso": "SSO", "ssl": "SSL", "ssm": "SSM", "tls": "TLS",
-	"url": "URL", "vpc": "VPC", "vpn": "VPN", "s3": "S3", "sts": "STS", "http": "HTTP", "https": "HTTPS",
+	"url": "URL", "vpc": "VPC", "vpcs": "VPCs", "vpn": "VPN", "nat": "NAT", "amis": "AMIs", "acm": "ACM", "waf": "WAF", "s3": "S3", "sts": "STS", "http": "HTTP", "https": "HTTPS",
 }
 
 // services are the display names of event sources' first labels.
@@ -82,7 +82,7 @@ var services = map[string]string{
 	"servicecatalog": "Service Catalog", "ce": "Cost Explorer", "account": "AWS Account Management",
 	"support": "AWS Support", "trustedadvisor": "Trusted Advisor", "cloudwatch": "CloudWatch", "ses": "SES",
 	"cognito-idp": "Cognito user pools", "cognito-identity": "Cognito identity pools", "states": "Step Functions",
-	"codebuild": "CodeBuild", "codecommit": "CodeCommit", "codepipeline": "CodePipeline", "servicequotas": "Service Quotas",
+	"codebuild": "CodeBuild", "es": "OpenSearch Service", "wafv2": "WAF", "xray": "X-Ray", "billingconsole": "Billing console", "codecommit": "CodeCommit", "codepipeline": "CodePipeline", "servicequotas": "Service Quotas",
 }
 
 // serviceName is the display name of an event source (its first label when unknown).
@@ -112,7 +112,8 @@ func splitWords(s string) []string {
 		if i+1 < len(rs) {
 			next = rs[i+1]
 		}
-		boundary := unicode.IsUpper(cur) && (unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && unicode.IsLower(next)))
+		pluralCaps := next == 's' && (i+2 == len(rs) || unicode.IsUpper(rs[i+2]))
+		boundary := unicode.IsUpper(cur) && (unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && unicode.IsLower(next) && !pluralCaps))
 		if boundary {
 			words = append(words, string(rs[start:i]))
 			start = i
@@ -151,6 +152,9 @@ func plural(words []string) bool {
 		!strings.HasSuffix(w, "is") && w != "access" && w != "alias"
 }
 
+// prepositions split an API name's object in two: AddRoleToDBCluster is a role, to a cluster.
+var prepositions = map[string]bool{"To": true, "From": true, "For": true, "With": true, "On": true, "In": true, "By": true, "Of": true, "Into": true}
+
 // generic is the sentence of an event no phrase was written for: its name read as a verb and an
 // object, the object named from the request when a request parameter names it
 // ("deleted the bucket logs-123 in S3", "listed buckets in S3", "described instances in EC2").
@@ -163,40 +167,77 @@ func generic(e *event) action {
 		in = " in " + svc
 	}
 	if len(words) == 0 {
-		return action{"make", "made", "a call" + in}
+		return action{"make", "made", "an unnamed call" + in}
 	}
 	v, ok := verbs[words[0]]
 	if !ok || len(words) == 1 {
+		if e.eventType == "AwsServiceEvent" {
+			return action{"report", "reported", "the event " + joinNonEmpty(" ", svc, e.name)}
+		}
 		return action{"call", "called", joinNonEmpty(" ", svc, e.name)}
 	}
+	verb := words[0]
 	objWords := words[1:]
-	if words[0] == "Batch" && len(words) > 2 {
+	if verb == "Batch" && len(words) > 2 {
 		if v2, ok := verbs[words[1]]; ok {
 			v = [2]string{v2[0] + " in a batch", v2[1] + " in a batch"}
-			objWords = words[2:]
+			verb, objWords = words[1], words[2:]
 		}
 	}
-	obj := noun(objWords)
-	if id, whole, owner := namedObject(e, objWords); id != "" {
+	head, prep, tail := objWords, "", []string(nil)
+	for i, w := range objWords {
+		if i > 0 && prepositions[w] && i < len(objWords)-1 {
+			head, prep, tail = objWords[:i], strings.ToLower(w), objWords[i+1:]
+			break
+		}
+	}
+	obj := nounPhrase(e, verb, head)
+	if prep != "" {
+		obj += " " + prep + " " + nounPhrase(e, "", tail)
+	}
+	return action{v[0], v[1], obj + in}
+}
+
+// nounPhrase writes the words of an object, named when the request names it: "the user bob",
+// "the value of the secret s1", "buckets", "a network ACL entry". verb (the API name's first
+// word, "" for the object of a preposition) chooses the article.
+func nounPhrase(e *event, verb string, words []string) string {
+	obj := noun(words)
+	if id, whole, owner := namedObject(e, words); id != "" {
 		if whole {
-			return action{v[0], v[1], "the " + obj + " " + id + in}
+			return "the " + obj + " " + id
 		}
-		return action{v[0], v[1], "the " + obj + " of the " + owner + " " + id + in}
+		return "the " + obj + " of the " + owner + " " + id
 	}
-	switch {
-	case plural(objWords):
-		return action{v[0], v[1], obj + in}
-	case words[0] == "Get" || words[0] == "Describe" || words[0] == "Head" || words[0] == "Lookup":
-		return action{v[0], v[1], "the " + obj + in}
+	switch verb {
+	case "Enable", "Disable", "": // "" is the object of a preposition: "by default", "for model access"
+		return obj
+	case "Get", "Describe", "Head", "Lookup", "Update", "Put", "Set", "Modify", "Reset", "Change":
+		if !plural(words) {
+			return "the " + obj
+		}
 	}
-	return action{v[0], v[1], article(obj) + " " + obj + in}
+	if plural(words) {
+		return obj
+	}
+	return article(obj) + " " + obj
 }
 
 func article(s string) string {
-	if s != "" && strings.ContainsRune("aeiouAEIOU", rune(s[0])) && !strings.HasPrefix(s, "user") && !strings.HasPrefix(s, "URL") {
-		return "an"
+	if s == "" {
+		return "a"
 	}
-	if strings.HasPrefix(s, "S3") || strings.HasPrefix(s, "SNS") || strings.HasPrefix(s, "SQS") || strings.HasPrefix(s, "SSM") || strings.HasPrefix(s, "SSH") || strings.HasPrefix(s, "MFA") || strings.HasPrefix(s, "SAML") {
+	for _, p := range []string{"S3", "SNS", "SQS", "SSM", "SSH", "MFA", "RDS", "EBS", "EC2", "ACL", "AMI", "API", "ARN", "IAM", "IP", "OIDC", "SSO", "SSL", "HTTP"} {
+		if strings.HasPrefix(s, p) {
+			return "an"
+		}
+	}
+	for _, p := range []string{"us", "uni", "eu", "one"} {
+		if strings.HasPrefix(s, p) {
+			return "a"
+		}
+	}
+	if strings.ContainsRune("aeiou", rune(s[0])) {
 		return "an"
 	}
 	return "a"
@@ -213,7 +254,7 @@ func namedObject(e *event, objWords []string) (id string, whole bool, owner stri
 		var b strings.Builder
 		for i, w := range ws {
 			if i == 0 {
-				b.WriteString(strings.ToLower(w))
+				b.WriteString(strings.ToLower(w[:1]) + w[1:])
 			} else {
 				b.WriteString(w)
 			}
@@ -221,7 +262,7 @@ func namedObject(e *event, objWords []string) (id string, whole bool, owner stri
 		return b.String()
 	}
 	try := func(stem string) string {
-		for _, suf := range []string{"Name", "Id", "Arn", "Identifier", ""} {
+		for _, suf := range []string{"Name", "Id", "Arn", "Identifier"} {
 			if s := gets(e.req, stem+suf); s != "" && len(s) <= 200 {
 				return s
 			}
@@ -231,13 +272,9 @@ func namedObject(e *event, objWords []string) (id string, whole bool, owner stri
 	if s := try(lower(objWords)); s != "" {
 		return display(s), true, ""
 	}
-	last := objWords[len(objWords)-1]
 	if len(objWords) > 1 {
-		if s := try(strings.ToLower(last[:1]) + last[1:]); s != "" {
-			return display(s), true, ""
-		}
 		f := objWords[0]
-		if s := try(strings.ToLower(f[:1]) + f[1:]); s != "" && !ambiguousOwner[strings.ToLower(f)] {
+		if s := try(lower(objWords[:1])); s != "" && !ambiguousOwner[strings.ToLower(f)] {
 			return display(s), false, noun(objWords[:1])
 		}
 	}

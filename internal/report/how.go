@@ -15,17 +15,18 @@ func how(e *event) (phrase string, console bool) {
 	browser := browserOf(ua)
 	isConsoleUA := ua == "console.amazonaws.com" || ua == "signin.amazonaws.com" ||
 		strings.Contains(lua, ".console.aws.amazon.com") || strings.Contains(lua, "console.aws.amazon.com") ||
-		strings.Contains(lua, "s3console") || strings.Contains(lua, "[s3console")
+		strings.Contains(lua, "s3console") || (strings.HasPrefix(lua, "console.") && strings.HasSuffix(lua, ".amazonaws.com"))
 	switch {
 	case strings.Contains(lua, "terraform/"):
 		return "with Terraform" + version(ua, "Terraform/"), false
 	case ua == "cloudformation.amazonaws.com" || strings.Contains(lua, "cloudformation.amazonaws.com"):
 		return "through CloudFormation", false
-	case e.name == "ConsoleLogin" || e.source == "signin.amazonaws.com":
+	case e.source == "signin.amazonaws.com":
+		// The action is the console sign-in: say only what it was made with.
 		if browser != "" {
-			return "from the AWS console (" + browser + ")", true
+			return "from a web browser (" + browser + ")", true
 		}
-		return "from the AWS console", true
+		return "", true
 	case e.fromConsole == "true" || isConsoleUA || e.eventType == "AwsConsoleAction":
 		if browser != "" {
 			return "from the AWS console (" + browser + ")", true
@@ -110,7 +111,7 @@ func browserOf(ua string) string {
 	case strings.Contains(ua, "Trident/") || strings.Contains(ua, "MSIE "):
 		b = "Internet Explorer"
 	default:
-		b = "a browser"
+		b = ""
 	}
 	os := ""
 	switch {
@@ -127,7 +128,12 @@ func browserOf(ua string) string {
 	case strings.Contains(ua, "Linux"):
 		os = "Linux"
 	}
-	if os == "" {
+	switch {
+	case b == "" && os == "":
+		return "an unknown browser"
+	case b == "":
+		return "a browser on " + os
+	case os == "":
 		return b
 	}
 	return b + " on " + os

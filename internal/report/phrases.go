@@ -15,66 +15,68 @@ type phrase func(e *event) (a action, ok bool)
 // its version suffix: the events the built-in rules look for, and the common ones.
 var phrases = map[string]phrase{
 	// IAM users, groups, roles, keys and passwords.
-	"iam:CreateUser":              obj("create", "created", "the IAM user %s", "userName"),
-	"iam:DeleteUser":              obj("delete", "deleted", "the IAM user %s", "userName"),
-	"iam:CreateRole":              obj("create", "created", "the IAM role %s", "roleName"),
-	"iam:DeleteRole":              obj("delete", "deleted", "the IAM role %s", "roleName"),
-	"iam:CreateGroup":             obj("create", "created", "the IAM group %s", "groupName"),
-	"iam:DeleteGroup":             obj("delete", "deleted", "the IAM group %s", "groupName"),
-	"iam:AddUserToGroup":          obj2("add", "added", "the user %s to the group %s", "userName", "groupName"),
-	"iam:RemoveUserFromGroup":     obj2("remove", "removed", "the user %s from the group %s", "userName", "groupName"),
-	"iam:CreateAccessKey":         forUser("create", "created", "an access key for %s"),
-	"iam:DeleteAccessKey":         keyOf("delete", "deleted"),
-	"iam:UpdateAccessKey":         updateAccessKey,
-	"iam:CreateLoginProfile":      forUser("give", "gave", "%s a console password"),
-	"iam:UpdateLoginProfile":      forUser("change", "changed", "the console password of %s"),
-	"iam:DeleteLoginProfile":      forUser("remove", "removed", "the console password of %s"),
-	"iam:ChangePassword":          fixed("change", "changed", "their own console password"),
-	"iam:AttachUserPolicy":        obj2("attach", "attached", "the policy %s to the user %s", "policyArn", "userName"),
-	"iam:AttachRolePolicy":        obj2("attach", "attached", "the policy %s to the role %s", "policyArn", "roleName"),
-	"iam:AttachGroupPolicy":       obj2("attach", "attached", "the policy %s to the group %s", "policyArn", "groupName"),
-	"iam:DetachUserPolicy":        obj2("detach", "detached", "the policy %s from the user %s", "policyArn", "userName"),
-	"iam:DetachRolePolicy":        obj2("detach", "detached", "the policy %s from the role %s", "policyArn", "roleName"),
-	"iam:DetachGroupPolicy":       obj2("detach", "detached", "the policy %s from the group %s", "policyArn", "groupName"),
-	"iam:PutUserPolicy":           obj2("add", "added", "the inline policy %s to the user %s", "policyName", "userName"),
-	"iam:PutRolePolicy":           obj2("add", "added", "the inline policy %s to the role %s", "policyName", "roleName"),
-	"iam:PutGroupPolicy":          obj2("add", "added", "the inline policy %s to the group %s", "policyName", "groupName"),
-	"iam:DeleteUserPolicy":        obj2("delete", "deleted", "the inline policy %s of the user %s", "policyName", "userName"),
-	"iam:DeleteRolePolicy":        obj2("delete", "deleted", "the inline policy %s of the role %s", "policyName", "roleName"),
-	"iam:DeleteGroupPolicy":       obj2("delete", "deleted", "the inline policy %s of the group %s", "policyName", "groupName"),
-	"iam:CreatePolicy":            obj("create", "created", "the managed policy %s", "policyName"),
-	"iam:DeletePolicy":            obj("delete", "deleted", "the managed policy %s", "policyArn"),
-	"iam:CreatePolicyVersion":     createPolicyVersion,
-	"iam:DeletePolicyVersion":     obj2("delete", "deleted", "version %s of the policy %s", "versionId", "policyArn"),
-	"iam:SetDefaultPolicyVersion": obj2("make", "made", "version %s the default version of the policy %s", "versionId", "policyArn"),
-	"iam:UpdateAssumeRolePolicy":  obj("change", "changed", "the trust policy (who may assume it) of the role %s", "roleName"),
+	"iam:CreateUser":                    obj("create", "created", "the IAM user %s", "userName"),
+	"iam:DeleteUser":                    obj("delete", "deleted", "the IAM user %s", "userName"),
+	"iam:CreateRole":                    obj("create", "created", "the IAM role %s", "roleName"),
+	"iam:DeleteRole":                    obj("delete", "deleted", "the IAM role %s", "roleName"),
+	"iam:CreateGroup":                   obj("create", "created", "the IAM group %s", "groupName"),
+	"iam:DeleteGroup":                   obj("delete", "deleted", "the IAM group %s", "groupName"),
+	"iam:AddUserToGroup":                obj2("add", "added", "the user %s to the group %s", "userName", "groupName"),
+	"iam:RemoveUserFromGroup":           obj2("remove", "removed", "the user %s from the group %s", "userName", "groupName"),
+	"iam:CreateAccessKey":               forUser("create", "created", "an access key for %s"),
+	"iam:DeleteAccessKey":               keyOf("delete", "deleted"),
+	"iam:UpdateAccessKey":               updateAccessKey,
+	"iam:CreateLoginProfile":            forUser("give", "gave", "%s a console password"),
+	"iam:UpdateLoginProfile":            forUser("change", "changed", "the console password of %s"),
+	"iam:DeleteLoginProfile":            forUser("remove", "removed", "the console password of %s"),
+	"iam:ChangePassword":                fixed("change", "changed", "their own console password"),
+	"iam:AttachUserPolicy":              obj2("attach", "attached", "the policy %s to the user %s", "policyArn", "userName"),
+	"iam:AttachRolePolicy":              obj2("attach", "attached", "the policy %s to the role %s", "policyArn", "roleName"),
+	"iam:AttachGroupPolicy":             obj2("attach", "attached", "the policy %s to the group %s", "policyArn", "groupName"),
+	"iam:DetachUserPolicy":              obj2("detach", "detached", "the policy %s from the user %s", "policyArn", "userName"),
+	"iam:DetachRolePolicy":              obj2("detach", "detached", "the policy %s from the role %s", "policyArn", "roleName"),
+	"iam:DetachGroupPolicy":             obj2("detach", "detached", "the policy %s from the group %s", "policyArn", "groupName"),
+	"iam:PutUserPolicy":                 obj2("add", "added", "the inline policy %s to the user %s", "policyName", "userName"),
+	"iam:PutRolePolicy":                 obj2("add", "added", "the inline policy %s to the role %s", "policyName", "roleName"),
+	"iam:PutGroupPolicy":                obj2("add", "added", "the inline policy %s to the group %s", "policyName", "groupName"),
+	"iam:DeleteUserPolicy":              obj2("delete", "deleted", "the inline policy %s of the user %s", "policyName", "userName"),
+	"iam:DeleteRolePolicy":              obj2("delete", "deleted", "the inline policy %s of the role %s", "policyName", "roleName"),
+	"iam:DeleteGroupPolicy":             obj2("delete", "deleted", "the inline policy %s of the group %s", "policyName", "groupName"),
+	"iam:CreatePolicy":                  obj("create", "created", "the managed policy %s", "policyName"),
+	"iam:DeletePolicy":                  obj("delete", "deleted", "the managed policy %s", "policyArn"),
+	"iam:CreatePolicyVersion":           createPolicyVersion,
+	"iam:DeletePolicyVersion":           obj2("delete", "deleted", "version %s of the policy %s", "versionId", "policyArn"),
+	"iam:SetDefaultPolicyVersion":       obj2("make", "made", "version %s the default version of the policy %s", "versionId", "policyArn"),
+	"iam:UpdateAssumeRolePolicy":        obj("change", "changed", "the trust policy (who may assume it) of the role %s", "roleName"),
 	"iam:PutUserPermissionsBoundary":    obj2("set", "set", "the permissions boundary %s on the user %s", "permissionsBoundary", "userName"),
 	"iam:PutRolePermissionsBoundary":    obj2("set", "set", "the permissions boundary %s on the role %s", "permissionsBoundary", "roleName"),
 	"iam:DeleteUserPermissionsBoundary": obj("remove", "removed", "the permissions boundary of the user %s", "userName"),
 	"iam:DeleteRolePermissionsBoundary": obj("remove", "removed", "the permissions boundary of the role %s", "roleName"),
-	"iam:CreateVirtualMFADevice":  obj("create", "created", "the virtual MFA device %s", "virtualMFADeviceName"),
-	"iam:EnableMFADevice":         obj2("enable", "enabled", "the MFA device %s for the user %s", "serialNumber", "userName"),
-	"iam:DeactivateMFADevice":     obj2("deactivate", "deactivated", "the MFA device %s of the user %s", "serialNumber", "userName"),
-	"iam:DeleteVirtualMFADevice":  obj("delete", "deleted", "the virtual MFA device %s", "serialNumber"),
-	"iam:CreateServiceLinkedRole": obj("create", "created", "the service-linked role for %s", "aWSServiceName", "AWSServiceName"),
-	"iam:CreateSAMLProvider":      obj("create", "created", "the SAML identity provider %s", "name"),
-	"iam:DeleteSAMLProvider":      obj("delete", "deleted", "the SAML identity provider %s", "sAMLProviderArn", "SAMLProviderArn"),
-	"iam:CreateInstanceProfile":   obj("create", "created", "the instance profile %s", "instanceProfileName"),
-	"iam:AddRoleToInstanceProfile": obj2("add", "added", "the role %s to the instance profile %s", "roleName", "instanceProfileName"),
+	"iam:CreateVirtualMFADevice":        obj("create", "created", "the virtual MFA device %s", "virtualMFADeviceName"),
+	"iam:EnableMFADevice":               obj2("enable", "enabled", "the MFA device %s for the user %s", "serialNumber", "userName"),
+	"iam:DeactivateMFADevice":           obj2("deactivate", "deactivated", "the MFA device %s of the user %s", "serialNumber", "userName"),
+	"iam:DeleteVirtualMFADevice":        obj("delete", "deleted", "the virtual MFA device %s", "serialNumber"),
+	"iam:CreateServiceLinkedRole":       obj("create", "created", "the service-linked role for %s", "aWSServiceName", "AWSServiceName"),
+	"iam:CreateSAMLProvider":            obj("create", "created", "the SAML identity provider %s", "name"),
+	"iam:DeleteSAMLProvider":            obj("delete", "deleted", "the SAML identity provider %s", "sAMLProviderArn", "SAMLProviderArn"),
+	"iam:CreateInstanceProfile":         obj("create", "created", "the instance profile %s", "instanceProfileName"),
+	"iam:AddRoleToInstanceProfile":      obj2("add", "added", "the role %s to the instance profile %s", "roleName", "instanceProfileName"),
 
 	// STS and sign-in.
-	"sts:AssumeRole":                assumeRole(""),
-	"sts:AssumeRoleWithSAML":        assumeRole(" through SAML"),
-	"sts:AssumeRoleWithWebIdentity": assumeRole(" with a web identity token"),
-	"sts:GetFederationToken":        obj("get", "got", "temporary credentials for the federated user %s", "name"),
-	"sts:GetSessionToken":           fixed("get", "got", "temporary session credentials"),
-	"sts:GetCallerIdentity":         fixed("check", "checked", "which identity its credentials belong to (GetCallerIdentity)"),
-	"sts:GetAccessKeyInfo":          obj("look up", "looked up", "the account of the access key %s", "accessKeyId"),
-	"signin:ConsoleLogin":           consoleLogin,
-	"signin:SwitchRole":             fixed("switch", "switched", "to another role in the console"),
-	"signin:ExitRole":               fixed("leave", "left", "a switched role in the console"),
-	"signin:CheckMfa":               fixed("pass", "passed", "the console's MFA check"),
-	"signin:GetSigninToken":         fixed("get", "got", "a console sign-in token for federated credentials"),
+	"sts:AssumeRole":                   assumeRole(""),
+	"sts:AssumeRoleWithSAML":           assumeRole(" through SAML"),
+	"sts:AssumeRoleWithWebIdentity":    assumeRole(" with a web identity token"),
+	"sts:GetFederationToken":           obj("get", "got", "temporary credentials for the federated user %s", "name"),
+	"sts:GetSessionToken":              fixed("get", "got", "temporary session credentials"),
+	"sts:GetCallerIdentity":            fixed("check", "checked", "which identity its credentials belong to (GetCallerIdentity)"),
+	"sts:GetAccessKeyInfo":             obj("look up", "looked up", "the account of the access key %s", "accessKeyId"),
+	"signin:ConsoleLogin":              consoleLogin,
+	"signin:SwitchRole":                fixed("switch", "switched", "to another role in the console"),
+	"signin:ExitRole":                  fixed("leave", "left", "a switched role in the console"),
+	"signin:CheckMfa":                  fixed("pass", "passed", "the console's MFA check"),
+	"signin:GetSigninToken":            fixed("get", "got", "a console sign-in token for federated credentials"),
+	"signin:PasswordUpdated":           fixed("change", "changed", "their console password at sign-in"),
+	"signin:ExternalIdPDirectoryLogin": fixed("sign in", "signed in", "through an external identity provider (IAM Identity Center)"),
 
 	// CloudTrail.
 	"cloudtrail:StopLogging":                 trail("stop", "stopped", "logging of the trail %s"),
@@ -88,26 +90,26 @@ var phrases = map[string]phrase{
 	"cloudtrail:StopEventDataStoreIngestion": obj("stop", "stopped", "ingestion into the CloudTrail Lake event data store %s", "eventDataStore"),
 
 	// GuardDuty, Config, Security Hub.
-	"guardduty:DeleteDetector":                       obj("delete", "deleted", "the GuardDuty detector %s", "detectorId"),
-	"guardduty:UpdateDetector":                       updateDetector,
-	"guardduty:DisassociateFromMasterAccount":        fixed("disassociate", "disassociated", "this account from its GuardDuty administrator account"),
-	"guardduty:DisassociateFromAdministratorAccount": fixed("disassociate", "disassociated", "this account from its GuardDuty administrator account"),
-	"guardduty:StopMonitoringMembers":                accounts("stop", "stopped", "GuardDuty monitoring of the member accounts %s"),
-	"guardduty:DeleteMembers":                        accounts("remove", "removed", "the member accounts %s from GuardDuty"),
-	"guardduty:DisassociateMembers":                  accounts("disassociate", "disassociated", "the member accounts %s from GuardDuty"),
-	"guardduty:CreateFilter":                         createFilter,
-	"guardduty:DeletePublishingDestination":          obj("delete", "deleted", "the GuardDuty findings export destination %s", "destinationId"),
-	"config:StopConfigurationRecorder":               obj("stop", "stopped", "the AWS Config recorder %s", "configurationRecorderName"),
-	"config:DeleteConfigurationRecorder":             obj("delete", "deleted", "the AWS Config recorder %s", "configurationRecorderName"),
-	"config:DeleteDeliveryChannel":                   obj("delete", "deleted", "the AWS Config delivery channel %s", "deliveryChannelName"),
-	"config:DeleteConfigRule":                        obj("delete", "deleted", "the AWS Config rule %s", "configRuleName"),
-	"securityhub:DisableSecurityHub":                 fixed("disable", "disabled", "Security Hub"),
-	"securityhub:EnableSecurityHub":                  fixed("enable", "enabled", "Security Hub"),
-	"securityhub:BatchDisableStandards":              disableStandards,
-	"securityhub:DisableImportFindingsForProduct":    obj("stop", "stopped", "importing Security Hub findings from the product %s", "productSubscriptionArn"),
-	"securityhub:DisassociateFromMasterAccount":      fixed("disassociate", "disassociated", "this account from its Security Hub administrator account"),
+	"guardduty:DeleteDetector":                         obj("delete", "deleted", "the GuardDuty detector %s", "detectorId"),
+	"guardduty:UpdateDetector":                         updateDetector,
+	"guardduty:DisassociateFromMasterAccount":          fixed("disassociate", "disassociated", "this account from its GuardDuty administrator account"),
+	"guardduty:DisassociateFromAdministratorAccount":   fixed("disassociate", "disassociated", "this account from its GuardDuty administrator account"),
+	"guardduty:StopMonitoringMembers":                  accounts("stop", "stopped", "GuardDuty monitoring of the member accounts %s"),
+	"guardduty:DeleteMembers":                          accounts("remove", "removed", "the member accounts %s from GuardDuty"),
+	"guardduty:DisassociateMembers":                    accounts("disassociate", "disassociated", "the member accounts %s from GuardDuty"),
+	"guardduty:CreateFilter":                           createFilter,
+	"guardduty:DeletePublishingDestination":            obj("delete", "deleted", "the GuardDuty findings export destination %s", "destinationId"),
+	"config:StopConfigurationRecorder":                 obj("stop", "stopped", "the AWS Config recorder %s", "configurationRecorderName"),
+	"config:DeleteConfigurationRecorder":               obj("delete", "deleted", "the AWS Config recorder %s", "configurationRecorderName"),
+	"config:DeleteDeliveryChannel":                     obj("delete", "deleted", "the AWS Config delivery channel %s", "deliveryChannelName"),
+	"config:DeleteConfigRule":                          obj("delete", "deleted", "the AWS Config rule %s", "configRuleName"),
+	"securityhub:DisableSecurityHub":                   fixed("disable", "disabled", "Security Hub"),
+	"securityhub:EnableSecurityHub":                    fixed("enable", "enabled", "Security Hub"),
+	"securityhub:BatchDisableStandards":                disableStandards,
+	"securityhub:DisableImportFindingsForProduct":      obj("stop", "stopped", "importing Security Hub findings from the product %s", "productSubscriptionArn"),
+	"securityhub:DisassociateFromMasterAccount":        fixed("disassociate", "disassociated", "this account from its Security Hub administrator account"),
 	"securityhub:DisassociateFromAdministratorAccount": fixed("disassociate", "disassociated", "this account from its Security Hub administrator account"),
-	"securityhub:DeleteMembers":                      accounts("remove", "removed", "the member accounts %s from Security Hub"),
+	"securityhub:DeleteMembers":                        accounts("remove", "removed", "the member accounts %s from Security Hub"),
 
 	// S3.
 	"s3:CreateBucket":                  obj("create", "created", "the S3 bucket %s", "bucketName"),
@@ -139,46 +141,53 @@ var phrases = map[string]phrase{
 	"s3:DeleteBucketCors":              obj("delete", "deleted", "the CORS rules of the S3 bucket %s", "bucketName"),
 
 	// EC2.
-	"ec2:AuthorizeSecurityGroupIngress": sgRule("open", "opened", "the security group %s to %s", "inbound"),
-	"ec2:AuthorizeSecurityGroupEgress":  sgRule("allow", "allowed", "outbound traffic from the security group %s to %s", "outbound"),
-	"ec2:RevokeSecurityGroupIngress":    sgRule("remove", "removed", "from the security group %s the inbound rule for %s", "inbound"),
-	"ec2:RevokeSecurityGroupEgress":     sgRule("remove", "removed", "from the security group %s the outbound rule for %s", "outbound"),
-	"ec2:CreateSecurityGroup":           obj2("create", "created", "the security group %s in the VPC %s", "groupName", "vpcId"),
-	"ec2:DeleteSecurityGroup":           obj("delete", "deleted", "the security group %s", "groupId", "groupName"),
-	"ec2:ModifySnapshotAttribute":       shareAttribute("EBS snapshot", "snapshotId", "createVolumePermission"),
-	"ec2:ModifyImageAttribute":          shareAttribute("AMI", "imageId", "launchPermission"),
-	"ec2:ModifyInstanceAttribute":       modifyInstanceAttribute,
-	"ec2:RunInstances":                  runInstances,
-	"ec2:StartInstances":                instances("start", "started"),
-	"ec2:StopInstances":                 instances("stop", "stopped"),
-	"ec2:TerminateInstances":            instances("terminate", "terminated"),
-	"ec2:RebootInstances":               instances("reboot", "rebooted"),
-	"ec2:AssociateIamInstanceProfile":   instanceProfile("attach", "attached", "the instance profile %s to the instance %s", "instanceId"),
-	"ec2:ReplaceIamInstanceProfileAssociation": instanceProfile("replace", "replaced", "the instance profile of the association %[2]s with %[1]s", "associationId"),
-	"ec2:DeleteFlowLogs":                deleteFlowLogs,
-	"ec2:GetPasswordData":               obj("retrieve", "retrieved", "the encrypted Windows administrator password of the instance %s", "instanceId"),
-	"ec2:CreateKeyPair":                 obj("create", "created", "the SSH key pair %s", "keyName"),
-	"ec2:ImportKeyPair":                 obj("import", "imported", "the SSH key pair %s", "keyName"),
-	"ec2:CreateSnapshot":                obj("create", "created", "a snapshot of the EBS volume %s", "volumeId"),
-	"ec2:GetConsoleScreenshot":          obj("take", "took", "a screenshot of the console of the instance %s", "instanceId"),
-	"ec2:GetConsoleOutput":              obj("read", "read", "the console output of the instance %s", "instanceId"),
+	"ec2:AuthorizeSecurityGroupIngress":                  sgRule("open", "opened", "the security group %s to %s", "inbound"),
+	"ec2:AuthorizeSecurityGroupEgress":                   sgRule("allow", "allowed", "outbound traffic from the security group %s to %s", "outbound"),
+	"ec2:RevokeSecurityGroupIngress":                     sgRule("remove", "removed", "from the security group %s the inbound rule for %s", "inbound"),
+	"ec2:RevokeSecurityGroupEgress":                      sgRule("remove", "removed", "from the security group %s the outbound rule for %s", "outbound"),
+	"ec2:CreateSecurityGroup":                            obj2("create", "created", "the security group %s in the VPC %s", "groupName", "vpcId"),
+	"ec2:DeleteSecurityGroup":                            obj("delete", "deleted", "the security group %s", "groupId", "groupName"),
+	"ec2:ModifySnapshotAttribute":                        shareAttribute("EBS snapshot", "snapshotId", "createVolumePermission"),
+	"ec2:ModifyImageAttribute":                           shareAttribute("AMI", "imageId", "launchPermission"),
+	"ec2:ModifyInstanceAttribute":                        modifyInstanceAttribute,
+	"ec2:RunInstances":                                   runInstances,
+	"ec2:StartInstances":                                 instances("start", "started"),
+	"ec2:StopInstances":                                  instances("stop", "stopped"),
+	"ec2:TerminateInstances":                             instances("terminate", "terminated"),
+	"ec2:RebootInstances":                                instances("reboot", "rebooted"),
+	"ec2:AssociateIamInstanceProfile":                    instanceProfile("attach", "attached", "the instance profile %s to the instance %s", "instanceId"),
+	"ec2:ReplaceIamInstanceProfileAssociation":           instanceProfile("replace", "replaced", "the instance profile of the association %[2]s with %[1]s", "associationId"),
+	"ec2:DeleteFlowLogs":                                 deleteFlowLogs,
+	"ec2:GetPasswordData":                                obj("retrieve", "retrieved", "the encrypted Windows administrator password of the instance %s", "instanceId"),
+	"ec2:CreateKeyPair":                                  obj("create", "created", "the SSH key pair %s", "keyName"),
+	"ec2:ImportKeyPair":                                  obj("import", "imported", "the SSH key pair %s", "keyName"),
+	"ec2:CreateSnapshot":                                 obj("create", "created", "a snapshot of the EBS volume %s", "volumeId"),
+	"ec2:GetConsoleScreenshot":                           obj("take", "took", "a screenshot of the console of the instance %s", "instanceId"),
+	"ec2:GetConsoleOutput":                               obj("read", "read", "the console output of the instance %s", "instanceId"),
 	"ec2-instance-connect:SendSSHPublicKey":              obj2("push", "pushed", "an SSH public key to the instance %s for the OS user %s", "instanceId", "instanceOSUser"),
 	"ec2-instance-connect:SendSerialConsoleSSHPublicKey": obj("push", "pushed", "an SSH public key for the serial console of the instance %s", "instanceId"),
 
 	// Systems Manager, Secrets Manager, KMS.
-	"ssm:StartSession":               obj("start", "started", "a Session Manager shell on %s", "target"),
-	"ssm:SendCommand":                sendCommand,
-	"ssm:GetParameter":               parameters,
-	"ssm:GetParameters":              parameters,
-	"ssm:GetParametersByPath":        parametersByPath,
-	"secretsmanager:GetSecretValue":  obj("read", "read", "the value of the secret %s", "secretId"),
-	"secretsmanager:BatchGetSecretValue": batchSecrets,
-	"secretsmanager:DeleteSecret":    obj("delete", "deleted", "the secret %s", "secretId"),
-	"kms:DisableKey":                 obj("disable", "disabled", "the KMS key %s (data encrypted with it can no longer be decrypted)", "keyId"),
-	"kms:EnableKey":                  obj("enable", "enabled", "the KMS key %s", "keyId"),
-	"kms:ScheduleKeyDeletion":        scheduleKeyDeletion,
-	"kms:CancelKeyDeletion":          obj("cancel", "cancelled", "the deletion of the KMS key %s", "keyId"),
-	"kms:PutKeyPolicy":               obj("change", "changed", "the key policy of the KMS key %s", "keyId"),
+	"ssm:StartSession":                    obj("start", "started", "a Session Manager shell on %s", "target"),
+	"ssm:SendCommand":                     sendCommand,
+	"ssm:GetParameter":                    parameters,
+	"ssm:GetParameters":                   parameters,
+	"ssm:GetParametersByPath":             parametersByPath,
+	"secretsmanager:GetSecretValue":       obj("read", "read", "the value of the secret %s", "secretId"),
+	"secretsmanager:BatchGetSecretValue":  batchSecrets,
+	"secretsmanager:DeleteSecret":         obj("delete", "deleted", "the secret %s", "secretId"),
+	"kms:DisableKey":                      obj("disable", "disabled", "the KMS key %s (data encrypted with it can no longer be decrypted)", "keyId"),
+	"kms:EnableKey":                       obj("enable", "enabled", "the KMS key %s", "keyId"),
+	"kms:ScheduleKeyDeletion":             scheduleKeyDeletion,
+	"kms:CancelKeyDeletion":               obj("cancel", "cancelled", "the deletion of the KMS key %s", "keyId"),
+	"kms:Decrypt":                         withKey("decrypt", "decrypted", "data"),
+	"kms:Encrypt":                         withKey("encrypt", "encrypted", "data"),
+	"kms:ReEncrypt":                       withKey("re-encrypt", "re-encrypted", "data"),
+	"kms:GenerateDataKey":                 withKey("generate", "generated", "a data key"),
+	"kms:GenerateDataKeyWithoutPlaintext": withKey("generate", "generated", "a data key (without its plaintext)"),
+	"kms:GenerateDataKeyPair":             withKey("generate", "generated", "a data key pair"),
+	"kms:CreateGrant":                     withKey("create", "created", "a grant (a delegated permission)"),
+	"kms:PutKeyPolicy":                    obj("change", "changed", "the key policy of the KMS key %s", "keyId"),
 
 	// Lambda.
 	"lambda:CreateFunction":              createFunction,
@@ -192,16 +201,16 @@ var phrases = map[string]phrase{
 	"lambda:AddLayerVersionPermission":   obj("share", "shared", "the Lambda layer %s", "layerName"),
 
 	// IAM Roles Anywhere, RDS, Route 53 Resolver, Organizations.
-	"rolesanywhere:CreateTrustAnchor":  obj("create", "created", "the IAM Roles Anywhere trust anchor %s (certificates it trusts can get role credentials)", "name"),
-	"rolesanywhere:UpdateTrustAnchor":  obj("change", "changed", "the IAM Roles Anywhere trust anchor %s", "trustAnchorId"),
-	"rolesanywhere:EnableTrustAnchor":  obj("enable", "enabled", "the IAM Roles Anywhere trust anchor %s", "trustAnchorId"),
-	"rolesanywhere:CreateProfile":      obj("create", "created", "the IAM Roles Anywhere profile %s", "name"),
-	"rds:ModifyDBSnapshotAttribute":    rdsShare("RDS snapshot", "dBSnapshotIdentifier"),
-	"rds:ModifyDBClusterSnapshotAttribute": rdsShare("RDS cluster snapshot", "dBClusterSnapshotIdentifier"),
-	"rds:ModifyDBInstance":             modifyDBInstance,
+	"rolesanywhere:CreateTrustAnchor":                    obj("create", "created", "the IAM Roles Anywhere trust anchor %s (certificates it trusts can get role credentials)", "name"),
+	"rolesanywhere:UpdateTrustAnchor":                    obj("change", "changed", "the IAM Roles Anywhere trust anchor %s", "trustAnchorId"),
+	"rolesanywhere:EnableTrustAnchor":                    obj("enable", "enabled", "the IAM Roles Anywhere trust anchor %s", "trustAnchorId"),
+	"rolesanywhere:CreateProfile":                        obj("create", "created", "the IAM Roles Anywhere profile %s", "name"),
+	"rds:ModifyDBSnapshotAttribute":                      rdsShare("RDS snapshot", "dBSnapshotIdentifier"),
+	"rds:ModifyDBClusterSnapshotAttribute":               rdsShare("RDS cluster snapshot", "dBClusterSnapshotIdentifier"),
+	"rds:ModifyDBInstance":                               modifyDBInstance,
 	"route53resolver:DeleteResolverQueryLogConfig":       obj("delete", "deleted", "the Route 53 Resolver DNS query logging configuration %s", "resolverQueryLogConfigId"),
 	"route53resolver:DisassociateResolverQueryLogConfig": obj2("stop", "stopped", "DNS query logging (configuration %s) of %s", "resolverQueryLogConfigId", "resourceId"),
-	"organizations:LeaveOrganization":  fixed("remove", "removed", "this account from its AWS organization"),
+	"organizations:LeaveOrganization":                    fixed("remove", "removed", "this account from its AWS organization"),
 }
 
 // param is a request parameter (the first of keys present), an ARN shortened to its name.
@@ -309,7 +318,9 @@ func assumeRole(how string) phrase {
 func consoleLogin(e *event) (action, bool) {
 	a := action{"sign in", "signed in", "to the AWS console"}
 	if first(e.add, "SamlProviderArn") != "" {
+		// The identity provider checks MFA; CloudTrail does not see it.
 		a.object += " through SAML (" + arnName(first(e.add, "SamlProviderArn")) + ")"
+		return a, true
 	} else if e.ui.typ == "AssumedRole" || e.ui.typ == "FederatedUser" {
 		a.object += " with federated credentials"
 	}
@@ -325,9 +336,35 @@ func consoleLogin(e *event) (action, bool) {
 	return a, true
 }
 
-// trail names the trail of a CloudTrail request (name or trailName, an ARN shortened).
+// trail names the trail of a CloudTrail request (name or trailName, an ARN shortened), "a
+// trail" when the request names none.
 func trail(verb, past, format string) phrase {
-	return obj(verb, past, format, "name", "trailName")
+	return func(e *event) (action, bool) {
+		t := param(e, "name", "trailName")
+		if t == "" {
+			return action{verb, past, strings.Replace(format, "the trail %s", "a trail", 1)}, true
+		}
+		return action{verb, past, fmt.Sprintf(format, t)}, true
+	}
+}
+
+// withKey is a KMS call with a key: the key named in the request, else in the resources.
+func withKey(verb, past, object string) phrase {
+	return func(e *event) (action, bool) {
+		k := param(e, "keyId")
+		if k == "" {
+			for _, r := range e.resources {
+				if strings.Contains(r.arn, ":key/") || strings.Contains(r.arn, ":alias/") {
+					k = arnName(r.arn)
+					break
+				}
+			}
+		}
+		if k == "" {
+			return action{verb, past, object + " with a KMS key"}, true
+		}
+		return action{verb, past, object + " with the KMS key " + k}, true
+	}
 }
 
 func updateDetector(e *event) (action, bool) {
@@ -543,26 +580,24 @@ func shareAttribute(kind, idKey, permKey string) phrase {
 		}
 		addGroups, addUsers := itemValues(items(e.req, permKey, "add"), "group"), itemValues(items(e.req, permKey, "add"), "userId")
 		remGroups, remUsers := itemValues(items(e.req, permKey, "remove"), "group"), itemValues(items(e.req, permKey, "remove"), "userId")
-		var parts []string
+		var past, base []string
+		add := func(p, b string) { past, base = append(past, p), append(base, b) }
 		if slices.Contains(addGroups, "all") {
-			parts = append(parts, "made the "+kind+" "+id+" public (shared with every AWS account)")
+			add("made the "+kind+" "+id+" public (shared with every AWS account)", "make the "+kind+" "+id+" public (shared with every AWS account)")
 		}
 		if len(addUsers) > 0 {
-			parts = append(parts, "shared the "+kind+" "+id+" with "+accountsText(addUsers))
+			add("shared the "+kind+" "+id+" with "+accountsText(addUsers), "share the "+kind+" "+id+" with "+accountsText(addUsers))
 		}
 		if slices.Contains(remGroups, "all") {
-			parts = append(parts, "made the "+kind+" "+id+" private again")
+			add("made the "+kind+" "+id+" private again", "make the "+kind+" "+id+" private again")
 		}
 		if len(remUsers) > 0 {
-			parts = append(parts, "stopped sharing the "+kind+" "+id+" with "+accountsText(remUsers))
+			add("stopped sharing the "+kind+" "+id+" with "+accountsText(remUsers), "stop sharing the "+kind+" "+id+" with "+accountsText(remUsers))
 		}
-		if len(parts) == 0 {
+		if len(past) == 0 {
 			return action{"change", "changed", "an attribute of the " + kind + " " + id}, true
 		}
-		done := strings.Join(parts, " and ")
-		// The verb is part of each part; "tried to" takes the base forms.
-		base := strings.NewReplacer("made ", "make ", "shared ", "share ", "stopped ", "stop ").Replace(done)
-		return action{verb: "", past: "", object: ""}.with(base, done), true
+		return action{}.with(strings.Join(base, " and "), strings.Join(past, " and ")), true
 	}
 }
 
@@ -813,23 +848,24 @@ func rdsShare(kind, idKey string) phrase {
 			return out
 		}
 		add, rem := vals("valuesToAdd"), vals("valuesToRemove")
-		var done []string
+		var past, base []string
 		if slices.Contains(add, "all") {
-			done = append(done, "made the "+kind+" "+id+" public (any AWS account can restore it)")
+			past = append(past, "made the "+kind+" "+id+" public (any AWS account can restore it)")
+			base = append(base, "make the "+kind+" "+id+" public (any AWS account could restore it)")
 			add = slices.DeleteFunc(add, func(s string) bool { return s == "all" })
 		}
 		if len(add) > 0 {
-			done = append(done, "shared the "+kind+" "+id+" with "+accountsText(add))
+			past = append(past, "shared the "+kind+" "+id+" with "+accountsText(add))
+			base = append(base, "share the "+kind+" "+id+" with "+accountsText(add))
 		}
 		if len(rem) > 0 {
-			done = append(done, "stopped sharing the "+kind+" "+id+" with "+accountsText(rem))
+			past = append(past, "stopped sharing the "+kind+" "+id+" with "+accountsText(rem))
+			base = append(base, "stop sharing the "+kind+" "+id+" with "+accountsText(rem))
 		}
-		if len(done) == 0 {
+		if len(past) == 0 {
 			return action{"change", "changed", "the sharing of the " + kind + " " + id}, true
 		}
-		past := strings.Join(done, " and ")
-		base := strings.NewReplacer("made ", "make ", "shared ", "share ", "stopped ", "stop ").Replace(past)
-		return action{}.with(base, past), true
+		return action{}.with(strings.Join(base, " and "), strings.Join(past, " and ")), true
 	}
 }
 

@@ -95,6 +95,12 @@ func Text(w io.Writer, sums []Summary) error {
 func Summarize(row map[string]any, opt Options) Summary {
 	e := readEvent(row)
 	who, account := opt.who(&e)
+	if e.eventType == "AwsCloudTrailInsight" {
+		who, account = "CloudTrail Insights", e.recipient
+		if a := opt.accountText(account); a != "" {
+			who += " (" + a + ")"
+		}
+	}
 	s := Summary{
 		Who: who, EventID: e.id, EventSource: e.source, EventName: e.name, Region: e.region,
 		SourceIP: e.ip,
@@ -124,10 +130,10 @@ func Summarize(row map[string]any, opt Options) Summary {
 		if skip == "" {
 			skip = e.ip
 		}
-		if strings.HasSuffix(s.How, " "+skip) {
+		if strings.HasSuffix(s.How, " "+skip) || strings.Contains(s.How, "("+skip+")") {
 			s.How = "" // the caller is that service
 		}
-	} else if ib := e.ui.invokedBy; ib != "" && !strings.Contains(s.How, ib) {
+	} else if ib := e.ui.invokedBy; ib != "" && ib != "signin.amazonaws.com" && !strings.Contains(s.How, ib) {
 		s.How = "through the AWS service " + ib
 		skip = ib
 	}
@@ -142,7 +148,7 @@ func Summarize(row map[string]any, opt Options) Summary {
 		s.When = t.Format("2006-01-02 15:04:05 MST")
 		at = "at " + t.Format("15:04:05 MST") + " on " + t.Format("2 Jan 2006")
 	} else if e.timeText != "" {
-		s.When, at = e.timeText, "at "+e.timeText
+		s.When, at = e.timeText, fmt.Sprintf("at a time given as %q", e.timeText)
 	}
 	parts := []string{who, s.Action, s.How, at, where(&e, skip)}
 	sentence := joinNonEmpty(" ", parts...)
@@ -196,7 +202,7 @@ func describe(e *event) action {
 		}
 	}
 	if e.eventType == "AwsCloudTrailInsight" {
-		return action{"record", "recorded", "an unusual rate of " + joinNonEmpty(" ", serviceName(e.source), e.name) + " calls (CloudTrail Insights)"}
+		return insight(e)
 	}
 	return generic(e)
 }
@@ -227,4 +233,37 @@ func jsonText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// insight is what an Insights event reports: an unusual rate of calls, starting or ending.
+func insight(e *event) action {
+	calls := joinNonEmpty(" ", serviceName(gets(e.insight, "eventSource")), gets(e.insight, "eventName"))
+	if calls == "" {
+		calls = "API"
+	}
+	kind := "rate"
+	if gets(e.insight, "insightType") == "ApiErrorRateInsight" {
+		kind = "error rate"
+	}
+	obj := "an unusual " + kind + " of " + calls + " calls"
+	avg, base := gets(e.insight, "insightContext", "statistics", "insight", "average"), gets(e.insight, "insightContext", "statistics", "baseline", "average")
+	if avg != "" && base != "" {
+		obj += " (" + roundText(avg) + " a minute against a usual " + roundText(base) + ")"
+	}
+	switch gets(e.insight, "state") {
+	case "Start":
+		return action{"see", "saw the start of", obj}
+	case "End":
+		return action{"see", "saw the end of", obj}
+	}
+	return action{"see", "saw", obj}
+}
+
+// roundText writes a decimal number with at most one decimal.
+func roundText(s string) string {
+	var f float64
+	if _, err := fmt.Sscan(s, &f); err != nil {
+		return s
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", f), ".0")
 }

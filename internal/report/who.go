@@ -179,7 +179,7 @@ func (o *Options) who(e *event) (who, account string) {
 		if svc == "" {
 			svc = e.ip
 		}
-		if svc == "" {
+		if !strings.Contains(svc, ".") { // "AWS Internal", or nothing
 			return "an AWS service", account
 		}
 		return "the AWS service " + svc, account
