@@ -48,15 +48,26 @@ func RowMap(columns []string, row []any) map[string]any {
 	return m
 }
 
-// ParseRecord decodes one raw CloudTrail record (the JSON of one event, as in a log file's
-// Records array) into the row of cloudtrail_logs it is stored as.
+// ParseRecord decodes one raw CloudTrail record (the JSON of one event, or any one-event input
+// cloudtrail.ReadEvents reads: a LookupEvents item, an EventBridge event) into the row of
+// cloudtrail_logs it is stored as.
 func ParseRecord(raw []byte) (map[string]any, error) {
-	var n cloudtrail.Normalizer
-	rec, _, err := n.Normalize(bytes.TrimSpace(raw))
-	if err != nil {
+	var rows []map[string]any
+	res, err := cloudtrail.ReadEvents(bytes.NewReader(raw), false, func(ev cloudtrail.Event) error {
+		rows = append(rows, RecordRow(ev.Record))
+		return nil
+	})
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("read CloudTrail record: %w", err)
+	case res.Fatal != nil:
+		return nil, fmt.Errorf("read CloudTrail record: %w", res.Fatal)
+	case len(res.Errors) > 0:
+		return nil, fmt.Errorf("read CloudTrail record: %w", res.Errors[0])
+	case len(rows) != 1:
+		return nil, fmt.Errorf("read CloudTrail record: %d events where one belongs", len(rows))
 	}
-	return RecordRow(rec), nil
+	return rows[0], nil
 }
 
 // RecordRow is the row of cloudtrail_logs a normalised record is stored as, shaped as the engine

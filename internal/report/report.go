@@ -207,11 +207,15 @@ func describe(e *event) action {
 	return generic(e)
 }
 
+// capitalize starts a sentence that begins with an article with a capital; a sentence that
+// begins with a name keeps it as it is (names are case-sensitive).
 func capitalize(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
+	for _, a := range []string{"the ", "an ", "a "} {
+		if strings.HasPrefix(s, a) {
+			return strings.ToUpper(s[:1]) + s[1:]
+		}
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return s
 }
 
 // shorten cuts s to at most n bytes (at a rune boundary), marking the cut.
