@@ -178,7 +178,7 @@ var phrases = map[string]phrase{
 	"secretsmanager:DeleteSecret":         obj("delete", "deleted", "the secret %s", "secretId"),
 	"kms:DisableKey":                      obj("disable", "disabled", "the KMS key %s (data encrypted with it can no longer be decrypted)", "keyId"),
 	"kms:EnableKey":                       obj("enable", "enabled", "the KMS key %s", "keyId"),
-	"kms:ScheduleKeyDeletion":             scheduleKeyDeletion,
+	"kms:ScheduleKeyDeletion":             objPlus("schedule", "scheduled", "the KMS key %s for deletion", "keyId", "pendingWindowInDays", " in %s days"),
 	"kms:CancelKeyDeletion":               obj("cancel", "cancelled", "the deletion of the KMS key %s", "keyId"),
 	"kms:Decrypt":                         withKey("decrypt", "decrypted", "data"),
 	"kms:Encrypt":                         withKey("encrypt", "encrypted", "data"),
@@ -190,10 +190,10 @@ var phrases = map[string]phrase{
 	"kms:PutKeyPolicy":                    obj("change", "changed", "the key policy of the KMS key %s", "keyId"),
 
 	// Lambda.
-	"lambda:CreateFunction":              createFunction,
+	"lambda:CreateFunction":              objPlus("create", "created", "the Lambda function %s", "functionName", "role", " running as the role %s"),
 	"lambda:DeleteFunction":              obj("delete", "deleted", "the Lambda function %s", "functionName"),
 	"lambda:UpdateFunctionCode":          obj("change", "changed", "the code of the Lambda function %s", "functionName"),
-	"lambda:UpdateFunctionConfiguration": updateFunctionConfiguration,
+	"lambda:UpdateFunctionConfiguration": objPlus("change", "changed", "the configuration of the Lambda function %s", "functionName", "role", " (it now runs as the role %s)"),
 	"lambda:AddPermission":               lambdaPermission,
 	"lambda:RemovePermission":            obj2("remove", "removed", "the permission %s from the Lambda function %s", "statementId", "functionName"),
 	"lambda:Invoke":                      obj("invoke", "invoked", "the Lambda function %s", "functionName"),
@@ -230,6 +230,22 @@ func obj(verb, past, format string, keys ...string) phrase {
 			return action{}, false
 		}
 		return action{verb, past, fmt.Sprintf(format, v)}, true
+	}
+}
+
+// objPlus is obj followed by a clause that names a second request parameter when the request
+// has it.
+func objPlus(verb, past, format, key, extraKey, extraFormat string) phrase {
+	return func(e *event) (action, bool) {
+		v := param(e, key)
+		if v == "" {
+			return action{}, false
+		}
+		o := fmt.Sprintf(format, v)
+		if x := param(e, extraKey); x != "" {
+			o += fmt.Sprintf(extraFormat, x)
+		}
+		return action{verb, past, o}, true
 	}
 }
 
@@ -768,42 +784,6 @@ func batchSecrets(e *event) (action, bool) {
 		return action{"read", "read", "the values of the secrets a filter matches"}, true
 	}
 	return action{"read", "read", "the values of the secrets " + list(ids)}, true
-}
-
-func scheduleKeyDeletion(e *event) (action, bool) {
-	k := param(e, "keyId")
-	if k == "" {
-		return action{}, false
-	}
-	obj := "the KMS key " + k + " for deletion"
-	if d := gets(e.req, "pendingWindowInDays"); d != "" {
-		obj += " in " + d + " days"
-	}
-	return action{"schedule", "scheduled", obj}, true
-}
-
-func createFunction(e *event) (action, bool) {
-	f := param(e, "functionName")
-	if f == "" {
-		return action{}, false
-	}
-	obj := "the Lambda function " + f
-	if r := param(e, "role"); r != "" {
-		obj += " running as the role " + r
-	}
-	return action{"create", "created", obj}, true
-}
-
-func updateFunctionConfiguration(e *event) (action, bool) {
-	f := param(e, "functionName")
-	if f == "" {
-		return action{}, false
-	}
-	obj := "the configuration of the Lambda function " + f
-	if r := param(e, "role"); r != "" {
-		obj += " (it now runs as the role " + r + ")"
-	}
-	return action{"change", "changed", obj}, true
 }
 
 func lambdaPermission(e *event) (action, bool) {

@@ -205,8 +205,10 @@ func (o *Options) who(e *event) (who, account string) {
 	switch {
 	case u.userName != "":
 		return u.userName + paren(""), account
-	case u.invokedBy != "":
+	case strings.Contains(u.invokedBy, "."):
 		return "the AWS service " + u.invokedBy, account
+	case u.invokedBy != "": // "AWS Internal"
+		return "an AWS service", account
 	case strings.HasSuffix(e.ip, ".amazonaws.com"):
 		return "the AWS service " + e.ip, account
 	case e.eventType == "AwsServiceEvent" && e.source != "":
