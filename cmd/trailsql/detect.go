@@ -52,6 +52,7 @@ func (r *ruleFlags) load(w io.Writer) (*rules.Loaded, error) {
 func (m *Main) detectCommand() *cobra.Command {
 	var q queryFlags
 	var rf ruleFlags
+	var tf textFlags
 	w := windowFlags{now: m.now}
 	var format string
 	cmd := &cobra.Command{
@@ -67,12 +68,17 @@ and Sigma rules (--sigma). 'trailsql rules list' shows them.
 alerts in the lake's alerts folder; detect is the what-if over any window, and stores nothing.`,
 		Example: `  trailsql detect --days 30
   trailsql detect --days 7 --rule root-activity --rule console-signin-without-mfa
-  trailsql detect --from 2026-01-01 --sigma ~/sigma/rules/cloud/aws --format json`,
+  trailsql detect --from 2026-01-01 --sigma ~/sigma/rules/cloud/aws --format json
+  trailsql detect --days 7 --format text --tz Europe/Paris`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
-			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+			if format, err = chooseFormat(format, m.IsTerminal); err != nil {
 				return fmt.Errorf("--format: %w", err)
+			}
+			textOpt, err := tf.options()
+			if err != nil {
+				return err
 			}
 			from, to, err := w.window(cmd)
 			if err != nil {
@@ -96,12 +102,16 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 				return err
 			}
 			fmt.Fprintf(m.Stderr, "%d rules evaluated, %d alerts\n", len(ok), len(alerts))
+			if format == textFormat {
+				return writeAlertSentences(cmd.Context(), m.Stdout, query, alerts, textOpt)
+			}
 			return m.writeAlerts(cmd, format, alerts)
 		},
 	}
 	w.register(cmd)
 	rf.register(cmd, true)
-	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	tf.register(cmd)
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown, or text (each alert's event as a sentence) (default: table on a terminal, else csv)")
 	q.register(cmd)
 	return cmd
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/lake"
-	"github.com/trailsql/trailsql/internal/render"
 )
 
 // exitNoLake is the exit status of a command that reads a lake which is not there: not 1 (the
@@ -107,7 +106,7 @@ func (m *Main) requireLake(cmd *cobra.Command) *cobra.Command {
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		// What the command was asked to print is checked before anything else.
 		if f := cmd.Flags().Lookup("format"); f != nil {
-			if _, err := render.Choose(f.Value.String(), m.IsTerminal); err != nil {
+			if _, err := chooseFormat(f.Value.String(), m.IsTerminal); err != nil {
 				return fmt.Errorf("--format: %w", err)
 			}
 		}

@@ -61,10 +61,11 @@ func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, er
 
 func (m *Main) queryCommand() *cobra.Command {
 	var q queryFlags
+	var tf textFlags
 	var format, file, filterPattern string
 	var original, stats bool
 	cmd := &cobra.Command{
-		Use:   "query [--format table|csv|json|jsonl|markdown] (SQL | -f FILE | -)",
+		Use:   "query [--format table|csv|json|jsonl|markdown|text] (SQL | -f FILE | -)",
 		Short: "Run Athena (Trino) SQL over the lake's table cloudtrail_logs",
 		Long: `Run one Athena SQL statement over the table cloudtrail_logs, which has the columns of Athena's
 CloudTrail table (see 'trailsql schema'). Queries written for Athena run unchanged: nested fields in
@@ -80,7 +81,8 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 		Example: `  trailsql query "SELECT DISTINCT useridentity.arn FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin'"
   trailsql query -f root-activity.sql --format json
   trailsql query --original "SELECT * FROM cloudtrail_logs WHERE eventid = '…'"
-  trailsql query --pattern '{ $.userIdentity.userName = "Alice" }' --original`,
+  trailsql query --pattern '{ $.userIdentity.userName = "Alice" }' --original
+  trailsql query --format text "SELECT * FROM cloudtrail_logs WHERE errorcode = 'AccessDenied' LIMIT 20"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sqlText string
@@ -101,8 +103,15 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			} else if sqlText, err = m.readSQL(args, file); err != nil {
 				return err
 			}
-			if format, err = render.Choose(format, m.IsTerminal); err != nil {
+			if format, err = chooseFormat(format, m.IsTerminal); err != nil {
 				return fmt.Errorf("--format: %w", err)
+			}
+			textOpt, err := tf.options()
+			if err != nil {
+				return err
+			}
+			if original && format == textFormat {
+				return fmt.Errorf("--original and --format text both say how rows are written: give one")
 			}
 			e, err := m.openEngine(cmd, &q)
 			if err != nil {
@@ -117,9 +126,12 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 				engine.Sink
 				Close() error
 			}
-			if original {
+			switch {
+			case original:
 				sink = &originalSink{w: m.Stdout}
-			} else {
+			case format == textFormat:
+				sink = &textSink{w: m.Stdout, opt: textOpt}
+			default:
 				st, err := render.NewStream(m.Stdout, format)
 				if err != nil {
 					return err
@@ -143,8 +155,9 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown (default: table on a terminal, else csv)")
+	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown, or text (each row, of SELECT *, as a plain-language sentence) (default: table on a terminal, else csv)")
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
+	tf.register(cmd)
 	cmd.Flags().StringVar(&filterPattern, "pattern", "", "instead of SQL, the events a CloudWatch Logs filter pattern matches, oldest first: '{ $.eventName = \"ConsoleLogin\" && $.errorMessage = \"Failed authentication\" }'")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read, the time, and what Athena would have charged for the scan")
 	cmd.Flags().BoolVar(&q.skipDamaged, "skip-damaged", false, "answer from the lake files that can be read when some cannot, and list on stderr the files, partitions and rows left out")

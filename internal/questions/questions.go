@@ -87,6 +87,15 @@ const FailedPredicate = "(errorcode IS NOT NULL OR (eventsource = 'signin.amazon
 const DeniedPredicate = `(errorcode LIKE '%AccessDenied%' OR errorcode LIKE '%UnauthorizedOperation%'
        OR errorcode IN ('AuthorizationError', 'AuthorizationErrorException', 'Forbidden', 'ForbiddenException', 'NotAuthorized', 'UnauthorizedAccess', 'UnauthorizedException'))`
 
+// IsDenied is DeniedPredicate in Go: whether an error code is a refusal for lack of permission.
+func IsDenied(errorCode string) bool {
+	switch errorCode {
+	case "AuthorizationError", "AuthorizationErrorException", "Forbidden", "ForbiddenException", "NotAuthorized", "UnauthorizedAccess", "UnauthorizedException":
+		return true
+	}
+	return strings.Contains(errorCode, "AccessDenied") || strings.Contains(errorCode, "UnauthorizedOperation")
+}
+
 // predicateMarkers are replaced by the predicates when a question is read.
 var predicateMarkers = strings.NewReplacer("/*failed*/", FailedPredicate, "/*denied*/", DeniedPredicate)
 
