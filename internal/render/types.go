@@ -221,6 +221,27 @@ func timeLayout(name string) string {
 	return ""
 }
 
+// Typed converts the values of a result's columns as the json formats write them, by the
+// columns' DuckDB type names: for front ends that write JSON of their own shape (the server).
+type Typed struct{ types []*colType }
+
+// NewTyped returns the converter for columns of these types ("" or a missing type: unknown).
+func NewTyped(types []string) *Typed {
+	t := &Typed{types: make([]*colType, len(types))}
+	for i, s := range types {
+		t.types[i] = parseType(s)
+	}
+	return t
+}
+
+// JSON converts v, the value of column i, into what encoding/json writes.
+func (t *Typed) JSON(i int, v any) any {
+	if i < len(t.types) {
+		return jsonOf(v, t.types[i])
+	}
+	return JSONValue(v)
+}
+
 // jsonOf converts v, of type t (nil: unknown), into what encoding/json writes: dates as
 // "2026-12-01", times as Text prints them but in RFC 3339 for timestamps, rows as objects
 // with their fields in declared order.
