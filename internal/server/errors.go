@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
@@ -106,7 +109,8 @@ func apiError(err error) *APIError {
 	case errors.As(err, &ate):
 		return &APIError{Type: ErrorSQL, Message: err.Error(), Line: ate.Line, Column: ate.Column, Status: http.StatusUnprocessableEntity}
 	case errors.As(err, &qe), errors.As(err, &uce):
-		return &APIError{Type: ErrorSQL, Message: err.Error(), Status: http.StatusUnprocessableEntity}
+		line, col := excerptPosition(err.Error())
+		return &APIError{Type: ErrorSQL, Message: err.Error(), Line: line, Column: col, Status: http.StatusUnprocessableEntity}
 	case errors.As(err, &de):
 		return &APIError{Type: ErrorLake, Message: err.Error() + " (run trailsql check on the lake)", Status: http.StatusInternalServerError}
 	case errors.Is(err, engine.ErrClosed):
@@ -121,6 +125,25 @@ func apiError(err error) *APIError {
 		return &APIError{Type: ErrorUnavailable, Message: "the request was cancelled", Status: 499}
 	}
 	return &APIError{Type: ErrorInternal, Message: err.Error(), Status: http.StatusInternalServerError}
+}
+
+// excerptRE is DuckDB's excerpt of the statement an error is about: the line, then a caret under
+// the column.
+var excerptRE = regexp.MustCompile(`\nLINE (\d+): ([^\n]*)\n( *)\^`)
+
+// excerptPosition reads the line and column of DuckDB's excerpt, which the engine keeps only
+// when it shows the user's own SQL; 0, 0 without one (or when DuckDB cut the line short).
+func excerptPosition(msg string) (line, col int) {
+	m := excerptRE.FindStringSubmatch(msg)
+	if m == nil || strings.HasPrefix(m[2], "...") {
+		return 0, 0
+	}
+	line, _ = strconv.Atoi(m[1])
+	prefix := len("LINE ") + len(m[1]) + len(": ")
+	if len(m[3]) < prefix {
+		return 0, 0
+	}
+	return line, len(m[3]) - prefix + 1
 }
 
 // writeError answers with err's API error.
@@ -138,5 +161,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 }

@@ -173,7 +173,7 @@ type Stats struct {
 
 // QueryResult is the JSON answer of a statement.
 type QueryResult struct {
-	QueryID string   `json:"query_id"`
+	QueryID string   `json:"query_id,omitempty"`
 	Columns []Column `json:"columns"`
 	// Rows are objects (shape objects) or lists (shape arrays).
 	Rows []any `json:"rows"`
@@ -427,6 +427,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, q *queryRequest,
 		w.Header().Set("X-Trailsql-Commit", strconv.FormatInt(res.Seq, 10))
 		return nil
 	}
-	out.Rows = nil
-	return enc.Encode(map[string]any{"_meta": out})
+	return enc.Encode(map[string]any{"_meta": struct {
+		*QueryResult
+		Rows []any `json:"rows,omitempty"` // the lines before
+	}{QueryResult: out}})
 }
