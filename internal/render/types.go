@@ -242,6 +242,16 @@ func (t *Typed) JSON(i int, v any) any {
 	return JSONValue(v)
 }
 
+// Object returns a row as a JSON object whose members keep the columns' order, each value
+// converted as JSON does.
+func (t *Typed) Object(columns []string, row []any) json.Marshaler {
+	o := make(orderedObject, len(row))
+	for i, v := range row {
+		o[i] = member{columns[i], t.JSON(i, v)}
+	}
+	return o
+}
+
 // jsonOf converts v, of type t (nil: unknown), into what encoding/json writes: dates as
 // "2026-12-01", times as Text prints them but in RFC 3339 for timestamps, rows as objects
 // with their fields in declared order.

@@ -123,13 +123,37 @@ type Window struct {
 	Warnings []string `json:"warnings"`
 }
 
-// snapshotQuery opens one snapshot for an answer of several statements, within lim.
-func (s *Server) snapshotQuery(ctx context.Context, lim limits) (answer.QueryFunc, *lake.Snapshot, func(), error) {
-	p, release, err := s.opt.Engine.With(engine.QueryOptions{Timeout: lim.timeout}).Pin(ctx)
+// period is an answer about a window under way: its window, its limits, and the one snapshot
+// all its statements read (within the request's timeout).
+type period struct {
+	from, to time.Time
+	lim      limits
+	ctx      context.Context
+	query    answer.QueryFunc
+	snap     *lake.Snapshot
+	// close lets the snapshot go and ends the timeout's context.
+	close func()
+}
+
+// openPeriod resolves the window and limits of p (maxRows as the request gave it, "" for the
+// server's) and pins a snapshot for the answer.
+func (s *Server) openPeriod(ctx context.Context, p *answerParams) (*period, error) {
+	lim, err := s.limitsOf(positive(p.MaxRows), p.Timeout)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return local.Engine(p), p.Snapshot(), release, nil
+	from, to, err := s.window(p)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := lim.context(ctx)
+	pinned, release, err := s.opt.Engine.With(engine.QueryOptions{Timeout: lim.timeout}).Pin(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &period{from: from, to: to, lim: lim, ctx: ctx, query: local.Engine(pinned), snap: pinned.Snapshot(),
+		close: func() { release(); cancel() }}, nil
 }
 
 func (s *Server) listQuestions(w http.ResponseWriter, r *http.Request) {
@@ -218,10 +242,6 @@ func (s *Server) question(ctx context.Context, q questions.Question, p *answerPa
 	if err := checkShape("", p.Shape); err != nil {
 		return nil, err
 	}
-	lim, err := s.limitsOf(positive(p.MaxRows), p.Timeout)
-	if err != nil {
-		return nil, err
-	}
 	baseline := p.BaselineDays
 	if !p.baselineGiven {
 		baseline = 30
@@ -229,14 +249,7 @@ func (s *Server) question(ctx context.Context, q questions.Question, p *answerPa
 	if err := q.Check(questions.Request{Principal: p.Principal, BaselineDays: baseline, BaselineGiven: p.baselineGiven, Inventory: s.opt.Authz != "" && q.Needs("inventory")}); err != nil {
 		return nil, err
 	}
-	from, to, err := s.window(p)
-	if err != nil {
-		return nil, err
-	}
-	qp := questions.Params{From: from, To: to, Account: p.Account, Region: p.Region}
-	if q.Needs("baseline_from") {
-		qp.BaselineFrom = from.Add(-time.Duration(baseline) * 24 * time.Hour)
-	}
+	qp := questions.Params{Account: p.Account, Region: p.Region}
 	if q.Needs("inventory") {
 		d, err := authz.Load(s.opt.Authz)
 		if err != nil {
@@ -246,16 +259,18 @@ func (s *Server) question(ctx context.Context, q questions.Question, p *answerPa
 			return nil, &paramError{"inventory", "", "the server's IAM inventory (--authz) has no users or roles" + map[bool]string{true: " in account " + p.Account}[p.Account != ""]}
 		}
 	}
-	ctx, cancel := lim.context(ctx)
-	defer cancel()
-	query, snap, release, err := s.snapshotQuery(ctx, lim)
+	pd, err := s.openPeriod(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer pd.close()
+	qp.From, qp.To = pd.from, pd.to
+	if q.Needs("baseline_from") {
+		qp.BaselineFrom = pd.from.Add(-time.Duration(baseline) * 24 * time.Hour)
+	}
 	a := &QuestionAnswer{Question: q.Name, Title: q.Title}
 	if p.Principal != "" {
-		pr, err := principal.Resolve(ctx, query, p.Principal, p.Account)
+		pr, err := principal.Resolve(pd.ctx, pd.query, p.Principal, p.Account)
 		if err != nil {
 			return nil, err
 		}
@@ -273,12 +288,12 @@ func (s *Server) question(ctx context.Context, q questions.Question, p *answerPa
 	if q.Name == "inactive-identities" {
 		partial = "identities active only before the lake's first event are reported inactive"
 	}
-	a.Window = windowOf(snap, p, from, to, qp.BaselineFrom, partial)
-	res, err := q.Answer(ctx, query, qp)
+	a.Window = windowOf(pd.snap, p, pd.from, pd.to, qp.BaselineFrom, partial)
+	res, err := q.Answer(pd.ctx, pd.query, qp)
 	if err != nil {
 		return nil, err
 	}
-	a.QueryResult = resultOf(res, p.Shape, lim.maxRows)
+	a.QueryResult = resultOf(res, p.Shape, pd.lim.maxRows)
 	return a, nil
 }
 
@@ -303,13 +318,7 @@ func windowOf(snap *lake.Snapshot, p *answerParams, from, to, baselineFrom time.
 
 // resultOf converts an answer's rows to the API's result, at most maxRows of them.
 func resultOf(res *answer.Result, shape string, maxRows int) QueryResult {
-	out := QueryResult{Rows: []any{}, Commit: res.Commit, Columns: make([]Column, len(res.Columns))}
-	for i, c := range res.Columns {
-		out.Columns[i] = Column{Name: c}
-		if i < len(res.Types) {
-			out.Columns[i].Type = res.Types[i]
-		}
-	}
+	out := QueryResult{Rows: []any{}, Commit: res.Commit, Columns: columnsOf(res.Columns, res.Types)}
 	sink := &rowSink{max: maxRows, shape: shape, emit: func(_ []any, v any) error {
 		out.Rows = append(out.Rows, v)
 		return nil
@@ -371,23 +380,13 @@ func (s *Server) policyOf(ctx context.Context, p *answerParams, all bool) (*Poli
 	if (p.Principal == "") == !all {
 		return nil, &paramError{"principal", "", "give principal=X (a user, role or session name, an ARN, or an access key id), or all=true for every identity's calls"}
 	}
-	lim, err := s.limitsOf("", p.Timeout)
+	pd, err := s.openPeriod(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := s.window(p)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := lim.context(ctx)
-	defer cancel()
-	query, snap, release, err := s.snapshotQuery(ctx, lim)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	a := &PolicyAnswer{Window: windowOf(snap, p, from, to, time.Time{}, "calls made only outside it are not in the policy"), Commit: snap.Seq, Unmapped: []unmappedEvent{}, Actions: []policyActionJS{}}
-	uq := usage.Query{From: from, To: to, Account: p.Account, Region: p.Region, IncludeDenied: p.IncludeDenied, Resources: p.Resources}
+	defer pd.close()
+	a := &PolicyAnswer{Window: windowOf(pd.snap, p, pd.from, pd.to, time.Time{}, "calls made only outside it are not in the policy"), Commit: pd.snap.Seq, Unmapped: []unmappedEvent{}, Actions: []policyActionJS{}}
+	uq := usage.Query{From: pd.from, To: pd.to, Account: p.Account, Region: p.Region, IncludeDenied: p.IncludeDenied, Resources: p.Resources}
 	if s.opt.Authz != "" {
 		d, err := authz.Load(s.opt.Authz)
 		if err != nil {
@@ -396,13 +395,13 @@ func (s *Server) policyOf(ctx context.Context, p *answerParams, all bool) (*Poli
 		uq.ProfileRoles = d.InstanceProfileRoles
 	}
 	if p.Principal != "" {
-		pr, err := principal.Resolve(ctx, query, p.Principal, p.Account)
+		pr, err := principal.Resolve(pd.ctx, pd.query, p.Principal, p.Account)
 		if err != nil {
 			return nil, err
 		}
 		uq.Principal, a.Principal = pr.Value, pr.How
 	}
-	u, err := usage.Collect(ctx, query, uq)
+	u, err := usage.Collect(pd.ctx, pd.query, uq)
 	if err != nil {
 		return nil, err
 	}
@@ -454,14 +453,6 @@ func (s *Server) unusedOf(ctx context.Context, p *answerParams) (*UnusedAnswer, 
 	if s.opt.Authz == "" {
 		return nil, &APIError{Type: ErrorUnavailable, Message: "unused needs the IAM inventory: start the server with --authz FILE (the output of aws iam get-account-authorization-details)", Status: http.StatusNotImplemented}
 	}
-	lim, err := s.limitsOf("", p.Timeout)
-	if err != nil {
-		return nil, err
-	}
-	from, to, err := s.window(p)
-	if err != nil {
-		return nil, err
-	}
 	d, err := authz.Load(s.opt.Authz)
 	if err != nil {
 		return nil, err
@@ -470,22 +461,20 @@ func (s *Server) unusedOf(ctx context.Context, p *answerParams) (*UnusedAnswer, 
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := lim.context(ctx)
-	defer cancel()
-	query, snap, release, err := s.snapshotQuery(ctx, lim)
+	pd, err := s.openPeriod(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	uq := usage.UnusedQuery{Query: usage.Query{From: from, To: to, Region: p.Region, IncludeDenied: p.IncludeDenied}, AssumeRecorded: p.AssumeRecorded}
-	reports, logged, err := usage.Unused(ctx, query, d, principals, uq)
+	defer pd.close()
+	uq := usage.UnusedQuery{Query: usage.Query{From: pd.from, To: pd.to, Region: p.Region, IncludeDenied: p.IncludeDenied}, AssumeRecorded: p.AssumeRecorded}
+	reports, logged, err := usage.Unused(pd.ctx, pd.query, d, principals, uq)
 	if err != nil {
 		return nil, err
 	}
 	if logged == nil {
 		logged = []string{}
 	}
-	return &UnusedAnswer{Window: windowOf(snap, p, from, to, time.Time{}, "actions used only outside it show as unused"), DataEvents: logged, Reports: reports, Commit: snap.Seq}, nil
+	return &UnusedAnswer{Window: windowOf(pd.snap, p, pd.from, pd.to, time.Time{}, "actions used only outside it show as unused"), DataEvents: logged, Reports: reports, Commit: pd.snap.Seq}, nil
 }
 
 // query values of a list parameter: repeated, or comma-separated.
@@ -500,4 +489,3 @@ func listParam(v url.Values, name string) []string {
 	}
 	return out
 }
-

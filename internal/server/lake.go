@@ -55,18 +55,18 @@ func (s *Server) lakeInfo(w http.ResponseWriter, r *http.Request) {
 
 // ruleJSON is a rule as GET /api/v1/rules lists it.
 type ruleJSON struct {
-	ID          string          `json:"id"`
-	Title       string          `json:"title"`
-	Severity    rules.Severity  `json:"severity"`
-	Description string          `json:"description,omitempty"`
-	Runbook     string          `json:"runbook,omitempty"`
-	Tags        []string        `json:"tags,omitempty"`
-	Kind        rules.Kind      `json:"kind"`
-	Text        string          `json:"text"`
-	Condition   string          `json:"condition"`
-	Threshold   *thresholdJSON  `json:"threshold,omitempty"`
-	Where       string          `json:"where"`
-	Builtin     bool            `json:"builtin"`
+	ID          string         `json:"id"`
+	Title       string         `json:"title"`
+	Severity    rules.Severity `json:"severity"`
+	Description string         `json:"description,omitempty"`
+	Runbook     string         `json:"runbook,omitempty"`
+	Tags        []string       `json:"tags,omitempty"`
+	Kind        rules.Kind     `json:"kind"`
+	Text        string         `json:"text"`
+	Condition   string         `json:"condition"`
+	Threshold   *thresholdJSON `json:"threshold,omitempty"`
+	Where       string         `json:"where"`
+	Builtin     bool           `json:"builtin"`
 }
 
 type thresholdJSON struct {

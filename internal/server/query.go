@@ -224,35 +224,7 @@ func (k *rowSink) Row(row []any) error {
 		}
 		return k.emit(row, out)
 	}
-	obj := make(orderedRow, len(row))
-	for i, v := range row {
-		obj[i] = field{k.cols[i], k.typed.JSON(i, v)}
-	}
-	return k.emit(row, obj)
-}
-
-// orderedRow is a row as a JSON object whose members keep the columns' order.
-type orderedRow []field
-
-type field struct {
-	name  string
-	value any
-}
-
-func (o orderedRow) MarshalJSON() ([]byte, error) {
-	b := []byte{'{'}
-	for i, f := range o {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		k, _ := json.Marshal(f.name)
-		v, err := json.Marshal(f.value)
-		if err != nil {
-			return nil, err
-		}
-		b = append(append(append(b, k...), ':'), v...)
-	}
-	return append(b, '}'), nil
+	return k.emit(row, k.typed.Object(k.cols, row))
 }
 
 func checkShape(format, shape string) error {
@@ -280,18 +252,19 @@ func (s *Server) run(ctx context.Context, st statement, shape string, lim limits
 	if err != nil {
 		return nil, err
 	}
-	out.Columns = columnsOf(res)
+	out.Columns = columnsOf(res.Columns, res.Types)
 	out.Truncated, out.RowCount, out.Notice = res.Truncated, len(out.Rows), res.Notice
 	out.Stats, out.Commit = statsOf(res), res.Seq
 	return out, nil
 }
 
-func columnsOf(res *engine.Result) []Column {
-	cols := make([]Column, len(res.Columns))
-	for i, c := range res.Columns {
+// columnsOf pairs a result's column names and types.
+func columnsOf(names, types []string) []Column {
+	cols := make([]Column, len(names))
+	for i, c := range names {
 		cols[i] = Column{Name: c}
-		if i < len(res.Types) {
-			cols[i].Type = res.Types[i]
+		if i < len(types) {
+			cols[i].Type = types[i]
 		}
 	}
 	return cols
@@ -419,7 +392,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, q *queryRequest,
 	if !started { // a notice: no rows at all
 		sink.begin(res.Columns, res.Types)
 	}
-	out := &QueryResult{QueryID: entry.ID, Columns: columnsOf(res), Truncated: res.Truncated, RowCount: n, Notice: res.Notice, Stats: statsOf(res), Commit: res.Seq}
+	out := &QueryResult{QueryID: entry.ID, Columns: columnsOf(res.Columns, res.Types), Truncated: res.Truncated, RowCount: n, Notice: res.Notice, Stats: statsOf(res), Commit: res.Seq}
 	entry.done(out, nil)
 	if csvOut != nil {
 		csvOut.Close()

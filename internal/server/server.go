@@ -23,8 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trailsql/trailsql/internal/answer"
-	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/rules"
 )
@@ -178,12 +176,6 @@ func (s *Server) CheckListen(addr net.Addr) error {
 	return nil
 }
 
-// query returns the QueryFunc for an answer of several statements within the request's limits:
-// all read one snapshot (local.Pinned).
-func (s *Server) pinned(ctx context.Context, lim limits) (answer.QueryFunc, func(), error) {
-	return local.Pinned(ctx, s.opt.Engine.With(engine.QueryOptions{Timeout: lim.timeout}))
-}
-
 // limits are a request's own limits, within the server's.
 type limits struct {
 	timeout time.Duration
@@ -218,7 +210,7 @@ func (s *Server) limitsOf(maxRows, timeout string) (limits, error) {
 	return lim, nil
 }
 
-// withTimeout bounds ctx by the request's timeout.
+// context bounds ctx by the request's timeout.
 func (lim limits) context(ctx context.Context) (context.Context, context.CancelFunc) {
 	if lim.timeout <= 0 {
 		return context.WithCancel(ctx)
