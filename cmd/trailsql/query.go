@@ -39,24 +39,32 @@ func (q *queryFlags) register(cmd *cobra.Command) {
 }
 
 func (m *Main) openEngine(cmd *cobra.Command, q *queryFlags) (*engine.Engine, error) {
-	dir, err := m.lakeDir(cmd)
+	opt, err := m.engineOptions(cmd, q)
 	if err != nil {
 		return nil, err
+	}
+	opt.ProcessCeiling = true
+	return local.Open(cmd.Context(), opt)
+}
+
+// engineOptions are the engine's options from the query flags.
+func (m *Main) engineOptions(cmd *cobra.Command, q *queryFlags) (engine.Options, error) {
+	dir, err := m.lakeDir(cmd)
+	if err != nil {
+		return engine.Options{}, err
 	}
 	resultBytes, err := engine.ParseBytes("--max-result-bytes", q.maxResultBytes)
 	if err != nil {
-		return nil, err
+		return engine.Options{}, err
 	}
 	stmtBytes, err := engine.ParseBytes("--max-statement-bytes", q.maxStatementBytes)
 	if err != nil {
-		return nil, err
+		return engine.Options{}, err
 	}
-	opt := engine.Options{
+	return engine.Options{
 		Lake: dir, Logger: m.logger(cmd), Timeout: q.timeout, MemoryLimit: q.memoryLimit, Aliases: q.aliases,
 		MaxRows: q.maxRows, MaxResultBytes: resultBytes, MaxStatementBytes: int(stmtBytes), SkipDamaged: q.skipDamaged,
-		ProcessCeiling: true,
-	}
-	return local.Open(cmd.Context(), opt)
+	}, nil
 }
 
 func (m *Main) queryCommand() *cobra.Command {

@@ -409,6 +409,8 @@ type Result struct {
 	External *ExternalTable
 	Elapsed  time.Duration
 	Stats    Stats
+	// Truncated says the Sink ended the result early (ErrEnoughRows): more rows were there.
+	Truncated bool
 	// Seq is the lake's last commit the statement read (lake.Snapshot.Seq): every statement
 	// reads whole commits, those up to Seq.
 	Seq int64
@@ -440,6 +442,11 @@ type Sink interface {
 	// Row is called for each row in order; the slice is the sink's to keep.
 	Row(row []any) error
 }
+
+// ErrEnoughRows, returned by a Sink's Row (errors.Is), ends a result early without failing the
+// statement: its Result says Truncated. A front end that shows the first rows of a result (the
+// server's row cap) stops DuckDB this way instead of reading rows it would drop.
+var ErrEnoughRows = errors.New("enough rows")
 
 // guardedSink passes rows on until abandoned.
 type guardedSink struct {

@@ -281,7 +281,10 @@ func (s *session) execute(ctx context.Context, c *duckdb.Conn, st *duckdb.Stmt, 
 		if total > s.q.MaxResultBytes {
 			return nil, true, s.bytesError(false)
 		}
-		if err := sink.Row(row); err != nil {
+		if err := sink.Row(row); errors.Is(err, ErrEnoughRows) {
+			res.Truncated = true
+			break
+		} else if err != nil {
 			return nil, true, err
 		}
 	}

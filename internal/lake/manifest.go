@@ -332,6 +332,12 @@ func (s *Snapshot) Paths() []string {
 // the folder. What is kept beside the lake's data (the alerts) is written so too.
 func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data) }
 
+// WriteFileAtomicMode is WriteFileAtomic creating the file with mode perm (0o600 for what only
+// its owner may read: the server's token hashes).
+func WriteFileAtomicMode(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomicMode(path, data, perm)
+}
+
 // writeFileAtomic writes data to path through a temporary file, fsync and rename.
 func writeFileAtomic(path string, data []byte) error { return writeFileAtomicMode(path, data, 0o644) }
 

@@ -221,6 +221,37 @@ func timeLayout(name string) string {
 	return ""
 }
 
+// Typed converts the values of a result's columns as the json formats write them, by the
+// columns' DuckDB type names: for front ends that write JSON of their own shape (the server).
+type Typed struct{ types []*colType }
+
+// NewTyped returns the converter for columns of these types ("" or a missing type: unknown).
+func NewTyped(types []string) *Typed {
+	t := &Typed{types: make([]*colType, len(types))}
+	for i, s := range types {
+		t.types[i] = parseType(s)
+	}
+	return t
+}
+
+// JSON converts v, the value of column i, into what encoding/json writes.
+func (t *Typed) JSON(i int, v any) any {
+	if i < len(t.types) {
+		return jsonOf(v, t.types[i])
+	}
+	return JSONValue(v)
+}
+
+// Object returns a row as a JSON object whose members keep the columns' order, each value
+// converted as JSON does.
+func (t *Typed) Object(columns []string, row []any) json.Marshaler {
+	o := make(orderedObject, len(row))
+	for i, v := range row {
+		o[i] = member{columns[i], t.JSON(i, v)}
+	}
+	return o
+}
+
 // jsonOf converts v, of type t (nil: unknown), into what encoding/json writes: dates as
 // "2026-12-01", times as Text prints them but in RFC 3339 for timestamps, rows as objects
 // with their fields in declared order.
