@@ -25,19 +25,19 @@ import (
 type Message struct {
 	// ID is the message's idempotency key: the same alert always gets the same ID (webhook-id,
 	// email Message-ID). Enqueue fills it when empty (see Key).
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Summary  string `json:"summary,omitempty"`
+	ID       string  `json:"id"`
+	Title    string  `json:"title"`
+	Summary  string  `json:"summary,omitempty"`
 	Fields   []Field `json:"fields,omitempty"`
 	Severity string  `json:"severity,omitempty"` // info, low, medium, high or critical
 	Rule     string  `json:"rule,omitempty"`
 	// DedupKey is the alert's deduplication key within its rule: repeats of the same rule and
 	// DedupKey are one Jira ticket, one PagerDuty incident, and are not resent within a route's
 	// repeat_interval.
-	DedupKey string   `json:"dedup_key,omitempty"`
-	Link     string   `json:"link,omitempty"`
-	EventIDs []string `json:"event_ids,omitempty"`
-	Account  string   `json:"account,omitempty"`
+	DedupKey string    `json:"dedup_key,omitempty"`
+	Link     string    `json:"link,omitempty"`
+	EventIDs []string  `json:"event_ids,omitempty"`
+	Account  string    `json:"account,omitempty"`
 	Time     time.Time `json:"time,omitzero"`
 	// Tags are the rule's tags (MITRE ATT&CK ids, …), which routes may match.
 	Tags []string `json:"tags,omitempty"`
