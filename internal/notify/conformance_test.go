@@ -33,8 +33,15 @@ type receiver struct {
 	down, up func()
 	// dedups says whether a re-send of the same message duplicates nothing (idempotency key).
 	dedups bool
-	// duplicates counts the messages received more than once.
+	// duplicates counts the messages received more than once (for the idempotent receivers:
+	// duplicate Jira tickets, PagerDuty triggers beyond the first of a dedup_key, webhook
+	// deliveries processed twice).
 	duplicates func() int
+	// absorbed counts the re-sends an idempotent receiver took without a duplicate (Jira
+	// comments, PagerDuty triggers joining the incident, webhook re-deliveries dropped by id).
+	absorbed func() int
+	// settle lets the receiver catch up (Jira's search index).
+	settle func()
 }
 
 const pdKey = "R0123456789ABCDEF0123456789ABCDE" // 32 characters, as PagerDuty's integration keys
@@ -93,28 +100,28 @@ func receivers(t testing.TB) []*receiver {
 				pd.fail(fault{status: 400, body: `{"status":"invalid event","message":"Event object is invalid","errors":["'payload.severity' is invalid"]}`})
 				return "Event object is invalid"
 			},
-			down: func() { pd.setDown(true) }, up: func() { pd.setDown(false) }, duplicates: dupTitles(&pd.base)},
+			down: func() { pd.setDown(true) }, up: func() { pd.setDown(false) }, duplicates: dupTitles(&pd.base), absorbed: pd.retriggers},
 		{name: "jira-cloud", pass: passes(&j3.base, 2), dest: &Jira{BaseURL: j3.srv.URL, User: "bot@example.com", Token: NewSecret("api-token"), Project: "SEC"},
 			received: j3.received, requests: j3.count, dedups: true, retry: httpRetry(&j3.base),
 			permanent: func() string {
 				j3.fail(fault{status: 400, body: `{"errorMessages":[],"errors":{"summary":"You must specify a summary of the issue."}}`})
 				return "summary: You must specify a summary of the issue."
 			},
-			down: func() { j3.setDown(true) }, up: func() { j3.setDown(false) }, duplicates: j3.duplicates},
+			down: func() { j3.setDown(true) }, up: func() { j3.setDown(false) }, duplicates: j3.duplicates, absorbed: j3.commentCount, settle: j3.index},
 		{name: "jira-dc", pass: passes(&j2.base, 2), dest: &Jira{BaseURL: j2.srv.URL, API: "2", Token: NewSecret("pat"), Project: "SEC"},
 			received: j2.received, requests: j2.count, dedups: true, retry: httpRetry(&j2.base),
 			permanent: func() string {
 				j2.fail(fault{status: 400, body: `{"errorMessages":["Field 'priority' cannot be set."],"errors":{}}`})
 				return "Field 'priority' cannot be set."
 			},
-			down: func() { j2.setDown(true) }, up: func() { j2.setDown(false) }, duplicates: j2.duplicates},
+			down: func() { j2.setDown(true) }, up: func() { j2.setDown(false) }, duplicates: j2.duplicates, absorbed: j2.commentCount, settle: j2.index},
 		{name: "webhook", pass: passes(&hook.base, 1), dest: &Webhook{URL: NewSecret(hook.srv.URL + "/hooks/trailsql"), Secret: NewSecret(hook.secret)},
 			received: hook.received, requests: hook.count, dedups: true, retry: httpRetry(&hook.base),
 			permanent: func() string {
 				hook.fail(fault{status: 410, body: "endpoint disabled"})
 				return "endpoint disabled"
 			},
-			down: func() { hook.setDown(true) }, up: func() { hook.setDown(false) }, duplicates: dupTitles(&hook.base)},
+			down: func() { hook.setDown(true) }, up: func() { hook.setDown(false) }, duplicates: dupTitles(&hook.base), absorbed: hook.redeliveryCount},
 		{name: "email", dest: &Email{Addr: ms.addr, From: "trailsql@example.com", To: []string{"sec@example.com"}, Username: "alerts",
 			Password: NewSecret("s3cret-pass"), TLS: &tls.Config{RootCAs: ms.pool, ServerName: "127.0.0.1"}},
 			pass:     func() { ms.failData(nil) },

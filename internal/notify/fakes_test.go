@@ -735,3 +735,9 @@ func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(c)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
 }
+
+func (f *hookReceiver) redeliveryCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.redeliveries
+}

@@ -109,7 +109,6 @@ type Notifier struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change of state (tests wait on it)
-	crashed error
 }
 
 // loop is one destination's sender.
@@ -301,21 +300,21 @@ func (n *Notifier) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
+	var crashed sync.Once
+	var crash error
 	for _, name := range n.names {
 		l := n.loops[name]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := l.run(ctx); errors.Is(err, errCrashed) {
+				crashed.Do(func() { crash = err })
 				cancel(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); errors.Is(err, errCrashed) {
-		return err
-	}
-	return nil
+	return crash
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
