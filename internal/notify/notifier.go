@@ -507,9 +507,11 @@ func groupSend(r *Route, key string, items []*item) *send {
 	m.ID = "grp_" + hash(ids...)
 	m.DedupKey = "group:" + key
 	titles := map[string]bool{}
+	rulesOf := map[string]bool{}
 	var lines []string
 	for _, it := range items {
 		x := it.msg
+		rulesOf[x.Rule] = true
 		if x.Rule != m.Rule {
 			m.Rule = ""
 		}
@@ -529,13 +531,13 @@ func groupSend(r *Route, key string, items []*item) *send {
 			lines = append(lines, "• "+line)
 		}
 	}
-	if m.Rule != "" {
-		m.DedupKey = "group:" + key // one Jira ticket / PagerDuty incident per group
-	}
-	if len(titles) == 1 {
+	switch {
+	case len(titles) == 1:
 		m.Title = fmt.Sprintf("%d alerts: %s", len(items), first.Title)
-	} else {
-		m.Title = fmt.Sprintf("%d alerts (%d rules)", len(items), len(titles))
+	case m.Rule != "":
+		m.Title = fmt.Sprintf("%d alerts: %s", len(items), m.Rule)
+	default:
+		m.Title = fmt.Sprintf("%d alerts of %d rules", len(items), len(rulesOf))
 	}
 	if len(items) > len(lines) {
 		lines = append(lines, fmt.Sprintf("… and %d more", len(items)-len(lines)))
@@ -545,6 +547,7 @@ func groupSend(r *Route, key string, items []*item) *send {
 		m.Fields = append(m.Fields, Field{Name: l, Value: first.Labels[l]})
 	}
 	m.Fields = append(m.Fields, Field{Name: "Alerts", Value: fmt.Sprint(len(items))})
+	s.msg = m
 	return s
 }
 
