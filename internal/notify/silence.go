@@ -242,3 +242,9 @@ func (s *Silences) active(now time.Time) ([]Silence, error) {
 	}
 	return out, nil
 }
+
+// LakeDir is the notifier's folder in a lake: outboxes and silences.
+const LakeDir = "notify"
+
+// DirOf is the notifier's folder of the lake at root.
+func DirOf(root string) string { return filepath.Join(root, LakeDir) }
