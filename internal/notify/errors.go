@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -177,3 +178,31 @@ func retryAfter(v string, now time.Time) time.Duration {
 }
 
 func asSend(err error, se **SendError) bool { return errors.As(err, se) }
+
+// postEach posts one JSON document per message to u (render makes it, with extra headers);
+// accepted says which statuses deliver, others are turned into a *SendError.
+func (p poster) postEach(ctx context.Context, msgs []Message, u string, accepted func(status int) bool, render func(m *Message) ([]byte, http.Header, error)) error {
+	return sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
+		body, h, err := render(m)
+		if err != nil {
+			return &SendError{Detail: p.name + ": encode: " + err.Error()}
+		}
+		status, rh, resp, err := p.postJSON(ctx, u, body, h)
+		if err != nil {
+			return err
+		}
+		if accepted(status) {
+			return nil
+		}
+		return statusError(status, rh, p.name+": "+string(resp))
+	})
+}
+
+// success2xx accepts any 2xx status.
+func success2xx(status int) bool { return status >= 200 && status < 300 }
+
+// jsonOf marshals v, for postEach's render functions.
+func jsonOf(v any) ([]byte, http.Header, error) {
+	b, err := json.Marshal(v)
+	return b, nil, err
+}

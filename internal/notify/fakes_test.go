@@ -102,6 +102,20 @@ func (b *base) intercept(w http.ResponseWriter) bool {
 	return true
 }
 
+// serve starts an HTTP server whose handler h runs with b locked, after the faults and the outage.
+func (b *base) serve(t testing.TB, h http.HandlerFunc) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.intercept(w) {
+			return
+		}
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	return dec.Decode(v)
@@ -116,12 +130,7 @@ type fakeSlack struct {
 
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.intercept(w) {
-			return
-		}
+	f.srv = f.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/services/T000/B000/XXXX" {
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, "no_service")
@@ -140,8 +149,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		}
 		f.titles = append(f.titles, p.Blocks[0].Text.Text)
 		io.WriteString(w, "ok")
-	}))
-	t.Cleanup(f.srv.Close)
+	})
 	return f
 }
 
@@ -194,12 +202,7 @@ type fakeTeams struct {
 
 func newFakeTeams(t testing.TB) *fakeTeams {
 	f := &fakeTeams{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.intercept(w) {
-			return
-		}
+	f.srv = f.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		var p teamsPayload
 		err := readJSON(r, &p)
 		if err == nil && (p.Type != "message" || len(p.Attachments) != 1 || p.Attachments[0].ContentType != "application/vnd.microsoft.card.adaptive" ||
@@ -214,8 +217,7 @@ func newFakeTeams(t testing.TB) *fakeTeams {
 		}
 		f.titles = append(f.titles, p.Attachments[0].Content.Body[0].Text)
 		w.WriteHeader(http.StatusAccepted)
-	}))
-	t.Cleanup(f.srv.Close)
+	})
 	return f
 }
 
@@ -229,12 +231,7 @@ type fakePagerDuty struct {
 
 func newFakePagerDuty(t testing.TB) *fakePagerDuty {
 	f := &fakePagerDuty{incidents: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.intercept(w) {
-			return
-		}
+	f.srv = f.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		var ev pdEvent
 		var problems []string
 		if err := readJSON(r, &ev); err != nil {
@@ -270,8 +267,7 @@ func newFakePagerDuty(t testing.TB) *fakePagerDuty {
 		f.incidents[ev.DedupKey]++
 		w.WriteHeader(http.StatusAccepted)
 		json.NewEncoder(w).Encode(map[string]any{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
-	}))
-	t.Cleanup(f.srv.Close)
+	})
 	return f
 }
 
@@ -311,12 +307,7 @@ var labelJQL = regexp.MustCompile(`labels = "([^"]+)"`)
 func newFakeJira(t testing.TB, api string) *fakeJira {
 	f := &fakeJira{api: api}
 	prefix := "/rest/api/" + api
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.intercept(w) {
-			return
-		}
+	f.srv = f.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		jiraErr := func(status int, msgs []string, fields map[string]string) {
 			w.WriteHeader(status)
@@ -431,8 +422,7 @@ func newFakeJira(t testing.TB, api string) *fakeJira {
 		default:
 			jiraErr(http.StatusNotFound, []string{"null for uri: " + r.URL.Path}, map[string]string{})
 		}
-	}))
-	t.Cleanup(f.srv.Close)
+	})
 	return f
 }
 
@@ -520,12 +510,7 @@ func newHookReceiver(t testing.TB) *hookReceiver {
 	key := make([]byte, 24)
 	rand.Read(key)
 	f := &hookReceiver{secret: "whsec_" + base64.StdEncoding.EncodeToString(key), seen: map[string]bool{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.intercept(w) {
-			return
-		}
+	f.srv = f.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		id, ts := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp")
 		sec, err := strconv.ParseInt(ts, 10, 64)
@@ -557,8 +542,7 @@ func newHookReceiver(t testing.TB) *hookReceiver {
 		f.seen[id] = true
 		f.titles = append(f.titles, b.Data.Title)
 		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(f.srv.Close)
+	})
 	return f
 }
 

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -62,8 +61,8 @@ func (p *PagerDuty) Send(ctx context.Context, msgs []Message) error {
 	if u == "" {
 		u = PagerDutyURL
 	}
-	ps := poster{client: p.Client, name: "pagerduty"}
-	return sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
+	ok := func(status int) bool { return status == http.StatusAccepted || status == http.StatusOK }
+	return poster{client: p.Client, name: "pagerduty"}.postEach(ctx, msgs, u, ok, func(m *Message) ([]byte, http.Header, error) {
 		ev := pdEvent{RoutingKey: p.RoutingKey.Reveal(), EventAction: "trigger", DedupKey: "trailsql-" + m.DedupHash(),
 			Payload: pdPayload{Summary: truncate(m.Title+": "+m.Summary, 1024), Source: "trailsql", Severity: pdSeverity(m.Severity),
 				Component: m.Account, Class: m.Rule, CustomDetails: map[string]string{}}}
@@ -82,17 +81,6 @@ func (p *PagerDuty) Send(ctx context.Context, msgs []Message) error {
 		if m.Link != "" {
 			ev.Links = []pdLink{{Href: m.Link, Text: "trailsql"}}
 		}
-		body, err := json.Marshal(ev)
-		if err != nil {
-			return &SendError{Detail: "encode: " + err.Error()}
-		}
-		status, h, resp, err := ps.postJSON(ctx, u, body, nil)
-		if err != nil {
-			return err
-		}
-		if status == http.StatusAccepted || status == http.StatusOK {
-			return nil
-		}
-		return statusError(status, h, "pagerduty: "+string(resp))
+		return jsonOf(ev)
 	})
 }

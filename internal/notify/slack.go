@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -90,19 +89,8 @@ func slackMessage(m *Message) slackPayload {
 // Send posts each message. Slack answers 200 "ok"; 429 with Retry-After; 400 invalid_blocks,
 // invalid_payload, 403, 404 no_service, 410 channel_is_archived for good.
 func (s *Slack) Send(ctx context.Context, msgs []Message) error {
-	p := poster{client: s.Client, name: "slack webhook"}
-	return sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
-		body, err := json.Marshal(slackMessage(m))
-		if err != nil {
-			return &SendError{Detail: "encode: " + err.Error()}
-		}
-		status, h, resp, err := p.postJSON(ctx, s.URL.Reveal(), body, nil)
-		if err != nil {
-			return err
-		}
-		if status == http.StatusOK {
-			return nil
-		}
-		return statusError(status, h, "slack: "+string(resp))
+	ok := func(status int) bool { return status == http.StatusOK }
+	return poster{client: s.Client, name: "slack webhook"}.postEach(ctx, msgs, s.URL.Reveal(), ok, func(m *Message) ([]byte, http.Header, error) {
+		return jsonOf(slackMessage(m))
 	})
 }

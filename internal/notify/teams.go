@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -83,19 +82,7 @@ func teamsMessage(m *Message) teamsPayload {
 
 // Send posts each message: 200 or 202 is delivered, 429 and 5xx retryable, other 4xx refused.
 func (t *Teams) Send(ctx context.Context, msgs []Message) error {
-	p := poster{client: t.Client, name: "teams webhook"}
-	return sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
-		body, err := json.Marshal(teamsMessage(m))
-		if err != nil {
-			return &SendError{Detail: "encode: " + err.Error()}
-		}
-		status, h, resp, err := p.postJSON(ctx, t.URL.Reveal(), body, nil)
-		if err != nil {
-			return err
-		}
-		if status >= 200 && status < 300 {
-			return nil
-		}
-		return statusError(status, h, "teams: "+string(resp))
+	return poster{client: t.Client, name: "teams webhook"}.postEach(ctx, msgs, t.URL.Reveal(), success2xx, func(m *Message) ([]byte, http.Header, error) {
+		return jsonOf(teamsMessage(m))
 	})
 }

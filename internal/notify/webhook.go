@@ -63,25 +63,17 @@ func (w *Webhook) Send(ctx context.Context, msgs []Message) error {
 	if w.Now != nil {
 		now = w.Now
 	}
-	p := poster{client: w.Client, name: "webhook"}
-	return sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
+	return poster{client: w.Client, name: "webhook"}.postEach(ctx, msgs, w.URL.Reveal(), success2xx, func(m *Message) ([]byte, http.Header, error) {
 		t := now().UTC()
 		body, err := json.Marshal(WebhookBody{Type: "alert", Timestamp: t.Truncate(time.Second), Data: *m})
 		if err != nil {
-			return &SendError{Detail: "encode: " + err.Error()}
+			return nil, nil, err
 		}
 		ts := t.Unix()
 		h := http.Header{}
 		h.Set("webhook-id", m.ID)
 		h.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 		h.Set("webhook-signature", SignWebhook(key, m.ID, ts, body))
-		status, rh, resp, err := p.postJSON(ctx, w.URL.Reveal(), body, h)
-		if err != nil {
-			return err
-		}
-		if status >= 200 && status < 300 {
-			return nil
-		}
-		return statusError(status, rh, "webhook: "+string(resp))
+		return body, h, nil
 	})
 }
