@@ -119,7 +119,7 @@ func (e *Email) Send(ctx context.Context, msgs []Message) error {
 		c = smtp.NewClient(conn)
 		if err := c.Hello("trailsql"); err != nil {
 			c.Close()
-			return smtpError(e.Addr, err)
+			return sessionError(e.Addr, err)
 		}
 	} else {
 		cfg := e.TLS
@@ -129,13 +129,13 @@ func (e *Email) Send(ctx context.Context, msgs []Message) error {
 		}
 		if c, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
-			return smtpError(e.Addr, err)
+			return sessionError(e.Addr, err)
 		}
 	}
 	defer c.Close()
 	if e.Username != "" {
 		if err := c.Auth(sasl.NewPlainClient("", e.Username, e.Password.Reveal())); err != nil {
-			return smtpError(e.Addr, err)
+			return sessionError(e.Addr, err)
 		}
 	}
 	err = sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
@@ -153,6 +153,17 @@ func (e *Email) Send(ctx context.Context, msgs []Message) error {
 		c.Quit()
 	}
 	return err
+}
+
+// sessionError is a failure before any message (greeting, STARTTLS, AUTH): the server or its
+// settings are at fault, not a message, so it is retryable (a wrong password keeps the mail
+// queued, and logged, until it is fixed, instead of refusing every message).
+func sessionError(addr string, err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return &SendError{Status: se.Code, Retryable: true, Detail: fmt.Sprintf("smtp %s: %s", addr, se.Message)}
+	}
+	return fmt.Errorf("smtp %s: %w", addr, err)
 }
 
 // smtpError classifies an SMTP failure: 4xx replies retryable, 5xx refusals, others (network)

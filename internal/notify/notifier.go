@@ -191,6 +191,14 @@ func New(dir string, dests map[string]Destination, routes []Route, opts Options)
 	return n, nil
 }
 
+// Open returns the notifier of the lake at root (its folder DirOf(root)) with the destinations,
+// routes and queue options of cfg, logging to log.
+func Open(root string, cfg *Config, log *slog.Logger) (*Notifier, error) {
+	opts := cfg.Options
+	opts.Logger = log
+	return New(DirOf(root), cfg.Destinations, cfg.Routes, opts)
+}
+
 // Close closes the outboxes (after Run returned).
 func (n *Notifier) Close() error {
 	var errs []error
@@ -380,6 +388,9 @@ func (l *loop) cycle(ctx context.Context, drain bool) error {
 // next group will be ready (zero: none waits).
 func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 	if err := l.box.reload(); err != nil {
+		return nil, time.Time{}, err
+	}
+	if err := l.box.maybeCompact(now); err != nil {
 		return nil, time.Time{}, err
 	}
 	silences, silErr := l.n.silences.active(now)

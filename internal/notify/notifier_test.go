@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -355,4 +356,24 @@ func FuzzReadRecords(f *testing.F) {
 			t.Log(err)
 		}
 	})
+}
+
+// TestEmailSessionErrors: a wrong password is the server's settings at fault, not a message's:
+// retryable, so that the mail waits in the outbox until it is fixed.
+func TestEmailSessionErrors(t *testing.T) {
+	ms := newMailServer(t)
+	e := &Email{Addr: ms.addr, From: "a@example.com", To: []string{"b@example.com"}, Username: "alerts", Password: NewSecret("wrong"),
+		TLS: &tls.Config{RootCAs: ms.pool, ServerName: "127.0.0.1"}}
+	err := e.Send(context.Background(), testMessages("pw-", 1))
+	if retry, _ := Retryable(err); err == nil || !retry || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("wrong password: %v (retryable %v)", err, retry)
+	}
+	// Without trusting the server's certificate, STARTTLS fails: nothing is sent in clear.
+	e.Password, e.TLS = NewSecret("s3cret-pass"), &tls.Config{ServerName: "127.0.0.1"}
+	if err := e.Send(context.Background(), testMessages("tls-", 1)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("an untrusted certificate: %v", err)
+	}
+	if len(ms.received()) != 0 {
+		t.Errorf("received %q", ms.received())
+	}
 }

@@ -88,22 +88,65 @@ func openOutbox(path string, capacity int, now time.Time) (*outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kept := compact(recs, now); len(kept) < len(recs) {
-		var buf bytes.Buffer
-		for _, r := range kept {
-			line, _ := json.Marshal(r)
-			buf.Write(append(line, '\n'))
-		}
-		if err := lake.WriteFileAtomic(path, buf.Bytes()); err != nil {
-			return nil, fmt.Errorf("compact the outbox %s: %w", path, err)
-		}
-		recs = kept
+	if recs, err = o.rewrite(recs, now); err != nil {
+		return nil, err
 	}
 	o.rebuild(recs)
 	if o.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
 		return nil, fmt.Errorf("open the outbox: %w", err)
 	}
 	return o, nil
+}
+
+// rewrite compacts recs and, when that leaves some out, replaces the file with the rest
+// (a temporary file, fsync, rename). The caller reopens o.f.
+func (o *outbox) rewrite(recs []record, now time.Time) ([]record, error) {
+	kept := compact(recs, now)
+	if len(kept) == len(recs) {
+		return recs, nil
+	}
+	var buf bytes.Buffer
+	for _, r := range kept {
+		line, _ := json.Marshal(r)
+		buf.Write(append(line, '\n'))
+	}
+	if err := lake.WriteFileAtomic(o.path, buf.Bytes()); err != nil {
+		return nil, fmt.Errorf("compact the outbox %s: %w", o.path, err)
+	}
+	return kept, nil
+}
+
+// compactLines is the size of an outbox past which a running notifier compacts it.
+const compactLines = 20000
+
+// maybeCompact compacts a large outbox while the notifier runs (on open is not enough for a
+// process that runs for months).
+func (o *outbox) maybeCompact(now time.Time) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.lines < compactLines || o.f == nil {
+		return nil
+	}
+	recs, err := readRecords(o.path)
+	if err != nil {
+		return err
+	}
+	kept, err := o.rewrite(recs, now)
+	if err != nil {
+		return err
+	}
+	o.lines = len(kept)
+	if len(kept) == len(recs) {
+		o.lines = 0 // nothing to drop yet: look again after as many lines more
+		return nil
+	}
+	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("reopen the outbox: %w", err)
+	}
+	o.f.Close()
+	o.f = f
+	return nil
 }
 
 // readRecords reads an outbox file; a torn last line (a crash in the middle of a write) is cut
