@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -109,6 +111,7 @@ type Notifier struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change of state (tests wait on it)
+	unlock  func()        // releases the folder (one notifier per lake)
 }
 
 // loop is one destination's sender.
@@ -155,7 +158,11 @@ func New(dir string, dests map[string]Destination, routes []Route, opts Options)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Notifier{dir: dir, opts: opts, log: log.With("component", "notify"), routes: routes, byName: map[string]*Route{},
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Notifier{dir: dir, opts: opts, unlock: unlock, log: log.With("component", "notify"), routes: routes, byName: map[string]*Route{},
 		loops: map[string]*loop{}, silences: OpenSilences(dir), changed: make(chan struct{})}
 	for i := range routes {
 		r := &n.routes[i]
@@ -204,6 +211,10 @@ func (n *Notifier) Close() error {
 	var errs []error
 	for _, l := range n.loops {
 		errs = append(errs, l.box.close())
+	}
+	if n.unlock != nil {
+		n.unlock()
+		n.unlock = nil
 	}
 	return errors.Join(errs...)
 }
@@ -259,17 +270,22 @@ func (n *Notifier) Enqueue(msgs ...Message) error {
 		if m.ID == "" {
 			m.ID = m.Key()
 		}
+		routed := false
 		for i := range n.routes {
 			r := &n.routes[i]
 			if !r.Match.Matches(&m) {
 				continue
 			}
+			routed = true
 			for _, d := range r.Destinations {
 				per[d] = append(per[d], &item{msg: m, route: r.Name, queued: now})
 			}
 			if !r.Continue {
 				break
 			}
+		}
+		if !routed {
+			n.log.Debug("no route matches the message", "message", m.ID, "rule", m.Rule, "severity", m.Severity)
 		}
 	}
 	var errs []error
@@ -323,6 +339,23 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return crash
+}
+
+// lockDir takes the notifier's folder for this process: two notifiers over one outbox would
+// both send everything.
+func lockDir(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open the notifier's folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock the notifier's folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another notifier (another 'trailsql' sending this lake's notifications): stop it first", dir)
+	}
+	return func() { f.Close() }, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -404,8 +437,8 @@ func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 		return sends, time.Time{}, silErr
 	}
 	var recs []record
-	var keep []*item
 	var fresh []*send
+	taken := map[*item]bool{} // items sent, silenced or held back as repeats
 	type group struct {
 		key   string
 		items []*item
@@ -413,6 +446,9 @@ func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 	var groups []*group
 	byKey := map[string]*group{}
 	for _, it := range o.pending {
+		if len(sends)+len(fresh) >= max {
+			break // the batch is full: the rest waits, in order
+		}
 		r := l.n.byName[it.route]
 		if r == nil {
 			r = &Route{Name: it.route}
@@ -420,20 +456,19 @@ func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 		if sil := silencedBy(silences, it.msg.Labels); sil != nil {
 			recs = append(recs, record{Op: "silenced", ID: it.msg.ID, At: now, Route: it.route, Error: "silence " + sil.ID})
 			l.stats.Silenced++
+			taken[it] = true
 			continue
 		}
 		rk := repeatKey(it.route, &it.msg)
 		if last, ok := o.lastSent[rk]; ok && r.RepeatInterval > 0 && now.Sub(last) < r.RepeatInterval {
 			recs = append(recs, record{Op: "repeat", ID: it.msg.ID, At: now, Route: it.route, Error: "sent at " + last.Format(time.RFC3339)})
 			l.stats.Repeats++
+			taken[it] = true
 			continue
 		}
 		if len(r.GroupBy) == 0 {
-			if len(sends)+len(fresh) < max {
-				fresh = append(fresh, &send{msg: it.msg, members: []string{it.msg.ID}, keys: []string{rk}, route: it.route})
-			} else {
-				keep = append(keep, it)
-			}
+			fresh = append(fresh, &send{msg: it.msg, members: []string{it.msg.ID}, keys: []string{rk}, route: it.route})
+			taken[it] = true
 			continue
 		}
 		key := groupKey(r, &it.msg)
@@ -453,7 +488,6 @@ func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 			ready = last.Add(r.GroupInterval)
 		}
 		if !drain && now.Before(ready) || len(sends)+len(fresh) >= max {
-			keep = append(keep, g.items...)
 			if next.IsZero() || ready.Before(next) {
 				next = ready
 			}
@@ -461,6 +495,9 @@ func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 		}
 		l.flush[g.key] = now
 		fresh = append(fresh, groupSend(r, g.key, g.items))
+		for _, it := range g.items {
+			taken[it] = true
+		}
 	}
 	for _, s := range fresh {
 		m := s.msg
@@ -471,9 +508,9 @@ func (l *loop) prepare(now time.Time, drain bool) ([]*send, time.Time, error) {
 			return sends, next, err
 		}
 	}
-	// keep the pending order: the items left, in the order they came
-	slices.SortStableFunc(keep, func(a, b *item) int { return a.queued.Compare(b.queued) })
-	o.pending = keep
+	if len(taken) > 0 {
+		o.pending = slices.DeleteFunc(o.pending, func(it *item) bool { return taken[it] })
+	}
 	o.inflight = append(o.inflight, fresh...)
 	return append(sends, fresh...), next, silErr
 }

@@ -239,6 +239,9 @@ func TestOutboxFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a torn last line: %v", err)
 	}
+	if _, err := New(dir, dests, routes, Options{}); err == nil || !strings.Contains(err.Error(), "in use by another notifier") {
+		t.Errorf("a second notifier over the same folder: %v", err)
+	}
 	stop := runNotifier(t, n)
 	waitFor(t, n, "all sent", func() bool { return n.Stats()["s"].Delivered == 10 })
 	stop()
@@ -248,7 +251,7 @@ func TestOutboxFile(t *testing.T) {
 	}
 
 	// compaction: a big outbox of finished records older than the retention shrinks on open
-	recs, _ := readRecords(path)
+	recs, _ := readRecords(path, false)
 	old := time.Now().Add(-30 * 24 * time.Hour)
 	var buf strings.Builder
 	for i := range 1200 {
@@ -270,7 +273,7 @@ func TestOutboxFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.Close()
-	after, _ := readRecords(path)
+	after, _ := readRecords(path, false)
 	if len(after) != len(recs) {
 		t.Errorf("after compaction %d records, want the %d recent ones", len(after), len(recs))
 	}

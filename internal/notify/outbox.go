@@ -71,7 +71,10 @@ type outbox struct {
 	lastSent map[string]time.Time // route+rule+dedup -> last delivery
 	tickets  map[string]string
 	spilled  bool // items are in the file that pending does not hold
-	lines    int
+	lines    int  // records in the file
+	// compactAt is the size at which a running notifier compacts the file: twice what the last
+	// compaction kept, so that a large outbox of recent records is not read again and again.
+	compactAt int
 }
 
 // retention is how long finished records stay in the outbox (the record of what was sent).
@@ -84,7 +87,7 @@ func openOutbox(path string, capacity int, now time.Time) (*outbox, error) {
 		return nil, fmt.Errorf("open the outbox: %w", err)
 	}
 	o := &outbox{path: path, cap: capacity}
-	recs, err := readRecords(path)
+	recs, err := readRecords(path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +95,7 @@ func openOutbox(path string, capacity int, now time.Time) (*outbox, error) {
 		return nil, err
 	}
 	o.rebuild(recs)
+	o.compactAt = max(compactLines, 2*len(recs))
 	if o.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
 		return nil, fmt.Errorf("open the outbox: %w", err)
 	}
@@ -124,10 +128,10 @@ const compactLines = 20000
 func (o *outbox) maybeCompact(now time.Time) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.lines < compactLines || o.f == nil {
+	if o.lines < o.compactAt || o.f == nil {
 		return nil
 	}
-	recs, err := readRecords(o.path)
+	recs, err := readRecords(o.path, true)
 	if err != nil {
 		return err
 	}
@@ -136,8 +140,8 @@ func (o *outbox) maybeCompact(now time.Time) error {
 		return err
 	}
 	o.lines = len(kept)
+	o.compactAt = max(compactLines, 2*len(kept))
 	if len(kept) == len(recs) {
-		o.lines = 0 // nothing to drop yet: look again after as many lines more
 		return nil
 	}
 	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -149,9 +153,11 @@ func (o *outbox) maybeCompact(now time.Time) error {
 	return nil
 }
 
-// readRecords reads an outbox file; a torn last line (a crash in the middle of a write) is cut
-// off, any other bad line is an error naming it.
-func readRecords(path string) ([]record, error) {
+// readRecords reads an outbox file; a torn last line (a crash in the middle of a write) is
+// left out, and cut off the file when repair (only the notifier that owns the file repairs it:
+// a reader in another process may see a write in progress), any other bad line is an error
+// naming it.
+func readRecords(path string, repair bool) ([]record, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -160,8 +166,10 @@ func readRecords(path string) ([]record, error) {
 		return nil, fmt.Errorf("read the outbox: %w", err)
 	}
 	if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
-		if err := os.Truncate(path, int64(i+1)); err != nil {
-			return nil, fmt.Errorf("cut the torn last line of %s: %w", path, err)
+		if repair {
+			if err := os.Truncate(path, int64(i+1)); err != nil {
+				return nil, fmt.Errorf("cut the torn last line of %s: %w", path, err)
+			}
 		}
 		data = data[:i+1]
 	}
@@ -333,7 +341,7 @@ func (o *outbox) reload() error {
 	if !o.spilled || len(o.pending) > 0 {
 		return nil
 	}
-	recs, err := readRecords(o.path)
+	recs, err := readRecords(o.path, true)
 	if err != nil {
 		return err
 	}
@@ -394,7 +402,7 @@ func Sent(dir string) ([]SentRecord, error) {
 	var out []SentRecord
 	for _, f := range files {
 		dest := filepath.Base(f[:len(f)-len(".jsonl")])
-		recs, err := readRecords(f)
+		recs, err := readRecords(f, false)
 		if err != nil {
 			return nil, err
 		}
