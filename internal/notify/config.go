@@ -239,6 +239,7 @@ type queueYAML struct {
 	MaxBatch     int       `yaml:"max_batch"`
 	MinBackoff   *duration `yaml:"min_backoff"`
 	MaxBackoff   *duration `yaml:"max_backoff"`
+	SendTimeout  *duration `yaml:"send_timeout"`
 	DrainTimeout *duration `yaml:"drain_timeout"`
 }
 
@@ -355,7 +356,7 @@ func (f *fileYAML) build(dir string, getenv func(string) string) (*Config, error
 	for _, p := range []struct {
 		d   *duration
 		dst *time.Duration
-	}{{q.MinBackoff, &c.Options.MinBackoff}, {q.MaxBackoff, &c.Options.MaxBackoff}, {q.DrainTimeout, &c.Options.DrainTimeout}} {
+	}{{q.MinBackoff, &c.Options.MinBackoff}, {q.MaxBackoff, &c.Options.MaxBackoff}, {q.SendTimeout, &c.Options.SendTimeout}, {q.DrainTimeout, &c.Options.DrainTimeout}} {
 		if p.d != nil {
 			*p.dst = time.Duration(*p.d)
 		}

@@ -77,6 +77,9 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// MaxRetryAfter caps a receiver's Retry-After (default 1h).
 	MaxRetryAfter time.Duration
+	// SendTimeout bounds one Send (a batch) so that a receiver that hangs is retried like one
+	// that fails (default 1m).
+	SendTimeout time.Duration
 	// DrainTimeout is how long Run goes on sending after its context ends (default 10s); what is
 	// left waits in the outbox for the next start.
 	DrainTimeout time.Duration
@@ -144,6 +147,9 @@ func New(dir string, dests map[string]Destination, routes []Route, opts Options)
 	}
 	if opts.MaxRetryAfter <= 0 {
 		opts.MaxRetryAfter = time.Hour
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = time.Minute
 	}
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 10 * time.Second
@@ -608,7 +614,9 @@ func (l *loop) deliver(ctx context.Context, sends []*send) error {
 		for i, s := range sends {
 			msgs[i] = s.msg
 		}
-		err := l.dest.Send(ctx, msgs)
+		sctx, cancel := context.WithTimeout(ctx, l.n.opts.SendTimeout)
+		err := l.dest.Send(sctx, msgs)
+		cancel()
 		l.box.mu.Lock()
 		l.stats.Sends++
 		l.box.mu.Unlock()

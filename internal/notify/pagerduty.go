@@ -63,24 +63,29 @@ func (p *PagerDuty) Send(ctx context.Context, msgs []Message) error {
 	}
 	ok := func(status int) bool { return status == http.StatusAccepted || status == http.StatusOK }
 	return poster{client: p.Client, name: "pagerduty"}.postEach(ctx, msgs, u, ok, func(m *Message) ([]byte, http.Header, error) {
-		ev := pdEvent{RoutingKey: p.RoutingKey.Reveal(), EventAction: "trigger", DedupKey: "trailsql-" + m.DedupHash(),
-			Payload: pdPayload{Summary: truncate(m.Title+": "+m.Summary, 1024), Source: "trailsql", Severity: pdSeverity(m.Severity),
-				Component: m.Account, Class: m.Rule, CustomDetails: map[string]string{}}}
-		if m.Summary == "" {
-			ev.Payload.Summary = truncate(m.Title, 1024)
-		}
-		if !m.Time.IsZero() {
-			ev.Payload.Timestamp = m.Time.UTC().Format(time.RFC3339)
-		}
-		for _, f := range m.Fields {
-			ev.Payload.CustomDetails[f.Name] = f.Value
-		}
-		if cmd := m.EventCommand(); cmd != "" {
-			ev.Payload.CustomDetails["See the event"] = cmd
-		}
-		if m.Link != "" {
-			ev.Links = []pdLink{{Href: m.Link, Text: "trailsql"}}
-		}
-		return jsonOf(ev)
+		return jsonOf(pdEventOf(p.RoutingKey.Reveal(), m))
 	})
+}
+
+// pdEventOf is the trigger event of m.
+func pdEventOf(routingKey string, m *Message) pdEvent {
+	ev := pdEvent{RoutingKey: routingKey, EventAction: "trigger", DedupKey: "trailsql-" + m.DedupHash(),
+		Payload: pdPayload{Summary: truncate(m.Title+": "+m.Summary, 1024), Source: "trailsql", Severity: pdSeverity(m.Severity),
+			Component: m.Account, Class: m.Rule, CustomDetails: map[string]string{}}}
+	if m.Summary == "" {
+		ev.Payload.Summary = truncate(m.Title, 1024)
+	}
+	if !m.Time.IsZero() {
+		ev.Payload.Timestamp = m.Time.UTC().Format(time.RFC3339)
+	}
+	for _, f := range m.Fields {
+		ev.Payload.CustomDetails[f.Name] = f.Value
+	}
+	if cmd := m.EventCommand(); cmd != "" {
+		ev.Payload.CustomDetails["See the event"] = cmd
+	}
+	if m.Link != "" {
+		ev.Links = []pdLink{{Href: m.Link, Text: "trailsql"}}
+	}
+	return ev
 }

@@ -195,3 +195,64 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 }
+
+// TestHungReceiver: a receiver that never answers is cut off after SendTimeout and retried; the
+// other destinations are not delayed meanwhile.
+func TestHungReceiver(t *testing.T) {
+	release := make(chan struct{})
+	hung := newFakeSlack(t)
+	var calls int
+	var mu sync.Mutex
+	hangOnce := &hangingSlack{Slack: &Slack{URL: NewSecret(hung.srv.URL + "/services/T000/B000/XXXX")}, release: release, calls: &calls, mu: &mu}
+	ok := newFakeTeams(t)
+	dests := map[string]Destination{"hung": hangOnce, "ok": &Teams{URL: NewSecret(ok.srv.URL)}}
+	n, err := New(t.TempDir(), dests, []Route{{Destinations: []string{"hung", "ok"}}},
+		Options{SendTimeout: 50 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	stop := runNotifier(t, n)
+	msgs := testMessages("hung-", 3)
+	n.Enqueue(msgs...)
+	// the other destination delivers while the first hangs
+	waitFor(t, n, "the healthy destination", func() bool { return deliveredTo(n, "ok") == 3 })
+	if deliveredTo(n, "hung") != 0 {
+		t.Fatal("the hung destination delivered")
+	}
+	close(release)
+	waitFor(t, n, "the hung destination after its timeout", func() bool { return deliveredTo(n, "hung") == 3 })
+	stop()
+	if st := n.Stats()["hung"]; st.Retries < 1 {
+		t.Errorf("no retry after the timeout: %+v", st)
+	}
+	if got := titlesOf(hung.received(), msgs); len(got) != 3 {
+		t.Errorf("received %q", got)
+	}
+}
+
+// hangingSlack hangs on its first Send until ctx ends (the notifier's SendTimeout) and waits
+// for release before answering any other.
+type hangingSlack struct {
+	*Slack
+	release chan struct{}
+	calls   *int
+	mu      *sync.Mutex
+}
+
+func (h *hangingSlack) Send(ctx context.Context, msgs []Message) error {
+	h.mu.Lock()
+	*h.calls++
+	first := *h.calls == 1
+	h.mu.Unlock()
+	if first {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.Slack.Send(ctx, msgs)
+}
