@@ -250,7 +250,21 @@ type fileYAML struct {
 }
 
 // LoadConfig reads the config file at path; secrets come from the environment (getenv) and from
-// files (relative to the config's folder).
+// files (relative to the config's folder). testdata/notify.yaml shows every setting:
+//
+//	destinations:            # by name: slack, teams, webhook, pagerduty, jira, email
+//	  sec-slack: {type: slack, url_env: SLACK_URL}
+//	routes:                  # in order; the first match wins unless continue: true
+//	  - match: {rule: "root-*", severity: high, account: "111122223333", tag: attack.t1078}
+//	    destinations: [sec-slack]
+//	    group_by: [rule, account]   # labels: rule severity account region principal source_ip event_name
+//	    group_wait: 30s
+//	    group_interval: 5m
+//	    repeat_interval: 4h
+//	queue: {capacity: 10000, max_batch: 64, min_backoff: 1s, max_backoff: 5m, send_timeout: 1m, drain_timeout: 10s}
+//
+// Secrets are never written in the file: X_env names an environment variable, X_file a file. An
+// unknown setting, a missing variable or file, or a bad duration is an error naming the line.
 func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

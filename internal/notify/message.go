@@ -53,10 +53,10 @@ type Field struct {
 }
 
 // FromAlert is the default message of an alert: its title, severity, principal, source IP, event
-// name, time and account.
-func FromAlert(a rules.Alert) Message {
+// name, time and account; tags are its rule's (rules.Rule.Tags), for routes that match tags.
+func FromAlert(a rules.Alert, tags ...string) Message {
 	m := Message{
-		Title: a.Title, Severity: string(a.Severity), Rule: a.Rule, DedupKey: a.Dedup, Account: a.Account,
+		Title: a.Title, Severity: string(a.Severity), Rule: a.Rule, DedupKey: a.Dedup, Account: a.Account, Tags: tags,
 		Labels: map[string]string{
 			"rule": a.Rule, "severity": string(a.Severity), "account": a.Account, "region": a.Region,
 			"principal": a.Principal, "source_ip": a.SourceIP, "event_name": a.EventName,
@@ -100,6 +100,23 @@ func orUnknown(s string) string {
 		return "(unknown)"
 	}
 	return s
+}
+
+// FromAlerts is FromAlert of each alert, with its rule's tags from rs (nil: none). Enqueue is
+// idempotent per message ID, so a caller may enqueue the alerts of the last commits again on
+// start (a crash between storing alerts and enqueueing them loses nothing): those already
+// queued are not queued twice.
+func FromAlerts(alerts []rules.Alert, rs []*rules.Rule) []Message {
+	tags := map[string][]string{}
+	for _, r := range rs {
+		tags[r.ID] = r.Tags
+	}
+	out := make([]Message, len(alerts))
+	for i, a := range alerts {
+		out[i] = FromAlert(a, tags[a.Rule]...)
+		out[i].ID = out[i].Key()
+	}
+	return out
 }
 
 // Key returns the message's idempotency key: a hash of its rule, dedup key and events.

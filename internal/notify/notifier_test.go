@@ -380,3 +380,38 @@ func TestEmailSessionErrors(t *testing.T) {
 		t.Errorf("received %q", ms.received())
 	}
 }
+
+// TestEnqueueAgain: enqueueing the same alerts again (a restart re-enqueues the last commits'
+// alerts) queues nothing twice, delivered or not.
+func TestEnqueueAgain(t *testing.T) {
+	f := newFakeSlack(t)
+	dir := t.TempDir()
+	alerts := []rules.Alert{{Rule: "root-activity", Severity: rules.High, Title: "Root user activity", EventID: "e-1", Dedup: "e-1"},
+		{Rule: "root-activity", Severity: rules.High, Title: "Root user activity", EventID: "e-2", Dedup: "e-2"}}
+	rs := []*rules.Rule{{ID: "root-activity", Tags: []string{"attack.t1078"}}}
+	dests := map[string]Destination{"s": &Slack{URL: NewSecret(f.srv.URL + "/services/T000/B000/XXXX")}}
+	routes := []Route{{Match: Match{Tags: []string{"attack.t1078"}}, Destinations: []string{"s"}}}
+	for round := range 3 {
+		n, err := New(dir, dests, routes, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Enqueue(FromAlerts(alerts, rs)...); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if round == 0 {
+			want = 2
+		}
+		if q := n.Stats()["s"].Queued; q != want {
+			t.Errorf("round %d: queued %d, want %d", round, q, want)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n.Run(ctx) // drain
+		n.Close()
+	}
+	if got := f.received(); len(got) != 2 {
+		t.Errorf("received %q, want the two alerts once", got)
+	}
+}
