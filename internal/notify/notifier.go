@@ -294,22 +294,30 @@ func (n *Notifier) Enqueue(msgs ...Message) error {
 			n.log.Debug("no route matches the message", "message", m.ID, "rule", m.Rule, "severity", m.Severity)
 		}
 	}
-	var errs []error
+	// one write and fsync per destination, all at once
+	errs := make([]error, 0, len(per))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for d, items := range per {
 		l := n.loops[d]
-		added, err := l.box.enqueue(items)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("queue for %s: %w", d, err))
-			continue
-		}
-		l.box.mu.Lock()
-		l.stats.Queued += added
-		l.box.mu.Unlock()
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+		wg.Go(func() {
+			added, err := l.box.enqueue(items)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("queue for %s: %w", d, err))
+				mu.Unlock()
+				return
+			}
+			l.box.mu.Lock()
+			l.stats.Queued += added
+			l.box.mu.Unlock()
+			select {
+			case l.wake <- struct{}{}:
+			default:
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -394,8 +402,14 @@ func (l *loop) cycle(ctx context.Context, drain bool) error {
 			l.n.log.Error("prepare the sends", "destination", l.name, "err", err)
 		}
 		if len(sends) > 0 {
-			if err := l.deliver(ctx, sends); err != nil {
+			if err := l.deliver(ctx, sends); errors.Is(err, errCrashed) {
 				return err
+			} else if err != nil {
+				// The outbox could not be written (a full disk): say so, and try again later.
+				l.n.log.Error("record a delivery in the outbox", "destination", l.name, "err", err)
+				if l.n.opts.sleep(ctx, l.n.opts.MaxBackoff) != nil {
+					break
+				}
 			}
 			l.n.signal()
 			continue
