@@ -452,22 +452,25 @@ func facetClause(c []token, qualifiers map[string]bool) ([]Cond, bool) {
 			clause = append(clause, sub...)
 			continue
 		}
-		found := false
+		// Of the disjunct's conditions, the one on the column that usually leaves fewest rows.
+		var best []Cond
 		for _, x := range positiveConjuncts(d) {
+			var cand []Cond
 			if cond, ok := facetCond(x, qualifiers); ok {
-				clause, found = append(clause, cond), true
-				break
-			}
-			if len(disjuncts(x)) > 1 {
+				cand = []Cond{cond}
+			} else if len(disjuncts(x)) > 1 {
 				if sub, ok := facetClause(x, qualifiers); ok {
-					clause, found = append(clause, sub...), true
-					break
+					cand = sub
 				}
 			}
+			if cand != nil && (best == nil || facetRank(cand) < facetRank(best)) {
+				best = cand
+			}
 		}
-		if !found {
+		if best == nil {
 			return nil, false
 		}
+		clause = append(clause, best...)
 	}
 	return clause, len(clause) > 0
 }
@@ -526,6 +529,18 @@ func closes(toks []token) bool {
 		}
 	}
 	return d == 1
+}
+
+// facetOrder ranks the facet columns by how few rows a condition on them usually leaves.
+var facetOrder = map[string]int{"eventname": 0, "eventsource": 1, "errorcode": 2, "useridentity.type": 3}
+
+// facetRank is the rank of a disjunction of conditions: its worst column's.
+func facetRank(conds []Cond) int {
+	r := 0
+	for _, c := range conds {
+		r = max(r, facetOrder[c.Column])
+	}
+	return r
 }
 
 // facetCond reads c as one comparison of a facet column, or of its lower(), with string

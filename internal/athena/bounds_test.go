@@ -24,7 +24,8 @@ func TestFindBoundsFacets(t *testing.T) {
 			[][]Cond{{{Column: "errorcode", Op: "like", Values: []string{"%Denied%"}}, {Column: "errorcode", Op: "in", Values: []string{"Forbidden"}}}}},
 		{`SELECT 1 FROM cloudtrail_logs WHERE ((eventsource = 'iam.amazonaws.com' AND (eventname IN ('A') OR (eventname = 'B' AND json_extract_scalar(requestparameters, '$.x') IS NOT NULL)))
 		   OR (eventsource = 'lambda.amazonaws.com' AND regexp_like(eventname, '^Create'))) AND eventtime >= ?`,
-			[][]Cond{{eq("eventsource", "iam.amazonaws.com"), eq("eventsource", "lambda.amazonaws.com")}}},
+			// Per disjunct, the most selective column: event names where it has them.
+			[][]Cond{{{Column: "eventname", Op: "in", Values: []string{"A"}}, eq("eventname", "B"), eq("eventsource", "lambda.amazonaws.com")}}},
 		{"SELECT 1 FROM cloudtrail_logs WHERE errorcode IS NOT NULL OR eventsource = 'signin.amazonaws.com'",
 			[][]Cond{{{Column: "errorcode", Op: "is not null"}, eq("eventsource", "signin.amazonaws.com")}}},
 		{"SELECT 1 FROM cloudtrail_logs WHERE (x = 1 AND (eventname = 'A' OR eventname = 'B')) OR eventname = 'C'",

@@ -13,8 +13,8 @@ import (
 // (eventname, eventsource, errorcode or useridentity.type) first, so the rules are scanned in
 // groups, one statement per facet column, each filtering that column alone with the union of
 // its rules' conditions on it: a filter the engine pushes into its Parquet reader, and prunes
-// whole files by (lake.File.Values), so that the wide columns are read for the few rows some
-// rule may match. The statements of one Evaluate read the same snapshot when the query
+// whole files by (lake.File.Values), so that the wide columns are read for the rows some rule
+// may match only. The rules with no such condition share one scan of every row. The statements of one Evaluate read the same snapshot when the query
 // function is pinned (local.Pinned), as the callers' are.
 
 // scanOrder ranks the facet columns by how few rows a condition on them usually leaves.
@@ -59,6 +59,20 @@ func (p *plan) scans(values map[string][]string) []scan {
 			continue
 		}
 		byCol[c.facet[0].Column] = append(byCol[c.facet[0].Column], i)
+	}
+	// A scan of every row reads its rules' columns in full anyway: the rules on the other
+	// columns cost it only their predicates there, where their own scan would read the
+	// narrow columns again and the wide ones in every file that has a candidate. Event names
+	// stay on their own: their rules read the JSON payloads, which a rule of every row seldom
+	// needs.
+	if rest != nil {
+		for col, rs := range byCol {
+			if col != "eventname" {
+				rest = append(rest, rs...)
+				delete(byCol, col)
+			}
+		}
+		slices.Sort(rest)
 	}
 	var out []scan
 	cols := make([]string, 0, len(byCol))
