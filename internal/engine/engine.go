@@ -47,6 +47,9 @@ type Options struct {
 	MaxQueueWait time.Duration
 	// Aliases are more table names for cloudtrail_logs (e.g. "cloudtrail", "cloudtrail_123456789012").
 	Aliases []string
+	// FileTables are tables beside cloudtrail_logs, each the Parquet files of one folder of
+	// the lake (the alerts): read as they are when a statement starts, like the lake.
+	FileTables []FileTable
 	// TempDir is where the engine makes its private folder for DuckDB's spill files (default:
 	// the system's temporary folder).
 	TempDir string
@@ -107,6 +110,19 @@ type Dialect = struct {
 	// one of them once, else nil.
 	Bounds func(sql string, tables map[string][]string) *Bounds
 }
+
+// FileTable is a table of the Parquet files directly in one folder of the lake.
+type FileTable struct {
+	Name string
+	// Dir is the folder, relative to the lake, slash-separated.
+	Dir string
+	// Columns are the table's columns and their DuckDB types, in order: what a statement
+	// reads of the files, and the table's shape while the folder holds none.
+	Columns []FileColumn
+}
+
+// FileColumn is a column of a FileTable.
+type FileColumn struct{ Name, Type string }
 
 // TableSpec is a user's table as a Dialect reads its definition: its name, its declared
 // columns, and how its partition columns derive from the lake's (see TableDef).

@@ -37,6 +37,8 @@ import (
 type generation struct {
 	snap   *lake.Snapshot
 	tables []*TableDef
+	// files are the Parquet files of each file table (Options.FileTables) by its name.
+	files map[string][]string
 	db     *sql.DB
 	tmp    string // DuckDB's temp_directory, inside the engine's
 	// refs counts the statements on it and the engine's own hold while it is the newest
@@ -67,6 +69,7 @@ func (c *core) current(ctx context.Context) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
+	version += c.fileTablesVersion()
 	if g, err := c.hold(version); g != nil || err != nil {
 		return g, err
 	}
@@ -254,7 +257,7 @@ func (c *core) readSnapshot(prev *generation) (*generation, error) {
 	// Every file is checked again: a file checked before may have been replaced by a link
 	// since. What DuckDB found it could not read stays known: files never change once
 	// committed.
-	g := &generation{snap: snap, tables: c.loadTables(), bad: checkFiles(c.opt.Lake, snap.Files)}
+	g := &generation{snap: snap, tables: c.loadTables(), files: c.fileTableFiles(), bad: checkFiles(c.opt.Lake, snap.Files)}
 	for _, f := range snap.Files {
 		known, wasBad := prev.badFile(f)
 		why, bad := g.bad[f.Path]
@@ -293,6 +296,9 @@ func (c *core) configure(ctx context.Context, g *generation, cn *sql.Conn) error
 			allowed = append(allowed, c.absPath(f))
 		}
 	}
+	for _, t := range c.opt.FileTables {
+		allowed = append(allowed, g.files[t.Name]...)
+	}
 	if len(allowed) > 0 {
 		stmts = append(stmts, allowedPaths(allowed))
 	}
@@ -316,6 +322,7 @@ func (c *core) setupConn(ctx context.Context, g *generation, cn *sql.Conn) error
 		view, _ := d.viewSQL()
 		stmts = append(stmts, view)
 	}
+	stmts = append(stmts, c.fileTableViews(g.files)...)
 	return execAll(ctx, cn, stmts)
 }
 

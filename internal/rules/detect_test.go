@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer/local"
-	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
@@ -48,7 +48,7 @@ func newDetectLake(t *testing.T, runs int, rs []*rules.Rule) *detectLake {
 		l.groups[i%runs] = append(l.groups[i%runs], f)
 	}
 	l.ingest(0)
-	if l.e, err = engine.Open(context.Background(), engine.Options{Lake: l.root, Dialect: athena.Dialect()}); err != nil {
+	if l.e, err = local.Open(context.Background(), engine.Options{Lake: l.root}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.e.Close() })
@@ -198,4 +198,48 @@ func diff(got, want []string) string {
 		seen[g] = true
 	}
 	return b.String()
+}
+
+// The alerts the detections stored are a table in SQL, beside cloudtrail_logs: empty before
+// any, then what the store holds, seen by an open engine as soon as they are written.
+func TestAlertsTable(t *testing.T) {
+	l := newDetectLake(t, 2, perEvent(t))
+	ctx := context.Background()
+	query := local.Engine(l.e)
+	fromSQL := func() []string {
+		t.Helper()
+		res, err := query(ctx, "SELECT rule, event_id, event_time, count, \"commit\" FROM alerts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range res.Rows {
+			if r[3] != int64(1) || r[4] == nil {
+				t.Errorf("alert row %v: count or commit wrong", r)
+			}
+			out = append(out, fmt.Sprint(r[0], " ", r[1], " ", r[2]))
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got := fromSQL(); len(got) != 0 {
+		t.Fatalf("before any detection: %d alerts", len(got))
+	}
+	l.detect()
+	l.ingest(1)
+	l.detect()
+	want := l.stored()
+	if len(want) == 0 {
+		t.Fatal("the detections stored no alert: the test says nothing")
+	}
+	if got := fromSQL(); !slices.Equal(got, want) {
+		t.Errorf("SELECT … FROM alerts: %d rows, the store holds %d", len(got), len(want))
+	}
+	res, err := query(ctx, "SELECT a.rule, c.eventname FROM alerts a JOIN cloudtrail_logs c ON a.event_id = c.eventid AND a.event_time = c.eventtime WHERE a.rule = 'root-activity'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) == 0 {
+		t.Error("alerts joined with their events: no row for root-activity")
+	}
 }

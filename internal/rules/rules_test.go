@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/answertest"
 	"github.com/trailsql/trailsql/internal/rules"
@@ -263,5 +265,23 @@ func TestUnknownKeyKeepsOtherRules(t *testing.T) {
 	_, errs = rules.Parse("f.yml", []byte("groups:\n  - x\n"))
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `f.yml:1: unknown key "groups"`) {
 		t.Errorf("errors %v", errs)
+	}
+}
+
+// The alerts' table declares the Parquet columns the store writes.
+func TestAlertColumns(t *testing.T) {
+	fields := parquet.SchemaOf(rules.Alert{}).Fields()
+	if len(fields) != len(rules.AlertColumns) {
+		t.Fatalf("Alert has %d Parquet columns, AlertColumns %d", len(fields), len(rules.AlertColumns))
+	}
+	for i, f := range fields {
+		c := rules.AlertColumns[i]
+		typ := "VARCHAR"
+		if f.Type().Kind() == parquet.Int64 {
+			typ = "BIGINT"
+		}
+		if f.Name() != c.Name || typ != c.Type {
+			t.Errorf("column %d: Parquet %s %s, AlertColumns %s %s", i, f.Name(), typ, c.Name, c.Type)
+		}
 	}
 }

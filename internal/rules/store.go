@@ -23,6 +23,18 @@ import (
 // cloudtrail_logs (Athena reads it as one, with LOCATION '…/alerts/').
 const AlertsDir = "alerts"
 
+// AlertsTable is the name of the alerts' table in SQL, and AlertColumns its columns with their
+// DuckDB types: the Parquet columns of Alert, in order (a test checks they are).
+const AlertsTable = "alerts"
+
+// AlertColumns are the columns of the alerts' table.
+var AlertColumns = []struct{ Name, Type string }{
+	{"rule", "VARCHAR"}, {"severity", "VARCHAR"}, {"title", "VARCHAR"},
+	{"event_id", "VARCHAR"}, {"event_time", "VARCHAR"}, {"event_source", "VARCHAR"}, {"event_name", "VARCHAR"},
+	{"principal", "VARCHAR"}, {"source_ip", "VARCHAR"}, {"account", "VARCHAR"}, {"region", "VARCHAR"}, {"day", "VARCHAR"},
+	{"dedup", "VARCHAR"}, {"count", "BIGINT"}, {"first_time", "VARCHAR"}, {"commit", "BIGINT"},
+}
+
 // Each evaluation of new commits writes one file, named by the commits it covers: the cursor is
 // the last commit of the newest file, so that the alerts and the cursor move together, in one
 // rename. A crash before the rename leaves the commits to evaluate again; after it, done.

@@ -8,12 +8,19 @@ import (
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/rules"
 )
 
 // Open starts the local engine over opt.Lake speaking Athena's SQL (opt.Dialect is
-// athena.Dialect()): every front end and test opens the engine through it.
+// athena.Dialect()), with the table of the alerts the ingests stored (rules.AlertsTable) beside
+// cloudtrail_logs: every front end and test opens the engine through it.
 func Open(ctx context.Context, opt engine.Options) (*engine.Engine, error) {
 	opt.Dialect = athena.Dialect()
+	alerts := engine.FileTable{Name: rules.AlertsTable, Dir: rules.AlertsDir}
+	for _, c := range rules.AlertColumns {
+		alerts.Columns = append(alerts.Columns, engine.FileColumn{Name: c.Name, Type: c.Type})
+	}
+	opt.FileTables = append(opt.FileTables, alerts)
 	return engine.Open(ctx, opt)
 }
 
