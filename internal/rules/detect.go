@@ -108,14 +108,18 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			}
 		}
 	}
-	if mixed {
-		stored, err := d.Store.Alerts()
+	if mixed && len(alerts) > 0 {
+		// What may be stored already: alerts on events from the new rows' first on (the
+		// merged files' older rows, a threshold's count reaching back), read through the
+		// alerts table rather than every alert file.
+		res, err := query(ctx, "SELECT rule, dedup FROM "+AlertsTable+" WHERE event_time >= ?", minTime)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read the stored alerts: %w", err)
 		}
 		seen := map[string]bool{}
-		for i := range stored {
-			seen[stored[i].key()] = true
+		for _, row := range res.Rows {
+			a := Alert{Rule: answer.String(row[0]), Dedup: answer.String(row[1])}
+			seen[a.key()] = true
 		}
 		kept := alerts[:0]
 		for _, a := range alerts {
