@@ -39,8 +39,8 @@ type generation struct {
 	tables []*TableDef
 	// files are the Parquet files of each file table (Options.FileTables) by its name.
 	files map[string][]string
-	db     *sql.DB
-	tmp    string // DuckDB's temp_directory, inside the engine's
+	db    *sql.DB
+	tmp   string // DuckDB's temp_directory, inside the engine's
 	// refs counts the statements on it and the engine's own hold while it is the newest
 	// (guarded by core.mu); retired is set once a newer one replaces it.
 	refs    int
