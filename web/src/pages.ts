@@ -73,9 +73,14 @@ export async function questionPage(name: string, openSQL: (sql: string) => void)
     root.append(errorBox(e));
     return root;
   }
-  const needs = new Set(q.needs ?? []);
-  const params = [...(q.needs ?? []), ...(q.accepts ?? []).filter((p) => !needs.has(p))];
-  for (const p of ["days", "from", "to"]) if (!params.includes(p)) params.push(p);
+  // The API's argument names, as the form's fields: the window has defaults (90 days), a
+  // baseline is given in days, the IAM inventory is the server's --authz.
+  const asField = (p: string) => (p === "baseline_from" ? "baseline_days" : p);
+  const needs = new Set((q.needs ?? []).map(asField).filter((p) => p === "principal" || p === "baseline_days"));
+  const params: string[] = [...needs];
+  for (const p of [...(q.accepts ?? []).map(asField), "days", "from", "to"]) {
+    if (p !== "inventory" && !params.includes(p)) params.push(p);
+  }
   const form = el("form", { class: "params", id: "question-form" });
   for (const p of params) {
     const f = paramFields[p] ?? { label: p, type: "text", hint: "" };

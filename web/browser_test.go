@@ -1,0 +1,270 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/server"
+	"github.com/trailsql/trailsql/web"
+)
+
+// end is the newest event of the test trail, and the server's now: answers do not depend on the
+// day the test runs.
+var end = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// chromium finds a Chromium or Chrome to drive; the test skips without one, and fails under
+// CI=true, where .ci/run installs it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium found: install it (apt-get install -y chromium), as .ci/run does")
+	}
+	t.Skip("no Chromium found (apt-get install -y chromium): the browser tests need one")
+	return ""
+}
+
+// serveLake generates a small trail, ingests it into a lake, and serves it with the console on
+// a real listener on 127.0.0.1, as trailsql serve does. It returns the base URL.
+func serveLake(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 7, Events: 2000, End: end, Days: 30}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ingest.Run(ctx, ingest.Options{Lake: lakeDir, Workers: 1}, []string{trail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Failed() {
+		t.Fatalf("ingest: %v", st.Problems)
+	}
+	e, err := local.Open(ctx, engine.Options{Lake: lakeDir, MaxConcurrent: 2, MaxRows: server.DefaultMaxRows + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Lake: lakeDir, Engine: e, Now: func() time.Time { return end }, UI: web.Handler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+		e.Close()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// apiRows asks the API for a statement's rows (shape arrays), to compare with what the grid shows.
+func apiRows(t *testing.T, base, sql string) [][]any {
+	t.Helper()
+	res, err := http.Get(base + "/api/v1/query?_shape=arrays&sql=" + url.QueryEscape(sql))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Rows [][]any `json:"rows"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /query: status %d, %v", res.StatusCode, err)
+	}
+	return out.Rows
+}
+
+// TestConsoleInChromium drives the console in a real (headless) Chromium against a real server:
+// it types a query, runs it with Ctrl-Enter, checks the grid against the API, sees a SQL error
+// underlined, completes a nested field, answers a question and opens it as SQL. Screenshots are
+// written to the test's temporary folder (or $TRAILSQL_SCREENSHOTS) and logged.
+func TestConsoleInChromium(t *testing.T) {
+	exe := chromium(t)
+	base := serveLake(t)
+	shots := os.Getenv("TRAILSQL_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	defer cancelC()
+	// The first run starts the browser; its context must not have a deadline (it would stop the
+	// browser), so the steps get theirs from a context derived afterwards.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelT()
+
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(shots, name+".png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", p)
+	}
+	ctrl := chromedp.KeyModifiers(chromedp.ModifierCtrl)
+	// typeSQL replaces the editor's text by typing, as a user does.
+	typeSQL := func(sql string) {
+		t.Helper()
+		do(
+			chromedp.Click(chromedp.CSS(".cm-content")),
+			chromedp.KeyEvent("a", ctrl),
+			chromedp.KeyEvent(kb.Delete),
+			chromedp.SendKeys(chromedp.CSS(".cm-content"), sql),
+		)
+	}
+	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+
+	const sql = "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY n DESC, eventname LIMIT 20"
+	want := apiRows(t, base, sql)
+	if len(want) == 0 {
+		t.Fatal("the generated lake answers no rows")
+	}
+	do(chromedp.Navigate(base+"/"), visible(".cm-content"))
+	typeSQL(sql)
+	do(chromedp.KeyEvent(kb.Enter, ctrl), visible(".grid-row"))
+	status := text("#status")
+	firstCell := text(`.grid-row[data-row="0"] .grid-cell:nth-child(1)`)
+	firstCount := text(`.grid-row[data-row="0"] .grid-cell:nth-child(2)`)
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".grid-row").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot("01-query")
+	if firstCell != want[0][0] {
+		t.Errorf("grid's first event name %q, the API's %v", firstCell, want[0][0])
+	}
+	if wantN, _ := json.Marshal(want[0][1]); firstCount != string(wantN) {
+		t.Errorf("grid's first count %q, the API's %s", firstCount, wantN)
+	}
+	if rows != len(want) {
+		t.Errorf("grid shows %d rows, the API answers %d", rows, len(want))
+	}
+	for _, s := range []string{"rows", "Athena would bill", "files"} {
+		if !strings.Contains(status, s) {
+			t.Errorf("status %q lacks %q", status, s)
+		}
+	}
+
+	// Sorting by the count ascending puts the rarest event first.
+	do(chromedp.Click(chromedp.CSS(".grid-head:nth-child(2)")))
+	if sorted, last := text(".grid-row:first-child .grid-cell:nth-child(2)"), want[len(want)-1][1]; sorted != jsonText(last) {
+		t.Errorf("sorted ascending by n, the first row's n is %q, want %s", sorted, jsonText(last))
+	}
+
+	// A column that does not exist: the error is shown and underlined at its line and column.
+	typeSQL("SELECT eventname,")
+	do(chromedp.KeyEvent(kb.Enter), chromedp.SendKeys(chromedp.CSS(".cm-content"), "nosuchcolumn FROM cloudtrail_logs"))
+	do(chromedp.KeyEvent(kb.Enter, ctrl), visible(".cm-lintRange-error"))
+	errStatus, underlined := text("#status"), text(".cm-lintRange-error")
+	// The line the column is on, as the editor shows it (a key event's Enter may add an empty line).
+	line, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll(".cm-line")].findIndex((l) => l.textContent.includes("nosuchcolumn")) + 1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot("02-error")
+	if want := fmt.Sprintf("line %d, column 1", line); line < 2 || !strings.Contains(errStatus, want) || underlined != "nosuchcolumn" {
+		t.Errorf("error status %q, underlined %q: want %s and nosuchcolumn underlined", errStatus, underlined, want)
+	}
+
+	// Completion of a nested field from GET /schema.
+	typeSQL("SELECT useridentity.sessioncontext.sessionissuer.")
+	do(chromedp.KeyEvent(" ", ctrl), visible(".cm-tooltip-autocomplete"))
+	options := text(".cm-tooltip-autocomplete")
+	shot("03-completion")
+	for _, f := range []string{"arn", "username", "principalid"} {
+		if !strings.Contains(options, f) {
+			t.Errorf("completion after sessionissuer. offers %q, lacks %s", options, f)
+		}
+	}
+
+	// A question: its page, its answer, and its SQL opened in the editor.
+	do(
+		chromedp.KeyEvent(kb.Escape),
+		chromedp.Navigate(base+"/#/questions"),
+		chromedp.Click(chromedp.CSS(`a[data-question="root-activity"]`)),
+		visible("#question-form"),
+		chromedp.Click(chromedp.CSS(`#question-form button[type="submit"]`)),
+		visible("#open-sql"),
+	)
+	answer := text("#answer")
+	shot("04-question")
+	do(chromedp.Click(chromedp.CSS("#open-sql")), visible(".cm-content"))
+	editor := text(".cm-content")
+	shot("05-question-sql")
+	if !strings.Contains(answer, "row") {
+		t.Errorf("the question's answer %q says no row count", answer)
+	}
+	if !strings.Contains(editor, "cloudtrail_logs") {
+		t.Errorf("Open as SQL put %q in the editor, want the question's SQL", editor)
+	}
+
+	// The lake and alerts pages render from the API.
+	do(chromedp.Navigate(base+"/#/lake"), visible("#lake-events"))
+	lakeEvents := text("#lake-events")
+	shot("06-lake")
+	if lakeEvents != "2000" {
+		t.Errorf("the lake page shows %q events, want 2000", lakeEvents)
+	}
+	do(chromedp.Navigate(base+"/#/alerts"), visible(".alerts > *"))
+	shot("07-alerts")
+}
+
+// jsonText is a value as JSON text (how the grid shows a number).
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
