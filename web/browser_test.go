@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,9 +47,17 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// console is a server with the console over a generated lake, on a real listener.
+type console struct {
+	base, lake string
+	e          *engine.Engine
+	// token, when set, is sent by the test's own API calls (the browser signs in with it).
+	token string
+}
+
 // serveLake generates a small trail, ingests it into a lake, and serves it with the console on
-// a real listener on 127.0.0.1, as trailsql serve does. It returns the base URL.
-func serveLake(t *testing.T) string {
+// a real listener on 127.0.0.1, as trailsql serve does.
+func serveLake(t *testing.T) *console {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -85,91 +94,141 @@ func serveLake(t *testing.T) string {
 		}
 		e.Close()
 	})
-	return "http://" + ln.Addr().String()
+	return &console{base: "http://" + ln.Addr().String(), lake: lakeDir, e: e}
 }
 
-// apiRows asks the API for a statement's rows (shape arrays), to compare with what the grid shows.
-func apiRows(t *testing.T, base, sql string) [][]any {
+// get calls the API (with the console's token, when set) and decodes its JSON answer.
+func (c *console) get(t *testing.T, path string, out any) {
 	t.Helper()
-	res, err := http.Get(base + "/api/v1/query?_shape=arrays&sql=" + url.QueryEscape(sql))
+	req, err := http.NewRequest("GET", c.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET %s: %s %s", path, res.Status, body)
+	}
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// apiRows asks the API for a statement's rows (shape arrays), to compare with what the grid shows.
+func (c *console) apiRows(t *testing.T, sql string) [][]any {
+	t.Helper()
 	var out struct {
 		Rows [][]any `json:"rows"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /query: status %d, %v", res.StatusCode, err)
-	}
+	c.get(t, "/api/v1/query?_shape=arrays&sql="+url.QueryEscape(sql), &out)
 	return out.Rows
 }
 
-// TestConsoleInChromium drives the console in a real (headless) Chromium against a real server:
-// it types a query, runs it with Ctrl-Enter, checks the grid against the API, sees a SQL error
-// underlined, completes a nested field, answers a question and opens it as SQL. Screenshots are
-// written to the test's temporary folder (or $TRAILSQL_SCREENSHOTS) and logged.
-func TestConsoleInChromium(t *testing.T) {
+// browser is a headless Chromium driven by the test, with helpers that fail it.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+// newBrowser starts Chromium (skipping the test without one, failing it under CI=true).
+// Screenshots go to $TRAILSQL_SCREENSHOTS, else to a temporary folder; each is logged.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
 	exe := chromium(t)
-	base := serveLake(t)
 	shots := os.Getenv("TRAILSQL_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
+	t.Cleanup(cancelA)
 	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	defer cancelC()
+	t.Cleanup(cancelC)
 	// The first run starts the browser; its context must not have a deadline (it would stop the
 	// browser), so the steps get theirs from a context derived afterwards.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelT()
+	t.Cleanup(cancelT)
+	return &browser{t: t, ctx: ctx, shots: shots}
+}
 
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", p)
+	return s
+}
+
+func (b *browser) eval(js string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](js))
+	if err != nil {
+		b.t.Fatalf("%s: %v", js, err)
 	}
-	ctrl := chromedp.KeyModifiers(chromedp.ModifierCtrl)
-	// typeSQL replaces the editor's text by typing, as a user does.
-	typeSQL := func(sql string) {
-		t.Helper()
-		do(
-			chromedp.Click(chromedp.CSS(".cm-content")),
-			chromedp.KeyEvent("a", ctrl),
-			chromedp.KeyEvent(kb.Delete),
-			chromedp.SendKeys(chromedp.CSS(".cm-content"), sql),
-		)
+	return n
+}
+
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatal(err)
 	}
-	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+	p := filepath.Join(b.shots, b.t.Name()+"-"+name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot %s", p)
+}
+
+var ctrl = chromedp.KeyModifiers(chromedp.ModifierCtrl)
+
+// typeSQL replaces the editor's text by typing, as a user does.
+func (b *browser) typeSQL(sql string) {
+	b.t.Helper()
+	b.do(
+		chromedp.Click(chromedp.CSS(".cm-content")),
+		chromedp.KeyEvent("a", ctrl),
+		chromedp.KeyEvent(kb.Delete),
+		chromedp.SendKeys(chromedp.CSS(".cm-content"), sql),
+	)
+}
+
+func visible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(sel))
+}
+
+// TestConsoleInChromium drives the console in a real (headless) Chromium against a real server:
+// it types a query, runs it with Ctrl-Enter, checks the grid against the API, sorts it, sees a
+// SQL error underlined, completes a nested field, answers a question and opens it as SQL, and
+// shows the lake. Screenshots are logged.
+func TestConsoleInChromium(t *testing.T) {
+	b := newBrowser(t)
+	c := serveLake(t)
+	base := c.base
+	do, text, shot, typeSQL := b.do, b.text, b.shot, b.typeSQL
 
 	const sql = "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY n DESC, eventname LIMIT 20"
-	want := apiRows(t, base, sql)
+	want := c.apiRows(t, sql)
 	if len(want) == 0 {
 		t.Fatal("the generated lake answers no rows")
 	}
@@ -179,10 +238,7 @@ func TestConsoleInChromium(t *testing.T) {
 	status := text("#status")
 	firstCell := text(`.grid-row[data-row="0"] .grid-cell:nth-child(1)`)
 	firstCount := text(`.grid-row[data-row="0"] .grid-cell:nth-child(2)`)
-	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".grid-row").length`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := b.eval(`document.querySelectorAll(".grid-row").length`)
 	shot("01-query")
 	if firstCell != want[0][0] {
 		t.Errorf("grid's first event name %q, the API's %v", firstCell, want[0][0])
@@ -211,10 +267,7 @@ func TestConsoleInChromium(t *testing.T) {
 	do(chromedp.KeyEvent(kb.Enter, ctrl), visible(".cm-lintRange-error"))
 	errStatus, underlined := text("#status"), text(".cm-lintRange-error")
 	// The line the column is on, as the editor shows it (a key event's Enter may add an empty line).
-	line, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll(".cm-line")].findIndex((l) => l.textContent.includes("nosuchcolumn")) + 1`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	line := b.eval(`[...document.querySelectorAll(".cm-line")].findIndex((l) => l.textContent.includes("nosuchcolumn")) + 1`)
 	shot("02-error")
 	if want := fmt.Sprintf("line %d, column 1", line); line < 2 || !strings.Contains(errStatus, want) || underlined != "nosuchcolumn" {
 		t.Errorf("error status %q, underlined %q: want %s and nosuchcolumn underlined", errStatus, underlined, want)
