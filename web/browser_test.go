@@ -23,6 +23,7 @@ import (
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/server"
 	"github.com/trailsql/trailsql/web"
 )
@@ -320,4 +321,113 @@ func TestConsoleInChromium(t *testing.T) {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestConsoleSignInAlertsCancel drives the console of a server with tokens: the sign-in page,
+// a CSV download of the editor's statement, cancelling a long query (the server records it
+// CANCELLED), and acknowledging an alert raised by detection over the lake.
+func TestConsoleSignInAlertsCancel(t *testing.T) {
+	b := newBrowser(t)
+	c := serveLake(t)
+	secret, _, err := server.OpenTokens(c.lake).Create("admin", "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.token = secret
+	detect(t, c)
+
+	// Sign in with the token.
+	b.do(chromedp.Navigate(c.base+"/"), visible("#token"))
+	b.shot("01-sign-in")
+	b.do(chromedp.SendKeys(chromedp.CSS("#token"), "tsql_wrong"), chromedp.Click(chromedp.CSS(".login button")), visible(".login .error:not(:empty)"))
+	if msg := b.text(".login .error"); msg == "" {
+		t.Error("a wrong token shows no error")
+	}
+	b.do(chromedp.SetValue(chromedp.CSS("#token"), secret), chromedp.Click(chromedp.CSS(".login button")), visible("nav"), visible(".cm-content"))
+	if who := b.text("nav"); !strings.Contains(who, "ops (admin)") {
+		t.Errorf("after signing in, the navigation says %q, want ops (admin)", who)
+	}
+
+	// The CSV link downloads the editor's statement through the API.
+	const sql = "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY n DESC, eventname LIMIT 3"
+	b.typeSQL(sql)
+	href, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#download-csv").href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", href, nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	want := c.apiRows(t, sql)
+	if lines := strings.Split(strings.TrimSpace(string(csv)), "\n"); res.StatusCode != 200 || len(lines) != 4 || strings.TrimSpace(lines[0]) != "eventname,n" ||
+		!strings.HasPrefix(lines[1], fmt.Sprint(want[0][0])+",") {
+		t.Errorf("CSV download %s: %s\n%s", href, res.Status, csv)
+	}
+
+	// A long query is cancelled on the server.
+	b.typeSQL("SELECT count(*) FROM cloudtrail_logs a, cloudtrail_logs b, cloudtrail_logs c WHERE a.eventid || b.eventid < c.eventid")
+	b.do(chromedp.KeyEvent(kb.Enter, ctrl), chromedp.WaitEnabled(chromedp.CSS("#cancel")), chromedp.Click(chromedp.CSS("#cancel")),
+		chromedp.WaitNotPresent(chromedp.CSS("#cancel:enabled")))
+	if st := b.text("#status"); st != "Cancelled." {
+		t.Errorf("after Cancel, the status says %q", st)
+	}
+	var hist struct {
+		History []struct{ SQL, State string }
+	}
+	c.get(t, "/api/v1/history?limit=1", &hist)
+	if len(hist.History) != 1 || !strings.Contains(hist.History[0].SQL, "a.eventid") || hist.History[0].State != "CANCELLED" {
+		t.Errorf("the server's history after Cancel: %+v, want the query CANCELLED", hist.History)
+	}
+
+	// Acknowledge the first alert with a note.
+	b.do(chromedp.Navigate(c.base+"/#/alerts"), visible("tr[data-alert]"))
+	id, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("tr[data-alert]").dataset.alert`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`tr[data-alert="`+id+`"]`)), visible("#ack-note"))
+	b.shot("02-alert")
+	b.do(chromedp.SendKeys(chromedp.CSS("#ack-note"), "expected: drill"), chromedp.Click(chromedp.CSS(".alert-detail button.primary")),
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-alert="`+id+`"]`)))
+	b.shot("03-acknowledged")
+	var acked struct {
+		Alerts []server.AlertJSON
+	}
+	c.get(t, "/api/v1/alerts?acked=true", &acked)
+	if len(acked.Alerts) != 1 || acked.Alerts[0].ID != id || acked.Alerts[0].Ack == nil || acked.Alerts[0].Ack.Note != "expected: drill" {
+		t.Errorf("acknowledged alerts %+v, want %s with its note", acked.Alerts, id)
+	}
+}
+
+// detect runs the built-in rules over the console's lake and stores their alerts, as trailsql
+// detect does.
+func detect(t *testing.T, c *console) {
+	t.Helper()
+	ctx := context.Background()
+	builtin, errs := rules.Builtin()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ok, problems := rules.Validate(ctx, local.Engine(c.e), builtin)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	p, release, err := c.e.Pin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	det := &rules.Detector{Store: rules.OpenStore(c.lake), Rules: ok, PathOf: c.e.PathOf}
+	d, err := det.Run(ctx, local.Engine(p), p.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Alerts) == 0 {
+		t.Fatal("the generated trail raised no alert")
+	}
 }

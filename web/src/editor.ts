@@ -83,7 +83,7 @@ export class Editor {
   view: EditorView;
   private columns = new Compartment();
 
-  constructor(parent: HTMLElement, doc: string, onRun: () => void) {
+  constructor(parent: HTMLElement, doc: string, onRun: () => void, onChange: () => void = () => {}) {
     this.view = new EditorView({
       parent,
       state: EditorState.create({
@@ -103,6 +103,9 @@ export class Editor {
           Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true) }])),
           keymap.of([...completionKeymap, ...historyKeymap, ...defaultKeymap]),
           EditorView.contentAttributes.of({ "aria-label": "SQL editor" }),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) onChange();
+          }),
         ],
       }),
     });

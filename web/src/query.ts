@@ -16,7 +16,9 @@ export class QueryPage {
   private cancelBtn: HTMLButtonElement;
   private csv: HTMLAnchorElement;
   private json: HTMLAnchorElement;
-  private running: { id?: string; abort: AbortController } | null = null;
+  // running is the query under way; cancelled is set when Cancel is pressed before the server
+  // has given the query's id, so it is cancelled as soon as the id is known.
+  private running: { id?: string; abort: AbortController; cancelled?: boolean } | null = null;
 
   constructor() {
     const editorBox = el("div", { class: "editor", id: "editor" });
@@ -35,9 +37,13 @@ export class QueryPage {
       this.status,
       this.grid.root,
     );
-    this.editor = new Editor(editorBox, "SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1\nORDER BY n DESC", () => this.run());
+    this.editor = new Editor(
+      editorBox,
+      "SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1\nORDER BY n DESC",
+      () => this.run(),
+      () => this.updateDownloads(),
+    );
     this.updateDownloads();
-    this.editor.view.dom.addEventListener("input", () => this.updateDownloads());
     call<{ columns: SchemaColumn[] }>("GET", "/schema").then(
       (s) => this.editor.setSchema(s.columns),
       (e) => this.say(`schema: ${(e as Error).message}`, true),
@@ -47,7 +53,6 @@ export class QueryPage {
   /** open puts a statement in the editor. */
   open(sql: string) {
     this.editor.text = sql;
-    this.updateDownloads();
   }
 
   private updateDownloads() {
@@ -75,6 +80,10 @@ export class QueryPage {
     try {
       const job = await call<JobStatus>("POST", "/queries", { sql: this.editor.text, shape: "arrays" }, abort.signal);
       this.running.id = job.id;
+      if (this.running.cancelled) {
+        await call("DELETE", `/queries/${job.id}`);
+        throw new DOMException("cancelled", "AbortError");
+      }
       let st = job;
       for (let wait = 100; st.state === "QUEUED" || st.state === "RUNNING"; wait = Math.min(wait * 1.5, 1000)) {
         this.say(`${st.state === "QUEUED" ? "Queued" : "Running"}… (${job.id})`);
@@ -134,12 +143,15 @@ export class QueryPage {
   async cancel() {
     const r = this.running;
     if (!r) return;
-    if (r.id) {
-      try {
-        await call("DELETE", `/queries/${r.id}`);
-      } catch (e) {
-        this.fail(e as Error);
-      }
+    r.cancelled = true;
+    this.say("Cancelling…");
+    // Without an id yet, run cancels the query once the server gives it (aborting the
+    // submission would leave the query running on the server).
+    if (!r.id) return;
+    try {
+      await call("DELETE", `/queries/${r.id}`);
+    } catch (e) {
+      this.fail(e as Error);
     }
     r.abort.abort();
   }
