@@ -76,7 +76,7 @@ export async function questionPage(name: string, openSQL: (sql: string) => void)
   // The API's argument names, as the form's fields: the window has defaults (90 days), a
   // baseline is given in days, the IAM inventory is the server's --authz.
   const asField = (p: string) => (p === "baseline_from" ? "baseline_days" : p);
-  const needs = new Set((q.needs ?? []).map(asField).filter((p) => p === "principal" || p === "baseline_days"));
+  const needs = new Set<string>((q.needs ?? []).map(asField).filter((p) => p === "principal" || p === "baseline_days"));
   const params: string[] = [...needs];
   for (const p of [...(q.accepts ?? []).map(asField), "days", "from", "to"]) {
     if (p !== "inventory" && !params.includes(p)) params.push(p);
@@ -125,7 +125,7 @@ export async function questionPage(name: string, openSQL: (sql: string) => void)
     el("h2", {}, q.title || q.name),
     el("p", { class: "muted" }, q.description),
     form,
-    q.sql ? el("details", {}, el("summary", {}, "SQL template"), el("pre", {}, q.sql), sqlOpen) : null,
+    q.sql ? el("details", {}, el("summary", {}, "SQL template"), el("pre", {}, q.sql), sqlOpen) : "",
     out,
   );
   return root;
@@ -173,7 +173,11 @@ export async function alertsPage(): Promise<HTMLElement> {
           el("td", { class: "num" }, String(a.count)),
           el("td", {}, a.ack ? "✓" : ""),
         );
-        tr.addEventListener("click", () => showAlert(a));
+        tr.addEventListener("click", () => {
+          table.querySelectorAll("tr.selected").forEach((x) => x.classList.remove("selected"));
+          tr.classList.add("selected");
+          showAlert(a);
+        });
         return tr;
       });
       table.replaceChildren(
@@ -202,13 +206,13 @@ export async function alertsPage(): Promise<HTMLElement> {
     detail.replaceChildren(
       el("h3", {}, a.title || a.rule),
       el("dl", {}, ...fields.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v ?? ""))])),
-      a.ack ? el("p", {}, `Acknowledged ${a.ack.at}${a.ack.by ? ` by ${a.ack.by}` : ""}${a.ack.note ? `: ${a.ack.note}` : ""}`) : null,
+      a.ack ? el("p", {}, `Acknowledged ${a.ack.at}${a.ack.by ? ` by ${a.ack.by}` : ""}${a.ack.note ? `: ${a.ack.note}` : ""}`) : "",
       el("div", { class: "toolbar" }, a.ack ? null : note, ack, msg),
     );
   };
   sev.addEventListener("change", load);
   acked.addEventListener("change", load);
-  root.append(el("div", { class: "toolbar" }, sev, acked), table, detail);
+  root.append(el("div", { class: "toolbar" }, sev, acked), el("div", { class: "alerts-body" }, table, detail));
   await load();
   return root;
 }
