@@ -273,12 +273,34 @@ func TestConsoleInChromium(t *testing.T) {
 	if want := fmt.Sprintf("line %d, column 1", line); line < 2 || !strings.Contains(errStatus, want) || underlined != "nosuchcolumn" {
 		t.Errorf("error status %q, underlined %q: want %s and nosuchcolumn underlined", errStatus, underlined, want)
 	}
+	if n := b.eval(`document.querySelectorAll(".grid-row").length`); n != 0 {
+		t.Errorf("after an error, the grid still shows %d rows of the statement before", n)
+	}
+
+	// The grid is virtualised: 2000 rows, a few dozen in the page; scrolled to the end, the last
+	// rows are there. A struct cell expands as JSON.
+	typeSQL("SELECT eventid, useridentity FROM cloudtrail_logs")
+	do(chromedp.KeyEvent(kb.Enter, ctrl), visible(`.grid-row[data-row="0"]`))
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector("#status").textContent.startsWith("2000 rows")`)); err != nil {
+		t.Fatalf("the 2000 rows are not shown (%v): status %q", err, text("#status"))
+	}
+	if n := b.eval(`document.querySelectorAll(".grid-row").length`); n < 10 || n > 100 {
+		t.Errorf("%d rows in the page for a 2000-row result, want only those in view", n)
+	}
+	if last := b.eval(`(() => { const g = document.querySelector(".grid-body"); g.scrollTop = g.scrollHeight; g.dispatchEvent(new Event("scroll")); return document.querySelectorAll('.grid-row[data-row="1999"]').length })()`); last != 1 {
+		t.Error("scrolled to the end, the grid does not show the last row")
+	}
+	do(chromedp.Click(chromedp.CSS(`.grid-row:last-child .grid-cell:nth-child(2)`)), visible(".grid-detail pre"))
+	if js := text(".grid-detail pre"); !strings.Contains(js, "\"type\": ") || !strings.Contains(js, "\n") {
+		t.Errorf("the expanded useridentity is %q, want it as indented JSON", js)
+	}
+	shot("03-expanded")
 
 	// Completion of a nested field from GET /schema.
 	typeSQL("SELECT useridentity.sessioncontext.sessionissuer.")
 	do(chromedp.KeyEvent(" ", ctrl), visible(".cm-tooltip-autocomplete"))
 	options := text(".cm-tooltip-autocomplete")
-	shot("03-completion")
+	shot("04-completion")
 	for _, f := range []string{"arn", "username", "principalid"} {
 		if !strings.Contains(options, f) {
 			t.Errorf("completion after sessionissuer. offers %q, lacks %s", options, f)
@@ -295,10 +317,10 @@ func TestConsoleInChromium(t *testing.T) {
 		visible("#open-sql"),
 	)
 	answer := text("#answer")
-	shot("04-question")
+	shot("05-question")
 	do(chromedp.Click(chromedp.CSS("#open-sql")), visible(".cm-content"))
 	editor := text(".cm-content")
-	shot("05-question-sql")
+	shot("06-question-sql")
 	if !strings.Contains(answer, "row") {
 		t.Errorf("the question's answer %q says no row count", answer)
 	}
@@ -309,12 +331,12 @@ func TestConsoleInChromium(t *testing.T) {
 	// The lake and alerts pages render from the API.
 	do(chromedp.Navigate(base+"/#/lake"), visible("#lake-events"))
 	lakeEvents := text("#lake-events")
-	shot("06-lake")
+	shot("07-lake")
 	if lakeEvents != "2000" {
 		t.Errorf("the lake page shows %q events, want 2000", lakeEvents)
 	}
 	do(chromedp.Navigate(base+"/#/alerts"), visible(".alerts > *"))
-	shot("07-alerts")
+	shot("08-alerts")
 }
 
 // jsonText is a value as JSON text (how the grid shows a number).

@@ -130,6 +130,8 @@ export class QueryPage {
   }
 
   private fail(e: Error) {
+    // The rows of an earlier statement would pass for this one's.
+    this.grid.show([], []);
     if (e instanceof APIError) {
       const where = e.line ? ` (line ${e.line}, column ${e.column})` : "";
       this.say(`${e.type} error${where}: ${e.message}`, true);
