@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Checks that the committed console bundle (web/dist, embedded into trailsql) is what web/src
+# Runs the console's unit tests and checks that the committed console bundle (web/dist, embedded into trailsql) is what web/src
 # builds: it installs the locked dependencies, builds, and fails when web/dist differs.
 # Run it after changing web/src, then commit web/dist.
 set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund
 npm run build
+npm test
 cd ..
 if ! git diff --exit-code --stat -- web/dist || [ -n "$(git status --porcelain -- web/dist)" ]; then
 	echo "web/dist differs from what web/src builds: run 'cd web && npm ci && npm run build' and commit web/dist" >&2

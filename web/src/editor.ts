@@ -5,10 +5,11 @@ import { Compartment, EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection, placeholder } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
-import { autocompletion, completionKeymap, CompletionContext, CompletionResult, Completion } from "@codemirror/autocomplete";
+import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
 import { sql, SQLDialect } from "@codemirror/lang-sql";
 import type { SchemaColumn } from "./api";
+import { columnCompletion, fieldPaths } from "./complete";
 
 /** athena is Athena's engine 3 dialect (Trino): its keywords, types and common functions. */
 export const athena = SQLDialect.define({
@@ -33,50 +34,6 @@ export const athena = SQLDialect.define({
   slashComments: false,
   operatorChars: "*+-%<>!=&|^/|",
 });
-
-/** fieldPaths lists every column and nested field of the schema as a dotted path. */
-export function fieldPaths(cols: SchemaColumn[]): { path: string; type: string; doc?: string }[] {
-  const out: { path: string; type: string; doc?: string }[] = [];
-  for (const c of cols) {
-    out.push({ path: c.name, type: c.type, doc: c.doc });
-    for (const f of c.fields ?? []) {
-      const path = f.name.includes(".") ? f.name : `${c.name}.${f.name}`;
-      out.push({ path, type: f.type, doc: f.doc });
-    }
-  }
-  return out;
-}
-
-/**
- * columnCompletion completes the column or nested field being typed: after
- * "useridentity.sessioncontext." it offers that struct's fields. A leading table alias
- * ("t.useridentity.") is skipped.
- */
-export function columnCompletion(paths: { path: string; type: string; doc?: string }[]) {
-  const lower = paths.map((p) => ({ ...p, key: p.path.toLowerCase() }));
-  const top = new Set(lower.filter((p) => !p.key.includes(".")).map((p) => p.key));
-  return (ctx: CompletionContext): CompletionResult | null => {
-    const word = ctx.matchBefore(/[\w$.]*/);
-    if (!word || (word.from === word.to && !ctx.explicit)) return null;
-    let typed = word.text.toLowerCase();
-    const segs = typed.split(".");
-    if (segs.length > 1 && !top.has(segs[0])) typed = segs.slice(1).join(".");
-    const dot = typed.lastIndexOf(".");
-    const prefix = dot >= 0 ? typed.slice(0, dot + 1) : "";
-    const seen = new Set<string>();
-    const options: Completion[] = [];
-    for (const p of lower) {
-      if (!p.key.startsWith(prefix)) continue;
-      const rest = p.key.slice(prefix.length);
-      if (rest === "" || rest.includes(".")) continue;
-      if (seen.has(rest)) continue;
-      seen.add(rest);
-      options.push({ label: rest, type: "property", detail: p.type.length > 40 ? "struct" : p.type, info: p.doc || undefined, boost: 1 });
-    }
-    if (options.length === 0) return null;
-    return { from: word.from + word.text.length - (typed.length - prefix.length), options, validFor: /^[\w$]*$/ };
-  };
-}
 
 /** Editor is the SQL editor of the console. */
 export class Editor {
