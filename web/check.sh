@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the console's unit tests and checks that the committed console bundle (web/dist, embedded into trailsql) is what web/src
-# builds: it installs the locked dependencies, builds, and fails when web/dist differs.
+# Runs the console's unit tests and checks that the committed bundle (web/dist, embedded into
+# trailsql) is what web/src builds: it installs the locked dependencies, builds (type check
+# included), tests, and fails when web/dist differs.
 # Run it after changing web/src, then commit web/dist.
 set -euo pipefail
 cd "$(dirname "$0")"
