@@ -328,15 +328,35 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("Open as SQL put %q in the editor, want the question's SQL", editor)
 	}
 
+	// A question that needs a principal: the form requires it, and the answer is about it.
+	do(
+		chromedp.Navigate(base+"/#/questions/identity-activity"),
+		visible("#param-principal"),
+		chromedp.Click(chromedp.CSS(`#question-form button[type="submit"]`)),
+	)
+	if invalid := b.eval(`document.querySelector("#param-principal:invalid") ? 1 : 0`); invalid != 1 {
+		t.Error("the principal field is not required")
+	}
+	do(
+		chromedp.SendKeys(chromedp.CSS("#param-principal"), "bob"),
+		chromedp.SendKeys(chromedp.CSS("#param-days"), "30"),
+		chromedp.Click(chromedp.CSS(`#question-form button[type="submit"]`)),
+		visible("#open-sql"),
+	)
+	shot("07-question-principal")
+	if got := text("#answer"); !strings.Contains(got, "principal") || !strings.Contains(got, "bob") || strings.HasPrefix(got, "0 rows") {
+		t.Errorf("identity-activity for bob answers %q", got)
+	}
+
 	// The lake and alerts pages render from the API.
 	do(chromedp.Navigate(base+"/#/lake"), visible("#lake-events"))
 	lakeEvents := text("#lake-events")
-	shot("07-lake")
+	shot("08-lake")
 	if lakeEvents != "2000" {
 		t.Errorf("the lake page shows %q events, want 2000", lakeEvents)
 	}
 	do(chromedp.Navigate(base+"/#/alerts"), visible(".alerts > *"))
-	shot("08-alerts")
+	shot("09-alerts")
 }
 
 // jsonText is a value as JSON text (how the grid shows a number).

@@ -39,6 +39,10 @@ export async function call<T>(method: string, path: string, body?: unknown, sign
   }
   if (!res.ok) {
     const e = data?.error ?? {};
+    if (res.status === 401 && path !== "/whoami" && path !== "/login") {
+      // The session ended (expired, or its token revoked): the console starts again at sign-in.
+      location.reload();
+    }
     throw new APIError(res.status, e.type ?? "http", e.message ?? `${method} ${path}: HTTP ${res.status}`, e.line ?? 0, e.column ?? 0, e.limit ?? "");
   }
   return data as T;

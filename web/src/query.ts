@@ -134,7 +134,7 @@ export class QueryPage {
     this.grid.show([], []);
     if (e instanceof APIError) {
       const where = e.line ? ` (line ${e.line}, column ${e.column})` : "";
-      this.say(`${e.type} error${where}: ${e.message}`, true);
+      this.say(`${e.type} error${where}: ${e.message}${e.limit ? ` (limit: ${e.limit})` : ""}`, true);
       if (e.line) this.editor.markError(e.line, e.column, e.message);
     } else {
       this.say(e.message, true);
