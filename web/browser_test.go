@@ -299,6 +299,10 @@ func TestConsoleInChromium(t *testing.T) {
 	// Completion of a nested field from GET /schema.
 	typeSQL("SELECT useridentity.sessioncontext.sessionissuer.")
 	do(chromedp.KeyEvent(" ", ctrl), visible(".cm-tooltip-autocomplete"))
+	// The list shown while typing is replaced once the last "." is in: wait for the fields.
+	pctx, cancelP := context.WithTimeout(b.ctx, 10*time.Second)
+	chromedp.Run(pctx, chromedp.Poll[bool](`(document.querySelector(".cm-tooltip-autocomplete")?.textContent ?? "").includes("principalid")`))
+	cancelP()
 	options := text(".cm-tooltip-autocomplete")
 	shot("04-completion")
 	for _, f := range []string{"arn", "username", "principalid"} {

@@ -1,5 +1,7 @@
 // Small formatting helpers shared by the pages.
 
+import type { Result } from "./api";
+
 /** el creates an element with attributes and children. */
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -53,4 +55,20 @@ export function compare(a: unknown, b: unknown): number {
   const x = cellText(a);
   const y = cellText(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** summary is a result's row count and scan figures: files and bytes read, time, Athena's price. */
+export function summary(res: Result): string {
+  const s = res.stats;
+  const parts = [`${res.row_count} row${res.row_count === 1 ? "" : "s"}${res.truncated ? " (truncated: the server's --max-rows)" : ""}`];
+  if (s) {
+    parts.push(
+      `${s.files_read}/${s.files_total} files`,
+      `${bytes(s.bytes_read)} of ${bytes(s.bytes_total)} read`,
+      `${s.elapsed_ms.toFixed(0)} ms`,
+      `Athena would bill ${usd(s.athena_price_usd)}`,
+    );
+  }
+  if (res.commit !== undefined) parts.push(`commit ${res.commit}`);
+  return parts.join(" · ");
 }

@@ -3,7 +3,7 @@
 
 import { APIError, call, Result } from "./api";
 import { Grid } from "./grid";
-import { bytes, el } from "./format";
+import { bytes, el, summary } from "./format";
 
 /** Question is an entry of GET /questions. */
 interface Question {
@@ -107,7 +107,8 @@ export async function questionPage(name: string, openSQL: (sql: string) => void)
       open.addEventListener("click", () => openSQL(a.sql));
       const w = a.window;
       out.replaceChildren(
-        el("p", {}, `${a.row_count} row${a.row_count === 1 ? "" : "s"} · ${w.from} – ${w.to}`, a.principal ? ` · principal ${a.principal}` : "", " ", open),
+        el("p", {}, `${w.from} – ${w.to}`, a.principal ? ` · principal ${a.principal}` : "", " ", open),
+        el("p", { class: "muted" }, summary(a)),
         ...(w.warnings ?? []).map((x) => el("p", { class: "warning" }, x)),
         grid.root,
       );

@@ -4,7 +4,7 @@
 import { APIError, call, JobStatus, queryURL, Result, SchemaColumn } from "./api";
 import { Editor } from "./editor";
 import { Grid } from "./grid";
-import { bytes, el, usd } from "./format";
+import { el, summary } from "./format";
 
 /** QueryPage is the SQL editor and its results. */
 export class QueryPage {
@@ -115,18 +115,7 @@ export class QueryPage {
   /** show puts a result in the grid with its figures. */
   show(res: Result) {
     this.grid.show(res.columns, res.rows as unknown[][]);
-    const s = res.stats;
-    const parts = [`${res.row_count} row${res.row_count === 1 ? "" : "s"}${res.truncated ? " (truncated: the server's --max-rows)" : ""}`];
-    if (s) {
-      parts.push(
-        `${s.files_read}/${s.files_total} files`,
-        `${bytes(s.bytes_read)} of ${bytes(s.bytes_total)} read`,
-        `${s.elapsed_ms.toFixed(0)} ms`,
-        `Athena would bill ${usd(s.athena_price_usd)}`,
-      );
-    }
-    if (res.commit !== undefined) parts.push(`commit ${res.commit}`);
-    this.say(parts.join(" · "));
+    this.say(summary(res));
   }
 
   private fail(e: Error) {
