@@ -25,6 +25,7 @@ func TestHandler(t *testing.T) {
 		{"/index.html", "301", "", ""}, // FileServer's canonical address of index.html is /
 		{"/app.js", "200", "text/javascript", "cloudtrail_logs"},
 		{"/app.css", "200", "text/css", ".grid-row"},
+		{"/THIRD_PARTY_LICENSES.txt", "200", "text/plain", "== @codemirror/view "},
 		{"/nope.js", "404", "", ""},
 		{"/../go.mod", "404", "", ""},
 	} {
