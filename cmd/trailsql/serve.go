@@ -13,6 +13,7 @@ import (
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/server"
+	"github.com/trailsql/trailsql/web"
 )
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -69,6 +70,7 @@ SIGTERM or Ctrl-C shuts the server down gracefully.`,
 				Lake: opt.Lake, Engine: e, Logger: m.serverLogger(cmd), MaxRows: q.maxRows, Timeout: q.timeout,
 				Concurrency: concurrency, AllowedHosts: allowHosts, Authz: authzFile, TLSCert: tlsCert, TLSKey: tlsKey, Now: m.Now,
 				Rules: rules.Sources{NoBuiltin: rf.noBuiltin, Files: rf.files, Sigma: rf.sigma},
+				UI:    web.Handler(),
 			})
 			if err != nil {
 				return err

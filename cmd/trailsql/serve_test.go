@@ -74,6 +74,15 @@ func TestServeCommand(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"n": 300`) {
 		t.Errorf("query: %d %s", resp.StatusCode, body)
 	}
+	// The web console is served at /.
+	if resp, err = http.Get(addr); err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<script src="app.js">`) {
+		t.Errorf("GET /: %d %s, want the web console", resp.StatusCode, body)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve ended with exit %d after its context did", code)
