@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/browsertest"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
@@ -31,22 +30,6 @@ import (
 // end is the newest event of the test trail, and the server's now: answers do not depend on the
 // day the test runs.
 var end = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-
-// chromium finds a Chromium or Chrome to drive; the test skips without one, and fails under
-// CI=true, where .ci/run installs it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium found: install it (apt-get install -y chromium), as .ci/run does")
-	}
-	t.Skip("no Chromium found (apt-get install -y chromium): the browser tests need one")
-	return ""
-}
 
 // console is a server with the console over a generated lake, on a real listener.
 type console struct {
@@ -134,33 +117,17 @@ func (c *console) apiRows(t *testing.T, sql string) [][]any {
 
 // browser is a headless Chromium driven by the test, with helpers that fail it.
 type browser struct {
-	t     *testing.T
-	ctx   context.Context
-	shots string
+	t   *testing.T
+	ctx context.Context
+	br  *browsertest.Browser
 }
 
 // newBrowser starts Chromium (skipping the test without one, failing it under CI=true).
 // Screenshots go to $TRAILSQL_SCREENSHOTS, else to a temporary folder; each is logged.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	exe := chromium(t)
-	shots := os.Getenv("TRAILSQL_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelA)
-	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(cancelC)
-	// The first run starts the browser; its context must not have a deadline (it would stop the
-	// browser), so the steps get theirs from a context derived afterwards.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(cancelT)
-	return &browser{t: t, ctx: ctx, shots: shots}
+	br := browsertest.New(t)
+	return &browser{t: t, ctx: br.Ctx, br: br}
 }
 
 func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
@@ -190,15 +157,7 @@ func (b *browser) eval(js string) int {
 
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	p := filepath.Join(b.shots, b.t.Name()+"-"+name+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot %s", p)
+	b.br.Shot(name)
 }
 
 var ctrl = chromedp.KeyModifiers(chromedp.ModifierCtrl)
