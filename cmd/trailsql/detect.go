@@ -12,11 +12,11 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/render"
 	"github.com/trailsql/trailsql/internal/rules"
-	"github.com/trailsql/trailsql/internal/daemon"
 )
 
 // ruleFlags choose the rules of detect, ingest and rules.

@@ -15,9 +15,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lookup"
-	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/s3src"
 	"github.com/trailsql/trailsql/internal/window"
 )

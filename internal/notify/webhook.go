@@ -129,8 +129,8 @@ type WebhookReceiver struct {
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 
-	mu   sync.Mutex
-	seen map[string]bool
+	mu           sync.Mutex
+	seen         map[string]bool
 	redeliveries int
 }
 
