@@ -172,7 +172,8 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 	for _, step := range demoNextSteps(lakeDir, authzFile, truth) {
 		fmt.Fprintf(out, "  %s\n", step)
 	}
-	fmt.Fprintf(out, "Run it as a service with the sample config (point its webhook to your receiver first):\n  ./trailsql run --config %s --lake %s\n", shellQuote(configFile), shellQuote(lakeDir))
+	// Not on a line of its own: it runs until stopped, and the next steps are pasted (and tested) as they are.
+	fmt.Fprintf(out, "Then run it as a service: point the webhook of the sample config to your receiver, and: ./trailsql run --config %s --lake %s\n", shellQuote(configFile), shellQuote(lakeDir))
 	return answers, nil
 }
 
