@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -89,8 +88,6 @@ func LoadConfig(path string, getenv func(string) string, now time.Time) (*Config
 	return ParseConfig(path, data, getenv, now)
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
 // ParseConfig reads a run config file's contents; name is its path, which errors name with the
 // line, and relative paths are relative to its folder. now anchors ages (from: 7d).
 //
@@ -118,14 +115,7 @@ func ParseConfig(name string, data []byte, getenv func(string) string, now time.
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s is empty: give its sources, rules and notify sections", name)
 		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-		msg = unknownField.ReplaceAllString(msg, "unknown setting $1")
-		msg = strings.ReplaceAll(msg, "\n  line ", "\n"+name+":")
-		if m, ok := strings.CutPrefix(msg, "line "); ok {
-			return nil, errors.New(name + ":" + m)
-		}
-		return nil, fmt.Errorf("%s: %s", name, msg)
+		return nil, notify.YAMLError(name, err)
 	}
 	dir := filepath.Dir(name)
 	rel := func(ps []string) []string {

@@ -111,6 +111,20 @@ func wait[T any](t *testing.T, c <-chan T, what string) T {
 	}
 }
 
+// start runs daemon.Run until ctx ends; it returns the health of each cycle, Run's error when
+// it returns, and then its totals.
+func start(ctx context.Context, lake string, cfg *daemon.Config) (<-chan daemon.Health, <-chan error, func() *daemon.Totals) {
+	health := make(chan daemon.Health, 100)
+	done := make(chan error, 1)
+	var totals *daemon.Totals
+	go func() {
+		var err error
+		totals, err = daemon.Run(ctx, daemon.Options{Lake: lake, Config: cfg, Health: func(h daemon.Health) { health <- h }, Workers: 1})
+		done <- err
+	}()
+	return health, done, func() *daemon.Totals { return totals }
+}
+
 var (
 	rootLogin = event("e-root-1", "Root", "arn:aws:iam::111122223333:root", "", "CreateUser", "iam.amazonaws.com", "203.0.113.5", "2024-03-20T10:32:05Z", `{"userName":"mallory"}`)
 	keyForBob = event("e-key-1", "IAMUser", "arn:aws:iam::111122223333:user/alice", "alice", "CreateAccessKey", "iam.amazonaws.com", "198.51.100.7", "2024-03-20T11:00:00Z", `{"userName":"bob"}`)
@@ -126,14 +140,7 @@ func TestRunDeliversOnce(t *testing.T) {
 	cfg := r.config(t, trail)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	health := make(chan daemon.Health, 100)
-	done := make(chan error, 1)
-	var totals *daemon.Totals
-	go func() {
-		var err error
-		totals, err = daemon.Run(ctx, daemon.Options{Lake: lake, Config: cfg, Health: func(h daemon.Health) { health <- h }, Workers: 1})
-		done <- err
-	}()
+	health, done, totals := start(ctx, lake, cfg)
 	h := wait(t, health, "first cycle")
 	t.Log(h)
 	if h.EventsAdded != 1 || h.Alerts == 0 {
@@ -169,8 +176,8 @@ func TestRunDeliversOnce(t *testing.T) {
 	if err := wait(t, done, "end of the run"); err != nil {
 		t.Fatal(err)
 	}
-	if totals.Alerts != first+second || totals.Destinations["hook"].Delivered != first+second || totals.Destinations["hook"].Pending != 0 {
-		t.Fatalf("totals: %d alerts, hook %+v; want %d delivered", totals.Alerts, totals.Destinations["hook"], first+second)
+	if totals().Alerts != first+second || totals().Destinations["hook"].Delivered != first+second || totals().Destinations["hook"].Pending != 0 {
+		t.Fatalf("totals: %d alerts, hook %+v; want %d delivered", totals().Alerts, totals().Destinations["hook"], first+second)
 	}
 	for _, b := range seen {
 		if b.Data.Summary == "" || b.Data.Summary == b.Data.Title || len(b.Data.Fields) == 0 {
@@ -184,11 +191,7 @@ func TestRunDeliversOnce(t *testing.T) {
 	// A restart over the same lake and folder collects nothing new and sends nothing.
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
-	health2 := make(chan daemon.Health, 100)
-	go func() {
-		_, err := daemon.Run(ctx2, daemon.Options{Lake: lake, Config: cfg, Health: func(h daemon.Health) { health2 <- h }, Workers: 1})
-		done <- err
-	}()
+	health2, done, _ := start(ctx2, lake, cfg)
 	if h := wait(t, health2, "first cycle after the restart"); h.EventsAdded != 0 || h.Alerts != 0 {
 		t.Fatalf("after a restart: %s; want nothing new", h)
 	}
@@ -209,14 +212,7 @@ func TestRunDrains(t *testing.T) {
 	r := newReceiver(t, true)
 	cfg := r.config(t, trail)
 	ctx, cancel := context.WithCancel(context.Background())
-	health := make(chan daemon.Health, 100)
-	done := make(chan error, 1)
-	var totals *daemon.Totals
-	go func() {
-		var err error
-		totals, err = daemon.Run(ctx, daemon.Options{Lake: lake, Config: cfg, Health: func(h daemon.Health) { health <- h }, Workers: 1})
-		done <- err
-	}()
+	health, done, totals := start(ctx, lake, cfg)
 	h := wait(t, health, "first cycle")
 	t.Log(h)
 	if h.Alerts == 0 {
@@ -231,7 +227,7 @@ func TestRunDrains(t *testing.T) {
 	for len(r.got) > 0 {
 		got[(<-r.got).Data.ID] = true
 	}
-	st := totals.Destinations["hook"]
+	st := totals().Destinations["hook"]
 	if len(got) != h.Alerts || st.Delivered != h.Alerts || st.Pending != 0 {
 		t.Fatalf("after the drain: %d messages received, hook %+v; want all %d delivered", len(got), st, h.Alerts)
 	}
