@@ -2,23 +2,31 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/notify"
 	"github.com/trailsql/trailsql/internal/questions"
 	"github.com/trailsql/trailsql/internal/render"
+	"github.com/trailsql/trailsql/internal/report"
 	"github.com/trailsql/trailsql/internal/rules"
 )
 
@@ -137,7 +145,12 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 		}
 		fmt.Fprintln(out)
 	}
-	if err := demoDetections(ctx, out, e, end); err != nil {
+	shown, rs, err := demoDetections(ctx, out, e, end)
+	if err != nil {
+		return nil, err
+	}
+	configFile, err := demoMessages(ctx, out, dir, lakeDir, local.Engine(e), shown, rs)
+	if err != nil {
 		return nil, err
 	}
 	// The IAM inventory of the main account, as 'aws iam get-account-authorization-details' would
@@ -159,6 +172,8 @@ func runDemo(ctx context.Context, out io.Writer, dir string, gen generate.Option
 	for _, step := range demoNextSteps(lakeDir, authzFile, truth) {
 		fmt.Fprintf(out, "  %s\n", step)
 	}
+	// Not on a line of its own: it runs until stopped, and the next steps are pasted (and tested) as they are.
+	fmt.Fprintf(out, "Then run it as a service: point the webhook of the sample config to your receiver, and: ./trailsql run --config %s --lake %s\n", shellQuote(configFile), shellQuote(lakeDir))
 	return answers, nil
 }
 
@@ -191,25 +206,27 @@ func shellQuote(s string) string {
 // MFA-less sign-ins, the failed sign-in burst (the other rules are counted).
 var demoShown = map[string]bool{"privilege-escalation": true, "access-key-for-another-user": true, "console-signin-without-mfa": true, "failed-signin-burst": true}
 
-// demoDetections runs the built-in rules over the last 45 days and prints what they found.
-func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end time.Time) error {
+// demoDetections runs the built-in rules over the last 45 days and prints what they found; it
+// returns the alerts it lists one by one, and the rules.
+func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end time.Time) ([]rules.Alert, []*rules.Rule, error) {
 	rs, errs := rules.Builtin()
 	if len(errs) > 0 {
-		return fmt.Errorf("built-in rules: %v", errs)
+		return nil, nil, fmt.Errorf("built-in rules: %v", errs)
 	}
 	query := local.Engine(e)
 	ok, problems := rules.Validate(ctx, query, rs)
 	if len(problems) > 0 {
-		return fmt.Errorf("built-in rules: %v", problems)
+		return nil, nil, fmt.Errorf("built-in rules: %v", problems)
 	}
 	const days = 45
 	alerts, err := rules.Evaluate(ctx, query, ok, rules.Scope{From: end.Add(-days * 24 * time.Hour), To: end})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	count := map[string]int{}
 	var order []string
 	var shown [][]any
+	var shownAlerts []rules.Alert
 	for _, a := range alerts {
 		if count[a.Rule] == 0 {
 			order = append(order, a.Rule)
@@ -217,6 +234,7 @@ func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end ti
 		count[a.Rule]++
 		if demoShown[a.Rule] || a.Rule == "root-activity" && a.EventName == "ConsoleLogin" {
 			shown = append(shown, []any{a.EventTime, string(a.Severity), a.Rule, a.Title})
+			shownAlerts = append(shownAlerts, a)
 		}
 	}
 	fmt.Fprintf(out, "## Detections (last %d days): %d alerts from %d of the %d built-in rules\n", days, len(alerts), len(order), len(ok))
@@ -228,15 +246,126 @@ func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end ti
 		rows = append(rows, []any{id, count[id]})
 	}
 	if err := render.Write(out, "table", []string{"rule", "alerts"}, rows); err != nil {
-		return err
+		return nil, nil, err
 	}
 	fmt.Fprintln(out, "\nThe escalation, root's sign-ins, sign-ins without MFA and the failed sign-in burst:")
 	if len(shown) > 25 {
-		shown = shown[len(shown)-25:]
+		shown, shownAlerts = shown[len(shown)-25:], shownAlerts[len(shownAlerts)-25:]
 	}
 	if err := render.Write(out, "table", []string{"event_time", "severity", "rule", "title"}, shown); err != nil {
-		return err
+		return nil, nil, err
 	}
 	fmt.Fprintln(out)
-	return nil
+	return shownAlerts, ok, nil
+}
+
+// demoSinkURL is the sample config's webhook: a local sink, to point to a real receiver.
+const demoSinkURL = "http://127.0.0.1:8787/trailsql"
+
+// demoConfig is the sample run config the demo writes (%s: the trail folder).
+const demoConfig = `# A sample config of 'trailsql run' (written by 'trailsql demo'):
+#   trailsql run --config trailsql.yml --lake lake
+sources:
+  interval: 5m
+  paths: [%s]
+rules:
+  no_builtin: false     # the built-in rules; add files: [./rules] and sigma: [./sigma/rules/cloud/aws]
+notify:
+  destinations:
+    local-sink:
+      type: webhook     # Standard Webhooks: JSON, signed with the secret (webhook-signature)
+      url: ` + demoSinkURL + `   # a local sink: point it to your receiver
+      secret_file: webhook.secret
+  routes:
+    - destinations: [local-sink]
+  queue: {drain_timeout: 10s}
+`
+
+// demoMessages writes the sample run config, then shows the alerts as the messages people
+// would receive: the notifier sends them, read from the lake in plain language, to an
+// in-process webhook receiver (a real HTTP listener that verifies the signatures) in place of
+// the config's sink, and what the receiver got is printed. It returns the config's path.
+func demoMessages(ctx context.Context, out io.Writer, dir, lakeDir string, query answer.QueryFunc, alerts []rules.Alert, rs []*rules.Rule) (string, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	secret := "whsec_" + base64.StdEncoding.EncodeToString(key)
+	if err := os.WriteFile(filepath.Join(dir, "webhook.secret"), []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	configFile := filepath.Join(dir, "trailsql.yml")
+	if err := os.WriteFile(configFile, fmt.Appendf(nil, demoConfig, "trail"), 0o644); err != nil {
+		return "", err
+	}
+	cfg, err := daemon.LoadConfig(configFile, func(string) string { return "" }, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("the demo's sample config: %w", err)
+	}
+	hook, ok := cfg.Notify.Destinations["local-sink"].(*notify.Webhook)
+	if !ok {
+		return "", fmt.Errorf("the demo's sample config has no webhook local-sink")
+	}
+
+	// The receiver, on a real listener, in place of the sink.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("listen for the demo's webhook: %w", err)
+	}
+	var mu sync.Mutex
+	var got []notify.WebhookBody
+	srv := &http.Server{Handler: &notify.WebhookReceiver{Secret: secret, Receive: func(b notify.WebhookBody) {
+		mu.Lock()
+		got = append(got, b)
+		mu.Unlock()
+	}}, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hook.URL = notify.NewSecret("http://" + ln.Addr().String() + "/trailsql")
+
+	msgs, err := notify.Readable(ctx, query, alerts, rs, report.Options{})
+	if err != nil {
+		return "", err
+	}
+	n, err := notify.Open(lakeDir, cfg.Notify, nil)
+	if err != nil {
+		return "", err
+	}
+	defer n.Close()
+	if err := n.Enqueue(msgs...); err != nil {
+		return "", err
+	}
+	// A notifier whose context has ended only drains: it sends what is queued and returns.
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := n.Run(stopped); err != nil {
+		return "", err
+	}
+	st := n.Stats()["local-sink"]
+	fmt.Fprintf(out, "## The messages people receive (%d alerts sent to a webhook: %d delivered, %d failed)\n", len(msgs), st.Delivered, st.Failed)
+	fmt.Fprintf(out, "A sample config is in %s; its webhook received, signed (the first of them):\n\n", configFile)
+	mu.Lock()
+	defer mu.Unlock()
+	for i, b := range got {
+		if i == 6 {
+			fmt.Fprintf(out, "… and %d more\n", len(got)-i)
+			break
+		}
+		m := b.Data
+		fmt.Fprintf(out, "[%s] %s\n  %s\n", m.Severity, m.Title, m.Summary)
+		var fields []string
+		for _, f := range m.Fields {
+			if f.Name == "How" || f.Name == "Outcome" || f.Name == "Event ID" {
+				fields = append(fields, f.Name+": "+f.Value)
+			}
+		}
+		if len(fields) > 0 {
+			fmt.Fprintf(out, "  %s\n", strings.Join(fields, " · "))
+		}
+		fmt.Fprintln(out)
+	}
+	if len(got) != len(msgs) {
+		return "", fmt.Errorf("the demo's webhook received %d of the %d messages (%d failed)", len(got), len(msgs), st.Failed)
+	}
+	return configFile, nil
 }

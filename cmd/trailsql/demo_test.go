@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/athena"
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/questions"
@@ -147,6 +148,14 @@ func TestDemoNextStepsRunAsPasted(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := out.String()
+	// The alerts as the messages people receive, delivered to the demo's webhook; the sample
+	// config it wrote is a valid run config.
+	if !strings.Contains(text, "## The messages people receive") || !strings.Contains(text, " delivered, 0 failed)") || !strings.Contains(text, "signed in to the AWS console") {
+		t.Errorf("the demo shows no messages:\n%s", text)
+	}
+	if _, err := daemon.LoadConfig(filepath.Join(dir, "trailsql.yml"), func(string) string { return "" }, time.Now()); err != nil {
+		t.Errorf("the demo's sample config: %v", err)
+	}
 	build := strings.Index(text, "go build -o trailsql ./cmd/trailsql")
 	var steps []string
 	for _, line := range strings.Split(text, "\n") {

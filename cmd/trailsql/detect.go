@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/render"
@@ -335,39 +335,18 @@ func (m *Main) lintLake(cmd *cobra.Command) (answer.QueryFunc, func(), error) {
 	return local.Engine(e), func() { e.Close(); cleanup() }, nil
 }
 
-// ingestDetection runs the rules on each pass's new commits during an ingest.
+// ingestDetection runs the rules on each pass's new commits during an ingest, and prints what
+// they found.
 type ingestDetection struct {
-	m     *Main
-	lake  string
-	rules []*rules.Rule
-	log   *slog.Logger
-	e     *engine.Engine
-	det   *rules.Detector
+	m *Main
+	d *daemon.Detection
 }
 
 func (d *ingestDetection) run(ctx context.Context) error {
-	if d.e == nil {
-		e, err := local.Open(ctx, engine.Options{Lake: d.lake, Logger: d.log})
-		if err != nil {
-			return fmt.Errorf("detection: %w", err)
+	return d.d.Run(ctx, func(_ context.Context, _ answer.QueryFunc, det *rules.Detection) error {
+		if det.From > det.To {
+			return nil
 		}
-		d.e = e
-		ok, problems := rules.Validate(ctx, local.Engine(e), d.rules)
-		for _, p := range problems {
-			fmt.Fprintln(d.m.Stderr, "rule not evaluated: "+p.Error())
-		}
-		d.det = &rules.Detector{Store: rules.OpenStore(d.lake), Rules: ok, PathOf: e.PathOf}
-	}
-	p, release, err := d.e.Pin(ctx)
-	if err != nil {
-		return fmt.Errorf("detection: %w", err)
-	}
-	defer release()
-	det, err := d.det.Run(ctx, local.Engine(p), p.Snapshot())
-	if err != nil {
-		return fmt.Errorf("detection: %w (run the ingest again: the commits not evaluated are evaluated then)", err)
-	}
-	if det.From <= det.To {
 		fmt.Fprintf(d.m.Stdout, "detection: %s%s\n", det, severityCounts(det.Alerts))
 		for i, a := range det.Alerts {
 			if i == 10 {
@@ -376,15 +355,11 @@ func (d *ingestDetection) run(ctx context.Context) error {
 			}
 			fmt.Fprintf(d.m.Stdout, "  %s %-8s %s: %s\n", a.EventTime, a.Severity, a.Rule, a.Title)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func (d *ingestDetection) close() {
-	if d.e != nil {
-		d.e.Close()
-	}
-}
+func (d *ingestDetection) close() { d.d.Close() }
 
 // severityCounts is " (2 high, 1 low)" for a list of alerts, "" for none.
 func severityCounts(alerts []rules.Alert) string {

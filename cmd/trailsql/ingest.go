@@ -15,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lookup"
 	"github.com/trailsql/trailsql/internal/s3src"
@@ -199,16 +200,12 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 			opt.Prefetch = 64 * runtime.NumCPU()
 		}
 		for _, u := range urls {
-			bucket, prefix, err := s3src.ParseURL(u)
+			l, err := ingest.OpenS3(ctx, ingest.S3Source{URL: u, Stats: s3stats, Filter: s3src.Filter{From: from, To: to, Accounts: f.accounts, Regions: f.regions},
+				Client: s3src.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Connections: max(64, opt.Prefetch), Logger: opt.Logger}})
 			if err != nil {
 				return err
 			}
-			client, err := s3src.NewClient(ctx, s3src.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Connections: max(64, opt.Prefetch), Logger: opt.Logger}, bucket)
-			if err != nil {
-				return err
-			}
-			tr := &s3src.Trail{API: client, Bucket: bucket, Prefix: prefix, Stats: s3stats, Logger: opt.Logger}
-			listers = append(listers, ingest.S3Lister(tr, s3src.Filter{From: from, To: to, Accounts: f.accounts, Regions: f.regions}))
+			listers = append(listers, l)
 		}
 	}
 	if f.lookupEvents {
@@ -227,12 +224,13 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		if err != nil {
 			return err
 		}
-		d := &ingestDetection{m: m, lake: dir, rules: loaded.Rules, log: opt.Logger}
+		d := &ingestDetection{m: m, d: &daemon.Detection{Lake: dir, Rules: loaded.Rules, Logger: opt.Logger,
+			Invalid: func(err error) { fmt.Fprintln(m.Stderr, "rule not evaluated: "+err.Error()) }}}
 		defer d.close()
 		opt.AfterPass = d.run
 	}
 	bar := m.progress(&opt, f.watch)
-	st, err := ingest.RunObjects(ctx, opt, chain(listers))
+	st, err := ingest.RunObjects(ctx, opt, ingest.Chain(listers...))
 	if bar != nil {
 		bar.Finish()
 	}
@@ -254,25 +252,6 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		return &exitError{code: 1, err: fmt.Errorf("some input could not be ingested (see the problems above); everything else was stored")}
 	}
 	return nil
-}
-
-// chain lists the objects of several listers one after the other.
-func chain(ls []ingest.Lister) ingest.Lister {
-	if len(ls) == 1 {
-		return ls[0]
-	}
-	return func(ctx context.Context, yield func(ingest.Object) error) error {
-		var errs []error
-		for _, l := range ls {
-			if err := l(ctx, yield); err != nil {
-				if ctx.Err() != nil {
-					return err
-				}
-				errs = append(errs, err) // the other sources are still read
-			}
-		}
-		return errors.Join(errs...)
-	}
 }
 
 // progress shows a progress bar on a terminal; elsewhere a watching run prints one line a pass.

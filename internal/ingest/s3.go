@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -34,5 +35,49 @@ func S3Lister(tr *s3src.Trail, f s3src.Filter) Lister {
 			last = started
 		}
 		return err
+	}
+}
+
+// S3Source is an s3://BUCKET[/PREFIX] trail to read, and how to reach it.
+type S3Source struct {
+	URL string
+	// Client are the S3 client's options (profile, region, endpoint, connections, logger).
+	Client s3src.ClientOptions
+	Filter s3src.Filter
+	// Stats, when set, counts the requests.
+	Stats *s3src.Counters
+}
+
+// OpenS3 makes the client of an S3 trail and returns its lister (S3Lister).
+func OpenS3(ctx context.Context, src S3Source) (Lister, error) {
+	bucket, prefix, err := s3src.ParseURL(src.URL)
+	if err != nil {
+		return nil, err
+	}
+	client, err := s3src.NewClient(ctx, src.Client, bucket)
+	if err != nil {
+		return nil, err
+	}
+	tr := &s3src.Trail{API: client, Bucket: bucket, Prefix: prefix, Stats: src.Stats, Logger: src.Client.Logger}
+	return S3Lister(tr, src.Filter), nil
+}
+
+// Chain lists the objects of several listers one after the other; a lister's failure does not
+// stop the others (their errors are joined).
+func Chain(ls ...Lister) Lister {
+	if len(ls) == 1 {
+		return ls[0]
+	}
+	return func(ctx context.Context, yield func(Object) error) error {
+		var errs []error
+		for _, l := range ls {
+			if err := l(ctx, yield); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				errs = append(errs, err) // the other sources are still read
+			}
+		}
+		return errors.Join(errs...)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -273,23 +274,32 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	return ParseConfig(path, data, getenv)
 }
 
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// YAMLError is a YAML decoder's error in the file name, written name:line: message, an unknown
+// field as "unknown setting X".
+func YAMLError(name string, err error) error {
+	var le *lineError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s:%d: %s", name, le.line, le.msg)
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = unknownField.ReplaceAllString(msg, "unknown setting $1")
+	msg = strings.ReplaceAll(msg, "\n  line ", "\n"+name+":")
+	if m, ok := strings.CutPrefix(msg, "line "); ok {
+		return errors.New(name + ":" + m)
+	}
+	return fmt.Errorf("%s: %s", name, msg)
+}
+
 // ParseConfig reads a config file's contents; name is its path, which errors name with the line.
 func ParseConfig(name string, data []byte, getenv func(string) string) (*Config, error) {
 	var f fileYAML
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		var le *lineError
-		if errors.As(err, &le) {
-			return nil, fmt.Errorf("%s:%d: %s", name, le.line, le.msg)
-		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-		msg = strings.ReplaceAll(msg, "\n  line ", "\n"+name+":")
-		if m, ok := strings.CutPrefix(msg, "line "); ok {
-			return nil, errors.New(name + ":" + m)
-		}
-		return nil, fmt.Errorf("%s: %s", name, msg)
+		return nil, YAMLError(name, err)
 	}
 	c, err := f.build(filepath.Dir(name), getenv)
 	if err != nil {

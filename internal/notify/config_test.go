@@ -77,7 +77,7 @@ func TestLoadConfig(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"unknown top key", "destinations: {}\nrouts: []\n", "notify.yaml:2: field routs not found"},
+		{"unknown top key", "destinations: {}\nrouts: []\n", "notify.yaml:2: unknown setting routs"},
 		{"unknown destination key", "destinations:\n  s:\n    type: slack\n    url_env: SLACK_URL\n    channel: x\n", `notify.yaml:5: slack destination: unknown setting "channel"`},
 		{"literal secret", "destinations:\n  s:\n    type: slack\n    url: https://hooks.slack.com/x\n", `notify.yaml:4: slack destination: unknown setting "url" (known: type, url_env, url_file)`},
 		{"missing env", "destinations:\n  s:\n    type: slack\n    url_env: NOPE\n", "notify.yaml:4: destination s: the environment variable NOPE (url_env) is not set"},

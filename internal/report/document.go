@@ -304,4 +304,3 @@ var severityOrder = func() string {
 	b.WriteString(" ELSE 9 END")
 	return b.String()
 }()
-

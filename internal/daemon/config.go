@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/trailsql/trailsql/internal/notify"
+	"github.com/trailsql/trailsql/internal/rules"
+	"github.com/trailsql/trailsql/internal/s3src"
+	"github.com/trailsql/trailsql/internal/window"
+)
+
+// Config is a run config file, read: where to collect from, which rules to run, and whom to
+// tell.
+type Config struct {
+	// Interval is the time between two collections (default 5m).
+	Interval time.Duration
+	// Paths are local files or folders read on every cycle (what is read already is skipped).
+	Paths []string
+	// S3 are the S3 trails watched.
+	S3 []S3Source
+	// Lookup, when set, reads the LookupEvents API.
+	Lookup *LookupSource
+	// Rules are the rule sources.
+	Rules rules.Sources
+	// Notify is the notification config.
+	Notify *notify.Config
+}
+
+// S3Source is one S3 trail to watch.
+type S3Source struct {
+	URL, Profile, Region, EndpointURL string
+	// From is the oldest delivery read on the first cycle (zero: all).
+	From              time.Time
+	Accounts, Regions []string
+}
+
+// LookupSource reads the LookupEvents API.
+type LookupSource struct {
+	Profile, EndpointURL string
+	Regions              []string
+	From                 time.Time
+}
+
+type fileYAML struct {
+	Sources struct {
+		Interval string   `yaml:"interval"`
+		Paths    []string `yaml:"paths"`
+		S3       []struct {
+			URL         string   `yaml:"url"`
+			Profile     string   `yaml:"profile"`
+			Region      string   `yaml:"region"`
+			EndpointURL string   `yaml:"endpoint_url"`
+			From        string   `yaml:"from"`
+			Accounts    []string `yaml:"accounts"`
+			Regions     []string `yaml:"regions"`
+		} `yaml:"s3"`
+		LookupEvents *struct {
+			Profile     string   `yaml:"profile"`
+			EndpointURL string   `yaml:"endpoint_url"`
+			Regions     []string `yaml:"regions"`
+			From        string   `yaml:"from"`
+		} `yaml:"lookup_events"`
+	} `yaml:"sources"`
+	Rules struct {
+		Files     []string `yaml:"files"`
+		Sigma     []string `yaml:"sigma"`
+		NoBuiltin bool     `yaml:"no_builtin"`
+		Only      []string `yaml:"only"`
+	} `yaml:"rules"`
+	Notify yaml.Node `yaml:"notify"`
+}
+
+// LoadConfig reads the run config at path (see ParseConfig).
+func LoadConfig(path string, getenv func(string) string, now time.Time) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the run config: %w", err)
+	}
+	return ParseConfig(path, data, getenv, now)
+}
+
+// ParseConfig reads a run config file's contents; name is its path, which errors name with the
+// line, and relative paths are relative to its folder. now anchors ages (from: 7d).
+//
+//	sources:
+//	  interval: 5m                      # time between two collections
+//	  paths: [/var/log/cloudtrail]      # local files or folders
+//	  s3:
+//	    - url: s3://my-trail-bucket/prefix
+//	      from: 7d                      # also: profile, region, endpoint_url, accounts, regions
+//	  lookup_events: {regions: [us-east-1], from: 24h}
+//	rules:
+//	  files: [./rules]                  # trailsql rule files or folders
+//	  sigma: [./sigma/rules/cloud/aws]  # Sigma rules
+//	  no_builtin: false
+//	notify:                             # the notification config (see notify.LoadConfig)
+//	  destinations: {ops: {type: webhook, url: https://…, secret_env: HOOK_SECRET}}
+//	  routes: [{destinations: [ops]}]
+//
+// An unknown setting, a bad value or a bad notification setting is an error naming the line.
+func ParseConfig(name string, data []byte, getenv func(string) string, now time.Time) (*Config, error) {
+	var f fileYAML
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s is empty: give its sources, rules and notify sections", name)
+		}
+		return nil, notify.YAMLError(name, err)
+	}
+	dir := filepath.Dir(name)
+	rel := func(ps []string) []string {
+		out := make([]string, len(ps))
+		for i, p := range ps {
+			if !filepath.IsAbs(p) && !strings.HasPrefix(p, "~") {
+				p = filepath.Join(dir, p)
+			}
+			out[i] = p
+		}
+		return out
+	}
+	s := &f.Sources
+	c := &Config{Interval: 5 * time.Minute, Paths: rel(s.Paths),
+		Rules: rules.Sources{Files: rel(f.Rules.Files), Sigma: rel(f.Rules.Sigma), NoBuiltin: f.Rules.NoBuiltin, Only: f.Rules.Only}}
+	if s.Interval != "" {
+		d, err := time.ParseDuration(s.Interval)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s:%d: sources: interval %q is not a positive duration (write 30s, 5m or 1h)", name, lineOf(data, "interval:"), s.Interval)
+		}
+		c.Interval = d
+	}
+	from := func(what, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := window.ParseTime("from", v, now, false)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s:%d: %s: %w", name, lineOf(data, "from: "+v), what, err)
+		}
+		return t, nil
+	}
+	for _, src := range s.S3 {
+		if _, _, err := s3src.ParseURL(src.URL); err != nil {
+			return nil, fmt.Errorf("%s:%d: sources: s3: %w", name, lineOf(data, src.URL), err)
+		}
+		t, err := from("sources: s3: "+src.URL, src.From)
+		if err != nil {
+			return nil, err
+		}
+		c.S3 = append(c.S3, S3Source{URL: src.URL, Profile: src.Profile, Region: src.Region, EndpointURL: src.EndpointURL, From: t, Accounts: src.Accounts, Regions: src.Regions})
+	}
+	if l := s.LookupEvents; l != nil {
+		t, err := from("sources: lookup_events", l.From)
+		if err != nil {
+			return nil, err
+		}
+		c.Lookup = &LookupSource{Profile: l.Profile, EndpointURL: l.EndpointURL, Regions: l.Regions, From: t}
+	}
+	if len(c.Paths) == 0 && len(c.S3) == 0 && c.Lookup == nil {
+		return nil, fmt.Errorf("%s: sources: give paths, s3 or lookup_events: there is nothing to collect", name)
+	}
+	if f.Notify.Kind == 0 {
+		return nil, fmt.Errorf("%s: give a notify section (its destinations and routes): alerts would reach no one", name)
+	}
+	nc, err := notify.ParseConfig(name, section(data, &f.Notify), getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(nc.Routes) == 0 {
+		return nil, fmt.Errorf("%s:%d: notify: give its routes (at least one, with its destinations): alerts would reach no one", name, f.Notify.Line)
+	}
+	c.Notify = nc
+	return c, nil
+}
+
+// section is the text of a top-level mapping value n of data alone, at its own lines and
+// columns (every other character blanked), so that the errors of its parser name the lines of
+// the whole file.
+func section(data []byte, n *yaml.Node) []byte {
+	lines := strings.Split(string(data), "\n")
+	start := n.Line - 1
+	end := len(lines)
+	for i := start + 1; i < len(lines); i++ {
+		l := lines[i]
+		if l != "" && l[0] != ' ' && l[0] != '\t' && l[0] != '#' {
+			end = i // the next top-level key
+			break
+		}
+	}
+	out := make([]string, len(lines))
+	for i := start; i < end; i++ {
+		out[i] = lines[i]
+	}
+	if col := n.Column - 1; col > 0 && col <= len(out[start]) {
+		out[start] = strings.Repeat(" ", col) + out[start][col:]
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
+// lineOf is the first line of data that contains s (0: none).
+func lineOf(data []byte, s string) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,68 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/rules"
+)
+
+// Detection runs the rules on each ingest pass's new commits (ingest.Options.AfterPass), once
+// each: the rules.Detector over the local engine, opened at the first pass.
+type Detection struct {
+	Lake   string
+	Rules  []*rules.Rule
+	Logger *slog.Logger
+	// Invalid, when set, is told each rule that cannot be evaluated on the lake (at the first
+	// pass); those rules are left out.
+	Invalid func(error)
+
+	e   *engine.Engine
+	det *rules.Detector
+}
+
+// Run evaluates the rules on the commits not evaluated yet and stores their alerts; then, when
+// set, is called with a query pinned to the snapshot evaluated (to read the alerts' events) and
+// what was found.
+func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, query answer.QueryFunc, det *rules.Detection) error) error {
+	if d.e == nil {
+		e, err := local.Open(ctx, engine.Options{Lake: d.Lake, Logger: d.Logger})
+		if err != nil {
+			return fmt.Errorf("detection: %w", err)
+		}
+		d.e = e
+		ok, problems := rules.Validate(ctx, local.Engine(e), d.Rules)
+		for _, p := range problems {
+			if d.Invalid != nil {
+				d.Invalid(p)
+			}
+		}
+		d.det = &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf}
+	}
+	p, release, err := d.e.Pin(ctx)
+	if err != nil {
+		return fmt.Errorf("detection: %w", err)
+	}
+	defer release()
+	query := local.Engine(p)
+	det, err := d.det.Run(ctx, query, p.Snapshot())
+	if err != nil {
+		return fmt.Errorf("detection: %w (the commits not evaluated are evaluated on the next pass or run)", err)
+	}
+	if then == nil {
+		return nil
+	}
+	return then(ctx, query, det)
+}
+
+// Close closes the engine.
+func (d *Detection) Close() error {
+	if d.e == nil {
+		return nil
+	}
+	return d.e.Close()
+}
