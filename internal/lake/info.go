@@ -2,6 +2,7 @@ package lake
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -245,4 +246,31 @@ func sortedCounts(m map[string]*Count) []Count {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// ReadSources returns the sources the lake's trusted ledger records as read whose name starts
+// with prefix, in commit order, without those a repair forgot (Manifest.Forget). Sources that
+// carry a position (a CloudWatch Logs stream's cursor) are read back from here on the next run.
+func ReadSources(root, prefix string) ([]Source, error) {
+	l, err := loadLedger(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	var out []Source
+	for _, m := range l.manifests() {
+		for _, s := range m.Sources {
+			if strings.HasPrefix(s.Name, prefix) {
+				out = append(out, s)
+			}
+		}
+		for _, s := range m.Forget {
+			if strings.HasPrefix(s.Name, prefix) {
+				out = slices.DeleteFunc(out, func(o Source) bool { return o.Key() == s.Key() })
+			}
+		}
+	}
+	return out, nil
 }
