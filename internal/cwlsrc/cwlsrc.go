@@ -132,8 +132,9 @@ func Streams(ctx context.Context, api API, group string, fn func(types.LogStream
 type Range struct{ Start, End int64 }
 
 // Events calls fn with each page of a stream's events in r (oldest first, as the API gives them),
-// following nextToken to the end. A page may be empty while more follow.
-func Events(ctx context.Context, api API, group, stream string, r Range, fn func([]types.FilteredLogEvent) error) error {
+// following nextToken to the end; last is set on the last page. A page may be empty while more
+// follow.
+func Events(ctx context.Context, api API, group, stream string, r Range, fn func(evs []types.FilteredLogEvent, last bool) error) error {
 	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{stream}, StartTime: aws.Int64(r.Start)}
 	if r.End > 0 {
 		in.EndTime = aws.Int64(r.End)
@@ -143,10 +144,11 @@ func Events(ctx context.Context, api API, group, stream string, r Range, fn func
 		if err != nil {
 			return explain(fmt.Errorf("FilterLogEvents of log stream %s in log group %s (page %d): %w", stream, group, n, err))
 		}
-		if err := fn(out.Events); err != nil {
+		last := aws.ToString(out.NextToken) == ""
+		if err := fn(out.Events, last); err != nil {
 			return err
 		}
-		if aws.ToString(out.NextToken) == "" {
+		if last {
 			return nil
 		}
 		in.NextToken = out.NextToken

@@ -1,0 +1,330 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/trailsql/trailsql/internal/cwlsrc"
+	"github.com/trailsql/trailsql/internal/lake"
+)
+
+// CWLOptions select what CWLLister reads.
+type CWLOptions struct {
+	// API is the CloudWatch Logs client of Region, the log group's region.
+	API    cwlsrc.API
+	Region string
+	Group  string
+	// From and To bound the event times of streams not read before (default: all the group
+	// holds); a stream read before goes on from its cursor, up to To.
+	From, To time.Time
+	// Lake is the lake whose ledger holds the streams' cursors.
+	Lake string
+	// Lateness is how far before a stream's cursor each read starts again, for events that
+	// arrive late (CloudTrail delivers within about 5 minutes, without a promise); default 15
+	// minutes. Events read before are recognised by their ingestion time, not handed on again.
+	Lateness time.Duration
+	Logger   *slog.Logger
+}
+
+// The cursor of a log stream. FilterLogEvents selects events by their timestamp with startTime
+// included, and many CloudTrail events share one (eventTime has whole seconds): a cursor is the
+// last timestamp read, T, with the event IDs read at T, so that a read from T skips exactly those.
+// A read starts Lateness before T, and an event older than T is new when its ingestion time is
+// after I, the latest ingestion time read: it arrived after the previous read. (GetLogEvents,
+// with 5 times the quota, gives neither event IDs nor per-stream positions that survive a run.)
+//
+// Each page of events is one Object whose Source records the cursor after it (ETag) and the
+// cursor before it (in its Name), and is committed with the page's rows: the pipeline takes
+// objects out of order, so a run that stops may have committed a page and not the one before.
+// The next run follows the chain of cursors from the stream's start and reads again from where
+// it breaks; what was stored beyond is recognised as present.
+//
+// A stream that received nothing since a read that reached its end (lastIngestionTime, from
+// DescribeLogStreams, not after I) is not asked again: a re-run costs one request per 50 streams.
+type cwlCursor struct {
+	T, I int64    // epoch milliseconds
+	IDs  []uint64 // xxhash of the event IDs at T, sorted
+	// End: the read reached the stream's end (not a --to), so events ingested at I are all read.
+	End bool
+}
+
+// cwlStart is the cursor before a stream's first page.
+const cwlStart = "start"
+
+func (c cwlCursor) encode() string {
+	var b strings.Builder
+	end := 0
+	if c.End {
+		end = 1
+	}
+	fmt.Fprintf(&b, "cwl1 t=%d i=%d end=%d ids=", c.T, c.I, end)
+	for i, id := range c.IDs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(id, 16))
+	}
+	return b.String()
+}
+
+func (c cwlCursor) digest() string {
+	return strconv.FormatUint(xxhash.Sum64String(c.encode()), 16)
+}
+
+func parseCursor(s string) (cwlCursor, error) {
+	var c cwlCursor
+	f := strings.Fields(s)
+	if len(f) != 5 || f[0] != "cwl1" {
+		return c, fmt.Errorf("%q is not a CloudWatch Logs cursor", s)
+	}
+	var err error
+	t, ok1 := strings.CutPrefix(f[1], "t=")
+	i, ok2 := strings.CutPrefix(f[2], "i=")
+	end, ok4 := strings.CutPrefix(f[3], "end=")
+	ids, ok3 := strings.CutPrefix(f[4], "ids=")
+	c.End = end == "1"
+	if !ok1 || !ok2 || !ok3 || !ok4 || end != "0" && end != "1" {
+		return c, fmt.Errorf("%q is not a CloudWatch Logs cursor", s)
+	}
+	if c.T, err = strconv.ParseInt(t, 10, 64); err != nil {
+		return c, fmt.Errorf("cursor %q: t: %w", s, err)
+	}
+	if c.I, err = strconv.ParseInt(i, 10, 64); err != nil {
+		return c, fmt.Errorf("cursor %q: i: %w", s, err)
+	}
+	if ids != "" {
+		for _, h := range strings.Split(ids, ",") {
+			v, err := strconv.ParseUint(h, 16, 64)
+			if err != nil {
+				return c, fmt.Errorf("cursor %q: ids: %w", s, err)
+			}
+			c.IDs = append(c.IDs, v)
+		}
+	}
+	return c, nil
+}
+
+// seen reports whether a read up to c handed on the event already.
+func (c cwlCursor) seen(ts, ingested int64, id uint64) bool {
+	switch {
+	case ts > c.T:
+		return false
+	case ts == c.T:
+		_, found := slices.BinarySearch(c.IDs, id)
+		return found
+	}
+	return ingested <= c.I
+}
+
+// advance returns the cursor after an event.
+func (c cwlCursor) advance(ts, ingested int64, id uint64) cwlCursor {
+	switch {
+	case ts > c.T:
+		c.T, c.IDs = ts, []uint64{id}
+	case ts == c.T:
+		if i, found := slices.BinarySearch(c.IDs, id); !found {
+			c.IDs = slices.Insert(slices.Clone(c.IDs), i, id)
+		}
+	}
+	c.I = max(c.I, ingested)
+	return c
+}
+
+// cwlStream is what a lister knows of a stream: its cursor, and the digest of the cursor the
+// next page follows.
+type cwlStream struct {
+	cur  cwlCursor
+	prev string
+}
+
+// cwlPrefix is the start of the ledger names of a group's pages: cwl://REGION/GROUP:STREAM@PREV,
+// PREV the digest of the cursor the page follows. Names are unique per page, as the pipeline
+// wants; neither a group nor a stream name may hold a colon.
+func cwlPrefix(region, group string) string { return cwlsrc.Scheme + region + "/" + group + ":" }
+
+// cwlCursors rebuilds each stream's cursor from the ledger: the end of the chain of pages from
+// the stream's start (see cwlCursor).
+func cwlCursors(root, prefix string, log *slog.Logger) (map[string]*cwlStream, error) {
+	sources, err := lake.ReadSources(root, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("read the CloudWatch Logs cursors of lake %s: %w", root, err)
+	}
+	next := map[string]map[string]cwlCursor{} // stream -> previous cursor's digest -> cursor
+	for _, s := range sources {
+		rest := strings.TrimPrefix(s.Name, prefix)
+		at := strings.LastIndexByte(rest, '@')
+		c, err := parseCursor(s.ETag)
+		if at < 0 || err != nil {
+			log.Warn("a ledger entry of the log group is not a page trailsql wrote: ignored", "source", s.Name, "err", err)
+			continue
+		}
+		stream, prev := rest[:at], rest[at+1:]
+		m := next[stream]
+		if m == nil {
+			m = map[string]cwlCursor{}
+			next[stream] = m
+		}
+		// Two pages after one cursor: a run read again after an interruption; the one that got
+		// further wins.
+		if o, ok := m[prev]; !ok || c.T > o.T || c.T == o.T && c.I > o.I {
+			m[prev] = c
+		}
+	}
+	out := map[string]*cwlStream{}
+	for stream, m := range next {
+		d, seen := cwlStart, map[string]bool{}
+		var st *cwlStream
+		for !seen[d] {
+			seen[d] = true
+			c, ok := m[d]
+			if !ok {
+				break
+			}
+			st = &cwlStream{cur: c, prev: c.digest()}
+			d = st.prev
+		}
+		if st != nil {
+			out[stream] = st
+		}
+	}
+	return out, nil
+}
+
+// CWLLister lists the events of a CloudWatch Logs log group a trail delivers to, one object per
+// page of a stream's events: each log event's message is one CloudTrail record, which the lake
+// knows by its content, as the same record from an S3 log file. Streams are read one after the
+// other from their cursors (see cwlCursor), which the ledger keeps with the rows; a stream that
+// received nothing since (its lastIngestionTime) is not asked. A stream that fails is reported
+// and the others are read; a log group that does not exist fails the listing.
+func CWLLister(opt CWLOptions) Lister {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Lateness <= 0 {
+		opt.Lateness = 15 * time.Minute
+	}
+	log := opt.Logger.With("component", "cwl", "group", opt.Group)
+	prefix := cwlPrefix(opt.Region, opt.Group)
+	var streams map[string]*cwlStream
+	return func(ctx context.Context, yield func(Object) error) error {
+		if streams == nil {
+			var err error
+			if streams, err = cwlCursors(opt.Lake, prefix, log); err != nil {
+				return err
+			}
+		}
+		var list []types.LogStream
+		if err := cwlsrc.Streams(ctx, opt.API, opt.Group, func(s types.LogStream) error {
+			list = append(list, s)
+			return nil
+		}); err != nil {
+			return err
+		}
+		var errs []error
+		for _, ls := range list {
+			name := aws.ToString(ls.LogStreamName)
+			st := streams[name]
+			if st != nil && st.cur.End && ls.LastIngestionTime != nil && *ls.LastIngestionTime <= st.cur.I {
+				continue // nothing arrived since the last read
+			}
+			if !opt.To.IsZero() && ls.FirstEventTimestamp != nil && *ls.FirstEventTimestamp > opt.To.UnixMilli() {
+				continue
+			}
+			r := cwlsrc.Range{}
+			if !opt.From.IsZero() {
+				r.Start = opt.From.UnixMilli()
+			}
+			if !opt.To.IsZero() {
+				r.End = opt.To.UnixMilli()
+			}
+			if st == nil {
+				st = &cwlStream{cur: cwlCursor{T: -1 << 62}, prev: cwlStart}
+			} else {
+				r.Start = st.cur.T - opt.Lateness.Milliseconds()
+			}
+			err := cwlsrc.Events(ctx, opt.API, opt.Group, name, r, func(evs []types.FilteredLogEvent, last bool) error {
+				return cwlPage(prefix+name, st, evs, last && r.End == 0, yield)
+			})
+			if st.prev != cwlStart {
+				streams[name] = st
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				errs = append(errs, err) // the other streams are still read
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// cwlPage yields the events of a page that the stream's cursor has not seen as one object, and
+// an object that fails for each message that is not JSON; it advances the cursor past them. end
+// marks the page that ends the stream.
+func cwlPage(name string, st *cwlStream, evs []types.FilteredLogEvent, end bool, yield func(Object) error) error {
+	var b bytes.Buffer
+	b.WriteString(`{"Records":[`)
+	n := 0
+	base, cur := st.cur, st.cur
+	cur.End = false
+	for _, ev := range evs {
+		ts, ing := aws.ToInt64(ev.Timestamp), aws.ToInt64(ev.IngestionTime)
+		id := xxhash.Sum64String(aws.ToString(ev.EventId))
+		if base.seen(ts, ing, id) {
+			continue
+		}
+		cur = cur.advance(ts, ing, id)
+		msg := aws.ToString(ev.Message)
+		if !json.Valid([]byte(msg)) {
+			if err := yield(brokenLogEvent(name, ev)); err != nil {
+				return err
+			}
+			continue
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+		b.WriteString(msg)
+		n++
+	}
+	if cur.T == base.T && cur.I == base.I && len(cur.IDs) == len(base.IDs) {
+		return nil // nothing new
+	}
+	cur.End = end
+	b.WriteString("\n]}")
+	data := b.Bytes()
+	o := Object{
+		Source: lake.Source{Name: name + "@" + st.prev, Size: int64(len(data)), ETag: cur.encode(), Events: n},
+		Key:    "cloudwatch-logs.json",
+		Open:   func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+	}
+	if err := yield(o); err != nil {
+		return err
+	}
+	st.cur, st.prev = cur, cur.digest()
+	return nil
+}
+
+func brokenLogEvent(name string, ev types.FilteredLogEvent) Object {
+	err := fmt.Errorf("log event %s (timestamp %s) is not JSON: not a CloudTrail record", aws.ToString(ev.EventId), time.UnixMilli(aws.ToInt64(ev.Timestamp)).UTC().Format(time.RFC3339))
+	return Object{
+		Source:  lake.Source{Name: name},
+		FromAPI: true, // not recorded: the page after it carries the cursor past it
+		Open:    func(context.Context) (io.ReadCloser, error) { return nil, err },
+	}
+}
