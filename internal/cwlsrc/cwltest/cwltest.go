@@ -226,14 +226,22 @@ func offset(tok, prefix string, limit int) (int, bool) {
 	return o, ok && err == nil && o >= 0 && o <= limit
 }
 
+// limitOf returns a request's limit (default and at most most), or answers the error.
+func limitOf(w http.ResponseWriter, in request, most int) (int, bool) {
+	if in.Limit == nil {
+		return most, true
+	}
+	if *in.Limit < 1 || *in.Limit > most {
+		fail(w, "InvalidParameterException", fmt.Sprintf("limit must be 1 to %d", most))
+		return 0, false
+	}
+	return *in.Limit, true
+}
+
 func (s *Server) describe(w http.ResponseWriter, g map[string]*stream, in request) {
-	limit := 50
-	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > 50 {
-			fail(w, "InvalidParameterException", "limit must be 1 to 50")
-			return
-		}
-		limit = *in.Limit
+	limit, ok := limitOf(w, in, 50)
+	if !ok {
+		return
 	}
 	if in.OrderBy == "LastEventTime" && in.LogStreamNamePrefix != "" {
 		fail(w, "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
@@ -287,13 +295,9 @@ type filtered struct {
 }
 
 func (s *Server) filter(w http.ResponseWriter, g map[string]*stream, in request, n int) {
-	limit := 10000
-	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > 10000 {
-			fail(w, "InvalidParameterException", "limit must be 1 to 10000")
-			return
-		}
-		limit = *in.Limit
+	limit, ok := limitOf(w, in, 10000)
+	if !ok {
+		return
 	}
 	if s.PageEvents > 0 {
 		limit = min(limit, s.PageEvents)
@@ -351,13 +355,9 @@ func (s *Server) get(w http.ResponseWriter, g map[string]*stream, in request) {
 		fail(w, "ResourceNotFoundException", "The specified log stream does not exist.")
 		return
 	}
-	limit := 10000
-	if in.Limit != nil {
-		if *in.Limit < 1 || *in.Limit > 10000 {
-			fail(w, "InvalidParameterException", "limit must be 1 to 10000")
-			return
-		}
-		limit = *in.Limit
+	limit, ok := limitOf(w, in, 10000)
+	if !ok {
+		return
 	}
 	var sel []Event
 	for _, e := range st.events {
