@@ -177,6 +177,8 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		return errors.New("- (standard input) is given more than once")
 	case stdin > 0 && f.watch:
 		return errors.New("--watch lists its sources again and again; standard input (-) can be read only once")
+	case len(groups) > 0 && len(urls) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0):
+		return errors.New("--accounts and --regions select what to read from S3 trails or the API; a cwl:// log group is read whole, in --region")
 	case len(urls) == 0 && len(groups) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
 		return errors.New("--from, --to, --accounts and --regions select what to read from S3 trails or the API; local files are read whole")
 	}

@@ -33,6 +33,12 @@ func TestIngestCWLCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "events: 0 read, 0 added") {
 		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if code, out, errOut := run(t, "", "info", "--lake", lake); code != 0 || !strings.Contains(out+errOut, "1 CloudWatch Logs page") {
+		t.Fatalf("info: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "", "ingest", "--lake", lake, "--regions", "eu-west-1", "cwl://trail-group"); code == 0 || !strings.Contains(errOut, "--region") {
+		t.Fatalf("--regions with a log group: exit %d, %s", code, errOut)
+	}
 	code, out, _ = run(t, "", "ingest", "--lake", lake, "--no-detect", "--endpoint-url", fake.URL, "--region", "eu-west-1", "cwl://no-such-group")
 	if code != 1 || !strings.Contains(out, "ResourceNotFoundException") || !strings.Contains(out, "--region") {
 		t.Fatalf("missing group: exit %d\n%s", code, out)

@@ -157,6 +157,7 @@ type SourceCounts struct {
 	Files     int   `json:"files"`      // local log files
 	S3Objects int   `json:"s3_objects"` // s3://bucket/key
 	APIPages  int   `json:"api_pages"`  // LookupEvents pages
+	CWLPages  int   `json:"cwl_pages"`  // pages of CloudWatch Logs streams, cwl://…
 	Bytes     int64 `json:"bytes"`      // their size
 }
 
@@ -218,6 +219,8 @@ func ReadInfo(root string) (*Info, error) {
 			info.Sources.S3Objects++
 		case strings.HasPrefix(s.Name, "LookupEvents "):
 			info.Sources.APIPages++
+		case strings.HasPrefix(s.Name, "cwl://"):
+			info.Sources.CWLPages++
 		default:
 			info.Sources.Files++
 		}
