@@ -43,8 +43,14 @@ type CWLOptions struct {
 // included, and many CloudTrail events share one (eventTime has whole seconds): a cursor is the
 // last timestamp read, T, with the event IDs read at T, so that a read from T skips exactly those.
 // A read starts Lateness before T, and an event older than T is new when its ingestion time is
-// after I, the latest ingestion time read: it arrived after the previous read. (GetLogEvents,
-// with 5 times the quota, gives neither event IDs nor per-stream positions that survive a run.)
+// after I, the latest ingestion time of the last read that reached the stream's end: it arrived
+// after that read. (GetLogEvents, with 5 times the quota, gives no event IDs.)
+//
+// One read never returns an event twice, so its pages are judged by the cursor it started from.
+// Only its last page raises I: the cursor of a page in the middle keeps the one the read started
+// from, so that a run resuming there hands on again, rather than skips, the late events of the
+// pages it lost (the lake recognises those it holds). Pages are yielded one behind, so that the
+// last is known when it is yielded.
 //
 // Each page of events is one Object whose Source records the cursor after it (ETag) and the
 // cursor before it (in its Name), and is committed with the page's rows: the pipeline takes
@@ -129,8 +135,8 @@ func (c cwlCursor) seen(ts, ingested int64, id uint64) bool {
 	return ingested <= c.I
 }
 
-// advance returns the cursor after an event.
-func (c cwlCursor) advance(ts, ingested int64, id uint64) cwlCursor {
+// advance returns the cursor after a new event (its position; I is the read's, see cwlRead).
+func (c cwlCursor) advance(ts int64, id uint64) cwlCursor {
 	switch {
 	case ts > c.T:
 		c.T, c.IDs = ts, []uint64{id}
@@ -139,7 +145,6 @@ func (c cwlCursor) advance(ts, ingested int64, id uint64) cwlCursor {
 			c.IDs = slices.Insert(slices.Clone(c.IDs), i, id)
 		}
 	}
-	c.I = max(c.I, ingested)
 	return c
 }
 
@@ -255,9 +260,15 @@ func CWLLister(opt CWLOptions) Lister {
 			} else {
 				r.Start = st.cur.T - opt.Lateness.Milliseconds()
 			}
-			err := cwlsrc.Events(ctx, opt.API, opt.Group, name, r, func(evs []types.FilteredLogEvent, last bool) error {
-				return cwlPage(prefix+name, st, evs, last && r.End == 0, yield)
-			})
+			rd := &cwlRead{name: prefix + name, st: st, base: st.cur, cur: st.cur, maxI: st.cur.I, toEnd: r.End == 0, yield: yield}
+			rd.cur.End = false
+			err := cwlsrc.Events(ctx, opt.API, opt.Group, name, r, rd.page)
+			if err == nil || ctx.Err() == nil {
+				// What was read before a failure is kept; an interrupted run stores nothing more.
+				if ferr := rd.flush(false); err == nil {
+					err = ferr
+				}
+			}
 			if st.prev != cwlStart {
 				streams[name] = st
 			}
@@ -272,25 +283,37 @@ func CWLLister(opt CWLOptions) Lister {
 	}
 }
 
-// cwlPage yields the events of a page that the stream's cursor has not seen as one object, and
-// an object that fails for each message that is not JSON; it advances the cursor past them. end
-// marks the page that ends the stream.
-func cwlPage(name string, st *cwlStream, evs []types.FilteredLogEvent, end bool, yield func(Object) error) error {
+// cwlRead is one read of a stream, from the cursor it started at (base).
+type cwlRead struct {
+	name       string // the stream's ledger name, without the page's @PREV
+	st         *cwlStream
+	base, cur  cwlCursor // cur: the position after the events taken so far
+	maxI       int64     // the latest ingestion time of the events taken, and base.I
+	toEnd      bool      // the range has no end: the last page is the stream's end
+	pending    *bytes.Buffer
+	pendingN   int
+	pendingCur cwlCursor
+	yield      func(Object) error
+}
+
+// page takes the events of a page that the read's start has not seen: the page becomes the
+// pending one, and the one before is yielded; each message that is not JSON is yielded as an
+// object that fails. last marks the read's last page.
+func (rd *cwlRead) page(evs []types.FilteredLogEvent, last bool) error {
 	var b bytes.Buffer
 	b.WriteString(`{"Records":[`)
-	n := 0
-	base, cur := st.cur, st.cur
-	cur.End = false
+	n, taken := 0, false
 	for _, ev := range evs {
 		ts, ing := aws.ToInt64(ev.Timestamp), aws.ToInt64(ev.IngestionTime)
 		id := xxhash.Sum64String(aws.ToString(ev.EventId))
-		if base.seen(ts, ing, id) {
+		if rd.base.seen(ts, ing, id) {
 			continue
 		}
-		cur = cur.advance(ts, ing, id)
+		taken = true
+		rd.cur, rd.maxI = rd.cur.advance(ts, id), max(rd.maxI, ing)
 		msg := aws.ToString(ev.Message)
 		if !json.Valid([]byte(msg)) {
-			if err := yield(brokenLogEvent(name, ev)); err != nil {
+			if err := rd.yield(brokenLogEvent(rd.name, ev)); err != nil {
 				return err
 			}
 			continue
@@ -302,21 +325,41 @@ func cwlPage(name string, st *cwlStream, evs []types.FilteredLogEvent, end bool,
 		b.WriteString(msg)
 		n++
 	}
-	if cur.T == base.T && cur.I == base.I && len(cur.IDs) == len(base.IDs) {
-		return nil // nothing new
+	if taken {
+		if err := rd.flush(false); err != nil {
+			return err
+		}
+		b.WriteString("\n]}")
+		rd.pending, rd.pendingN, rd.pendingCur = &b, n, rd.cur
 	}
-	cur.End = end
-	b.WriteString("\n]}")
-	data := b.Bytes()
+	if last {
+		return rd.flush(true)
+	}
+	return nil
+}
+
+// flush yields the pending page, if any, with the cursor after it; end marks the read's last
+// page, whose cursor takes the read's latest ingestion time (and End, when the read went to the
+// stream's end).
+func (rd *cwlRead) flush(end bool) error {
+	if rd.pending == nil {
+		return nil
+	}
+	c := rd.pendingCur
+	if end {
+		c.I, c.End = rd.maxI, rd.toEnd
+	}
+	data := rd.pending.Bytes()
 	o := Object{
-		Source: lake.Source{Name: name + "@" + st.prev, Size: int64(len(data)), ETag: cur.encode(), Events: n},
+		Source: lake.Source{Name: rd.name + "@" + rd.st.prev, Size: int64(len(data)), ETag: c.encode(), Events: rd.pendingN},
 		Key:    "cloudwatch-logs.json",
 		Open:   func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
 	}
-	if err := yield(o); err != nil {
+	rd.pending = nil
+	if err := rd.yield(o); err != nil {
 		return err
 	}
-	st.cur, st.prev = cur, cur.digest()
+	rd.st.cur, rd.st.prev = c, c.digest()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/trailsql/trailsql/internal/cwlsrc"
 	"github.com/trailsql/trailsql/internal/cwlsrc/cwltest"
 	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/s3src"
 	"github.com/trailsql/trailsql/internal/testshared"
 	"github.com/trailsql/trailsql/internal/versitygw/vgwtest"
@@ -268,4 +270,91 @@ func FuzzParseCursor(f *testing.F) {
 			t.Fatalf("%q parsed to %+v, which does not parse again: %v", s, c, err)
 		}
 	})
+}
+
+// cwlEvent is a small CloudTrail record at ts, with eventID id.
+func cwlEvent(id string, ts time.Time) string {
+	return fmt.Sprintf(`{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"},"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"eu-west-1","eventID":%q,"readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}`, ts.Format(time.RFC3339), id)
+}
+
+// Late events that come back on different pages of one read, the later page's ingested first,
+// are all taken: a read judges its pages by the cursor it started from. Events at the cursor's
+// own second that arrive later are taken too.
+func TestCWLLateEvents(t *testing.T) {
+	f := cwltest.New()
+	t.Cleanup(f.Close)
+	f.PageEvents = 20
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	const stream = "111122223333_CloudTrail_eu-west-1"
+	ingested := at.Add(time.Hour).UnixMilli()
+	for i := range 100 {
+		ts := at.Add(time.Duration(i) * time.Second)
+		f.Add("eu-west-1", cwlGroup, stream, cwltest.Event{Timestamp: ts.UnixMilli(), IngestionTime: ingested, Message: cwlEvent(fmt.Sprintf("e%03d", i), ts)})
+	}
+	l := t.TempDir()
+	lister := func() Lister {
+		c, err := cwlsrc.NewClient(context.Background(), cwlsrc.ClientOptions{EndpointURL: f.URL, Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "x", ""), Rate: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return CWLLister(CWLOptions{API: c.API, Region: c.Region, Group: cwlGroup, Lake: l, Lateness: time.Hour})
+	}
+	run := func() *Stats {
+		st, err := RunObjects(context.Background(), Options{Lake: l}, lister())
+		if err != nil || st.Failed() {
+			t.Fatalf("%v %v", err, st.Problems)
+		}
+		return st
+	}
+	if st := run(); st.EventsAdded != 100 {
+		t.Fatalf("first run added %d", st.EventsAdded)
+	}
+	last := at.Add(99 * time.Second)
+	f.Add("eu-west-1", cwlGroup, stream,
+		cwltest.Event{Timestamp: at.Add(10 * time.Second).UnixMilli(), IngestionTime: ingested + 200, Message: cwlEvent("late-1", at.Add(10*time.Second))},
+		cwltest.Event{Timestamp: at.Add(90 * time.Second).UnixMilli(), IngestionTime: ingested + 100, Message: cwlEvent("late-2", at.Add(90*time.Second))},
+		cwltest.Event{Timestamp: last.UnixMilli(), IngestionTime: ingested + 300, Message: cwlEvent("same-second", last)})
+	if st := run(); st.EventsRead != 3 || st.EventsAdded != 3 {
+		t.Fatalf("second run: %d read, %d added, want the 3 late events", st.EventsRead, st.EventsAdded)
+	}
+	if st := run(); st.EventsRead != 0 {
+		t.Fatalf("third run read %d", st.EventsRead)
+	}
+}
+
+// The cursor of a stream is the end of the chain of its pages from the start: a page committed
+// after a gap (the page before it lost to an interruption) does not count.
+func TestCWLCursorChain(t *testing.T) {
+	root := t.TempDir()
+	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cwlCursor{T: 10, I: 1, IDs: []uint64{1}}
+	b := cwlCursor{T: 20, I: 1, IDs: []uint64{2}}
+	c := cwlCursor{T: 30, I: 5, IDs: []uint64{3}, End: true}
+	other := cwlCursor{T: 99, I: 9, End: true}
+	p := cwlPrefix("eu-west-1", "g")
+	for _, s := range []lake.Source{
+		{Name: p + "s1@" + cwlStart, ETag: a.encode()},
+		{Name: p + "s1@" + b.digest(), ETag: c.encode()}, // b itself is missing
+		{Name: p + "s2@" + cwlStart, ETag: a.encode()},
+		{Name: p + "s2@" + a.digest(), ETag: b.encode()},
+		{Name: p + "s2@" + b.digest(), ETag: c.encode()},
+		{Name: p + "s3@not-a-start", ETag: other.encode()},
+		{Name: p + "s4@" + cwlStart, ETag: "garbage"},
+	} {
+		w.AddSource(s)
+	}
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	got, err := cwlCursors(root, p, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["s1"].cur.encode() != a.encode() || got["s1"].prev != a.digest() || got["s2"].cur.encode() != c.encode() {
+		t.Fatalf("cursors: %+v", got)
+	}
 }
