@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/trailsql/trailsql/internal/cwlsrc/cwltest"
@@ -78,5 +79,44 @@ func TestPaging(t *testing.T) {
 	var nf *types.ResourceNotFoundException
 	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "describe-log-groups") {
 		t.Fatalf("missing group: %v", err)
+	}
+}
+
+// The fake's GetLogEvents pages forward from the head until the token given comes back, as the
+// real API ends; from the tail it answers the newest events; endTime is excluded.
+func TestFakeGetLogEvents(t *testing.T) {
+	f := cwltest.New()
+	defer f.Close()
+	for i := range 25 {
+		f.Add("eu-west-1", "g", "s", cwltest.Event{Timestamp: int64(i), Message: fmt.Sprint(i)})
+	}
+	api := client(t, f).API.(*cloudwatchlogs.Client)
+	ctx := context.Background()
+	in := &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true), Limit: aws.Int32(10), EndTime: aws.Int64(24)}
+	var got []string
+	for range 10 {
+		out, err := api.GetLogEvents(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range out.Events {
+			got = append(got, aws.ToString(e.Message))
+		}
+		if aws.ToString(out.NextForwardToken) == aws.ToString(in.NextToken) {
+			break
+		}
+		in.NextToken = out.NextForwardToken
+	}
+	if len(got) != 24 || got[0] != "0" || got[23] != "23" {
+		t.Fatalf("forward: %v", got)
+	}
+	out, err := api.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), Limit: aws.Int32(3)})
+	if err != nil || len(out.Events) != 3 || aws.ToString(out.Events[2].Message) != "24" {
+		t.Fatalf("tail: %+v, %v", out, err)
+	}
+	_, err = api.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("nope")})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("missing stream: %v", err)
 	}
 }
