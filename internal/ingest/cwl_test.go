@@ -358,3 +358,23 @@ func TestCWLCursorChain(t *testing.T) {
 		t.Fatalf("cursors: %+v", got)
 	}
 }
+
+// BenchmarkCWLIngest reads 20,000 generated events from the fake log group (pages of 1,000, no
+// quota) into a new lake.
+func BenchmarkCWLIngest(b *testing.B) {
+	dir, _ := genTrail(b, generate.Options{Seed: 54, Events: 20000, EventsPerFile: 50, Days: 2, Accounts: 2})
+	rows := lakeRows(b, ingestLocal(b, dir))
+	f := cwltest.New()
+	b.Cleanup(f.Close)
+	f.PageEvents = 1000
+	putRows(f, rows)
+	b.ResetTimer()
+	for range b.N {
+		l := b.TempDir()
+		st, err := RunObjects(context.Background(), Options{Lake: l}, cwlLister(b, f, l))
+		if err != nil || st.EventsAdded != int64(len(rows)) {
+			b.Fatalf("%v %d", err, st.EventsAdded)
+		}
+	}
+	b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
