@@ -228,12 +228,15 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 			listers = append(listers, ingest.S3Lister(tr, s3src.Filter{From: from, To: to, Accounts: f.accounts, Regions: f.regions}))
 		}
 	}
-	for _, g := range groups {
+	if len(groups) > 0 {
+		// One client for every group: the quota is the account's in the region.
 		c, err := cwlsrc.NewClient(ctx, cwlsrc.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Logger: opt.Logger})
 		if err != nil {
 			return err
 		}
-		listers = append(listers, ingest.CWLLister(ingest.CWLOptions{API: c.API, Region: c.Region, Group: g, From: from, To: to, Lake: dir, Logger: opt.Logger}))
+		for _, g := range groups {
+			listers = append(listers, ingest.CWLLister(ingest.CWLOptions{API: c.API, Region: c.Region, Group: g, From: from, To: to, Lake: dir, Logger: opt.Logger}))
+		}
 	}
 	if f.lookupEvents {
 		clients, err := lookup.NewClients(ctx, lookup.ClientOptions{Profile: f.profile, EndpointURL: f.endpointURL})
