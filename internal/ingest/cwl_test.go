@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -377,4 +378,33 @@ func BenchmarkCWLIngest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// LookupEvents then CloudWatch Logs, and CloudWatch Logs then LookupEvents, store each event once:
+// the API's copies differ from the records, and are known by their identity.
+func TestCWLWithLookupEvents(t *testing.T) {
+	dir, _ := genTrail(t, generate.Options{Seed: 55, Events: 800, EventsPerFile: 20, Days: 1, Accounts: 1, Regions: []string{"eu-west-1"}})
+	rows := lakeRows(t, ingestLocal(t, dir))
+	mgmt := management(trailRecords(t, dir))
+	lf := newFake(t, mgmt)
+	f := cwltest.New()
+	t.Cleanup(f.Close)
+	putRows(f, rows)
+	regions := []string{"eu-west-1"}
+
+	a := t.TempDir()
+	if st := lookupRun(t, lf, a, 50, regions); st.EventsAdded != int64(len(mgmt)) {
+		t.Fatalf("lookup: %d added of %d", st.EventsAdded, len(mgmt))
+	}
+	if st := cwlRun(t, f, a, Options{}); st.Failed() || st.EventsAdded != int64(len(rows)-len(mgmt)) || st.EventsPresent != int64(len(mgmt)) {
+		t.Fatalf("CWL after lookup: %d added, %d present, want %d and %d", st.EventsAdded, st.EventsPresent, len(rows)-len(mgmt), len(mgmt))
+	}
+	b := t.TempDir()
+	cwlRun(t, f, b, Options{})
+	if st := lookupRun(t, lf, b, 50, regions); st.EventsAdded != 0 || st.EventsPresent != int64(len(mgmt)) {
+		t.Fatalf("lookup after CWL: %d added, %d present", st.EventsAdded, st.EventsPresent)
+	}
+	if got, want := identities(lakeRows(t, a)), identities(lakeRows(t, b)); !slices.Equal(got, want) || len(got) != len(rows) {
+		t.Fatalf("lookup-then-CWL holds %d events, CWL-then-lookup %d, want %d", len(got), len(want), len(rows))
+	}
 }
