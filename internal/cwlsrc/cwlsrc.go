@@ -131,18 +131,21 @@ func Streams(ctx context.Context, api API, group string, fn func(types.LogStream
 // to End, both included; End 0: no end.
 type Range struct{ Start, End int64 }
 
-// Events calls fn with each page of a stream's events in r (oldest first, as the API gives them),
-// following nextToken to the end; last is set on the last page. A page may be empty while more
-// follow.
-func Events(ctx context.Context, api API, group, stream string, r Range, fn func(evs []types.FilteredLogEvent, last bool) error) error {
-	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: []string{stream}, StartTime: aws.Int64(r.Start)}
+// MaxStreams is the most log streams one FilterLogEvents request names.
+const MaxStreams = 100
+
+// Events calls fn with each page of the events of streams (at most MaxStreams) in r, oldest
+// first and the streams interleaved, as the API gives them, following nextToken to the end; last
+// is set on the last page. A page may be empty while more follow.
+func Events(ctx context.Context, api API, group string, streams []string, r Range, fn func(evs []types.FilteredLogEvent, last bool) error) error {
+	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: streams, StartTime: aws.Int64(r.Start)}
 	if r.End > 0 {
 		in.EndTime = aws.Int64(r.End)
 	}
 	for n := 1; ; n++ {
 		out, err := api.FilterLogEvents(ctx, in)
 		if err != nil {
-			return explain(fmt.Errorf("FilterLogEvents of log stream %s in log group %s (page %d): %w", stream, group, n, err))
+			return explain(fmt.Errorf("FilterLogEvents of log stream %s in log group %s (page %d): %w", streamList(streams), group, n, err))
 		}
 		last := aws.ToString(out.NextToken) == ""
 		if err := fn(out.Events, last); err != nil {
@@ -162,4 +165,15 @@ func explain(err error) error {
 		return fmt.Errorf("%w (check the log group's name, `aws logs describe-log-groups`, and --region: a log group lives in one region)", err)
 	}
 	return err
+}
+
+// streamList names streams in a message: the first, and how many more.
+func streamList(streams []string) string {
+	switch len(streams) {
+	case 0:
+		return "(none)"
+	case 1:
+		return streams[0]
+	}
+	return fmt.Sprintf("%s and %d more", streams[0], len(streams)-1)
 }

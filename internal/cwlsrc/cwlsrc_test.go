@@ -64,7 +64,7 @@ func TestPaging(t *testing.T) {
 		t.Fatalf("streams: %d, %v", len(names), err)
 	}
 	var got []int64
-	if err := Events(context.Background(), c.API, "g", "s000", Range{Start: 1010, End: 1050}, func(evs []types.FilteredLogEvent, last bool) error {
+	if err := Events(context.Background(), c.API, "g", []string{"s000"}, Range{Start: 1010, End: 1050}, func(evs []types.FilteredLogEvent, last bool) error {
 		for _, e := range evs {
 			got = append(got, aws.ToInt64(e.Timestamp))
 		}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,10 +211,12 @@ func cwlCursors(root, prefix string, log *slog.Logger) (map[string]*cwlStream, e
 
 // CWLLister lists the events of a CloudWatch Logs log group a trail delivers to, one object per
 // page of a stream's events: each log event's message is one CloudTrail record, which the lake
-// knows by its content, as the same record from an S3 log file. Streams are read one after the
-// other from their cursors (see cwlCursor), which the ledger keeps with the rows; a stream that
-// received nothing since (its lastIngestionTime) is not asked. A stream that fails is reported
-// and the others are read; a log group that does not exist fails the listing.
+// knows by its content, as the same record from an S3 log file. Each stream is read from its
+// cursor (see cwlCursor), which the ledger keeps with the rows; a stream that received nothing
+// since (its lastIngestionTime) is not asked. Streams whose reads start within cwlBatchSpan of
+// each other share FilterLogEvents scans (up to 100 streams a request), so that an organization
+// trail's thousands of streams cost a few requests a pass, not one each. A scan that fails is
+// reported and the other streams are read; a log group that does not exist fails the listing.
 func CWLLister(opt CWLOptions) Lister {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -238,7 +241,7 @@ func CWLLister(opt CWLOptions) Lister {
 		}); err != nil {
 			return err
 		}
-		var errs []error
+		var reads []*cwlRead
 		for _, ls := range list {
 			name := aws.ToString(ls.LogStreamName)
 			st := streams[name]
@@ -248,31 +251,32 @@ func CWLLister(opt CWLOptions) Lister {
 			if !opt.To.IsZero() && ls.FirstEventTimestamp != nil && *ls.FirstEventTimestamp > opt.To.UnixMilli() {
 				continue
 			}
-			r := cwlsrc.Range{}
-			if !opt.From.IsZero() {
-				r.Start = opt.From.UnixMilli()
-			}
-			if !opt.To.IsZero() {
-				r.End = opt.To.UnixMilli()
-			}
 			if st == nil {
 				st = &cwlStream{cur: cwlCursor{T: -1 << 62}, prev: cwlStart}
-			} else {
-				r.Start = st.cur.T - opt.Lateness.Milliseconds()
-			}
-			rd := &cwlRead{name: prefix + name, st: st, base: st.cur, cur: st.cur, maxI: st.cur.I, toEnd: r.End == 0, yield: yield}
-			rd.cur.End = false
-			err := cwlsrc.Events(ctx, opt.API, opt.Group, name, r, rd.page)
-			if err == nil || ctx.Err() == nil {
-				// What was read before a failure is kept; an interrupted run stores nothing more.
-				if ferr := rd.flush(false); err == nil {
-					err = ferr
-				}
-			}
-			if st.prev != cwlStart {
 				streams[name] = st
 			}
-			if err != nil {
+			rd := &cwlRead{name: name, ledgerName: prefix + name, toEnd: opt.To.IsZero(), yield: yield}
+			switch {
+			case st.prev != cwlStart:
+				rd.from = st.cur.T - opt.Lateness.Milliseconds()
+			case !opt.From.IsZero():
+				rd.from = opt.From.UnixMilli()
+			}
+			rd.st, rd.base, rd.cur, rd.maxI = st, st.cur, st.cur, st.cur.I
+			rd.cur.End = false
+			reads = append(reads, rd)
+		}
+		// Streams whose reads start close together are read by one FilterLogEvents scan.
+		slices.SortStableFunc(reads, func(a, b *cwlRead) int { return cmp.Compare(a.from, b.from) })
+		var errs []error
+		for len(reads) > 0 {
+			n := 1
+			for n < len(reads) && n < cwlsrc.MaxStreams && reads[n].from-reads[0].from <= cwlBatchSpan.Milliseconds() {
+				n++
+			}
+			batch := reads[:n]
+			reads = reads[n:]
+			if err := cwlBatch(ctx, opt, batch); err != nil {
 				if ctx.Err() != nil {
 					return err
 				}
@@ -283,9 +287,54 @@ func CWLLister(opt CWLOptions) Lister {
 	}
 }
 
+// cwlBatchSpan is how far apart the starts of the streams read by one scan may be: a stream
+// whose read starts later sees again (and skips) the events before its start.
+const cwlBatchSpan = time.Hour
+
+// cwlBatch reads streams with one FilterLogEvents scan from the earliest start, each page's
+// events handed to their stream's read; what was read before a failure is kept.
+func cwlBatch(ctx context.Context, opt CWLOptions, batch []*cwlRead) error {
+	names := make([]string, len(batch))
+	byName := make(map[string]*cwlRead, len(batch))
+	for i, rd := range batch {
+		names[i] = rd.name
+		byName[rd.name] = rd
+	}
+	r := cwlsrc.Range{Start: max(batch[0].from, 0)}
+	if !opt.To.IsZero() {
+		r.End = opt.To.UnixMilli()
+	}
+	err := cwlsrc.Events(ctx, opt.API, opt.Group, names, r, func(evs []types.FilteredLogEvent, last bool) error {
+		by := map[string][]types.FilteredLogEvent{}
+		for _, ev := range evs {
+			s := aws.ToString(ev.LogStreamName)
+			if byName[s] != nil {
+				by[s] = append(by[s], ev)
+			}
+		}
+		for _, rd := range batch {
+			if err := rd.page(by[rd.name], last); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() != nil {
+		return err // an interrupted run stores nothing more
+	}
+	for _, rd := range batch {
+		if ferr := rd.flush(false); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
 // cwlRead is one read of a stream, from the cursor it started at (base).
 type cwlRead struct {
-	name       string // the stream's ledger name, without the page's @PREV
+	name       string // the stream's name
+	ledgerName string // its ledger name, without the page's @PREV
+	from       int64  // the read's start: earlier events of a batch's scan are not the stream's
 	st         *cwlStream
 	base, cur  cwlCursor // cur: the position after the events taken so far
 	maxI       int64     // the latest ingestion time of the events taken, and base.I
@@ -306,14 +355,14 @@ func (rd *cwlRead) page(evs []types.FilteredLogEvent, last bool) error {
 	for _, ev := range evs {
 		ts, ing := aws.ToInt64(ev.Timestamp), aws.ToInt64(ev.IngestionTime)
 		id := xxhash.Sum64String(aws.ToString(ev.EventId))
-		if rd.base.seen(ts, ing, id) {
+		if ts < rd.from || rd.base.seen(ts, ing, id) {
 			continue
 		}
 		taken = true
 		rd.cur, rd.maxI = rd.cur.advance(ts, id), max(rd.maxI, ing)
 		msg := aws.ToString(ev.Message)
 		if !json.Valid([]byte(msg)) {
-			if err := rd.yield(brokenLogEvent(rd.name, ev)); err != nil {
+			if err := rd.yield(brokenLogEvent(rd.ledgerName, ev)); err != nil {
 				return err
 			}
 			continue
@@ -351,7 +400,7 @@ func (rd *cwlRead) flush(end bool) error {
 	}
 	data := rd.pending.Bytes()
 	o := Object{
-		Source: lake.Source{Name: rd.name + "@" + rd.st.prev, Size: int64(len(data)), ETag: c.encode(), Events: rd.pendingN},
+		Source: lake.Source{Name: rd.ledgerName + "@" + rd.st.prev, Size: int64(len(data)), ETag: c.encode(), Events: rd.pendingN},
 		Key:    "cloudwatch-logs.json",
 		Open:   func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
 	}

@@ -408,3 +408,39 @@ func TestCWLWithLookupEvents(t *testing.T) {
 		t.Fatalf("lookup-then-CWL holds %d events, CWL-then-lookup %d, want %d", len(got), len(want), len(rows))
 	}
 }
+
+// Many streams share FilterLogEvents scans (100 streams a request); a pass after a few streams
+// received events asks only those; --from bounds streams not read before.
+func TestCWLManyStreams(t *testing.T) {
+	f := cwltest.New()
+	t.Cleanup(f.Close)
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	for s := range 250 {
+		for i := range 4 {
+			ts := at.Add(time.Duration(i) * time.Second)
+			f.Add(cwlRegion, cwlGroup, fmt.Sprintf("111122223333_CloudTrail_eu-west-1_%d", s), cwltest.Event{Timestamp: ts.UnixMilli(), Message: cwlEvent(fmt.Sprintf("s%d-%d", s, i), ts)})
+		}
+	}
+	l := t.TempDir()
+	if st := cwlRun(t, f, l, Options{}); st.EventsAdded != 1000 {
+		t.Fatalf("first run added %d", st.EventsAdded)
+	}
+	if n := len(f.Requests("FilterLogEvents")); n != 3 {
+		t.Errorf("250 streams took %d FilterLogEvents requests, want 3", n)
+	}
+	for s := range 5 {
+		ts := at.Add(time.Minute)
+		f.Add(cwlRegion, cwlGroup, fmt.Sprintf("111122223333_CloudTrail_eu-west-1_%d", s*40), cwltest.Event{Timestamp: ts.UnixMilli(), Message: cwlEvent(fmt.Sprintf("new-%d", s), ts)})
+	}
+	if st := cwlRun(t, f, l, Options{}); st.EventsAdded != 5 || st.EventsRead != 5 {
+		t.Fatalf("second run: %d read, %d added", st.EventsRead, st.EventsAdded)
+	}
+	if n := len(f.Requests("FilterLogEvents")); n != 4 {
+		t.Errorf("5 streams with new events took %d more requests, want 1", n-3)
+	}
+	from := t.TempDir()
+	st, err := RunObjects(context.Background(), Options{Lake: from}, cwlLister(t, f, from, func(o *CWLOptions) { o.From = at.Add(2 * time.Second) }))
+	if err != nil || st.EventsAdded != 505 {
+		t.Fatalf("--from: %d added, want 505: %v", st.EventsAdded, err)
+	}
+}
