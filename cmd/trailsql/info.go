@@ -111,7 +111,7 @@ func infoLines(info *lake.Info, lk *openedLake, now time.Time) []string {
 	for _, k := range []struct {
 		n    int
 		what string
-	}{{s.Files, "log file"}, {s.S3Objects, "S3 object"}, {s.APIPages, "LookupEvents page"}} {
+	}{{s.Files, "log file"}, {s.S3Objects, "S3 object"}, {s.APIPages, "LookupEvents page"}, {s.CWLPages, "CloudWatch Logs page"}} {
 		if k.n > 0 {
 			src = append(src, fmt.Sprintf("%d %s%s", k.n, k.what, plural(k.n)))
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/trailsql/trailsql/internal/cwlsrc"
 	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lookup"
@@ -44,8 +45,8 @@ type ingestFlags struct {
 func (m *Main) ingestCommand() *cobra.Command {
 	var f ingestFlags
 	cmd := &cobra.Command{
-		Use:   "ingest [--lake DIR] PATH|-|s3://BUCKET[/PREFIX]... | --lookup-events",
-		Short: "Read CloudTrail logs from files, folders, S3 trails or the LookupEvents API into the lake",
+		Use:   "ingest [--lake DIR] PATH|-|s3://BUCKET[/PREFIX]|cwl://LOG_GROUP... | --lookup-events",
+		Short: "Read CloudTrail logs from files, folders, S3 trails, CloudWatch Logs or the LookupEvents API into the lake",
 		Long: `Read CloudTrail logs into the lake. PATH is a file or a folder (read recursively). Understood:
   - CloudTrail log files {"Records":[…]} (.json or .json.gz, pretty or one line, any size), also in
     the S3 trail layout AWSLogs/[o-xxxx/]<account>/CloudTrail/<region>/YYYY/MM/DD/…: the account
@@ -68,6 +69,13 @@ are listed, so a bucket with years of logs costs a handful of requests for a wee
 ingested (same key, size and ETag) are not read again; an object that fails is reported, the
 exit status is 1, and the next run reads it. --endpoint-url reaches an S3-compatible server.
 
+cwl://LOG_GROUP reads the CloudWatch Logs log group a trail delivers to (in --region), every log
+stream, with FilterLogEvents at 5 requests per second (the API's quota; throttled requests are
+retried with backoff). Each stream's position is kept in the lake's ledger with the events it
+led to: the next run reads only what arrived since, including events that arrive up to 15 minutes
+late, and an event the lake holds from S3 is recognised and kept once. --from and --to bound the
+streams not read before.
+
 --lookup-events reads the CloudTrail LookupEvents API instead (Event history: the management
 events of the last 90 days), in every region or --regions, at 2 requests per second per region
 (the API's quota). An event the lake already holds from an S3 log file is recognised, and kept once.
@@ -81,7 +89,8 @@ SIGTERM stops it after committing what was read whole.`,
   trailsql ingest s3://org-trail/prefix --accounts 111122223333 --regions us-east-1,eu-west-1 --from 2024-03-01 --to 2024-03-31
   trailsql ingest s3://my-trail-bucket --watch --interval 5m
   trailsql ingest s3://logs --endpoint-url http://localhost:9000
-  trailsql ingest --lookup-events --regions us-east-1 --from 24h`,
+  trailsql ingest --lookup-events --regions us-east-1 --from 24h
+  trailsql ingest cwl://aws-cloudtrail-logs-111122223333 --region eu-west-1 --watch --interval 1m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.ingest(cmd, args, &f)
 		},
@@ -92,8 +101,8 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.showAll, "all-problems", false, "list every problem, not only the first 20")
 	fl.Int64Var(&f.commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
 	fl.StringVar(&f.profile, "profile", "", "AWS profile of the shared configuration files (default $AWS_PROFILE)")
-	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region)")
-	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail, with --lookup-events) endpoint of a compatible server, e.g. http://localhost:9000")
+	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region), or of the cwl:// log group (default: the configured region)")
+	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail with --lookup-events, CloudWatch Logs with cwl://) endpoint of a compatible server, e.g. http://localhost:9000")
 	fl.StringVar(&f.from, "from", "", "oldest day or time to read: 2024-03-01, an RFC 3339 time, or an age such as 7d or 12h")
 	fl.StringVar(&f.to, "to", "", "newest day or time to read (a day includes all of it; default: now)")
 	fl.StringSliceVar(&f.accounts, "accounts", nil, "S3 trails: read only these account ids")
@@ -142,7 +151,7 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return fmt.Errorf("--to %s is before --from %s", f.to, f.from)
 	}
-	var paths, urls []string
+	var paths, urls, groups []string
 	stdin := 0
 	for _, a := range args {
 		switch {
@@ -150,6 +159,12 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 			stdin++
 		case strings.HasPrefix(a, "s3://"):
 			urls = append(urls, a)
+		case strings.HasPrefix(a, cwlsrc.Scheme):
+			g, err := cwlsrc.ParseURL(a)
+			if err != nil {
+				return err
+			}
+			groups = append(groups, g)
 		default:
 			paths = append(paths, a)
 		}
@@ -158,12 +173,14 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	case f.lookupEvents && len(args) > 0:
 		return errors.New("--lookup-events reads the API only: ingest files and S3 trails in another run")
 	case !f.lookupEvents && len(args) == 0:
-		return errors.New("give files, folders or s3:// URLs to ingest, or --lookup-events")
+		return errors.New("give files, folders, s3:// or cwl:// URLs to ingest, or --lookup-events")
 	case stdin > 1:
 		return errors.New("- (standard input) is given more than once")
 	case stdin > 0 && f.watch:
 		return errors.New("--watch lists its sources again and again; standard input (-) can be read only once")
-	case len(urls) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
+	case len(groups) > 0 && len(urls) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0):
+		return errors.New("--accounts and --regions select what to read from S3 trails or the API; a cwl:// log group is read whole, in --region")
+	case len(urls) == 0 && len(groups) == 0 && !f.lookupEvents && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
 		return errors.New("--from, --to, --accounts and --regions select what to read from S3 trails or the API; local files are read whole")
 	}
 	opt := ingest.Options{Lake: dir, Logger: m.logger(cmd), Workers: f.workers, CommitRows: f.commitRows}
@@ -206,6 +223,16 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 				return err
 			}
 			listers = append(listers, l)
+		}
+	}
+	if len(groups) > 0 {
+		// One client for every group: the quota is the account's in the region.
+		c, err := cwlsrc.NewClient(ctx, cwlsrc.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Logger: opt.Logger})
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			listers = append(listers, ingest.CWLLister(ingest.CWLOptions{API: c.API, Region: c.Region, Group: g, From: from, To: to, Lake: dir, Logger: opt.Logger}))
 		}
 	}
 	if f.lookupEvents {

@@ -1,5 +1,6 @@
 // Package ingest reads CloudTrail inputs into a lake: local files and folders (in any shape the
-// cloudtrail package decodes), objects of S3 trails and pages of the CloudTrail LookupEvents API.
+// cloudtrail package decodes), objects of S3 trails, pages of the CloudTrail LookupEvents API and
+// pages of the log streams of a CloudWatch Logs log group.
 // Every source lists Objects; one pipeline reads them in parallel, decodes and deduplicates their
 // records, hands them to one lake writer and commits in batches, so that an interrupted run loses
 // nothing and a re-run adds nothing twice.

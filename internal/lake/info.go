@@ -2,6 +2,7 @@ package lake
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -156,6 +157,7 @@ type SourceCounts struct {
 	Files     int   `json:"files"`      // local log files
 	S3Objects int   `json:"s3_objects"` // s3://bucket/key
 	APIPages  int   `json:"api_pages"`  // LookupEvents pages
+	CWLPages  int   `json:"cwl_pages"`  // pages of CloudWatch Logs streams, cwl://…
 	Bytes     int64 `json:"bytes"`      // their size
 }
 
@@ -217,6 +219,8 @@ func ReadInfo(root string) (*Info, error) {
 			info.Sources.S3Objects++
 		case strings.HasPrefix(s.Name, "LookupEvents "):
 			info.Sources.APIPages++
+		case strings.HasPrefix(s.Name, "cwl://"):
+			info.Sources.CWLPages++
 		default:
 			info.Sources.Files++
 		}
@@ -245,4 +249,31 @@ func sortedCounts(m map[string]*Count) []Count {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// ReadSources returns the sources the lake's trusted ledger records as read whose name starts
+// with prefix, in commit order, without those a repair forgot (Manifest.Forget). Sources that
+// carry a position (a CloudWatch Logs stream's cursor) are read back from here on the next run.
+func ReadSources(root, prefix string) ([]Source, error) {
+	l, err := loadLedger(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	var out []Source
+	for _, m := range l.manifests() {
+		for _, s := range m.Sources {
+			if strings.HasPrefix(s.Name, prefix) {
+				out = append(out, s)
+			}
+		}
+		for _, s := range m.Forget {
+			if strings.HasPrefix(s.Name, prefix) {
+				out = slices.DeleteFunc(out, func(o Source) bool { return o.Key() == s.Key() })
+			}
+		}
+	}
+	return out, nil
 }

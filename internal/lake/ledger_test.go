@@ -95,3 +95,26 @@ func FuzzJudgeManifest(f *testing.F) {
 		}
 	})
 }
+
+// ReadSources returns the committed sources of a prefix, in commit order.
+func TestReadSources(t *testing.T) {
+	root := t.TempDir()
+	w, err := OpenWriter(context.Background(), root, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"cwl://r/g:s@start", "s3://b/k", "cwl://r/g:s@1", "cwl://r/h:s@start"} {
+		w.AddSource(Source{Name: name, Size: int64(i), ETag: fmt.Sprint(i)})
+		if _, err := w.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	got, err := ReadSources(root, "cwl://r/g:")
+	if err != nil || len(got) != 2 || got[0].Name != "cwl://r/g:s@start" || got[1].ETag != "2" {
+		t.Fatalf("ReadSources: %+v, %v", got, err)
+	}
+	if got, err := ReadSources(t.TempDir(), "cwl://"); err != nil || len(got) != 0 {
+		t.Fatalf("empty lake: %+v, %v", got, err)
+	}
+}

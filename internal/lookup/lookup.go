@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/trailsql/trailsql/internal/awsconfig"
 )
@@ -94,57 +93,17 @@ func NewClients(ctx context.Context, opt ClientOptions) (func(region string) API
 		if c, ok := clients[region]; ok {
 			return c
 		}
-		lim := &Limiter{Every: time.Duration(float64(time.Second) / opt.Rate)}
+		lim := &awsconfig.Limiter{Every: time.Duration(float64(time.Second) / opt.Rate)}
 		c := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
 			o.Region = region
 			if opt.EndpointURL != "" {
 				o.BaseEndpoint = aws.String(opt.EndpointURL)
 			}
-			o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-				// At the end of the finalize step: after the retry loop, so that every attempt
-				// waits for its turn.
-				return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("trailsqlQuota", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-					if err := lim.Wait(ctx); err != nil {
-						return middleware.FinalizeOutput{}, middleware.Metadata{}, err
-					}
-					return next.HandleFinalize(ctx, in)
-				}), middleware.After)
-			})
+			o.APIOptions = append(o.APIOptions, awsconfig.Limited(lim))
 		})
 		clients[region] = c
 		return c
 	}, nil
-}
-
-// Limiter spaces events at least Every apart.
-type Limiter struct {
-	Every time.Duration
-	mu    sync.Mutex
-	next  time.Time
-}
-
-// Wait waits for the next free slot.
-func (l *Limiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	now := time.Now()
-	at := l.next
-	if at.Before(now) {
-		at = now
-	}
-	l.next = at.Add(l.Every)
-	l.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Page is one answer of LookupEvents.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/answertest"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/testshared"
 )
@@ -271,11 +272,11 @@ func TestUnknownKeyKeepsOtherRules(t *testing.T) {
 // The alerts' table declares the Parquet columns the store writes.
 func TestAlertColumns(t *testing.T) {
 	fields := parquet.SchemaOf(rules.Alert{}).Fields()
-	if len(fields) != len(rules.AlertColumns) {
-		t.Fatalf("Alert has %d Parquet columns, AlertColumns %d", len(fields), len(rules.AlertColumns))
+	if len(fields) != len(lake.AlertColumns) {
+		t.Fatalf("Alert has %d Parquet columns, AlertColumns %d", len(fields), len(lake.AlertColumns))
 	}
 	for i, f := range fields {
-		c := rules.AlertColumns[i]
+		c := lake.AlertColumns[i]
 		typ := "VARCHAR"
 		if f.Type().Kind() == parquet.Int64 {
 			typ = "BIGINT"

@@ -19,21 +19,12 @@ import (
 	"github.com/trailsql/trailsql/internal/lake"
 )
 
-// AlertsDir is the folder of the lake that holds the alerts: Parquet files, a table beside
-// cloudtrail_logs (Athena reads it as one, with LOCATION '…/alerts/').
-const AlertsDir = "alerts"
+// AlertsDir is the folder of the lake that holds the alerts (lake.AlertsDir).
+const AlertsDir = lake.AlertsDir
 
-// AlertsTable is the name of the alerts' table in SQL, and AlertColumns its columns with their
-// DuckDB types: the Parquet columns of Alert, in order (a test checks they are).
-const AlertsTable = "alerts"
-
-// AlertColumns are the columns of the alerts' table.
-var AlertColumns = []struct{ Name, Type string }{
-	{"rule", "VARCHAR"}, {"severity", "VARCHAR"}, {"title", "VARCHAR"},
-	{"event_id", "VARCHAR"}, {"event_time", "VARCHAR"}, {"event_source", "VARCHAR"}, {"event_name", "VARCHAR"},
-	{"principal", "VARCHAR"}, {"source_ip", "VARCHAR"}, {"account", "VARCHAR"}, {"region", "VARCHAR"}, {"day", "VARCHAR"},
-	{"dedup", "VARCHAR"}, {"count", "BIGINT"}, {"first_time", "VARCHAR"}, {"commit", "BIGINT"},
-}
+// AlertsTable is the name of the alerts' table in SQL (lake.AlertsTable); its columns are
+// lake.AlertColumns, the Parquet columns of Alert.
+const AlertsTable = lake.AlertsTable
 
 // Each evaluation of new commits writes one file, named by the commits it covers: the cursor is
 // the last commit of the newest file, so that the alerts and the cursor move together, in one

@@ -8,16 +8,16 @@ import (
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
-	"github.com/trailsql/trailsql/internal/rules"
+	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // Open starts the local engine over opt.Lake speaking Athena's SQL (opt.Dialect is
-// athena.Dialect()), with the table of the alerts the ingests stored (rules.AlertsTable) beside
+// athena.Dialect()), with the table of the alerts the ingests stored (lake.AlertsTable) beside
 // cloudtrail_logs: every front end and test opens the engine through it.
 func Open(ctx context.Context, opt engine.Options) (*engine.Engine, error) {
 	opt.Dialect = athena.Dialect()
-	alerts := engine.FileTable{Name: rules.AlertsTable, Dir: rules.AlertsDir}
-	for _, c := range rules.AlertColumns {
+	alerts := engine.FileTable{Name: lake.AlertsTable, Dir: lake.AlertsDir}
+	for _, c := range lake.AlertColumns {
 		alerts.Columns = append(alerts.Columns, engine.FileColumn{Name: c.Name, Type: c.Type})
 	}
 	opt.FileTables = append(opt.FileTables, alerts)
