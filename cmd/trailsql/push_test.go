@@ -70,14 +70,21 @@ func assertPushed(t testing.TB, lakeDir string, srv *versitygw.Server, bucketPre
 	}
 }
 
-// trailsql push end to end: credentials from the environment, --endpoint-url, the summary, an
-// incremental push after another ingest, a push with nothing to send.
-func TestPushCommand(t *testing.T) {
+// lakesServer starts an S3 server with a bucket "lakes" and points the AWS SDK at it.
+func lakesServer(t *testing.T) *versitygw.Server {
+	t.Helper()
 	srv := vgwtest.Start(t)
 	awsEnv(t, srv.AccessKey(), srv.SecretKey())
 	if err := os.Mkdir(filepath.Join(srv.Root(), "lakes"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return srv
+}
+
+// trailsql push end to end: credentials from the environment, --endpoint-url, the summary, an
+// incremental push after another ingest, a push with nothing to send.
+func TestPushCommand(t *testing.T) {
+	srv := lakesServer(t)
 	l := t.TempDir()
 	mustRun(t, 0, "ingest", "--lake", l, "--commit-rows", "200", writeTrail(t, t.TempDir(), 6, 100))
 	out := mustRun(t, 0, "push", "--lake", l, "--endpoint-url", srv.URL, "s3://lakes/org/trail")
@@ -107,11 +114,7 @@ func TestPushCommand(t *testing.T) {
 // equal to the lake.
 func TestPushSurvivesSIGKILL(t *testing.T) {
 	bin := trailsqlBinary(t)
-	srv := vgwtest.Start(t)
-	awsEnv(t, srv.AccessKey(), srv.SecretKey())
-	if err := os.Mkdir(filepath.Join(srv.Root(), "lakes"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	srv := lakesServer(t)
 	l := t.TempDir()
 	mustRun(t, 0, "ingest", "--lake", l, "--commit-rows", "1000", writeTrail(t, t.TempDir(), 150, 200))
 	args := func(prefix string) []string {

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/trailsql/trailsql/internal/answer/local"
@@ -202,26 +200,9 @@ func TestIndependentReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(tg.Bucket), Prefix: aws.String(tg.Key(lake.Table + "/"))})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range page.Contents {
-			if !strings.HasSuffix(aws.ToString(o.Key), ".parquet") {
-				continue
-			}
-			out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(tg.Bucket), Key: o.Key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, err := io.ReadAll(out.Body)
-			out.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			bucketTable.addFile(t, strings.TrimPrefix(aws.ToString(o.Key), tg.Key("")), data)
+	for rel, data := range bucketFiles(t, c, tg) {
+		if strings.HasPrefix(rel, lake.Table+"/") && strings.HasSuffix(rel, ".parquet") {
+			bucketTable.addFile(t, rel, data)
 		}
 	}
 
