@@ -36,11 +36,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/s3src"
@@ -102,6 +104,9 @@ type Options struct {
 	// superseded it arrived there. Zero deletes at once (for buckets no query reads while
 	// pushing); the command's default is DefaultDeleteDelay.
 	DeleteDelay time.Duration
+	// Uploads is the number of data files of a commit sent at once (default 8): against S3 a PUT
+	// waits tens of milliseconds, and a commit holds a file per partition.
+	Uploads int
 	// Now is the clock (default time.Now); tests move it forward.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -145,7 +150,8 @@ type pusher struct {
 	t      Target
 	opt    Options
 	log    *slog.Logger
-	remote map[string]object // relative path → object, as listed at the start
+	mu     sync.Mutex        // guards remote and st while files are uploaded at once
+	remote map[string]object // relative path → object: listed at the start, then what was sent
 	st     *Stats
 }
 
@@ -159,6 +165,9 @@ func Push(ctx context.Context, api API, lakeDir string, t Target, opt Options) (
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Uploads <= 0 {
+		opt.Uploads = 8
 	}
 	if opt.DeleteDelay < 0 {
 		return nil, fmt.Errorf("delete delay %s is negative", opt.DeleteDelay)
@@ -267,23 +276,28 @@ func (p *pusher) order(commits []lake.Commit) []pendingCommit {
 	return out
 }
 
-// has reports whether the listing holds rel with the given size.
+// has reports whether the bucket holds rel with the given size.
 func (p *pusher) has(rel string, size int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	o, ok := p.remote[rel]
 	return ok && o.size == size
 }
 
-// commit publishes one commit: data files, hash file, claim, manifest.
+// commit publishes one commit: data files (several at once), hash file, claim, manifest.
 func (p *pusher) commit(ctx context.Context, c pendingCommit) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opt.Uploads)
 	for _, f := range c.Files {
 		if c.gone[f.Path] {
 			p.st.Unavailable++
 			p.log.Warn("a data file of a commit was superseded and deleted locally before it was published: the bucket gets the file that superseded it", "file", f.Path, "commit", c.Name)
 			continue
 		}
-		if err := p.upload(ctx, f.Path, f.Bytes, f.SHA256); err != nil {
-			return err
-		}
+		g.Go(func() error { return p.upload(gctx, f.Path, f.Bytes, f.SHA256) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if c.Hashes != "" {
 		if err := p.upload(ctx, c.Hashes, -1, c.HashesSHA256); err != nil {
@@ -400,7 +414,9 @@ func (p *pusher) upload(ctx context.Context, rel string, size int64, sum string)
 			return fmt.Errorf("head %s/%s: %w", p.t.Bucket, key, err)
 		}
 		if head.Metadata[shaMeta] == got {
+			p.mu.Lock()
 			p.st.Present++
+			p.mu.Unlock()
 			return nil
 		}
 	}
@@ -416,9 +432,11 @@ func (p *pusher) upload(ctx context.Context, rel string, size int64, sum string)
 	}); err != nil {
 		return fmt.Errorf("put %s/%s: %w", p.t.Bucket, key, err)
 	}
+	p.mu.Lock()
 	p.remote[rel] = object{size: n, modified: p.opt.Now()}
 	p.st.Uploaded++
 	p.st.Bytes += n
+	p.mu.Unlock()
 	return nil
 }
 
