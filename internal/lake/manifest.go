@@ -374,3 +374,31 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// CommitsDir is the folder of the ledger's manifests, relative to the lake root (slash-separated).
+const CommitsDir = commitsDir
+
+// Commit is one trusted commit of a lake's ledger: its manifest and the name of its file in
+// CommitsDir.
+type Commit struct {
+	Name string
+	Manifest
+}
+
+// Commits returns the lake's commits in commit order, or an error naming the first ledger entry
+// that cannot be trusted (a lake that cannot be vouched for is not copied anywhere). A lake that
+// does not exist yet has none.
+func Commits(root string) ([]Commit, error) {
+	l, err := loadLedger(root)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	out := make([]Commit, 0, len(l.entries))
+	for _, e := range l.entries {
+		out = append(out, Commit{Name: e.name, Manifest: e.m})
+	}
+	return out, nil
+}
