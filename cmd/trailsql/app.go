@@ -162,7 +162,7 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 	root.PersistentFlags().String("lake", "", "lake folder (default $TRAILSQL_LAKE, else "+defaultLakeHelp+")")
 	root.PersistentFlags().BoolP("verbose", "v", false, "log what happens to stderr")
 	root.PersistentFlags().Bool("wide", false, "print tables whole on a terminal (by default, long values such as ARNs and user agents are cut with … to fit it)")
-	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.infoCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand(), m.detectCommand(), m.alertsCommand(), m.rulesCommand(), m.serveCommand(), m.tokenCommand(), m.silenceCommand())
+	root.AddCommand(m.ingestCommand(), m.requireLake(m.queryCommand()), m.infoCommand(), m.schemaCommand(), m.compactCommand(), m.checkCommand(), m.demoCommand(), m.generateCommand(), m.benchCommand(), m.askCommand(), m.policyCommand(), m.unusedCommand(), m.detectCommand(), m.alertsCommand(), m.rulesCommand(), m.serveCommand(), m.tokenCommand(), m.silenceCommand(), m.ddlCommand())
 	return root
 }
 
