@@ -69,6 +69,8 @@ type Server struct {
 	*httptest.Server
 	// Answer returns what a statement answers; nil answers no rows.
 	Answer func(statement string) Answer
+	// OnRequest, when set, is called with each request's operation before it is answered.
+	OnRequest func(op string)
 	// Throttle is how many requests, counted from the first, answer ThrottlingException.
 	Throttle int
 
@@ -153,6 +155,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[op]++
+	if s.OnRequest != nil {
+		s.OnRequest(op)
+	}
 	if s.Throttle > 0 {
 		s.Throttle--
 		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
