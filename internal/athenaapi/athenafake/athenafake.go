@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,8 @@ type Server struct {
 	*httptest.Server
 	// Answer returns what a statement answers; nil answers no rows.
 	Answer func(statement string) Answer
+	// WorkGroups, when set, are the workgroups that exist; a query in another is refused.
+	WorkGroups []string
 	// OnRequest, when set, is called with each request's operation before it is answered.
 	OnRequest func(op string)
 	// Throttle is how many requests, counted from the first, answer ThrottlingException.
@@ -182,6 +185,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "StartQueryExecution":
 		if in.QueryString == "" {
 			writeError(w, http.StatusBadRequest, "InvalidRequestException", "QueryString must not be empty")
+			return
+		}
+		if len(s.WorkGroups) > 0 && !slices.Contains(s.WorkGroups, in.WorkGroup) {
+			writeError(w, http.StatusBadRequest, "InvalidRequestException", "WorkGroup "+in.WorkGroup+" is not found.")
 			return
 		}
 		stmt, err := substitute(in.QueryString, in.ExecutionParameters)
