@@ -19,6 +19,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/athenaapi/athenafake"
+	"github.com/trailsql/trailsql/internal/ddl"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/questions"
 )
@@ -150,11 +151,15 @@ func lakeAnswers(t *testing.T, lakeDir string) func(string) athenafake.Answer {
 		for i, c := range res.Columns {
 			a.Columns = append(a.Columns, athenafake.Column{Name: c, Type: athenaType(res.Types[i])})
 		}
+		types := make([]*ddl.Type, len(res.Types))
+		for i, s := range res.Types {
+			types[i], _ = ddl.ParseType(s) // nested types: their fields' order; nil for the others
+		}
 		for _, r := range res.Rows {
 			row := make([]*string, len(r))
 			for i, v := range r {
 				if v != nil {
-					row[i] = aws.String(athenaText(v))
+					row[i] = aws.String(athenaText(v, types[i]))
 				}
 			}
 			a.Rows = append(a.Rows, row)
@@ -186,8 +191,9 @@ func athenaType(duck string) string {
 	return strings.ToLower(duck)
 }
 
-// athenaText writes a value as GetQueryResults does: arrays [a, b], rows and maps {k=v, …}.
-func athenaText(v any) string {
+// athenaText writes a value of type t (nil: unknown) as GetQueryResults does: arrays [a, b],
+// rows {field=v, …} in their declared order, maps {k=v, …}.
+func athenaText(v any, t *ddl.Type) string {
 	switch x := v.(type) {
 	case nil:
 		return "null"
@@ -197,16 +203,35 @@ func athenaText(v any) string {
 		}
 		return x.Format("2006-01-02 15:04:05.000")
 	case []any:
+		var elem *ddl.Type
+		if t != nil {
+			elem = t.Elem
+		}
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = athenaText(e)
+			parts[i] = athenaText(e, elem)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
 		keys := slices.Sorted(maps.Keys(x))
+		fieldType := func(string) *ddl.Type { return nil }
+		if t != nil && t.Kind == "struct" {
+			keys = keys[:0]
+			for _, f := range t.Fields {
+				keys = append(keys, f.Name)
+			}
+			fieldType = func(k string) *ddl.Type {
+				for _, f := range t.Fields {
+					if f.Name == k {
+						return f.Type
+					}
+				}
+				return nil
+			}
+		}
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = k + "=" + athenaText(x[k])
+			parts[i] = k + "=" + athenaText(x[k], fieldType(k))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}

@@ -5,7 +5,8 @@
 //
 // Positional parameters (?) go as ExecutionParameters, each a SQL literal. Athena returns every
 // value as text; values are turned back into the Go values the local engine returns, by the
-// column types of the result's metadata.
+// column types of the result's metadata, and the result's Types are named as DuckDB names them
+// (nested columns' from the shape of their values) so that both engines' answers render alike.
 package athenaapi
 
 import (
@@ -232,6 +233,7 @@ func (c *Client) stop(ctx context.Context, id string) {
 func (c *Client) results(ctx context.Context, id, statementType string) (*answer.Result, error) {
 	res := &answer.Result{}
 	var cols []columnInfo
+	var shapes []*shape // of the nested columns' values, for their types
 	token := ""
 	for page := 0; ; page++ {
 		var out getResultsOutput
@@ -242,8 +244,8 @@ func (c *Client) results(ctx context.Context, id, statementType string) (*answer
 			cols = out.ResultSet.ResultSetMetadata.ColumnInfo
 			for _, ci := range cols {
 				res.Columns = append(res.Columns, ci.Name)
-				res.Types = append(res.Types, ci.Type)
 			}
+			shapes = make([]*shape, len(cols))
 		}
 		rows := out.ResultSet.Rows
 		if page == 0 && len(rows) > 0 && isHeader(rows[0], cols, statementType) {
@@ -255,6 +257,11 @@ func (c *Client) results(ctx context.Context, id, statementType string) (*answer
 			}
 			row := make([]any, len(cols))
 			for i, d := range r.Data {
+				if t := strings.ToLower(cols[i].Type); d.VarCharValue != nil && (t == "array" || t == "row" || t == "map") {
+					if n, err := parseComplex(*d.VarCharValue); err == nil {
+						shapes[i] = merge(shapes[i], n.shape())
+					}
+				}
 				v, err := convert(d.VarCharValue, cols[i].Type)
 				if err != nil {
 					return nil, fmt.Errorf("athena query %s: column %s: %w", id, cols[i].Name, err)
@@ -267,10 +274,36 @@ func (c *Client) results(ctx context.Context, id, statementType string) (*answer
 			}
 		}
 		if out.NextToken == "" {
+			res.Types = resultTypes(cols, shapes)
 			return res, nil
 		}
 		token = out.NextToken
 	}
+}
+
+// resultTypes names the columns' types as the local engine does (DuckDB's names), so that a
+// result renders the same from either engine: scalars by Athena's type, nested columns by the
+// shape their values show (Athena's metadata says only "array", "row" or "map").
+func resultTypes(cols []columnInfo, shapes []*shape) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		t := strings.ToLower(c.Type)
+		switch {
+		case t == "array" || t == "row" || t == "map":
+			if shapes[i] == nil {
+				out[i] = map[string]string{"array": "VARCHAR[]", "row": "STRUCT()", "map": "MAP(VARCHAR, VARCHAR)"}[t]
+			} else {
+				out[i] = shapes[i].duckType(t)
+			}
+		case t == "decimal":
+			out[i] = fmt.Sprintf("DECIMAL(%d,%d)", c.Precision, c.Scale)
+		case duckTypes[t] != "":
+			out[i] = duckTypes[t]
+		default:
+			out[i] = strings.ToUpper(t)
+		}
+	}
+	return out
 }
 
 // isHeader says whether the first row of the first page is the column names Athena puts there

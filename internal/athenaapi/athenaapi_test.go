@@ -48,7 +48,7 @@ func TestPagedAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != n || !reflect.DeepEqual(res.Columns, []string{"arn", "calls"}) || !reflect.DeepEqual(res.Types, []string{"varchar", "bigint"}) {
+	if len(res.Rows) != n || !reflect.DeepEqual(res.Columns, []string{"arn", "calls"}) || !reflect.DeepEqual(res.Types, []string{"VARCHAR", "BIGINT"}) {
 		t.Fatalf("%d rows, columns %v %v; want %d rows, arn and calls", len(res.Rows), res.Columns, res.Types, n)
 	}
 	for i, r := range res.Rows {

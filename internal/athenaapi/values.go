@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,12 +90,11 @@ func convert(s *string, typ string) (any, error) {
 	case "timestamp with time zone":
 		return timestampTZ(v)
 	case "array", "map", "row":
-		p := &complexParser{s: v}
-		out := p.value(true)
-		if p.i != len(p.s) {
-			return nil, fmt.Errorf("%s value %q: unexpected %q at offset %d", typ, v, p.s[p.i:], p.i)
+		n, err := parseComplex(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s value %q: %w", typ, v, err)
 		}
-		return out, nil
+		return n.value(), nil
 	}
 	return v, nil
 }
@@ -116,45 +116,169 @@ func timestampTZ(v string) (any, error) {
 	return t, nil
 }
 
-// complexParser reads Athena's text of arrays ([a, b]), rows ({arn=…, type=…}) and maps
-// ({k=v, …}): arrays become []any and rows and maps map[string]any, as the local engine's do.
-// Athena's text does not quote its values, so a value holding ", " or "=" in a nested element
-// reads ambiguously; the lake's nested values (ARNs, account ids, types) hold neither.
+// node is a nested value as Athena's text gives it, its fields in order.
+type node struct {
+	kind   byte // '[' array, '{' row or map, 's' text, 0 null
+	text   string
+	keys   []string
+	values []*node
+}
+
+// value is the Go value the local engine returns: []any, map[string]any, string or nil.
+func (n *node) value() any {
+	switch n.kind {
+	case '[':
+		out := make([]any, len(n.values))
+		for i, v := range n.values {
+			out[i] = v.value()
+		}
+		return out
+	case '{':
+		out := make(map[string]any, len(n.values))
+		for i, v := range n.values {
+			out[n.keys[i]] = v.value()
+		}
+		return out
+	case 's':
+		return n.text
+	}
+	return nil
+}
+
+// shape is the type a nested value shows, in DuckDB's spelling; nil for NULL (unknown).
+type shape struct {
+	kind   byte // '[', '{', 's'
+	elem   *shape
+	keys   []string
+	fields []*shape
+}
+
+func (n *node) shape() *shape {
+	switch n.kind {
+	case '[':
+		s := &shape{kind: '['}
+		for _, v := range n.values {
+			s.elem = merge(s.elem, v.shape())
+		}
+		return s
+	case '{':
+		s := &shape{kind: '{', keys: n.keys}
+		for _, v := range n.values {
+			s.fields = append(s.fields, v.shape())
+		}
+		return s
+	case 's':
+		return &shape{kind: 's'}
+	}
+	return nil
+}
+
+// merge combines what two values of a column show: a NULL field takes the other's type, a
+// struct's fields are the union, in the order first seen.
+func merge(a, b *shape) *shape {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || a.kind != b.kind:
+		return a
+	case a.kind == '[':
+		return &shape{kind: '[', elem: merge(a.elem, b.elem)}
+	case a.kind == '{':
+		out := &shape{kind: '{', keys: append([]string(nil), a.keys...), fields: append([]*shape(nil), a.fields...)}
+		for j, k := range b.keys {
+			if i := slices.Index(out.keys, k); i >= 0 {
+				out.fields[i] = merge(out.fields[i], b.fields[j])
+			} else {
+				out.keys, out.fields = append(out.keys, k), append(out.fields, b.fields[j])
+			}
+		}
+		return out
+	}
+	return a
+}
+
+// duckType spells s as DuckDB does (STRUCT(a VARCHAR), VARCHAR[]); top is the column's
+// Athena type, which says whether {…} is a row or a map.
+func (s *shape) duckType(top string) string {
+	if s == nil {
+		return "VARCHAR"
+	}
+	switch s.kind {
+	case '[':
+		return s.elem.duckType("") + "[]"
+	case '{':
+		if top == "map" {
+			var val *shape
+			for _, f := range s.fields {
+				val = merge(val, f)
+			}
+			return "MAP(VARCHAR, " + val.duckType("") + ")"
+		}
+		parts := make([]string, len(s.keys))
+		for i, k := range s.keys {
+			parts[i] = k + " " + s.fields[i].duckType("")
+		}
+		return "STRUCT(" + strings.Join(parts, ", ") + ")"
+	}
+	return "VARCHAR"
+}
+
+// duckTypes names Athena's scalar types as DuckDB does, so that a result renders the same
+// from either engine.
+var duckTypes = map[string]string{
+	"varchar": "VARCHAR", "char": "VARCHAR", "json": "VARCHAR", "tinyint": "TINYINT", "smallint": "SMALLINT",
+	"integer": "INTEGER", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE", "float": "DOUBLE", "real": "FLOAT",
+	"boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
+}
+
+// parseComplex reads Athena's text of an array ([a, b]), row ({arn=…, type=…}) or map
+// ({k=v, …}). Athena's text does not quote its values, so a nested value holding ", " or "="
+// reads ambiguously: statements that return such values nested should return them as JSON
+// (json_format(CAST(x AS JSON))), as the rules do.
+func parseComplex(s string) (*node, error) {
+	p := &complexParser{s: s}
+	n := p.value(true)
+	if p.i != len(p.s) {
+		return nil, fmt.Errorf("unexpected %q at offset %d", p.s[p.i:], p.i)
+	}
+	return n, nil
+}
+
 type complexParser struct {
 	s string
 	i int
 }
 
-func (p *complexParser) value(top bool) any {
+func (p *complexParser) value(top bool) *node {
 	if p.i < len(p.s) {
 		switch p.s[p.i] {
 		case '[':
 			p.i++
-			out := []any{}
+			n := &node{kind: '['}
 			if p.eat(']') {
-				return out
+				return n
 			}
 			for {
-				out = append(out, p.value(false))
+				n.values = append(n.values, p.value(false))
 				if !p.eat(',') {
 					p.eat(']')
-					return out
+					return n
 				}
 				p.eat(' ')
 			}
 		case '{':
 			p.i++
-			out := map[string]any{}
+			n := &node{kind: '{'}
 			if p.eat('}') {
-				return out
+				return n
 			}
 			for {
-				k := p.until("=")
+				n.keys = append(n.keys, p.until("="))
 				p.eat('=')
-				out[k] = p.value(false)
+				n.values = append(n.values, p.value(false))
 				if !p.eat(',') {
 					p.eat('}')
-					return out
+					return n
 				}
 				p.eat(' ')
 			}
@@ -163,13 +287,13 @@ func (p *complexParser) value(top bool) any {
 	if top {
 		s := p.s[p.i:]
 		p.i = len(p.s)
-		return s
+		return &node{kind: 's', text: s}
 	}
 	s := p.until(",]}")
 	if s == "null" {
-		return nil
+		return &node{}
 	}
-	return s
+	return &node{kind: 's', text: s}
 }
 
 func (p *complexParser) eat(c byte) bool {
