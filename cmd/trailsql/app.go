@@ -184,6 +184,7 @@ The lake is --lake, else $TRAILSQL_LAKE, else ` + defaultLakeHelp + `.`,
 		m.reportCommand(),
 		m.runCommand(),
 		m.pushCommand(),
+		m.ddlCommand(),
 	)
 	return root
 }

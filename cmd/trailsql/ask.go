@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/answer"
-	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/authz"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/principal"
@@ -94,19 +93,11 @@ is reported instead of guessed.`,
 			var lk *openedLake
 			var query answer.QueryFunc // one snapshot for the name and the answer
 			if !printSQL || who != "" {
-				if lk, err = m.existingLake(cmd); err != nil {
+				var done func()
+				if query, lk, _, done, err = m.answerQuery(cmd, &q); err != nil {
 					return err
 				}
-				e, err := m.openEngine(cmd, &q)
-				if err != nil {
-					return err
-				}
-				defer e.Close()
-				var release func()
-				if query, release, err = local.Pinned(cmd.Context(), e); err != nil {
-					return err
-				}
-				defer release()
+				defer done()
 			}
 			var how string
 			if who != "" {
@@ -157,7 +148,7 @@ is reported instead of guessed.`,
 			if err != nil {
 				return err
 			}
-			if len(res.Rows) == 0 && len(a.Warnings) == 0 {
+			if len(res.Rows) == 0 && len(a.Warnings) == 0 && a.Coverage != nil {
 				// An empty answer says what the lake holds, so that "nothing" is read against it.
 				a.Warnings = append(a.Warnings, "no rows; the lake holds "+a.Coverage.String())
 			}
@@ -185,7 +176,7 @@ is reported instead of guessed.`,
 				err = m.writeTable(cmd, format, res.Columns, res.Rows)
 			}
 			if stats {
-				writeStats(m.Stderr, res.Scan, res.Elapsed)
+				q.engine.writeStats(m.Stderr, res.Scan, res.Elapsed)
 			}
 			return err
 		},
@@ -198,6 +189,7 @@ is reported instead of guessed.`,
 	cmd.Flags().IntVar(&baselineDays, "baseline-days", 30, "new-behaviour: the baseline is this many days before the window")
 	cmd.Flags().StringVar(&authzFile, "authz", "", "inactive-identities: the IAM inventory, output of 'aws iam get-account-authorization-details'")
 	q.register(cmd)
+	q.engine.register(cmd)
 	return cmd
 }
 

@@ -97,7 +97,11 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 			for _, p := range problems {
 				fmt.Fprintln(m.Stderr, "rule not evaluated: "+p.Error())
 			}
-			alerts, err := rules.Evaluate(cmd.Context(), query, ok, rules.Scope{From: from, To: to, Account: w.account, Region: w.region, Values: rules.FacetValues(snap.Files)})
+			scope := rules.Scope{From: from, To: to, Account: w.account, Region: w.region}
+			if snap != nil { // on Athena without a local lake the values are not known
+				scope.Values = rules.FacetValues(snap.Files)
+			}
+			alerts, err := rules.Evaluate(cmd.Context(), query, ok, scope)
 			if err != nil {
 				return err
 			}
@@ -113,6 +117,7 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 	tf.register(cmd)
 	cmd.Flags().StringVarP(&format, "format", "o", "", "output format: table, csv, json, jsonl, markdown, or text (each alert's event as a sentence) (default: table on a terminal, else csv)")
 	q.register(cmd)
+	q.engine.register(cmd)
 	return cmd
 }
 

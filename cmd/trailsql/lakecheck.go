@@ -110,6 +110,13 @@ func (m *Main) requireLake(cmd *cobra.Command) *cobra.Command {
 				return fmt.Errorf("--format: %w", err)
 			}
 		}
+		if f := cmd.Flags().Lookup("engine"); f != nil && f.Value.String() == engineAthena {
+			// On Athena the statements read the lake's copy on S3: a local lake is optional.
+			if prev != nil {
+				return prev(cmd, args)
+			}
+			return nil
+		}
 		l, err := m.existingLake(cmd)
 		if err != nil {
 			return err

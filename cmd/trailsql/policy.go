@@ -121,6 +121,7 @@ passed each role).`,
 	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission")
 	cmd.Flags().StringVar(&authzFile, "authz", "", "the IAM inventory ('aws iam get-account-authorization-details'), to name the roles of the EC2 instance profiles passed")
 	q.register(cmd)
+	q.engine.register(cmd)
 	return cmd
 }
 

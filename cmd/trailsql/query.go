@@ -27,6 +27,8 @@ type queryFlags struct {
 	maxResultBytes    string
 	maxStatementBytes string
 	skipDamaged       bool
+	// engine is where the statements run, for the commands that register its flags.
+	engine engineFlags
 }
 
 func (q *queryFlags) register(cmd *cobra.Command) {
@@ -121,6 +123,15 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 			if original && format == textFormat {
 				return fmt.Errorf("--original and --format text both say how rows are written: give one")
 			}
+			if onAthena, err := q.engine.isAthena(); err != nil || onAthena {
+				if err != nil {
+					return err
+				}
+				if original || format == textFormat || q.skipDamaged {
+					return fmt.Errorf("--original, --format text and --skip-damaged read the local lake: run them with --engine local")
+				}
+				return m.queryElsewhere(cmd, &q, sqlText, format, stats)
+			}
 			e, err := m.openEngine(cmd, &q)
 			if err != nil {
 				return err
@@ -171,7 +182,39 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 	cmd.Flags().BoolVar(&q.skipDamaged, "skip-damaged", false, "answer from the lake files that can be read when some cannot, and list on stderr the files, partitions and rows left out")
 	cmd.Flags().BoolVar(&original, "original", false, "print each row as the original CloudTrail record (JSON lines); the query must select whole rows (SELECT *)")
 	q.register(cmd)
+	q.engine.register(cmd)
 	return cmd
+}
+
+// queryElsewhere runs a statement through the answers' QueryFunc (Athena) and writes its rows.
+func (m *Main) queryElsewhere(cmd *cobra.Command, q *queryFlags, sqlText, format string, stats bool) error {
+	query, _, _, done, err := m.answerQuery(cmd, q)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := query(cmd.Context(), sqlText)
+	if err != nil {
+		return err
+	}
+	st, err := render.NewStream(m.Stdout, format)
+	if err != nil {
+		return err
+	}
+	st.SetWidth(m.tableWidth(cmd, format))
+	if err := st.Begin(res.Columns, res.Types); err != nil {
+		return err
+	}
+	for _, r := range res.Rows {
+		if err := st.Row(r); err != nil {
+			return err
+		}
+	}
+	err = st.Close()
+	if stats {
+		q.engine.writeStats(m.Stderr, res.Scan, res.Elapsed)
+	}
+	return err
 }
 
 func (m *Main) readSQL(args []string, file string) (string, error) {

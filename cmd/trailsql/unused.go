@@ -127,6 +127,7 @@ principal, actions included.`,
 	cmd.Flags().BoolVar(&byService, "by-service", false, "count the classes per principal and service instead of listing actions")
 	cmd.Flags().BoolVar(&includeDenied, "include-denied", false, "count calls refused for lack of permission as uses")
 	q.register(cmd)
+	q.engine.register(cmd)
 	return cmd
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/answer"
-	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/window"
 )
@@ -107,21 +106,15 @@ func (m *Main) writeCoverage(lk *openedLake, w *windowFlags, from, to time.Time,
 
 // windowQuery opens the lake for an answer about [from, to): it says on stderr what the lake
 // holds of the window (partial: what falls outside it means for the answer) and returns a
-// QueryFunc whose statements all read one snapshot, and what closes it.
+// QueryFunc whose statements all read one snapshot, and what closes it. On Athena (--engine
+// athena) without a local lake, the snapshot is nil and nothing is said of the lake.
 func (m *Main) windowQuery(cmd *cobra.Command, q *queryFlags, w *windowFlags, from, to time.Time, partial string) (answer.QueryFunc, *lake.Snapshot, func(), error) {
-	lk, err := m.existingLake(cmd)
+	query, lk, snap, done, err := m.answerQuery(cmd, q)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e, err := m.openEngine(cmd, q)
-	if err != nil {
-		return nil, nil, nil, err
+	if lk != nil {
+		m.writeCoverage(lk, w, from, to, partial)
 	}
-	m.writeCoverage(lk, w, from, to, partial)
-	query, release, err := local.Pinned(cmd.Context(), e)
-	if err != nil {
-		e.Close()
-		return nil, nil, nil, err
-	}
-	return query, e.Snapshot(), func() { release(); e.Close() }, nil
+	return query, snap, done, nil
 }

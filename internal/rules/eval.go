@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -142,7 +143,14 @@ func (p *plan) sql(scope Scope, in []int, cond string) (string, []any) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("SELECT * FROM (\nSELECT ")
+	// The matches go out as JSON text: Athena returns nested values as unquoted text
+	// ({r=3, v=[a, b]}) that a value holding ", " makes ambiguous, JSON text is exact on every
+	// engine. A row becomes a JSON object on Trino and Athena engine 3, an array on Presto.
+	b.WriteString("SELECT ")
+	for i := range baseColumns {
+		fmt.Fprintf(&b, "c%d, ", i)
+	}
+	b.WriteString("json_format(CAST(matches AS JSON)) AS matches FROM (\nSELECT ")
 	for i, c := range baseColumns {
 		fmt.Fprintf(&b, "%s AS c%d,\n  ", c, i)
 	}
@@ -256,14 +264,16 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	byRule := map[*compiled][]match{}
 	last := len(baseColumns)
 	for _, row := range rows {
-		ms, _ := row[last].([]any)
+		var ms []any
+		if err := json.Unmarshal([]byte(answer.String(row[last])), &ms); err != nil {
+			return nil, fmt.Errorf("evaluate %d rules: the matches of event %v: %w", len(rs), row[0], err)
+		}
 		for _, m := range ms {
-			e, _ := m.(map[string]any)
-			i := int(answer.Int(e["r"]))
-			if i < 0 || i >= len(p.rules) {
-				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(rs), e["r"])
+			r, vals := matchFields(m)
+			i := int(r)
+			if i < 0 || i >= len(p.rules) || r != float64(i) {
+				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(rs), m)
 			}
-			vals, _ := e["v"].([]any)
 			c := p.rules[i]
 			byRule[c] = append(byRule[c], c.matchOf(row, vals))
 		}
@@ -286,6 +296,28 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 		return out[i].Rule < out[j].Rule
 	})
 	return out, nil
+}
+
+// matchFields reads a match of the JSON matches column: {"r": 3, "v": […]} (a row cast to JSON
+// on DuckDB, Trino and Athena engine 3) or [3, […]] (on Presto); r is -1 when it is neither.
+func matchFields(m any) (r float64, vals []any) {
+	switch x := m.(type) {
+	case map[string]any:
+		r, ok := x["r"].(float64)
+		if !ok {
+			return -1, nil
+		}
+		vals, _ = x["v"].([]any)
+		return r, vals
+	case []any:
+		if len(x) == 2 {
+			if r, ok := x[0].(float64); ok {
+				vals, _ = x[1].([]any)
+				return r, vals
+			}
+		}
+	}
+	return -1, nil
 }
 
 func (c *compiled) matchOf(row []any, vals []any) match {
