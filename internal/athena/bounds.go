@@ -463,7 +463,7 @@ func facetClause(c []token, qualifiers map[string]bool) ([]Cond, bool) {
 					cand = sub
 				}
 			}
-			if cand != nil && (best == nil || facetRank(cand) < facetRank(best)) {
+			if cand != nil && (best == nil || FacetRank(cand) < FacetRank(best)) {
 				best = cand
 			}
 		}
@@ -534,8 +534,9 @@ func closes(toks []token) bool {
 // facetOrder ranks the facet columns by how few rows a condition on them usually leaves.
 var facetOrder = map[string]int{"eventname": 0, "eventsource": 1, "errorcode": 2, "useridentity.type": 3}
 
-// facetRank is the rank of a disjunction of conditions: its worst column's.
-func facetRank(conds []Cond) int {
+// FacetRank ranks a disjunction of conditions on facet columns by how few rows it usually leaves
+// (its worst column's: event names first, then event sources, error codes, identity types).
+func FacetRank(conds []Cond) int {
 	r := 0
 	for _, c := range conds {
 		r = max(r, facetOrder[c.Column])

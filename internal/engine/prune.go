@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -230,27 +229,9 @@ func condHolds(c Cond, v string, integer bool) (holds, known bool) {
 		if integer || strings.Contains(x, `\`) {
 			return false, false
 		}
-		return likeRE(x).MatchString(v), true
+		return lake.FacetHolds("like", []string{x}, v), true
 	}
 	return false, false
-}
-
-// likeRE is the regular expression of a LIKE pattern without an escape character.
-func likeRE(pattern string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString(`(?s)^`)
-	for _, r := range pattern {
-		switch r {
-		case '%':
-			b.WriteString(`.*`)
-		case '_':
-			b.WriteString(`.`)
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString(`$`)
-	return regexp.MustCompile(b.String())
 }
 
 // evalDay evaluates a bound expression and returns its UTC date. The expression is text from

@@ -184,14 +184,11 @@ func (p *plan) sql(scope Scope, in []int, cond string) (string, []any) {
 		args = append(args, scope.Region)
 	}
 	if scope.Files != nil {
-		lits := make([]string, len(scope.Files))
-		for i, f := range scope.Files {
-			lits[i] = "'" + strings.ReplaceAll(f, "'", "''") + "'"
+		lits := "NULL"
+		if len(scope.Files) > 0 {
+			lits = literals(scope.Files)
 		}
-		if len(lits) == 0 {
-			lits = []string{"NULL"}
-		}
-		where = append(where, `"$path" IN (`+strings.Join(lits, ", ")+")")
+		where = append(where, `"$path" IN (`+lits+")")
 	}
 	if len(where) > 0 {
 		b.WriteString("\nWHERE " + strings.Join(where, "\n  AND "))

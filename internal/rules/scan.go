@@ -17,9 +17,6 @@ import (
 // may match only. The rules with no such condition share one scan of every row. The statements of one Evaluate read the same snapshot when the query
 // function is pinned (local.Pinned), as the callers' are.
 
-// scanOrder ranks the facet columns by how few rows a condition on them usually leaves.
-var scanOrder = map[string]int{"eventname": 0, "eventsource": 1, "errorcode": 2, "useridentity.type": 3}
-
 // facetOf returns a condition of cond's on one facet column, the most selective one: its
 // conditions joined by OR, every row cond holds for satisfying one of them; nil when none is
 // certain.
@@ -34,7 +31,7 @@ func facetOf(cond string) []athena.Cond {
 		if slices.ContainsFunc(clause, func(c athena.Cond) bool { return c.Column != col || c.Number }) {
 			continue
 		}
-		if best == nil || scanOrder[col] < scanOrder[best[0].Column] {
+		if best == nil || athena.FacetRank(clause) < athena.FacetRank(best) {
 			best = clause
 		}
 	}
@@ -79,7 +76,9 @@ func (p *plan) scans(values map[string][]string) []scan {
 	for col := range byCol {
 		cols = append(cols, col)
 	}
-	slices.SortFunc(cols, func(a, b string) int { return scanOrder[a] - scanOrder[b] })
+	slices.SortFunc(cols, func(a, b string) int {
+		return athena.FacetRank(p.rules[byCol[a][0]].facet) - athena.FacetRank(p.rules[byCol[b][0]].facet)
+	})
 	for _, col := range cols {
 		var conds []athena.Cond
 		for _, i := range byCol[col] {
