@@ -375,3 +375,12 @@ type regexError string
 func (e regexError) Error() string { return string(e) }
 
 const errNoClose = regexError("a named group's name has no closing >")
+
+// Translate parses a Logs Insights query and returns its SQL: Parse, then Query.SQL.
+func Translate(query string) (string, error) {
+	q, err := Parse(query)
+	if err != nil {
+		return "", err
+	}
+	return q.SQL()
+}

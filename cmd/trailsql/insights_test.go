@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestQueryInsights runs query --insights over a generated lake: the Insights query returns what
+// the corresponding SQL returns, its event IDs are those the filter pattern for the same question
+// selects, --sql prints the SQL without running it, and a bad query's error points into it.
+func TestQueryInsights(t *testing.T) {
+	g := generatedLake(t, 5, 6000)
+	got := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "--insights",
+		`fields @timestamp, eventName | filter userIdentity.sessionContext.sessionIssuer.userName = "Admin" | sort @timestamp desc | limit 50`)
+	want := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv",
+		`SELECT from_iso8601_timestamp(eventtime) AS "@timestamp", eventname AS "eventName" FROM cloudtrail_logs WHERE useridentity.sessioncontext.sessionissuer.username = 'Admin' ORDER BY eventtime DESC, eventid LIMIT 50`)
+	if got != want || strings.Count(got, "\n") != 51 {
+		t.Errorf("--insights:\n%s\nSQL:\n%s", got, want)
+	}
+
+	byInsights := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "--insights",
+		`filter eventName = "ConsoleLogin" and errorMessage = "Failed authentication" | fields eventID | sort eventID asc`)
+	byPattern := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "SELECT eventid AS \"eventID\" FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin' AND errormessage = 'Failed authentication' ORDER BY eventid")
+	if byInsights != byPattern || strings.Count(byInsights, "\n") < 2 {
+		t.Errorf("--insights:\n%s\nSQL:\n%s", byInsights, byPattern)
+	}
+
+	sql := mustRun(t, 0, "query", "--lake", g.lake, "--insights", `stats count(*) by eventSource`, "--sql")
+	if !strings.HasPrefix(sql, "SELECT ") || !strings.Contains(sql, "GROUP BY eventsource") {
+		t.Errorf("--sql printed %q", sql)
+	}
+	code, _, errOut := run(t, "", "query", "--lake", g.lake, "--insights", "fields eventName\n| filter eventName in \"x\"")
+	if code == 0 || !strings.Contains(errOut, "--insights: 2:23: ") || !strings.Contains(errOut, "\n"+strings.Repeat(" ", 24)+"^") {
+		t.Errorf("bad query: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "query", "--lake", g.lake, "--insights", "fields a", "--pattern", "{ $.a = 1 }"); code == 0 || !strings.Contains(errOut, "give one") {
+		t.Errorf("--insights and --pattern: exit %d, %s", code, errOut)
+	}
+}
