@@ -18,13 +18,17 @@
 //	comparison = sum [ ( "=" | "!=" | "<" | "<=" | ">" | ">=" ) sum | "=~" regex
 //	         | [ "not" ] "like" ( string | regex ) | [ "not" ] "in" "[" sum { "," sum } "]" ]
 //	sum      = product { ( "+" | "-" ) product }; product = unary { ( "*" | "/" | "%" ) unary }
-//	unary    = "-" unary | number | string | field | function "(" [ args | "*" ] ")" | "(" expr ")"
+//	unary    = "-" unary | power;  power = primary [ "^" unary ]
+//	primary  = number | string | field | function "(" [ args | "*" ] ")" | "(" expr ")"
 //
 // Keywords and function names are read in any case. Strings are "…" or '…' (\ escapes the next
 // character); regexes are /…/ (\/ for a slash); names with other characters go between backticks.
-// Functions: ispresent, isempty, isblank, tolower, toupper, trim, ltrim, rtrim, strlen, concat,
-// coalesce, abs, floor, ceil, bin(period) (units ms, s, m, h, d, w); in stats: count(*),
-// count(x), count_distinct, sum, avg, min, max. Other commands (pattern, diff, anomaly, unmask,
+// A list index after a name, resources[0].ARN, is the path resources.0.ARN. Functions:
+// ispresent, isempty, isblank, tolower, toupper, trim, ltrim, rtrim, strlen, strcontains, replace,
+// concat, coalesce, abs, floor, ceil, log, sqrt, greatest, least, bin(period) and
+// datefloor/dateceil(time, period) (units ms, s, m, h, d, w); in stats: count(*) or count(),
+// count(x), count_distinct, sum, avg, min, max, stddev, pct(x, percentile), earliest(x) and
+// latest(x) (the value of the oldest and newest event). Other commands (pattern, diff, anomaly, unmask,
 // filterIndex, …) and functions give an error naming them. Every error is an *Error pointing at
 // the line and column of the query it is about, with a caret under it.
 //

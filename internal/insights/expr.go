@@ -44,7 +44,7 @@ func (t *translator) value(st *stage, x expr) (val, error) {
 		return t.cond(st, x)
 	case *binary:
 		switch x.op {
-		case "+", "-", "*", "/", "%":
+		case "+", "-", "*", "/", "%", "^":
 			l, err := t.value(st, x.l)
 			if err != nil {
 				return val{}, err
@@ -53,10 +53,16 @@ func (t *translator) value(st *stage, x expr) (val, error) {
 			if err != nil {
 				return val{}, err
 			}
+			if x.op == "^" {
+				return val{"power(" + number(l).sql + ", " + number(r).sql + ")", kNum}, nil
+			}
 			return val{"(" + number(l).sql + " " + x.op + " " + number(r).sql + ")", kNum}, nil
 		}
 		return t.cond(st, x)
 	case *call:
+		if v, ok := st.names[x.text]; ok { // a column of stats: sort count(*) desc
+			return v, nil
+		}
 		return t.function(st, x)
 	case *regexLit:
 		return val{}, t.fail(x.pos, "a /regex/ goes after like or =~")
@@ -221,8 +227,8 @@ var units = map[string]float64{"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60
 // function writes a function call that is not an aggregate.
 func (t *translator) function(st *stage, c *call) (val, error) {
 	args := make([]val, len(c.args))
-	if c.name != "bin" {
-		for i, a := range c.args {
+	for i, a := range c.args {
+		if d, ok := a.(*literal); !ok || d.tok.kind != tkDuration { // a period is read where taken
 			v, err := t.value(st, a)
 			if err != nil {
 				return val{}, err
@@ -280,37 +286,90 @@ func (t *translator) function(st *stage, c *call) (val, error) {
 			parts[i] = text(a)
 		}
 		return val{"coalesce(" + strings.Join(parts, ", ") + ")", kStr}, nil
-	case "abs", "floor", "ceil":
+	case "abs", "floor", "ceil", "log", "sqrt":
 		if err := want(1); err != nil {
 			return val{}, err
 		}
-		return val{c.name + "(" + number(args[0]).sql + ")", kNum}, nil
+		fn := c.name
+		if fn == "log" {
+			fn = "ln" // Insights' log is the natural logarithm
+		}
+		return val{fn + "(" + number(args[0]).sql + ")", kNum}, nil
+	case "greatest", "least":
+		if len(args) == 0 {
+			return val{}, t.fail(c.pos, "%s takes at least one argument", c.name)
+		}
+		parts := make([]string, len(args))
+		for i, a := range args {
+			parts[i] = number(a).sql
+		}
+		return val{c.name + "(" + strings.Join(parts, ", ") + ")", kNum}, nil
+	case "strcontains":
+		if err := want(2); err != nil {
+			return val{}, err
+		}
+		return val{"(strpos(" + text(args[0]) + ", " + text(args[1]) + ") > 0)", kBool}, nil
+	case "replace":
+		if err := want(3); err != nil {
+			return val{}, err
+		}
+		return val{"replace(" + text(args[0]) + ", " + text(args[1]) + ", " + text(args[2]) + ")", kStr}, nil
 	case "bin":
 		if len(c.args) != 1 {
 			return val{}, t.fail(c.pos, "bin takes a period such as 5m")
 		}
-		d, ok := c.args[0].(*literal)
-		if !ok || d.tok.kind != tkDuration {
-			return val{}, t.fail(c.args[0].at(), "bin takes a period: a number and a unit (ms, s, m, h, d, w), e.g. bin(5m)")
+		ts, err := t.timestamp(st, c)
+		if err != nil {
+			return val{}, err
 		}
-		n, unit := splitDuration(d.tok.text)
-		f, err := strconv.ParseFloat(n, 64)
-		u, ok := units[strings.ToLower(unit)]
-		if err != nil || !ok || f <= 0 {
-			return val{}, t.fail(d.pos, "%s: a period is a positive number and a unit (ms, s, m, h, d, w)", d.tok.text)
+		return t.floorTime(ts, c.args[0], "floor")
+	case "datefloor", "dateceil":
+		if len(c.args) != 2 {
+			return val{}, t.fail(c.pos, "%s takes a time and a period: %s(@timestamp, 1h)", c.name, c.name)
 		}
-		ts, _ := t.schema.column("@timestamp")
-		if v, ok := st.names["@timestamp"]; ok {
-			ts = v
-		} else if !st.base {
-			return val{}, t.fail(c.pos, "bin() needs @timestamp, which the results of stats do not have")
+		ts, err := t.value(st, c.args[0])
+		if err != nil {
+			return val{}, err
 		}
-		secs := numberLit(f * u)
-		return val{"from_unixtime(floor(to_unixtime(" + ts.sql + ") / " + secs + ") * " + secs + ")", kTime}, nil
-	case "count", "count_distinct", "sum", "avg", "min", "max":
+		if ts.kind != kTime {
+			ts = val{"from_iso8601_timestamp(" + text(ts) + ")", kTime}
+		}
+		return t.floorTime(ts, c.args[1], strings.TrimPrefix(c.name, "date"))
+	case "count", "count_distinct", "sum", "avg", "min", "max", "stddev", "pct", "earliest", "latest":
+		if !st.base {
+			return val{}, t.fail(c.pos, "%s is not a column of the stats before: its columns are %s", c.text, strings.Join(st.cols, ", "))
+		}
 		return val{}, t.fail(c.pos, "%s aggregates: it goes in stats", c.name)
 	}
 	return val{}, t.fail(c.pos, "the function %s is not translated to SQL", c.name)
+}
+
+// timestamp is @timestamp in the stage, which bin() and earliest/latest read.
+func (t *translator) timestamp(st *stage, c *call) (val, error) {
+	if v, ok := st.names["@timestamp"]; ok {
+		return v, nil
+	}
+	if !st.base {
+		return val{}, t.fail(c.pos, "%s needs @timestamp, which the results of stats do not have", c.name)
+	}
+	ts, _ := t.schema.column("@timestamp")
+	return ts, nil
+}
+
+// floorTime rounds a time down (floor) or up (ceil) to a multiple of a period such as 5m.
+func (t *translator) floorTime(ts val, period expr, round string) (val, error) {
+	d, ok := period.(*literal)
+	if !ok || d.tok.kind != tkDuration {
+		return val{}, t.fail(period.at(), "a period is a number and a unit (ms, s, m, h, d, w), e.g. 5m")
+	}
+	n, unit := splitDuration(d.tok.text)
+	f, err := strconv.ParseFloat(n, 64)
+	u, ok := units[strings.ToLower(unit)]
+	if err != nil || !ok || f <= 0 || f*u > 1e10 {
+		return val{}, t.fail(d.pos, "%s: a period is a positive number and a unit (ms, s, m, h, d, w)", d.tok.text)
+	}
+	secs := numberLit(f * u)
+	return val{"from_unixtime(" + round + "(to_unixtime(" + ts.sql + ") / " + secs + ") * " + secs + ")", kTime}, nil
 }
 
 func splitDuration(s string) (string, string) {

@@ -151,6 +151,21 @@ FROM cloudtrail_logs WHERE json_extract_scalar(requestparameters, '$.bucketName'
 		rows:     1,
 	},
 	{
+		name:     "earliest_latest_sort_by_count",
+		insights: `filter ispresent(userIdentity.userName) | stats count(*), earliest(eventName) as first, latest(eventName) as last by userIdentity.userName | sort count(*) desc`,
+		sql: `SELECT useridentity.username, count(*), min_by(eventname, eventtime || eventid), max_by(eventname, eventtime || eventid) FROM cloudtrail_logs
+WHERE useridentity.username IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1`,
+		rows: 2,
+	},
+	{
+		name:     "brackets_power_datefloor",
+		insights: `filter ispresent(resources[0].ARN) or strcontains(eventName, "Instances") | fields eventID, resources[1].ARN, requestParameters.instancesSet.items[0].instanceId, strlen(eventName) ^ 2 as sq, datefloor(@timestamp, 10m) as t`,
+		sql: `SELECT eventid, element_at(resources, 2).arn, json_extract_scalar(requestparameters, '$.instancesSet.items[0].instanceId'), power(length(eventname), 2),
+  date_trunc('hour', from_iso8601_timestamp(eventtime)) + (minute(from_iso8601_timestamp(eventtime)) / 10) * INTERVAL '10' MINUTE
+FROM cloudtrail_logs WHERE resources IS NOT NULL OR strpos(eventname, 'Instances') > 0 ORDER BY eventtime DESC, eventid`,
+		rows: 7,
+	},
+	{
 		name:     "timestamp_and_number",
 		insights: `filter @timestamp >= "2025-03-01T10:15:00Z" and recipientAccountId = 123456789012 and not ispresent(errorCode) | fields eventID`,
 		sql:      `SELECT eventid FROM cloudtrail_logs WHERE eventtime >= '2025-03-01T10:15:00Z' AND errorcode IS NULL ORDER BY eventtime DESC, eventid`,

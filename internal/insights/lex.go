@@ -16,7 +16,7 @@ const (
 	tkNumber           // 3000, 1.5
 	tkDuration         // 5m, 1h, 30s: a number with a unit, for bin()
 	tkRegex            // /…/, its source between the slashes
-	tkOp               // | , ( ) [ ] = != < <= > >= =~ + - * / %
+	tkOp               // | , ( ) [ ] = != < <= > >= =~ + - * / % ^
 )
 
 // token is one token of a query: its kind, its text (unquoted for strings, regexes and quoted
@@ -163,10 +163,25 @@ func lex(src string) ([]token, error) {
 			}
 			out = append(out, token{kind: kind, text: src[start:i], pos: start, end: i})
 		case isLetter(c) || c == '_' || c == '@' || c == '$':
-			for i < len(src) && (isLetter(src[i]) || isDigit(src[i]) || strings.IndexByte("_@$.", src[i]) >= 0) {
-				i++
+			// A list index right after a name, resources[0].ARN, is the path resources.0.ARN.
+			var b strings.Builder
+			for i < len(src) {
+				if isLetter(src[i]) || isDigit(src[i]) || strings.IndexByte("_@$.", src[i]) >= 0 {
+					b.WriteByte(src[i])
+					i++
+					continue
+				}
+				j := i + 1
+				for j < len(src) && isDigit(src[j]) {
+					j++
+				}
+				if src[i] != '[' || j == i+1 || j >= len(src) || src[j] != ']' {
+					break
+				}
+				b.WriteString("." + src[i+1:j])
+				i = j + 1
 			}
-			out = append(out, token{kind: tkIdent, text: src[start:i], pos: start, end: i})
+			out = append(out, token{kind: tkIdent, text: b.String(), pos: start, end: i})
 		default:
 			two := ""
 			if i+1 < len(src) {
@@ -181,7 +196,7 @@ func lex(src string) ([]token, error) {
 				out = append(out, token{kind: tkOp, text: two, pos: start, end: i})
 				continue
 			}
-			if strings.IndexByte("|,()[]=<>+-*/%", c) < 0 {
+			if strings.IndexByte("|,()[]=<>+-*/%^", c) < 0 {
 				r, _ := utf8.DecodeRuneInString(src[i:])
 				return nil, errAt(src, start, "unexpected character %q", r)
 			}

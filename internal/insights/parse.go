@@ -85,6 +85,7 @@ type (
 		name string // lower case
 		args []expr
 		star bool
+		text string // as the query writes it, which names stats' column: count(*)
 	}
 )
 
@@ -430,7 +431,20 @@ func (p *parser) unaryMinus() (expr, error) {
 		x, err := p.unaryMinus()
 		return &unary{pos: t.pos, op: "-", x: x}, err
 	}
-	return p.primary()
+	return p.power()
+}
+
+// power is primary [ "^" unary ]: 2 ^ 3 ^ 2 is 2 ^ (3 ^ 2), -2 ^ 2 is -(2 ^ 2).
+func (p *parser) power() (expr, error) {
+	l, err := p.primary()
+	if err == nil && p.peek().is("^") {
+		t := p.next()
+		var r expr
+		if r, err = p.unaryMinus(); err == nil {
+			l = &binary{pos: t.pos, op: "^", l: l, r: r}
+		}
+	}
+	return l, err
 }
 
 func (p *parser) primary() (expr, error) {
@@ -449,7 +463,7 @@ func (p *parser) primary() (expr, error) {
 				c.star = true
 			}
 			if p.peek().is(")") {
-				p.next()
+				c.text = p.src[t.pos:p.next().end]
 				return c, nil
 			}
 			for {
@@ -460,6 +474,7 @@ func (p *parser) primary() (expr, error) {
 				c.args = append(c.args, x)
 				n := p.next()
 				if n.is(")") {
+					c.text = p.src[t.pos:n.end]
 					return c, nil
 				}
 				if !n.is(",") {

@@ -257,18 +257,19 @@ func (t *translator) aggregate(st *stage, x expr) (val, error) {
 	if !ok {
 		return val{}, t.fail(x.at(), "stats takes aggregate functions: count, count_distinct, sum, avg, min, max")
 	}
-	if c.star {
+	if c.star || c.name == "count" && len(c.args) == 0 {
 		if c.name != "count" {
 			return val{}, t.fail(c.pos, "only count takes *")
 		}
 		return val{"count(*)", kNum}, nil
 	}
-	fn, ok := map[string]string{"count": "count", "count_distinct": "count", "sum": "sum", "avg": "avg", "min": "min", "max": "max"}[c.name]
+	fn, ok := map[string]string{"count": "count", "count_distinct": "count", "sum": "sum", "avg": "avg", "min": "min", "max": "max",
+		"stddev": "stddev", "pct": "approx_percentile", "earliest": "min_by", "latest": "max_by"}[c.name]
 	if !ok {
-		return val{}, t.fail(c.pos, "%s is not an aggregate this translation has: count, count_distinct, sum, avg, min, max", c.name)
+		return val{}, t.fail(c.pos, "%s is not an aggregate this translation has: count, count_distinct, sum, avg, min, max, stddev, pct, earliest, latest", c.name)
 	}
-	if len(c.args) != 1 {
-		return val{}, t.fail(c.pos, "%s takes one argument", c.name)
+	if n := map[bool]int{true: 2, false: 1}[c.name == "pct"]; len(c.args) != n {
+		return val{}, t.fail(c.pos, "%s takes %d argument%s", c.name, n, map[bool]string{true: "", false: "s"}[n == 1])
 	}
 	v, err := t.value(st, c.args[0])
 	if err != nil {
@@ -279,6 +280,21 @@ func (t *translator) aggregate(st *stage, x expr) (val, error) {
 		return val{"count(" + v.sql + ")", kNum}, nil
 	case "count_distinct":
 		return val{"count(DISTINCT " + v.sql + ")", kNum}, nil
+	case "earliest", "latest":
+		ts, err := t.timestamp(st, c)
+		if err != nil {
+			return val{}, err
+		}
+		return val{fn + "(" + v.sql + ", " + ts.sql + ")", v.kind}, nil
+	case "pct":
+		f := -1.0
+		if p, ok := c.args[1].(*literal); ok && p.tok.kind == tkNumber {
+			f, _ = strconv.ParseFloat(p.tok.text, 64)
+		}
+		if f < 0 || f > 100 {
+			return val{}, t.fail(c.args[1].at(), "pct takes a percentile from 0 to 100: pct(x, 95)")
+		}
+		return val{"approx_percentile(" + number(v).sql + ", " + numberLit(f/100) + ")", kNum}, nil
 	}
 	if v.kind == kStr {
 		v = number(v)

@@ -37,6 +37,9 @@ var translations = []struct{ name, query string }{
 	{"nested_and_payload", `fields userIdentity.sessionContext.sessionIssuer.userName as issuer, requestParameters.bucketName, resources.0.ARN, userIdentity.sessionContext.webIdFederationData.attributes.aud, unknownTopLevel.x | filter readOnly = "false"`},
 	{"arithmetic", `fields strlen(eventName) * 2 + 1 as n, tolower(eventName) as lower | filter n > 20 | sort n desc, eventName | limit 5`},
 	{"stats_then_filter", `stats count(*) as c by eventName | filter c >= 2 | sort c desc`},
+	{"functions", `fields eventID, 2 ^ 3 ^ 2 as p, -2 ^ 2 as q, greatest(1, strlen(eventName)) as g, replace(eventName, "Describe", "List") as r, datefloor(@timestamp, 1h) as hour | filter strcontains(eventName, "Instances")`},
+	{"aggregates", `stats count() as n, earliest(eventName), latest(eventName), pct(strlen(eventName), 50), stddev(strlen(eventName)) by userIdentity.userName | sort n desc`},
+	{"brackets", `fields resources[1].ARN, requestParameters.instancesSet.items[0].instanceId`},
 	{"timestamp_compare", `filter @timestamp >= "2026-03-01T00:00:00Z" and recipientAccountId = 123456789012 | fields eventID`},
 }
 
@@ -93,6 +96,9 @@ func TestErrors(t *testing.T) {
 		{``, 1, 1, "an empty query"},
 		{`filter strlen(eventName)`, 1, 8, "not a condition"},
 		{`stats eventName`, 1, 7, "stats takes aggregate functions"},
+		{`stats count() as n | sort count(*)`, 1, 27, "count(*) is not a column of the stats before: its columns are n"},
+		{`stats pct(eventName, 101)`, 1, 22, "pct takes a percentile"},
+		{`fields datefloor(@timestamp, 1y)`, 1, 30, "a period is"},
 	} {
 		q, err := Parse(tc.query)
 		if err == nil {
