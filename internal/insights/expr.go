@@ -6,8 +6,20 @@ import (
 	"strings"
 )
 
+// maxExprBytes bounds the SQL of one expression: names made by fields … as are written out where
+// they are used, so a chain of them (fields a+a as a | fields a+a as a …) doubles it each time.
+const maxExprBytes = 256 << 10
+
 // value writes an expression as SQL in the stage's scope.
 func (t *translator) value(st *stage, x expr) (val, error) {
+	v, err := t.value1(st, x)
+	if err == nil && len(v.sql) > maxExprBytes {
+		return val{}, t.fail(x.at(), "this expression becomes more than %d KiB of SQL (names made with as are written out where they are used): simplify it", maxExprBytes>>10)
+	}
+	return v, err
+}
+
+func (t *translator) value1(st *stage, x expr) (val, error) {
 	switch x := x.(type) {
 	case *field:
 		if v, ok := st.names[x.path]; ok {

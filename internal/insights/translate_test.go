@@ -99,6 +99,7 @@ func TestErrors(t *testing.T) {
 		{`stats count() as n | sort count(*)`, 1, 27, "count(*) is not a column of the stats before: its columns are n"},
 		{`stats pct(eventName, 101)`, 1, 22, "pct takes a percentile"},
 		{`fields datefloor(@timestamp, 1y)`, 1, 30, "a period is"},
+		{"fields eventName as a" + strings.Repeat(" | fields a+a as a", 20), 1, 249, "more than 256 KiB of SQL"},
 	} {
 		q, err := Parse(tc.query)
 		if err == nil {
