@@ -280,24 +280,18 @@ func (t *translator) function(st *stage, c *call) (val, error) {
 			k = kNum
 		}
 		return val{fn + "(" + text(args[0]) + ")", k}, nil
-	case "concat":
+	case "concat", "coalesce", "greatest", "least":
 		if len(args) == 0 {
-			return val{}, t.fail(c.pos, "concat takes at least one argument")
+			return val{}, t.fail(c.pos, "%s takes at least one argument", c.name)
 		}
-		parts := make([]string, len(args))
+		k, parts := kStr, make([]string, len(args))
 		for i, a := range args {
 			parts[i] = text(a)
+			if c.name == "greatest" || c.name == "least" {
+				k, parts[i] = kNum, number(a).sql
+			}
 		}
-		return val{"concat(" + strings.Join(parts, ", ") + ")", kStr}, nil
-	case "coalesce":
-		if len(args) == 0 {
-			return val{}, t.fail(c.pos, "coalesce takes at least one argument")
-		}
-		parts := make([]string, len(args))
-		for i, a := range args {
-			parts[i] = text(a)
-		}
-		return val{"coalesce(" + strings.Join(parts, ", ") + ")", kStr}, nil
+		return val{c.name + "(" + strings.Join(parts, ", ") + ")", k}, nil
 	case "abs", "floor", "ceil", "log", "sqrt":
 		if err := want(1); err != nil {
 			return val{}, err
@@ -307,15 +301,6 @@ func (t *translator) function(st *stage, c *call) (val, error) {
 			fn = "ln" // Insights' log is the natural logarithm
 		}
 		return val{fn + "(" + number(args[0]).sql + ")", kNum}, nil
-	case "greatest", "least":
-		if len(args) == 0 {
-			return val{}, t.fail(c.pos, "%s takes at least one argument", c.name)
-		}
-		parts := make([]string, len(args))
-		for i, a := range args {
-			parts[i] = number(a).sql
-		}
-		return val{c.name + "(" + strings.Join(parts, ", ") + ")", kNum}, nil
 	case "strcontains":
 		if err := want(2); err != nil {
 			return val{}, err

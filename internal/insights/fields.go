@@ -178,15 +178,8 @@ func jsonPath(segs []string) string {
 
 // identifier reports whether a name can follow a dot in a JSON path.
 func identifier(s string) bool {
-	if s == "" || isDigit(s[0]) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(isLetter(c) || isDigit(c) || c == '_') {
-			return false
-		}
-	}
-	return true
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+	return s != "" && strings.IndexByte(letters, s[0]) >= 0 && strings.Trim(s, letters+"0123456789") == ""
 }
 
 // lit writes a SQL string literal; a quote inside is doubled, so a value stays a value.

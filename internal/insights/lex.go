@@ -84,61 +84,19 @@ func lex(src string) ([]token, error) {
 			(len(out) >= 2 && out[len(out)-2].is("parse")))
 		switch {
 		case regexHere:
-			var b strings.Builder
-			i++
-			closed := false
-			for i < len(src) {
-				if src[i] == '\\' && i+1 < len(src) && src[i+1] == '/' {
-					b.WriteByte('/')
-					i += 2
-					continue
-				}
-				if src[i] == '\\' && i+1 < len(src) {
-					b.WriteString(src[i : i+2])
-					i += 2
-					continue
-				}
-				if src[i] == '/' {
-					closed = true
-					i++
-					break
-				}
-				b.WriteByte(src[i])
-				i++
-			}
-			if !closed {
+			text, end, ok := quoted(src, i, true)
+			if !ok {
 				return nil, errAt(src, start, "this regular expression has no closing /")
 			}
-			out = append(out, token{kind: tkRegex, text: b.String(), pos: start, end: i})
+			i = end
+			out = append(out, token{kind: tkRegex, text: text, pos: start, end: i})
 		case c == '"' || c == '\'':
-			var b strings.Builder
-			i++
-			closed := false
-			for i < len(src) {
-				if src[i] == '\\' && i+1 < len(src) {
-					switch src[i+1] {
-					case 'n':
-						b.WriteByte('\n')
-					case 't':
-						b.WriteByte('\t')
-					default:
-						b.WriteByte(src[i+1])
-					}
-					i += 2
-					continue
-				}
-				if src[i] == c {
-					closed = true
-					i++
-					break
-				}
-				b.WriteByte(src[i])
-				i++
-			}
-			if !closed {
+			text, end, ok := quoted(src, i, false)
+			if !ok {
 				return nil, errAt(src, start, "this string has no closing %c", c)
 			}
-			out = append(out, token{kind: tkString, text: b.String(), pos: start, end: i})
+			i = end
+			out = append(out, token{kind: tkString, text: text, pos: start, end: i})
 		case c == '`':
 			end := strings.IndexByte(src[i+1:], '`')
 			if end < 0 {
@@ -205,6 +163,38 @@ func lex(src string) ([]token, error) {
 		}
 	}
 	return append(out, token{kind: tkEOF, pos: len(src), end: len(src)}), nil
+}
+
+// quoted reads the string or /regex/ that opens at src[start] up to its closing quote, and
+// returns its text, the offset past it, and false when nothing closes it. In a string \n and \t
+// are a newline and a tab and \ keeps any other character as itself; in a regex \/ is a slash and
+// other escapes stay for the regex.
+func quoted(src string, start int, regex bool) (string, int, bool) {
+	q := src[start]
+	var b strings.Builder
+	for i := start + 1; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == q:
+			return b.String(), i + 1, true
+		case c != '\\' || i+1 == len(src):
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch e := src[i]; {
+		case regex && e != '/':
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		case !regex && e == 'n':
+			b.WriteByte('\n')
+		case !regex && e == 't':
+			b.WriteByte('\t')
+		default:
+			b.WriteByte(e)
+		}
+	}
+	return "", len(src), false
 }
 
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }

@@ -226,6 +226,9 @@ func (p *parser) items(alias, order bool) ([]item, error) {
 			return nil, err
 		}
 		it := item{x: x, text: strings.TrimSpace(p.src[start.pos:p.toks[p.i-1].end])}
+		if f, ok := x.(*field); ok && start.quoted {
+			it.text = f.path // `odd-name` names its column odd-name
+		}
 		if alias && p.peek().is("as") {
 			p.next()
 			n := p.next()
@@ -293,25 +296,27 @@ func (p *parser) parseCommand(c *command) error {
 
 func (p *parser) expr() (expr, error) { return p.or() }
 
-func (p *parser) or() (expr, error) {
-	l, err := p.and()
-	for err == nil && p.peek().is("or") {
-		t := p.next()
-		var r expr
-		if r, err = p.and(); err == nil {
-			l = &binary{pos: t.pos, op: "or", l: l, r: r}
-		}
-	}
-	return l, err
-}
+func (p *parser) or() (expr, error)  { return p.level(p.and, "or") }
+func (p *parser) and() (expr, error) { return p.level(p.not, "and") }
 
-func (p *parser) and() (expr, error) {
-	l, err := p.not()
-	for err == nil && p.peek().is("and") {
-		t := p.next()
+// level reads operands of the next tighter level joined, left to right, by one of ops.
+func (p *parser) level(operand func() (expr, error), ops ...string) (expr, error) {
+	l, err := operand()
+	for err == nil {
+		t := p.peek()
+		op := ""
+		for _, o := range ops {
+			if t.is(o) {
+				op = strings.ToLower(o)
+			}
+		}
+		if op == "" {
+			break
+		}
+		p.next()
 		var r expr
-		if r, err = p.not(); err == nil {
-			l = &binary{pos: t.pos, op: "and", l: l, r: r}
+		if r, err = operand(); err == nil {
+			l = &binary{pos: t.pos, op: op, l: l, r: r}
 		}
 	}
 	return l, err
@@ -401,28 +406,9 @@ func (p *parser) list() (expr, error) {
 	}
 }
 
-func (p *parser) additive() (expr, error) {
-	l, err := p.multiplicative()
-	for err == nil && (p.peek().is("+") || p.peek().is("-")) {
-		t := p.next()
-		var r expr
-		if r, err = p.multiplicative(); err == nil {
-			l = &binary{pos: t.pos, op: t.text, l: l, r: r}
-		}
-	}
-	return l, err
-}
-
+func (p *parser) additive() (expr, error) { return p.level(p.multiplicative, "+", "-") }
 func (p *parser) multiplicative() (expr, error) {
-	l, err := p.unaryMinus()
-	for err == nil && (p.peek().is("*") || p.peek().is("/") || p.peek().is("%")) {
-		t := p.next()
-		var r expr
-		if r, err = p.unaryMinus(); err == nil {
-			l = &binary{pos: t.pos, op: t.text, l: l, r: r}
-		}
-	}
-	return l, err
+	return p.level(p.unaryMinus, "*", "/", "%")
 }
 
 func (p *parser) unaryMinus() (expr, error) {
