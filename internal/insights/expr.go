@@ -57,11 +57,7 @@ func (t *translator) value1(st *stage, x expr) (val, error) {
 	case *binary:
 		switch x.op {
 		case "+", "-", "*", "/", "%", "^":
-			l, err := t.value(st, x.l)
-			if err != nil {
-				return val{}, err
-			}
-			r, err := t.value(st, x.r)
+			l, r, err := t.both(st, x, t.value)
 			if err != nil {
 				return val{}, err
 			}
@@ -82,6 +78,16 @@ func (t *translator) value1(st *stage, x expr) (val, error) {
 		return val{}, t.fail(x.pos, "a list goes after in")
 	}
 	return val{}, t.fail(x.at(), "unknown expression")
+}
+
+// both writes a binary expression's operands with f (value or cond).
+func (t *translator) both(st *stage, x *binary, f func(*stage, expr) (val, error)) (val, val, error) {
+	l, err := f(st, x.l)
+	if err != nil {
+		return val{}, val{}, err
+	}
+	r, err := f(st, x.r)
+	return l, r, err
 }
 
 // number makes a value numeric: CloudTrail's fields are text, compared and computed on as numbers
@@ -109,21 +115,13 @@ func (t *translator) cond(st *stage, x expr) (val, error) {
 	case *binary:
 		switch x.op {
 		case "and", "or":
-			l, err := t.cond(st, x.l)
-			if err != nil {
-				return val{}, err
-			}
-			r, err := t.cond(st, x.r)
+			l, r, err := t.both(st, x, t.cond)
 			if err != nil {
 				return val{}, err
 			}
 			return val{"(" + l.sql + " " + strings.ToUpper(x.op) + " " + r.sql + ")", kBool}, nil
 		case "=", "!=", "<", "<=", ">", ">=":
-			l, err := t.value(st, x.l)
-			if err != nil {
-				return val{}, err
-			}
-			r, err := t.value(st, x.r)
+			l, r, err := t.both(st, x, t.value)
 			if err != nil {
 				return val{}, err
 			}

@@ -40,7 +40,7 @@ var translations = []struct{ name, query string }{
 	{"functions", `fields eventID, 2 ^ 3 ^ 2 as p, -2 ^ 2 as q, greatest(1, strlen(eventName)) as g, replace(eventName, "Describe", "List") as r, datefloor(@timestamp, 1h) as hour | filter strcontains(eventName, "Instances")`},
 	{"aggregates", `stats count() as n, earliest(eventName), latest(eventName), pct(strlen(eventName), 50), stddev(strlen(eventName)) by userIdentity.userName | sort n desc`},
 	{"brackets", `fields resources[1].ARN, requestParameters.instancesSet.items[0].instanceId`},
-	{"escapes", `filter errorMessage = "say \"hi\"\tnow\\" or errorMessage = 'it\'s' or requestParameters.key =~ /^logs\/[0-9]+\.gz$/ | fields `+"`requestParameters.odd-name`"+`, eventName as `+"`the name`"+``},
+	{"escapes", `filter errorMessage = "say \"hi\"\tnow\\" or errorMessage = 'it\'s' or requestParameters.key =~ /^logs\/[0-9]+\.gz$/ | fields ` + "`requestParameters.odd-name`" + `, eventName as ` + "`the name`" + ``},
 	{"timestamp_compare", `filter @timestamp >= "2026-03-01T00:00:00Z" and recipientAccountId = 123456789012 | fields eventID`},
 }
 
