@@ -166,6 +166,27 @@ FROM cloudtrail_logs WHERE resources IS NOT NULL OR strpos(eventname, 'Instances
 		rows: 7,
 	},
 	{
+		name:     "kc_request_parameters",
+		insights: `filter eventName = "CreateUser" and requestParameters.userName = "carol" | fields eventID`,
+		sql:      `SELECT eventid FROM cloudtrail_logs WHERE eventname = 'CreateUser' AND json_extract_scalar(requestparameters, '$.userName') = 'carol'`,
+		pattern:  `{ ($.eventName = "CreateUser") && ($.requestParameters.userName = "carol") }`,
+		rows:     1,
+	},
+	{
+		name:     "dedup_keeps_null_keys",
+		insights: `filter eventSource != "s3.amazonaws.com" | fields eventID, userIdentity.userName | dedup userIdentity.userName`,
+		sql: `SELECT eventid, u FROM (SELECT eventid, eventtime, useridentity.username AS u,
+  row_number() OVER (PARTITION BY useridentity.username ORDER BY eventtime DESC, eventid) AS r
+  FROM cloudtrail_logs WHERE eventsource <> 's3.amazonaws.com') WHERE r = 1 OR u IS NULL ORDER BY eventtime DESC, eventid`,
+		rows: 5,
+	},
+	{
+		name:     "stats_of_stats",
+		insights: `stats count(*) as n by eventSource | stats max(n) as most, sum(n) as total, count(*) as sources`,
+		sql:      `SELECT max(n), sum(n), count(*) FROM (SELECT eventsource, count(*) AS n FROM cloudtrail_logs GROUP BY 1)`,
+		rows:     1,
+	},
+	{
 		name:     "timestamp_and_number",
 		insights: `filter @timestamp >= "2025-03-01T10:15:00Z" and recipientAccountId = 123456789012 and not ispresent(errorCode) | fields eventID`,
 		sql:      `SELECT eventid FROM cloudtrail_logs WHERE eventtime >= '2025-03-01T10:15:00Z' AND errorcode IS NULL ORDER BY eventtime DESC, eventid`,
