@@ -31,16 +31,43 @@ var payloads = map[string]bool{
 	"useridentity.inscopeof": true,
 }
 
-// messageFields are CloudTrail's top-level fields as a record spells them, the keys of the JSON
-// text @message stands for (the columns of Athena's CloudTrail table, in its order).
-var messageFields = []string{
-	"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
-	"sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
-	"responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources",
-	"eventType", "apiVersion", "recipientAccountId", "serviceEventDetails", "sharedEventID",
-	"vpcEndpointId", "vpcEndpointAccountId", "eventCategory", "addendum",
-	"sessionCredentialFromConsole", "edgeDeviceDetails", "tlsDetails",
+// spelled is a field of CloudTrail's record as a record spells it, with the fields of an object
+// the lake keeps in a ROW column.
+type spelled struct {
+	name string
+	kids []spelled
 }
+
+func leaves(names ...string) []spelled {
+	out := make([]spelled, len(names))
+	for i, n := range names {
+		out[i] = spelled{name: n}
+	}
+	return out
+}
+
+// messageFields are the record's top-level fields, the keys of the JSON text @message stands for
+// (the columns of Athena's CloudTrail table, in its order), with the fields of the ROW columns.
+var messageFields = append(append(leaves("eventVersion"),
+	spelled{"userIdentity", append(leaves("type", "principalId", "arn", "accountId", "invokedBy", "accessKeyId", "userName"),
+		spelled{"onBehalfOf", leaves("userId", "identityStoreArn")},
+		spelled{"sessionContext", []spelled{
+			{"attributes", leaves("mfaAuthenticated", "creationDate")},
+			{"sessionIssuer", leaves("type", "principalId", "arn", "accountId", "userName")},
+			{name: "ec2RoleDelivery"}, {name: "sourceIdentity"},
+			{"webIdFederationData", leaves("federatedProvider", "attributes")},
+		}},
+		spelled{name: "inScopeOf"}, spelled{name: "identityProvider"})}),
+	append(leaves("eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress", "userAgent",
+		"errorCode", "errorMessage", "requestParameters", "responseElements", "additionalEventData", "requestID",
+		"eventID", "readOnly"),
+		spelled{"resources", leaves("ARN", "accountId", "type")},
+		spelled{name: "eventType"}, spelled{name: "apiVersion"}, spelled{name: "recipientAccountId"},
+		spelled{name: "serviceEventDetails"}, spelled{name: "sharedEventID"}, spelled{name: "vpcEndpointId"},
+		spelled{name: "vpcEndpointAccountId"}, spelled{name: "eventCategory"},
+		spelled{"addendum", leaves("reason", "updatedFields", "originalRequestID", "originalEventID")},
+		spelled{name: "sessionCredentialFromConsole"}, spelled{name: "edgeDeviceDetails"},
+		spelled{"tlsDetails", leaves("tlsVersion", "cipherSuite", "clientProvidedHostHeader")})...)
 
 // schema is the table's columns and nested fields by their lower-case dotted path, with their
 // types; a struct that holds fields is "STRUCT".
@@ -138,24 +165,54 @@ func residual(segs []string) val {
 	return val{"json_extract_scalar(residual, " + lit(jsonPath(segs)) + ")", kStr}
 }
 
-// message is the JSON text @message stands for: an object of the record's top-level fields as
-// CloudTrail spells them, each with its value (JSON payloads as their text, nested fields under
-// the lake's lower-case names, absent fields as null).
+// message is the JSON text @message stands for: an object of the record's fields under
+// CloudTrail's names, each with its value as the lake holds it (JSON payloads as their text,
+// readOnly as a boolean), absent fields as null.
 func (s schema) message() string {
-	parts := make([]string, 0, len(messageFields))
-	for i, name := range messageFields {
-		col := strings.ToLower(name)
-		v := "json_format(CAST(" + col + " AS JSON))"
-		if payloads[col] {
-			v = col
-		}
+	return object(messageFields, "", "")
+}
+
+// object writes the JSON text of an object whose fields fs are held in the ROW expression x (""
+// at the top level), whose path in the table is path.
+func object(fs []spelled, x, path string) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		col := strings.ToLower(f.name)
 		sep := ","
 		if i == 0 {
 			sep = "{"
 		}
-		parts = append(parts, lit(sep+strconv.Quote(name)+":")+" || coalesce("+v+", 'null')")
+		parts[i] = lit(sep+strconv.Quote(f.name)+":") + " || " + member(f, join(x, col), join(path, col))
 	}
-	return "(" + strings.Join(parts, " || ") + " || '}')"
+	text := "(" + strings.Join(parts, " || ") + " || '}')"
+	if x == "" {
+		return text
+	}
+	return "CASE WHEN " + x + " IS NULL THEN 'null' ELSE " + text + " END"
+}
+
+// member writes the JSON text of one field held in expression x.
+func member(f spelled, x, path string) string {
+	switch {
+	case path == "resources":
+		e := "r"
+		return "CASE WHEN " + x + " IS NULL THEN 'null' ELSE '[' || array_join(transform(" + x + ", " + e + " -> " +
+			object(f.kids, e, path) + "), ',') || ']' END"
+	case f.kids != nil:
+		return object(f.kids, x, path)
+	case payloads[path]:
+		return "coalesce(" + x + ", 'null')"
+	case path == "readonly":
+		return "CASE WHEN " + x + " IN ('true', 'false') THEN " + x + " ELSE coalesce(json_format(CAST(" + x + " AS JSON)), 'null') END"
+	}
+	return "coalesce(json_format(CAST(" + x + " AS JSON)), 'null')"
+}
+
+func join(x, col string) string {
+	if x == "" {
+		return col
+	}
+	return x + "." + col
 }
 
 // jsonPath writes field names as a JSONPath: $.a.b, $.a[0], $["a-b"].

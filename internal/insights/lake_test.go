@@ -2,6 +2,9 @@ package insights_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -264,4 +267,80 @@ func rows(r *answer.Result) []string {
 		out = append(out, strings.Join(vals, "|"))
 	}
 	return out
+}
+
+// TestMessage checks @message against the records it stands for: for every event of
+// testdata/events.json, the JSON text @message gives holds the record's fields of Athena's table,
+// under CloudTrail's names and with their values (nulls and empty objects aside, which the lake
+// does not tell from absent fields).
+func TestMessage(t *testing.T) {
+	query := answertest.Ingested(t, "testdata/events.json")
+	q, err := insights.Parse(`fields eventID, @message`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := q.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := query(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/events.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct{ Records []map[string]any }
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]map[string]any{}
+	for _, r := range file.Records {
+		byID[r["eventID"].(string)] = r
+	}
+	if len(res.Rows) != len(byID) {
+		t.Fatalf("%d rows, %d events", len(res.Rows), len(byID))
+	}
+	for _, row := range res.Rows {
+		var msg map[string]any
+		if err := json.Unmarshal([]byte(answer.String(row[1])), &msg); err != nil {
+			t.Fatalf("%s: @message is not JSON: %v\n%s", row[0], err, row[1])
+		}
+		want := byID[answer.String(row[0])]
+		for k := range want {
+			if _, ok := msg[k]; !ok {
+				delete(want, k) // a field outside Athena's table: managementEvent, unknownTopLevel
+			}
+		}
+		if g, w := compact(msg), compact(want); !reflect.DeepEqual(g, w) {
+			gj, _ := json.Marshal(g)
+			wj, _ := json.Marshal(w)
+			t.Errorf("%s: @message is\n%s\nthe record\n%s", row[0], gj, wj)
+		}
+	}
+}
+
+// compact drops nulls and empty objects from a JSON value.
+func compact(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range v {
+			if x = compact(x); x != nil {
+				out[k] = x
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = compact(x)
+		}
+		return out
+	}
+	return v
 }
