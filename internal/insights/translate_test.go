@@ -5,8 +5,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/sql")
@@ -117,6 +120,43 @@ func TestErrors(t *testing.T) {
 		lines := strings.Split(e.Error(), "\n")
 		if caret := lines[len(lines)-1]; len(caret) != 2+tc.col || !strings.HasSuffix(caret, "^") {
 			t.Errorf("%q: the caret line %q does not point at column %d", tc.query, caret, tc.col)
+		}
+	}
+}
+
+// TestMessageFieldsAreTheTable checks that @message's fields are the columns of Athena's table
+// and their nested fields, each spelt as the table's column in another case.
+func TestMessageFieldsAreTheTable(t *testing.T) {
+	s := newSchema()
+	seen := map[string]bool{}
+	var walk func(fs []spelled, prefix string)
+	walk = func(fs []spelled, prefix string) {
+		for _, f := range fs {
+			path := prefix + strings.ToLower(f.name)
+			seen[path] = true
+			if _, ok := s[path]; !ok {
+				t.Errorf("%s is not a column of cloudtrail_logs", path)
+			}
+			if typ := s[path]; strings.HasSuffix(typ, "[]") { // resources: ROW(arn, accountid, type)[]
+				for _, k := range f.kids {
+					if !strings.Contains(typ, strings.ToLower(k.name)+" ") {
+						t.Errorf("%s is not a field of %s", k.name, typ)
+					}
+				}
+				continue
+			}
+			walk(f.kids, path+".")
+		}
+	}
+	walk(messageFields, "")
+	for _, c := range cloudtrail.Columns() {
+		if c.Athena && !slices.Contains(cloudtrail.PartitionColumns, c.Name) && !seen[c.Name] {
+			t.Errorf("the column %s is missing from @message", c.Name)
+		}
+	}
+	for _, f := range cloudtrail.Fields("useridentity") {
+		if !seen[f.Name] {
+			t.Errorf("the field %s is missing from @message", f.Name)
 		}
 	}
 }
