@@ -28,7 +28,7 @@
 // concat, coalesce, abs, floor, ceil, log, sqrt, greatest, least, bin(period) and
 // datefloor/dateceil(time, period) (units ms, s, m, h, d, w); in stats: count(*) or count(),
 // count(x), count_distinct, sum, avg, min, max, stddev, pct(x, percentile), earliest(x) and
-// latest(x) (the value of the oldest and newest event). Other commands (pattern, diff, anomaly, unmask,
+// latest(x) (the value of the oldest and newest event; of events in the same second, any). Other commands (pattern, diff, anomaly, unmask,
 // filterIndex, …) and functions give an error naming them. Every error is an *Error pointing at
 // the line and column of the query it is about, with a caret under it.
 //
@@ -45,10 +45,12 @@
 // parse and stats are matched as written and hide CloudTrail's fields of the same name.
 //
 // @timestamp is from_iso8601_timestamp(eventtime). @message, the event's text in CloudWatch, is
-// here a JSON text of the row: an object of the record's top-level fields (the columns of Athena's
-// table) under CloudTrail's names, JSON payloads as their text, nested fields under the lake's
-// lower-case names, absent fields as null; like and regexes on it find what the event holds,
-// though not byte for byte as CloudTrail wrote it (use query --original for the record itself).
+// here the JSON text of the record written from the row: an object of the fields of Athena's
+// table under CloudTrail's names, nested ones included (userIdentity.sessionContext.sessionIssuer,
+// resources as an array of objects), JSON payloads as their text, readOnly as a boolean, absent
+// fields as null. like, regexes and parse on it find what the event holds, though not byte for
+// byte as CloudTrail wrote it: keys in the table's order, nulls written out, fields outside Athena's
+// table (managementEvent, the residual's) left out. query --original prints the record itself.
 // Other @ fields (@logStream, @log, @ingestionTime) do not exist in the lake and are an error.
 //
 // # Semantics
@@ -60,6 +62,8 @@
 // (recipientAccountId = 123456789012); a string compared with @timestamp is read as an ISO 8601
 // time. Results without sort are the newest events first (ties by eventID, so that limit cuts them
 // one way), and after stats ordered by their columns; sort orders by its keys, then the same way.
+// Text sorts as SQL sorts it, by code point, not by Insights' natural order (where "i-9" comes
+// before "i-10" and numbers after text); numbers (stats' results, arithmetic) sort as numbers.
 // dedup keeps the first event of each key in the sort order, and every event whose key has a null,
 // as Insights does; only limit may follow it. Without limit a query returns at most DefaultLimit
 // rows (10,000, Insights' default), and a limit is at most MaxLimit (100,000). The columns shown
