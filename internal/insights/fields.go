@@ -175,16 +175,17 @@ func (s schema) message() string {
 // object writes the JSON text of an object whose fields fs are held in the ROW expression x (""
 // at the top level), whose path in the table is path.
 func object(fs []spelled, x, path string) string {
-	parts := make([]string, len(fs))
+	// One concat of every part: a chain of || copies the text it has built at every step.
+	parts := make([]string, 0, 2*len(fs)+1)
 	for i, f := range fs {
 		col := strings.ToLower(f.name)
 		sep := ","
 		if i == 0 {
 			sep = "{"
 		}
-		parts[i] = lit(sep+strconv.Quote(f.name)+":") + " || " + member(f, join(x, col), join(path, col))
+		parts = append(parts, lit(sep+strconv.Quote(f.name)+":"), member(f, join(x, col), join(path, col)))
 	}
-	text := "(" + strings.Join(parts, " || ") + " || '}')"
+	text := "concat(" + strings.Join(parts, ", ") + ", '}')"
 	if x == "" {
 		return text
 	}
