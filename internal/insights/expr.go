@@ -28,6 +28,9 @@ func (t *translator) value1(st *stage, x expr) (val, error) {
 		if !st.base {
 			return val{}, t.fail(x.pos, "no field %s after stats: its results have %s", x.path, strings.Join(st.cols, ", "))
 		}
+		if strings.ContainsAny(x.path, `"\\`) {
+			return val{}, t.fail(x.pos, `a field name holding " or \ cannot be written in a JSON path`)
+		}
 		v, ok := t.schema.column(x.path)
 		if !ok {
 			return val{}, t.fail(x.pos, "%s is not a field of CloudTrail events in the lake (@timestamp and @message are)", x.path)
@@ -299,6 +302,20 @@ func (t *translator) function(st *stage, c *call) (val, error) {
 			fn = "ln" // Insights' log is the natural logarithm
 		}
 		return val{fn + "(" + number(args[0]).sql + ")", kNum}, nil
+	case "tomillis":
+		if err := want(1); err != nil {
+			return val{}, err
+		}
+		ts := args[0]
+		if ts.kind != kTime {
+			ts = val{"from_iso8601_timestamp(" + text(ts) + ")", kTime}
+		}
+		return val{"floor(to_unixtime(" + ts.sql + ") * 1000)", kNum}, nil
+	case "frommillis":
+		if err := want(1); err != nil {
+			return val{}, err
+		}
+		return val{"from_unixtime(" + number(args[0]).sql + " / 1000)", kTime}, nil
 	case "strcontains":
 		if err := want(2); err != nil {
 			return val{}, err

@@ -42,6 +42,7 @@ var translations = []struct{ name, query string }{
 	{"stats_then_filter", `stats count(*) as c by eventName | filter c >= 2 | sort c desc`},
 	{"functions", `fields eventID, 2 ^ 3 ^ 2 as p, -2 ^ 2 as q, greatest(1, strlen(eventName)) as g, replace(eventName, "Describe", "List") as r, datefloor(@timestamp, 1h) as hour | filter strcontains(eventName, "Instances")`},
 	{"aggregates", `stats count() as n, earliest(eventName), latest(eventName), pct(strlen(eventName), 50), stddev(strlen(eventName)) by userIdentity.userName | sort n desc`},
+	{"millis", `fields toMillis(@timestamp) as ms, fromMillis(toMillis(@timestamp) + 1000) as later | filter ms > 1700000000000`},
 	{"brackets", `fields resources[1].ARN, requestParameters.instancesSet.items[0].instanceId`},
 	{"escapes", `filter errorMessage = "say \"hi\"\tnow\\" or errorMessage = 'it\'s' or requestParameters.key =~ /^logs\/[0-9]+\.gz$/ | fields ` + "`requestParameters.odd-name`" + `, eventName as ` + "`the name`" + ``},
 	{"timestamp_compare", `filter @timestamp >= "2026-03-01T00:00:00Z" and recipientAccountId = 123456789012 | fields eventID`},
@@ -103,6 +104,7 @@ func TestErrors(t *testing.T) {
 		{`stats count() as n | sort count(*)`, 1, 27, "count(*) is not a column of the stats before: its columns are n"},
 		{`stats pct(eventName, 101)`, 1, 22, "pct takes a percentile"},
 		{`fields datefloor(@timestamp, 1y)`, 1, 30, "a period is"},
+		{"fields `a\\b`", 1, 8, "cannot be written in a JSON path"},
 		{"fields eventName as a" + strings.Repeat(" | fields a+a as a", 20), 1, 249, "more than 256 KiB of SQL"},
 	} {
 		q, err := Parse(tc.query)
