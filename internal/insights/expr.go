@@ -310,7 +310,7 @@ func (t *translator) function(st *stage, c *call) (val, error) {
 		if ts.kind != kTime {
 			ts = val{"from_iso8601_timestamp(" + text(ts) + ")", kTime}
 		}
-		return val{"floor(to_unixtime(" + ts.sql + ") * 1000)", kNum}, nil
+		return val{"CAST(floor(to_unixtime(" + ts.sql + ") * 1000) AS BIGINT)", kNum}, nil
 	case "frommillis":
 		if err := want(1); err != nil {
 			return val{}, err
