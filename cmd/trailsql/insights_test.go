@@ -1,13 +1,14 @@
 package main
 
 import (
+	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // TestQueryInsights runs query --insights over a generated lake: the Insights query returns what
-// the corresponding SQL returns, its event IDs are those the filter pattern for the same question
-// selects, --sql prints the SQL without running it, and a bad query's error points into it.
+// the corresponding SQL returns, and the events query --pattern selects for the same question, --sql prints the SQL without running it, and a bad query's error points into it.
 func TestQueryInsights(t *testing.T) {
 	g := generatedLake(t, 5, 6000)
 	got := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "--insights",
@@ -20,9 +21,23 @@ func TestQueryInsights(t *testing.T) {
 
 	byInsights := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "--insights",
 		`filter eventName = "ConsoleLogin" and errorMessage = "Failed authentication" | fields eventID | sort eventID asc`)
-	byPattern := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "SELECT eventid AS \"eventID\" FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin' AND errormessage = 'Failed authentication' ORDER BY eventid")
-	if byInsights != byPattern || strings.Count(byInsights, "\n") < 2 {
-		t.Errorf("--insights:\n%s\nSQL:\n%s", byInsights, byPattern)
+	bySQL := mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "SELECT eventid AS \"eventID\" FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin' AND errormessage = 'Failed authentication' ORDER BY eventid")
+	if byInsights != bySQL || strings.Count(byInsights, "\n") < 2 {
+		t.Errorf("--insights:\n%s\nSQL:\n%s", byInsights, bySQL)
+	}
+	rows, err := csv.NewReader(strings.NewReader(mustRun(t, 0, "query", "--lake", g.lake, "--format", "csv", "--pattern",
+		`{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }`))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "eventid")
+	ids := []string{"eventID"}
+	for _, r := range rows[1:] {
+		ids = append(ids, r[col])
+	}
+	slices.Sort(ids[1:])
+	if byPattern := strings.Join(ids, "\n") + "\n"; byPattern != byInsights {
+		t.Errorf("--insights:\n%s\n--pattern:\n%s", byInsights, byPattern)
 	}
 
 	sql := mustRun(t, 0, "query", "--lake", g.lake, "--insights", `stats count(*) by eventSource`, "--sql")
