@@ -40,6 +40,12 @@ func TestQueryInsights(t *testing.T) {
 		t.Errorf("--insights:\n%s\n--pattern:\n%s", byInsights, byPattern)
 	}
 
+	got = mustRun(t, 0, "query", "--lake", g.lake, "--original", "--insights", `filter eventName = "ConsoleLogin" | limit 3`)
+	want = mustRun(t, 0, "query", "--lake", g.lake, "--original", `SELECT * FROM cloudtrail_logs WHERE eventname = 'ConsoleLogin' ORDER BY eventtime DESC, eventid LIMIT 3`)
+	if got != want || strings.Count(got, `"eventName":"ConsoleLogin"`) != 3 {
+		t.Errorf("--insights --original:\n%s\nSQL:\n%s", got, want)
+	}
+
 	sql := mustRun(t, 0, "query", "--lake", g.lake, "--insights", `stats count(*) by eventSource`, "--sql")
 	if !strings.HasPrefix(sql, "SELECT ") || !strings.Contains(sql, "GROUP BY eventsource") {
 		t.Errorf("--sql printed %q", sql)

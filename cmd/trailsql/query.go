@@ -118,7 +118,13 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 				if len(args) > 0 || file != "" {
 					return fmt.Errorf("--insights is the query: give no SQL with it")
 				}
-				if sqlText, err = insights.Translate(insightsQuery); err != nil {
+				q, err := insights.Parse(insightsQuery)
+				if err == nil && original {
+					sqlText, err = q.EventsSQL() // whole rows, to rebuild the records
+				} else if err == nil {
+					sqlText, err = q.SQL()
+				}
+				if err != nil {
 					return fmt.Errorf("--insights: %w", err)
 				}
 			} else if sqlText, err = m.readSQL(args, file); err != nil {
@@ -187,7 +193,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
 	tf.register(cmd)
 	cmd.Flags().StringVar(&filterPattern, "pattern", "", "instead of SQL, the events a CloudWatch Logs filter pattern matches, oldest first: '{ $.eventName = \"ConsoleLogin\" && $.errorMessage = \"Failed authentication\" }'")
-	cmd.Flags().StringVar(&insightsQuery, "insights", "", "instead of SQL, a CloudWatch Logs Insights query (fields, filter, stats … by bin(5m), sort, limit, dedup, display, parse); @timestamp is eventtime, @message a JSON text of the event; at most 10,000 rows without limit, as in Insights")
+	cmd.Flags().StringVar(&insightsQuery, "insights", "", "instead of SQL, a CloudWatch Logs Insights query (fields, filter, stats … by bin(5m), sort, limit, dedup, display, parse); @timestamp is eventtime, @message a JSON text of the event; at most 10,000 rows without limit, as in Insights; with --original, the events it returns as their records")
 	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the Athena SQL that --pattern or --insights becomes, and run nothing")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read, the time, and what Athena would have charged for the scan")
 	cmd.Flags().BoolVar(&q.skipDamaged, "skip-damaged", false, "answer from the lake files that can be read when some cannot, and list on stderr the files, partitions and rows left out")

@@ -269,6 +269,40 @@ func rows(r *answer.Result) []string {
 	return out
 }
 
+// TestEventsSQL checks that EventsSQL selects the events SQL does, as whole rows, and refuses
+// queries whose results are no events.
+func TestEventsSQL(t *testing.T) {
+	query := answertest.Ingested(t, "testdata/events.json")
+	q, err := insights.Parse(`fields eventName | filter eventSource = "ec2.amazonaws.com" | display eventName | sort awsRegion | limit 4`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := q.EventsSQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := query(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := query(context.Background(), `SELECT * FROM cloudtrail_logs WHERE eventsource = 'ec2.amazonaws.com' ORDER BY awsregion, eventid LIMIT 4`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := rows(got), rows(want); !slices.Equal(g, w) || len(g) != 4 || !slices.Equal(got.Columns, want.Columns) {
+		t.Errorf("EventsSQL returns\n%s\nSQL\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+	for _, bad := range []string{`stats count(*)`, `sort eventName | dedup eventName`} {
+		q, err := insights.Parse(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.EventsSQL(); err == nil || !strings.Contains(err.Error(), "leave out --original") {
+			t.Errorf("%s: got %v, want an error", bad, err)
+		}
+	}
+}
+
 // TestMessage checks @message against the records it stands for: for every event of
 // testdata/events.json, the JSON text @message gives holds the record's fields of Athena's table,
 // under CloudTrail's names and with their values (nulls and empty objects aside, which the lake

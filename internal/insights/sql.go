@@ -41,6 +41,17 @@ type translator struct {
 // see the package documentation for how each command and field is translated. Errors are
 // *Error, pointing into the query.
 func (q *Query) SQL() (string, error) {
+	return q.translate(false)
+}
+
+// EventsSQL returns the SQL of the events the query returns as whole rows of cloudtrail_logs
+// (SELECT *, the columns fields and display choose left aside), as query --original needs to
+// rebuild the records. A query with stats or dedup, whose results are no events, gives an *Error.
+func (q *Query) EventsSQL() (string, error) {
+	return q.translate(true)
+}
+
+func (q *Query) translate(whole bool) (string, error) {
 	t := &translator{q: q, schema: newSchema()}
 	st := &stage{from: "cloudtrail_logs", base: true, names: map[string]val{}}
 	for i, c := range q.commands {
@@ -76,12 +87,18 @@ func (q *Query) SQL() (string, error) {
 		case "sort":
 			st.order, st.sorted = c.items, true
 		case "dedup":
+			if whole {
+				return "", t.fail(c.pos, "dedup is not translated for whole events: leave out --original")
+			}
 			st.dedup = c.items
 		case "limit":
 			if st.limit == 0 || c.limit < st.limit {
 				st.limit = c.limit
 			}
 		case "stats":
+			if whole {
+				return "", t.fail(c.pos, "stats returns no events to print whole: leave out --original")
+			}
 			if i == 0 && len(c.items) == 0 {
 				return "", t.fail(c.pos, "stats needs an aggregate such as count(*)")
 			}
@@ -90,6 +107,9 @@ func (q *Query) SQL() (string, error) {
 		if err != nil {
 			return "", err
 		}
+	}
+	if whole {
+		st.disp = []item{{x: &field{path: "*"}, text: "*"}}
 	}
 	return t.final(st)
 }
@@ -124,6 +144,10 @@ func (t *translator) final(st *stage) (string, error) {
 			continue
 		}
 		seen[it.name()] = true
+		if it.text == "*" { // EventsSQL: whole rows
+			sel = append(sel, "*")
+			continue
+		}
 		v, err := t.value(st, it.x)
 		if err != nil {
 			return "", err
@@ -391,12 +415,3 @@ type regexError string
 func (e regexError) Error() string { return string(e) }
 
 const errNoClose = regexError("a named group's name has no closing >")
-
-// Translate parses a Logs Insights query and returns its SQL: Parse, then Query.SQL.
-func Translate(query string) (string, error) {
-	q, err := Parse(query)
-	if err != nil {
-		return "", err
-	}
-	return q.SQL()
-}
