@@ -137,7 +137,7 @@ func (t *translator) final(st *stage) (string, error) {
 		}
 		cols = append(cols, st.out...)
 	}
-	var sel []string
+	var sel, names []string // names: the columns' quoted names
 	seen := map[string]bool{}
 	for _, it := range cols {
 		if seen[it.name()] {
@@ -156,6 +156,7 @@ func (t *translator) final(st *stage) (string, error) {
 			v = made // fields x + 1 as y: the value made
 		}
 		sel = append(sel, v.sql+" AS "+ident(it.name()))
+		names = append(names, ident(it.name()))
 	}
 	order, err := t.orderBy(st)
 	if err != nil {
@@ -181,22 +182,22 @@ func (t *translator) final(st *stage) (string, error) {
 			return "", err
 		}
 		keys = append(keys, v.sql)
-		sel = append(sel, v.sql+" AS "+ident("dedup"+strconv.Itoa(i)))
-		keep = append(keep, "d."+ident("dedup"+strconv.Itoa(i))+" IS NULL")
+		sel = append(sel, v.sql+" AS "+ident("#dedup"+strconv.Itoa(i)))
+		keep = append(keep, "d."+ident("#dedup"+strconv.Itoa(i))+" IS NULL")
 	}
 	var outer, outerOrder []string
-	for _, s := range sel[:len(sel)-len(keys)] {
-		outer = append(outer, "d."+s[strings.LastIndex(s, " AS ")+4:])
+	for _, n := range names {
+		outer = append(outer, "d."+n)
 	}
 	for i, o := range order {
-		name := ident("sort" + strconv.Itoa(i))
+		name := ident("#sort" + strconv.Itoa(i))
 		cut := strings.LastIndexByte(o, ' ') // "expression ASC|DESC"
 		sel = append(sel, o[:cut]+" AS "+name)
 		outerOrder = append(outerOrder, "d."+name+o[cut:])
 	}
 	inner := "SELECT " + strings.Join(sel, ", ") + ",\n  row_number() OVER (PARTITION BY " + strings.Join(keys, ", ") +
-		" ORDER BY " + strings.Join(order, ", ") + ") AS \"dedup_row\"\nFROM " + st.from + where
-	return "SELECT " + strings.Join(outer, ", ") + "\nFROM (" + inner + ") AS d\nWHERE d.\"dedup_row\" = 1 OR " +
+		" ORDER BY " + strings.Join(order, ", ") + ") AS \"#row\"\nFROM " + st.from + where
+	return "SELECT " + strings.Join(outer, ", ") + "\nFROM (" + inner + ") AS d\nWHERE d.\"#row\" = 1 OR " +
 		strings.Join(keep, " OR ") + "\nORDER BY " + strings.Join(outerOrder, ", ") + "\nLIMIT " + strconv.Itoa(limit), nil
 }
 
@@ -242,13 +243,15 @@ func (t *translator) stats(st *stage, c command) (*stage, error) {
 	names := map[string]val{}
 	n := st.nested + 1
 	alias := "s" + strconv.Itoa(n)
-	add := func(it item, v val) {
+	add := func(it item, v val) error {
 		name := it.name()
-		if _, dup := names[name]; !dup {
-			cols = append(cols, name)
+		if _, dup := names[name]; dup {
+			return t.fail(it.x.at(), "stats has two columns named %s: name one with as", name)
 		}
+		cols = append(cols, name)
 		names[name] = val{alias + "." + ident(name), v.kind}
 		sel = append(sel, v.sql+" AS "+ident(name))
+		return nil
 	}
 	for _, it := range c.by {
 		v, err := t.value(st, it.x)
@@ -256,14 +259,18 @@ func (t *translator) stats(st *stage, c command) (*stage, error) {
 			return nil, err
 		}
 		group = append(group, v.sql)
-		add(it, v)
+		if err := add(it, v); err != nil {
+			return nil, err
+		}
 	}
 	for _, it := range c.items {
 		v, err := t.aggregate(st, it.x)
 		if err != nil {
 			return nil, err
 		}
-		add(it, v)
+		if err := add(it, v); err != nil {
+			return nil, err
+		}
 	}
 	q := "SELECT " + strings.Join(sel, ", ") + "\n  FROM " + st.from
 	if len(st.where) > 0 {
