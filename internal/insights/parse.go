@@ -323,7 +323,7 @@ func (p *parser) level(operand func() (expr, error), ops ...string) (expr, error
 }
 
 func (p *parser) not() (expr, error) {
-	if t := p.peek(); t.is("not") || t.is("!") {
+	if t := p.peek(); t.is("not") {
 		p.next()
 		x, err := p.not()
 		return &unary{pos: t.pos, op: "not", x: x}, err
