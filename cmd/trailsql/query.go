@@ -14,6 +14,7 @@ import (
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/insights"
 	"github.com/trailsql/trailsql/internal/render"
 	"github.com/trailsql/trailsql/internal/rules/pattern"
 )
@@ -72,8 +73,8 @@ func (m *Main) engineOptions(cmd *cobra.Command, q *queryFlags) (engine.Options,
 func (m *Main) queryCommand() *cobra.Command {
 	var q queryFlags
 	var tf textFlags
-	var format, file, filterPattern string
-	var original, stats bool
+	var format, file, filterPattern, insightsQuery string
+	var original, stats, printSQL bool
 	cmd := &cobra.Command{
 		Use:   "query [--format table|csv|json|jsonl|markdown|text] (SQL | -f FILE | -)",
 		Short: "Run Athena (Trino) SQL over the lake's table cloudtrail_logs",
@@ -92,11 +93,16 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
   trailsql query -f root-activity.sql --format json
   trailsql query --original "SELECT * FROM cloudtrail_logs WHERE eventid = '…'"
   trailsql query --pattern '{ $.userIdentity.userName = "Alice" }' --original
+  trailsql query --insights 'fields @timestamp, eventName | filter userIdentity.userName = "Alice" | sort @timestamp desc'
+  trailsql query --insights 'stats count(*) by eventSource, bin(1h)' --sql
   trailsql query --format text "SELECT * FROM cloudtrail_logs WHERE errorcode = 'AccessDenied' LIMIT 20"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sqlText string
 			var err error
+			if filterPattern != "" && insightsQuery != "" {
+				return fmt.Errorf("--pattern and --insights are both a query: give one")
+			}
 			if filterPattern != "" {
 				if len(args) > 0 || file != "" {
 					return fmt.Errorf("--pattern is the query: give no SQL with it")
@@ -110,7 +116,27 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 					return fmt.Errorf("--pattern: %w", err)
 				}
 				sqlText = "SELECT * FROM cloudtrail_logs WHERE " + cond + " ORDER BY eventtime, eventid"
+			} else if insightsQuery != "" {
+				if len(args) > 0 || file != "" {
+					return fmt.Errorf("--insights is the query: give no SQL with it")
+				}
+				q, err := insights.Parse(insightsQuery)
+				if err == nil && original {
+					sqlText, err = q.EventsSQL() // whole rows, to rebuild the records
+				} else if err == nil {
+					sqlText, err = q.SQL()
+				}
+				if err != nil {
+					return fmt.Errorf("--insights: %w", err)
+				}
 			} else if sqlText, err = m.readSQL(args, file); err != nil {
+				return err
+			}
+			if printSQL {
+				if filterPattern == "" && insightsQuery == "" {
+					return fmt.Errorf("--sql prints the SQL that --pattern or --insights becomes: give one of them")
+				}
+				_, err := fmt.Fprintln(m.Stdout, sqlText)
 				return err
 			}
 			if format, err = chooseFormat(format, m.IsTerminal); err != nil {
@@ -178,6 +204,8 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from this file")
 	tf.register(cmd)
 	cmd.Flags().StringVar(&filterPattern, "pattern", "", "instead of SQL, the events a CloudWatch Logs filter pattern matches, oldest first: '{ $.eventName = \"ConsoleLogin\" && $.errorMessage = \"Failed authentication\" }'")
+	cmd.Flags().StringVar(&insightsQuery, "insights", "", "instead of SQL, a CloudWatch Logs Insights query (fields, filter, stats … by bin(5m), sort, limit, dedup, display, parse); @timestamp is eventtime, @message a JSON text of the event; at most 10,000 rows without limit, as in Insights; with --original, the events it returns as their records")
+	cmd.Flags().BoolVar(&printSQL, "sql", false, "print the Athena SQL that --pattern or --insights becomes, and run nothing")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr the files and bytes read, the time, and what Athena would have charged for the scan")
 	cmd.Flags().BoolVar(&q.skipDamaged, "skip-damaged", false, "answer from the lake files that can be read when some cannot, and list on stderr the files, partitions and rows left out")
 	cmd.Flags().BoolVar(&original, "original", false, "print each row as the original CloudTrail record (JSON lines); the query must select whole rows (SELECT *)")
