@@ -63,6 +63,7 @@ func (w *Writer) Compact(ctx context.Context, minFiles int, keepSuperseded time.
 		if err != nil {
 			return st, err
 		}
+		pf.copied = true
 		for _, f := range files {
 			if err := w.copyRows(pf, f); err != nil {
 				return st, err
