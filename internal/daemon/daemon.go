@@ -111,6 +111,7 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 
 	totals := &Totals{}
 	cycleAlerts := 0
+	iopt.Observer = det.Observer()
 	iopt.AfterPass = func(ctx context.Context) error {
 		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
 			if len(d.Alerts) == 0 {

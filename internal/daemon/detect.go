@@ -8,6 +8,7 @@ import (
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/rules"
 )
 
@@ -21,8 +22,18 @@ type Detection struct {
 	// pass); those rules are left out.
 	Invalid func(error)
 
-	e   *engine.Engine
-	det *rules.Detector
+	e    *engine.Engine
+	det  *rules.Detector
+	live *rules.Live
+}
+
+// Observer returns what evaluates the rules on the rows an ingest writes, as it writes them
+// (ingest.Options.Observer): Run then scans only for the rules it does not evaluate.
+func (d *Detection) Observer() lake.RowObserver {
+	if d.live == nil {
+		d.live = rules.NewLive(d.Rules)
+	}
+	return d.live
 }
 
 // Run evaluates the rules on the commits not evaluated yet and stores their alerts; then, when
@@ -41,7 +52,7 @@ func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, quer
 				d.Invalid(p)
 			}
 		}
-		d.det = &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf}
+		d.det = &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf, Live: d.live}
 	}
 	p, release, err := d.e.Pin(ctx)
 	if err != nil {

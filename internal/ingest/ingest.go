@@ -98,6 +98,9 @@ type Options struct {
 	// compaction: detection evaluates the pass's commits there, while their files are still the
 	// ones the pass wrote. Its error ends the run.
 	AfterPass func(ctx context.Context) error
+	// Observer, when set, is shown every row the ingest adds, as it is written, and each
+	// commit (lake.RowObserver): the rules evaluated as events arrive.
+	Observer lake.RowObserver
 }
 
 // Problem is one thing wrong with the input, located as precisely as known.
@@ -237,7 +240,7 @@ func RunObjects(ctx context.Context, opt Options, list Lister) (*Stats, error) {
 	if opt.CompactFiles == 0 {
 		opt.CompactFiles = 8
 	}
-	w, err := lake.OpenWriter(ctx, opt.Lake, lake.WriterOptions{Logger: opt.Logger})
+	w, err := lake.OpenWriter(ctx, opt.Lake, lake.WriterOptions{Logger: opt.Logger, Observer: opt.Observer})
 	if err != nil {
 		return nil, err
 	}

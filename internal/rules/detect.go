@@ -16,6 +16,9 @@ type Detector struct {
 	Rules []*Rule // validated (see Validate)
 	// PathOf is a lake file's "$path" value as Query's runner reads it.
 	PathOf func(lake.File) string
+	// Live, when set, evaluated the rows of the commits the ingest just made as it wrote them:
+	// the rules it covers are not scanned for those commits when it saw them all.
+	Live *Live
 }
 
 // Detection is what one Run evaluated and found.
@@ -26,6 +29,9 @@ type Detection struct {
 	// Repeated counts the alerts found again and not stored twice (rows of a compacted file
 	// whose other rows were evaluated before).
 	Repeated int
+	// Live counts the rules whose alerts Live found as the rows were written; the others were
+	// scanned for.
+	Live int
 }
 
 // Run evaluates the rules on the rows that the commits after the store's cursor, up to snap's,
@@ -73,18 +79,33 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Files = len(files)
 	var alerts []Alert
-	if len(files) > 0 {
+	scanned := d.Rules
+	if d.Live != nil {
+		if found, ok := d.Live.take(det.From, det.To); ok {
+			var covered map[string]bool
+			covered, scanned = d.Live.split(d.Rules)
+			det.Live = len(covered)
+			for _, a := range found {
+				if covered[a.Rule] {
+					alerts = append(alerts, a)
+				}
+			}
+		}
+	}
+	if len(files) > 0 && len(scanned) > 0 {
 		var plain, counted []*Rule
-		for _, r := range d.Rules {
+		for _, r := range scanned {
 			if r.Threshold == nil {
 				plain = append(plain, r)
 			} else {
 				counted = append(counted, r)
 			}
 		}
-		if alerts, err = Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh)}); err != nil {
+		found, err := Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh)})
+		if err != nil {
 			return nil, err
 		}
+		alerts = append(alerts, found...)
 		// A threshold counts the events before the new ones too: over the rules' longest window
 		// before the new rows' first event, every file; what fired before is stored already.
 		if len(counted) > 0 {
@@ -132,6 +153,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		alerts = kept
 	}
+	sortAlerts(alerts)
 	for i := range alerts {
 		alerts[i].Commit = snap.Seq
 	}
@@ -150,5 +172,9 @@ func (d *Detection) String() string {
 	if d.From > d.To {
 		return "no new commit to evaluate"
 	}
-	return fmt.Sprintf("commits %d–%d: %d files evaluated, %d alerts", d.From, d.To, d.Files, len(d.Alerts))
+	live := ""
+	if d.Live > 0 {
+		live = fmt.Sprintf(" (%d rules evaluated as the rows were written)", d.Live)
+	}
+	return fmt.Sprintf("commits %d–%d: %d files evaluated, %d alerts%s", d.From, d.To, d.Files, len(d.Alerts), live)
 }

@@ -1,0 +1,242 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/rules/roweval"
+)
+
+// Live evaluates rules on the rows an ingest adds while the lake writer writes them
+// (lake.RowObserver), in Go (roweval), so that detection need not read the new files back:
+// reading them was as long as the ingest itself. The Detector takes what Live found for the
+// commits it evaluates, and scans only for the rules Live does not evaluate (Rest) — or for
+// every rule when Live did not see every one of those commits (rows added by an earlier process,
+// before a crash or a restart), or failed on one.
+//
+// Live evaluates a rule only when roweval evaluates each of its expressions; thresholds count
+// events before the new ones and stay with the scan.
+type Live struct {
+	rules []*liveRule
+	base  []*roweval.Expr // baseColumns
+	// Rest are the rules Live does not evaluate, with why in Why (by rule id).
+	Rest []*Rule
+	Why  map[string]error
+
+	mu      sync.Mutex
+	pending map[string]*liveCommit // by commit id, until committed
+	done    map[int64]*liveCommit  // by lake commit
+}
+
+type liveRule struct {
+	c    *compiled
+	cond *roweval.Expr
+	vals []*roweval.Expr // c.values()
+}
+
+type liveCommit struct {
+	alerts []Alert
+	err    error
+}
+
+// NewLive compiles the rules for evaluation as rows arrive.
+func NewLive(rs []*Rule) *Live {
+	l := &Live{Why: map[string]error{}, pending: map[string]*liveCommit{}, done: map[int64]*liveCommit{}}
+	for _, col := range baseColumns {
+		e, err := roweval.Compile(col)
+		if err != nil {
+			// Without the columns every alert takes, Live evaluates nothing.
+			l.Rest = rs
+			for _, r := range rs {
+				l.Why[r.ID] = fmt.Errorf("alert column %s: %w", col, err)
+			}
+			l.base = nil
+			return l
+		}
+		l.base = append(l.base, e)
+	}
+	for _, c := range newPlan(rs).rules {
+		lr, err := compileLive(c)
+		if err != nil {
+			l.Rest = append(l.Rest, c.r)
+			l.Why[c.r.ID] = err
+			continue
+		}
+		l.rules = append(l.rules, lr)
+	}
+	return l
+}
+
+func compileLive(c *compiled) (*liveRule, error) {
+	if c.r.Threshold != nil {
+		return nil, fmt.Errorf("a threshold counts earlier events: %w", roweval.ErrUnsupported)
+	}
+	cond, err := roweval.Compile(c.r.Condition)
+	if err != nil {
+		return nil, fmt.Errorf("condition: %w", err)
+	}
+	lr := &liveRule{c: c, cond: cond}
+	for _, v := range c.values() {
+		e, err := roweval.Compile(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v, err)
+		}
+		lr.vals = append(lr.vals, e)
+	}
+	return lr, nil
+}
+
+// Covers returns the ids of the rules Live evaluates.
+func (l *Live) Covers() []string {
+	var out []string
+	for _, lr := range l.rules {
+		out = append(out, lr.c.r.ID)
+	}
+	return out
+}
+
+// Rows evaluates the live rules on rows of partition p, which commit will hold.
+func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) {
+	if len(l.rules) == 0 {
+		return
+	}
+	var alerts []Alert
+	var failed error
+	row := &roweval.Row{Part: p}
+	base := make([]any, len(l.base))
+	for _, rec := range rows {
+		row.Rec = rec
+		baseDone := false
+		for _, lr := range l.rules {
+			ok, err := lr.cond.Holds(row)
+			if err != nil {
+				failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, err)
+				break
+			}
+			if !ok {
+				continue
+			}
+			if !baseDone {
+				if failed = texts(l.base, row, base, ""); failed != nil {
+					break
+				}
+				baseDone = true
+			}
+			vals := make([]any, len(lr.vals))
+			if failed = texts(lr.vals, row, vals, nil); failed != nil {
+				failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, failed)
+				break
+			}
+			alerts = append(alerts, lr.c.matchOf(base, vals).alert)
+		}
+		if failed != nil {
+			break
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lc := l.pending[commit]
+	if lc == nil {
+		lc = &liveCommit{}
+		l.pending[commit] = lc
+	}
+	if failed != nil {
+		lc.err = failed
+		lc.alerts = nil
+		return
+	}
+	if lc.err == nil {
+		lc.alerts = append(lc.alerts, alerts...)
+	}
+}
+
+// texts puts the values of es over row in out, each as CAST(… AS VARCHAR) gives it; null for a
+// NULL value.
+func texts(es []*roweval.Expr, row *roweval.Row, out []any, null any) error {
+	for i, e := range es {
+		s, ok, err := e.Text(row)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out[i] = s
+		} else {
+			out[i] = null
+		}
+	}
+	return nil
+}
+
+// Committed files what was found for commit under the lake commit seq. Whatever is pending for
+// another commit belongs to a commit that never landed.
+func (l *Live) Committed(commit string, seq int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lc := l.pending[commit]
+	if lc == nil {
+		lc = &liveCommit{}
+	}
+	clear(l.pending)
+	l.done[seq] = lc
+}
+
+// take returns the alerts found on the commits from…to, when Live saw every one of them and
+// failed on none, and forgets those commits and any before.
+func (l *Live) take(from, to int64) ([]Alert, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Alert
+	ok := true
+	for seq := from; seq <= to; seq++ {
+		lc := l.done[seq]
+		if lc == nil || lc.err != nil {
+			ok = false
+			break
+		}
+		out = append(out, lc.alerts...)
+	}
+	for seq := range l.done {
+		if seq <= to {
+			delete(l.done, seq)
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	return out, true
+}
+
+// sortAlerts orders alerts as a detection stores them: by event time, rule and event.
+func sortAlerts(as []Alert) {
+	sort.SliceStable(as, func(i, j int) bool {
+		a, b := &as[i], &as[j]
+		if a.EventTime != b.EventTime {
+			return a.EventTime < b.EventTime
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		if a.EventID != b.EventID {
+			return a.EventID < b.EventID
+		}
+		return a.Dedup < b.Dedup
+	})
+}
+
+// liveSplit splits rs into the rules l evaluated (their ids) and the others.
+func (l *Live) split(rs []*Rule) (covered map[string]bool, rest []*Rule) {
+	covered = map[string]bool{}
+	ids := l.Covers()
+	for _, r := range rs {
+		if slices.Contains(ids, r.ID) {
+			covered[r.ID] = true
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	return covered, rest
+}

@@ -1,0 +1,202 @@
+package rules_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/rules"
+	"github.com/trailsql/trailsql/internal/testshared"
+)
+
+// liveLake is a lake filled run by run, each run's rows shown to a rules.Live as they are
+// written (unless a run says otherwise), and detected after it as `trailsql ingest` does.
+type liveLake struct {
+	t    *testing.T
+	root string
+	e    *engine.Engine
+	live *rules.Live
+	det  *rules.Detector
+}
+
+func (l *liveLake) ingest(observe bool, paths ...string) {
+	l.t.Helper()
+	opt := ingest.Options{Lake: l.root, Workers: 2, CompactFiles: -1}
+	if observe {
+		opt.Observer = l.live
+	}
+	if _, err := ingest.Run(context.Background(), opt, paths); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+func (l *liveLake) detect() *rules.Detection {
+	l.t.Helper()
+	ctx := context.Background()
+	p, release, err := l.e.Pin(ctx)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer release()
+	d, err := l.det.Run(ctx, local.Engine(p), p.Snapshot())
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return d
+}
+
+// everyField prints alerts whole (but for the commit that stored them), sorted.
+func everyField(as []rules.Alert) []string {
+	var out []string
+	for _, a := range as {
+		a.Commit = 0
+		out = append(out, fmt.Sprintf("%+v", a))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func trailFiles(t *testing.T, dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(p, "Digest") {
+			files = append(files, p)
+		}
+		return err
+	})
+	sort.Strings(files)
+	return files
+}
+
+// Rules evaluated in Go as the rows are written store exactly the alerts the SQL scan finds:
+// every field of every alert, over the built-in and Sigma rules, a generated trail ingested in
+// runs and every folder of real events in ../shared/datasets; the rules Live does not evaluate
+// are scanned for, and Live says why for each.
+func TestLiveEqualsScan(t *testing.T) {
+	ctx := context.Background()
+	loaded, err := rules.Load(rules.Sources{Sigma: []string{testshared.Dir(t, "datasets/sigma-aws-cloudtrail/rules")}})
+	if err != nil || len(loaded.Errors) > 0 {
+		t.Fatal(err, loaded.Errors)
+	}
+	trail := t.TempDir()
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 11, Events: 6000, EventsPerFile: 50, Days: 3, Accounts: 2,
+		End: time.Date(2024, 3, 20, 18, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	files := trailFiles(t, trail)
+	runs := [][]string{files[:len(files)/3], files[len(files)/3 : 2*len(files)/3], files[2*len(files)/3:]}
+	shared := testshared.Dir(t, "datasets")
+	for _, d := range []string{"aws-cloudtrail-processing-library", "awsdocs-cloudtrail-user-guide", "opensearch-observability-samples",
+		"otrf-security-datasets", "panther-analysis", "plaso-lookup-events", "stratus-red-team"} {
+		runs = append(runs, []string{filepath.Join(shared, d)})
+	}
+
+	l := &liveLake{t: t, root: filepath.Join(t.TempDir(), "lake")}
+	// The first run before the engine opens (it needs a lake): not observed, scanned.
+	l.ingest(false, runs[0]...)
+	if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.e.Close()
+	var perEvent []*rules.Rule
+	for _, r := range loaded.Rules {
+		if r.Threshold == nil { // thresholds count across runs: tested on their own
+			perEvent = append(perEvent, r)
+		}
+	}
+	ok, problems := rules.Validate(ctx, local.Engine(l.e), perEvent)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	l.live = rules.NewLive(ok)
+	l.det = &rules.Detector{Store: rules.OpenStore(l.root), Rules: ok, PathOf: l.e.PathOf, Live: l.live}
+	covered := len(l.live.Covers())
+	for _, r := range l.live.Rest {
+		t.Logf("scanned, not evaluated as rows arrive: %s: %v", r.ID, l.live.Why[r.ID])
+	}
+	t.Logf("%d of %d rules evaluated as rows arrive", covered, len(ok))
+	if covered < len(ok)*3/4 {
+		t.Errorf("only %d of %d rules are evaluated as rows arrive", covered, len(ok))
+	}
+	if d := l.detect(); d.Live != 0 || len(d.Alerts) == 0 {
+		t.Fatalf("a run Live did not see: %s (want it scanned)", d)
+	}
+	for i, run := range runs[1:] {
+		l.ingest(true, run...)
+		d := l.detect()
+		if d.Live != covered {
+			t.Fatalf("run %d: %s; want %d rules evaluated as the rows arrived", i+1, d, covered)
+		}
+		t.Logf("run %d: %s", i+1, d)
+	}
+	stored, err := l.det.Store.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	backtest, err := rules.Evaluate(ctx, local.Engine(l.e), ok, rules.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := everyField(stored), everyField(backtest)
+	if len(want) < 100 {
+		t.Fatalf("the events fire %d alerts: the test proves little", len(want))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("stored %d alerts, the scan finds %d:\n%s", len(got), len(want), diff(got, want))
+	}
+	t.Logf("%d alerts, every field equal", len(got))
+}
+
+// A commit Live did not see (rows an earlier process added, before a crash) is scanned for
+// every rule, the commits after it too when detected together: nothing is lost.
+func TestLiveFallsBackToTheScan(t *testing.T) {
+	ctx := context.Background()
+	trail := t.TempDir()
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 3, Events: 3000, EventsPerFile: 40, Days: 2, Accounts: 1,
+		End: time.Date(2024, 3, 20, 18, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	files := trailFiles(t, trail)
+	n := len(files) / 4
+	l := &liveLake{t: t, root: filepath.Join(t.TempDir(), "lake")}
+	l.ingest(false, files[:n]...)
+	var err error
+	if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.e.Close()
+	rs := perEvent(t)
+	l.live = rules.NewLive(rs)
+	l.det = &rules.Detector{Store: rules.OpenStore(l.root), Rules: rs, PathOf: l.e.PathOf, Live: l.live}
+	l.detect()
+	l.ingest(false, files[n:2*n]...) // an earlier process's commit, never shown to this Live
+	l.ingest(true, files[2*n:3*n]...)
+	if d := l.detect(); d.Live != 0 || d.From+1 != d.To {
+		t.Errorf("two commits, one unseen: %s; want both scanned", d)
+	}
+	l.ingest(true, files[3*n:]...)
+	if d := l.detect(); d.Live == 0 || d.Live != len(l.live.Covers()) {
+		t.Errorf("a commit Live saw: %s; want its %d rules taken from Live", d, len(l.live.Covers()))
+	}
+	stored, err := l.det.Store.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	backtest, err := rules.Evaluate(ctx, local.Engine(l.e), rs, rules.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := everyField(stored), everyField(backtest); !slices.Equal(got, want) {
+		t.Errorf("stored %d alerts, the scan finds %d:\n%s", len(got), len(want), diff(got, want))
+	}
+}
