@@ -93,7 +93,7 @@ func datasetLake(t testing.TB) (answer.QueryFunc, []lakeRow, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("ingested %d problems (files that are not CloudTrail)", len(st.Problems))
+	t.Logf("ingest reported %d problems (made-up regions and account ids, events without a time: the events are stored)", len(st.Problems))
 	e, err := local.Open(context.Background(), engine.Options{Lake: root})
 	if err != nil {
 		t.Fatal(err)

@@ -588,8 +588,8 @@ func (p *parser) array() (node, error) {
 // call reads a function call's arguments (after "(") and builds the call.
 func (p *parser) call(name string) (node, error) {
 	var args []node
-	if p.isKw("distinct", 0) {
-		return nil, unsupportedf("%s(DISTINCT …)", name)
+	if p.isKw("distinct", 0) || p.peek().text == "*" {
+		return nil, unsupportedf("the aggregate %s", name)
 	}
 	if !p.op(")") {
 		for {
