@@ -1,0 +1,117 @@
+// Package roweval evaluates a rule's Athena SQL expression (a condition, a title's {{ }} part, a
+// dedup or group_by key) in Go, on one decoded record, with the meaning the engine gives it
+// (Athena/Trino SQL as internal/athena translates it onto DuckDB): so detection can run while
+// the lake writer writes the rows, rather than in a scan of the new files afterwards.
+//
+// It covers the subset the rules produce — built-in conditions, CloudWatch patterns and Sigma
+// rules compiled to SQL, titles — : columns and struct fields, partition columns, literals,
+// AND/OR/NOT with three-valued logic, comparisons, IN, LIKE … ESCAPE, IS [NOT] NULL, BETWEEN,
+// ||, CASE, some CASTs, coalesce, lower, the JSON functions, the regexp functions, any_match
+// and a few more. An expression outside it fails Compile with an error wrapping ErrUnsupported;
+// such a rule stays on the scan, which is slower but just as right.
+package roweval
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/lake"
+)
+
+// Row is one row of cloudtrail_logs: the record and the partition it is stored in (the
+// partition columns account, region, year, month, day; an empty value is NULL).
+type Row struct {
+	Rec  *cloudtrail.Record
+	Part lake.Partition
+}
+
+// ErrUnsupported is wrapped by the errors of Compile for valid SQL that the evaluator does not
+// evaluate, and of Text for a value it does not print.
+var ErrUnsupported = errors.New("not evaluated in Go (outside the subset roweval covers)")
+
+func unsupportedf(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrUnsupported)
+}
+
+// Expr is a compiled expression. It is safe for concurrent use.
+type Expr struct {
+	src    string
+	root   node
+	nslots int
+	cols   []string
+}
+
+// Compile parses expr once. An error wrapping ErrUnsupported is valid SQL outside the subset;
+// any other error is an expression the engine would refuse too (a syntax error, an unknown
+// column, an invalid JSON path).
+func Compile(expr string) (*Expr, error) {
+	toks, err := lex(expr)
+	if err != nil {
+		return nil, fmt.Errorf("compile %q: %w", expr, err)
+	}
+	p := &parser{src: expr, toks: toks, cols: map[string]bool{}}
+	root, err := p.expr()
+	if err == nil && p.peek().k != tEOF {
+		err = p.errAt("unexpected text after the expression")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("compile %q: %w", expr, err)
+	}
+	e := &Expr{src: expr, root: root, nslots: p.nslots}
+	for c := range p.cols {
+		e.cols = append(e.cols, c)
+	}
+	slices.Sort(e.cols)
+	return e, nil
+}
+
+// String returns the expression as it was compiled.
+func (e *Expr) String() string { return e.src }
+
+// Columns returns the top-level columns the expression reads (useridentity for
+// useridentity.arn), sorted.
+func (e *Expr) Columns() []string { return slices.Clone(e.cols) }
+
+func (e *Expr) eval(r *Row) (value, error) {
+	if r == nil || r.Rec == nil {
+		return null, errors.New("evaluate: no record")
+	}
+	en := env{row: r}
+	if e.nslots > 0 {
+		en.vars = make([]value, e.nslots)
+	}
+	return e.root.eval(&en)
+}
+
+// Holds evaluates the expression as a WHERE clause does: true only when it is TRUE (NULL is
+// not). An error is an expression that failed on this row (the engine's query would fail too)
+// or one that is not a boolean.
+func (e *Expr) Holds(r *Row) (bool, error) {
+	v, err := e.eval(r)
+	if err != nil {
+		return false, fmt.Errorf("evaluate %q: %w", e.src, err)
+	}
+	switch v.k {
+	case kNull:
+		return false, nil
+	case kBool:
+		return v.b, nil
+	}
+	return false, fmt.Errorf("evaluate %q: a %s value is not a condition", e.src, kindName(v.k))
+}
+
+// Text evaluates the expression and returns its value as CAST((expr) AS VARCHAR) gives it in
+// the engine; ok is false for NULL.
+func (e *Expr) Text(r *Row) (s string, ok bool, err error) {
+	v, err := e.eval(r)
+	if err != nil {
+		return "", false, fmt.Errorf("evaluate %q: %w", e.src, err)
+	}
+	s, ok, err = textOf(v)
+	if err != nil {
+		return "", false, fmt.Errorf("evaluate %q: %w", e.src, err)
+	}
+	return s, ok, nil
+}
