@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/answer/local"
@@ -40,6 +41,11 @@ func (d *Detection) Observer() lake.RowObserver {
 // set, is called with a query pinned to the snapshot evaluated (to read the alerts' events) and
 // what was found.
 func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, query answer.QueryFunc, det *rules.Detection) error) error {
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
 	if d.e == nil {
 		e, err := local.Open(ctx, engine.Options{Lake: d.Lake, Logger: d.Logger})
 		if err != nil {
@@ -53,6 +59,8 @@ func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, quer
 			}
 		}
 		d.det = &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf, Live: d.live}
+		log.Debug("detection ready", "component", "rules", "rules", len(ok), "took", time.Since(start))
+		start = time.Now()
 	}
 	p, release, err := d.e.Pin(ctx)
 	if err != nil {
@@ -64,6 +72,7 @@ func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, quer
 	if err != nil {
 		return fmt.Errorf("detection: %w (the commits not evaluated are evaluated on the next pass or run)", err)
 	}
+	log.Debug("detected", "component", "rules", "what", det.String(), "took", time.Since(start))
 	if then == nil {
 		return nil
 	}
