@@ -18,8 +18,8 @@ type facetSet struct {
 	overflow [4]bool
 }
 
-// facetOf returns a record's values in the order of FacetColumns (nil for NULL).
-func facetOf(r *cloudtrail.Record) [4]*string {
+// FacetsOf returns a record's values in the order of FacetColumns (nil for NULL).
+func FacetsOf(r *cloudtrail.Record) [4]*string {
 	var typ *string
 	if r.UserIdentity != nil {
 		typ = r.UserIdentity.Type
@@ -29,7 +29,7 @@ func facetOf(r *cloudtrail.Record) [4]*string {
 
 // add records the facet values of one row.
 func (s *facetSet) add(r *cloudtrail.Record) {
-	for i, v := range facetOf(r) {
+	for i, v := range FacetsOf(r) {
 		if v == nil || s.overflow[i] {
 			continue
 		}

@@ -36,6 +36,9 @@ type liveRule struct {
 	c    *compiled
 	cond *roweval.Expr
 	vals []*roweval.Expr // c.values()
+	// facet is the index in lake.FacetColumns of the column of c.facet (-1: none): a row whose
+	// value there satisfies none of c.facet's conditions cannot match, and is not evaluated.
+	facet int
 }
 
 type liveCommit struct {
@@ -79,7 +82,10 @@ func compileLive(c *compiled) (*liveRule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("condition: %w", err)
 	}
-	lr := &liveRule{c: c, cond: cond}
+	lr := &liveRule{c: c, cond: cond, facet: -1}
+	if c.facet != nil {
+		lr.facet = slices.Index(lake.FacetColumns, c.facet[0].Column)
+	}
 	for _, v := range c.values() {
 		e, err := roweval.Compile(v)
 		if err != nil {
@@ -111,7 +117,11 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	for _, rec := range rows {
 		row.Rec = rec
 		baseDone := false
+		facets := lake.FacetsOf(rec)
 		for _, lr := range l.rules {
+			if !lr.mayHold(facets) {
+				continue
+			}
 			ok, err := lr.cond.Holds(row)
 			if err != nil {
 				failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, err)
@@ -152,6 +162,22 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	if lc.err == nil {
 		lc.alerts = append(lc.alerts, alerts...)
 	}
+}
+
+// mayHold reports whether a row of these facet values (lake.FacetsOf) may satisfy the rule's
+// condition: false when its facet column's value satisfies none of the rule's conditions there
+// (lake.FacetHolds judges, as for the lake's files). NULL is evaluated in full.
+func (lr *liveRule) mayHold(facets [4]*string) bool {
+	if lr.facet < 0 || facets[lr.facet] == nil {
+		return true
+	}
+	v := *facets[lr.facet]
+	for _, c := range lr.c.facet {
+		if lake.FacetHolds(c.Op, c.Values, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // texts puts the values of es over row in out, each as CAST(… AS VARCHAR) gives it; null for a
