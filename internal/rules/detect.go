@@ -7,6 +7,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/questions"
 )
 
 // Detector evaluates the rules on the rows of each new lake commit, once: after a crash or a
@@ -80,8 +81,12 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	det.Files = len(files)
 	var alerts []Alert
 	scanned := d.Rules
+	// counted are the threshold rules whose new matches Live found: they are counted with the
+	// matches of the older rows in their window, which a scan of the older files finds.
+	var counted []*Rule
+	var liveMatches map[string][]match
 	if d.Live != nil {
-		if found, ok := d.Live.take(det.From, det.To); ok {
+		if found, ms, ok := d.Live.take(det.From, det.To); ok {
 			var covered map[string]bool
 			covered, scanned = d.Live.split(d.Rules)
 			det.Live = len(covered)
@@ -90,44 +95,86 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 					alerts = append(alerts, a)
 				}
 			}
+			for _, r := range d.Rules {
+				if covered[r.ID] && r.Threshold != nil {
+					if mixed {
+						// A file of new and older rows: the older ones cannot be scanned alone.
+						scanned = append(scanned, r)
+						det.Live--
+						continue
+					}
+					counted = append(counted, r)
+				}
+			}
+			liveMatches = ms
 		}
 	}
-	if len(files) > 0 && len(scanned) > 0 {
-		var plain, counted []*Rule
-		for _, r := range scanned {
-			if r.Threshold == nil {
-				plain = append(plain, r)
-			} else {
-				counted = append(counted, r)
-			}
+	var plain, recount []*Rule
+	for _, r := range scanned {
+		if r.Threshold == nil {
+			plain = append(plain, r)
+		} else {
+			recount = append(recount, r)
 		}
+	}
+	if len(files) > 0 && len(plain) > 0 {
 		found, err := Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh)})
 		if err != nil {
 			return nil, err
 		}
 		alerts = append(alerts, found...)
-		// A threshold counts the events before the new ones too: over the rules' longest window
-		// before the new rows' first event, every file; what fired before is stored already.
+	}
+	// A threshold counts the events before the new ones too: over the rules' longest window
+	// before the new rows' first event; what fired before is stored already.
+	first, ok1 := eventTime(minTime)
+	last, ok2 := eventTime(maxTime)
+	if len(files) > 0 && ok1 && ok2 && len(recount)+len(counted) > 0 {
+		window := func(rs []*Rule) Scope {
+			var w time.Duration
+			for _, r := range rs {
+				w = max(w, r.Threshold.Window)
+			}
+			return Scope{From: first.Add(-w), To: last.Add(time.Second)}
+		}
+		if len(recount) > 0 {
+			more, err := Evaluate(ctx, query, recount, window(recount))
+			if err != nil {
+				return nil, err
+			}
+			alerts = append(alerts, since(more, minTime)...)
+		}
 		if len(counted) > 0 {
-			first, ok1 := eventTime(minTime)
-			last, ok2 := eventTime(maxTime)
-			if ok1 && ok2 {
-				var window time.Duration
-				for _, r := range counted {
-					window = max(window, r.Threshold.Window)
+			// The older rows of the window are in the files with no new row whose times meet it.
+			scope := window(counted)
+			from, to := questions.TimeText(scope.From), questions.TimeText(scope.To)
+			isFresh := map[string]bool{}
+			for _, f := range fresh {
+				isFresh[f.Path] = true
+			}
+			var older []lake.File
+			for _, f := range snap.Files {
+				if !isFresh[f.Path] && f.MinTime < to && f.MaxTime >= from {
+					older = append(older, f)
 				}
-				more, err := Evaluate(ctx, query, counted, Scope{From: first.Add(-window), To: last.Add(time.Second)})
-				if err != nil {
+			}
+			p := newPlan(counted)
+			byRule := map[string][]match{}
+			if len(older) > 0 {
+				scope.Files = make([]string, len(older))
+				for i, f := range older {
+					scope.Files[i] = d.PathOf(f)
+				}
+				scope.Values = FacetValues(older)
+				var err error
+				if byRule, err = p.matches(ctx, query, scope); err != nil {
 					return nil, err
 				}
-				for _, a := range more {
-					if a.EventTime >= minTime {
-						alerts = append(alerts, a)
-					}
-				}
-				mixed = true
+			}
+			for _, c := range p.rules {
+				alerts = append(alerts, since(c.alerts(append(byRule[c.r.ID], liveMatches[c.r.ID]...)), minTime)...)
 			}
 		}
+		mixed = true
 	}
 	if mixed && len(alerts) > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
@@ -165,6 +212,17 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Alerts = alerts
 	return det, nil
+}
+
+// since keeps the alerts on events from t on.
+func since(as []Alert, t string) []Alert {
+	var out []Alert
+	for _, a := range as {
+		if a.EventTime >= t {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // String says what a detection did, for a log line.

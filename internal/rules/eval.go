@@ -249,6 +249,37 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 		return nil, nil
 	}
 	p := newPlan(rs)
+	byRule, err := p.matches(ctx, query, scope)
+	if err != nil {
+		return nil, err
+	}
+	var out []Alert
+	for _, c := range p.rules {
+		out = append(out, c.alerts(byRule[c.r.ID])...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].EventTime != out[j].EventTime {
+			return out[i].EventTime < out[j].EventTime
+		}
+		return out[i].Rule < out[j].Rule
+	})
+	return out, nil
+}
+
+// alerts are the alerts of a rule's matches: one per match, or a threshold's.
+func (c *compiled) alerts(ms []match) []Alert {
+	if c.r.Threshold != nil {
+		return thresholdAlerts(c.r.Threshold, ms)
+	}
+	out := make([]Alert, len(ms))
+	for i, m := range ms {
+		out[i] = m.alert
+	}
+	return out
+}
+
+// matches runs the plan's scans over scope and returns each rule's matches, by rule id.
+func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string][]match, error) {
 	var rows [][]any
 	for _, sc := range p.scans(scope.Values) {
 		sql, args := p.sql(scope, sc.rules, sc.cond)
@@ -258,41 +289,24 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 		}
 		rows = append(rows, res.Rows...)
 	}
-	byRule := map[*compiled][]match{}
+	byRule := map[string][]match{}
 	last := len(baseColumns)
 	for _, row := range rows {
 		var ms []any
 		if err := json.Unmarshal([]byte(answer.String(row[last])), &ms); err != nil {
-			return nil, fmt.Errorf("evaluate %d rules: the matches of event %v: %w", len(rs), row[0], err)
+			return nil, fmt.Errorf("evaluate %d rules: the matches of event %v: %w", len(p.rules), row[0], err)
 		}
 		for _, m := range ms {
 			r, vals := matchFields(m)
 			i := int(r)
 			if i < 0 || i >= len(p.rules) || r != float64(i) {
-				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(rs), m)
+				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(p.rules), m)
 			}
 			c := p.rules[i]
-			byRule[c] = append(byRule[c], c.matchOf(row, vals))
+			byRule[c.r.ID] = append(byRule[c.r.ID], c.matchOf(row, vals))
 		}
 	}
-	var out []Alert
-	for _, c := range p.rules {
-		ms := byRule[c]
-		if c.r.Threshold == nil {
-			for _, m := range ms {
-				out = append(out, m.alert)
-			}
-			continue
-		}
-		out = append(out, thresholdAlerts(c.r.Threshold, ms)...)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].EventTime != out[j].EventTime {
-			return out[i].EventTime < out[j].EventTime
-		}
-		return out[i].Rule < out[j].Rule
-	})
-	return out, nil
+	return byRule, nil
 }
 
 // matchFields reads a match of the JSON matches column: {"r": 3, "v": […]} (a row cast to JSON
@@ -361,7 +375,14 @@ func thresholdAlerts(t *Threshold, ms []match) []Alert {
 	var out []Alert
 	for _, g := range order {
 		ev := groups[g]
-		sort.SliceStable(ev, func(i, j int) bool { return ev[i].alert.EventTime < ev[j].alert.EventTime })
+		// By time, then event: the event that makes the count does not depend on the order the
+		// matches were found in (a scan's, or rows as they were written).
+		sort.SliceStable(ev, func(i, j int) bool {
+			if ev[i].alert.EventTime != ev[j].alert.EventTime {
+				return ev[i].alert.EventTime < ev[j].alert.EventTime
+			}
+			return ev[i].alert.EventID < ev[j].alert.EventID
+		})
 		start := 0
 		for i := range ev {
 			ti, ok := eventTime(ev[i].alert.EventTime)

@@ -18,8 +18,8 @@ import (
 // every rule when Live did not see every one of those commits (rows added by an earlier process,
 // before a crash or a restart), or failed on one.
 //
-// Live evaluates a rule only when roweval evaluates each of its expressions; thresholds count
-// events before the new ones and stay with the scan.
+// Live evaluates a rule only when roweval evaluates each of its expressions. For a threshold rule
+// it finds the new rows' matches; the Detector counts them with the earlier rows' in the window.
 type Live struct {
 	rules []*liveRule
 	base  []*roweval.Expr // baseColumns
@@ -42,8 +42,9 @@ type liveRule struct {
 }
 
 type liveCommit struct {
-	alerts []Alert
-	err    error
+	alerts  []Alert
+	matches map[string][]match // of threshold rules, by rule id
+	err     error
 }
 
 // NewLive compiles the rules for evaluation as rows arrive.
@@ -75,9 +76,6 @@ func NewLive(rs []*Rule) *Live {
 }
 
 func compileLive(c *compiled) (*liveRule, error) {
-	if c.r.Threshold != nil {
-		return nil, fmt.Errorf("a threshold counts earlier events: %w", roweval.ErrUnsupported)
-	}
 	cond, err := roweval.Compile(c.r.Condition)
 	if err != nil {
 		return nil, fmt.Errorf("condition: %w", err)
@@ -111,6 +109,7 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		return
 	}
 	var alerts []Alert
+	var matches map[string][]match
 	var failed error
 	row := &roweval.Row{Part: p}
 	base := make([]any, len(l.base))
@@ -141,7 +140,15 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 				failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, failed)
 				break
 			}
-			alerts = append(alerts, lr.c.matchOf(base, vals).alert)
+			m := lr.c.matchOf(base, vals)
+			if lr.c.r.Threshold != nil {
+				if matches == nil {
+					matches = map[string][]match{}
+				}
+				matches[lr.c.r.ID] = append(matches[lr.c.r.ID], m)
+				continue
+			}
+			alerts = append(alerts, m.alert)
 		}
 		if failed != nil {
 			break
@@ -161,6 +168,12 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	}
 	if lc.err == nil {
 		lc.alerts = append(lc.alerts, alerts...)
+		for id, ms := range matches {
+			if lc.matches == nil {
+				lc.matches = map[string][]match{}
+			}
+			lc.matches[id] = append(lc.matches[id], ms...)
+		}
 	}
 }
 
@@ -210,12 +223,13 @@ func (l *Live) Committed(commit string, seq int64) {
 	l.done[seq] = lc
 }
 
-// take returns the alerts found on the commits from…to, when Live saw every one of them and
-// failed on none, and forgets those commits and any before.
-func (l *Live) take(from, to int64) ([]Alert, bool) {
+// take returns the alerts found on the commits from…to, and the threshold rules' matches, when
+// Live saw every one of them and failed on none, and forgets those commits and any before.
+func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []Alert
+	matches := map[string][]match{}
 	ok := true
 	for seq := from; seq <= to; seq++ {
 		lc := l.done[seq]
@@ -224,6 +238,9 @@ func (l *Live) take(from, to int64) ([]Alert, bool) {
 			break
 		}
 		out = append(out, lc.alerts...)
+		for id, ms := range lc.matches {
+			matches[id] = append(matches[id], ms...)
+		}
 	}
 	for seq := range l.done {
 		if seq <= to {
@@ -231,9 +248,9 @@ func (l *Live) take(from, to int64) ([]Alert, bool) {
 		}
 	}
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
-	return out, true
+	return out, matches, true
 }
 
 // sortAlerts orders alerts as a detection stores them: by event time, rule and event.

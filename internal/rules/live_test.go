@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -198,5 +199,83 @@ func TestLiveFallsBackToTheScan(t *testing.T) {
 	}
 	if got, want := everyField(stored), everyField(backtest); !slices.Equal(got, want) {
 		t.Errorf("stored %d alerts, the scan finds %d:\n%s", len(got), len(want), diff(got, want))
+	}
+}
+
+// failedSignIns writes a trail file of failed console sign-ins from ip, one per minute offset.
+func failedSignIns(t *testing.T, dir, name, ip string, minutes ...int) string {
+	t.Helper()
+	var recs []string
+	for _, m := range minutes {
+		at := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(m) * time.Minute).Format(time.RFC3339)
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","accountId":"111122223333","userName":"alice"},`+
+			`"eventTime":%q,"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":%q,`+
+			`"userAgent":"Mozilla/5.0","errorMessage":"Failed authentication","responseElements":{"ConsoleLogin":"Failure"},`+
+			`"additionalEventData":{"MFAUsed":"No"},"eventID":"%s-%d","readOnly":false,"eventType":"AwsConsoleSignIn","managementEvent":true,`+
+			`"recipientAccountId":"111122223333","eventCategory":"Management"}`, at, ip, name, m))
+	}
+	p := filepath.Join(dir, name+".json")
+	if err := os.WriteFile(p, []byte(`{"Records":[`+strings.Join(recs, ",")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A threshold rule evaluated as rows arrive counts the new rows' matches with those of the older
+// rows in its window (found by a scan of the older files alone): the alerts stored equal those of
+// the scan of the whole window, run after run — bursts that span runs, and late events older than
+// the previous run's last, included.
+func TestLiveThresholdsEqualScan(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	runs := [][]string{
+		{failedSignIns(t, dir, "a1", "203.0.113.5", 0, 2, 4), failedSignIns(t, dir, "b1", "198.51.100.7", 0, 1)},
+		{failedSignIns(t, dir, "a2", "203.0.113.5", 1, 3, 6, 30, 31), failedSignIns(t, dir, "b2", "198.51.100.7", 2, 3)},
+		{failedSignIns(t, dir, "a3", "203.0.113.5", 5, 7, 8, 9, 32, 33), failedSignIns(t, dir, "b3", "198.51.100.7", 4, 40)},
+		{failedSignIns(t, dir, "a4", "203.0.113.5", 10, 34, 35, 36)},
+	}
+	rs := builtin(t)
+	stored := map[bool][]string{}
+	for _, observe := range []bool{true, false} {
+		l := &liveLake{t: t, root: filepath.Join(t.TempDir(), "lake")}
+		l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100)) // the lake the engine opens on
+		var err error
+		if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
+			t.Fatal(err)
+		}
+		defer l.e.Close()
+		l.live = rules.NewLive(rs)
+		if !observe {
+			l.live = nil
+		}
+		l.det = &rules.Detector{Store: rules.OpenStore(l.root), Rules: rs, PathOf: l.e.PathOf}
+		if observe {
+			l.det.Live = l.live
+		}
+		l.detect()
+		for i, run := range runs {
+			l.ingest(observe, run...)
+			d := l.detect()
+			if observe && d.Live != len(l.live.Covers()) {
+				t.Fatalf("run %d: %s; want every rule from Live", i, d)
+			}
+		}
+		as, err := l.det.Store.Alerts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored[observe] = everyField(as)
+	}
+	bursts := 0
+	for _, a := range stored[true] {
+		if strings.Contains(a, "failed-signin-burst") {
+			bursts++
+		}
+	}
+	if bursts < 3 {
+		t.Fatalf("%d bursts found: the test proves little\n%s", bursts, strings.Join(stored[true], "\n"))
+	}
+	if !slices.Equal(stored[true], stored[false]) {
+		t.Errorf("with Live %d alerts, with the scan %d:\n%s", len(stored[true]), len(stored[false]), diff(stored[true], stored[false]))
 	}
 }
