@@ -33,6 +33,9 @@ type Config struct {
 	Rules rules.Sources
 	// Notify is the notification config.
 	Notify *notify.Config
+	// Start is what the first start does with the lake's history: StartNow (the default) sends
+	// the alerts of what is collected from then on, StartAll every alert.
+	Start string
 }
 
 // S3Source is one S3 trail to watch.
@@ -77,6 +80,7 @@ type fileYAML struct {
 		Only      []string `yaml:"only"`
 	} `yaml:"rules"`
 	Notify yaml.Node `yaml:"notify"`
+	Start  string    `yaml:"start"`
 }
 
 // LoadConfig reads the run config at path (see ParseConfig).
@@ -102,6 +106,7 @@ func LoadConfig(path string, getenv func(string) string, now time.Time) (*Config
 //	  files: [./rules]                  # trailsql rule files or folders
 //	  sigma: [./sigma/rules/cloud/aws]  # Sigma rules
 //	  no_builtin: false
+//	start: now                          # first start: now (history's alerts stored, not sent) or all
 //	notify:                             # the notification config (see notify.LoadConfig)
 //	  destinations: {ops: {type: webhook, url: https://…, secret_env: HOOK_SECRET}}
 //	  routes: [{destinations: [ops]}]
@@ -131,6 +136,14 @@ func ParseConfig(name string, data []byte, getenv func(string) string, now time.
 	s := &f.Sources
 	c := &Config{Interval: 5 * time.Minute, Paths: rel(s.Paths),
 		Rules: rules.Sources{Files: rel(f.Rules.Files), Sigma: rel(f.Rules.Sigma), NoBuiltin: f.Rules.NoBuiltin, Only: f.Rules.Only}}
+	switch f.Start {
+	case "", StartNow:
+		c.Start = StartNow
+	case StartAll:
+		c.Start = StartAll
+	default:
+		return nil, fmt.Errorf("%s:%d: start %q: give now (the alerts of the lake's history at the first start are stored, not sent) or all", name, lineOf(data, "start:"), f.Start)
+	}
 	if s.Interval != "" {
 		d, err := time.ParseDuration(s.Interval)
 		if err != nil || d <= 0 {

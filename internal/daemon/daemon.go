@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/lookup"
 	"github.com/trailsql/trailsql/internal/notify"
 	"github.com/trailsql/trailsql/internal/report"
@@ -40,8 +41,9 @@ type Health struct {
 	// FilesRead, FilesFailed and EventsAdded are the cycle's.
 	FilesRead, FilesFailed int
 	EventsAdded            int64
-	// Alerts are the alerts the cycle's commits raised.
-	Alerts int
+	// Alerts are the alerts the cycle's commits raised; Queued those handed to the outboxes
+	// (with any a crash left between the store and the outboxes).
+	Alerts, Queued int
 	// Destinations are each destination's counts since the start.
 	Destinations map[string]notify.Stats
 }
@@ -50,7 +52,7 @@ type Health struct {
 // queued, 4 delivered, 0 failed, 0 pending".
 func (h Health) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s cycle %d: %d objects read, %d failed, %d events ingested, %d alerts", h.Time.UTC().Format(time.RFC3339), h.Cycle, h.FilesRead, h.FilesFailed, h.EventsAdded, h.Alerts)
+	fmt.Fprintf(&b, "%s cycle %d: %d objects read, %d failed, %d events ingested, %d alerts, %d queued", h.Time.UTC().Format(time.RFC3339), h.Cycle, h.FilesRead, h.FilesFailed, h.EventsAdded, h.Alerts, h.Queued)
 	names := slices.Sorted(func(yield func(string) bool) {
 		for k := range h.Destinations {
 			if !yield(k) {
@@ -105,35 +107,53 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		return nil, err
 	}
 	defer n.Close()
+	// The delivery cursor, read (or made) once the notifier holds the folder.
+	cursor, err := OpenCursor(opt.Lake, cfg.Start, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	store := rules.OpenStore(opt.Lake)
 	det := &Detection{Lake: opt.Lake, Rules: loaded.Rules, Logger: opt.Logger,
 		Invalid: func(err error) { log.Warn("rule not evaluated", "err", err) }}
 	defer det.Close()
 
 	totals := &Totals{}
-	cycleAlerts := 0
-	iopt.AfterPass = func(ctx context.Context) error {
-		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
-			if len(d.Alerts) == 0 {
-				return nil
-			}
-			cycleAlerts += len(d.Alerts)
-			msgs, err := notify.Readable(ctx, query, d.Alerts, loaded.Rules, opt.Report)
+	cycleAlerts, cycleQueued := 0, 0
+	// queue hands every stored alert after the cursor to the outboxes, then moves the cursor:
+	// the alerts of this pass, and those a crash left between the store and the outboxes.
+	queue := func(ctx context.Context, query answer.QueryFunc) error {
+		alerts, last, err := store.AlertsAfter(cursor.Commit)
+		if err != nil {
+			return err
+		}
+		if last == cursor.Commit {
+			return nil
+		}
+		if len(alerts) > 0 {
+			msgs, err := notify.Readable(ctx, query, alerts, loaded.Rules, opt.Report)
 			if err != nil {
 				log.Warn("the alerts' events could not be read: their messages give their titles", "err", err)
 			}
 			if err := n.Enqueue(msgs...); err != nil {
 				return fmt.Errorf("queue %d alerts for the notifier: %w", len(msgs), err)
 			}
-			return nil
+			cycleQueued += len(msgs)
+		}
+		return cursor.Save(last, time.Now())
+	}
+	iopt.AfterPass = func(ctx context.Context) error {
+		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
+			cycleAlerts += len(d.Alerts)
+			return queue(ctx, query)
 		})
 	}
 	var prev ingest.Stats
 	iopt.PassDone = func(s ingest.Stats) {
 		h := Health{Cycle: s.Passes, Time: time.Now(), FilesRead: s.FilesRead - prev.FilesRead, FilesFailed: s.FilesFailed,
-			EventsAdded: s.EventsAdded - prev.EventsAdded, Alerts: cycleAlerts, Destinations: n.Stats()}
-		prev, cycleAlerts = s, 0
+			EventsAdded: s.EventsAdded - prev.EventsAdded, Alerts: cycleAlerts, Queued: cycleQueued, Destinations: n.Stats()}
+		prev, cycleAlerts, cycleQueued = s, 0, 0
 		totals.Alerts += h.Alerts
-		log.Info("cycle", "cycle", h.Cycle, "files", h.FilesRead, "events", h.EventsAdded, "alerts", h.Alerts)
+		log.Info("cycle", "cycle", h.Cycle, "files", h.FilesRead, "events", h.EventsAdded, "alerts", h.Alerts, "queued", h.Queued)
 		if opt.Health != nil {
 			opt.Health(h)
 		}
@@ -154,6 +174,16 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 	collected := make(chan struct{})
 	g.Add(func() error {
 		defer close(collected)
+		// On start, before collecting: the commits not evaluated yet and the alerts not queued
+		// yet (a crash between the store and the outboxes).
+		if cursor.Commit > 0 || hasCommits(opt.Lake) {
+			if err := iopt.AfterPass(ictx); err != nil {
+				if ictx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("on start: %w", err)
+			}
+		}
 		st, err := ingest.RunObjects(ictx, iopt, list)
 		totals.Ingest = st
 		if errors.Is(err, context.Canceled) && ictx.Err() != nil {
@@ -177,6 +207,12 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 	ncancel()
 	totals.Destinations = n.Stats()
 	return totals, err
+}
+
+// hasCommits reports whether the lake at root has a commit.
+func hasCommits(root string) bool {
+	snap, err := lake.OpenSnapshot(root)
+	return err == nil && snap.Seq > 0
 }
 
 // listers are the config's sources, as one lister; S3 sources set iopt's prefetch.
