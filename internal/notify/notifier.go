@@ -620,8 +620,23 @@ func groupSend(r *Route, key string, items []*item) *send {
 }
 
 // deliver sends until every send is delivered or refused, backing off between retries as the
-// receiver asks; it returns (leaving the rest in flight, in the outbox) when ctx ends.
+// receiver asks; it returns (leaving the rest in flight, in the outbox) when ctx ends. A
+// destination that is not Idempotent is sent one message at a time, each recorded before the
+// next (a crash repeats at most the one in flight).
 func (l *loop) deliver(ctx context.Context, sends []*send) error {
+	if isIdempotent(l.dest) {
+		return l.deliverBatch(ctx, sends)
+	}
+	for i := range sends {
+		if err := l.deliverBatch(ctx, sends[i:i+1]); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliverBatch sends a batch (see deliver).
+func (l *loop) deliverBatch(ctx context.Context, sends []*send) error {
 	attempt := 0
 	for len(sends) > 0 {
 		msgs := make([]Message, len(sends))
