@@ -32,6 +32,8 @@ type Options struct {
 	Report report.Options
 	// Workers decode objects in parallel (default: the number of CPUs).
 	Workers int
+	// Clock is the scheduled reports' time (nil: the real clock).
+	Clock Clock
 }
 
 // Health is what one cycle did, and the notifier's counts so far.
@@ -194,16 +196,33 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		}
 		return fmt.Errorf("collect: %w", err)
 	}, func(error) { icancel() })
-	// The notifier: stopped after the collection, so that what its last pass queued is drained.
+	// The scheduled reports.
+	rctx, rcancel := context.WithCancel(ctx)
+	reported := make(chan struct{})
+	rep := &Reporter{Lake: opt.Lake, Reports: cfg.Reports, Notify: n, Clock: opt.Clock, Logger: opt.Logger}
+	g.Add(func() error {
+		defer close(reported)
+		if err := rep.Run(rctx); err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
+		if ctx.Err() == nil && rctx.Err() == nil {
+			return errors.New("the reports stopped")
+		}
+		return nil
+	}, func(error) { rcancel() })
+	// The notifier: stopped after the collection and the reports, so that what they queued
+	// last is drained.
 	nctx, ncancel := context.WithCancel(context.WithoutCancel(ctx))
 	g.Add(func() error {
 		return n.Run(nctx)
 	}, func(error) {
 		<-collected
+		<-reported
 		ncancel()
 	})
 	err = g.Run()
 	icancel()
+	rcancel()
 	ncancel()
 	totals.Destinations = n.Stats()
 	return totals, err

@@ -321,6 +321,40 @@ func (n *Notifier) Enqueue(msgs ...Message) error {
 	return errors.Join(errs...)
 }
 
+// EnqueueTo queues msgs for the destinations named, past the routes (a scheduled report says
+// whom it goes to), under the route name route; like Enqueue, a message ID is queued once.
+func (n *Notifier) EnqueueTo(dests []string, route string, msgs ...Message) error {
+	now := n.opts.Now().UTC()
+	var errs []error
+	for _, d := range dests {
+		l := n.loops[d]
+		if l == nil {
+			errs = append(errs, fmt.Errorf("no destination %q", d))
+			continue
+		}
+		var items []*item
+		for _, m := range msgs {
+			if m.ID == "" {
+				m.ID = m.Key()
+			}
+			items = append(items, &item{msg: m, route: route, queued: now})
+		}
+		added, err := l.box.enqueue(items)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue for %s: %w", d, err))
+			continue
+		}
+		l.box.mu.Lock()
+		l.stats.Queued += added
+		l.box.mu.Unlock()
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func maps(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
