@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/daemon"
+	"github.com/trailsql/trailsql/internal/report"
 )
 
 func (m *Main) runCommand() *cobra.Command {
@@ -62,25 +64,31 @@ is sent at the next start. 'trailsql demo' writes a sample config.`,
 			if err != nil {
 				return err
 			}
-			m.tuneGCForIngest()
-			log := m.logger(cmd)
-			if v, _ := cmd.Flags().GetBool("verbose"); !v {
-				log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			}
-			fmt.Fprintf(m.Stdout, "trailsql run: lake %s, collecting every %s; stop with Ctrl-C or SIGTERM\n", dir, cfg.Interval)
-			totals, err := daemon.Run(cmd.Context(), daemon.Options{Lake: dir, Config: cfg, Logger: log, Report: textOpt,
-				Health: func(h daemon.Health) { fmt.Fprintln(m.Stdout, h) }})
-			if totals != nil {
-				fmt.Fprintf(m.Stdout, "stopped: %d alerts raised", totals.Alerts)
-				for name, s := range totals.Destinations {
-					fmt.Fprintf(m.Stdout, "; %s: %d delivered, %d failed, %d left in the outbox for the next start", name, s.Delivered, s.Failed, s.Pending)
-				}
-				fmt.Fprintln(m.Stdout)
-			}
-			return err
+			return m.runDaemon(cmd, cfg, dir, textOpt, nil)
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the run config file (YAML: sources, rules, notify)")
 	tf.register(cmd)
 	return cmd
+}
+
+// runDaemon runs what 'trailsql run' runs over the lake dir with cfg, printing a health line
+// per cycle and the totals at the end; serve, when set, runs in the same group (serve --config).
+func (m *Main) runDaemon(cmd *cobra.Command, cfg *daemon.Config, dir string, textOpt report.Options, serve func(context.Context) error) error {
+	m.tuneGCForIngest()
+	log := m.logger(cmd)
+	if v, _ := cmd.Flags().GetBool("verbose"); !v {
+		log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	fmt.Fprintf(m.Stdout, "trailsql run: lake %s, collecting every %s, %d scheduled reports; stop with Ctrl-C or SIGTERM\n", dir, cfg.Interval, len(cfg.Reports))
+	totals, err := daemon.Run(cmd.Context(), daemon.Options{Lake: dir, Config: cfg, Logger: log, Report: textOpt, Serve: serve,
+		Health: func(h daemon.Health) { fmt.Fprintln(m.Stdout, h) }})
+	if totals != nil {
+		fmt.Fprintf(m.Stdout, "stopped: %d alerts raised", totals.Alerts)
+		for name, s := range totals.Destinations {
+			fmt.Fprintf(m.Stdout, "; %s: %d delivered, %d failed, %d left in the outbox for the next start", name, s.Delivered, s.Failed, s.Pending)
+		}
+		fmt.Fprintln(m.Stdout)
+	}
+	return err
 }

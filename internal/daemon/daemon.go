@@ -34,6 +34,10 @@ type Options struct {
 	Workers int
 	// Clock is the scheduled reports' time (nil: the real clock).
 	Clock Clock
+	// Serve, when set, runs in the same Group as the collection, the reports and the notifier
+	// (trailsql serve --config: the HTTP server): it is stopped, by the end of its context, with
+	// them, and when it returns they stop too.
+	Serve func(ctx context.Context) error
 }
 
 // Health is what one cycle did, and the notifier's counts so far.
@@ -210,6 +214,21 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		}
 		return nil
 	}, func(error) { rcancel() })
+	// The HTTP server of 'trailsql serve --config'.
+	if opt.Serve != nil {
+		sctx, scancel := context.WithCancel(ctx)
+		defer scancel()
+		g.Add(func() error {
+			err := opt.Serve(sctx)
+			if err == nil && ctx.Err() == nil && sctx.Err() == nil {
+				return errors.New("the server stopped")
+			}
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			return nil
+		}, func(error) { scancel() })
+	}
 	// The notifier: stopped after the collection and the reports, so that what they queued
 	// last is drained.
 	nctx, ncancel := context.WithCancel(context.WithoutCancel(ctx))
