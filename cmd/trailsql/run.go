@@ -41,9 +41,17 @@ The config file (YAML; an unknown setting is an error naming its line):
     routes:
       - destinations: [ops]
     queue: {drain_timeout: 10s}
+  start: now              # the first start on a lake with history: now (its alerts are stored,
+                          # not sent) or all
+  reports:                # scheduled reports (cron, UTC) to email, slack, teams or webhook
+    - {name: weekly-identity, kind: identity, days: 30, format: html, schedule: "0 8 * * 1", to: [ops]}
 
-Each cycle prints one health line: objects read, events ingested, alerts, and per destination
-what was queued, delivered, failed and is pending. SIGTERM or Ctrl-C stops the collection after
+The alerts are stored in the lake, then queued to the outboxes; notify/run.json, the delivery
+cursor, records the last commit whose alerts are queued, so a crash in between loses nothing.
+A schedule missed while stopped is sent once at the next start (notify/reports.json).
+
+Each cycle prints one health line: objects read, events ingested, alerts raised and queued, and
+per destination what was queued, delivered, failed and is pending. SIGTERM or Ctrl-C stops the collection after
 committing what was read whole, then lets the notifier send for its drain_timeout; what is left
 is sent at the next start. 'trailsql demo' writes a sample config.`,
 		Example: `  trailsql run --config /etc/trailsql/trailsql.yml --lake /var/lib/trailsql/lake`,
