@@ -72,8 +72,8 @@ type outbox struct {
 	lastSent map[string]time.Time // route+rule+dedup -> last delivery
 	tickets  map[string]string
 	handled  map[string]bool // Jira: the message IDs its tickets were opened or commented for
-	spilled  bool // items are in the file that pending does not hold
-	lines    int  // records in the file
+	spilled  bool            // items are in the file that pending does not hold
+	lines    int             // records in the file
 	// compactAt is the size at which a running notifier compacts the file: twice what the last
 	// compaction kept, so that a large outbox of recent records is not read again and again.
 	compactAt int
