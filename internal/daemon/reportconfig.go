@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -123,6 +124,9 @@ func parseReports(name string, n *yaml.Node, nc *notify.Config) ([]ReportSchedul
 				msg = err.Error()
 			}
 			return nil, at(lines["schedule"], "report %s: schedule %q is not a cron schedule (%s): write 5 fields, minute hour day-of-month month day-of-week (\"0 8 * * 1\"), or @hourly, @daily, @weekly, @monthly, @every 6h", r.Name, r.Spec, msg)
+		}
+		if ss, ok := sched.(*cron.SpecSchedule); ok {
+			ss.Location = time.UTC // the parser's default is the machine's zone
 		}
 		r.Schedule = sched
 		var names []*yaml.Node
