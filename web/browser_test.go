@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,7 +47,18 @@ func serveLake(t *testing.T) *console {
 	ctx := context.Background()
 	dir := t.TempDir()
 	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
-	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 7, Events: 2000, End: end, Days: 30}); err != nil {
+	gopt := generate.Options{Seed: 7, Events: 2000, End: end, Days: 30}
+	truth, err := generate.Generate(ctx, trail, gopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first account's IAM inventory, for the unused page (the server's --authz).
+	accounts, err := generate.Authz(gopt, truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authzFile := filepath.Join(dir, "authz.json")
+	if err := os.WriteFile(authzFile, accounts[0].JSON, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	st, err := ingest.Run(ctx, ingest.Options{Lake: lakeDir, Workers: 1}, []string{trail})
@@ -60,7 +72,7 @@ func serveLake(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Lake: lakeDir, Engine: e, Now: func() time.Time { return end }, UI: web.Handler()})
+	srv, err := server.New(server.Options{Lake: lakeDir, Engine: e, Authz: authzFile, Now: func() time.Time { return end }, UI: web.Handler()})
 	if err != nil {
 		t.Fatal(err)
 	}

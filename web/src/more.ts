@@ -20,10 +20,10 @@ function td(text: string | number, cls = ""): HTMLElement {
   return el("td", cls ? { class: cls } : {}, String(text));
 }
 
-/** download offers text as a file. */
+/** downloadLink offers text as a file (a data: URL: the page's CSP lets a download navigate to it). */
 function downloadLink(text: string, name: string, type: string, label: string, id: string): HTMLAnchorElement {
   const a = el("a", { class: "button", id, download: name }, label);
-  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.href = `data:${type};charset=utf-8,${encodeURIComponent(text)}`;
   return a;
 }
 
@@ -139,19 +139,37 @@ export async function unusedPage(): Promise<HTMLElement> {
   const form = el("form", { class: "params", id: "unused-form" }, el("label", {}, "Principal", who), el("label", {}, "Days", days), el("label", {}, "Show", cls), submit);
   const out = el("div", { id: "unused-out" });
   let reports: Report[] = [];
+  // Each report is a section that opens on a click (the first is open): an inventory's users and
+  // roles with hundreds of granted actions each are too many rows for one page.
   const paint = () => {
-    const sections = reports.map((r) => {
-      const rows = r.actions
-        .filter((a) => !cls.value || a.class === cls.value)
-        .map((a) => el("tr", { class: `class-${a.class.replace(/\s+/g, "-")}` }, td(a.action), td(a.class), td(a.access_level ?? ""), td(a.calls ?? "", "num"), td(a.last ?? ""), td(a.reason)));
+    const sections = reports.map((r, i) => {
       const s = r.summary;
-      return el(
-        "div",
+      const body = el("div", {});
+      const fill = () => {
+        const rows = r.actions
+          .filter((a) => !cls.value || a.class === cls.value)
+          .map((a) => el("tr", { class: `class-${a.class.replace(/\s+/g, "-")}` }, td(a.action), td(a.class), td(a.access_level ?? ""), td(a.calls ?? "", "num"), td(a.last ?? ""), td(a.reason)));
+        body.replaceChildren(rows.length ? table(["action", "class", "access", "calls", "last", "why"], rows) : el("p", { class: "muted" }, "No action of this class."));
+      };
+      const d = el(
+        "details",
         { class: "unused-report", "data-principal": r.principal.name },
-        el("h3", {}, `${r.principal.type} ${r.principal.name}`, el("span", { class: "muted" }, ` ${r.principal.arn}`)),
-        el("p", { class: "unused-summary" }, `${s.granted} granted: ${s.used} used, ${s.unused} unused, ${s.unknown} unknown; ${s.not_granted} used but not granted`),
-        rows.length ? table(["action", "class", "access", "calls", "last", "why"], rows) : el("p", { class: "muted" }, "No action of this class."),
+        el(
+          "summary",
+          {},
+          el("strong", { class: "unused-principal" }, `${r.principal.type} ${r.principal.name}`),
+          " ",
+          el("span", { class: "unused-summary" }, `${s.granted} granted: ${s.used} used, ${s.unused} unused, ${s.unknown} unknown; ${s.not_granted} used but not granted`),
+          el("div", { class: "muted" }, r.principal.arn),
+        ),
+        body,
       );
+      d.addEventListener("toggle", () => d.open && fill());
+      if (i === 0) {
+        d.open = true;
+        fill();
+      }
+      return d;
     });
     out.replaceChildren(...(sections.length ? sections : [el("p", { class: "muted" }, "No user or role matches.")]));
   };
