@@ -165,10 +165,10 @@ func TestConsoleTabsChartSaved(t *testing.T) {
 	// History: every statement run, newest first, with its figures; Open re-opens it.
 	var hist struct {
 		History []struct {
-			ID, SQL, State string
-			Rows           int
-			BytesRead      int64   `json:"bytes_read"`
-			ElapsedMS      float64 `json:"elapsed_ms"`
+			ID, SQL, State, Time string
+			Rows                 int
+			BytesRead            int64   `json:"bytes_read"`
+			ElapsedMS            float64 `json:"elapsed_ms"`
 		}
 	}
 	c.get(t, "/api/v1/history?limit=0", &hist)
@@ -179,8 +179,8 @@ func TestConsoleTabsChartSaved(t *testing.T) {
 	}
 	for i, h := range hist.History {
 		row := b.str(fmt.Sprintf(`document.querySelector('tr[data-history="%s"]')?.innerText ?? ""`, h.ID))
-		if !strings.Contains(row, h.State) || !strings.Contains(row, fmt.Sprintf("\t%d\t", h.Rows)) || !strings.Contains(row, fmt.Sprintf("%.0f ms", h.ElapsedMS)) {
-			t.Errorf("history row %d %q lacks its state %s, rows %d or time %.0f ms", i, row, h.State, h.Rows, h.ElapsedMS)
+		if !strings.HasPrefix(row, strings.Replace(h.Time[:19], "T", " ", 1)+"\t") || !strings.Contains(row, h.State) || !strings.Contains(row, fmt.Sprintf("\t%d\t", h.Rows)) || !strings.Contains(row, fmt.Sprintf("%.0f ms", h.ElapsedMS)) {
+			t.Errorf("history row %d %q lacks its time %s, state %s, rows %d or time taken %.0f ms", i, row, h.Time, h.State, h.Rows, h.ElapsedMS)
 		}
 	}
 	if first := b.text("#history-list tbody tr:first-child code"); first != hist.History[0].SQL {
