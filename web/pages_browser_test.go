@@ -76,6 +76,12 @@ func TestConsoleTabsChartSaved(t *testing.T) {
 	b.typeSQL(top)
 	b.do(chromedp.KeyEvent(kb.Enter, ctrl), visible("#chart .chart-bar"))
 	b.shot("01-editor-chart-top")
+	// Ctrl-Enter runs the statement once (the test's own apiRows ran it before).
+	var runs struct{ History []struct{ SQL string } }
+	c.get(t, "/api/v1/history?limit=0", &runs)
+	if len(runs.History) != 2 || runs.History[0].SQL != top || runs.History[1].SQL != top {
+		t.Errorf("after apiRows and one Ctrl-Enter, the server ran %+v", runs.History)
+	}
 	if title := b.str(`document.querySelector("#chart .chart-title").textContent`); !strings.HasPrefix(title, "top ") || !strings.HasSuffix(title, "eventsource by n") {
 		t.Errorf("chart title %q", title)
 	}
