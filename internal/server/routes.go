@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 
 	read("GET /api/v1/rules", s.listRules)
 	read("GET /api/v1/alerts", s.alerts)
+	read("GET /api/v1/alerts/{id}", s.alert)
 	admin("POST /api/v1/alerts/{id}/ack", s.ack)
 	admin("DELETE /api/v1/alerts/{id}/ack", s.ack)
 	read("GET /api/v1/silences", s.listSilences)
