@@ -409,6 +409,36 @@ func TestConsoleSignInAlertsCancel(t *testing.T) {
 	}
 	b.do(chromedp.Click(chromedp.CSS(`tr[data-alert="`+id+`"]`)), visible("#ack-note"))
 	b.shot("02-alert")
+	// The detail says what happened in plain language, as GET /alerts/{id} (and a notification) does.
+	var detail struct {
+		Summary, Rule string
+		Labels        map[string]string
+	}
+	c.get(t, "/api/v1/alerts/"+id, &detail)
+	if got := b.text("#alert-summary"); got != detail.Summary || got == "" {
+		t.Errorf("the alert's summary shows %q, the API's %q", got, detail.Summary)
+	}
+	// Silence its notifications from the detail: the matchers are its rule and principal.
+	b.do(chromedp.Click(chromedp.CSS(".alert-detail details summary")), visible("#alert-silence-comment"),
+		chromedp.SendKeys(chromedp.CSS("#alert-silence-comment"), "drill"), chromedp.Click(chromedp.CSS("#alert-silence")),
+		visible("#alert-silence-msg a"))
+	var sils struct {
+		Silences []struct {
+			ID       string
+			Matchers []struct{ Name, Op, Value string }
+		}
+	}
+	c.get(t, "/api/v1/silences", &sils)
+	if len(sils.Silences) != 1 || len(sils.Silences[0].Matchers) == 0 || sils.Silences[0].Matchers[0].Value != detail.Rule ||
+		!strings.Contains(b.text("#alert-silence-msg"), sils.Silences[0].ID) {
+		t.Errorf("silence from the alert: %+v, message %q", sils.Silences, b.text("#alert-silence-msg"))
+	}
+	if detail.Labels["principal"] != "" && (len(sils.Silences[0].Matchers) != 2 || sils.Silences[0].Matchers[1].Value != detail.Labels["principal"]) {
+		t.Errorf("the silence's matchers %+v lack the principal %s", sils.Silences[0].Matchers, detail.Labels["principal"])
+	}
+	// Opened again, the alert says the silence holds it.
+	b.do(chromedp.Click(chromedp.CSS(`tr[data-alert="`+id+`"]`)), visible("#alert-silenced"))
+	b.shot("02b-alert-silenced")
 	b.do(chromedp.SendKeys(chromedp.CSS("#ack-note"), "expected: drill"), chromedp.Click(chromedp.CSS(".alert-detail button.primary")),
 		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-alert="`+id+`"]`)))
 	b.shot("03-acknowledged")
