@@ -158,7 +158,6 @@ interface AlertDetail extends Alert {
   labels: Record<string, string>;
   rule_detail?: { id: string; title: string; description?: string; runbook?: string };
   silenced_by: string[];
-  event_id: string;
 }
 
 /** alertsPage renders the alerts, filters, details (the event in plain language), acknowledgement and silencing. */
@@ -241,7 +240,7 @@ export async function alertsPage(): Promise<HTMLElement> {
       el("h3", {}, a.title || a.rule),
       el("p", { class: "alert-summary", id: "alert-summary" }, d.summary),
       d.summary_error ? el("p", { class: "warning" }, d.summary_error) : "",
-      el("dl", {}, ...d.fields.flatMap((f) => [el("dt", {}, f.name), el("dd", {}, f.value)]), el("dt", {}, "rule"), el("dd", {}, el("code", {}, d.rule)), el("dt", {}, "event id"), el("dd", {}, d.event_id)),
+      el("dl", {}, ...d.fields.flatMap((f) => [el("dt", {}, f.name), el("dd", {}, f.value)]), el("dt", {}, "rule"), el("dd", {}, el("code", {}, d.rule))),
       rule?.description ? el("p", { class: "muted" }, rule.description) : "",
       rule?.runbook ? el("p", {}, "Runbook: ", rule.runbook) : "",
       d.silenced_by.length ? el("p", { class: "warning", id: "alert-silenced" }, `Its notifications are held back by silence ${d.silenced_by.join(", ")}.`) : "",
