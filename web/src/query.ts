@@ -7,9 +7,19 @@ import { chartOf, drawChart } from "./chart";
 import { Editor } from "./editor";
 import { Grid } from "./grid";
 import { el, summary } from "./format";
-import { Tabs } from "./tabs";
+import { Store, Tabs } from "./tabs";
 
 const defaultSQL = "SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1\nORDER BY n DESC";
+
+/** browserStore is localStorage, or a store for this page only where the browser refuses it. */
+function browserStore(): Store {
+  try {
+    return window.localStorage;
+  } catch {
+    const m = new Map<string, string>();
+    return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v) };
+  }
+}
 
 /** SavedQuery is an entry of GET /saved. */
 export interface SavedQuery {
@@ -43,7 +53,7 @@ export class QueryPage {
   private results = new Map<string, Result>();
 
   constructor() {
-    this.tabs = new Tabs(window.localStorage, defaultSQL);
+    this.tabs = new Tabs(browserStore(), defaultSQL);
     this.tabBar = el("div", { class: "tabs", id: "tabs", role: "tablist" });
     this.chartBox = el("div", { class: "chart-box", id: "chart", hidden: "" });
     this.saveName = el("input", { type: "text", id: "save-name", placeholder: "name to save as" });
