@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,7 +47,18 @@ func serveLake(t *testing.T) *console {
 	ctx := context.Background()
 	dir := t.TempDir()
 	trail, lakeDir := filepath.Join(dir, "trail"), filepath.Join(dir, "lake")
-	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 7, Events: 2000, End: end, Days: 30}); err != nil {
+	gopt := generate.Options{Seed: 7, Events: 2000, End: end, Days: 30}
+	truth, err := generate.Generate(ctx, trail, gopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first account's IAM inventory, for the unused page (the server's --authz).
+	accounts, err := generate.Authz(gopt, truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authzFile := filepath.Join(dir, "authz.json")
+	if err := os.WriteFile(authzFile, accounts[0].JSON, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	st, err := ingest.Run(ctx, ingest.Options{Lake: lakeDir, Workers: 1}, []string{trail})
@@ -60,7 +72,7 @@ func serveLake(t *testing.T) *console {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Lake: lakeDir, Engine: e, Now: func() time.Time { return end }, UI: web.Handler()})
+	srv, err := server.New(server.Options{Lake: lakeDir, Engine: e, Authz: authzFile, Now: func() time.Time { return end }, UI: web.Handler()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,6 +409,36 @@ func TestConsoleSignInAlertsCancel(t *testing.T) {
 	}
 	b.do(chromedp.Click(chromedp.CSS(`tr[data-alert="`+id+`"]`)), visible("#ack-note"))
 	b.shot("02-alert")
+	// The detail says what happened in plain language, as GET /alerts/{id} (and a notification) does.
+	var detail struct {
+		Summary, Rule string
+		Labels        map[string]string
+	}
+	c.get(t, "/api/v1/alerts/"+id, &detail)
+	if got := b.text("#alert-summary"); got != detail.Summary || got == "" {
+		t.Errorf("the alert's summary shows %q, the API's %q", got, detail.Summary)
+	}
+	// Silence its notifications from the detail: the matchers are its rule and principal.
+	b.do(chromedp.Click(chromedp.CSS(".alert-detail details summary")), visible("#alert-silence-comment"),
+		chromedp.SendKeys(chromedp.CSS("#alert-silence-comment"), "drill"), chromedp.Click(chromedp.CSS("#alert-silence")),
+		visible("#alert-silence-msg a"))
+	var sils struct {
+		Silences []struct {
+			ID       string
+			Matchers []struct{ Name, Op, Value string }
+		}
+	}
+	c.get(t, "/api/v1/silences", &sils)
+	if len(sils.Silences) != 1 || len(sils.Silences[0].Matchers) == 0 || sils.Silences[0].Matchers[0].Value != detail.Rule ||
+		!strings.Contains(b.text("#alert-silence-msg"), sils.Silences[0].ID) {
+		t.Errorf("silence from the alert: %+v, message %q", sils.Silences, b.text("#alert-silence-msg"))
+	}
+	if detail.Labels["principal"] != "" && (len(sils.Silences[0].Matchers) != 2 || sils.Silences[0].Matchers[1].Value != detail.Labels["principal"]) {
+		t.Errorf("the silence's matchers %+v lack the principal %s", sils.Silences[0].Matchers, detail.Labels["principal"])
+	}
+	// Opened again, the alert says the silence holds it.
+	b.do(chromedp.Click(chromedp.CSS(`tr[data-alert="`+id+`"]`)), visible("#alert-silenced"))
+	b.shot("02b-alert-silenced")
 	b.do(chromedp.SendKeys(chromedp.CSS("#ack-note"), "expected: drill"), chromedp.Click(chromedp.CSS(".alert-detail button.primary")),
 		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-alert="`+id+`"]`)))
 	b.shot("03-acknowledged")

@@ -279,6 +279,9 @@ notify:
   routes:
     - destinations: [local-sink]
   queue: {drain_timeout: 10s}
+start: now              # the first start sends the alerts of new events only (all: the lake's too)
+reports:                # scheduled reports (cron, UTC): email, slack, teams or webhook destinations
+  - {name: weekly-identity, kind: identity, days: 30, format: html, schedule: "0 8 * * 1", to: [local-sink]}
 `
 
 // demoMessages writes the sample run config, then shows the alerts as the messages people

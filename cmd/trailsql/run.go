@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/daemon"
+	"github.com/trailsql/trailsql/internal/report"
 )
 
 func (m *Main) runCommand() *cobra.Command {
@@ -39,9 +41,17 @@ The config file (YAML; an unknown setting is an error naming its line):
     routes:
       - destinations: [ops]
     queue: {drain_timeout: 10s}
+  start: now              # the first start on a lake with history: now (its alerts are stored,
+                          # not sent) or all
+  reports:                # scheduled reports (cron, UTC) to email, slack, teams or webhook
+    - {name: weekly-identity, kind: identity, days: 30, format: html, schedule: "0 8 * * 1", to: [ops]}
 
-Each cycle prints one health line: objects read, events ingested, alerts, and per destination
-what was queued, delivered, failed and is pending. SIGTERM or Ctrl-C stops the collection after
+The alerts are stored in the lake, then queued to the outboxes; notify/run.json, the delivery
+cursor, records the last commit whose alerts are queued, so a crash in between loses nothing.
+A schedule missed while stopped is sent once at the next start (notify/reports.json).
+
+Each cycle prints one health line: objects read, events ingested, alerts raised and queued, and
+per destination what was queued, delivered, failed and is pending. SIGTERM or Ctrl-C stops the collection after
 committing what was read whole, then lets the notifier send for its drain_timeout; what is left
 is sent at the next start. 'trailsql demo' writes a sample config.`,
 		Example: `  trailsql run --config /etc/trailsql/trailsql.yml --lake /var/lib/trailsql/lake`,
@@ -62,25 +72,31 @@ is sent at the next start. 'trailsql demo' writes a sample config.`,
 			if err != nil {
 				return err
 			}
-			m.tuneGCForIngest()
-			log := m.logger(cmd)
-			if v, _ := cmd.Flags().GetBool("verbose"); !v {
-				log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			}
-			fmt.Fprintf(m.Stdout, "trailsql run: lake %s, collecting every %s; stop with Ctrl-C or SIGTERM\n", dir, cfg.Interval)
-			totals, err := daemon.Run(cmd.Context(), daemon.Options{Lake: dir, Config: cfg, Logger: log, Report: textOpt,
-				Health: func(h daemon.Health) { fmt.Fprintln(m.Stdout, h) }})
-			if totals != nil {
-				fmt.Fprintf(m.Stdout, "stopped: %d alerts raised", totals.Alerts)
-				for name, s := range totals.Destinations {
-					fmt.Fprintf(m.Stdout, "; %s: %d delivered, %d failed, %d left in the outbox for the next start", name, s.Delivered, s.Failed, s.Pending)
-				}
-				fmt.Fprintln(m.Stdout)
-			}
-			return err
+			return m.runDaemon(cmd, cfg, dir, textOpt, nil)
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the run config file (YAML: sources, rules, notify)")
 	tf.register(cmd)
 	return cmd
+}
+
+// runDaemon runs what 'trailsql run' runs over the lake dir with cfg, printing a health line
+// per cycle and the totals at the end; serve, when set, runs in the same group (serve --config).
+func (m *Main) runDaemon(cmd *cobra.Command, cfg *daemon.Config, dir string, textOpt report.Options, serve func(context.Context) error) error {
+	m.tuneGCForIngest()
+	log := m.logger(cmd)
+	if v, _ := cmd.Flags().GetBool("verbose"); !v {
+		log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	fmt.Fprintf(m.Stdout, "trailsql run: lake %s, collecting every %s, %d scheduled reports; stop with Ctrl-C or SIGTERM\n", dir, cfg.Interval, len(cfg.Reports))
+	totals, err := daemon.Run(cmd.Context(), daemon.Options{Lake: dir, Config: cfg, Logger: log, Report: textOpt, Serve: serve,
+		Health: func(h daemon.Health) { fmt.Fprintln(m.Stdout, h) }})
+	if totals != nil {
+		fmt.Fprintf(m.Stdout, "stopped: %d alerts raised", totals.Alerts)
+		for name, s := range totals.Destinations {
+			fmt.Fprintf(m.Stdout, "; %s: %d delivered, %d failed, %d left in the outbox for the next start", name, s.Delivered, s.Failed, s.Pending)
+		}
+		fmt.Fprintln(m.Stdout)
+	}
+	return err
 }

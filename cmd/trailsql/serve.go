@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsql/trailsql/internal/answer/local"
+	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/engine"
+	"github.com/trailsql/trailsql/internal/report"
 	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/server"
 	"github.com/trailsql/trailsql/web"
@@ -19,7 +22,7 @@ import (
 func (m *Main) serveCommand() *cobra.Command {
 	var q queryFlags
 	var rf ruleFlags
-	var listen, tlsCert, tlsKey, authzFile string
+	var listen, tlsCert, tlsKey, authzFile, config string
 	var allowHosts []string
 	var concurrency int
 	var queueWait time.Duration
@@ -40,12 +43,25 @@ request needs one (Authorization: Bearer …, or the console's session cookie fr
 Each response holds at most --max-rows rows (a request may ask for fewer: max_rows) and says when
 it was truncated; each request runs within --timeout (a request may ask for less: timeout). At most
 --concurrency statements run at once; one more waits up to --queue-wait, then is refused (503).
-SIGTERM or Ctrl-C shuts the server down gracefully.`,
+SIGTERM or Ctrl-C shuts the server down gracefully.
+
+With --config FILE (the config of 'trailsql run'), the same process also runs what 'trailsql run'
+runs: collection, detection, delivery and the scheduled reports, with the server in one group:
+SIGTERM stops the server and the collection, and lets the notifier drain.`,
 		Example: `  trailsql serve
   trailsql token create --role read --name laptop
-  trailsql serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --allow-host trailsql.example.com`,
+  trailsql serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --allow-host trailsql.example.com
+  trailsql serve --config /etc/trailsql/trailsql.yml --lake /var/lib/trailsql/lake`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var cfg *daemon.Config
+			if config != "" {
+				c, err := daemon.LoadConfig(config, m.Getenv, m.now())
+				if err != nil {
+					return err
+				}
+				cfg = c
+			}
 			if _, err := m.existingLake(cmd); err != nil {
 				return err
 			}
@@ -66,10 +82,14 @@ SIGTERM or Ctrl-C shuts the server down gracefully.`,
 				return err
 			}
 			defer e.Close()
+			rs := rules.Sources{NoBuiltin: rf.noBuiltin, Files: rf.files, Sigma: rf.sigma}
+			if cfg != nil {
+				rs = cfg.Rules // the rules the run evaluates
+			}
 			srv, err := server.New(server.Options{
 				Lake: opt.Lake, Engine: e, Logger: m.serverLogger(cmd), MaxRows: q.maxRows, Timeout: q.timeout,
 				Concurrency: concurrency, AllowedHosts: allowHosts, Authz: authzFile, TLSCert: tlsCert, TLSKey: tlsKey, Now: m.Now,
-				Rules: rules.Sources{NoBuiltin: rf.noBuiltin, Files: rf.files, Sigma: rf.sigma},
+				Rules: rs,
 				UI:    web.Handler(),
 			})
 			if err != nil {
@@ -88,7 +108,11 @@ SIGTERM or Ctrl-C shuts the server down gracefully.`,
 				scheme = "https"
 			}
 			fmt.Fprintf(m.Stderr, "serving the lake %s on %s://%s/ (API: /api/v1/; Ctrl-C stops)\n", opt.Lake, scheme, ln.Addr())
-			return srv.Serve(cmd.Context(), ln)
+			if cfg == nil {
+				return srv.Serve(cmd.Context(), ln)
+			}
+			defer ln.Close() // when the run stops before the server starts
+			return m.runDaemon(cmd, cfg, opt.Lake, report.Options{}, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 		},
 	}
 	q.register(cmd)
@@ -102,6 +126,7 @@ SIGTERM or Ctrl-C shuts the server down gracefully.`,
 	cmd.Flags().StringSliceVar(&allowHosts, "allow-host", nil, "more host names the server is reached by (the Host header), besides localhost, 127.0.0.1 and [::1]")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "most statements running at once")
 	cmd.Flags().DurationVar(&queueWait, "queue-wait", engine.DefaultMaxQueueWait, "longest a statement waits for a turn before it is refused")
+	cmd.Flags().StringVar(&config, "config", "", "also run what 'trailsql run --config FILE' runs (collection, detection, delivery, reports) in this process")
 	cmd.Flags().StringVar(&authzFile, "authz", "", "the IAM inventory ('aws iam get-account-authorization-details'), for /api/v1/unused and inactive-identities")
 	return cmd
 }

@@ -33,6 +33,11 @@ type Config struct {
 	Rules rules.Sources
 	// Notify is the notification config.
 	Notify *notify.Config
+	// Reports are the scheduled reports.
+	Reports []ReportSchedule
+	// Start is what the first start does with the lake's history: StartNow (the default) sends
+	// the alerts of what is collected from then on, StartAll every alert.
+	Start string
 }
 
 // S3Source is one S3 trail to watch.
@@ -76,7 +81,9 @@ type fileYAML struct {
 		NoBuiltin bool     `yaml:"no_builtin"`
 		Only      []string `yaml:"only"`
 	} `yaml:"rules"`
-	Notify yaml.Node `yaml:"notify"`
+	Notify  yaml.Node `yaml:"notify"`
+	Start   string    `yaml:"start"`
+	Reports yaml.Node `yaml:"reports"`
 }
 
 // LoadConfig reads the run config at path (see ParseConfig).
@@ -102,6 +109,9 @@ func LoadConfig(path string, getenv func(string) string, now time.Time) (*Config
 //	  files: [./rules]                  # trailsql rule files or folders
 //	  sigma: [./sigma/rules/cloud/aws]  # Sigma rules
 //	  no_builtin: false
+//	start: now                          # first start: now (history's alerts stored, not sent) or all
+//	reports:                            # scheduled reports (see ReportSchedule)
+//	  - {name: weekly-identity, kind: identity, days: 30, format: html, schedule: "0 8 * * 1", to: [mail]}
 //	notify:                             # the notification config (see notify.LoadConfig)
 //	  destinations: {ops: {type: webhook, url: https://…, secret_env: HOOK_SECRET}}
 //	  routes: [{destinations: [ops]}]
@@ -131,6 +141,14 @@ func ParseConfig(name string, data []byte, getenv func(string) string, now time.
 	s := &f.Sources
 	c := &Config{Interval: 5 * time.Minute, Paths: rel(s.Paths),
 		Rules: rules.Sources{Files: rel(f.Rules.Files), Sigma: rel(f.Rules.Sigma), NoBuiltin: f.Rules.NoBuiltin, Only: f.Rules.Only}}
+	switch f.Start {
+	case "", StartNow:
+		c.Start = StartNow
+	case StartAll:
+		c.Start = StartAll
+	default:
+		return nil, fmt.Errorf("%s:%d: start %q: give now (the alerts of the lake's history at the first start are stored, not sent) or all", name, lineOf(data, "start:"), f.Start)
+	}
 	if s.Interval != "" {
 		d, err := time.ParseDuration(s.Interval)
 		if err != nil || d <= 0 {
@@ -179,6 +197,9 @@ func ParseConfig(name string, data []byte, getenv func(string) string, now time.
 		return nil, fmt.Errorf("%s:%d: notify: give its routes (at least one, with its destinations): alerts would reach no one", name, f.Notify.Line)
 	}
 	c.Notify = nc
+	if c.Reports, err = parseReports(name, &f.Reports, nc); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -107,3 +107,73 @@ func FuzzParseConfig(f *testing.F) {
 		daemon.ParseConfig("c.yml", []byte(text), getenv, time.Now())
 	})
 }
+
+// TestReportsConfig: the reports section is read with its schedules; a bad cron, an unknown
+// destination or kind, a report to Jira or PagerDuty, an unknown setting and a bad start are
+// errors naming the line.
+func TestReportsConfig(t *testing.T) {
+	env := func(k string) string {
+		switch k {
+		case "HOOK_SECRET":
+			return getenv(k)
+		case "PD_KEY":
+			return "0123456789abcdef0123456789abcdef"
+		case "JIRA_TOKEN":
+			return "token"
+		}
+		return ""
+	}
+	head := `sources:
+  paths: [logs]
+notify:
+  destinations:
+    hook: {type: webhook, url: "http://127.0.0.1:9/x", secret_env: HOOK_SECRET}
+    pager: {type: pagerduty, url: "http://127.0.0.1:9/pd", routing_key_env: PD_KEY}
+    tickets: {type: jira, url: "http://127.0.0.1:9", user: a@example.com, token_env: JIRA_TOKEN, project: SEC}
+  routes:
+    - destinations: [hook]
+`
+	now := time.Date(2024, 3, 20, 12, 0, 0, 0, time.UTC)
+	good := head + `start: all
+reports:
+  - name: weekly
+    kind: identity
+    days: 30
+    schedule: "0 8 * * 1"
+    to: [hook]
+  - {name: daily-alerts, kind: alerts, format: markdown, schedule: "@daily", to: hook}
+`
+	c, err := daemon.ParseConfig("trailsql.yml", []byte(good), env, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Start != daemon.StartAll || len(c.Reports) != 2 {
+		t.Fatalf("start %q, %d reports", c.Start, len(c.Reports))
+	}
+	w := c.Reports[0]
+	if w.Days != 30 || w.Format != "html" || w.To[0] != "hook" || !w.Schedule.Next(now).Equal(time.Date(2024, 3, 25, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("weekly: %+v, next %s", w, w.Schedule.Next(now))
+	}
+	if d := c.Reports[1]; d.Days != 7 || d.Format != "markdown" || !d.Schedule.Next(now).Equal(time.Date(2024, 3, 21, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("daily: %+v", d)
+	}
+	bad := []struct{ text, want string }{
+		{"reports:\n  - {name: r, kind: identity, schedule: \"0 8 * *\", to: [hook]}\n", `trailsql.yml:11: reports: report r: schedule "0 8 * *" is not a cron schedule`},
+		{"reports:\n  - {name: r, kind: identity, schedule: \"61 8 * * *\", to: [hook]}\n", `trailsql.yml:11: reports: report r: schedule "61 8 * * *"`},
+		{"reports:\n  - name: r\n    kind: identity\n    schedule: \"@daily\"\n    to: [hook, mail]\n", `trailsql.yml:14: reports: report r: no destination "mail"`},
+		{"reports:\n  - name: r\n    kind: identities\n    schedule: \"@daily\"\n    to: [hook]\n", `trailsql.yml:12: reports: report r: kind "identities"`},
+		{"reports:\n  - name: r\n    kind: alerts\n    schedule: \"@daily\"\n    to: [pager]\n", `trailsql.yml:14: reports: report r: destination "pager" is Jira or PagerDuty`},
+		{"reports:\n  - name: r\n    kind: alerts\n    schedule: \"@daily\"\n    to:\n      - tickets\n", `trailsql.yml:15: reports: report r: destination "tickets" is Jira or PagerDuty`},
+		{"reports:\n  - name: r\n    kind: alerts\n    when: \"@daily\"\n    to: [hook]\n", `trailsql.yml:13: reports: unknown setting "when"`},
+		{"reports:\n  - name: r\n    kind: alerts\n    to: [hook]\n", `trailsql.yml:11: reports: the report has no schedule`},
+		{"reports:\n  - {name: r, kind: alerts, days: -3, schedule: \"@daily\", to: [hook]}\n", `trailsql.yml:11: reports: days "-3"`},
+		{"reports:\n  - {name: r, kind: alerts, format: pdf, schedule: \"@daily\", to: [hook]}\n", `trailsql.yml:11: reports: report r: format "pdf"`},
+		{"start: yesterday\n", `trailsql.yml:10: start "yesterday"`},
+	}
+	for _, b := range bad {
+		_, err := daemon.ParseConfig("trailsql.yml", []byte(head+b.text), env, now)
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%q: error %v, want %q", b.text, err, b.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/answer"
 	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/lookup"
 	"github.com/trailsql/trailsql/internal/notify"
 	"github.com/trailsql/trailsql/internal/report"
@@ -31,6 +32,12 @@ type Options struct {
 	Report report.Options
 	// Workers decode objects in parallel (default: the number of CPUs).
 	Workers int
+	// Clock is the scheduled reports' time (nil: the real clock).
+	Clock Clock
+	// Serve, when set, runs in the same Group as the collection, the reports and the notifier
+	// (trailsql serve --config: the HTTP server): it is stopped, by the end of its context, with
+	// them, and when it returns they stop too.
+	Serve func(ctx context.Context) error
 }
 
 // Health is what one cycle did, and the notifier's counts so far.
@@ -40,8 +47,9 @@ type Health struct {
 	// FilesRead, FilesFailed and EventsAdded are the cycle's.
 	FilesRead, FilesFailed int
 	EventsAdded            int64
-	// Alerts are the alerts the cycle's commits raised.
-	Alerts int
+	// Alerts are the alerts the cycle's commits raised; Queued those handed to the outboxes
+	// (with any a crash left between the store and the outboxes).
+	Alerts, Queued int
 	// Destinations are each destination's counts since the start.
 	Destinations map[string]notify.Stats
 }
@@ -50,7 +58,7 @@ type Health struct {
 // queued, 4 delivered, 0 failed, 0 pending".
 func (h Health) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s cycle %d: %d objects read, %d failed, %d events ingested, %d alerts", h.Time.UTC().Format(time.RFC3339), h.Cycle, h.FilesRead, h.FilesFailed, h.EventsAdded, h.Alerts)
+	fmt.Fprintf(&b, "%s cycle %d: %d objects read, %d failed, %d events ingested, %d alerts, %d queued", h.Time.UTC().Format(time.RFC3339), h.Cycle, h.FilesRead, h.FilesFailed, h.EventsAdded, h.Alerts, h.Queued)
 	names := slices.Sorted(func(yield func(string) bool) {
 		for k := range h.Destinations {
 			if !yield(k) {
@@ -105,36 +113,54 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		return nil, err
 	}
 	defer n.Close()
+	// The delivery cursor, read (or made) once the notifier holds the folder.
+	cursor, err := OpenCursor(opt.Lake, cfg.Start, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	store := rules.OpenStore(opt.Lake)
 	det := &Detection{Lake: opt.Lake, Rules: loaded.Rules, Logger: opt.Logger,
 		Invalid: func(err error) { log.Warn("rule not evaluated", "err", err) }}
 	defer det.Close()
 
 	totals := &Totals{}
-	cycleAlerts := 0
-	iopt.Observer = det.Observer()
-	iopt.AfterPass = func(ctx context.Context) error {
-		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
-			if len(d.Alerts) == 0 {
-				return nil
-			}
-			cycleAlerts += len(d.Alerts)
-			msgs, err := notify.Readable(ctx, query, d.Alerts, loaded.Rules, opt.Report)
+	cycleAlerts, cycleQueued := 0, 0
+	// queue hands every stored alert after the cursor to the outboxes, then moves the cursor:
+	// the alerts of this pass, and those a crash left between the store and the outboxes.
+	queue := func(ctx context.Context, query answer.QueryFunc) error {
+		alerts, last, err := store.AlertsAfter(cursor.Commit)
+		if err != nil {
+			return err
+		}
+		if last == cursor.Commit {
+			return nil
+		}
+		if len(alerts) > 0 {
+			msgs, err := notify.Readable(ctx, query, alerts, loaded.Rules, opt.Report)
 			if err != nil {
 				log.Warn("the alerts' events could not be read: their messages give their titles", "err", err)
 			}
 			if err := n.Enqueue(msgs...); err != nil {
 				return fmt.Errorf("queue %d alerts for the notifier: %w", len(msgs), err)
 			}
-			return nil
+			cycleQueued += len(msgs)
+		}
+		return cursor.Save(last, time.Now())
+	}
+	iopt.Observer = det.Observer()
+	iopt.AfterPass = func(ctx context.Context) error {
+		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
+			cycleAlerts += len(d.Alerts)
+			return queue(ctx, query)
 		})
 	}
 	var prev ingest.Stats
 	iopt.PassDone = func(s ingest.Stats) {
 		h := Health{Cycle: s.Passes, Time: time.Now(), FilesRead: s.FilesRead - prev.FilesRead, FilesFailed: s.FilesFailed,
-			EventsAdded: s.EventsAdded - prev.EventsAdded, Alerts: cycleAlerts, Destinations: n.Stats()}
-		prev, cycleAlerts = s, 0
+			EventsAdded: s.EventsAdded - prev.EventsAdded, Alerts: cycleAlerts, Queued: cycleQueued, Destinations: n.Stats()}
+		prev, cycleAlerts, cycleQueued = s, 0, 0
 		totals.Alerts += h.Alerts
-		log.Info("cycle", "cycle", h.Cycle, "files", h.FilesRead, "events", h.EventsAdded, "alerts", h.Alerts)
+		log.Info("cycle", "cycle", h.Cycle, "files", h.FilesRead, "events", h.EventsAdded, "alerts", h.Alerts, "queued", h.Queued)
 		if opt.Health != nil {
 			opt.Health(h)
 		}
@@ -155,6 +181,16 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 	collected := make(chan struct{})
 	g.Add(func() error {
 		defer close(collected)
+		// On start, before collecting: the commits not evaluated yet and the alerts not queued
+		// yet (a crash between the store and the outboxes).
+		if cursor.Commit > 0 || hasCommits(opt.Lake) {
+			if err := iopt.AfterPass(ictx); err != nil {
+				if ictx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("on start: %w", err)
+			}
+		}
 		st, err := ingest.RunObjects(ictx, iopt, list)
 		totals.Ingest = st
 		if errors.Is(err, context.Canceled) && ictx.Err() != nil {
@@ -165,19 +201,57 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		}
 		return fmt.Errorf("collect: %w", err)
 	}, func(error) { icancel() })
-	// The notifier: stopped after the collection, so that what its last pass queued is drained.
+	// The scheduled reports.
+	rctx, rcancel := context.WithCancel(ctx)
+	reported := make(chan struct{})
+	rep := &Reporter{Lake: opt.Lake, Reports: cfg.Reports, Notify: n, Clock: opt.Clock, Logger: opt.Logger}
+	g.Add(func() error {
+		defer close(reported)
+		if err := rep.Run(rctx); err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
+		if ctx.Err() == nil && rctx.Err() == nil {
+			return errors.New("the reports stopped")
+		}
+		return nil
+	}, func(error) { rcancel() })
+	// The HTTP server of 'trailsql serve --config'.
+	if opt.Serve != nil {
+		sctx, scancel := context.WithCancel(ctx)
+		defer scancel()
+		g.Add(func() error {
+			err := opt.Serve(sctx)
+			if err == nil && ctx.Err() == nil && sctx.Err() == nil {
+				return errors.New("the server stopped")
+			}
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			return nil
+		}, func(error) { scancel() })
+	}
+	// The notifier: stopped after the collection and the reports, so that what they queued
+	// last is drained.
 	nctx, ncancel := context.WithCancel(context.WithoutCancel(ctx))
 	g.Add(func() error {
 		return n.Run(nctx)
 	}, func(error) {
 		<-collected
+		<-reported
 		ncancel()
 	})
 	err = g.Run()
 	icancel()
+	rcancel()
 	ncancel()
 	totals.Destinations = n.Stats()
 	return totals, err
+}
+
+// hasCommits reports whether the lake at root has a commit.
+func hasCommits(root string) bool {
+	snap, err := lake.OpenSnapshot(root)
+	return err == nil && snap.Seq > 0
 }
 
 // listers are the config's sources, as one lister; S3 sources set iopt's prefetch.

@@ -62,8 +62,24 @@ func (e *Email) mail(m *Message, now time.Time) ([]byte, error) {
 		text.WriteString("\n" + m.Link + "\n")
 	}
 	var html bytes.Buffer
-	if err := emailHTML.Execute(&html, map[string]any{"Title": m.Title, "Summary": m.Summary, "Fields": m.Fields, "Command": cmd, "Link": m.Link}); err != nil {
-		return nil, err
+	parts := []struct{ typ, body string }{{"text/plain", text.String()}, {"text/html", ""}}
+	if r := m.Report; r != nil {
+		switch r.Format {
+		case "json":
+			parts = parts[:1]
+			parts[0].body = string(r.JSON)
+		case "markdown":
+			parts = parts[:1]
+			parts[0].body = r.Markdown
+		default: // html, with the Markdown as the text part
+			parts[0].body = r.Markdown
+			parts[1].body = r.HTML
+		}
+	} else {
+		if err := emailHTML.Execute(&html, map[string]any{"Title": m.Title, "Summary": m.Summary, "Fields": m.Fields, "Command": cmd, "Link": m.Link}); err != nil {
+			return nil, err
+		}
+		parts[1].body = html.String()
 	}
 	subject := m.Title
 	if m.Severity != "" {
@@ -80,7 +96,7 @@ func (e *Email) mail(m *Message, now time.Time) ([]byte, error) {
 	hdr("MIME-Version", "1.0")
 	hdr("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
 	buf.WriteString("\r\n")
-	for _, part := range []struct{ typ, body string }{{"text/plain", text.String()}, {"text/html", html.String()}} {
+	for _, part := range parts {
 		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {part.typ + "; charset=utf-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})
 		if err != nil {
 			return nil, err

@@ -23,6 +23,28 @@ type Destination interface {
 	Send(ctx context.Context, msgs []Message) error
 }
 
+// Idempotent is a destination that takes a message it was sent already without showing it
+// twice (a webhook's id, PagerDuty's dedup key, Jira's label): the notifier sends it batches.
+// Any other destination is sent one message at a time, each recorded as delivered before the
+// next is sent, so that a crash shows at most one message twice there.
+type Idempotent interface {
+	Idempotent() bool
+}
+
+func isIdempotent(d Destination) bool {
+	i, ok := d.(Idempotent)
+	return ok && i.Idempotent()
+}
+
+// Idempotent: receivers de-duplicate on webhook-id (Standard Webhooks).
+func (w *Webhook) Idempotent() bool { return true }
+
+// Idempotent: a trigger with the dedup key of an open incident joins it.
+func (p *PagerDuty) Idempotent() bool { return true }
+
+// Idempotent: a message whose label has an open ticket is a comment on it, not a new ticket.
+func (j *Jira) Idempotent() bool { return true }
+
 // SendError is a destination's refusal of a message.
 type SendError struct {
 	// Status is the HTTP status or the SMTP reply code (0: none).

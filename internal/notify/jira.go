@@ -22,6 +22,13 @@ type TicketStore interface {
 // re-send after a crash) comments on the open ticket with that label instead of opening another.
 // API "3" is Jira Cloud (REST v3, ADF descriptions, POST /rest/api/3/search/jql); "2" is Jira
 // Data Center (REST v2, plain text).
+// handledStore is a TicketStore that also records each message a ticket was opened or
+// commented for (the outbox), so that a message re-sent after a crash adds no comment.
+type handledStore interface {
+	Handled(id string) bool
+	SetHandled(label, key, id string) error
+}
+
 type Jira struct {
 	BaseURL   string // https://acme.atlassian.net
 	API       string // "3" (default) or "2"
@@ -153,12 +160,24 @@ func (j *Jira) openTicket(ctx context.Context, label string) (string, error) {
 func (j *Jira) Send(ctx context.Context, msgs []Message) error {
 	return sendEach(ctx, msgs, func(ctx context.Context, m *Message) error {
 		label := JiraLabel(m)
+		hs, _ := j.Tickets.(handledStore)
+		if hs != nil && hs.Handled(m.ID) {
+			return nil // sent before a crash, and recorded: its ticket has it already
+		}
 		key, err := j.openTicket(ctx, label)
 		if err != nil {
 			return err
 		}
 		if key != "" {
-			return j.call(ctx, http.MethodPost, "/rest/api/"+j.api()+"/issue/"+url.PathEscape(key)+"/comment", map[string]any{"body": j.body(m)}, nil)
+			if err := j.call(ctx, http.MethodPost, "/rest/api/"+j.api()+"/issue/"+url.PathEscape(key)+"/comment", map[string]any{"body": j.body(m)}, nil); err != nil {
+				return err
+			}
+			if hs != nil {
+				if err := hs.SetHandled(label, key, m.ID); err != nil {
+					return fmt.Errorf("record the jira comment on %s: %w", key, err)
+				}
+			}
+			return nil
 		}
 		issueType := j.IssueType
 		if issueType == "" {
@@ -177,7 +196,11 @@ func (j *Jira) Send(ctx context.Context, msgs []Message) error {
 		if err := j.call(ctx, http.MethodPost, "/rest/api/"+j.api()+"/issue", map[string]any{"fields": fields}, &created); err != nil {
 			return err
 		}
-		if j.Tickets != nil && created.Key != "" {
+		if hs != nil && created.Key != "" {
+			if err := hs.SetHandled(label, created.Key, m.ID); err != nil {
+				return fmt.Errorf("record jira ticket %s: %w", created.Key, err)
+			}
+		} else if j.Tickets != nil && created.Key != "" {
 			if err := j.Tickets.SetTicket(label, created.Key); err != nil {
 				return fmt.Errorf("record jira ticket %s: %w", created.Key, err)
 			}

@@ -11,6 +11,7 @@ package notify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,6 +45,43 @@ type Message struct {
 	// Labels are what routes match, group_by groups and silences match: rule, severity,
 	// account, region, principal, source_ip, event_name (FromAlert sets them).
 	Labels map[string]string `json:"labels,omitempty"`
+	// Report, when set, makes the message a scheduled report rather than an alert (see Report).
+	Report *Report `json:"report,omitempty"`
+}
+
+// Report is a scheduled report, as each destination shows it: an email its HTML (with the
+// Markdown as the text part) or, when Format is markdown or json, that text alone; Slack and
+// Teams the Markdown, trimmed to their limits with a note saying how to read the rest; a
+// webhook the JSON document (type "report"). Jira and PagerDuty take no report: reports are
+// not incidents.
+type Report struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Format string `json:"format"`
+	// Markdown, HTML and JSON are the report in each format.
+	Markdown string          `json:"markdown,omitempty"`
+	HTML     string          `json:"html,omitempty"`
+	JSON     json.RawMessage `json:"json,omitempty"`
+	// Command is the trailsql command that writes the whole report.
+	Command string `json:"command,omitempty"`
+}
+
+// trimmedNote is the note that ends a report trimmed to a destination's limits.
+func (r *Report) trimmedNote() string {
+	return "… (trimmed to fit this message; the whole report: `" + r.Command + "`)"
+}
+
+// trimReport cuts text to at most n bytes at a line break, with the trimmed note.
+func (r *Report) trim(text string, n int) string {
+	if len(text) <= n {
+		return text
+	}
+	note := "\n\n" + r.trimmedNote()
+	cut := text[:max(0, n-len(note))]
+	if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.ToValidUTF8(cut, "") + note
 }
 
 // Field is one name/value line of a message.

@@ -321,6 +321,40 @@ func (n *Notifier) Enqueue(msgs ...Message) error {
 	return errors.Join(errs...)
 }
 
+// EnqueueTo queues msgs for the destinations named, past the routes (a scheduled report says
+// whom it goes to), under the route name route; like Enqueue, a message ID is queued once.
+func (n *Notifier) EnqueueTo(dests []string, route string, msgs ...Message) error {
+	now := n.opts.Now().UTC()
+	var errs []error
+	for _, d := range dests {
+		l := n.loops[d]
+		if l == nil {
+			errs = append(errs, fmt.Errorf("no destination %q", d))
+			continue
+		}
+		var items []*item
+		for _, m := range msgs {
+			if m.ID == "" {
+				m.ID = m.Key()
+			}
+			items = append(items, &item{msg: m, route: route, queued: now})
+		}
+		added, err := l.box.enqueue(items)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue for %s: %w", d, err))
+			continue
+		}
+		l.box.mu.Lock()
+		l.stats.Queued += added
+		l.box.mu.Unlock()
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func maps(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
@@ -620,8 +654,23 @@ func groupSend(r *Route, key string, items []*item) *send {
 }
 
 // deliver sends until every send is delivered or refused, backing off between retries as the
-// receiver asks; it returns (leaving the rest in flight, in the outbox) when ctx ends.
+// receiver asks; it returns (leaving the rest in flight, in the outbox) when ctx ends. A
+// destination that is not Idempotent is sent one message at a time, each recorded before the
+// next (a crash repeats at most the one in flight).
 func (l *loop) deliver(ctx context.Context, sends []*send) error {
+	if isIdempotent(l.dest) {
+		return l.deliverBatch(ctx, sends)
+	}
+	for i := range sends {
+		if err := l.deliverBatch(ctx, sends[i:i+1]); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliverBatch sends a batch (see deliver).
+func (l *loop) deliverBatch(ctx context.Context, sends []*send) error {
 	attempt := 0
 	for len(sends) > 0 {
 		msgs := make([]Message, len(sends))

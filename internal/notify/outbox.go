@@ -28,7 +28,8 @@ import (
 //   - delivered / failed: the send ID is done (failed: refused for good, Error says why).
 //   - silenced / repeat: the item ID is done without a send (a silence; sent within the route's
 //     repeat_interval).
-//   - ticket: the Jira ticket Key was opened for Label.
+//   - ticket: the Jira ticket Key was opened (or, with ID, opened or commented) for Label, for the
+//     message ID.
 type record struct {
 	Op      string    `json:"op"`
 	ID      string    `json:"id,omitempty"`
@@ -70,8 +71,9 @@ type outbox struct {
 	known    map[string]bool      // every item ID seen (queued), done or not
 	lastSent map[string]time.Time // route+rule+dedup -> last delivery
 	tickets  map[string]string
-	spilled  bool // items are in the file that pending does not hold
-	lines    int  // records in the file
+	handled  map[string]bool // Jira: the message IDs its tickets were opened or commented for
+	spilled  bool            // items are in the file that pending does not hold
+	lines    int             // records in the file
 	// compactAt is the size at which a running notifier compacts the file: twice what the last
 	// compaction kept, so that a large outbox of recent records is not read again and again.
 	compactAt int
@@ -204,9 +206,21 @@ func compact(recs []record, now time.Time) []record {
 			done[r.ID] = true
 		}
 	}
+	lastTicket := map[string]int{} // label -> index of its last ticket record
+	for i, r := range recs {
+		if r.Op == "ticket" {
+			lastTicket[r.Label] = i
+		}
+	}
 	var kept []record
-	for _, r := range recs {
-		if r.Op == "ticket" || !done[r.ID] || now.Sub(r.At) < retention {
+	for i, r := range recs {
+		if r.Op == "ticket" {
+			if lastTicket[r.Label] == i || now.Sub(r.At) < retention {
+				kept = append(kept, r)
+			}
+			continue
+		}
+		if !done[r.ID] || now.Sub(r.At) < retention {
 			kept = append(kept, r)
 		}
 	}
@@ -219,6 +233,7 @@ func (o *outbox) rebuild(recs []record) {
 	o.known = map[string]bool{}
 	o.lastSent = map[string]time.Time{}
 	o.tickets = map[string]string{}
+	o.handled = map[string]bool{}
 	o.lines = len(recs)
 	items := map[string]*item{}
 	var order []string
@@ -259,6 +274,9 @@ func (o *outbox) rebuild(recs []record) {
 			finish(r.ID)
 		case "ticket":
 			o.tickets[r.Label] = r.Key
+			if r.ID != "" {
+				o.handled[r.ID] = true
+			}
 		}
 	}
 	for _, id := range sendOrder {
@@ -365,6 +383,26 @@ func (o *outbox) SetTicket(label, key string) error {
 		return err
 	}
 	o.tickets[label] = key
+	return nil
+}
+
+// Handled reports whether the Jira ticket of message id was opened or commented already (a
+// re-send after a crash: nothing to do).
+func (o *outbox) Handled(id string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.handled[id]
+}
+
+// SetHandled records that the ticket key of label was opened or commented for message id.
+func (o *outbox) SetHandled(label, key, id string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.append(record{Op: "ticket", ID: id, At: time.Now().UTC(), Label: label, Key: key}); err != nil {
+		return err
+	}
+	o.tickets[label] = key
+	o.handled[id] = true
 	return nil
 }
 

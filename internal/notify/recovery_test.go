@@ -102,7 +102,9 @@ func TestOutage(t *testing.T) {
 // TestCrashRecovery: the process crashes after each destination accepted a batch and before
 // the outbox recorded it; a new notifier over the same outbox sends the batch again. The
 // idempotent destinations (Jira by label, PagerDuty by dedup_key, the webhook by webhook-id)
-// duplicate nothing; Slack, Teams and email get the batch twice (counted).
+// were sent the whole batch and duplicate nothing (Jira Cloud, whose outbox records each
+// ticket's message, is not even called again); Slack, Teams and email are sent one message
+// at a time, each recorded before the next, so they get only the one in flight twice.
 func TestCrashRecovery(t *testing.T) {
 	rs := receivers(t)
 	dests, routes := allDests(rs)
@@ -145,8 +147,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	n1.Close()
 	for _, r := range rs {
-		if got := titlesOf(r.received(), batch); len(got) != len(batch) {
-			t.Fatalf("%s received %d before the crash, want %d", r.name, len(got), len(batch))
+		want := len(batch)
+		if !r.dedups {
+			want = 1 // one message at a time: the crash came after the first
+		}
+		if got := titlesOf(r.received(), batch); len(got) != want {
+			t.Fatalf("%s received %d before the crash, want %d", r.name, len(got), want)
 		}
 		if r.settle != nil {
 			r.settle() // time passes while the process restarts: Jira's search index catches up
@@ -176,13 +182,19 @@ func TestCrashRecovery(t *testing.T) {
 			absorbed = r.absorbed()
 		}
 		dups := r.duplicates()
-		t.Logf("crash figures: %-10s re-sent %d, duplicates %d, re-sends absorbed by the idempotency key %d", r.name, len(batch), dups, absorbed)
-		if r.dedups {
+		t.Logf("crash figures: %-10s batch of %d, duplicates %d, re-sends absorbed by the idempotency key %d", r.name, len(batch), dups, absorbed)
+		if r.name == "jira-cloud" {
+			// Its outbox recorded each ticket with the message it was opened for: the re-sends
+			// reach Jira not at all (no comment on the ticket either).
+			if dups != 0 || absorbed != 0 {
+				t.Errorf("%s: %d duplicates and %d comments, want none: the outbox records its tickets' messages", r.name, dups, absorbed)
+			}
+		} else if r.dedups {
 			if dups != 0 || absorbed != len(batch) {
 				t.Errorf("%s: %d duplicates and %d re-sends absorbed, want 0 and %d", r.name, dups, absorbed, len(batch))
 			}
-		} else if dups != len(batch) {
-			t.Errorf("%s: %d duplicates, want the batch (%d) twice: it has no idempotency key", r.name, dups, len(batch))
+		} else if dups != 1 {
+			t.Errorf("%s: %d duplicates, want 1: the message in flight at the crash, sent again (it has no idempotency key)", r.name, dups)
 		}
 	}
 	sent, err := Sent(dir)

@@ -48,6 +48,9 @@ func slackEscape(s string) string {
 }
 
 func slackMessage(m *Message) slackPayload {
+	if m.Report != nil {
+		return slackReport(m)
+	}
 	title := m.Title
 	if m.Severity != "" {
 		title = fmt.Sprintf("[%s] %s", strings.ToUpper(m.Severity), m.Title)
@@ -93,4 +96,41 @@ func (s *Slack) Send(ctx context.Context, msgs []Message) error {
 	return poster{client: s.Client, name: "slack webhook"}.postEach(ctx, msgs, s.URL.Reveal(), ok, func(m *Message) ([]byte, http.Header, error) {
 		return jsonOf(slackMessage(m))
 	})
+}
+
+// slackReport is a report's Markdown in sections of at most 3000 characters, cut at line
+// breaks, in at most 50 blocks; what does not fit is left out with a note.
+func slackReport(m *Message) slackPayload {
+	r := m.Report
+	p := slackPayload{Text: truncate(m.Title, slackSectionText)}
+	p.Blocks = append(p.Blocks, slackBlock{Type: "header", Text: &slackText{"plain_text", truncate(m.Title, slackHeaderText)}})
+	lines := strings.Split(slackEscape(r.Markdown), "\n")
+	var cur strings.Builder
+	trimmed := false
+	flush := func() {
+		if strings.TrimSpace(cur.String()) != "" {
+			p.Blocks = append(p.Blocks, slackBlock{Type: "section", Text: &slackText{"mrkdwn", cur.String()}})
+		}
+		cur.Reset()
+	}
+	for _, l := range lines {
+		l = truncate(l, slackSectionText-1)
+		if cur.Len()+len(l)+1 > slackSectionText {
+			if len(p.Blocks) >= slackBlocks-2 { // room for the last section and the note
+				trimmed = true
+				break
+			}
+			flush()
+		}
+		cur.WriteString(l + "\n")
+	}
+	if !trimmed {
+		flush()
+	} else if len(p.Blocks) < slackBlocks-1 {
+		flush()
+	}
+	if trimmed {
+		p.Blocks = append(p.Blocks, slackBlock{Type: "context", Elements: []slackText{{"mrkdwn", truncate(r.trimmedNote(), slackSectionText)}}})
+	}
+	return p
 }

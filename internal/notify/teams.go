@@ -54,7 +54,17 @@ type teamsPayload struct {
 	Attachments []teamsAttachment `json:"attachments"`
 }
 
+// teamsReportText is the most of a report's Markdown a card carries (Teams refuses messages
+// over about 28 KB).
+const teamsReportText = 20000
+
 func teamsMessage(m *Message) teamsPayload {
+	if m.Report != nil {
+		card := teamsCard{Schema: "http://adaptivecards.io/schemas/adaptive-card.json", Type: "AdaptiveCard", Version: "1.4"}
+		card.Body = append(card.Body, teamsElement{Type: "TextBlock", Text: m.Title, Weight: "Bolder", Size: "Medium", Wrap: true},
+			teamsElement{Type: "TextBlock", Text: m.Report.trim(m.Report.Markdown, teamsReportText), Wrap: true})
+		return teamsPayload{Type: "message", Attachments: []teamsAttachment{{ContentType: "application/vnd.microsoft.card.adaptive", Content: card}}}
+	}
 	title := m.Title
 	if m.Severity != "" {
 		title = "[" + strings.ToUpper(m.Severity) + "] " + title

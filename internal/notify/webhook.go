@@ -29,7 +29,7 @@ type Webhook struct {
 
 // WebhookBody is the JSON a webhook receives.
 type WebhookBody struct {
-	Type      string    `json:"type"` // "alert"
+	Type      string    `json:"type"` // "alert", or "report" (Data.Report set)
 	Timestamp time.Time `json:"timestamp"`
 	Data      Message   `json:"data"`
 }
@@ -67,7 +67,11 @@ func (w *Webhook) Send(ctx context.Context, msgs []Message) error {
 	}
 	return poster{client: w.Client, name: "webhook"}.postEach(ctx, msgs, w.URL.Reveal(), success2xx, func(m *Message) ([]byte, http.Header, error) {
 		t := now().UTC()
-		body, err := json.Marshal(WebhookBody{Type: "alert", Timestamp: t.Truncate(time.Second), Data: *m})
+		typ := "alert"
+		if m.Report != nil {
+			typ = "report"
+		}
+		body, err := json.Marshal(WebhookBody{Type: typ, Timestamp: t.Truncate(time.Second), Data: *m})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -114,8 +118,8 @@ func VerifyWebhook(secret string, h http.Header, body []byte, now time.Time) (*W
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, fmt.Errorf("read the webhook body: %w", err)
 	}
-	if b.Type != "alert" || b.Data.ID != id {
-		return nil, fmt.Errorf("the webhook body is not an alert with id %s", id)
+	if (b.Type != "alert" && b.Type != "report") || b.Data.ID != id || (b.Type == "report") != (b.Data.Report != nil) {
+		return nil, fmt.Errorf("the webhook body is not an alert or a report with id %s", id)
 	}
 	return &b, nil
 }

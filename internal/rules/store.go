@@ -94,6 +94,34 @@ func (s *Store) Alerts() ([]Alert, error) {
 	return out, nil
 }
 
+// AlertsAfter returns the alerts stored for the commits after seq, oldest commit first, and
+// the last commit evaluated (seq when none is newer): what a reader that has taken every alert
+// up to seq has not taken yet.
+func (s *Store) AlertsAfter(seq int64) ([]Alert, int64, error) {
+	fs, err := s.files()
+	if err != nil {
+		return nil, seq, err
+	}
+	last := seq
+	var out []Alert
+	for _, f := range fs {
+		if f.to <= seq {
+			continue
+		}
+		rows, err := parquet.ReadFile[Alert](filepath.Join(s.dir, f.name))
+		if err != nil {
+			return nil, seq, fmt.Errorf("read alerts %s: %w (move the file away to go on; its commits are then evaluated again)", filepath.Join(s.dir, f.name), err)
+		}
+		for _, a := range rows {
+			if a.Commit == 0 || a.Commit > seq {
+				out = append(out, a)
+			}
+		}
+		last = max(last, f.to)
+	}
+	return out, last, nil
+}
+
 // write stores the alerts of the commits from…to, atomically, and so moves the cursor to to.
 func (s *Store) write(from, to int64, alerts []Alert) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {

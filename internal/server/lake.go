@@ -85,17 +85,23 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]ruleJSON, len(loaded.Rules))
 	for i, ru := range loaded.Rules {
-		out[i] = ruleJSON{ID: ru.ID, Title: ru.Title, Severity: ru.Severity, Description: ru.Description, Runbook: ru.Runbook, Tags: ru.Tags,
-			Kind: ru.Kind, Text: ru.Text, Condition: ru.Condition, Where: ru.Where(), Builtin: ru.Builtin}
-		if t := ru.Threshold; t != nil {
-			out[i].Threshold = &thresholdJSON{Count: t.Count, Window: t.Window.String(), GroupBy: t.GroupBy}
-		}
+		out[i] = ruleOf(ru)
 	}
 	errs := make([]string, len(loaded.Errors))
 	for i, e := range loaded.Errors {
 		errs[i] = e.Error()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": out, "errors": errs})
+}
+
+// ruleOf is a rule as the API shows it.
+func ruleOf(ru *rules.Rule) ruleJSON {
+	out := ruleJSON{ID: ru.ID, Title: ru.Title, Severity: ru.Severity, Description: ru.Description, Runbook: ru.Runbook, Tags: ru.Tags,
+		Kind: ru.Kind, Text: ru.Text, Condition: ru.Condition, Where: ru.Where(), Builtin: ru.Builtin}
+	if t := ru.Threshold; t != nil {
+		out.Threshold = &thresholdJSON{Count: t.Count, Window: t.Window.String(), GroupBy: t.GroupBy}
+	}
+	return out
 }
 
 // AlertJSON is a stored alert with its id and acknowledgement.

@@ -34,8 +34,12 @@ func (s *Server) routes() http.Handler {
 
 	read("GET /api/v1/rules", s.listRules)
 	read("GET /api/v1/alerts", s.alerts)
+	read("GET /api/v1/alerts/{id}", s.alert)
 	admin("POST /api/v1/alerts/{id}/ack", s.ack)
 	admin("DELETE /api/v1/alerts/{id}/ack", s.ack)
+	read("GET /api/v1/silences", s.listSilences)
+	admin("POST /api/v1/silences", s.addSilence)
+	admin("DELETE /api/v1/silences/{id}", s.expireSilence)
 
 	read("GET /api/v1/saved", s.listSaved)
 	read("POST /api/v1/saved", s.createSaved)

@@ -1,12 +1,14 @@
 // The console's entry: the session (login with a token when the server has tokens, open mode
-// otherwise), the navigation and the pages (hash routes: #/query, #/questions[/NAME], #/alerts,
-// #/lake).
+// otherwise), the navigation and the pages (hash routes: #/query, #/questions[/NAME], #/policy,
+// #/unused, #/alerts, #/silences, #/rules, #/saved[/ID] (a saved query's shareable link opens it
+// in the editor), #/history, #/lake).
 
 import "./style.css";
 import { APIError, call } from "./api";
 import { el } from "./format";
 import { QueryPage } from "./query";
 import { alertsPage, lakePage, questionList, questionPage } from "./pages";
+import { historyPage, openSaved, policyPage, rulesPage, savedPage, silencesPage, unusedPage } from "./more";
 
 interface WhoAmI {
   name?: string;
@@ -67,7 +69,13 @@ async function start() {
     el("strong", {}, "trailsql"),
     el("a", { href: "#/query" }, "Query"),
     el("a", { href: "#/questions" }, "Questions"),
+    el("a", { href: "#/policy" }, "Policy"),
+    el("a", { href: "#/unused" }, "Unused"),
     el("a", { href: "#/alerts" }, "Alerts"),
+    el("a", { href: "#/silences" }, "Silences"),
+    el("a", { href: "#/rules" }, "Rules"),
+    el("a", { href: "#/saved" }, "Saved"),
+    el("a", { href: "#/history" }, "History"),
     el("a", { href: "#/lake" }, "Lake"),
     el("span", { class: "grow" }),
     el("span", { class: "muted" }, me.open ? "open mode (no tokens)" : `${me.name || "token"} (${me.role})`),
@@ -81,14 +89,14 @@ async function start() {
     nav.append(out);
   }
   app.replaceChildren(nav, main);
-  const openSQL = (sql: string) => {
-    query.open(sql);
+  const openSQL = (sql: string, title?: string, saved?: string) => {
+    query.open(sql, title, saved);
     location.hash = "#/query";
   };
   let seq = 0;
   const route = async () => {
     const n = ++seq;
-    const [, page, arg] = location.hash.replace(/^#/, "").split("/");
+    const [, page, arg] = location.hash.replace(/^#/, "").replace(/\?.*$/, "").split("/");
     nav.querySelectorAll("a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === `#/${page || "query"}`));
     let view: HTMLElement;
     switch (page) {
@@ -100,6 +108,31 @@ async function start() {
         break;
       case "lake":
         view = await lakePage();
+        break;
+      case "policy":
+        view = await policyPage();
+        break;
+      case "unused":
+        view = await unusedPage();
+        break;
+      case "silences":
+        view = await silencesPage();
+        break;
+      case "rules":
+        view = await rulesPage();
+        break;
+      case "history":
+        view = await historyPage(openSQL);
+        break;
+      case "saved":
+        if (arg) {
+          // A shared link: the saved query opens in a new tab of the editor (openSQL moves to #/query).
+          const failed = await openSaved(decodeURIComponent(arg), openSQL);
+          if (!failed) return;
+          view = failed;
+        } else {
+          view = await savedPage(openSQL);
+        }
         break;
       default:
         view = query.root;

@@ -1,5 +1,5 @@
 // The pages besides the editor: questions (a form, the answer, "open as SQL"), alerts (list,
-// details, acknowledge) and lake status.
+// details in plain language, acknowledge, silence) and lake status.
 
 import { APIError, call, Result } from "./api";
 import { Grid } from "./grid";
@@ -150,7 +150,17 @@ interface Alert {
   [k: string]: unknown;
 }
 
-/** alertsPage renders the alerts, filters, details and acknowledgement. */
+/** AlertDetail is GET /alerts/{id}: the alert with its plain-language summary. */
+interface AlertDetail extends Alert {
+  summary: string;
+  summary_error?: string;
+  fields: { name: string; value: string }[];
+  labels: Record<string, string>;
+  rule_detail?: { id: string; title: string; description?: string; runbook?: string };
+  silenced_by: string[];
+}
+
+/** alertsPage renders the alerts, filters, details (the event in plain language), acknowledgement and silencing. */
 export async function alertsPage(): Promise<HTMLElement> {
   const root = el("section", { class: "page alerts-page" }, el("h2", {}, "Alerts"));
   const sev = el("select", { name: "severity" }, ...["", "info", "low", "medium", "high", "critical"].map((s) => el("option", { value: s }, s || "any severity")));
@@ -190,25 +200,53 @@ export async function alertsPage(): Promise<HTMLElement> {
       table.replaceChildren(errorBox(e));
     }
   };
-  const showAlert = (a: Alert) => {
+  const showAlert = async (a: Alert) => {
+    detail.replaceChildren(el("h3", {}, a.title || a.rule), el("p", { class: "muted" }, "Reading the event…"));
+    let d: AlertDetail;
+    try {
+      d = await call<AlertDetail>("GET", `/alerts/${a.id}`);
+    } catch (e) {
+      detail.replaceChildren(el("h3", {}, a.title || a.rule), errorBox(e));
+      return;
+    }
     const note = el("input", { type: "text", placeholder: "note (why this is expected)", id: "ack-note" });
-    const ack = el("button", { type: "button", class: "primary" }, a.ack ? "Withdraw acknowledgement" : "Acknowledge");
+    const ack = el("button", { type: "button", class: "primary" }, d.ack ? "Withdraw acknowledgement" : "Acknowledge");
     const msg = el("span", {});
     ack.addEventListener("click", async () => {
       try {
-        await call(a.ack ? "DELETE" : "POST", `/alerts/${a.id}/ack`, a.ack ? undefined : { note: note.value });
+        await call(d.ack ? "DELETE" : "POST", `/alerts/${a.id}/ack`, d.ack ? undefined : { note: note.value });
         detail.replaceChildren();
         await load();
       } catch (e) {
         msg.replaceChildren(errorBox(e));
       }
     });
-    const fields = Object.entries(a).filter(([k]) => k !== "ack");
+    // Silence its notifications: its rule and principal, for a while (admin).
+    const matchers = el("input", { type: "text", id: "alert-silence-matchers", size: "40", value: [`rule=${d.rule}`, d.principal ? `principal=${d.principal}` : ""].filter(Boolean).join(" ") });
+    const duration = el("input", { type: "text", id: "alert-silence-duration", size: "5", value: "4h" });
+    const why = el("input", { type: "text", id: "alert-silence-comment", placeholder: "why (required)" });
+    const silence = el("button", { type: "button", id: "alert-silence" }, "Silence");
+    const silenceMsg = el("span", { id: "alert-silence-msg" });
+    silence.addEventListener("click", async () => {
+      try {
+        const s = await call<{ id: string; ends_at: string }>("POST", "/silences", { matchers: matchers.value.trim().split(/\s+/).filter(Boolean), comment: why.value.trim(), duration: duration.value.trim() });
+        silenceMsg.replaceChildren(`Silence ${s.id} until ${s.ends_at}. `, el("a", { href: "#/silences" }, "Silences"));
+      } catch (e) {
+        silenceMsg.replaceChildren(errorBox(e));
+      }
+    });
+    const rule = d.rule_detail;
     detail.replaceChildren(
       el("h3", {}, a.title || a.rule),
-      el("dl", {}, ...fields.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v ?? ""))])),
-      a.ack ? el("p", {}, `Acknowledged ${a.ack.at}${a.ack.by ? ` by ${a.ack.by}` : ""}${a.ack.note ? `: ${a.ack.note}` : ""}`) : "",
-      el("div", { class: "toolbar" }, a.ack ? null : note, ack, msg),
+      el("p", { class: "alert-summary", id: "alert-summary" }, d.summary),
+      d.summary_error ? el("p", { class: "warning" }, d.summary_error) : "",
+      el("dl", {}, ...d.fields.flatMap((f) => [el("dt", {}, f.name), el("dd", {}, f.value)]), el("dt", {}, "rule"), el("dd", {}, el("code", {}, d.rule))),
+      rule?.description ? el("p", { class: "muted" }, rule.description) : "",
+      rule?.runbook ? el("p", {}, "Runbook: ", rule.runbook) : "",
+      d.silenced_by.length ? el("p", { class: "warning", id: "alert-silenced" }, `Its notifications are held back by silence ${d.silenced_by.join(", ")}.`) : "",
+      d.ack ? el("p", {}, `Acknowledged ${d.ack.at}${d.ack.by ? ` by ${d.ack.by}` : ""}${d.ack.note ? `: ${d.ack.note}` : ""}`) : "",
+      el("div", { class: "toolbar" }, d.ack ? null : note, ack, msg),
+      el("details", {}, el("summary", {}, "Silence its notifications"), el("div", { class: "toolbar" }, matchers, duration, why, silence), silenceMsg),
     );
   };
   sev.addEventListener("change", load);
