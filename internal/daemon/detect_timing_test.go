@@ -1,0 +1,87 @@
+package daemon
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/rules"
+	"github.com/trailsql/trailsql/internal/testshared"
+)
+
+// BenchmarkIngestDetect measures what detection adds to an ingest (issue 13: at most 15%), in the
+// same run: each iteration ingests a generated trail into a new lake without detection, then into
+// another with every built-in and SigmaHQ rule evaluated as `trailsql ingest` does it (rules.Live
+// on the rows as they are written, then the Detector for the rest and the thresholds). It reports
+// wall and CPU time ratios. TRAILSQL_BENCH_EVENTS sets the trail's size (default 100k):
+//
+//	go test ./internal/daemon -run X -bench IngestDetect -benchtime 3x
+func BenchmarkIngestDetect(b *testing.B) {
+	events := 100000
+	if s := os.Getenv("TRAILSQL_BENCH_EVENTS"); s != "" {
+		events, _ = strconv.Atoi(s)
+	}
+	loaded, err := rules.Load(rules.Sources{Sigma: []string{testshared.Dir(b, "datasets/sigma-aws-cloudtrail/rules")}})
+	if err != nil || len(loaded.Errors) > 0 {
+		b.Fatal(err, loaded.Errors)
+	}
+	ctx := context.Background()
+	trail := b.TempDir()
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 9, Events: events, Days: 45, Accounts: 3,
+		End: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		b.Fatal(err)
+	}
+	var files []string
+	filepath.WalkDir(trail, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(p, "Digest") {
+			files = append(files, p)
+		}
+		return err
+	})
+	var plainWall, detWall, plainCPU, detCPU time.Duration
+	var alerts, live int
+	for b.Loop() {
+		t, c := time.Now(), cpuTime()
+		if _, err := ingest.Run(ctx, ingest.Options{Lake: filepath.Join(b.TempDir(), "lake")}, files); err != nil {
+			b.Fatal(err)
+		}
+		plainWall, plainCPU = plainWall+time.Since(t), plainCPU+cpuTime()-c
+
+		t, c = time.Now(), cpuTime()
+		dir := filepath.Join(b.TempDir(), "lake")
+		d := &Detection{Lake: dir, Rules: loaded.Rules}
+		opt := ingest.Options{Lake: dir, Observer: d.Observer()}
+		opt.AfterPass = func(ctx context.Context) error {
+			return d.Run(ctx, func(_ context.Context, _ answer.QueryFunc, det *rules.Detection) error {
+				alerts, live = len(det.Alerts), det.Live
+				return nil
+			})
+		}
+		if _, err := ingest.Run(ctx, opt, files); err != nil {
+			b.Fatal(err)
+		}
+		d.Close()
+		detWall, detCPU = detWall+time.Since(t), detCPU+cpuTime()-c
+	}
+	b.ReportMetric(float64(detWall)/float64(plainWall), "wall-detect/ingest")
+	b.ReportMetric(float64(detCPU)/float64(plainCPU), "cpu-detect/ingest")
+	b.ReportMetric(float64(len(loaded.Rules)), "rules")
+	b.ReportMetric(float64(live), "rules-live")
+	b.ReportMetric(float64(alerts), "alerts")
+}
+
+// cpuTime is the process's CPU time so far, user and system, every thread (DuckDB's included).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
