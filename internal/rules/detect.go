@@ -90,6 +90,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			var covered map[string]bool
 			covered, scanned = d.Live.split(d.Rules)
 			det.Live = len(covered)
+			alerts = found[:0]
 			for _, a := range found {
 				if covered[a.Rule] {
 					alerts = append(alerts, a)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
@@ -116,9 +117,9 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	for _, rec := range rows {
 		row.Rec = rec
 		baseDone := false
-		facets := lake.FacetsOf(rec)
+		f := rowFacets{v: lake.FacetsOf(rec)}
 		for _, lr := range l.rules {
-			if !lr.mayHold(facets) {
+			if !lr.mayHold(&f) {
 				continue
 			}
 			ok, err := lr.cond.Holds(row)
@@ -180,17 +181,34 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 // mayHold reports whether a row of these facet values (lake.FacetsOf) may satisfy the rule's
 // condition: false when its facet column's value satisfies none of the rule's conditions there
 // (lake.FacetHolds judges, as for the lake's files). NULL is evaluated in full.
-func (lr *liveRule) mayHold(facets [4]*string) bool {
-	if lr.facet < 0 || facets[lr.facet] == nil {
+func (lr *liveRule) mayHold(f *rowFacets) bool {
+	if lr.facet < 0 || f.v[lr.facet] == nil {
 		return true
 	}
-	v := *facets[lr.facet]
 	for _, c := range lr.c.facet {
-		if lake.FacetHolds(c.Op, c.Values, v) {
+		op, v := c.Op, *f.v[lr.facet]
+		if rest, ok := strings.CutPrefix(op, "lower "); ok {
+			op, v = rest, f.lower(lr.facet)
+		}
+		if lake.FacetHolds(op, c.Values, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// rowFacets are a row's facet values, lower-cased once when a rule asks.
+type rowFacets struct {
+	v     [4]*string
+	lows  [4]string
+	lowed [4]bool
+}
+
+func (f *rowFacets) lower(i int) string {
+	if !f.lowed[i] {
+		f.lows[i], f.lowed[i] = strings.ToLower(*f.v[i]), true
+	}
+	return f.lows[i]
 }
 
 // texts puts the values of es over row in out, each as CAST(… AS VARCHAR) gives it; null for a
@@ -228,7 +246,13 @@ func (l *Live) Committed(commit string, seq int64) {
 func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []Alert
+	n := 0
+	for seq := from; seq <= to; seq++ {
+		if lc := l.done[seq]; lc != nil {
+			n += len(lc.alerts)
+		}
+	}
+	out := make([]Alert, 0, n)
 	matches := map[string][]match{}
 	ok := true
 	for seq := from; seq <= to; seq++ {
