@@ -18,19 +18,20 @@ type callNode struct {
 func (n *callNode) typ() vtype                 { return n.t }
 func (n *callNode) eval(e *env) (value, error) { return n.f(e, n.args) }
 
-// strict evaluates args and calls f with their values, or gives NULL when one is NULL.
+// strict evaluates args and calls f with their values, or gives NULL when one is NULL. The
+// values live on the env's stack, so that a call allocates nothing.
 func strict(f func(e *env, vs []value) (value, error)) func(e *env, args []node) (value, error) {
 	return func(e *env, args []node) (value, error) {
-		var buf [4]value
-		vs := buf[:0]
+		base := len(e.stack)
+		defer func() { e.stack = e.stack[:base] }()
 		for _, a := range args {
 			v, err := a.eval(e)
 			if err != nil || v.k == kNull {
 				return null, err
 			}
-			vs = append(vs, v)
+			e.stack = append(e.stack, v)
 		}
-		return f(e, vs)
+		return f(e, e.stack[base:])
 	}
 }
 
@@ -293,6 +294,31 @@ func newCall(name string, args []node) (node, error) {
 		return nil, unsupportedf("the function %s", name)
 	}
 	return c, nil
+}
+
+// lowerEquals reports whether lower(s) = lit, without building lower(s).
+func lowerEquals(s, lit string) bool {
+	i, j := 0, 0
+	for i < len(s) && j < len(lit) {
+		c, d := s[i], lit[j]
+		if c < utf8.RuneSelf && d < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != d {
+				return false
+			}
+			i, j = i+1, j+1
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		l, m := utf8.DecodeRuneInString(lit[j:])
+		if unicode.ToLower(r) != l || l == utf8.RuneError && m == 1 {
+			return false
+		}
+		i, j = i+n, j+m
+	}
+	return i == len(s) && j == len(lit)
 }
 
 // lower folds each character to lower case, one character for one as the engine does.

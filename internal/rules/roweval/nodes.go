@@ -14,9 +14,10 @@ type node interface {
 // env is one evaluation: the row, the lambda parameters' values and the JSON documents parsed
 // so far (a payload column read by several json_extract calls is parsed once).
 type env struct {
-	row  *Row
-	vars []value
-	docs []doc
+	row   *Row
+	vars  []value
+	docs  []doc
+	stack []value
 }
 
 type doc struct {
@@ -155,6 +156,23 @@ func equal(a, b value) bool {
 		return a.s == b.s
 	}
 	return compare(a, b) == 0
+}
+
+// lowerEqNode is lower(x) = 'lit' (or <>), the shape Sigma's case-insensitive matches take,
+// compared without building lower(x).
+type lowerEqNode struct {
+	x   node
+	lit string
+	not bool
+}
+
+func (n *lowerEqNode) typ() vtype { return yBool }
+func (n *lowerEqNode) eval(e *env) (value, error) {
+	v, err := n.x.eval(e)
+	if err != nil || v.k == kNull {
+		return null, err
+	}
+	return boolVal(lowerEquals(v.text(), n.lit) != n.not), nil
 }
 
 type cmpNode struct {

@@ -174,6 +174,11 @@ func (p *parser) predicate() (node, error) {
 			if op == "!=" {
 				op = "<>"
 			}
+			if c, ok := l.(*callNode); ok && c.fn == "lower" && (op == "=" || op == "<>") {
+				if lit, ok := literalString(r); ok {
+					return &lowerEqNode{x: c.args[0], lit: lit, not: op == "<>"}, nil
+				}
+			}
 			return &cmpNode{op: op, l: l, r: r}, nil
 		}
 	}

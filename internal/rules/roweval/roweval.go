@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
@@ -41,6 +42,7 @@ type Expr struct {
 	root   node
 	nslots int
 	cols   []string
+	envs   sync.Pool
 }
 
 // Compile parses expr once. An error wrapping ErrUnsupported is valid SQL outside the subset;
@@ -78,11 +80,21 @@ func (e *Expr) eval(r *Row) (value, error) {
 	if r == nil || r.Rec == nil {
 		return null, errors.New("evaluate: no record")
 	}
-	en := env{row: r}
-	if e.nslots > 0 {
-		en.vars = make([]value, e.nslots)
+	en, _ := e.envs.Get().(*env)
+	if en == nil {
+		en = &env{vars: make([]value, e.nslots)}
 	}
-	return e.root.eval(&en)
+	en.row = r
+	v, err := e.root.eval(en)
+	// The env goes back without what it points to: the row's strings, parsed documents.
+	en.row = nil
+	clear(en.docs)
+	en.docs = en.docs[:0]
+	clear(en.vars)
+	clear(en.stack[:cap(en.stack)])
+	en.stack = en.stack[:0]
+	e.envs.Put(en)
+	return v, err
 }
 
 // Holds evaluates the expression as a WHERE clause does: true only when it is TRUE (NULL is
