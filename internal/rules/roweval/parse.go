@@ -20,8 +20,23 @@ type parser struct {
 	cols      map[string]bool
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
+func (p *parser) peek() token { return p.ahead(0) }
+
+// ahead is the token k after the next; the end of input when there is none.
+func (p *parser) ahead(k int) token {
+	if p.i+k >= len(p.toks) {
+		return p.toks[len(p.toks)-1]
+	}
+	return p.toks[p.i+k]
+}
+
+func (p *parser) next() token {
+	t := p.peek()
+	if t.k != tEOF {
+		p.i++
+	}
+	return t
+}
 
 // kw reports whether the next token is the keyword w, and takes it if so.
 func (p *parser) kw(w string) bool {
@@ -33,10 +48,7 @@ func (p *parser) kw(w string) bool {
 }
 
 func (p *parser) isKw(w string, ahead int) bool {
-	if p.i+ahead >= len(p.toks) {
-		return false
-	}
-	t := p.toks[p.i+ahead]
+	t := p.ahead(ahead)
 	return t.k == tIdent && t.text == w
 }
 
@@ -372,12 +384,12 @@ func (p *parser) primary() (node, error) {
 		p.i++
 		return p.caseExpr()
 	case "cast", "try_cast":
-		if p.toks[p.i+1].text == "(" {
+		if p.ahead(1).text == "(" {
 			p.i++
 			return p.cast(t.text == "try_cast")
 		}
 	case "array":
-		if p.toks[p.i+1].text == "[" {
+		if p.ahead(1).text == "[" {
 			p.i += 2
 			return p.array()
 		}
@@ -387,7 +399,7 @@ func (p *parser) primary() (node, error) {
 	if reserved[t.text] {
 		return nil, p.errAt("unexpected %s", strings.ToUpper(t.text))
 	}
-	if p.toks[p.i+1].k == tOp && p.toks[p.i+1].text == "(" {
+	if p.ahead(1).k == tOp && p.ahead(1).text == "(" {
 		p.i += 2
 		return p.call(t.text)
 	}
@@ -600,7 +612,7 @@ func (p *parser) call(name string) (node, error) {
 		for {
 			var x node
 			var err error
-			if p.peek().k == tIdent && p.toks[p.i+1].text == "->" {
+			if p.peek().k == tIdent && p.ahead(1).text == "->" {
 				et := yNull
 				if len(args) > 0 {
 					et = elemType(args[0])
