@@ -268,6 +268,13 @@ func newCall(name string, args []node) (node, error) {
 			}
 		}
 		return &concatNode{args: args}, nil
+	case "json_format":
+		// The JSON text of a JSON value (the engine's JSON values are that text already).
+		if err := want(name, args, "s"); err != nil {
+			return nil, err
+		}
+		c.t = yStr
+		c.f = strict(func(_ *env, vs []value) (value, error) { return strVal(vs[0].text()), nil })
 	case "length":
 		if err := want(name, args, "s"); err != nil {
 			return nil, err

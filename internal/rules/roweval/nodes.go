@@ -1,6 +1,7 @@
 package roweval
 
 import (
+	"math"
 	"strings"
 	"unsafe"
 )
@@ -141,6 +142,15 @@ func compare(a, b value) int {
 	}
 	if b.k == kInt {
 		y = float64(b.i)
+	}
+	// The engine orders NaN after every number and equal to itself.
+	switch xn, yn := math.IsNaN(x), math.IsNaN(y); {
+	case xn && yn:
+		return 0
+	case xn:
+		return 1
+	case yn:
+		return -1
 	}
 	switch {
 	case x < y:
