@@ -185,6 +185,18 @@ var columns = map[string]column{
 		return field(r.TLSDetails, func(t *cloudtrail.TLSDetails) *string { return t.ClientProvidedHostHeader })
 	}),
 
+	"resources": {get: func(r *Row) value {
+		rs := r.Rec.Resources
+		if rs == nil {
+			return null
+		}
+		l := make([]value, len(rs))
+		for i := range rs {
+			l[i] = value{k: kRes, r: &rs[i]}
+		}
+		return value{k: kList, l: l}
+	}, t: yList},
+
 	"account": part(func(r *Row) string { return r.Part.Account }),
 	"region":  part(func(r *Row) string { return r.Part.Region }),
 	"year":    part(func(r *Row) string { return r.Part.Year }),
@@ -198,4 +210,11 @@ func field[T any](s *T, f func(*T) *string) *string {
 		return nil
 	}
 	return f(s)
+}
+
+// resourceFields are the fields of an element of resources.
+var resourceFields = map[string]func(r *cloudtrail.Resource) *string{
+	"arn":       func(r *cloudtrail.Resource) *string { return r.ARN },
+	"accountid": func(r *cloudtrail.Resource) *string { return r.AccountID },
+	"type":      func(r *cloudtrail.Resource) *string { return r.Type },
 }

@@ -1,7 +1,7 @@
 package roweval
 
 import (
-	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -223,9 +223,13 @@ func newCall(name string, args []node) (node, error) {
 		if !ok {
 			return nil, unsupportedf("regexp_replace with a replacement that is not a literal")
 		}
-		rep, err := goReplacement(rl)
+		rep, maxGroup, err := goReplacement(rl)
 		if err != nil {
 			return nil, err
+		}
+		if maxGroup > re.NumSubexp() {
+			// The engine's RE2 then replaces nothing; Go would write an empty group.
+			return nil, unsupportedf("regexp_replace with $%d in the replacement of a pattern with %d groups", maxGroup, re.NumSubexp())
 		}
 		c.t = yStr
 		c.f = strict(func(_ *env, vs []value) (value, error) {
@@ -291,6 +295,25 @@ func newCall(name string, args []node) (node, error) {
 		c.f = strict(func(_ *env, vs []value) (value, error) {
 			return boolVal(strings.HasPrefix(vs[0].text(), vs[1].text())), nil
 		})
+	case "element_at":
+		if err := want(name, args, "l", "i"); err != nil {
+			return nil, err
+		}
+		// 1-based, negative from the end, NULL out of range.
+		c.t = elemType(args[0])
+		if c.t == yNull {
+			return nil, unsupportedf("element_at of an array of unknown type")
+		}
+		c.f = strict(func(_ *env, vs []value) (value, error) {
+			l, i := vs[0].l, vs[1].i
+			switch {
+			case i > 0 && i <= int64(len(l)):
+				return l[i-1], nil
+			case i < 0 && -i <= int64(len(l)):
+				return l[int64(len(l))+i], nil
+			}
+			return null, nil
+		})
 	case "cardinality":
 		if err := want(name, args, "l"); err != nil {
 			return nil, err
@@ -339,14 +362,16 @@ func lower(s string) string {
 	return s
 }
 
-// goReplacement turns a Java replacement ($1, ${name}, \$) into Go's (${1}).
-func goReplacement(s string) (string, error) {
+// goReplacement turns a Java replacement ($1, \$) into Go's (${1}), and returns the highest
+// group it names.
+func goReplacement(s string) (string, int, error) {
 	var b strings.Builder
+	maxGroup := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
 			if i+1 >= len(s) {
-				return "", errorf("regexp_replace: trailing backslash in the replacement")
+				return "", 0, errorf("regexp_replace: trailing backslash in the replacement")
 			}
 			i++
 			if s[i] == '$' {
@@ -360,15 +385,18 @@ func goReplacement(s string) (string, error) {
 				j++
 			}
 			if j == i+1 {
-				return "", unsupportedf("regexp_replace with %q in the replacement", s)
+				return "", 0, unsupportedf("regexp_replace with %q in the replacement", s)
 			}
+			g, err := strconv.Atoi(s[i+1 : j])
+			if err != nil {
+				return "", 0, unsupportedf("regexp_replace with %q in the replacement", s)
+			}
+			maxGroup = max(maxGroup, g)
 			b.WriteString("${" + s[i+1:j] + "}")
 			i = j - 1
 		default:
 			b.WriteByte(c)
 		}
 	}
-	return b.String(), nil
+	return b.String(), maxGroup, nil
 }
-
-var _ = regexp.Compile

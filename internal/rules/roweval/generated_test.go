@@ -196,6 +196,9 @@ func (g *gen) str(depth int) string {
 	case 0, 1:
 		return g.column()
 	case 2:
+		if g.r.IntN(3) == 0 {
+			return fmt.Sprintf("element_at(resources, %s).%s", g.pick([]string{"1", "2", "3", "-1"}), g.pick([]string{"arn", "accountid", "type"}))
+		}
 		c, p := g.payloadPath()
 		return fmt.Sprintf("json_extract_scalar(%s, %s)", c, lit(p))
 	case 3:
@@ -261,6 +264,13 @@ func (g *gen) cond(depth int) string {
 	case 6:
 		return fmt.Sprintf("regexp_like(%s, %s)", g.str(depth-1), lit(g.pick(regexes)))
 	case 7:
+		switch g.r.IntN(4) {
+		case 0:
+			return fmt.Sprintf("%s(resources, r -> r.%s LIKE %s)", g.pick([]string{"any_match", "all_match", "none_match"}),
+				g.pick([]string{"arn", "accountid", "type"}), lit(g.likePattern(false)))
+		case 1:
+			return fmt.Sprintf("cardinality(resources) %s %d", g.pick([]string{">", "=", "<"}), g.r.IntN(3))
+		}
 		c, p := g.payloadPath()
 		if g.r.IntN(2) == 0 {
 			return fmt.Sprintf("json_extract(%s, %s) IS NULL", c, lit(p))

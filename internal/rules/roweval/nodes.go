@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"unsafe"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // node is a compiled expression.
@@ -368,6 +370,10 @@ func elemType(n node) vtype {
 				}
 			}
 		}
+	case *colNode:
+		if x.name == "resources" {
+			return yRes
+		}
 	case *callNode:
 		if x.fn == "coalesce" {
 			for _, a := range x.args {
@@ -400,4 +406,30 @@ func (n *lambdaNode) apply(e *env, v value) (value, error) {
 	out, err := n.body.eval(e)
 	e.vars[n.slot] = old
 	return out, err
+}
+
+// fieldNode is a field of an element of resources: r.arn, element_at(resources, 1).type.
+type fieldNode struct {
+	x   node
+	get func(r *cloudtrail.Resource) *string
+}
+
+func newField(x node, name string) (node, error) {
+	if x.typ() != yRes {
+		return nil, unsupportedf("the field %s of a %s", name, x.typ())
+	}
+	get, ok := resourceFields[name]
+	if !ok {
+		return nil, errorf("no field %s in an element of resources (arn, accountid, type)", name)
+	}
+	return &fieldNode{x: x, get: get}, nil
+}
+
+func (n *fieldNode) typ() vtype { return yStr }
+func (n *fieldNode) eval(e *env) (value, error) {
+	v, err := n.x.eval(e)
+	if err != nil || v.k != kRes {
+		return null, err
+	}
+	return strPtr(n.get(v.r)), nil
 }

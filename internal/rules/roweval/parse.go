@@ -312,6 +312,15 @@ func (p *parser) postfix() (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	for x.typ() == yRes && p.op(".") {
+		f := p.next()
+		if f.k != tIdent && f.k != tQuoted {
+			return nil, p.errAt("expected a field name")
+		}
+		if x, err = newField(x, f.text); err != nil {
+			return nil, err
+		}
+	}
 	if t := p.peek(); t.k == tOp && (t.text == "[" || t.text == "." || t.text == "::") {
 		return nil, unsupportedf("%s after an expression", t.text)
 	}
@@ -417,10 +426,14 @@ func (p *parser) name() (node, error) {
 	}
 	for k := len(p.params) - 1; k >= 0; k-- {
 		if p.params[k] == parts[0] {
-			if len(parts) > 1 {
-				return nil, unsupportedf("a field of a lambda parameter (%s)", strings.Join(parts, "."))
+			var x node = &varNode{slot: p.slots[k], t: p.slotTypes[p.slots[k]]}
+			for _, f := range parts[1:] {
+				var err error
+				if x, err = newField(x, f); err != nil {
+					return nil, err
+				}
 			}
-			return &varNode{slot: p.slots[k], t: p.slotTypes[p.slots[k]]}, nil
+			return x, nil
 		}
 	}
 	path := strings.Join(parts, ".")
@@ -445,7 +458,7 @@ func known(path string) bool {
 	case "useridentity", "useridentity.sessioncontext", "useridentity.sessioncontext.attributes",
 		"useridentity.sessioncontext.sessionissuer", "useridentity.sessioncontext.webidfederationdata",
 		"useridentity.sessioncontext.webidfederationdata.attributes", "useridentity.onbehalfof",
-		"resources", "addendum", "tlsdetails", "$path":
+		"addendum", "tlsdetails", "$path":
 		return true
 	}
 	return strings.HasPrefix(path, "resources.")

@@ -27,7 +27,9 @@ const handEvent = `{"eventVersion": "1.08", "eventTime": "2024-03-20T10:00:00Z",
  "requestParameters": {"userName": "Bob", "tags": [{"key": "a", "value": "x"}, {"key": "b", "value": 1.50}],
    "n": 100, "big": 1e21, "flag": true, "nothing": null, "x-amz-acl": "public-read", "a b": "spaced",
    "list": ["one", "two"], "text": "line\nbreak \"quoted\" é"},
- "responseElements": null}`
+ "responseElements": null,
+ "resources": [{"ARN": "arn:aws:iam::123456789012:user/Bob", "accountId": "123456789012", "type": "AWS::IAM::User"},
+   {"ARN": "arn:aws:s3:::b"}]}`
 
 // handRow is handEvent as the lake stores it, in its partition.
 func handRow(t testing.TB) *roweval.Row {
@@ -126,6 +128,16 @@ var handCases = []struct{ expr, want string }{
 	{"TRY_CAST(json_extract_scalar(requestparameters, '$.big') AS DOUBLE) >= 1e21", "true"},
 	{"-2.5 < 0", "true"},
 	{"json_format(json_extract(requestparameters, '$.tags[1]'))", `{"key":"b","value":1.5}`},
+	// resources, an array of rows.
+	{"cardinality(resources)", "2"},
+	{"resources IS NULL", "false"},
+	{"any_match(resources, r -> r.type LIKE 'AWS::IAM::%')", "true"},
+	{"any_match(resources, r -> r.type = 'x')", "false"},
+	{"all_match(resources, r -> r.accountid = '123456789012')", "true"},
+	{"element_at(resources, 2).arn", "arn:aws:s3:::b"},
+	{"element_at(resources, 2).type", "NULL"},
+	{"element_at(resources, 3).arn", "NULL"},
+	{"element_at(resources, -2).accountid", "123456789012"},
 	// Columns, partitions, strings.
 	{"account || '/' || region || '/' || year || month || day", "123456789012/us-east-1/20240320"},
 	{"coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn)", "arn:aws:iam::123456789012:user/Alice"},
@@ -138,6 +150,7 @@ var handCases = []struct{ expr, want string }{
 	{"regexp_like(useragent, '(?i)CLI')", "true"},
 	{"regexp_replace('UpdateFunctionCode20150331v2', '[0-9v]+$', '')", "UpdateFunctionCode"},
 	{"regexp_replace('a-b-c', '-', '$0$0')", "a--b--c"},
+	{"regexp_replace('a-b-c', '(-)', '[$1]')", "a[-]b[-]c"},
 	{"replace('abc', '', 'x')", "abc"},
 	{"replace('abcb', 'b')", "ac"},
 	{"concat('a', NULL)", "NULL"},
@@ -230,7 +243,8 @@ func TestUnsupported(t *testing.T) {
 	for _, expr := range []string{
 		"json_array_length(requestparameters) + 1 > 2",
 		"eventname IN (SELECT 1)",
-		"cardinality(resources) > 0",
+		"contains(resources, 'x')",
+		"element_at(resources, 1) IS NULL AND eventname = 'x' OR resources = resources",
 		"useridentity IS NULL",
 		"useridentity.sessioncontext.webidfederationdata.attributes IS NULL",
 		"regexp_like(eventname, '(?=x)')",
@@ -244,6 +258,7 @@ func TestUnsupported(t *testing.T) {
 		"eventname IS DISTINCT FROM 'x'",
 		"json_extract_scalar(requestparameters, eventname) = 'x'",
 		"regexp_like(eventname, eventsource)",
+		`regexp_replace(eventname, '\s', '$1') = 'x'`,
 		`"$path" LIKE '%x'`,
 		"count(*) > 1",
 		"eventname = ?",

@@ -2,6 +2,8 @@ package roweval
 
 import (
 	"strconv"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // kind is the kind of a value at run time.
@@ -15,6 +17,7 @@ const (
 	kStr
 	kJSON // a JSON value: in the engine, VARCHAR holding its JSON text
 	kList
+	kRes // an element of the resources column
 )
 
 // value is one SQL value.
@@ -26,6 +29,7 @@ type value struct {
 	s string
 	j *jnode
 	l []value
+	r *cloudtrail.Resource
 }
 
 var null = value{}
@@ -60,10 +64,11 @@ const (
 	yStr
 	yJSON
 	yList
+	yRes // ROW(arn, accountid, type): an element of resources
 )
 
 func (t vtype) String() string {
-	return [...]string{"unknown", "boolean", "bigint", "double", "varchar", "json", "array"}[t]
+	return [...]string{"unknown", "boolean", "bigint", "double", "varchar", "json", "array", "row"}[t]
 }
 
 // stringy reports whether values of t compare and combine as VARCHAR (JSON is VARCHAR in the
@@ -92,5 +97,5 @@ func textOf(v value) (string, bool, error) {
 }
 
 func kindName(k kind) string {
-	return [...]string{"NULL", "boolean", "bigint", "double", "varchar", "json", "array"}[k]
+	return [...]string{"NULL", "boolean", "bigint", "double", "varchar", "json", "array", "row"}[k]
 }
