@@ -271,6 +271,7 @@ func compareBatch(t *testing.T, query answer.QueryFunc, byKey map[string][]*lake
 			if part[0].cond && !part[0].generated {
 				t.Errorf("engine: %s: %v", part[0].from, err)
 			}
+			t.Logf("the engine refuses %s: %s: %v", part[0].from, oneLine(part[0].expr), err)
 			n.refused++
 			return
 		}

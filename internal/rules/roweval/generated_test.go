@@ -181,9 +181,6 @@ func (g *gen) likePattern(escape bool) string {
 	if g.r.IntN(2) == 0 {
 		b.WriteByte('%')
 	}
-	if escape && g.r.IntN(20) == 0 {
-		b.WriteByte('\\') // a trailing escape: matches nothing
-	}
 	return b.String()
 }
 
