@@ -226,6 +226,9 @@ func TestAgreesWithEngine(t *testing.T) {
 	if c := compiled[rules.Pattern]; c[0] != c[1] {
 		t.Errorf("built-in pattern rules: %d of %d expressions compile, want all", c[0], c[1])
 	}
+	if c := compiled[patternFeatures]; c[0] != c[1] {
+		t.Errorf("the CloudWatch grammar's test patterns: %d of %d compile, want all", c[0], c[1])
+	}
 	if c := compiled[rules.Sigma]; c[0]*10 < c[1]*9 {
 		t.Errorf("Sigma rules: %d of %d expressions compile, want 90%%", c[0], c[1])
 	}

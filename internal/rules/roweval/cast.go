@@ -35,6 +35,9 @@ func newCast(x node, typ string, try, fromJSON bool) (node, error) {
 	case "boolean":
 		n.to = yBool
 		ok = from == yBool || from == yNull
+	case "map(varchar,json)":
+		n.to = yMap
+		ok = fromJSON || from == yNull
 	case "array(json)":
 		// Only a JSON value: the engine casts other text to a list by its own list syntax.
 		n.to = yList
@@ -97,6 +100,25 @@ func (n *castNode) eval(e *env) (value, error) {
 			return value{k: kList, l: l}, nil
 		}
 		return n.fail("Expected ARRAY, but got " + j.text())
+	case yMap:
+		j, ok := e.json(v)
+		if !ok {
+			return n.fail("Malformed JSON: " + strconv.Quote(v.text()))
+		}
+		switch j.k {
+		case jNull:
+			return null, nil
+		case jObj:
+			seen := make(map[string]bool, len(j.keys))
+			for _, k := range j.keys {
+				if seen[k] {
+					return null, unsupportedf("a JSON object with the member %q twice as a map", k)
+				}
+				seen[k] = true
+			}
+			return value{k: kMap, j: j}, nil
+		}
+		return n.fail("Expected OBJECT, but got " + j.text())
 	}
 	return null, errorf("cast to %s", n.to)
 }

@@ -295,7 +295,51 @@ func newCall(name string, args []node) (node, error) {
 		c.f = strict(func(_ *env, vs []value) (value, error) {
 			return boolVal(strings.HasPrefix(vs[0].text(), vs[1].text())), nil
 		})
+	case "map_values":
+		if len(args) != 1 || args[0].typ() != yMap && args[0].typ() != yNull {
+			return nil, unsupportedf("map_values of anything but a map")
+		}
+		c.t = yList
+		c.f = strict(func(_ *env, vs []value) (value, error) {
+			m := vs[0]
+			var l []value
+			if m.j != nil {
+				for _, k := range m.j.kids {
+					l = append(l, jsonVal(k))
+				}
+			} else {
+				for _, v := range m.m {
+					l = append(l, strVal(v))
+				}
+			}
+			return value{k: kList, l: l}, nil
+		})
 	case "element_at":
+		if len(args) == 2 && args[0].typ() == yMap {
+			if err := want(name, args[1:], "s"); err != nil {
+				return nil, err
+			}
+			c.t = yJSON
+			if _, ok := args[0].(*colNode); ok {
+				c.t = yStr // the attributes column: VARCHAR values
+			}
+			c.f = strict(func(_ *env, vs []value) (value, error) {
+				m, k := vs[0], vs[1].text()
+				if m.j != nil {
+					for i, key := range m.j.keys {
+						if key == k {
+							return jsonVal(m.j.kids[i]), nil
+						}
+					}
+					return null, nil
+				}
+				if v, ok := m.m[k]; ok {
+					return strVal(v), nil
+				}
+				return null, nil
+			})
+			break
+		}
 		if err := want(name, args, "l", "i"); err != nil {
 			return nil, err
 		}

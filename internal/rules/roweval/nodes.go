@@ -362,6 +362,22 @@ func elemType(n node) vtype {
 		if x.to == yList {
 			return yJSON
 		}
+	case *callNode:
+		if x.fn == "map_values" {
+			if x.args[0].typ() == yMap {
+				if _, ok := x.args[0].(*colNode); ok {
+					return yStr // the attributes column: VARCHAR values
+				}
+				return yJSON
+			}
+		}
+		if x.fn == "coalesce" {
+			for _, a := range x.args {
+				if t := elemType(a); t != yNull {
+					return t
+				}
+			}
+		}
 	case *caseNode:
 		for _, b := range append(append([]node{}, x.thens...), x.els) {
 			if b != nil {
@@ -373,14 +389,6 @@ func elemType(n node) vtype {
 	case *colNode:
 		if x.name == "resources" {
 			return yRes
-		}
-	case *callNode:
-		if x.fn == "coalesce" {
-			for _, a := range x.args {
-				if t := elemType(a); t != yNull {
-					return t
-				}
-			}
 		}
 	}
 	return yNull

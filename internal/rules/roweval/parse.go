@@ -451,18 +451,8 @@ func (p *parser) name() (node, error) {
 	return &colNode{name: path, c: c}, nil
 }
 
-// known reports whether path names a column or struct of cloudtrail_logs that the evaluator
-// does not read (structs as a whole, resources, attributes).
-func known(path string) bool {
-	switch path {
-	case "useridentity", "useridentity.sessioncontext", "useridentity.sessioncontext.attributes",
-		"useridentity.sessioncontext.sessionissuer", "useridentity.sessioncontext.webidfederationdata",
-		"useridentity.sessioncontext.webidfederationdata.attributes", "useridentity.onbehalfof",
-		"addendum", "tlsdetails", "$path":
-		return true
-	}
-	return strings.HasPrefix(path, "resources.")
-}
+// known reports whether path names a column of cloudtrail_logs that the evaluator does not read.
+func known(path string) bool { return path == "$path" }
 
 func (p *parser) caseExpr() (node, error) {
 	c := &caseNode{}

@@ -17,7 +17,9 @@ const (
 	kStr
 	kJSON // a JSON value: in the engine, VARCHAR holding its JSON text
 	kList
-	kRes // an element of the resources column
+	kRes    // an element of the resources column
+	kMap    // a map: JSON object members (j) or the attributes column (m)
+	kStruct // a struct column as a whole: only tested for NULL
 )
 
 // value is one SQL value.
@@ -30,6 +32,7 @@ type value struct {
 	j *jnode
 	l []value
 	r *cloudtrail.Resource
+	m map[string]string
 }
 
 var null = value{}
@@ -64,11 +67,13 @@ const (
 	yStr
 	yJSON
 	yList
-	yRes // ROW(arn, accountid, type): an element of resources
+	yRes    // ROW(arn, accountid, type): an element of resources
+	yMap    // MAP(VARCHAR, JSON) or the attributes MAP(VARCHAR, VARCHAR)
+	yStruct // a struct column as a whole
 )
 
 func (t vtype) String() string {
-	return [...]string{"unknown", "boolean", "bigint", "double", "varchar", "json", "array", "row"}[t]
+	return [...]string{"unknown", "boolean", "bigint", "double", "varchar", "json", "array", "row", "map", "struct"}[t]
 }
 
 // stringy reports whether values of t compare and combine as VARCHAR (JSON is VARCHAR in the
@@ -97,5 +102,5 @@ func textOf(v value) (string, bool, error) {
 }
 
 func kindName(k kind) string {
-	return [...]string{"NULL", "boolean", "bigint", "double", "varchar", "json", "array", "row"}[k]
+	return [...]string{"NULL", "boolean", "bigint", "double", "varchar", "json", "array", "row", "map", "struct"}[k]
 }
