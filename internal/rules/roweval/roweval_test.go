@@ -336,3 +336,29 @@ func TestColumns(t *testing.T) {
 		t.Errorf("Columns = %s, want %s", got, want)
 	}
 }
+
+// One Expr serves several goroutines at once (the lake writer's workers).
+func TestConcurrentUse(t *testing.T) {
+	row := handRow(t)
+	e, err := roweval.Compile("any_match(CAST(json_extract(requestparameters, '$.tags') AS ARRAY(JSON)), t -> json_extract_scalar(t, '$.key') = 'b') AND lower(eventname) = 'createuser'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				if h, err := e.Holds(row); err != nil || !h {
+					done <- errors.Join(err, errors.New("the condition does not hold"))
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
