@@ -21,6 +21,7 @@ import (
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/rules"
+	"github.com/trailsql/trailsql/internal/rules/pattern"
 	"github.com/trailsql/trailsql/internal/rules/roweval"
 	"github.com/trailsql/trailsql/internal/testshared"
 )
@@ -64,6 +65,39 @@ func ruleInputs(t testing.TB, datasets string) []input {
 	}
 	return out
 }
+
+// patternInputs are the SQL of the CloudWatch patterns of internal/rules/pattern's tests: every
+// part of the grammar (features.patterns) and the CIS controls, the shapes users' patterns take.
+func patternInputs(t testing.TB) []input {
+	t.Helper()
+	var out []input
+	for _, file := range []string{"../pattern/testdata/features.patterns", "../pattern/testdata/cis.patterns"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			name, text, _ := strings.Cut(line, " ")
+			p, err := pattern.Parse(strings.TrimSpace(text))
+			if err != nil {
+				t.Fatalf("%s: %s: %v", file, name, err)
+			}
+			sql, err := p.SQL()
+			if err != nil {
+				continue // not expressible in SQL: such a pattern is no rule
+			}
+			out = append(out, input{expr: sql, cond: true, from: "pattern " + name, kind: patternFeatures})
+		}
+	}
+	return out
+}
+
+// patternFeatures marks the inputs of patternInputs.
+const patternFeatures rules.Kind = "pattern-features"
 
 // titleExprs are the expressions of a title's {{ }} parts.
 func titleExprs(title string) []string {
@@ -158,7 +192,7 @@ type compiledInput struct {
 func TestAgreesWithEngine(t *testing.T) {
 	datasets := testshared.Dir(t, "datasets")
 	query, rows, root := datasetLake(t)
-	inputs := ruleInputs(t, datasets)
+	inputs := append(ruleInputs(t, datasets), patternInputs(t)...)
 
 	seen := map[string]bool{}
 	var exprs []compiledInput
@@ -183,7 +217,7 @@ func TestAgreesWithEngine(t *testing.T) {
 		compiled[in.kind] = c
 		exprs = append(exprs, compiledInput{in, e})
 	}
-	for _, k := range []rules.Kind{rules.SQL, rules.Pattern, rules.Sigma} {
+	for _, k := range []rules.Kind{rules.SQL, rules.Pattern, rules.Sigma, patternFeatures} {
 		t.Logf("%-8s %d of %d distinct expressions compile", k, compiled[k][0], compiled[k][1])
 	}
 	if c := compiled[rules.SQL]; c[0] != c[1] {
@@ -191,6 +225,9 @@ func TestAgreesWithEngine(t *testing.T) {
 	}
 	if c := compiled[rules.Pattern]; c[0] != c[1] {
 		t.Errorf("built-in pattern rules: %d of %d expressions compile, want all", c[0], c[1])
+	}
+	if c := compiled[patternFeatures]; c[0] != c[1] {
+		t.Errorf("the CloudWatch grammar's test patterns: %d of %d compile, want all", c[0], c[1])
 	}
 	if c := compiled[rules.Sigma]; c[0]*10 < c[1]*9 {
 		t.Errorf("Sigma rules: %d of %d expressions compile, want 90%%", c[0], c[1])
@@ -237,6 +274,7 @@ func compareBatch(t *testing.T, query answer.QueryFunc, byKey map[string][]*lake
 			if part[0].cond && !part[0].generated {
 				t.Errorf("engine: %s: %v", part[0].from, err)
 			}
+			t.Logf("the engine refuses %s: %s: %v", part[0].from, oneLine(part[0].expr), err)
 			n.refused++
 			return
 		}

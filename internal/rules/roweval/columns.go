@@ -185,6 +185,34 @@ var columns = map[string]column{
 		return field(r.TLSDetails, func(t *cloudtrail.TLSDetails) *string { return t.ClientProvidedHostHeader })
 	}),
 
+	"resources": {get: func(r *Row) value {
+		rs := r.Rec.Resources
+		if rs == nil {
+			return null
+		}
+		l := make([]value, len(rs))
+		for i := range rs {
+			l[i] = value{k: kRes, r: &rs[i]}
+		}
+		return value{k: kList, l: l}
+	}, t: yList},
+
+	// Structs as a whole, for IS [NOT] NULL.
+	"useridentity":                                    {get: present(func(r *cloudtrail.Record) bool { return r.UserIdentity != nil }), t: yStruct},
+	"useridentity.sessioncontext":                     {get: present(func(r *cloudtrail.Record) bool { return sc(r) != nil }), t: yStruct},
+	"useridentity.sessioncontext.attributes":          {get: present(func(r *cloudtrail.Record) bool { return attrs(r) != nil }), t: yStruct},
+	"useridentity.sessioncontext.sessionissuer":       {get: present(func(r *cloudtrail.Record) bool { return issuer(r) != nil }), t: yStruct},
+	"useridentity.sessioncontext.webidfederationdata": {get: present(func(r *cloudtrail.Record) bool { return webID(r) != nil }), t: yStruct},
+	"useridentity.onbehalfof":                         {get: present(func(r *cloudtrail.Record) bool { return onBehalf(r) != nil }), t: yStruct},
+	"addendum":                                        {get: present(func(r *cloudtrail.Record) bool { return r.Addendum != nil }), t: yStruct},
+	"tlsdetails":                                      {get: present(func(r *cloudtrail.Record) bool { return r.TLSDetails != nil }), t: yStruct},
+	"useridentity.sessioncontext.webidfederationdata.attributes": {get: func(r *Row) value {
+		if w := webID(r.Rec); w != nil && w.Attributes != nil {
+			return value{k: kMap, m: w.Attributes}
+		}
+		return null
+	}, t: yMap},
+
 	"account": part(func(r *Row) string { return r.Part.Account }),
 	"region":  part(func(r *Row) string { return r.Part.Region }),
 	"year":    part(func(r *Row) string { return r.Part.Year }),
@@ -198,4 +226,20 @@ func field[T any](s *T, f func(*T) *string) *string {
 		return nil
 	}
 	return f(s)
+}
+
+// resourceFields are the fields of an element of resources.
+var resourceFields = map[string]func(r *cloudtrail.Resource) *string{
+	"arn":       func(r *cloudtrail.Resource) *string { return r.ARN },
+	"accountid": func(r *cloudtrail.Resource) *string { return r.AccountID },
+	"type":      func(r *cloudtrail.Resource) *string { return r.Type },
+}
+
+func present(f func(r *cloudtrail.Record) bool) func(r *Row) value {
+	return func(r *Row) value {
+		if f(r.Rec) {
+			return value{k: kStruct}
+		}
+		return null
+	}
 }

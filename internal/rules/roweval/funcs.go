@@ -1,7 +1,7 @@
 package roweval
 
 import (
-	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,19 +18,20 @@ type callNode struct {
 func (n *callNode) typ() vtype                 { return n.t }
 func (n *callNode) eval(e *env) (value, error) { return n.f(e, n.args) }
 
-// strict evaluates args and calls f with their values, or gives NULL when one is NULL.
+// strict evaluates args and calls f with their values, or gives NULL when one is NULL. The
+// values live on the env's stack, so that a call allocates nothing.
 func strict(f func(e *env, vs []value) (value, error)) func(e *env, args []node) (value, error) {
 	return func(e *env, args []node) (value, error) {
-		var buf [4]value
-		vs := buf[:0]
+		base := len(e.stack)
+		defer func() { e.stack = e.stack[:base] }()
 		for _, a := range args {
 			v, err := a.eval(e)
 			if err != nil || v.k == kNull {
 				return null, err
 			}
-			vs = append(vs, v)
+			e.stack = append(e.stack, v)
 		}
-		return f(e, vs)
+		return f(e, e.stack[base:])
 	}
 }
 
@@ -222,9 +223,13 @@ func newCall(name string, args []node) (node, error) {
 		if !ok {
 			return nil, unsupportedf("regexp_replace with a replacement that is not a literal")
 		}
-		rep, err := goReplacement(rl)
+		rep, maxGroup, err := goReplacement(rl)
 		if err != nil {
 			return nil, err
+		}
+		if maxGroup > re.NumSubexp() {
+			// The engine's RE2 then replaces nothing; Go would write an empty group.
+			return nil, unsupportedf("regexp_replace with $%d in the replacement of a pattern with %d groups", maxGroup, re.NumSubexp())
 		}
 		c.t = yStr
 		c.f = strict(func(_ *env, vs []value) (value, error) {
@@ -267,6 +272,13 @@ func newCall(name string, args []node) (node, error) {
 			}
 		}
 		return &concatNode{args: args}, nil
+	case "json_format":
+		// The JSON text of a JSON value (the engine's JSON values are that text already).
+		if err := want(name, args, "s"); err != nil {
+			return nil, err
+		}
+		c.t = yStr
+		c.f = strict(func(_ *env, vs []value) (value, error) { return strVal(vs[0].text()), nil })
 	case "length":
 		if err := want(name, args, "s"); err != nil {
 			return nil, err
@@ -283,6 +295,69 @@ func newCall(name string, args []node) (node, error) {
 		c.f = strict(func(_ *env, vs []value) (value, error) {
 			return boolVal(strings.HasPrefix(vs[0].text(), vs[1].text())), nil
 		})
+	case "map_values":
+		if len(args) != 1 || args[0].typ() != yMap && args[0].typ() != yNull {
+			return nil, unsupportedf("map_values of anything but a map")
+		}
+		c.t = yList
+		c.f = strict(func(_ *env, vs []value) (value, error) {
+			m := vs[0]
+			var l []value
+			if m.j != nil {
+				for _, k := range m.j.kids {
+					l = append(l, jsonVal(k))
+				}
+			} else {
+				for _, v := range m.m {
+					l = append(l, strVal(v))
+				}
+			}
+			return value{k: kList, l: l}, nil
+		})
+	case "element_at":
+		if len(args) == 2 && args[0].typ() == yMap {
+			if err := want(name, args[1:], "s"); err != nil {
+				return nil, err
+			}
+			c.t = yJSON
+			if _, ok := args[0].(*colNode); ok {
+				c.t = yStr // the attributes column: VARCHAR values
+			}
+			c.f = strict(func(_ *env, vs []value) (value, error) {
+				m, k := vs[0], vs[1].text()
+				if m.j != nil {
+					for i, key := range m.j.keys {
+						if key == k {
+							return jsonVal(m.j.kids[i]), nil
+						}
+					}
+					return null, nil
+				}
+				if v, ok := m.m[k]; ok {
+					return strVal(v), nil
+				}
+				return null, nil
+			})
+			break
+		}
+		if err := want(name, args, "l", "i"); err != nil {
+			return nil, err
+		}
+		// 1-based, negative from the end, NULL out of range.
+		c.t = elemType(args[0])
+		if c.t == yNull {
+			return nil, unsupportedf("element_at of an array of unknown type")
+		}
+		c.f = strict(func(_ *env, vs []value) (value, error) {
+			l, i := vs[0].l, vs[1].i
+			switch {
+			case i > 0 && i <= int64(len(l)):
+				return l[i-1], nil
+			case i < 0 && -i <= int64(len(l)):
+				return l[int64(len(l))+i], nil
+			}
+			return null, nil
+		})
 	case "cardinality":
 		if err := want(name, args, "l"); err != nil {
 			return nil, err
@@ -293,6 +368,31 @@ func newCall(name string, args []node) (node, error) {
 		return nil, unsupportedf("the function %s", name)
 	}
 	return c, nil
+}
+
+// lowerEquals reports whether lower(s) = lit, without building lower(s).
+func lowerEquals(s, lit string) bool {
+	i, j := 0, 0
+	for i < len(s) && j < len(lit) {
+		c, d := s[i], lit[j]
+		if c < utf8.RuneSelf && d < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != d {
+				return false
+			}
+			i, j = i+1, j+1
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		l, m := utf8.DecodeRuneInString(lit[j:])
+		if unicode.ToLower(r) != l || l == utf8.RuneError && m == 1 {
+			return false
+		}
+		i, j = i+n, j+m
+	}
+	return i == len(s) && j == len(lit)
 }
 
 // lower folds each character to lower case, one character for one as the engine does.
@@ -306,14 +406,16 @@ func lower(s string) string {
 	return s
 }
 
-// goReplacement turns a Java replacement ($1, ${name}, \$) into Go's (${1}).
-func goReplacement(s string) (string, error) {
+// goReplacement turns a Java replacement ($1, \$) into Go's (${1}), and returns the highest
+// group it names.
+func goReplacement(s string) (string, int, error) {
 	var b strings.Builder
+	maxGroup := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
 			if i+1 >= len(s) {
-				return "", errorf("regexp_replace: trailing backslash in the replacement")
+				return "", 0, errorf("regexp_replace: trailing backslash in the replacement")
 			}
 			i++
 			if s[i] == '$' {
@@ -327,15 +429,18 @@ func goReplacement(s string) (string, error) {
 				j++
 			}
 			if j == i+1 {
-				return "", unsupportedf("regexp_replace with %q in the replacement", s)
+				return "", 0, unsupportedf("regexp_replace with %q in the replacement", s)
 			}
+			g, err := strconv.Atoi(s[i+1 : j])
+			if err != nil {
+				return "", 0, unsupportedf("regexp_replace with %q in the replacement", s)
+			}
+			maxGroup = max(maxGroup, g)
 			b.WriteString("${" + s[i+1:j] + "}")
 			i = j - 1
 		default:
 			b.WriteByte(c)
 		}
 	}
-	return b.String(), nil
+	return b.String(), maxGroup, nil
 }
-
-var _ = regexp.Compile

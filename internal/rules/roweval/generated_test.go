@@ -181,9 +181,6 @@ func (g *gen) likePattern(escape bool) string {
 	if g.r.IntN(2) == 0 {
 		b.WriteByte('%')
 	}
-	if escape && g.r.IntN(20) == 0 {
-		b.WriteByte('\\') // a trailing escape: matches nothing
-	}
 	return b.String()
 }
 
@@ -196,6 +193,9 @@ func (g *gen) str(depth int) string {
 	case 0, 1:
 		return g.column()
 	case 2:
+		if g.r.IntN(3) == 0 {
+			return fmt.Sprintf("element_at(resources, %s).%s", g.pick([]string{"1", "2", "3", "-1"}), g.pick([]string{"arn", "accountid", "type"}))
+		}
 		c, p := g.payloadPath()
 		return fmt.Sprintf("json_extract_scalar(%s, %s)", c, lit(p))
 	case 3:
@@ -230,9 +230,9 @@ func (g *gen) str(depth int) string {
 }
 
 func (g *gen) cond(depth int) string {
-	n := 9
+	n := 11
 	if depth > 0 {
-		n = 16
+		n = 18
 	}
 	switch g.r.IntN(n) {
 	case 0:
@@ -261,6 +261,13 @@ func (g *gen) cond(depth int) string {
 	case 6:
 		return fmt.Sprintf("regexp_like(%s, %s)", g.str(depth-1), lit(g.pick(regexes)))
 	case 7:
+		switch g.r.IntN(4) {
+		case 0:
+			return fmt.Sprintf("%s(resources, r -> r.%s LIKE %s)", g.pick([]string{"any_match", "all_match", "none_match"}),
+				g.pick([]string{"arn", "accountid", "type"}), lit(g.likePattern(false)))
+		case 1:
+			return fmt.Sprintf("cardinality(resources) %s %d", g.pick([]string{">", "=", "<"}), g.r.IntN(3))
+		}
 		c, p := g.payloadPath()
 		if g.r.IntN(2) == 0 {
 			return fmt.Sprintf("json_extract(%s, %s) IS NULL", c, lit(p))
@@ -272,12 +279,24 @@ func (g *gen) cond(depth int) string {
 		return fmt.Sprintf("%s(CASE WHEN json_array_length(%s) IS NULL THEN ARRAY[%s] ELSE CAST(%s AS ARRAY(JSON)) END, v -> lower(json_extract_scalar(v, '$')) %s %s)",
 			g.pick([]string{"any_match", "all_match", "none_match"}), x, x, x, g.pick([]string{"=", "LIKE"}), lit(strings.ToLower(g.value())))
 	case 9:
+		// Numbers as CloudWatch patterns compare them.
+		nums := []string{"0", "1", "22", "1e3", "-2.5", "0.5", "250e0", "1e21", "443"}
+		x := g.str(depth - 1)
+		if g.r.IntN(2) == 0 {
+			c, p := g.payloadPath()
+			x = fmt.Sprintf("json_extract_scalar(%s, %s)", c, lit(p))
+		}
+		return fmt.Sprintf("TRY_CAST(%s AS DOUBLE) %s %s", x, g.pick([]string{"=", "<>", "<", "<=", ">", ">="}), g.pick(nums))
+	case 10:
+		c, p := g.payloadPath()
+		return fmt.Sprintf("json_format(json_extract(%s, %s)) %s %s", c, lit(p), g.pick([]string{"=", "<>", "LIKE"}), lit(g.pick([]string{"null", "true", "[]", "%1%", `"%"`})))
+	case 11:
 		return "NOT " + g.cond(depth-1)
-	case 10, 11:
-		return "(" + g.cond(depth-1) + " AND " + g.cond(depth-1) + ")"
 	case 12, 13:
+		return "(" + g.cond(depth-1) + " AND " + g.cond(depth-1) + ")"
+	case 14, 15:
 		return "(" + g.cond(depth-1) + " OR " + g.cond(depth-1) + ")"
-	case 14:
+	case 16:
 		return fmt.Sprintf("coalesce(%s, %s)", g.cond(depth-1), g.pick([]string{"false", "true", "NULL"}))
 	default:
 		return fmt.Sprintf("starts_with(%s, %s)", g.str(depth-1), lit(g.value()))

@@ -7,7 +7,7 @@ import (
 
 // likeNode is x [NOT] LIKE pattern [ESCAPE e]: % is any run of characters, _ one character;
 // after the escape character any character stands for itself, and a pattern ending in the
-// escape character matches nothing, as in the engine. No ESCAPE: no escape character.
+// escape character is an error, as in the engine. No ESCAPE: no escape character.
 type likeNode struct {
 	x, pat, esc node
 	not         bool
@@ -41,7 +41,9 @@ func newLike(x, pat, esc node, not bool) (node, error) {
 		}
 		escape = r
 	}
-	n.m = compileLike(pl.v.s, escape)
+	if n.m = compileLike(pl.v.s, escape); n.m.kind == likeNever {
+		return nil, errorf("the LIKE pattern %q must not end with the escape character", pl.v.s)
+	}
 	return n, nil
 }
 
@@ -74,7 +76,9 @@ func (n *likeNode) eval(e *env) (value, error) {
 				return null, err
 			}
 		}
-		m = compileLike(p.text(), escape)
+		if m = compileLike(p.text(), escape); m.kind == likeNever {
+			return null, errorf("the LIKE pattern %q must not end with the escape character", p.text())
+		}
 	}
 	return boolVal(m.match(v.text()) != n.not), nil
 }
@@ -92,7 +96,7 @@ const (
 	likePrefix
 	likeSuffix
 	likeContains
-	likeNever
+	likeNever // a pattern ending in the escape character
 )
 
 type likePart struct {

@@ -1,8 +1,11 @@
 package roweval
 
 import (
+	"math"
 	"strings"
 	"unsafe"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // node is a compiled expression.
@@ -14,9 +17,10 @@ type node interface {
 // env is one evaluation: the row, the lambda parameters' values and the JSON documents parsed
 // so far (a payload column read by several json_extract calls is parsed once).
 type env struct {
-	row  *Row
-	vars []value
-	docs []doc
+	row   *Row
+	vars  []value
+	docs  []doc
+	stack []value
 }
 
 type doc struct {
@@ -141,6 +145,15 @@ func compare(a, b value) int {
 	if b.k == kInt {
 		y = float64(b.i)
 	}
+	// The engine orders NaN after every number and equal to itself.
+	switch xn, yn := math.IsNaN(x), math.IsNaN(y); {
+	case xn && yn:
+		return 0
+	case xn:
+		return 1
+	case yn:
+		return -1
+	}
 	switch {
 	case x < y:
 		return -1
@@ -155,6 +168,23 @@ func equal(a, b value) bool {
 		return a.s == b.s
 	}
 	return compare(a, b) == 0
+}
+
+// lowerEqNode is lower(x) = 'lit' (or <>), the shape Sigma's case-insensitive matches take,
+// compared without building lower(x).
+type lowerEqNode struct {
+	x   node
+	lit string
+	not bool
+}
+
+func (n *lowerEqNode) typ() vtype { return yBool }
+func (n *lowerEqNode) eval(e *env) (value, error) {
+	v, err := n.x.eval(e)
+	if err != nil || v.k == kNull {
+		return null, err
+	}
+	return boolVal(lowerEquals(v.text(), n.lit) != n.not), nil
 }
 
 type cmpNode struct {
@@ -332,6 +362,22 @@ func elemType(n node) vtype {
 		if x.to == yList {
 			return yJSON
 		}
+	case *callNode:
+		if x.fn == "map_values" {
+			if x.args[0].typ() == yMap {
+				if _, ok := x.args[0].(*colNode); ok {
+					return yStr // the attributes column: VARCHAR values
+				}
+				return yJSON
+			}
+		}
+		if x.fn == "coalesce" {
+			for _, a := range x.args {
+				if t := elemType(a); t != yNull {
+					return t
+				}
+			}
+		}
 	case *caseNode:
 		for _, b := range append(append([]node{}, x.thens...), x.els) {
 			if b != nil {
@@ -340,13 +386,9 @@ func elemType(n node) vtype {
 				}
 			}
 		}
-	case *callNode:
-		if x.fn == "coalesce" {
-			for _, a := range x.args {
-				if t := elemType(a); t != yNull {
-					return t
-				}
-			}
+	case *colNode:
+		if x.name == "resources" {
+			return yRes
 		}
 	}
 	return yNull
@@ -372,4 +414,30 @@ func (n *lambdaNode) apply(e *env, v value) (value, error) {
 	out, err := n.body.eval(e)
 	e.vars[n.slot] = old
 	return out, err
+}
+
+// fieldNode is a field of an element of resources: r.arn, element_at(resources, 1).type.
+type fieldNode struct {
+	x   node
+	get func(r *cloudtrail.Resource) *string
+}
+
+func newField(x node, name string) (node, error) {
+	if x.typ() != yRes {
+		return nil, unsupportedf("the field %s of a %s", name, x.typ())
+	}
+	get, ok := resourceFields[name]
+	if !ok {
+		return nil, errorf("no field %s in an element of resources (arn, accountid, type)", name)
+	}
+	return &fieldNode{x: x, get: get}, nil
+}
+
+func (n *fieldNode) typ() vtype { return yStr }
+func (n *fieldNode) eval(e *env) (value, error) {
+	v, err := n.x.eval(e)
+	if err != nil || v.k != kRes {
+		return null, err
+	}
+	return strPtr(n.get(v.r)), nil
 }

@@ -20,8 +20,23 @@ type parser struct {
 	cols      map[string]bool
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
+func (p *parser) peek() token { return p.ahead(0) }
+
+// ahead is the token k after the next; the end of input when there is none.
+func (p *parser) ahead(k int) token {
+	if p.i+k >= len(p.toks) {
+		return p.toks[len(p.toks)-1]
+	}
+	return p.toks[p.i+k]
+}
+
+func (p *parser) next() token {
+	t := p.peek()
+	if t.k != tEOF {
+		p.i++
+	}
+	return t
+}
 
 // kw reports whether the next token is the keyword w, and takes it if so.
 func (p *parser) kw(w string) bool {
@@ -33,10 +48,7 @@ func (p *parser) kw(w string) bool {
 }
 
 func (p *parser) isKw(w string, ahead int) bool {
-	if p.i+ahead >= len(p.toks) {
-		return false
-	}
-	t := p.toks[p.i+ahead]
+	t := p.ahead(ahead)
 	return t.k == tIdent && t.text == w
 }
 
@@ -174,6 +186,11 @@ func (p *parser) predicate() (node, error) {
 			if op == "!=" {
 				op = "<>"
 			}
+			if c, ok := l.(*callNode); ok && c.fn == "lower" && (op == "=" || op == "<>") {
+				if lit, ok := literalString(r); ok {
+					return &lowerEqNode{x: c.args[0], lit: lit, not: op == "<>"}, nil
+				}
+			}
 			return &cmpNode{op: op, l: l, r: r}, nil
 		}
 	}
@@ -295,6 +312,15 @@ func (p *parser) postfix() (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	for x.typ() == yRes && p.op(".") {
+		f := p.next()
+		if f.k != tIdent && f.k != tQuoted {
+			return nil, p.errAt("expected a field name")
+		}
+		if x, err = newField(x, f.text); err != nil {
+			return nil, err
+		}
+	}
 	if t := p.peek(); t.k == tOp && (t.text == "[" || t.text == "." || t.text == "::") {
 		return nil, unsupportedf("%s after an expression", t.text)
 	}
@@ -309,15 +335,12 @@ func numberNode(text string) (node, error) {
 		}
 		return &litNode{v: intVal(i), t: yInt}, nil
 	}
-	if strings.ContainsAny(text, "eE") {
-		f, err := strconv.ParseFloat(text, 64)
-		if err != nil {
-			return nil, errorf("invalid number %s", text)
-		}
-		return &litNode{v: value{k: kFloat, f: f}, t: yFloat}, nil
+	// 1e3 is a DOUBLE; 1.5 a DECIMAL, which compares with numbers as its value does.
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return nil, errorf("invalid number %s", text)
 	}
-	// 1.5 is a DECIMAL in Trino: outside the subset.
-	return nil, unsupportedf("the decimal literal %s", text)
+	return &litNode{v: value{k: kFloat, f: f}, t: yFloat}, nil
 }
 
 func (p *parser) primary() (node, error) {
@@ -367,12 +390,12 @@ func (p *parser) primary() (node, error) {
 		p.i++
 		return p.caseExpr()
 	case "cast", "try_cast":
-		if p.toks[p.i+1].text == "(" {
+		if p.ahead(1).text == "(" {
 			p.i++
 			return p.cast(t.text == "try_cast")
 		}
 	case "array":
-		if p.toks[p.i+1].text == "[" {
+		if p.ahead(1).text == "[" {
 			p.i += 2
 			return p.array()
 		}
@@ -382,7 +405,7 @@ func (p *parser) primary() (node, error) {
 	if reserved[t.text] {
 		return nil, p.errAt("unexpected %s", strings.ToUpper(t.text))
 	}
-	if p.toks[p.i+1].k == tOp && p.toks[p.i+1].text == "(" {
+	if p.ahead(1).k == tOp && p.ahead(1).text == "(" {
 		p.i += 2
 		return p.call(t.text)
 	}
@@ -403,10 +426,14 @@ func (p *parser) name() (node, error) {
 	}
 	for k := len(p.params) - 1; k >= 0; k-- {
 		if p.params[k] == parts[0] {
-			if len(parts) > 1 {
-				return nil, unsupportedf("a field of a lambda parameter (%s)", strings.Join(parts, "."))
+			var x node = &varNode{slot: p.slots[k], t: p.slotTypes[p.slots[k]]}
+			for _, f := range parts[1:] {
+				var err error
+				if x, err = newField(x, f); err != nil {
+					return nil, err
+				}
 			}
-			return &varNode{slot: p.slots[k], t: p.slotTypes[p.slots[k]]}, nil
+			return x, nil
 		}
 	}
 	path := strings.Join(parts, ".")
@@ -424,18 +451,8 @@ func (p *parser) name() (node, error) {
 	return &colNode{name: path, c: c}, nil
 }
 
-// known reports whether path names a column or struct of cloudtrail_logs that the evaluator
-// does not read (structs as a whole, resources, attributes).
-func known(path string) bool {
-	switch path {
-	case "useridentity", "useridentity.sessioncontext", "useridentity.sessioncontext.attributes",
-		"useridentity.sessioncontext.sessionissuer", "useridentity.sessioncontext.webidfederationdata",
-		"useridentity.sessioncontext.webidfederationdata.attributes", "useridentity.onbehalfof",
-		"resources", "addendum", "tlsdetails", "$path":
-		return true
-	}
-	return strings.HasPrefix(path, "resources.")
-}
+// known reports whether path names a column of cloudtrail_logs that the evaluator does not read.
+func known(path string) bool { return path == "$path" }
 
 func (p *parser) caseExpr() (node, error) {
 	c := &caseNode{}
@@ -595,7 +612,7 @@ func (p *parser) call(name string) (node, error) {
 		for {
 			var x node
 			var err error
-			if p.peek().k == tIdent && p.toks[p.i+1].text == "->" {
+			if p.peek().k == tIdent && p.ahead(1).text == "->" {
 				et := yNull
 				if len(args) > 0 {
 					et = elemType(args[0])

@@ -3,18 +3,32 @@
 // (Athena/Trino SQL as internal/athena translates it onto DuckDB): so detection can run while
 // the lake writer writes the rows, rather than in a scan of the new files afterwards.
 //
-// It covers the subset the rules produce — built-in conditions, CloudWatch patterns and Sigma
-// rules compiled to SQL, titles — : columns and struct fields, partition columns, literals,
-// AND/OR/NOT with three-valued logic, comparisons, IN, LIKE … ESCAPE, IS [NOT] NULL, BETWEEN,
-// ||, CASE, some CASTs, coalesce, lower, the JSON functions, the regexp functions, any_match
-// and a few more. An expression outside it fails Compile with an error wrapping ErrUnsupported;
-// such a rule stays on the scan, which is slower but just as right.
+// It covers what the rules produce (built-in conditions, CloudWatch patterns and Sigma rules
+// compiled to SQL, titles, dedup and group_by): columns, struct fields and structs tested for
+// NULL, partition columns, resources and the attributes map; string, number, boolean and NULL
+// literals; AND/OR/NOT with three-valued logic; = <> != < <= > >=, [NOT] IN, [NOT] LIKE with
+// ESCAPE, IS [NOT] NULL, [NOT] BETWEEN, ||; CASE in both forms; CAST and TRY_CAST to VARCHAR,
+// BIGINT, DOUBLE, BOOLEAN, ARRAY(JSON) and MAP(VARCHAR, JSON) where the engine's cast is plain;
+// ARRAY[…]; coalesce, lower, concat, length, starts_with, replace, json_extract,
+// json_extract_scalar, json_array_length, json_format, regexp_like, regexp_replace,
+// regexp_extract, any_match, all_match, none_match, cardinality, element_at, map_values.
+//
+// The engine's details are kept: strings compare by their bytes; JSON is read as DuckDB's reader
+// does (trailing commas, NaN) and printed as it prints (1.50 is 1.5, 1e2 is 100.0); a member is
+// its first occurrence; regular expressions are RE2 (a pattern Go's regexp cannot compile is
+// outside the subset); NaN orders after every number.
+//
+// An expression outside the subset fails Compile with an error wrapping ErrUnsupported; such a
+// rule stays on the scan, which is slower but just as right. An error from Holds or Text means
+// this row could not be decided (a cast the engine fails too, or a value the engine reads by
+// rules of its own, wrapping ErrUnsupported): the caller falls back to the scan.
 package roweval
 
 import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
@@ -41,6 +55,7 @@ type Expr struct {
 	root   node
 	nslots int
 	cols   []string
+	envs   sync.Pool
 }
 
 // Compile parses expr once. An error wrapping ErrUnsupported is valid SQL outside the subset;
@@ -78,11 +93,21 @@ func (e *Expr) eval(r *Row) (value, error) {
 	if r == nil || r.Rec == nil {
 		return null, errors.New("evaluate: no record")
 	}
-	en := env{row: r}
-	if e.nslots > 0 {
-		en.vars = make([]value, e.nslots)
+	en, _ := e.envs.Get().(*env)
+	if en == nil {
+		en = &env{vars: make([]value, e.nslots)}
 	}
-	return e.root.eval(&en)
+	en.row = r
+	v, err := e.root.eval(en)
+	// The env goes back without what it points to: the row's strings, parsed documents.
+	en.row = nil
+	clear(en.docs)
+	en.docs = en.docs[:0]
+	clear(en.vars)
+	clear(en.stack[:cap(en.stack)])
+	en.stack = en.stack[:0]
+	e.envs.Put(en)
+	return v, err
 }
 
 // Holds evaluates the expression as a WHERE clause does: true only when it is TRUE (NULL is

@@ -2,6 +2,8 @@ package roweval
 
 import (
 	"strconv"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // kind is the kind of a value at run time.
@@ -15,6 +17,9 @@ const (
 	kStr
 	kJSON // a JSON value: in the engine, VARCHAR holding its JSON text
 	kList
+	kRes    // an element of the resources column
+	kMap    // a map: JSON object members (j) or the attributes column (m)
+	kStruct // a struct column as a whole: only tested for NULL
 )
 
 // value is one SQL value.
@@ -26,6 +31,8 @@ type value struct {
 	s string
 	j *jnode
 	l []value
+	r *cloudtrail.Resource
+	m map[string]string
 }
 
 var null = value{}
@@ -60,10 +67,13 @@ const (
 	yStr
 	yJSON
 	yList
+	yRes    // ROW(arn, accountid, type): an element of resources
+	yMap    // MAP(VARCHAR, JSON) or the attributes MAP(VARCHAR, VARCHAR)
+	yStruct // a struct column as a whole
 )
 
 func (t vtype) String() string {
-	return [...]string{"unknown", "boolean", "bigint", "double", "varchar", "json", "array"}[t]
+	return [...]string{"unknown", "boolean", "bigint", "double", "varchar", "json", "array", "row", "map", "struct"}[t]
 }
 
 // stringy reports whether values of t compare and combine as VARCHAR (JSON is VARCHAR in the
@@ -92,5 +102,5 @@ func textOf(v value) (string, bool, error) {
 }
 
 func kindName(k kind) string {
-	return [...]string{"NULL", "boolean", "bigint", "double", "varchar", "json", "array"}[k]
+	return [...]string{"NULL", "boolean", "bigint", "double", "varchar", "json", "array", "row", "map", "struct"}[k]
 }
