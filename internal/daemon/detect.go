@@ -59,6 +59,11 @@ func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, quer
 			}
 		}
 		d.det = &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf, Live: d.live}
+		if d.live != nil {
+			for _, r := range d.live.Rest {
+				log.Debug("rule scanned for after each commit, not evaluated as rows are written", "component", "rules", "rule", r.ID, "why", d.live.Why[r.ID])
+			}
+		}
 		log.Debug("detection ready", "component", "rules", "rules", len(ok), "took", time.Since(start))
 		start = time.Now()
 	}
