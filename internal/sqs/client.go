@@ -1,7 +1,7 @@
 // Package sqs is the one package that talks to Amazon SQS: a small client of the SQS query
 // protocol (form-encoded requests, XML answers, SigV4-signed) with the calls a queue consumer
-// needs (ReceiveMessage with long polling, DeleteMessageBatch, ChangeMessageVisibility, and
-// SendMessageBatch), and the decoding of the S3 event notifications such a queue carries:
+// needs (ReceiveMessage with long polling, DeleteMessageBatch, ChangeMessageVisibility,
+// GetQueueAttributes, and SendMessageBatch), and the decoding of the S3 event notifications such a queue carries:
 // direct, wrapped by SNS, or sent by EventBridge.
 //
 // The query protocol is what every SQS endpoint speaks, AWS's and compatible servers' (GoAws,
@@ -274,6 +274,29 @@ func (c *Client) Send(ctx context.Context, bodies []string) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// Attributes returns the queue attributes named (ApproximateNumberOfMessages,
+// ApproximateNumberOfMessagesNotVisible, VisibilityTimeout, RedrivePolicy, …).
+func (c *Client) Attributes(ctx context.Context, names ...string) (map[string]string, error) {
+	v := url.Values{}
+	for i, n := range names {
+		v.Set("AttributeName."+strconv.Itoa(i+1), n)
+	}
+	var out struct {
+		Attributes []struct {
+			Name  string `xml:"Name"`
+			Value string `xml:"Value"`
+		} `xml:"GetQueueAttributesResult>Attribute"`
+	}
+	if err := c.call(ctx, "GetQueueAttributes", v, &out); err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{}
+	for _, a := range out.Attributes {
+		attrs[a.Name] = a.Value
+	}
+	return attrs, nil
 }
 
 // APIError is an error answer of SQS: its code (AWS.SimpleQueueService.NonExistentQueue,

@@ -122,6 +122,10 @@ func TestClient(t *testing.T) {
 	if err != nil || len(ids) != 25 {
 		t.Fatalf("Send: %d ids, %v", len(ids), err)
 	}
+	attrs, err := c.Attributes(ctx, "ApproximateNumberOfMessages")
+	if err != nil || attrs["ApproximateNumberOfMessages"] != "25" {
+		t.Fatalf("Attributes: %v, %v; want 25 messages", attrs, err)
+	}
 	var got []sqs.Message
 	for len(got) < 25 {
 		ms, err := c.Receive(ctx, 10, time.Second, 0)
