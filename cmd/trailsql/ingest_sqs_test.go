@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/trailsql/trailsql/internal/goaws"
+	"github.com/trailsql/trailsql/internal/goaws/goawstest"
+	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/sqs"
+	"github.com/trailsql/trailsql/internal/versitygw"
+	"github.com/trailsql/trailsql/internal/versitygw/vgwtest"
+)
+
+// sqsFixture is a trail in a real S3 server (versitygw) with one S3 event notification per
+// object in a real SQS queue (GoAws), plus poison messages.
+type sqsFixture struct {
+	s3     *versitygw.Server
+	sqs    *goaws.Server
+	queue  *sqs.Client
+	dir    string // the bucket's folder: the same files, to ingest from disk
+	objs   int
+	poison []string
+}
+
+func newSQSFixture(t *testing.T, files, perFile int, etag string) *sqsFixture {
+	t.Helper()
+	s3srv := vgwtest.StartWith(t, versitygw.Options{DefaultETag: etag})
+	awsEnv(t, s3srv.AccessKey(), s3srv.SecretKey())
+	q := goawstest.Start(t, goaws.Options{Queues: []string{"trail"}, VisibilityTimeout: 3})
+	dir := writeTrail(t, filepath.Join(s3srv.Root(), "trail"), files, perFile)
+	qc, err := sqs.Open(context.Background(), sqs.Options{QueueURL: q.QueueURL("trail"), Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		bodies = append(bodies, s3Event("trail", filepath.ToSlash(rel), info.Size(), etag))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &sqsFixture{s3: s3srv, sqs: q, queue: qc, dir: dir, objs: len(bodies)}
+	f.poison = []string{"not a notification", s3Event("trail", "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/gone.json.gz", 100, etag)}
+	if _, err := qc.Send(context.Background(), append(bodies, f.poison...)); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// s3Event is an S3 ObjectCreated notification (event structure 2.1), written for these tests.
+func s3Event(bucket, key string, size int64, etag string) string {
+	b, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{
+		"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+		"s3": map[string]any{"bucket": map[string]any{"name": bucket}, "object": map[string]any{"key": url.QueryEscape(key), "size": size, "eTag": etag}},
+	}}})
+	return string(b)
+}
+
+func (f *sqsFixture) args(lakeDir string, more ...string) []string {
+	a := []string{"ingest", "--lake", lakeDir, "--no-detect", "--endpoint-url", f.sqs.URL, "--s3-endpoint-url", f.s3.URL, "--visibility-timeout", "3s"}
+	return append(append(a, more...), "sqs://"+strings.TrimPrefix(f.sqs.QueueURL("trail"), "http://"))
+}
+
+// messages is how many messages the queue holds, in flight included (GoAws counts them so).
+func (f *sqsFixture) messages(t *testing.T) int {
+	t.Helper()
+	attrs, err := f.queue.Attributes(context.Background(), "ApproximateNumberOfMessages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	fmt.Sscan(attrs["ApproximateNumberOfMessages"], &n)
+	return n
+}
+
+// onceEach fails unless the lake's ledger records every object of the trail exactly once.
+func onceEach(t *testing.T, l string, objs int) {
+	t.Helper()
+	srcs, err := lake.ReadSources(l, "s3://trail/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range srcs {
+		if seen[s.Name] {
+			t.Errorf("%s recorded twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	if len(seen) != objs {
+		t.Errorf("the ledger records %d objects, want %d", len(seen), objs)
+	}
+}
+
+// trailsql ingest sqs://… end to end (the queue's messages name the objects, with the real
+// servers' endpoints): the summary, the poison messages reported with their ids and left in the
+// queue, exit status 1 for them, the lake equal to ingesting the same files from disk.
+func TestIngestSQSCommand(t *testing.T) {
+	f := newSQSFixture(t, 120, 5, "00000000000000000000000000000003")
+	l := t.TempDir()
+	code, out, errOut := run(t, "", f.args(l)...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (poison messages)\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"events: 600 read, 600 added", fmt.Sprintf("sqs: %d messages received, %d deleted after their commit", f.objs+2, f.objs), "2 left in the queue (poison)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{"poison message ", "not an S3 event notification", "gone.json.gz", "left in the queue for its redrive policy", "2 messages could not be ingested"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := f.messages(t); n != 2 {
+		t.Errorf("the queue holds %d messages, want the 2 poison ones", n)
+	}
+	onceEach(t, l, f.objs)
+	disk := t.TempDir()
+	mustRun(t, 0, "ingest", "--lake", disk, "--no-detect", f.dir)
+	if got, want := scalar(t, l, fingerprint), scalar(t, disk, fingerprint); got != want {
+		t.Errorf("lake from sqs:// %s, from disk %s", got, want)
+	}
+	// Flags that do not go with sqs://.
+	for _, tc := range []struct{ args []string }{
+		{[]string{"ingest", "--lake", l, "sqs://q.example/1/q", f.dir}},
+		{[]string{"ingest", "--lake", l, "--from", "7d", "sqs://q.example/1/q"}},
+		{[]string{"ingest", "--lake", l, "--s3-endpoint-url", "http://x", f.dir}},
+	} {
+		if code, _, _ := run(t, "", tc.args...); code == 0 {
+			t.Errorf("%v: exit 0, want an error", tc.args)
+		}
+	}
+}
+
+// A real `trailsql ingest sqs://` process killed with SIGKILL at random moments, several times,
+// then run until the queue holds only its poison messages: no object is lost (its messages were
+// not deleted before the commit that holds it), none is stored twice, and the lake equals one
+// ingested from disk.
+func TestIngestSQSSurvivesSIGKILL(t *testing.T) {
+	bin := trailsqlBinary(t)
+	f := newSQSFixture(t, 600, 5, "00000000000000000000000000000004")
+	l := t.TempDir()
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewSource(seed))
+	kills := 0
+	start := time.Now()
+	for round := 0; kills < 6 && round < 30; round++ {
+		before := f.messages(t)
+		if before <= len(f.poison) {
+			break // drained before enough kills: the test says how many it made below
+		}
+		cmd := exec.Command(bin, f.args(l, "--commit-rows", "300", "--workers", "2", "--fetches", "8")...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		d := 300*time.Millisecond + time.Duration(rng.Int63n(int64(1500*time.Millisecond)))
+		timer := time.AfterFunc(d, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		err := cmd.Wait()
+		timer.Stop()
+		if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
+			kills++
+			t.Logf("round %d: killed after %s; the queue held %d messages, now %d", round, d.Round(time.Millisecond), before, f.messages(t))
+		}
+	}
+	if kills < 3 {
+		t.Fatalf("only %d runs were killed mid-way (seed %d)", kills, seed)
+	}
+	// Run to the end: messages held by a killed run come back after their visibility timeout
+	// (3 s), so a run that finds the queue empty before that is followed by another.
+	deadline := time.Now().Add(3 * time.Minute)
+	runs := 0
+	for f.messages(t) > len(f.poison) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue still holds %d messages after %d runs", f.messages(t), runs)
+		}
+		out, err := exec.Command(bin, f.args(l)...).CombinedOutput()
+		runs++
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+			t.Fatalf("final run: %v\n%s", err, out)
+		}
+	}
+	t.Logf("%d objects, %d runs killed (seed %d), %d runs to finish; %s in all", f.objs, kills, seed, runs, time.Since(start).Round(time.Millisecond))
+	onceEach(t, l, f.objs)
+	disk := t.TempDir()
+	mustRun(t, 0, "ingest", "--lake", disk, "--no-detect", f.dir)
+	got, want := scalar(t, l, fingerprint), scalar(t, disk, fingerprint)
+	if got != want || !strings.HasPrefix(want, fmt.Sprintf("%d/%d/", f.objs*5, f.objs*5)) {
+		t.Errorf("lake from sqs:// %s, from disk %s", got, want)
+	}
+	if problems, err := lake.Check(l); err != nil || len(problems) > 0 {
+		t.Fatalf("lake check: %v %v", err, problems)
+	}
+}
