@@ -272,8 +272,7 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	}
 
 	var queue *ingest.SQSQueue
-	var poisonMu sync.Mutex
-	var poison []ingest.Poison
+	var stderrMu sync.Mutex // poison messages are reported from the lister and the committer
 	if len(queues) > 0 {
 		qc, err := sqs.Open(ctx, sqs.Options{QueueURL: sqsQueueURL(queues[0]), EndpointURL: f.endpointURL, Region: f.region, Profile: f.profile, Logger: opt.Logger})
 		if err != nil {
@@ -293,9 +292,8 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		queue = ingest.NewSQSQueue(ingest.SQSOptions{Queue: qc, Stats: s3stats, Watch: f.watch, Visibility: f.visibility, Logger: opt.Logger,
 			S3: s3src.ClientOptions{Profile: f.profile, EndpointURL: f.s3Endpoint, Connections: max(64, opt.Prefetch), Logger: opt.Logger},
 			Poison: func(p ingest.Poison) {
-				poisonMu.Lock()
-				defer poisonMu.Unlock()
-				poison = append(poison, p)
+				stderrMu.Lock()
+				defer stderrMu.Unlock()
 				fmt.Fprintf(m.Stderr, "poison message %s (received %d times): %s; left in the queue for its redrive policy\n", p.MessageID, p.ReceiveCount, p.Reason)
 			}})
 		defer queue.Close()
