@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -213,4 +215,100 @@ func TestIngestSQSSurvivesSIGKILL(t *testing.T) {
 	if problems, err := lake.Check(l); err != nil || len(problems) > 0 {
 		t.Fatalf("lake check: %v %v", err, problems)
 	}
+}
+
+// --watch on a queue in a real process: notifications sent while it runs are ingested within a
+// pass (a receive long-polls for them), their messages deleted; SIGTERM stops it, committed.
+func TestIngestSQSWatch(t *testing.T) {
+	bin := trailsqlBinary(t)
+	f := newSQSFixture(t, 40, 5, "00000000000000000000000000000005")
+	// More objects, notified later.
+	later := writeTrail(t, t.TempDir(), 80, 5)
+	l := t.TempDir()
+	cmd := exec.Command(bin, f.args(l, "--watch")...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 1024)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var all strings.Builder
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.After(2 * time.Minute)
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("the watching ingest ended before %q:\n%s\n%s", want, all.String(), stderr.String())
+				}
+				all.WriteString(line + "\n")
+				if strings.Contains(line, want) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %q within 2 minutes:\n%s\n%s", want, all.String(), stderr.String())
+			}
+		}
+	}
+	waitFor("(total 200 events added)")
+	// The files 40..79 of the second trail are new objects (the first 40 have the same names
+	// and contents as the bucket's: notified again, they are recognised).
+	var bodies []string
+	err = filepath.WalkDir(later, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(later, p)
+		dst := filepath.Join(f.dir, rel)
+		if _, err := os.Stat(dst); err != nil {
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			if err := os.Rename(p, dst); err != nil {
+				return err
+			}
+		}
+		info, err := os.Stat(dst)
+		if err != nil {
+			return err
+		}
+		bodies = append(bodies, s3Event("trail", filepath.ToSlash(rel), info.Size(), "00000000000000000000000000000005"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.queue.Send(context.Background(), bodies); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("(total 400 events added)")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for line := range lines {
+			all.WriteString(line + "\n")
+		}
+	}()
+	// Exit status 1: the fixture's two poison messages could not be ingested.
+	if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 || !strings.Contains(stderr.String(), "2 messages could not be ingested") {
+		t.Fatalf("after SIGTERM: %v, want exit status 1 for the poison messages\n%s", err, stderr.String())
+	}
+	if n := f.messages(t); n != len(f.poison) {
+		t.Errorf("the queue holds %d messages, want the %d poison ones", n, len(f.poison))
+	}
+	onceEach(t, l, 80)
 }

@@ -157,25 +157,26 @@ func (q *SQSQueue) Lister() Lister {
 				return err
 			}
 			wait = q.opt.Wait
-			fresh := 0
+			work := 0
 			for _, m := range msgs {
-				isNew, err := q.take(ctx, m, yield)
+				isWork, err := q.take(ctx, m, yield)
 				if err != nil {
 					return err
 				}
-				if isNew {
-					fresh++
+				if isWork {
+					work++
 				}
 			}
-			// Drained: nothing came, or only poison messages back from their visibility timeout.
-			if fresh == 0 {
+			// Drained: nothing came, or only poison messages back from their visibility timeout
+			// (they keep coming back until the redrive policy moves them).
+			if work == 0 {
 				return nil
 			}
 		}
 	}
 }
 
-// take handles one message received; it reports whether the message was new to this run.
+// take handles one message received; it reports false for a poison message already reported.
 func (q *SQSQueue) take(ctx context.Context, m sqs.Message, yield func(Object) error) (bool, error) {
 	q.mu.Lock()
 	q.st.Received++
@@ -184,11 +185,12 @@ func (q *SQSQueue) take(ctx context.Context, m sqs.Message, yield func(Object) e
 		return false, nil // poison, back after its visibility timeout: left for the redrive policy
 	}
 	if h, ok := q.held[m.ID]; ok {
-		// Received again while held (its visibility lapsed): only the latest receipt handle
-		// deletes it.
+		// Received again while held (its visibility lapsed before a renewal): only the latest
+		// receipt handle deletes it. Its objects are already on their way.
 		h.msg.ReceiptHandle = m.ReceiptHandle
+		h.renewed = time.Now()
 		q.mu.Unlock()
-		return false, nil
+		return true, nil
 	}
 	q.mu.Unlock()
 	n, err := sqs.Parse(m.Body)
@@ -363,6 +365,9 @@ func (q *SQSQueue) delete(ctx context.Context, msgs []sqs.Message) {
 	}
 }
 
+// renewals is how many visibility renewals are in flight at a time.
+const renewals = 8
+
 // heartbeat renews the visibility of the messages held, every third of Visibility, so that a
 // long pass does not let them come back to other consumers (or to this one) while their
 // objects are read.
@@ -386,20 +391,31 @@ func (q *SQSQueue) heartbeat(ctx context.Context) {
 			}
 		}
 		q.mu.Unlock()
+		// A few at a time: one request per message (ChangeMessageVisibilityBatch is not
+		// spoken by every compatible server), and a pass may hold thousands.
+		sem := make(chan struct{}, renewals)
+		var wg sync.WaitGroup
 		for _, h := range due {
-			q.mu.Lock()
-			m := h.msg
-			q.mu.Unlock()
-			if err := q.opt.Queue.ChangeVisibility(ctx, m, q.opt.Visibility); err != nil {
-				if ctx.Err() != nil {
-					return
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				q.mu.Lock()
+				m := h.msg
+				q.mu.Unlock()
+				err := q.opt.Queue.ChangeVisibility(ctx, m, q.opt.Visibility)
+				q.mu.Lock()
+				h.renewed = now // a failure is not retried at once either
+				if err == nil {
+					q.st.Renewed++
 				}
-				q.log.Debug("visibility not renewed", "message", m.ID, "err", err)
-			}
-			q.mu.Lock()
-			h.renewed = now
-			q.st.Renewed++
-			q.mu.Unlock()
+				q.mu.Unlock()
+				if err != nil && ctx.Err() == nil {
+					// Its visibility lapsed: it comes back, and is recognised then.
+					q.log.Debug("visibility not renewed", "message", m.ID, "err", err)
+				}
+			}()
 		}
+		wg.Wait()
 	}
 }
