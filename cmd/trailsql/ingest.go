@@ -116,7 +116,7 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.showAll, "all-problems", false, "list every problem, not only the first 20")
 	fl.Int64Var(&f.commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
 	fl.StringVar(&f.profile, "profile", "", "AWS profile of the shared configuration files (default $AWS_PROFILE)")
-	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region), or of the cwl:// log group (default: the configured region)")
+	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region), of the cwl:// log group (default: the configured region), or of the sqs:// queue (default: from its URL)")
 	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail with --lookup-events, CloudWatch Logs with cwl://, SQS with sqs://) endpoint of a compatible server, e.g. http://localhost:9000")
 	fl.StringVar(&f.from, "from", "", "oldest day or time to read: 2024-03-01, an RFC 3339 time, or an age such as 7d or 12h")
 	fl.StringVar(&f.to, "to", "", "newest day or time to read (a day includes all of it; default: now)")
