@@ -85,6 +85,12 @@ func (f *sqsFixture) args(lakeDir string, more ...string) []string {
 	return append(append(a, more...), "sqs://"+strings.TrimPrefix(f.sqs.QueueURL("trail"), "http://"))
 }
 
+// lastLine returns the last line of a command's output.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
+}
+
 // messages is how many messages the queue holds, in flight included (GoAws counts them so).
 func (f *sqsFixture) messages(t *testing.T) int {
 	t.Helper()
@@ -163,31 +169,64 @@ func TestIngestSQSCommand(t *testing.T) {
 // ingested from disk.
 func TestIngestSQSSurvivesSIGKILL(t *testing.T) {
 	bin := trailsqlBinary(t)
-	f := newSQSFixture(t, 600, 5, "00000000000000000000000000000004")
+	f := newSQSFixture(t, 1000, 5, "00000000000000000000000000000004")
 	l := t.TempDir()
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewSource(seed))
 	kills := 0
 	start := time.Now()
-	for round := 0; kills < 6 && round < 30; round++ {
+	// Kill moments: at random early in a run (before or during its first commit), or as soon as
+	// the run's first deletions show in the queue (between one commit and the next, while the
+	// deletions of a commit may be half done). Small commits, one decoder: a run takes seconds.
+	for round := 0; kills < 8 && round < 40; round++ {
 		before := f.messages(t)
 		if before <= len(f.poison) {
+			t.Logf("round %d: the queue holds only its %d poison messages", round, before)
 			break // drained before enough kills: the test says how many it made below
 		}
-		cmd := exec.Command(bin, f.args(l, "--commit-rows", "300", "--workers", "2", "--fetches", "8")...)
+		cmd := exec.Command(bin, f.args(l, "--commit-rows", "100", "--workers", "1", "--fetches", "4")...)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		d := 300*time.Millisecond + time.Duration(rng.Int63n(int64(1500*time.Millisecond)))
-		timer := time.AfterFunc(d, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		exited := make(chan struct{})
+		moment := ""
+		var timer *time.Timer
+		if round%2 == 0 {
+			d := 50*time.Millisecond + time.Duration(rng.Int63n(int64(500*time.Millisecond)))
+			moment = "after " + d.Round(time.Millisecond).String()
+			timer = time.AfterFunc(d, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		} else {
+			moment = "after its first deletions"
+			go func() {
+				for {
+					select {
+					case <-exited:
+						return
+					case <-time.After(5 * time.Millisecond): // polls the server: nothing to wait on in-process
+					}
+					attrs, err := f.queue.Attributes(context.Background(), "ApproximateNumberOfMessages")
+					if err == nil && attrs["ApproximateNumberOfMessages"] != fmt.Sprint(before) {
+						cmd.Process.Signal(syscall.SIGKILL)
+						return
+					}
+				}
+			}()
+		}
 		err := cmd.Wait()
-		timer.Stop()
+		close(exited)
+		if timer != nil {
+			timer.Stop()
+		}
 		if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
 			kills++
-			t.Logf("round %d: killed after %s; the queue held %d messages, now %d", round, d.Round(time.Millisecond), before, f.messages(t))
+			t.Logf("round %d: killed %s; the queue held %d messages, now %d", round, moment, before, f.messages(t))
+		} else {
+			t.Logf("round %d: ended before its kill %s (%v): %s", round, moment, err, lastLine(out.String()))
 		}
 	}
-	if kills < 3 {
+	if kills < 4 {
 		t.Fatalf("only %d runs were killed mid-way (seed %d)", kills, seed)
 	}
 	// Run to the end: messages held by a killed run come back after their visibility timeout
