@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,6 +21,7 @@ import (
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lookup"
 	"github.com/trailsql/trailsql/internal/s3src"
+	"github.com/trailsql/trailsql/internal/sqs"
 	"github.com/trailsql/trailsql/internal/window"
 )
 
@@ -39,14 +41,16 @@ type ingestFlags struct {
 	interval     time.Duration
 	lookupEvents bool
 	noDetect     bool
+	s3Endpoint   string
+	visibility   time.Duration
 	rules        ruleFlags
 }
 
 func (m *Main) ingestCommand() *cobra.Command {
 	var f ingestFlags
 	cmd := &cobra.Command{
-		Use:   "ingest [--lake DIR] PATH|-|s3://BUCKET[/PREFIX]|cwl://LOG_GROUP... | --lookup-events",
-		Short: "Read CloudTrail logs from files, folders, S3 trails, CloudWatch Logs or the LookupEvents API into the lake",
+		Use:   "ingest [--lake DIR] PATH|-|s3://BUCKET[/PREFIX]|cwl://LOG_GROUP... | sqs://QUEUE_URL | --lookup-events",
+		Short: "Read CloudTrail logs from files, folders, S3 trails, CloudWatch Logs, S3 notifications in SQS or the LookupEvents API into the lake",
 		Long: `Read CloudTrail logs into the lake. PATH is a file or a folder (read recursively). Understood:
   - CloudTrail log files {"Records":[…]} (.json or .json.gz, pretty or one line, any size), also in
     the S3 trail layout AWSLogs/[o-xxxx/]<account>/CloudTrail/<region>/YYYY/MM/DD/…: the account
@@ -76,6 +80,16 @@ led to: the next run reads only what arrived since, including events that arrive
 late, and an event the lake holds from S3 is recognised and kept once. --from and --to bound the
 streams not read before.
 
+sqs://QUEUE_URL reads an SQS queue of S3 event notifications (sent by S3 directly, through SNS,
+or by EventBridge) for new trail objects: sqs://sqs.eu-west-1.amazonaws.com/111122223333/trail-queue
+(https:// implied; sqs://http://… for a server without TLS). The objects named are read from S3 and
+stored in one commit; only then are their messages deleted, so a run that is killed loses nothing
+(the messages come back after their visibility timeout, renewed while the run holds them, and
+objects already stored are recognised). A message that is not a notification, or names an object
+that cannot be read or holds no CloudTrail events, is reported with its message id and left in the
+queue for its redrive policy; the others go on. Without --watch the queue is drained, then the run
+ends; --endpoint-url reaches a compatible SQS server, --s3-endpoint-url an S3-compatible one.
+
 --lookup-events reads the CloudTrail LookupEvents API instead (Event history: the management
 events of the last 90 days), in every region or --regions, at 2 requests per second per region
 (the API's quota). An event the lake already holds from an S3 log file is recognised, and kept once.
@@ -90,7 +104,8 @@ SIGTERM stops it after committing what was read whole.`,
   trailsql ingest s3://my-trail-bucket --watch --interval 5m
   trailsql ingest s3://logs --endpoint-url http://localhost:9000
   trailsql ingest --lookup-events --regions us-east-1 --from 24h
-  trailsql ingest cwl://aws-cloudtrail-logs-111122223333 --region eu-west-1 --watch --interval 1m`,
+  trailsql ingest cwl://aws-cloudtrail-logs-111122223333 --region eu-west-1 --watch --interval 1m
+  trailsql ingest sqs://sqs.eu-west-1.amazonaws.com/111122223333/trail-notifications --watch`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.ingest(cmd, args, &f)
 		},
@@ -101,8 +116,8 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.showAll, "all-problems", false, "list every problem, not only the first 20")
 	fl.Int64Var(&f.commitRows, "commit-rows", 0, "commit after this many new events (default 1,000,000); smaller commits lose less work to an interruption")
 	fl.StringVar(&f.profile, "profile", "", "AWS profile of the shared configuration files (default $AWS_PROFILE)")
-	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region), or of the cwl:// log group (default: the configured region)")
-	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail with --lookup-events, CloudWatch Logs with cwl://) endpoint of a compatible server, e.g. http://localhost:9000")
+	fl.StringVar(&f.region, "region", "", "region of the S3 bucket (default: asked of S3; with --endpoint-url, the configured region), of the cwl:// log group (default: the configured region), or of the sqs:// queue (default: from its URL)")
+	fl.StringVar(&f.endpointURL, "endpoint-url", "", "S3 (or CloudTrail with --lookup-events, CloudWatch Logs with cwl://, SQS with sqs://) endpoint of a compatible server, e.g. http://localhost:9000")
 	fl.StringVar(&f.from, "from", "", "oldest day or time to read: 2024-03-01, an RFC 3339 time, or an age such as 7d or 12h")
 	fl.StringVar(&f.to, "to", "", "newest day or time to read (a day includes all of it; default: now)")
 	fl.StringSliceVar(&f.accounts, "accounts", nil, "S3 trails: read only these account ids")
@@ -110,6 +125,8 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.watch, "watch", false, "keep collecting new objects every --interval until interrupted")
 	fl.DurationVar(&f.interval, "interval", 5*time.Minute, "time between two passes of --watch")
 	fl.BoolVar(&f.lookupEvents, "lookup-events", false, "read the CloudTrail LookupEvents API (the last 90 days of management events)")
+	fl.StringVar(&f.s3Endpoint, "s3-endpoint-url", "", "sqs://: S3 endpoint of a compatible server holding the objects the notifications name")
+	fl.DurationVar(&f.visibility, "visibility-timeout", 2*time.Minute, "sqs://: how long a received message stays hidden; renewed every third of it while its objects are read")
 	fl.BoolVar(&f.noDetect, "no-detect", false, "do not run the detection rules on the new events (they run on the next ingest that detects)")
 	f.rules.register(cmd, false)
 	return cmd
@@ -151,12 +168,14 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return fmt.Errorf("--to %s is before --from %s", f.to, f.from)
 	}
-	var paths, urls, groups []string
+	var paths, urls, groups, queues []string
 	stdin := 0
 	for _, a := range args {
 		switch {
 		case a == "-":
 			stdin++
+		case strings.HasPrefix(a, "sqs://"):
+			queues = append(queues, a)
 		case strings.HasPrefix(a, "s3://"):
 			urls = append(urls, a)
 		case strings.HasPrefix(a, cwlsrc.Scheme):
@@ -174,6 +193,12 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		return errors.New("--lookup-events reads the API only: ingest files and S3 trails in another run")
 	case !f.lookupEvents && len(args) == 0:
 		return errors.New("give files, folders, s3:// or cwl:// URLs to ingest, or --lookup-events")
+	case len(queues) > 0 && len(args) > 1:
+		return errors.New("sqs:// is read alone: give one queue, and ingest other inputs in another run")
+	case len(queues) == 0 && (f.s3Endpoint != "" || cmd.Flags().Changed("visibility-timeout")):
+		return errors.New("--s3-endpoint-url and --visibility-timeout go with an sqs:// queue (for s3:// use --endpoint-url)")
+	case len(queues) > 0 && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
+		return errors.New("--from, --to, --accounts and --regions do not apply to sqs://: every object notified is read")
 	case stdin > 1:
 		return errors.New("- (standard input) is given more than once")
 	case stdin > 0 && f.watch:
@@ -246,6 +271,36 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		listers = append(listers, ingest.LookupLister(ingest.LookupOptions{Regions: f.regions, From: from, To: to, Client: clients, Logger: opt.Logger}))
 	}
 
+	var queue *ingest.SQSQueue
+	var stderrMu sync.Mutex // poison messages are reported from the lister and the committer
+	if len(queues) > 0 {
+		qc, err := sqs.Open(ctx, sqs.Options{QueueURL: sqsQueueURL(queues[0]), EndpointURL: f.endpointURL, Region: f.region, Profile: f.profile, Logger: opt.Logger})
+		if err != nil {
+			return err
+		}
+		if f.visibility < 3*time.Second {
+			return errors.New("--visibility-timeout must be 3s or more: it is renewed every third of it")
+		}
+		s3stats = &s3src.Counters{}
+		opt.Prefetch = f.fetches
+		if opt.Prefetch <= 0 {
+			opt.Prefetch = 64 * runtime.NumCPU()
+		}
+		if f.watch && !cmd.Flags().Changed("interval") {
+			opt.Watch = time.Second // a pass long-polls the queue itself
+		}
+		queue = ingest.NewSQSQueue(ingest.SQSOptions{Queue: qc, Stats: s3stats, Watch: f.watch, Visibility: f.visibility, Logger: opt.Logger,
+			S3: s3src.ClientOptions{Profile: f.profile, EndpointURL: f.s3Endpoint, Connections: max(64, opt.Prefetch), Logger: opt.Logger},
+			Poison: func(p ingest.Poison) {
+				stderrMu.Lock()
+				defer stderrMu.Unlock()
+				fmt.Fprintf(m.Stderr, "poison message %s (received %d times): %s; left in the queue for its redrive policy\n", p.MessageID, p.ReceiveCount, p.Reason)
+			}})
+		defer queue.Close()
+		opt.AfterCommit = queue.AfterCommit
+		listers = append(listers, queue.Lister())
+	}
+
 	if !f.noDetect {
 		loaded, err := f.rules.load(m.Stderr)
 		if err != nil {
@@ -272,13 +327,33 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	if s3stats != nil {
 		fmt.Fprintf(m.Stdout, "s3: %d LIST and %d GET requests, %d reads resumed\n", s3stats.Lists.Load(), s3stats.Gets.Load(), s3stats.Resumes.Load())
 	}
+	var qs ingest.SQSStats
+	if queue != nil {
+		qs = queue.Stats()
+		fmt.Fprintf(m.Stdout, "sqs: %d messages received, %d deleted after their commit, %d with nothing to ingest (deleted), %d left in the queue (poison), %d objects notified twice while in flight\n",
+			qs.Received, qs.Deleted, qs.Ignored, qs.Poison, qs.Duplicates)
+		if qs.DeleteFailed > 0 {
+			fmt.Fprintf(m.Stdout, "sqs: %d messages could not be deleted: they come back, and their objects are recognised as stored\n", qs.DeleteFailed)
+		}
+	}
 	switch {
 	case interrupted && !f.watch:
 		return &exitError{code: 130, err: errors.New("interrupted: what was read whole is committed; run the same command again to go on")}
+	case qs.Poison > 0:
+		return &exitError{code: 1, err: fmt.Errorf("%d messages could not be ingested and were left in the queue (see above); everything else was stored and its messages deleted", qs.Poison)}
 	case st.Failed():
 		return &exitError{code: 1, err: fmt.Errorf("some input could not be ingested (see the problems above); everything else was stored")}
 	}
 	return nil
+}
+
+// sqsQueueURL turns sqs://QUEUE_URL into the queue's URL: https:// unless given.
+func sqsQueueURL(arg string) string {
+	rest := strings.TrimPrefix(arg, "sqs://")
+	if strings.HasPrefix(rest, "https://") || strings.HasPrefix(rest, "http://") {
+		return rest
+	}
+	return "https://" + rest
 }
 
 // progress shows a progress bar on a terminal; elsewhere a watching run prints one line a pass.

@@ -157,6 +157,10 @@ func trailsqlBinary(t *testing.T) string {
 	return binPath
 }
 
+// fingerprint is a query whose answer tells two lakes' rows apart: count, distinct event ids, and
+// a digest of every row's identity and content.
+const fingerprint = "SELECT CAST(count(*) AS varchar) || '/' || CAST(count(DISTINCT eventid) AS varchar) || '/' || to_hex(md5(to_utf8(array_join(array_sort(array_agg(concat_ws('|', eventid, eventtime, coalesce(requestparameters, ''), account, day))), ',')))) FROM cloudtrail_logs"
+
 // A real ingest process killed with SIGKILL at random moments, then re-run, leaves the same lake
 // as one clean run: same count, no duplicate, no missing event, no stray file; and detection
 // alerted every event a rule matches exactly once.
@@ -183,7 +187,6 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		}
 		return fmt.Sprint(len(as), digest(fmt.Sprint(slices.Sorted(maps.Keys(keys)))))
 	}
-	const fingerprint = "SELECT CAST(count(*) AS varchar) || '/' || CAST(count(DISTINCT eventid) AS varchar) || '/' || to_hex(md5(to_utf8(array_join(array_sort(array_agg(concat_ws('|', eventid, eventtime, coalesce(requestparameters, ''), account, day))), ',')))) FROM cloudtrail_logs"
 
 	clean := t.TempDir()
 	began := time.Now()

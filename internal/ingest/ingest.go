@@ -101,6 +101,24 @@ type Options struct {
 	// Observer, when set, is shown every row the ingest adds, as it is written, and each
 	// commit (lake.RowObserver): the rules evaluated as events arrive.
 	Observer lake.RowObserver
+	// AfterCommit, when set, is told what became of the listed objects once that is final: it
+	// is called after each commit (mid-pass and at the end of every pass, even one with nothing
+	// to commit) with the outcomes settled since the previous call. An object whose events are
+	// stored is reported only after the commit that holds them, so a source that must
+	// acknowledge its input (a queue's messages) can do so here without losing anything to a
+	// crash. An object the run did not finish (interrupted) is not reported.
+	AfterCommit func(ctx context.Context, settled []Outcome)
+}
+
+// Outcome is what became of one listed object (see Options.AfterCommit).
+type Outcome struct {
+	Object Object
+	// Err is why the object could not be ingested (it is reported among the problems, and read
+	// again by a later pass or run). When nil, the object is settled: its events are committed,
+	// or it holds none to store (Skipped says why), or the ledger held it already (Unchanged).
+	Err       error
+	Skipped   string
+	Unchanged bool
 }
 
 // Problem is one thing wrong with the input, located as precisely as known.
@@ -207,6 +225,9 @@ type run struct {
 	failed map[string]Object
 	// listReported are the listing problems reported, so that a watching run reports each once.
 	listReported map[string]bool
+	// settled are the outcomes not yet handed to Options.AfterCommit; guarded by ledger, as the
+	// lister adds those of unchanged objects.
+	settled []Outcome
 
 	unchanged   atomic.Int64
 	queued      atomic.Int64
@@ -352,6 +373,11 @@ func (r *run) pass(parent context.Context, list Lister) error {
 					if firstPass { // later passes of a watch see the same objects again
 						r.unchanged.Add(1)
 					}
+					// Done may be an object added by this pass and not yet committed: its outcome
+					// goes out after the next commit, like the others'.
+					r.ledger.Lock()
+					r.settle(Outcome{Object: o, Unchanged: true})
+					r.ledger.Unlock()
 					return nil
 				}
 			}
@@ -438,6 +464,7 @@ func (r *run) pass(parent context.Context, list Lister) error {
 				continue
 			}
 			r.st.Commits++
+			r.afterCommit(commitCtx)
 		}
 		if r.opt.Progress != nil {
 			r.sync()
@@ -459,7 +486,29 @@ func (r *run) pass(parent context.Context, list Lister) error {
 	if m != nil {
 		r.st.Commits++
 	}
+	r.afterCommit(commitCtx)
 	return nil
+}
+
+// settle keeps an outcome for Options.AfterCommit; the caller holds r.ledger.
+func (r *run) settle(o Outcome) {
+	if r.opt.AfterCommit != nil {
+		r.settled = append(r.settled, o)
+	}
+}
+
+// afterCommit hands the outcomes settled so far to Options.AfterCommit. It runs right after a
+// commit, in the goroutine that adds sources to the ledger: every object recorded before it is
+// in that commit.
+func (r *run) afterCommit(ctx context.Context) {
+	if r.opt.AfterCommit == nil {
+		return
+	}
+	r.ledger.Lock()
+	settled := r.settled
+	r.settled = nil
+	r.ledger.Unlock()
+	r.opt.AfterCommit(ctx, settled)
 }
 
 // take adds one chunk of an object's records to the lake, and with its last chunk records the
@@ -469,6 +518,7 @@ func (r *run) take(parent context.Context, res chunk) error {
 	name := res.obj.Source.Name
 	if res.obj.Err != nil {
 		r.listProblem(res.obj)
+		r.lockedSettle(Outcome{Object: res.obj, Err: res.obj.Err})
 		return nil
 	}
 	if err := r.addEvents(res); err != nil {
@@ -495,22 +545,25 @@ func (r *run) take(parent context.Context, res chunk) error {
 		if r.fail(res.obj) {
 			r.addProblem(Problem{File: name, Record: -1, Message: res.openErr.Error() + " (it is read again on the next run)"})
 		}
+		r.lockedSettle(Outcome{Object: res.obj, Err: res.openErr})
 		return nil
 	case res.skip != "" && res.obj.Named:
 		// The user named it: storing nothing from it is not success.
 		st.FilesFailed++
 		r.addProblem(Problem{File: name, Record: -1, Message: res.skip + ": no events ingested from it"})
+		r.lockedSettle(Outcome{Object: res.obj, Err: errors.New(res.skip + ": no events ingested from it")})
 		return nil
 	case res.skip != "":
 		st.FilesSkipped++
 		st.SkipReasons[res.skip]++
 		r.log.Debug("skipped", "file", name, "reason", res.skip)
+		r.ledger.Lock()
 		if res.opened && !res.obj.FromAPI {
 			// Read whole and found to hold no CloudTrail events: not worth reading again.
-			r.ledger.Lock()
 			r.w.AddSource(res.obj.Source)
-			r.ledger.Unlock()
 		}
+		r.settle(Outcome{Object: res.obj, Skipped: res.skip})
+		r.ledger.Unlock()
 		return nil
 	}
 	st.FilesRead++
@@ -521,6 +574,7 @@ func (r *run) take(parent context.Context, res chunk) error {
 		// What was read before the damage is kept; the file is not marked done, so the next
 		// run reads it again (its events already stored are recognised as present).
 		r.fail(res.obj)
+		r.lockedSettle(Outcome{Object: res.obj, Err: res.res.Fatal})
 		return nil
 	}
 	if _, ok := r.failed[name]; ok && !res.obj.FromAPI {
@@ -530,13 +584,21 @@ func (r *run) take(parent context.Context, res chunk) error {
 		st.FilesRecovered++
 		st.Problems = slices.DeleteFunc(st.Problems, func(p Problem) bool { return p.File == name && p.Record < 0 && !p.Warning })
 	}
+	r.ledger.Lock()
 	if !res.obj.FromAPI {
 		res.obj.Source.Events = res.res.Events
-		r.ledger.Lock()
 		r.w.AddSource(res.obj.Source)
-		r.ledger.Unlock()
 	}
+	r.settle(Outcome{Object: res.obj})
+	r.ledger.Unlock()
 	return nil
+}
+
+// lockedSettle is settle for a caller that does not hold r.ledger.
+func (r *run) lockedSettle(o Outcome) {
+	r.ledger.Lock()
+	r.settle(o)
+	r.ledger.Unlock()
 }
 
 // addEvents adds a chunk's events to the lake.

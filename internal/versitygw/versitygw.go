@@ -1,7 +1,8 @@
 // Package versitygw builds and runs the Versity S3 gateway (github.com/versity/versitygw), a real
 // S3 server over a local folder, for the S3 tests and the S3 benchmark. The binary is pinned to
 // Version and installed by the project itself into <repo>/.tools with `go install`, once, under a
-// lock so that test binaries running in parallel do not build it twice.
+// lock so that test binaries running in parallel do not build it twice. Tool is that installer
+// for any pinned Go program (the SQS server of the tests, package goaws, is built the same way).
 package versitygw
 
 import (
@@ -47,51 +48,75 @@ func RepoRoot(dir string) (string, error) {
 	}
 }
 
+// Tool is a program the project builds from a pinned module version into <repo>/.tools with
+// `go install`: the S3 server (versitygw, this package) and the SQS server of the tests (goaws).
+type Tool struct {
+	// Name is the binary's name in .tools.
+	Name string
+	// Package is the main package to install; Module is its module, whose version the built
+	// binary's build information must name.
+	Package, Module, Version string
+	// Env names the environment variable that, when set, points at a binary to use instead.
+	Env string
+}
+
+// VersityGW is the pinned versitygw the tests and bench --s3 run.
+var VersityGW = Tool{Name: "versitygw", Package: Module, Module: "github.com/versity/versitygw", Version: Version, Env: "VERSITYGW"}
+
 // Find returns the versitygw binary to run: $VERSITYGW when set, else <repo>/.tools/versitygw
 // when it is the pinned Version. It does not build anything (see Install).
-func Find(repo string) (string, error) {
-	if p := os.Getenv("VERSITYGW"); p != "" {
+func Find(repo string) (string, error) { return VersityGW.Find(repo) }
+
+// Install returns <repo>/.tools/versitygw, building it first when needed (see Tool.Install).
+func Install(ctx context.Context, repo string, log io.Writer) (string, error) {
+	return VersityGW.Install(ctx, repo, log)
+}
+
+// Find returns the tool's binary to run: $Env when set, else <repo>/.tools/<Name> when it is
+// the pinned Version. It does not build anything (see Install).
+func (t Tool) Find(repo string) (string, error) {
+	if p := os.Getenv(t.Env); t.Env != "" && p != "" {
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("$VERSITYGW: %w", err)
+			return "", fmt.Errorf("$%s: %w", t.Env, err)
 		}
 		return p, nil
 	}
-	p := filepath.Join(repo, ".tools", "versitygw")
-	if err := checkVersion(p); err != nil {
+	p := filepath.Join(repo, ".tools", t.Name)
+	if err := t.checkVersion(p); err != nil {
 		return "", err
 	}
 	return p, nil
 }
 
-func checkVersion(p string) error {
+func (t Tool) checkVersion(p string) error {
 	bi, err := buildinfo.ReadFile(p)
 	if err != nil {
-		return fmt.Errorf("versitygw %s: %w", p, err)
+		return fmt.Errorf("%s %s: %w", t.Name, p, err)
 	}
-	if bi.Main.Version != Version {
-		return fmt.Errorf("versitygw %s is %s, want %s", p, bi.Main.Version, Version)
+	if bi.Main.Version != t.Version || bi.Main.Path != t.Module {
+		return fmt.Errorf("%s %s is %s@%s, want %s@%s", t.Name, p, bi.Main.Path, bi.Main.Version, t.Module, t.Version)
 	}
 	return nil
 }
 
-// Install returns <repo>/.tools/versitygw, building it first with
-// `GOBIN=<repo>/.tools go install Module@Version` when it is missing or another version. An
-// exclusive lock on <repo>/.tools/versitygw.lock keeps concurrent callers (parallel test binaries)
-// from building it twice; the binary appears under its name only once complete. log receives the
+// Install returns <repo>/.tools/<Name>, building it first with
+// `GOBIN=<tmp> go install Package@Version` when it is missing or another version. An exclusive
+// lock on <repo>/.tools/<Name>.lock keeps concurrent callers (parallel test binaries) from
+// building it twice; the binary appears under its name only once complete. log receives the
 // go command's output (nil: discarded).
-func Install(ctx context.Context, repo string, log io.Writer) (string, error) {
-	if p := os.Getenv("VERSITYGW"); p != "" {
-		return Find(repo)
+func (t Tool) Install(ctx context.Context, repo string, log io.Writer) (string, error) {
+	if p := os.Getenv(t.Env); t.Env != "" && p != "" {
+		return t.Find(repo)
 	}
 	tools := filepath.Join(repo, ".tools")
-	bin := filepath.Join(tools, "versitygw")
-	if checkVersion(bin) == nil {
+	bin := filepath.Join(tools, t.Name)
+	if t.checkVersion(bin) == nil {
 		return bin, nil
 	}
 	if err := os.MkdirAll(tools, 0o755); err != nil {
 		return "", err
 	}
-	lock, err := os.OpenFile(filepath.Join(tools, "versitygw.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	lock, err := os.OpenFile(filepath.Join(tools, t.Name+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +125,7 @@ func Install(ctx context.Context, repo string, log io.Writer) (string, error) {
 		return "", err
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if checkVersion(bin) == nil { // built by whoever held the lock before us
+	if t.checkVersion(bin) == nil { // built by whoever held the lock before us
 		return bin, nil
 	}
 	tmp, err := os.MkdirTemp(tools, "build-")
@@ -111,16 +136,17 @@ func Install(ctx context.Context, repo string, log io.Writer) (string, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	cmd := exec.CommandContext(ctx, "go", "install", Module+"@"+Version)
+	cmd := exec.CommandContext(ctx, "go", "install", t.Package+"@"+t.Version)
 	cmd.Dir = tools
 	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=-mod=mod", "GOWORK=off")
 	var out strings.Builder
 	cmd.Stdout = io.MultiWriter(log, &out)
 	cmd.Stderr = io.MultiWriter(log, &out)
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, strings.TrimSpace(out.String()))
+		return "", fmt.Errorf("go install %s@%s: %w\n%s", t.Package, t.Version, err, strings.TrimSpace(out.String()))
 	}
-	if err := os.Rename(filepath.Join(tmp, "versitygw"), bin); err != nil {
+	// go install names the binary after the package's last path element (goaws' is "cmd").
+	if err := os.Rename(filepath.Join(tmp, filepath.Base(t.Package)), bin); err != nil {
 		return "", err
 	}
 	return bin, nil

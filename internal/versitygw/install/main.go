@@ -1,6 +1,7 @@
-// Command install builds the pinned versitygw (the S3 server of the tests and of bench --s3)
-// into <repo>/.tools once; the tests do the same on demand, CI calls it first so that the build
-// is not charged to a test package's time limit.
+// Command install builds the pinned test servers into <repo>/.tools once: versitygw (the S3
+// server of the tests and of bench --s3) and GoAws (the SQS server of the sqs:// tests). The
+// tests do the same on demand; CI calls it first so that the builds are not charged to a test
+// package's time limit.
 //
 //	go run ./internal/versitygw/install
 package main
@@ -10,20 +11,32 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/trailsql/trailsql/internal/goaws"
 	"github.com/trailsql/trailsql/internal/versitygw"
 )
 
 func main() {
-	wd, err := os.Getwd()
-	if err == nil {
-		var repo, bin string
-		if repo, err = versitygw.RepoRoot(wd); err == nil {
-			if bin, err = versitygw.Install(context.Background(), repo, os.Stderr); err == nil {
-				fmt.Println(bin)
-				return
-			}
-		}
+	if err := install(); err != nil {
+		fmt.Fprintln(os.Stderr, "install:", err)
+		os.Exit(1)
 	}
-	fmt.Fprintln(os.Stderr, "install versitygw:", err)
-	os.Exit(1)
+}
+
+func install() error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	repo, err := versitygw.RepoRoot(wd)
+	if err != nil {
+		return err
+	}
+	for _, t := range []versitygw.Tool{versitygw.VersityGW, goaws.Tool} {
+		bin, err := t.Install(context.Background(), repo, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		fmt.Println(bin)
+	}
+	return nil
 }
