@@ -10,15 +10,12 @@
 package athenaapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -353,28 +350,10 @@ func (c *Client) call(ctx context.Context, op string, in, out any) error {
 }
 
 func (c *Client) send(ctx context.Context, op string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.opt.Endpoint+"/", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("athena endpoint %s: %w", c.opt.Endpoint, err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AmazonAthena."+op)
-	creds, err := c.creds.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("athena %s: AWS credentials: %w", op, err)
-	}
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "athena", c.opt.Region, time.Now()); err != nil {
-		return fmt.Errorf("athena %s: sign: %w", op, err)
-	}
-	resp, err := c.opt.HTTPClient.Do(req)
+	signed := awsconfig.Signed{HTTP: c.opt.HTTPClient, Creds: c.creds, Signer: c.signer, Service: "athena", Region: c.opt.Region}
+	resp, data, err := signed.Post(ctx, c.opt.Endpoint+"/", http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"AmazonAthena." + op}}, body)
 	if err != nil {
 		return fmt.Errorf("athena %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("athena %s: read the answer: %w", op, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return apiError(op, resp, data)

@@ -9,14 +9,10 @@
 package sqs
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -360,27 +356,10 @@ func (c *Client) call(ctx context.Context, op string, v url.Values, out any) err
 }
 
 func (c *Client) send(ctx context.Context, op string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	signed := awsconfig.Signed{HTTP: c.opt.HTTPClient, Creds: c.creds, Signer: c.signer, Service: "sqs", Region: c.opt.Region}
+	resp, data, err := signed.Post(ctx, c.url, http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}, body)
 	if err != nil {
 		return fmt.Errorf("sqs %s: %w", op, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := c.creds.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("sqs %s: AWS credentials: %w", op, err)
-	}
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sqs", c.opt.Region, time.Now()); err != nil {
-		return fmt.Errorf("sqs %s: sign: %w", op, err)
-	}
-	resp, err := c.opt.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("sqs %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("sqs %s: read the answer: %w", op, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
