@@ -9,7 +9,6 @@
 package goaws
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/versitygw"
@@ -63,8 +61,7 @@ type Server struct {
 	URL  string // http://127.0.0.1:port, the endpoint URL
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *versitygw.Process
 }
 
 // QueueURL returns the URL of a queue named in Options.Queues.
@@ -87,7 +84,7 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 { // a free port can be taken between choosing it and the server binding it
-		addr, err := freePort()
+		addr, err := versitygw.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -130,53 +127,12 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	cmd := exec.Command(s.opt.Binary, "-config", conf)
 	cmd.Dir = s.opt.Dir
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start goaws: %w", err)
+	p, err := versitygw.StartProcess(ctx, cmd, s.opt.Log, s.Addr, 30*time.Second)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	var tail strings.Builder
-	var tailMu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(s.opt.Log, line)
-			tailMu.Lock()
-			if tail.Len() < 4096 {
-				tail.WriteString(line + "\n")
-			}
-			tailMu.Unlock()
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	go func() { cmd.Wait(); pw.Close(); close(done) }()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		select {
-		case <-done:
-			tailMu.Lock()
-			defer tailMu.Unlock()
-			return fmt.Errorf("goaws exited at start:\n%s", tail.String())
-		case <-deadline.C:
-			cmd.Process.Kill()
-			<-done
-			return fmt.Errorf("goaws did not start listening on %s within 30 s", s.Addr)
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			<-done
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
-			c.Close()
-			s.cmd, s.done = cmd, done
-			return nil
-		}
-	}
+	s.proc = p
+	return nil
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. Its
@@ -184,24 +140,8 @@ func (s *Server) start(ctx context.Context) error {
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
+	if s.proc != nil {
+		s.proc.Stop(5 * time.Second)
+		s.proc = nil
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd, s.done = nil, nil
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }

@@ -6,7 +6,6 @@
 package versitygw
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"debug/buildinfo"
@@ -14,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,8 +190,7 @@ type Server struct {
 	URL  string // http://host:port, the endpoint URL
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *Process
 }
 
 // Start starts a server on a free local port.
@@ -215,7 +212,7 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 { // a free port can be taken between choosing it and the server binding it
-		addr, err := freePort()
+		addr, err := FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +238,7 @@ func (s *Server) Root() string { return s.opt.Root }
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
+	if s.proc != nil {
 		return nil
 	}
 	// Keep-alive as real S3 has it: versitygw closes every connection after one response unless
@@ -255,95 +252,32 @@ func (s *Server) Start(ctx context.Context) error {
 	args = append(args, s.opt.Root)
 	cmd := exec.Command(s.opt.Binary, args...)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.opt.AccessKey, "ROOT_SECRET_KEY="+s.opt.SecretKey)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start versitygw: %w", err)
+	p, err := StartProcess(ctx, cmd, s.opt.Log, s.Addr, time.Minute)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	var tail strings.Builder
-	ready := make(chan struct{}, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(s.opt.Log, line)
-			if tail.Len() < 4096 {
-				tail.WriteString(line + "\n")
-			}
-			if strings.Contains(line, "listening on") {
-				select {
-				case ready <- struct{}{}:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	go func() { cmd.Wait(); pw.Close(); close(done) }()
-
-	deadline := time.NewTimer(60 * time.Second)
-	defer deadline.Stop()
-	for {
-		select {
-		case <-ready:
-		case <-done:
-			return fmt.Errorf("versitygw exited at start:\n%s", tail.String())
-		case <-deadline.C:
-			cmd.Process.Kill()
-			<-done
-			return fmt.Errorf("versitygw did not start listening on %s within a minute", s.Addr)
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			<-done
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		// The banner comes once the listener is bound; the dial confirms it either way.
-		if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
-			c.Close()
-			s.cmd, s.done = cmd, done
-			return nil
-		}
-	}
+	s.proc = p
+	return nil
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it to exit.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
+	if s.proc != nil {
+		s.proc.Stop(10 * time.Second)
+		s.proc = nil
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd, s.done = nil, nil
 }
 
 // Kill stops the server at once (SIGKILL), as a crash would.
 func (s *Server) Kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
+	if s.proc != nil {
+		s.proc.Kill()
+		s.proc = nil
 	}
-	s.cmd.Process.Kill()
-	<-s.done
-	s.cmd, s.done = nil, nil
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func randomHex(n int) string {
