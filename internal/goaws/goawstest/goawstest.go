@@ -6,47 +6,16 @@ package goawstest
 
 import (
 	"context"
-	"os"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/trailsql/trailsql/internal/goaws"
-	"github.com/trailsql/trailsql/internal/versitygw"
-)
-
-var (
-	installOnce sync.Once
-	binary      string
-	installErr  error
+	"github.com/trailsql/trailsql/internal/versitygw/vgwtest"
 )
 
 // Binary returns the GoAws binary, building it once per test binary if needed.
 func Binary(t testing.TB) string {
 	t.Helper()
-	installOnce.Do(func() {
-		wd, err := os.Getwd()
-		if err != nil {
-			installErr = err
-			return
-		}
-		repo, err := versitygw.RepoRoot(wd)
-		if err != nil {
-			installErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		start := time.Now()
-		binary, installErr = goaws.Tool.Install(ctx, repo, nil)
-		if d := time.Since(start); installErr == nil && d > 5*time.Second {
-			t.Logf("built %s@%s in %s", goaws.Tool.Package, goaws.Version, d.Round(time.Second))
-		}
-	})
-	if installErr != nil {
-		unavailable(t, "build the test SQS server: %v", installErr)
-	}
-	return binary
+	return vgwtest.ToolBinary(t, goaws.Tool, "SQS")
 }
 
 // Start starts a GoAws with opt (Binary and Dir default to the built binary and a temporary
@@ -61,17 +30,8 @@ func Start(t testing.TB, opt goaws.Options) *goaws.Server {
 	}
 	s, err := goaws.Start(context.Background(), opt)
 	if err != nil {
-		unavailable(t, "start the test SQS server: %v", err)
+		vgwtest.Unavailable(t, "SQS", "start the test SQS server: %v", err)
 	}
 	t.Cleanup(s.Stop)
 	return s
-}
-
-// unavailable fails the test under CI=true and skips it elsewhere.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (CI=true: SQS tests must run; see DEVELOPERS.md)", args...)
-	}
-	t.Skipf(format+" (skipped outside CI; see DEVELOPERS.md)", args...)
 }

@@ -15,37 +15,56 @@ import (
 )
 
 var (
-	installOnce sync.Once
-	binary      string
-	installErr  error
+	mu    sync.Mutex
+	built = map[string]*install{} // by Tool.Name
 )
+
+type install struct {
+	once   sync.Once
+	binary string
+	err    error
+}
 
 // Binary returns the versitygw binary, building it once per test binary if needed.
 func Binary(t testing.TB) string {
 	t.Helper()
-	installOnce.Do(func() {
+	return ToolBinary(t, versitygw.VersityGW, "S3")
+}
+
+// ToolBinary returns the binary of a test server the project builds (versitygw, GoAws), building
+// it once per test binary if needed; what names the server in messages ("S3", "SQS").
+func ToolBinary(t testing.TB, tool versitygw.Tool, what string) string {
+	t.Helper()
+	mu.Lock()
+	in := built[tool.Name]
+	if in == nil {
+		in = &install{}
+		built[tool.Name] = in
+	}
+	mu.Unlock()
+	in.once.Do(func() {
 		wd, err := os.Getwd()
 		if err != nil {
-			installErr = err
+			in.err = err
 			return
 		}
 		repo, err := versitygw.RepoRoot(wd)
 		if err != nil {
-			installErr = err
+			in.err = err
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
 		start := time.Now()
-		binary, installErr = versitygw.Install(ctx, repo, nil)
-		if d := time.Since(start); installErr == nil && d > 5*time.Second {
-			t.Logf("built %s@%s in %s", versitygw.Module, versitygw.Version, d.Round(time.Second))
+		in.binary, in.err = tool.Install(ctx, repo, nil)
+		if d := time.Since(start); in.err == nil && d > 5*time.Second {
+			t.Logf("built %s@%s in %s", tool.Package, tool.Version, d.Round(time.Second))
 		}
 	})
-	if installErr != nil {
-		unavailable(t, "build the test S3 server: %v", installErr)
+	if in.err != nil {
+		Unavailable(t, what, "build the test %s server: %v", what, in.err)
 	}
-	return binary
+	return in.binary
 }
 
 // Start starts a versitygw over a fresh folder; it is stopped when the test ends.
@@ -66,17 +85,18 @@ func StartWith(t testing.TB, opt versitygw.Options) *versitygw.Server {
 	}
 	s, err := versitygw.Start(context.Background(), opt)
 	if err != nil {
-		unavailable(t, "start the test S3 server: %v", err)
+		Unavailable(t, "S3", "start the test S3 server: %v", err)
 	}
 	t.Cleanup(s.Stop)
 	return s
 }
 
-// unavailable fails the test under CI=true and skips it elsewhere.
-func unavailable(t testing.TB, format string, args ...any) {
+// Unavailable fails the test under CI=true and skips it elsewhere: a test server (of what: "S3",
+// "SQS") cannot be built or started.
+func Unavailable(t testing.TB, what, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (CI=true: S3 tests must run; see DEVELOPERS.md)", args...)
+		t.Fatalf(format+" (CI=true: "+what+" tests must run; see DEVELOPERS.md)", args...)
 	}
 	t.Skipf(format+" (skipped outside CI; see DEVELOPERS.md)", args...)
 }
