@@ -207,6 +207,26 @@ func TestGroupingRepeatSilence(t *testing.T) {
 	if count["delivered"] != 3 || count["silenced"] != 1 || count["repeat"] != 1 {
 		t.Errorf("record of what was sent: %v", count)
 	}
+
+	// The same, as 'notify sent' lists it: a group carries its alerts' rule and events.
+	log, errs := SentLog(dir, SentFilter{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	groups, statuses := 0, map[string]int{}
+	for _, e := range log {
+		statuses[e.Status]++
+		if e.Status == "delivered" && e.Alerts == 2 {
+			groups++
+			if len(e.Rules) != 1 || !strings.HasPrefix(e.Rules[0], "burst-") || len(e.EventIDs) != 2 || !strings.HasPrefix(e.Title, "2 alerts: ") {
+				t.Errorf("group entry %+v", e)
+			}
+		}
+	}
+	// pending: the alert enqueued after the silence expired, never sent here.
+	if groups != 2 || statuses["delivered"] != 3 || statuses["silenced"] != 1 || statuses["repeat"] != 1 || statuses["pending"] != 1 {
+		t.Errorf("sent log: %d groups, %v", groups, statuses)
+	}
 }
 
 // TestOutboxFile: a torn last line is cut off; a bad line in the middle is an error naming it;

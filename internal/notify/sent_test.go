@@ -15,16 +15,16 @@ import (
 
 // sentOutboxes runs a notifier over five destinations and returns its folder, the destinations
 // and the messages: the signed-webhook receiver and the SMTP server (go-smtp) are real; Jira
-// (Cloud), Slack and PagerDuty are fakes speaking their wire formats, and PagerDuty is down
-// (503) so that its alerts stay pending with its error. Three alerts are delivered at 12:00,
+// (Cloud), PagerDuty and Slack are fakes speaking their wire formats, and Slack is down (503)
+// so that its alerts stay pending with its error. Three alerts are delivered at 12:00,
 // two more at 12:30.
-func sentOutboxes(t *testing.T) (string, map[string]Destination, []Message, *hookReceiver) {
+func sentOutboxes(t *testing.T) (string, map[string]Destination, []Message, *hookReceiver, *fakePagerDuty) {
 	hook := newHookReceiver(t)
 	ms := newMailServer(t)
 	j3 := newFakeJira(t, "3") // a fake of Jira Cloud
-	slack := newFakeSlack(t)  // a fake of Slack
-	pd := newFakePagerDuty(t) // a fake of PagerDuty, down
-	pd.setDown(true)
+	slack := newFakeSlack(t)  // a fake of Slack, down
+	pd := newFakePagerDuty(t) // a fake of PagerDuty
+	slack.setDown(true)
 	dests := map[string]Destination{
 		"hook":  &Webhook{URL: NewSecret(hook.srv.URL + "/hooks/trailsql"), Secret: NewSecret(hook.secret)},
 		"mail":  &Email{Addr: ms.addr, From: "trailsql@example.com", To: []string{"sec@example.com"}, Username: "alerts", Password: NewSecret("s3cret-pass"), TLS: &tls.Config{RootCAs: ms.pool, ServerName: "127.0.0.1"}},
@@ -67,14 +67,18 @@ func sentOutboxes(t *testing.T) (string, map[string]Destination, []Message, *hoo
 	deliverAll(msgs[:3])
 	clock.t = time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)
 	deliverAll(msgs[3:])
-	return dir, dests, msgs, hook
+	return dir, dests, msgs, hook, pd
 }
 
 // TestNotifyStatusAndSent: the status of each destination and the record of what was sent, read
 // from the outboxes a notifier wrote: delivery times, references (webhook-id, Jira key, dedup
 // keys, Message-ID), the pending alerts of the destination that is down with its last error.
 func TestNotifyStatusAndSent(t *testing.T) {
-	dir, dests, msgs, hook := sentOutboxes(t)
+	dir, dests, msgs, hook, pdFake := sentOutboxes(t)
+	pdKeys := map[string]bool{} // the dedup keys PagerDuty received
+	for k := range pdFake.incidents {
+		pdKeys[k] = true
+	}
 
 	st, errs := Status(dir, dests)
 	if len(errs) > 0 {
@@ -88,16 +92,17 @@ func TestNotifyStatusAndSent(t *testing.T) {
 		t.Fatalf("status of %d destinations, want 5: %+v", len(byName), st)
 	}
 	t1230 := time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)
-	for _, name := range []string{"hook", "mail", "jira", "slack"} {
+	for _, name := range []string{"hook", "mail", "jira", "pd"} {
 		s := byName[name]
 		if s.Delivered != 5 || s.Pending != 0 || s.FailedAttempts != 0 || !s.LastDelivered.Equal(t1230) || s.LastError != "" {
 			t.Errorf("%s: %+v, want 5 delivered, the last at 12:30, none pending", name, s)
 		}
 	}
-	pd := byName["pd"]
-	if pd.Delivered != 0 || pd.Pending != 5 || pd.FailedAttempts != 4 || !strings.Contains(pd.LastError, "503") || pd.LastErrorAt.Before(t1230) ||
-		!pd.OldestPending.Equal(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) {
-		t.Errorf("pd (down): %+v, want 5 pending since 12:00, 4 failed attempts, the last error a 503", pd)
+	// Slack is not idempotent: sent one message at a time, each tried twice a round (3, then 5).
+	down := byName["slack"]
+	if down.Delivered != 0 || down.Pending != 5 || down.FailedAttempts != 2*3+2*5 || !strings.Contains(down.LastError, "503") || down.LastErrorAt.Before(t1230) ||
+		!down.OldestPending.Equal(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("slack (down): %+v, want 5 pending since 12:00, 16 failed attempts, the last error a 503", down)
 	}
 	for name, want := range map[string]bool{"hook": true, "jira": true, "pd": true, "mail": false, "slack": false} {
 		if s := byName[name]; s.Idempotent == nil || *s.Idempotent != want {
@@ -138,15 +143,15 @@ func TestNotifyStatusAndSent(t *testing.T) {
 			okRef = jiraKey.MatchString(e.Ref)
 		case "mail":
 			okRef = e.Ref == "Message-ID <"+e.ID+"@trailsql>"
-		case "slack":
-			okRef = e.Ref == ""
 		case "pd":
+			okRef = e.Ref == "dedup_key trailsql-"+m.DedupHash() && pdKeys[strings.TrimPrefix(e.Ref, "dedup_key ")]
+		case "slack":
 			okRef = e.Ref == "" && e.Status == "pending" && strings.Contains(e.Error, "503")
 		}
 		if !okRef {
 			t.Errorf("%s %s: status %s ref %q error %q", e.Destination, e.ID, e.Status, e.Ref, e.Error)
 		}
-		if e.Destination != "pd" && e.Status != "delivered" {
+		if e.Destination != "slack" && e.Status != "delivered" {
 			t.Errorf("%s %s: %s, want delivered", e.Destination, e.ID, e.Status)
 		}
 	}
@@ -166,7 +171,7 @@ func TestNotifyStatusAndSent(t *testing.T) {
 // TestSentCorruptLine: a bad line is an error naming the file and line; the rest is still read.
 // Records written before references and retries were recorded read too.
 func TestSentCorruptLine(t *testing.T) {
-	dir, dests, _, _ := sentOutboxes(t)
+	dir, dests, _, _, _ := sentOutboxes(t)
 	path := filepath.Join(dir, OutboxDir, "slack.jsonl")
 	data, err := os.ReadFile(path)
 	if err != nil {
