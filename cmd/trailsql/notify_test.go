@@ -81,6 +81,10 @@ notify:
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Read while the notifier runs (and holds the lake's notify folder): no lock needed.
+	if out := mustRun(t, 0, "notify", "sent", "--lake", lake, "--destination", "hook", "--format", "csv"); strings.Count(out, ",delivered,hook,") != 2 {
+		t.Errorf("sent while the notifier runs:\n%s", out)
+	}
 	cancel()
 	<-done
 	n.Close()
