@@ -156,7 +156,7 @@ func readLenient(path string) ([]record, []error) {
 	if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
 		data = data[:i+1] // being written (or torn by a crash, which the notifier cuts off)
 	}
-	var recs []record
+	recs := make([]record, 0, bytes.Count(data, []byte{'\n'}))
 	var errs []error
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
