@@ -281,6 +281,12 @@ func TestOutboxFile(t *testing.T) {
 			buf.Write(append(line, '\n'))
 		}
 	}
+	// and an alert still pending after a month of failed attempts: it stays, its old attempts go
+	stuck := Message{ID: "stuck", Title: "stuck"}
+	for _, r := range []record{{Op: "queued", ID: stuck.ID, At: old, Msg: &stuck}, {Op: "retry", ID: stuck.ID, At: old, Error: "failed (will retry) with status 503"}} {
+		line, _ := json.Marshal(r)
+		buf.Write(append(line, '\n'))
+	}
 	os.WriteFile(path, []byte(buf.String()), 0o600)
 	fh, _ = os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	for _, r := range recs {
@@ -294,8 +300,8 @@ func TestOutboxFile(t *testing.T) {
 	}
 	n.Close()
 	after, _ := readRecords(path, false)
-	if len(after) != len(recs) {
-		t.Errorf("after compaction %d records, want the %d recent ones", len(after), len(recs))
+	if len(after) != len(recs)+1 || after[0].ID != "stuck" || after[0].Op != "queued" {
+		t.Errorf("after compaction %d records (the first %+v), want the %d recent ones and the stuck alert's queued record", len(after), after[0], len(recs))
 	}
 
 	os.WriteFile(path, []byte("{\"op\":\"queued\"}\nnot json\n{}\n"), 0o600)

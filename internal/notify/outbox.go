@@ -225,6 +225,9 @@ func compact(recs []record, now time.Time) []record {
 			}
 			continue
 		}
+		if r.Op == "retry" && now.Sub(r.At) >= retention {
+			continue // a destination down for weeks: its old failed attempts go, not its sends
+		}
 		if !done[r.ID] || now.Sub(r.At) < retention {
 			kept = append(kept, r)
 		}
