@@ -717,9 +717,9 @@ func (l *loop) deliverBatch(ctx context.Context, sends []*send) error {
 		if after > wait {
 			wait = min(after, l.n.opts.MaxRetryAfter)
 		}
-		l.box.mu.Lock()
-		l.stats.Retries++
-		l.box.mu.Unlock()
+		if err := l.recordRetry(sends, err); err != nil {
+			return err
+		}
 		l.n.log.Warn("send failed, will retry", "destination", l.name, "messages", len(sends), "attempt", attempt, "wait", wait, "err", err)
 		l.n.signal()
 		if l.n.opts.sleep(ctx, wait) != nil {
@@ -735,13 +735,19 @@ func (l *loop) finish(op string, sends []*send, errText string) error {
 		return nil
 	}
 	now := l.n.opts.Now().UTC()
+	refs := make([]string, len(sends))
+	if r, ok := l.dest.(referencer); ok && op == "delivered" {
+		for i, s := range sends {
+			refs[i] = r.Reference(&s.msg) // before o.mu: Jira's reads its tickets, in o
+		}
+	}
 	o := l.box
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var recs []record
 	done := map[*send]bool{}
-	for _, s := range sends {
-		recs = append(recs, record{Op: op, ID: s.msg.ID, At: now, Route: s.route, Msg: &Message{ID: s.msg.ID, Title: s.msg.Title, Rule: s.msg.Rule}, Members: s.members, Keys: s.keys, Error: errText})
+	for i, s := range sends {
+		recs = append(recs, record{Op: op, ID: s.msg.ID, At: now, Route: s.route, Msg: &Message{ID: s.msg.ID, Title: s.msg.Title, Rule: s.msg.Rule}, Members: s.members, Keys: s.keys, Error: errText, Ref: refs[i]})
 		done[s] = true
 		if op == "delivered" {
 			for _, k := range s.keys {
@@ -757,4 +763,15 @@ func (l *loop) finish(op string, sends []*send, errText string) error {
 	}
 	o.inflight = slices.DeleteFunc(o.inflight, func(s *send) bool { return done[s] })
 	return nil
+}
+
+// recordRetry records that a send of sends failed with err and will be retried (the record of
+// failed attempts 'trailsql notify status' shows), and counts it.
+func (l *loop) recordRetry(sends []*send, err error) error {
+	now := l.n.opts.Now().UTC()
+	o := l.box
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	l.stats.Retries++
+	return o.append(record{Op: "retry", ID: sends[0].msg.ID, At: now, Error: err.Error()})
 }

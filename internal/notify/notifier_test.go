@@ -207,6 +207,26 @@ func TestGroupingRepeatSilence(t *testing.T) {
 	if count["delivered"] != 3 || count["silenced"] != 1 || count["repeat"] != 1 {
 		t.Errorf("record of what was sent: %v", count)
 	}
+
+	// The same, as 'notify sent' lists it: a group carries its alerts' rule and events.
+	log, errs := SentLog(dir, SentFilter{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	groups, statuses := 0, map[string]int{}
+	for _, e := range log {
+		statuses[e.Status]++
+		if e.Status == "delivered" && e.Alerts == 2 {
+			groups++
+			if len(e.Rules) != 1 || !strings.HasPrefix(e.Rules[0], "burst-") || len(e.EventIDs) != 2 || !strings.HasPrefix(e.Title, "2 alerts: ") {
+				t.Errorf("group entry %+v", e)
+			}
+		}
+	}
+	// pending: the alert enqueued after the silence expired, never sent here.
+	if groups != 2 || statuses["delivered"] != 3 || statuses["silenced"] != 1 || statuses["repeat"] != 1 || statuses["pending"] != 1 {
+		t.Errorf("sent log: %d groups, %v", groups, statuses)
+	}
 }
 
 // TestOutboxFile: a torn last line is cut off; a bad line in the middle is an error naming it;
@@ -261,6 +281,12 @@ func TestOutboxFile(t *testing.T) {
 			buf.Write(append(line, '\n'))
 		}
 	}
+	// and an alert still pending after a month of failed attempts: it stays, its old attempts go
+	stuck := Message{ID: "stuck", Title: "stuck"}
+	for _, r := range []record{{Op: "queued", ID: stuck.ID, At: old, Msg: &stuck}, {Op: "retry", ID: stuck.ID, At: old, Error: "failed (will retry) with status 503"}} {
+		line, _ := json.Marshal(r)
+		buf.Write(append(line, '\n'))
+	}
 	os.WriteFile(path, []byte(buf.String()), 0o600)
 	fh, _ = os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	for _, r := range recs {
@@ -274,8 +300,8 @@ func TestOutboxFile(t *testing.T) {
 	}
 	n.Close()
 	after, _ := readRecords(path, false)
-	if len(after) != len(recs) {
-		t.Errorf("after compaction %d records, want the %d recent ones", len(after), len(recs))
+	if len(after) != len(recs)+1 || after[0].ID != "stuck" || after[0].Op != "queued" {
+		t.Errorf("after compaction %d records (the first %+v), want the %d recent ones and the stuck alert's queued record", len(after), after[0], len(recs))
 	}
 
 	os.WriteFile(path, []byte("{\"op\":\"queued\"}\nnot json\n{}\n"), 0o600)

@@ -25,7 +25,10 @@ import (
 //   - queued: an item (Msg) waits for the destination, under Route.
 //   - attempt: a send (Msg, made of the items Members) is about to be made; after a crash it is
 //     made again, the same message with the same ID, before anything new.
-//   - delivered / failed: the send ID is done (failed: refused for good, Error says why).
+//   - delivered / failed: the send ID is done (failed: refused for good, Error says why); Ref is
+//     the destination's reference for it when it has one (webhook-id, PagerDuty dedup_key, Jira
+//     key, email Message-ID; absent in records written before it was recorded).
+//   - retry: a send starting with the attempt ID failed and will be retried; Error says why. Older notifiers did not write it and readers ignore it.
 //   - silenced / repeat: the item ID is done without a send (a silence; sent within the route's
 //     repeat_interval).
 //   - ticket: the Jira ticket Key was opened (or, with ID, opened or commented) for Label, for the
@@ -42,6 +45,8 @@ type record struct {
 	Key     string    `json:"key,omitempty"`
 	// Keys are the repeat keys of a send's items (see repeatKey), for repeat_interval.
 	Keys []string `json:"keys,omitempty"`
+	// Ref is the destination's reference for a delivered send (see the ops above).
+	Ref string `json:"ref,omitempty"`
 }
 
 // item is a queued message.
@@ -219,6 +224,9 @@ func compact(recs []record, now time.Time) []record {
 				kept = append(kept, r)
 			}
 			continue
+		}
+		if r.Op == "retry" && now.Sub(r.At) >= retention {
+			continue // a destination down for weeks: its old failed attempts go, not its sends
 		}
 		if !done[r.ID] || now.Sub(r.At) < retention {
 			kept = append(kept, r)
