@@ -1,0 +1,115 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/cwlsrc/cwltest"
+	"github.com/trailsql/trailsql/internal/daemon"
+)
+
+// awsEnv gives the AWS clients static test credentials and nothing of the machine's.
+func awsEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// sourcesConfig writes a run config with the given sources section (under "sources:") that
+// sends to the receiver, and reads it.
+func (r *receiver) sourcesConfig(t *testing.T, sources string) *daemon.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "trailsql.yml")
+	text := fmt.Sprintf(`sources:
+  interval: 50ms
+%s
+notify:
+  destinations:
+    hook: {type: webhook, url: %s, secret_env: HOOK_SECRET}
+  routes:
+    - destinations: [hook]
+  queue: {drain_timeout: 30s, min_backoff: 10ms}
+`, sources, r.srv.URL)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := daemon.LoadConfig(path, func(k string) string {
+		if k == "HOOK_SECRET" {
+			return r.secret
+		}
+		return ""
+	}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestRunCloudWatchLogs: a run collects a log group of a FAKE CloudWatch Logs endpoint
+// (cwltest, speaking the Logs_20140328 JSON protocol; no real one can run here), cycle after
+// cycle: the events of the group, then one added to it later, each stored once and its alerts
+// sent; an event delivered 40 minutes behind its stream is collected because the source's
+// lateness is 1h.
+func TestRunCloudWatchLogs(t *testing.T) {
+	awsEnv(t)
+	fake := cwltest.New()
+	defer fake.Close()
+	fake.ThrottleEvery = 4
+	const group, stream = "aws-cloudtrail-logs-111122223333", "111122223333_CloudTrail_us-east-1"
+	put := func(rec, at string, ingested int64) {
+		ts, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.Add("us-east-1", group, stream, cwltest.Event{Timestamp: ts.UnixMilli(), IngestionTime: ingested, Message: rec})
+	}
+	base := time.Date(2024, 3, 20, 12, 0, 0, 0, time.UTC).UnixMilli()
+	put(rootLogin, "2024-03-20T10:32:05Z", base)
+	put(keyForBob, "2024-03-20T11:00:00Z", base)
+	r := newReceiver(t, false)
+	cfg := r.sourcesConfig(t, fmt.Sprintf("  cloudwatch_logs:\n    - {group: %s, region: us-east-1, endpoint_url: %q, lateness: 1h}", group, fake.URL))
+	lake := filepath.Join(t.TempDir(), "lake")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	health, done, totals := start(ctx, lake, cfg)
+	h := wait(t, health, "first cycle")
+	t.Log(h)
+	if h.EventsAdded != 2 || h.FilesFailed != 0 || h.Alerts == 0 {
+		t.Fatalf("first cycle: %s; want the group's 2 events and their alerts", h)
+	}
+	alerts := h.Alerts
+	// An event 40 minutes behind the newest read (11:00): within the source's lateness.
+	late := event("e-late-1", "Root", "arn:aws:iam::111122223333:root", "", "CreateUser", "iam.amazonaws.com", "203.0.113.9", "2024-03-20T10:20:00Z", `{"userName":"eve"}`)
+	put(late, "2024-03-20T10:20:00Z", base+60_000)
+	added := int64(0)
+	for added == 0 {
+		h = wait(t, health, "cycle")
+		if h.FilesFailed != 0 {
+			t.Fatalf("cycle: %s", h)
+		}
+		added = h.EventsAdded
+		alerts += h.Alerts
+	}
+	if added != 1 {
+		t.Fatalf("the late event's cycle: %s; want 1 event", h)
+	}
+	wait(t, health, "an idle cycle")
+	cancel()
+	if err := wait(t, done, "end of the run"); err != nil {
+		t.Fatal(err)
+	}
+	if tot := totals(); tot.Ingest.EventsAdded != 3 || tot.Alerts != alerts || tot.Destinations["hook"].Delivered != alerts {
+		t.Fatalf("totals: %d events, %d alerts, hook %+v; want 3 events and %d alerts delivered", tot.Ingest.EventsAdded, tot.Alerts, tot.Destinations["hook"], alerts)
+	}
+	if fake.Throttled() == 0 {
+		t.Error("the fake never throttled: the retry path was not exercised")
+	}
+}
