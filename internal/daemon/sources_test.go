@@ -89,8 +89,9 @@ func TestRunCloudWatchLogs(t *testing.T) {
 	// An event 40 minutes behind the newest read (11:00): within the source's lateness.
 	late := event("e-late-1", "Root", "arn:aws:iam::111122223333:root", "", "CreateUser", "iam.amazonaws.com", "203.0.113.9", "2024-03-20T10:20:00Z", `{"userName":"eve"}`)
 	put(late, "2024-03-20T10:20:00Z", base+60_000)
+	// A cycle under way when it was put may have read the stream already: the next one reads it.
 	added := int64(0)
-	for added == 0 {
+	for i := 0; added == 0 && i < 3; i++ {
 		h = wait(t, health, "cycle")
 		if h.FilesFailed != 0 {
 			t.Fatalf("cycle: %s", h)
@@ -99,7 +100,7 @@ func TestRunCloudWatchLogs(t *testing.T) {
 		alerts += h.Alerts
 	}
 	if added != 1 {
-		t.Fatalf("the late event's cycle: %s; want 1 event", h)
+		t.Fatalf("the late event's cycle: %s; want 1 event within 3 cycles", h)
 	}
 	wait(t, health, "an idle cycle")
 	cancel()
