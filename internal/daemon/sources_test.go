@@ -1,21 +1,32 @@
 package daemon_test
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/trailsql/trailsql/internal/cwlsrc/cwltest"
 	"github.com/trailsql/trailsql/internal/daemon"
+	"github.com/trailsql/trailsql/internal/goaws"
+	"github.com/trailsql/trailsql/internal/goaws/goawstest"
+	"github.com/trailsql/trailsql/internal/sqs"
+	"github.com/trailsql/trailsql/internal/versitygw"
+	"github.com/trailsql/trailsql/internal/versitygw/vgwtest"
 )
 
 // awsEnv gives the AWS clients static test credentials and nothing of the machine's.
-func awsEnv(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
+func awsEnv(t *testing.T, access, secret string) {
+	t.Setenv("AWS_ACCESS_KEY_ID", access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
@@ -59,7 +70,7 @@ notify:
 // sent; an event delivered 40 minutes behind its stream is collected because the source's
 // lateness is 1h.
 func TestRunCloudWatchLogs(t *testing.T) {
-	awsEnv(t)
+	awsEnv(t, "AKIDFAKE", "fake-secret")
 	fake := cwltest.New()
 	defer fake.Close()
 	fake.ThrottleEvery = 4
@@ -112,5 +123,101 @@ func TestRunCloudWatchLogs(t *testing.T) {
 	}
 	if fake.Throttled() == 0 {
 		t.Error("the fake never throttled: the retry path was not exercised")
+	}
+}
+
+// s3Notification is an S3 ObjectCreated notification (event structure 2.1), written for these
+// tests.
+func s3Notification(bucket, key string, size int64, etag string) string {
+	b, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{
+		"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+		"s3": map[string]any{"bucket": map[string]any{"name": bucket}, "object": map[string]any{"key": url.QueryEscape(key), "size": size, "eTag": etag}},
+	}}})
+	return string(b)
+}
+
+// TestRunSQS: a run reads a real SQS queue (GoAws) of S3 notifications naming trail objects in
+// a real S3 server (versitygw), cycle after cycle: each object notified is stored once (the
+// second notification of an object is recognised), its alerts sent, and its message deleted
+// after the commit; a message that is not a notification is left in the queue.
+func TestRunSQS(t *testing.T) {
+	const etag = "00000000000000000000000000000007"
+	s3srv := vgwtest.StartWith(t, versitygw.Options{DefaultETag: etag})
+	awsEnv(t, s3srv.AccessKey(), s3srv.SecretKey())
+	q := goawstest.Start(t, goaws.Options{Queues: []string{"trail"}, VisibilityTimeout: 3})
+	qc, err := sqs.Open(context.Background(), sqs.Options{QueueURL: q.QueueURL("trail"), Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// put writes a gzipped trail file into the bucket's folder and returns its notification.
+	put := func(name string, records ...string) string {
+		key := "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/20/111122223333_CloudTrail_us-east-1_20240320T1100Z_" + name + ".json.gz"
+		p := filepath.Join(s3srv.Root(), "trail", filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := gzip.NewWriter(f)
+		fmt.Fprintf(zw, `{"Records":[%s]}`, strings.Join(records, ","))
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s3Notification("trail", key, info.Size(), etag)
+	}
+	send := func(bodies ...string) {
+		if _, err := qc.Send(context.Background(), bodies); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := put("a1", rootLogin)
+	send(first, "not a notification")
+
+	r := newReceiver(t, false)
+	cfg := r.sourcesConfig(t, fmt.Sprintf("  sqs:\n    - {queue_url: %q, region: us-east-1, s3_endpoint_url: %q, visibility_timeout: 3s}", q.QueueURL("trail"), s3srv.URL))
+	lake := filepath.Join(t.TempDir(), "lake")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	health, done, totals := start(ctx, lake, cfg)
+	h := wait(t, health, "first cycle")
+	t.Log(h)
+	if h.EventsAdded != 1 || h.Alerts == 0 {
+		t.Fatalf("first cycle: %s; want the object's event and its alerts", h)
+	}
+	alerts := h.Alerts
+	// A new object, and the first one notified again.
+	send(put("b2", keyForBob), first)
+	added := int64(0)
+	for i := 0; added == 0 && i < 3; i++ {
+		h = wait(t, health, "cycle")
+		t.Log(h)
+		added = h.EventsAdded
+		alerts += h.Alerts
+	}
+	if added != 1 {
+		t.Fatalf("the second object's cycle: %s; want 1 event within 3 cycles", h)
+	}
+	cancel()
+	if err := wait(t, done, "end of the run"); err != nil {
+		t.Fatal(err)
+	}
+	if tot := totals(); tot.Ingest.EventsAdded != 2 || tot.Alerts != alerts || tot.Destinations["hook"].Delivered != alerts {
+		t.Fatalf("totals: %d events, %d alerts, hook %+v; want 2 events and %d alerts delivered", tot.Ingest.EventsAdded, tot.Alerts, tot.Destinations["hook"], alerts)
+	}
+	attrs, err := qc.Attributes(context.Background(), "ApproximateNumberOfMessages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := attrs["ApproximateNumberOfMessages"]; n != "1" {
+		t.Fatalf("the queue holds %s messages, want the poison one alone (the others deleted after their commit)", n)
 	}
 }
