@@ -43,6 +43,7 @@ type ingestFlags struct {
 	noDetect     bool
 	s3Endpoint   string
 	visibility   time.Duration
+	cwlLateness  time.Duration
 	rules        ruleFlags
 }
 
@@ -76,9 +77,11 @@ exit status is 1, and the next run reads it. --endpoint-url reaches an S3-compat
 cwl://LOG_GROUP reads the CloudWatch Logs log group a trail delivers to (in --region), every log
 stream, with FilterLogEvents at 5 requests per second (the API's quota; throttled requests are
 retried with backoff). Each stream's position is kept in the lake's ledger with the events it
-led to: the next run reads only what arrived since, including events that arrive up to 15 minutes
-late, and an event the lake holds from S3 is recognised and kept once. --from and --to bound the
-streams not read before.
+led to: the next run reads only what arrived since, including events that arrive up to
+--cwl-lateness (15 minutes) behind the newest read from their stream, and an event the lake holds
+from S3 is recognised and kept once; an event later than that is missed, so widen it when a
+stream's events are delivered out of order by more. --from and --to bound the streams not read
+before.
 
 sqs://QUEUE_URL reads an SQS queue of S3 event notifications (sent by S3 directly, through SNS,
 or by EventBridge) for new trail objects: sqs://sqs.eu-west-1.amazonaws.com/111122223333/trail-queue
@@ -127,6 +130,7 @@ SIGTERM stops it after committing what was read whole.`,
 	fl.BoolVar(&f.lookupEvents, "lookup-events", false, "read the CloudTrail LookupEvents API (the last 90 days of management events)")
 	fl.StringVar(&f.s3Endpoint, "s3-endpoint-url", "", "sqs://: S3 endpoint of a compatible server holding the objects the notifications name")
 	fl.DurationVar(&f.visibility, "visibility-timeout", 2*time.Minute, "sqs://: how long a received message stays hidden; renewed every third of it while its objects are read")
+	fl.DurationVar(&f.cwlLateness, "cwl-lateness", ingest.DefaultCWLLateness, "cwl://: how far behind a stream's newest event read an event may arrive and still be collected (each read starts that much earlier)")
 	fl.BoolVar(&f.noDetect, "no-detect", false, "do not run the detection rules on the new events (they run on the next ingest that detects)")
 	f.rules.register(cmd, false)
 	return cmd
@@ -195,6 +199,10 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		return errors.New("give files, folders, s3:// or cwl:// URLs to ingest, or --lookup-events")
 	case len(queues) > 0 && len(args) > 1:
 		return errors.New("sqs:// is read alone: give one queue, and ingest other inputs in another run")
+	case len(groups) == 0 && cmd.Flags().Changed("cwl-lateness"):
+		return errors.New("--cwl-lateness goes with a cwl:// log group")
+	case f.cwlLateness <= 0:
+		return fmt.Errorf("--cwl-lateness %s: give a positive duration, such as 30m or 2h", f.cwlLateness)
 	case len(queues) == 0 && (f.s3Endpoint != "" || cmd.Flags().Changed("visibility-timeout")):
 		return errors.New("--s3-endpoint-url and --visibility-timeout go with an sqs:// queue (for s3:// use --endpoint-url)")
 	case len(queues) > 0 && (len(f.accounts) > 0 || len(f.regions) > 0 || f.from != "" || f.to != ""):
@@ -251,14 +259,12 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		}
 	}
 	if len(groups) > 0 {
-		// One client for every group: the quota is the account's in the region.
-		c, err := cwlsrc.NewClient(ctx, cwlsrc.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Logger: opt.Logger})
+		ls, err := ingest.OpenCWL(ctx, ingest.CWLSource{Groups: groups, From: from, To: to, Lake: dir, Lateness: f.cwlLateness,
+			Client: cwlsrc.ClientOptions{Profile: f.profile, Region: f.region, EndpointURL: f.endpointURL, Logger: opt.Logger}})
 		if err != nil {
 			return err
 		}
-		for _, g := range groups {
-			listers = append(listers, ingest.CWLLister(ingest.CWLOptions{API: c.API, Region: c.Region, Group: g, From: from, To: to, Lake: dir, Logger: opt.Logger}))
-		}
+		listers = append(listers, ls...)
 	}
 	if f.lookupEvents {
 		clients, err := lookup.NewClients(ctx, lookup.ClientOptions{Profile: f.profile, EndpointURL: f.endpointURL})
@@ -274,11 +280,7 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 	var queue *ingest.SQSQueue
 	var stderrMu sync.Mutex // poison messages are reported from the lister and the committer
 	if len(queues) > 0 {
-		qc, err := sqs.Open(ctx, sqs.Options{QueueURL: sqsQueueURL(queues[0]), EndpointURL: f.endpointURL, Region: f.region, Profile: f.profile, Logger: opt.Logger})
-		if err != nil {
-			return err
-		}
-		if f.visibility < 3*time.Second {
+		if f.visibility < ingest.MinSQSVisibility {
 			return errors.New("--visibility-timeout must be 3s or more: it is renewed every third of it")
 		}
 		s3stats = &s3src.Counters{}
@@ -289,15 +291,19 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		if f.watch && !cmd.Flags().Changed("interval") {
 			opt.Watch = time.Second // a pass long-polls the queue itself
 		}
-		queue = ingest.NewSQSQueue(ingest.SQSOptions{Queue: qc, Stats: s3stats, Watch: f.watch, Visibility: f.visibility, Logger: opt.Logger,
-			S3: s3src.ClientOptions{Profile: f.profile, EndpointURL: f.s3Endpoint, Connections: max(64, opt.Prefetch), Logger: opt.Logger},
+		queue, err = ingest.OpenSQS(ctx, ingest.SQSSource{Stats: s3stats, Watch: f.watch, Visibility: f.visibility, Logger: opt.Logger,
+			Queue: sqs.Options{QueueURL: sqsQueueURL(queues[0]), EndpointURL: f.endpointURL, Region: f.region, Profile: f.profile},
+			S3:    s3src.ClientOptions{Profile: f.profile, EndpointURL: f.s3Endpoint, Connections: max(64, opt.Prefetch), Logger: opt.Logger},
 			Poison: func(p ingest.Poison) {
 				stderrMu.Lock()
 				defer stderrMu.Unlock()
 				fmt.Fprintf(m.Stderr, "poison message %s (received %d times): %s; left in the queue for its redrive policy\n", p.MessageID, p.ReceiveCount, p.Reason)
 			}})
+		if err != nil {
+			return err
+		}
 		defer queue.Close()
-		opt.AfterCommit = queue.AfterCommit
+		opt.AfterCommit = ingest.AfterCommits([]*ingest.SQSQueue{queue})
 		listers = append(listers, queue.Lister())
 	}
 

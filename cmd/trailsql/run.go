@@ -33,6 +33,12 @@ The config file (YAML; an unknown setting is an error naming its line):
       - url: s3://my-trail-bucket/prefix
         from: 7d          # also: profile, region, endpoint_url, accounts, regions
     lookup_events: {regions: [us-east-1], from: 24h}
+    cloudwatch_logs:      # as 'ingest cwl://'
+      - group: aws-cloudtrail-logs-111122223333
+        region: eu-west-1 # also: profile, endpoint_url, from, lateness (default 15m)
+    sqs:                  # as 'ingest --watch sqs://': messages deleted after their commit
+      - queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/trail-notifications
+        visibility_timeout: 2m  # also: region, profile, endpoint_url, s3_endpoint_url
   rules:
     files: [./rules]      # trailsql rule files; sigma: [...]; no_builtin: true leaves the built-in ones out
   notify:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trailsql/trailsql/internal/cwlsrc"
+	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/notify"
 	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/s3src"
@@ -29,6 +32,10 @@ type Config struct {
 	S3 []S3Source
 	// Lookup, when set, reads the LookupEvents API.
 	Lookup *LookupSource
+	// CloudWatchLogs are the CloudWatch Logs log groups watched.
+	CloudWatchLogs []CWLSource
+	// SQS are the queues of S3 event notifications read.
+	SQS []SQSSource
 	// Rules are the rule sources.
 	Rules rules.Sources
 	// Notify is the notification config.
@@ -55,6 +62,27 @@ type LookupSource struct {
 	From                 time.Time
 }
 
+// CWLSource is a CloudWatch Logs log group to watch (as trailsql ingest cwl:// reads it).
+type CWLSource struct {
+	Group, Region, Profile, EndpointURL string
+	// From bounds the streams not read before (zero: all the group holds).
+	From time.Time
+	// Lateness is how late behind its stream an event may arrive and still be collected (zero:
+	// ingest.DefaultCWLLateness).
+	Lateness time.Duration
+}
+
+// SQSSource is a queue of S3 event notifications to read (as trailsql ingest sqs:// reads it).
+type SQSSource struct {
+	// QueueURL is the queue's https:// (or http://) URL.
+	QueueURL                     string
+	Region, Profile, EndpointURL string
+	// S3EndpointURL reaches an S3-compatible server holding the objects named.
+	S3EndpointURL string
+	// Visibility is the messages' visibility timeout (zero: the default, 2 min).
+	Visibility time.Duration
+}
+
 type fileYAML struct {
 	Sources struct {
 		Interval string   `yaml:"interval"`
@@ -74,6 +102,22 @@ type fileYAML struct {
 			Regions     []string `yaml:"regions"`
 			From        string   `yaml:"from"`
 		} `yaml:"lookup_events"`
+		CloudWatchLogs []struct {
+			Group       string `yaml:"group"`
+			Region      string `yaml:"region"`
+			Profile     string `yaml:"profile"`
+			EndpointURL string `yaml:"endpoint_url"`
+			From        string `yaml:"from"`
+			Lateness    string `yaml:"lateness"`
+		} `yaml:"cloudwatch_logs"`
+		SQS []struct {
+			QueueURL          string `yaml:"queue_url"`
+			Region            string `yaml:"region"`
+			Profile           string `yaml:"profile"`
+			EndpointURL       string `yaml:"endpoint_url"`
+			S3EndpointURL     string `yaml:"s3_endpoint_url"`
+			VisibilityTimeout string `yaml:"visibility_timeout"`
+		} `yaml:"sqs"`
 	} `yaml:"sources"`
 	Rules struct {
 		Files     []string `yaml:"files"`
@@ -105,6 +149,12 @@ func LoadConfig(path string, getenv func(string) string, now time.Time) (*Config
 //	    - url: s3://my-trail-bucket/prefix
 //	      from: 7d                      # also: profile, region, endpoint_url, accounts, regions
 //	  lookup_events: {regions: [us-east-1], from: 24h}
+//	  cloudwatch_logs:
+//	    - group: aws-cloudtrail-logs-111122223333
+//	      region: eu-west-1               # also: profile, endpoint_url, from, lateness (default 15m)
+//	  sqs:
+//	    - queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/trail-notifications
+//	      visibility_timeout: 2m          # also: region, profile, endpoint_url, s3_endpoint_url
 //	rules:
 //	  files: [./rules]                  # trailsql rule files or folders
 //	  sigma: [./sigma/rules/cloud/aws]  # Sigma rules
@@ -183,8 +233,49 @@ func ParseConfig(name string, data []byte, getenv func(string) string, now time.
 		}
 		c.Lookup = &LookupSource{Profile: l.Profile, EndpointURL: l.EndpointURL, Regions: l.Regions, From: t}
 	}
-	if len(c.Paths) == 0 && len(c.S3) == 0 && c.Lookup == nil {
-		return nil, fmt.Errorf("%s: sources: give paths, s3 or lookup_events: there is nothing to collect", name)
+	for i, src := range s.CloudWatchLogs {
+		at := func(key string) int { return fieldLine(data, "cloudwatch_logs", i, key) }
+		if err := cwlsrc.ValidGroup(src.Group); err != nil {
+			if src.Group == "" {
+				err = errors.New("give the log group's name (group:)")
+			}
+			return nil, fmt.Errorf("%s:%d: sources: cloudwatch_logs: %w", name, at("group"), err)
+		}
+		cs := CWLSource{Group: src.Group, Region: src.Region, Profile: src.Profile, EndpointURL: src.EndpointURL}
+		if src.From != "" {
+			t, err := window.ParseTime("from", src.From, now, false)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: sources: cloudwatch_logs: %s: %w", name, at("from"), src.Group, err)
+			}
+			cs.From = t
+		}
+		if src.Lateness != "" {
+			d, err := time.ParseDuration(src.Lateness)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("%s:%d: sources: cloudwatch_logs: %s: lateness %q is not a positive duration (write 30m or 2h)", name, at("lateness"), src.Group, src.Lateness)
+			}
+			cs.Lateness = d
+		}
+		c.CloudWatchLogs = append(c.CloudWatchLogs, cs)
+	}
+	for i, src := range s.SQS {
+		at := func(key string) int { return fieldLine(data, "sqs", i, key) }
+		u, err := url.Parse(src.QueueURL)
+		if src.QueueURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return nil, fmt.Errorf("%s:%d: sources: sqs: queue_url %q: give the queue's URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME", name, at("queue_url"), src.QueueURL)
+		}
+		qs := SQSSource{QueueURL: src.QueueURL, Region: src.Region, Profile: src.Profile, EndpointURL: src.EndpointURL, S3EndpointURL: src.S3EndpointURL}
+		if src.VisibilityTimeout != "" {
+			d, err := time.ParseDuration(src.VisibilityTimeout)
+			if err != nil || d < ingest.MinSQSVisibility {
+				return nil, fmt.Errorf("%s:%d: sources: sqs: %s: visibility_timeout %q: give a duration of %s or more (it is renewed every third of it)", name, at("visibility_timeout"), src.QueueURL, src.VisibilityTimeout, ingest.MinSQSVisibility)
+			}
+			qs.Visibility = d
+		}
+		c.SQS = append(c.SQS, qs)
+	}
+	if len(c.Paths) == 0 && len(c.S3) == 0 && c.Lookup == nil && len(c.CloudWatchLogs) == 0 && len(c.SQS) == 0 {
+		return nil, fmt.Errorf("%s: sources: give paths, s3, lookup_events, cloudwatch_logs or sqs: there is nothing to collect", name)
 	}
 	if f.Notify.Kind == 0 {
 		return nil, fmt.Errorf("%s: give a notify section (its destinations and routes): alerts would reach no one", name)
@@ -225,6 +316,35 @@ func section(data []byte, n *yaml.Node) []byte {
 		out[start] = strings.Repeat(" ", col) + out[start][col:]
 	}
 	return []byte(strings.Join(out, "\n"))
+}
+
+// fieldLine is the line of key in the i-th entry of the list sources.<list> of data (the entry's
+// own line when it has no such key; 0 when there is no such entry).
+func fieldLine(data []byte, list string, i int, key string) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	value := func(m *yaml.Node, k string) *yaml.Node {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if m.Content[j].Value == k {
+				return m.Content[j+1]
+			}
+		}
+		return nil
+	}
+	l := value(value(doc.Content[0], "sources"), list)
+	if l == nil || l.Kind != yaml.SequenceNode || i >= len(l.Content) {
+		return 0
+	}
+	e := l.Content[i]
+	if v := value(e, key); v != nil {
+		return v.Line
+	}
+	return e.Line
 }
 
 // lineOf is the first line of data that contains s (0: none).

@@ -37,6 +37,16 @@ sources:
       regions: [us-east-1]
       endpoint_url: http://localhost:9000
   lookup_events: {regions: [eu-west-1], from: 24h}
+  cloudwatch_logs:
+    - group: aws-cloudtrail-logs-111122223333
+      region: eu-west-1
+      from: 2d
+      lateness: 1h
+    - {group: /trail/other, endpoint_url: "http://127.0.0.1:4566", profile: audit}
+  sqs:
+    - queue_url: https://sqs.eu-west-1.amazonaws.com/111122223333/trail-notifications
+      visibility_timeout: 5m
+      s3_endpoint_url: http://localhost:9000
 rules:
   files: [rules]
   sigma: [/opt/sigma]
@@ -54,6 +64,13 @@ rules:
 	}
 	if c.Lookup == nil || c.Lookup.Regions[0] != "eu-west-1" || !c.Lookup.From.Equal(now.Add(-24*time.Hour)) {
 		t.Errorf("lookup: %+v", c.Lookup)
+	}
+	if cw := c.CloudWatchLogs; len(cw) != 2 || cw[0].Group != "aws-cloudtrail-logs-111122223333" || cw[0].Region != "eu-west-1" || !cw[0].From.Equal(now.Add(-48*time.Hour)) ||
+		cw[0].Lateness != time.Hour || cw[1].Group != "/trail/other" || cw[1].EndpointURL != "http://127.0.0.1:4566" || cw[1].Profile != "audit" || cw[1].Lateness != 0 || !cw[1].From.IsZero() {
+		t.Errorf("cloudwatch_logs: %+v", cw)
+	}
+	if q := c.SQS; len(q) != 1 || q[0].QueueURL != "https://sqs.eu-west-1.amazonaws.com/111122223333/trail-notifications" || q[0].Visibility != 5*time.Minute || q[0].S3EndpointURL != "http://localhost:9000" {
+		t.Errorf("sqs: %+v", q)
 	}
 	if c.Rules.Files[0] != filepath.Join("/etc/trailsql", "rules") || c.Rules.Sigma[0] != "/opt/sigma" {
 		t.Errorf("rules: %+v", c.Rules)
@@ -76,7 +93,18 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad interval", "sources:\n  interval: soon\n  paths: [logs]\n" + goodNotify, "c.yml:2: sources: interval \"soon\" is not a positive duration"},
 		{"bad s3 url", "sources:\n  s3:\n    - url: http://bucket\n" + goodNotify, "c.yml:3: sources: s3:"},
 		{"bad from", "sources:\n  s3:\n    - url: s3://b\n      from: yesterday\n" + goodNotify, "c.yml:4: sources: s3: s3://b:"},
-		{"no source", "sources: {}\n" + goodNotify, "give paths, s3 or lookup_events"},
+		{"no source", "sources: {}\n" + goodNotify, "give paths, s3, lookup_events, cloudwatch_logs or sqs"},
+		{"cwl: no group", "sources:\n  cloudwatch_logs:\n    - region: eu-west-1\n" + goodNotify, "c.yml:3: sources: cloudwatch_logs: give the log group's name"},
+		{"cwl: bad group", "sources:\n  cloudwatch_logs:\n    - region: eu-west-1\n      group: bad:name\n" + goodNotify, "c.yml:4: sources: cloudwatch_logs: log group name \"bad:name\""},
+		{"cwl: bad lateness", "sources:\n  cloudwatch_logs:\n    - group: g1\n    - group: g2\n      lateness: -5m\n" + goodNotify, "c.yml:5: sources: cloudwatch_logs: g2: lateness \"-5m\" is not a positive duration"},
+		{"cwl: zero lateness", "sources:\n  cloudwatch_logs: [{group: g, lateness: 0s}]\n" + goodNotify, "c.yml:2: sources: cloudwatch_logs: g: lateness \"0s\""},
+		{"cwl: bad from", "sources:\n  cloudwatch_logs:\n    - group: g\n      from: last week\n" + goodNotify, "c.yml:4: sources: cloudwatch_logs: g:"},
+		{"cwl: unknown setting", "sources:\n  cloudwatch_logs:\n    - group: g\n      stream: s\n" + goodNotify, "c.yml:4: unknown setting stream"},
+		{"sqs: no url", "sources:\n  sqs:\n    - region: eu-west-1\n" + goodNotify, "c.yml:3: sources: sqs: queue_url \"\": give the queue's URL"},
+		{"sqs: sqs scheme", "sources:\n  sqs:\n    - queue_url: sqs://sqs.eu-west-1.amazonaws.com/1/q\n" + goodNotify, "c.yml:3: sources: sqs: queue_url \"sqs://"},
+		{"sqs: no queue name", "sources:\n  sqs:\n    - queue_url: https://sqs.eu-west-1.amazonaws.com/\n" + goodNotify, "c.yml:3: sources: sqs: queue_url"},
+		{"sqs: short visibility", "sources:\n  sqs:\n    - queue_url: http://127.0.0.1:4100/1/q\n      visibility_timeout: 1s\n" + goodNotify, "c.yml:4: sources: sqs: http://127.0.0.1:4100/1/q: visibility_timeout \"1s\": give a duration of 3s or more"},
+		{"sqs: unknown setting", "sources:\n  sqs:\n    - queue_url: http://127.0.0.1:4100/1/q\n      wait: 20s\n" + goodNotify, "c.yml:4: unknown setting wait"},
 		{"no notify", src, "give a notify section"},
 		{"no route", src + "notify:\n  destinations:\n    hook: {type: webhook, url: \"http://x\", secret_env: HOOK_SECRET}\n", "c.yml:4: notify: give its routes"},
 		{"notify: unknown destination setting", src + "rules: {no_builtin: false}\nnotify:\n  destinations:\n    hook:\n      type: webhook\n      url: http://x\n      secret_env: HOOK_SECRET\n      colour: red\n  routes: [{destinations: [hook]}]\n",

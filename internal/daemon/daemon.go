@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
+	"github.com/trailsql/trailsql/internal/cwlsrc"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/lookup"
@@ -18,6 +19,7 @@ import (
 	"github.com/trailsql/trailsql/internal/report"
 	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/s3src"
+	"github.com/trailsql/trailsql/internal/sqs"
 )
 
 // Options are a run's settings.
@@ -104,10 +106,11 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		return nil, errors.New("rules: no rule to evaluate (the built-in rules are left out and no rule file gave one)")
 	}
 	iopt := ingest.Options{Lake: opt.Lake, Logger: opt.Logger, Workers: opt.Workers, Watch: cfg.Interval}
-	list, err := listers(ctx, cfg, &iopt)
+	list, closeSources, err := listers(ctx, cfg, &iopt)
 	if err != nil {
 		return nil, err
 	}
+	defer closeSources()
 	n, err := notify.Open(opt.Lake, cfg.Notify, opt.Logger)
 	if err != nil {
 		return nil, err
@@ -254,13 +257,26 @@ func hasCommits(root string) bool {
 	return err == nil && snap.Seq > 0
 }
 
-// listers are the config's sources, as one lister; S3 sources set iopt's prefetch.
-func listers(ctx context.Context, cfg *Config, iopt *ingest.Options) (ingest.Lister, error) {
+// listers are the config's sources, as one lister; S3 and SQS sources set iopt's prefetch, SQS
+// sources its AfterCommit (their messages are deleted after the commit that holds their
+// objects). closeSources stops the SQS sources' renewal of visibility: call it after the run.
+func listers(ctx context.Context, cfg *Config, iopt *ingest.Options) (list ingest.Lister, closeSources func(), err error) {
 	var ls []ingest.Lister
+	var queues []*ingest.SQSQueue
+	closeSources = func() {
+		for _, q := range queues {
+			q.Close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeSources()
+		}
+	}()
 	if len(cfg.Paths) > 0 {
 		ls = append(ls, ingest.PathLister(cfg.Paths))
 	}
-	if len(cfg.S3) > 0 {
+	if len(cfg.S3) > 0 || len(cfg.SQS) > 0 {
 		// GETs wait on the network: many objects are fetched at a time, ahead of the decoders
 		// (as trailsql ingest does).
 		iopt.Prefetch = 64 * runtime.NumCPU()
@@ -269,16 +285,43 @@ func listers(ctx context.Context, cfg *Config, iopt *ingest.Options) (ingest.Lis
 		l, err := ingest.OpenS3(ctx, ingest.S3Source{URL: s.URL, Filter: s3src.Filter{From: s.From, Accounts: s.Accounts, Regions: s.Regions},
 			Client: s3src.ClientOptions{Profile: s.Profile, Region: s.Region, EndpointURL: s.EndpointURL, Connections: max(64, iopt.Prefetch), Logger: iopt.Logger}})
 		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", s.URL, err)
+			return nil, nil, fmt.Errorf("source %s: %w", s.URL, err)
 		}
 		ls = append(ls, l)
 	}
 	if l := cfg.Lookup; l != nil {
 		clients, err := lookup.NewClients(ctx, lookup.ClientOptions{Profile: l.Profile, EndpointURL: l.EndpointURL})
 		if err != nil {
-			return nil, fmt.Errorf("source lookup_events: %w", err)
+			return nil, nil, fmt.Errorf("source lookup_events: %w", err)
 		}
 		ls = append(ls, ingest.LookupLister(ingest.LookupOptions{Regions: l.Regions, From: l.From, Client: clients, Logger: iopt.Logger}))
 	}
-	return ingest.Chain(ls...), nil
+	for _, s := range cfg.CloudWatchLogs {
+		// One client a group: groups of a config may be in different regions and accounts.
+		l, err := ingest.OpenCWL(ctx, ingest.CWLSource{Groups: []string{s.Group}, From: s.From, Lake: iopt.Lake, Lateness: s.Lateness,
+			Client: cwlsrc.ClientOptions{Profile: s.Profile, Region: s.Region, EndpointURL: s.EndpointURL, Logger: iopt.Logger}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("source cloudwatch_logs %s: %w", s.Group, err)
+		}
+		ls = append(ls, l...)
+	}
+	log := iopt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, s := range cfg.SQS {
+		q, err := ingest.OpenSQS(ctx, ingest.SQSSource{Watch: true, Visibility: s.Visibility, Logger: iopt.Logger,
+			Queue: sqs.Options{QueueURL: s.QueueURL, EndpointURL: s.EndpointURL, Region: s.Region, Profile: s.Profile},
+			S3:    s3src.ClientOptions{Profile: s.Profile, EndpointURL: s.S3EndpointURL, Connections: max(64, iopt.Prefetch), Logger: iopt.Logger},
+			Poison: func(p ingest.Poison) {
+				log.Warn("poison message left in the queue for its redrive policy", "queue", s.QueueURL, "message", p.MessageID, "received", p.ReceiveCount, "reason", p.Reason)
+			}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("source sqs %s: %w", s.QueueURL, err)
+		}
+		queues = append(queues, q)
+		ls = append(ls, q.Lister())
+	}
+	iopt.AfterCommit = ingest.AfterCommits(queues)
+	return ingest.Chain(ls...), closeSources, nil
 }

@@ -22,6 +22,9 @@ import (
 	"github.com/trailsql/trailsql/internal/lake"
 )
 
+// DefaultCWLLateness is CWLOptions.Lateness when not set.
+const DefaultCWLLateness = 15 * time.Minute
+
 // CWLOptions select what CWLLister reads.
 type CWLOptions struct {
 	// API is the CloudWatch Logs client of Region, the log group's region.
@@ -222,7 +225,7 @@ func CWLLister(opt CWLOptions) Lister {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.Lateness <= 0 {
-		opt.Lateness = 15 * time.Minute
+		opt.Lateness = DefaultCWLLateness
 	}
 	log := opt.Logger.With("component", "cwl", "group", opt.Group)
 	prefix := cwlPrefix(opt.Region, opt.Group)
@@ -419,4 +422,34 @@ func brokenLogEvent(name string, ev types.FilteredLogEvent) Object {
 		FromAPI: true, // not recorded: the page after it carries the cursor past it
 		Open:    func(context.Context) (io.ReadCloser, error) { return nil, err },
 	}
+}
+
+// CWLSource are CloudWatch Logs log groups of one region to read, and how to reach them: what
+// trailsql ingest cwl:// and the cloudwatch_logs sources of trailsql run both open.
+type CWLSource struct {
+	Groups []string
+	// Client are the CloudWatch Logs client's options (profile, region, endpoint, logger).
+	Client cwlsrc.ClientOptions
+	// From, To, Lake and Lateness are those of CWLOptions.
+	From, To time.Time
+	Lake     string
+	Lateness time.Duration
+}
+
+// OpenCWL makes one client for the groups (the quota is the account's in the region) and
+// returns a lister per group (CWLLister). A negative Lateness is an error.
+func OpenCWL(ctx context.Context, src CWLSource) ([]Lister, error) {
+	if src.Lateness < 0 {
+		return nil, fmt.Errorf("lateness %s must be positive", src.Lateness)
+	}
+	c, err := cwlsrc.NewClient(ctx, src.Client)
+	if err != nil {
+		return nil, err
+	}
+	ls := make([]Lister, 0, len(src.Groups))
+	for _, g := range src.Groups {
+		ls = append(ls, CWLLister(CWLOptions{API: c.API, Region: c.Region, Group: g, From: src.From, To: src.To, Lake: src.Lake,
+			Lateness: src.Lateness, Logger: src.Client.Logger}))
+	}
+	return ls, nil
 }

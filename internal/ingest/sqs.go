@@ -419,3 +419,51 @@ func (q *SQSQueue) heartbeat(ctx context.Context) {
 		wg.Wait()
 	}
 }
+
+// SQSSource is an SQS queue of S3 event notifications to read, and how to reach it and the
+// objects it names: what trailsql ingest sqs:// and the sqs sources of trailsql run both open.
+type SQSSource struct {
+	// Queue are the SQS client's options (queue URL, endpoint, region, profile).
+	Queue sqs.Options
+	// S3 are the options of the S3 clients that read the objects named (its Region is left to
+	// each bucket).
+	S3 s3src.ClientOptions
+	// Stats, Watch, Visibility, Poison and Logger are those of SQSOptions.
+	Stats      *s3src.Counters
+	Watch      bool
+	Visibility time.Duration
+	Poison     func(Poison)
+	Logger     *slog.Logger
+}
+
+// MinSQSVisibility is the shortest visibility timeout: it is renewed every third of it.
+const MinSQSVisibility = 3 * time.Second
+
+// OpenSQS opens the queue and returns its source (NewSQSQueue): the run's Lister is its
+// Lister, and its AfterCommit must be called by the run's Options.AfterCommit, so that the
+// messages are deleted after the commit that holds their objects. Close it after the run.
+func OpenSQS(ctx context.Context, src SQSSource) (*SQSQueue, error) {
+	if src.Visibility != 0 && src.Visibility < MinSQSVisibility {
+		return nil, fmt.Errorf("visibility timeout %s: give %s or more (it is renewed every third of it)", src.Visibility, MinSQSVisibility)
+	}
+	if src.Queue.Logger == nil {
+		src.Queue.Logger = src.Logger
+	}
+	qc, err := sqs.Open(ctx, src.Queue)
+	if err != nil {
+		return nil, err
+	}
+	return NewSQSQueue(SQSOptions{Queue: qc, S3: src.S3, Stats: src.Stats, Watch: src.Watch, Visibility: src.Visibility, Poison: src.Poison, Logger: src.Logger}), nil
+}
+
+// AfterCommits is an Options.AfterCommit that tells each of queues (nil when there is none).
+func AfterCommits(queues []*SQSQueue) func(context.Context, []Outcome) {
+	if len(queues) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, settled []Outcome) {
+		for _, q := range queues {
+			q.AfterCommit(ctx, settled)
+		}
+	}
+}
