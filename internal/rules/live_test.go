@@ -23,11 +23,8 @@ import (
 // liveLake is a lake filled run by run, each run's rows shown to a rules.Live as they are
 // written (unless a run says otherwise), and detected after it as `trailsql ingest` does.
 type liveLake struct {
-	t    *testing.T
-	root string
-	e    *engine.Engine
-	live *rules.Live
-	det  *rules.Detector
+	detectLake // its detect evaluates the new commits
+	live       *rules.Live
 }
 
 func (l *liveLake) ingest(observe bool, paths ...string) {
@@ -39,21 +36,6 @@ func (l *liveLake) ingest(observe bool, paths ...string) {
 	if _, err := ingest.Run(context.Background(), opt, paths); err != nil {
 		l.t.Fatal(err)
 	}
-}
-
-func (l *liveLake) detect() *rules.Detection {
-	l.t.Helper()
-	ctx := context.Background()
-	p, release, err := l.e.Pin(ctx)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer release()
-	d, err := l.det.Run(ctx, local.Engine(p), p.Snapshot())
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return d
 }
 
 // everyField prints alerts whole (but for the commit that stored them), sorted.
@@ -102,7 +84,7 @@ func TestLiveEqualsScan(t *testing.T) {
 		runs = append(runs, []string{filepath.Join(shared, d)})
 	}
 
-	l := &liveLake{t: t, root: filepath.Join(t.TempDir(), "lake")}
+	l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
 	// The first run before the engine opens (it needs a lake): not observed, scanned.
 	l.ingest(false, runs[0]...)
 	if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
@@ -169,7 +151,7 @@ func TestLiveFallsBackToTheScan(t *testing.T) {
 	}
 	files := trailFiles(t, trail)
 	n := len(files) / 4
-	l := &liveLake{t: t, root: filepath.Join(t.TempDir(), "lake")}
+	l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
 	l.ingest(false, files[:n]...)
 	var err error
 	if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
@@ -237,7 +219,7 @@ func TestLiveThresholdsEqualScan(t *testing.T) {
 	rs := builtin(t)
 	stored := map[bool][]string{}
 	for _, observe := range []bool{true, false} {
-		l := &liveLake{t: t, root: filepath.Join(t.TempDir(), "lake")}
+		l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
 		l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100)) // the lake the engine opens on
 		var err error
 		if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
