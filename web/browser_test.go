@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -231,6 +232,25 @@ func TestConsoleInChromium(t *testing.T) {
 	do(chromedp.Click(chromedp.CSS(".grid-head:nth-child(2)")))
 	if sorted, last := text(".grid-row:first-child .grid-cell:nth-child(2)"), want[len(want)-1][1]; sorted != jsonText(last) {
 		t.Errorf("sorted ascending by n, the first row's n is %q, want %s", sorted, jsonText(last))
+	}
+
+	// Dragging a header's right edge resizes its column, header and cells alike, without sorting.
+	headW := `Math.round(document.querySelector(".grid-head:nth-child(1)").getBoundingClientRect().width)`
+	w0 := b.eval(headW)
+	gx := b.eval(`Math.round((r => r.left + r.width / 2)(document.querySelector(".grid-head:nth-child(1) .grid-resize").getBoundingClientRect()))`)
+	gy := b.eval(`Math.round((r => r.top + r.height / 2)(document.querySelector(".grid-head:nth-child(1) .grid-resize").getBoundingClientRect()))`)
+	x, y := float64(gx), float64(gy)
+	do(chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x+50, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x+100, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x+100, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	w1 := b.eval(headW)
+	cellW := b.eval(`Math.round(document.querySelector(".grid-row:first-child .grid-cell:nth-child(1)").getBoundingClientRect().width)`)
+	if w1 < w0+95 || w1 > w0+105 || cellW != w1 {
+		t.Errorf("dragged the first column's edge 100 px: header %d → %d px, its cells %d px", w0, w1, cellW)
+	}
+	if arrow := text(".grid-head:nth-child(2) .sort"); arrow == "" {
+		t.Error("resizing the first column changed the sort (the second column's arrow is gone)")
 	}
 
 	// A column that does not exist: the error is shown and underlined at its line and column.

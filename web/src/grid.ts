@@ -1,5 +1,6 @@
 // The results grid: virtualised (only the rows in view are in the DOM), sorted by a click on a
-// column's header, a cell copied with its button or Ctrl-C, JSON payloads expanded in a panel.
+// column's header, columns resized by dragging a header's right edge, a cell copied with its
+// button or Ctrl-C, JSON payloads expanded in a panel.
 
 import type { Column } from "./api";
 import { el, cellText, compare } from "./format";
@@ -58,18 +59,57 @@ export class Grid {
     });
     this.header.replaceChildren(
       ...columns.map((c, i) => {
-        const h = el("div", { class: "grid-cell grid-head", role: "columnheader", title: `${c.name} ${c.type} (click to sort)` }, c.name, el("span", { class: "sort" }));
+        const grip = el("span", { class: "grid-resize", title: "drag to resize", "data-col": String(i) });
+        const h = el("div", { class: "grid-cell grid-head", role: "columnheader", title: `${c.name} ${c.type} (click to sort)` }, c.name, el("span", { class: "sort" }), grip);
         h.style.width = `${this.widths[i]}px`;
         h.addEventListener("click", () => this.sort(i));
+        grip.addEventListener("click", (e) => e.stopPropagation());
+        grip.addEventListener("pointerdown", (e) => this.startResize(i, e));
         return h;
       }),
     );
-    const total = this.widths.reduce((a, b) => a + b, 0);
-    this.header.style.width = `${total}px`;
-    this.spacer.style.width = `${total}px`;
+    this.layout();
     this.spacer.style.height = `${rows.length * rowHeight}px`;
     this.body.scrollTop = 0;
     this.paint();
+  }
+
+  /** layout sets the header's and the rows' widths from the columns'. */
+  private layout() {
+    const total = this.widths.reduce((a, b) => a + b, 0);
+    this.header.style.width = `${total}px`;
+    this.spacer.style.width = `${total}px`;
+    this.header.querySelectorAll<HTMLElement>(".grid-head").forEach((h, i) => (h.style.width = `${this.widths[i]}px`));
+  }
+
+  /** resize sets a column's width (at least 40 px). */
+  resize(col: number, width: number) {
+    this.widths[col] = Math.max(40, Math.round(width));
+    this.layout();
+    this.paint();
+  }
+
+  /** width is a column's width in pixels. */
+  width(col: number): number {
+    return this.widths[col];
+  }
+
+  private startResize(col: number, e: PointerEvent) {
+    e.preventDefault();
+    e.stopPropagation();
+    const grip = e.target as HTMLElement;
+    const x0 = e.clientX;
+    const w0 = this.widths[col];
+    grip.setPointerCapture?.(e.pointerId);
+    const move = (m: PointerEvent) => this.resize(col, w0 + m.clientX - x0);
+    const up = () => {
+      grip.removeEventListener("pointermove", move);
+      grip.removeEventListener("pointerup", up);
+      grip.removeEventListener("pointercancel", up);
+    };
+    grip.addEventListener("pointermove", move);
+    grip.addEventListener("pointerup", up);
+    grip.addEventListener("pointercancel", up);
   }
 
   /** sort orders the rows by a column; a second click reverses the order. */
