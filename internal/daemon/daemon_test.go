@@ -67,22 +67,11 @@ func newReceiver(t *testing.T, hold bool) *receiver {
 	return r
 }
 
-// config writes a run config that collects dir every 50ms and sends to the receiver.
-func (r *receiver) config(t *testing.T, dir string) *daemon.Config {
+// load writes a run config's text to a file and reads it, HOOK_SECRET being the receiver's
+// secret.
+func (r *receiver) load(t *testing.T, text string) *daemon.Config {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "trailsql.yml")
-	text := fmt.Sprintf(`sources:
-  interval: 50ms
-  paths: [%s]
-rules:
-  no_builtin: false
-notify:
-  destinations:
-    hook: {type: webhook, url: %s, secret_env: HOOK_SECRET}
-  routes:
-    - destinations: [hook]
-  queue: {drain_timeout: 30s, min_backoff: 10ms}
-`, dir, r.srv.URL)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +85,24 @@ notify:
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// config writes a run config that collects dir every 50ms and sends to the receiver.
+func (r *receiver) config(t *testing.T, dir string) *daemon.Config {
+	t.Helper()
+	text := fmt.Sprintf(`sources:
+  interval: 50ms
+  paths: [%s]
+rules:
+  no_builtin: false
+notify:
+  destinations:
+    hook: {type: webhook, url: %s, secret_env: HOOK_SECRET}
+  routes:
+    - destinations: [hook]
+  queue: {drain_timeout: 30s, min_backoff: 10ms}
+`, dir, r.srv.URL)
+	return r.load(t, text)
 }
 
 // wait receives from c, failing the test if nothing comes within a minute (a hang, not a

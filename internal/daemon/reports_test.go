@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -136,7 +135,6 @@ func parts(t *testing.T, m *mail.Message) map[string]string {
 // webhook receiver.
 func reportConfig(t *testing.T, r *receiver, box *mailbox, trail, schedule string) *daemon.Config {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "trailsql.yml")
 	text := fmt.Sprintf(`sources:
   interval: 1h
   paths: [%s]
@@ -155,19 +153,7 @@ reports:
     schedule: %q
     to: [mail, hook]
 `, trail, r.srv.URL, box.addr, schedule)
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := daemon.LoadConfig(path, func(k string) string {
-		if k == "HOOK_SECRET" {
-			return r.secret
-		}
-		return ""
-	}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return r.load(t, text)
 }
 
 // TestScheduledReports: a weekly report is sent when due, as an HTML mail with a text part

@@ -38,7 +38,6 @@ func awsEnv(t *testing.T, access, secret string) {
 // sends to the receiver, and reads it.
 func (r *receiver) sourcesConfig(t *testing.T, sources string) *daemon.Config {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "trailsql.yml")
 	text := fmt.Sprintf(`sources:
   interval: 50ms
 %s
@@ -49,19 +48,7 @@ notify:
     - destinations: [hook]
   queue: {drain_timeout: 30s, min_backoff: 10ms}
 `, sources, r.srv.URL)
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := daemon.LoadConfig(path, func(k string) string {
-		if k == "HOOK_SECRET" {
-			return r.secret
-		}
-		return ""
-	}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return r.load(t, text)
 }
 
 // TestRunCloudWatchLogs: a run collects a log group of a FAKE CloudWatch Logs endpoint

@@ -58,6 +58,30 @@ type jparser struct {
 
 const maxDepth = 1000
 
+// next reads what follows a member of an object or array: close ends it (done), a comma
+// precedes the next member, or ends it when close follows (a trailing comma, as DuckDB reads
+// it); anything else is not JSON (!ok).
+func (p *jparser) next(close byte) (done, ok bool) {
+	p.ws()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case close:
+		p.i++
+		return true, true
+	case ',':
+		p.i++
+		p.ws()
+		if p.i < len(p.s) && p.s[p.i] == close {
+			p.i++
+			return true, true
+		}
+		return false, true
+	}
+	return false, false
+}
+
 func (p *jparser) ws() {
 	for p.i < len(p.s) {
 		switch p.s[p.i] {
@@ -110,21 +134,9 @@ func (p *jparser) value(depth int) (*jnode, bool) {
 				return nil, false
 			}
 			n.keys, n.kids = append(n.keys, k), append(n.kids, v)
-			p.ws()
-			if p.i >= len(p.s) {
+			if done, ok := p.next('}'); !ok {
 				return nil, false
-			}
-			if p.s[p.i] == '}' {
-				p.i++
-				return n, true
-			}
-			if p.s[p.i] != ',' {
-				return nil, false
-			}
-			p.i++
-			p.ws()
-			if p.i < len(p.s) && p.s[p.i] == '}' { // a trailing comma
-				p.i++
+			} else if done {
 				return n, true
 			}
 		}
@@ -143,21 +155,9 @@ func (p *jparser) value(depth int) (*jnode, bool) {
 				return nil, false
 			}
 			n.kids = append(n.kids, v)
-			p.ws()
-			if p.i >= len(p.s) {
+			if done, ok := p.next(']'); !ok {
 				return nil, false
-			}
-			if p.s[p.i] == ']' {
-				p.i++
-				return n, true
-			}
-			if p.s[p.i] != ',' {
-				return nil, false
-			}
-			p.i++
-			p.ws()
-			if p.i < len(p.s) && p.s[p.i] == ']' {
-				p.i++
+			} else if done {
 				return n, true
 			}
 		}
