@@ -22,17 +22,8 @@ import (
 	"github.com/trailsql/trailsql/internal/versitygw/vgwtest"
 )
 
-// awsEnv points the AWS SDK's standard chain at a test server's credentials and away from the
-// machine's own configuration.
-func awsEnv(t *testing.T, access, secret string) {
-	t.Setenv("AWS_ACCESS_KEY_ID", access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
+// awsEnv: see vgwtest.AWSEnv.
+func awsEnv(t *testing.T, access, secret string) { vgwtest.AWSEnv(t, access, secret) }
 
 // s3Trail generates a trail straight into a bucket folder of the server (objects placed there
 // are served with its default ETag) and returns the generation's truth.

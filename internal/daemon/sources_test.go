@@ -23,16 +23,8 @@ import (
 	"github.com/trailsql/trailsql/internal/versitygw/vgwtest"
 )
 
-// awsEnv gives the AWS clients static test credentials and nothing of the machine's.
-func awsEnv(t *testing.T, access, secret string) {
-	t.Setenv("AWS_ACCESS_KEY_ID", access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
+// awsEnv: see vgwtest.AWSEnv.
+func awsEnv(t *testing.T, access, secret string) { vgwtest.AWSEnv(t, access, secret) }
 
 // sourcesConfig writes a run config with the given sources section (under "sources:") that
 // sends to the receiver, and reads it.

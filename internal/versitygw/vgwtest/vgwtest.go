@@ -100,3 +100,15 @@ func Unavailable(t testing.TB, what, format string, args ...any) {
 	}
 	t.Skipf(format+" (skipped outside CI; see DEVELOPERS.md)", args...)
 }
+
+// AWSEnv points the AWS SDK's standard chain at a test server's static credentials and away
+// from the machine's own configuration.
+func AWSEnv(t testing.TB, access, secret string) {
+	t.Setenv("AWS_ACCESS_KEY_ID", access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
