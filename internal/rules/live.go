@@ -294,12 +294,15 @@ func sortAlerts(as []Alert) {
 	})
 }
 
-// liveSplit splits rs into the rules l evaluated (their ids) and the others.
+// split splits rs into the rules l evaluates (by id) and the others.
 func (l *Live) split(rs []*Rule) (covered map[string]bool, rest []*Rule) {
 	covered = map[string]bool{}
-	ids := l.Covers()
+	ids := map[string]bool{}
+	for _, lr := range l.rules {
+		ids[lr.c.r.ID] = true
+	}
 	for _, r := range rs {
-		if slices.Contains(ids, r.ID) {
+		if ids[r.ID] {
 			covered[r.ID] = true
 		} else {
 			rest = append(rest, r)
