@@ -219,7 +219,7 @@ func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end ti
 		return nil, nil, fmt.Errorf("built-in rules: %v", problems)
 	}
 	const days = 45
-	alerts, err := rules.Evaluate(ctx, query, ok, rules.Scope{From: end.Add(-days * 24 * time.Hour), To: end})
+	alerts, err := rules.Evaluate(ctx, query, ok, rules.Scope{From: end.Add(-days * 24 * time.Hour), To: end, Lake: &rules.Local{Snap: e.Snapshot()}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -101,6 +101,10 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 			if snap != nil { // on Athena without a local lake the values are not known
 				scope.Values = rules.FacetValues(snap.Files)
 			}
+			if onAthena, _ := q.engine.isAthena(); !onAthena && snap != nil {
+				// The rules evaluated in Go are evaluated over the files the engine reads.
+				scope.Lake = &rules.Local{Snap: snap}
+			}
 			alerts, err := rules.Evaluate(cmd.Context(), query, ok, scope)
 			if err != nil {
 				return err

@@ -79,6 +79,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 	}
 	det.Files = len(files)
+	lk := &Local{Snap: snap, PathOf: d.PathOf}
 	var alerts []Alert
 	scanned := d.Rules
 	// counted are the threshold rules whose new matches Live found: they are counted with the
@@ -119,7 +120,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 	}
 	if len(files) > 0 && len(plain) > 0 {
-		found, err := Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh)})
+		found, err := Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh), Lake: lk})
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +136,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			for _, r := range rs {
 				w = max(w, r.Threshold.Window)
 			}
-			return Scope{From: first.Add(-w), To: last.Add(time.Second)}
+			return Scope{From: first.Add(-w), To: last.Add(time.Second), Lake: lk}
 		}
 		if len(recount) > 0 {
 			more, err := Evaluate(ctx, query, recount, window(recount))

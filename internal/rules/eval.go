@@ -58,6 +58,9 @@ type Scope struct {
 	// exact IN list, which the engine pushes into its Parquet reader and prunes files by. A
 	// value missing from them would lose the matches of its rows.
 	Values map[string][]string
+	// Lake, when set, is the local lake the engine reads: the rules roweval evaluates are
+	// evaluated in Go over its files (Local), the others by the engine.
+	Lake *Local
 }
 
 // the columns of the scan every alert takes, in order.
@@ -257,12 +260,7 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	for _, c := range p.rules {
 		out = append(out, c.alerts(byRule[c.r.ID])...)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].EventTime != out[j].EventTime {
-			return out[i].EventTime < out[j].EventTime
-		}
-		return out[i].Rule < out[j].Rule
-	})
+	sortAlerts(out)
 	return out, nil
 }
 
@@ -278,8 +276,44 @@ func (c *compiled) alerts(ms []match) []Alert {
 	return out
 }
 
-// matches runs the plan's scans over scope and returns each rule's matches, by rule id.
+// matches runs the plan's scans over scope and returns each rule's matches, by rule id. On a
+// local lake (scope.Lake) the rules roweval evaluates are evaluated in Go over its files.
 func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string][]match, error) {
+	if scope.Lake == nil {
+		return p.scanMatches(ctx, query, scope)
+	}
+	base, err := compileBase()
+	if err != nil {
+		return p.scanMatches(ctx, query, scope)
+	}
+	var inGo []*liveRule
+	var rest []*Rule
+	for _, c := range p.rules {
+		if lr, err := compileLive(c); err == nil {
+			inGo = append(inGo, lr)
+		} else {
+			rest = append(rest, c.r)
+		}
+	}
+	byRule, retry, err := scope.Lake.scan(ctx, inGo, base, scope)
+	if err != nil {
+		return nil, err
+	}
+	if rest = append(rest, retry...); len(rest) > 0 {
+		more, err := newPlan(rest).scanMatches(ctx, query, scope)
+		if err != nil {
+			return nil, err
+		}
+		for id, ms := range more {
+			byRule[id] = ms
+		}
+	}
+	return byRule, nil
+}
+
+// scanMatches runs the plan's scans over scope in the engine and returns each rule's matches, by
+// rule id.
+func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string][]match, error) {
 	var rows [][]any
 	for _, sc := range p.scans(scope.Values) {
 		sql, args := p.sql(scope, sc.rules, sc.cond)
@@ -375,13 +409,18 @@ func thresholdAlerts(t *Threshold, ms []match) []Alert {
 	var out []Alert
 	for _, g := range order {
 		ev := groups[g]
-		// By time, then event: the event that makes the count does not depend on the order the
-		// matches were found in (a scan's, or rows as they were written).
+		// By time, then event (and what tells apart two events of one id and time): the event
+		// that makes the count does not depend on the order the matches were found in (a
+		// scan's, rows as they were written, or files read in parallel).
 		sort.SliceStable(ev, func(i, j int) bool {
-			if ev[i].alert.EventTime != ev[j].alert.EventTime {
-				return ev[i].alert.EventTime < ev[j].alert.EventTime
+			a, b := &ev[i].alert, &ev[j].alert
+			for _, f := range [...][2]string{{a.EventTime, b.EventTime}, {a.EventID, b.EventID},
+				{a.EventSource, b.EventSource}, {a.EventName, b.EventName}, {a.Title, b.Title}, {a.Dedup, b.Dedup}} {
+				if f[0] != f[1] {
+					return f[0] < f[1]
+				}
 			}
-			return ev[i].alert.EventID < ev[j].alert.EventID
+			return false
 		})
 		start := 0
 		for i := range ev {

@@ -51,19 +51,16 @@ type liveCommit struct {
 // NewLive compiles the rules for evaluation as rows arrive.
 func NewLive(rs []*Rule) *Live {
 	l := &Live{Why: map[string]error{}, pending: map[string]*liveCommit{}, done: map[int64]*liveCommit{}}
-	for _, col := range baseColumns {
-		e, err := roweval.Compile(col)
-		if err != nil {
-			// Without the columns every alert takes, Live evaluates nothing.
-			l.Rest = rs
-			for _, r := range rs {
-				l.Why[r.ID] = fmt.Errorf("alert column %s: %w", col, err)
-			}
-			l.base = nil
-			return l
+	base, err := compileBase()
+	if err != nil {
+		// Without the columns every alert takes, Live evaluates nothing.
+		l.Rest = rs
+		for _, r := range rs {
+			l.Why[r.ID] = err
 		}
-		l.base = append(l.base, e)
+		return l
 	}
+	l.base = base
 	for _, c := range newPlan(rs).rules {
 		lr, err := compileLive(c)
 		if err != nil {
@@ -74,6 +71,19 @@ func NewLive(rs []*Rule) *Live {
 		l.rules = append(l.rules, lr)
 	}
 	return l
+}
+
+// compileBase compiles the columns every alert takes (baseColumns).
+func compileBase() ([]*roweval.Expr, error) {
+	var out []*roweval.Expr
+	for _, col := range baseColumns {
+		e, err := roweval.Compile(col)
+		if err != nil {
+			return nil, fmt.Errorf("alert column %s: %w", col, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func compileLive(c *compiled) (*liveRule, error) {
@@ -109,49 +119,12 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	if len(l.rules) == 0 {
 		return
 	}
-	var alerts []Alert
-	var matches map[string][]match
+	ev := newEvaluator(l.rules, l.base)
+	ev.part(p, nil)
 	var failed error
-	row := &roweval.Row{Part: p}
-	base := make([]any, len(l.base))
 	for _, rec := range rows {
-		row.Rec = rec
-		baseDone := false
-		f := rowFacets{v: lake.FacetsOf(rec)}
-		for _, lr := range l.rules {
-			if !lr.mayHold(&f) {
-				continue
-			}
-			ok, err := lr.cond.Holds(row)
-			if err != nil {
-				failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, err)
-				break
-			}
-			if !ok {
-				continue
-			}
-			if !baseDone {
-				if failed = texts(l.base, row, base, ""); failed != nil {
-					break
-				}
-				baseDone = true
-			}
-			vals := make([]any, len(lr.vals))
-			if failed = texts(lr.vals, row, vals, nil); failed != nil {
-				failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, failed)
-				break
-			}
-			m := lr.c.matchOf(base, vals)
-			if lr.c.r.Threshold != nil {
-				if matches == nil {
-					matches = map[string][]match{}
-				}
-				matches[lr.c.r.ID] = append(matches[lr.c.r.ID], m)
-				continue
-			}
-			alerts = append(alerts, m.alert)
-		}
-		if failed != nil {
+		if lr, err := ev.eval(rec); err != nil {
+			failed = fmt.Errorf("rule %s: %w", lr.c.r.ID, err)
 			break
 		}
 	}
@@ -168,14 +141,93 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		return
 	}
 	if lc.err == nil {
-		lc.alerts = append(lc.alerts, alerts...)
-		for id, ms := range matches {
-			if lc.matches == nil {
-				lc.matches = map[string][]match{}
+		for i, ms := range ev.found {
+			if len(ms) == 0 {
+				continue
 			}
-			lc.matches[id] = append(lc.matches[id], ms...)
+			if id := l.rules[i].c.r.ID; l.rules[i].c.r.Threshold != nil {
+				if lc.matches == nil {
+					lc.matches = map[string][]match{}
+				}
+				lc.matches[id] = append(lc.matches[id], ms...)
+				continue
+			}
+			for _, m := range ms {
+				lc.alerts = append(lc.alerts, m.alert)
+			}
 		}
 	}
+}
+
+// evaluator evaluates compiled rules on rows, in one goroutine: what each rule matched is in
+// found, by the rule's index.
+type evaluator struct {
+	rules []*liveRule
+	base  []*roweval.Expr
+	row   roweval.Row
+	vals  []any
+	// on, when set, says which rules to evaluate on the partition's rows (nil: all); a rule
+	// whose evaluation failed is turned off.
+	on    []bool
+	found [][]match
+	// failed, when set, marks the rules whose evaluation failed on a row (the others go on);
+	// when nil, eval stops at the first failure and returns it.
+	failed []bool
+}
+
+func newEvaluator(rules []*liveRule, base []*roweval.Expr) *evaluator {
+	return &evaluator{rules: rules, base: base, vals: make([]any, len(base)), found: make([][]match, len(rules))}
+}
+
+// part sets the partition of the rows that follow, and the rules to evaluate on them (nil: all).
+func (ev *evaluator) part(p lake.Partition, on []bool) {
+	ev.row.Part = p
+	ev.on = on
+}
+
+// eval evaluates the rules on one row. An error is the rule's whose evaluation failed.
+func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
+	ev.row.Rec = rec
+	baseDone := false
+	f := rowFacets{v: lake.FacetsOf(rec)}
+	for i, lr := range ev.rules {
+		if ev.on != nil && !ev.on[i] || !lr.mayHold(&f) {
+			continue
+		}
+		m, ok, err := ev.match(lr, &baseDone)
+		if err != nil {
+			if ev.failed == nil {
+				return lr, err
+			}
+			ev.failed[i] = true
+			ev.on[i] = false
+			continue
+		}
+		if ok {
+			ev.found[i] = append(ev.found[i], m)
+		}
+	}
+	return nil, nil
+}
+
+// match evaluates one rule on the row; baseDone says whether ev.vals holds the row's alert
+// columns already.
+func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
+	ok, err := lr.cond.Holds(&ev.row)
+	if err != nil || !ok {
+		return match{}, false, err
+	}
+	if !*baseDone {
+		if err := texts(ev.base, &ev.row, ev.vals, ""); err != nil {
+			return match{}, false, err
+		}
+		*baseDone = true
+	}
+	vals := make([]any, len(lr.vals))
+	if err := texts(lr.vals, &ev.row, vals, nil); err != nil {
+		return match{}, false, err
+	}
+	return lr.c.matchOf(ev.vals, vals), true, nil
 }
 
 // mayHold reports whether a row of these facet values (lake.FacetsOf) may satisfy the rule's
@@ -185,12 +237,24 @@ func (lr *liveRule) mayHold(f *rowFacets) bool {
 	if lr.facet < 0 || f.v[lr.facet] == nil {
 		return true
 	}
+	v := *f.v[lr.facet]
 	for _, c := range lr.c.facet {
-		op, v := c.Op, *f.v[lr.facet]
-		if rest, ok := strings.CutPrefix(op, "lower "); ok {
-			op, v = rest, f.lower(lr.facet)
+		if strings.HasPrefix(c.Op, "lower ") {
+			return lr.holdsOn(v, f.lower(lr.facet))
 		}
-		if lake.FacetHolds(op, c.Values, v) {
+	}
+	return lr.holdsOn(v, "")
+}
+
+// holdsOn reports whether a facet value v (lower: v in lower case, when a condition asks for it)
+// satisfies one of the rule's conditions on its facet column.
+func (lr *liveRule) holdsOn(v, lower string) bool {
+	for _, c := range lr.c.facet {
+		op, x := c.Op, v
+		if rest, ok := strings.CutPrefix(op, "lower "); ok {
+			op, x = rest, lower
+		}
+		if lake.FacetHolds(op, c.Values, x) {
 			return true
 		}
 	}

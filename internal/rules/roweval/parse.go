@@ -447,7 +447,7 @@ func (p *parser) name() (node, error) {
 		}
 		return nil, errorf("no column %s in cloudtrail_logs", path)
 	}
-	p.cols[strings.SplitN(path, ".", 2)[0]] = true
+	p.cols[path] = true
 	return &colNode{name: path, c: c}, nil
 }
 

@@ -85,8 +85,8 @@ func Compile(expr string) (*Expr, error) {
 // String returns the expression as it was compiled.
 func (e *Expr) String() string { return e.src }
 
-// Columns returns the top-level columns the expression reads (useridentity for
-// useridentity.arn), sorted.
+// Columns returns the columns and struct fields the expression reads, by their dotted path in
+// lower case (useridentity.arn), sorted: what a reader of the row must decode.
 func (e *Expr) Columns() []string { return slices.Clone(e.cols) }
 
 func (e *Expr) eval(r *Row) (value, error) {

@@ -332,7 +332,7 @@ func TestColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(e.Columns(), ","), "eventname,region,requestparameters,useridentity"; got != want {
+	if got, want := strings.Join(e.Columns(), ","), "eventname,region,requestparameters,useridentity.arn"; got != want {
 		t.Errorf("Columns = %s, want %s", got, want)
 	}
 }

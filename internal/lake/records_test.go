@@ -1,0 +1,140 @@
+package lake_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/generate"
+	"github.com/trailsql/trailsql/internal/ingest"
+	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/testshared"
+)
+
+// A Projection of every column decodes each lake file into the records the Parquet library's
+// own reader gives, field for field; one of some columns gives those fields and leaves the others
+// NULL. The files: a generated trail and every folder of real events in ../shared/datasets (nested
+// identities, resources, web identity attributes, TLS details, booleans).
+func TestProjectionReadsWhatTheLibraryReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	trail := filepath.Join(dir, "trail")
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 5, Events: 3000, Days: 2, Accounts: 2,
+		End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "lake")
+	if _, err := ingest.Run(ctx, ingest.Options{Lake: root}, []string{trail, testshared.Dir(t, "datasets")}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := lake.OpenSnapshot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := lake.NewProjection(nil)
+	some := lake.NewProjection([]string{"eventname", "useridentity.sessioncontext.sessionissuer.arn", "resources", "tlsdetails", "managementevent"})
+	rows, seen := 0, map[string]bool{}
+	for _, f := range snap.Files {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := libraryRead(t, data)
+		var got, cut []cloudtrail.Record
+		if err := all.Read(f.Path, data, func(rs []cloudtrail.Record) error { got = append(got, rs...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := some.Read(f.Path, data, func(rs []cloudtrail.Record) error { cut = append(cut, rs...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || len(cut) != len(want) {
+			t.Fatalf("%s: %d and %d rows, the library reads %d", f.Path, len(got), len(cut), len(want))
+		}
+		for i := range want {
+			w := &want[i]
+			if !reflect.DeepEqual(got[i], *w) {
+				t.Fatalf("%s row %d:\n got %s\nwant %s", f.Path, i, dump(&got[i]), dump(w))
+			}
+			// What the cut projection holds.
+			c := cut[i]
+			expect := cloudtrail.Record{EventName: w.EventName, Resources: w.Resources, TLSDetails: w.TLSDetails, ManagementEvent: w.ManagementEvent}
+			if u := w.UserIdentity; u != nil {
+				expect.UserIdentity = &cloudtrail.UserIdentity{}
+				if s := u.SessionContext; s != nil {
+					expect.UserIdentity.SessionContext = &cloudtrail.SessionContext{}
+					if is := s.SessionIssuer; is != nil {
+						expect.UserIdentity.SessionContext.SessionIssuer = &cloudtrail.SessionIssuer{ARN: is.ARN}
+					}
+				}
+			}
+			if !reflect.DeepEqual(c, expect) {
+				t.Fatalf("%s row %d, some columns:\n got %s\nwant %s", f.Path, i, dump(&c), dump(&expect))
+			}
+			rows++
+			for _, x := range []struct {
+				name string
+				ok   bool
+			}{{"resources", w.Resources != nil}, {"managementevent", w.ManagementEvent != nil},
+				{"tlsdetails", w.TLSDetails != nil}, {"sessionissuer", w.UserIdentity != nil && w.UserIdentity.SessionContext != nil && w.UserIdentity.SessionContext.SessionIssuer != nil},
+				{"attributes map", w.UserIdentity != nil && w.UserIdentity.SessionContext != nil && w.UserIdentity.SessionContext.WebIDFederationData != nil && w.UserIdentity.SessionContext.WebIDFederationData.Attributes != nil}} {
+				seen[x.name] = seen[x.name] || x.ok
+			}
+		}
+	}
+	t.Logf("%d rows of %d files; fields seen: %v", rows, len(snap.Files), seen)
+	for _, name := range []string{"resources", "managementevent", "tlsdetails", "sessionissuer", "attributes map"} {
+		if !seen[name] {
+			t.Errorf("no row holds %s: the test proves little for it", name)
+		}
+	}
+
+	// Damage is an error naming the file, not a crash or rows of nothing.
+	if err := all.Read("bad.parquet", []byte("PAR1 not a parquet file PAR1"), func([]cloudtrail.Record) error { return nil }); err == nil {
+		t.Error("a damaged file was read")
+	}
+}
+
+func libraryRead(t *testing.T, data []byte) []cloudtrail.Record {
+	t.Helper()
+	f, err := parquet.OpenFile(readerAt(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := parquet.NewGenericReader[cloudtrail.Record](f)
+	defer r.Close()
+	out := make([]cloudtrail.Record, f.NumRows())
+	n, err := r.Read(out)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	return out[:n]
+}
+
+type readerAt []byte
+
+func (b readerAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func dump(r *cloudtrail.Record) string {
+	b, _ := jsonMarshal(r)
+	return string(b)
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

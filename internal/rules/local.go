@@ -1,0 +1,194 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/rules/roweval"
+)
+
+// Local is a lake on this machine, read by the query engine: a scan over it evaluates the rules
+// roweval covers in Go, over the rows decoded from the lake's files, rather than in SQL. The
+// engine computed every rule's condition, title and dedup values for every row, and returned
+// them as JSON: several times the time of the same rows decoded and evaluated here (see
+// BenchmarkDetect). The rules roweval does not cover are scanned by the engine as before.
+type Local struct {
+	Snap *lake.Snapshot // what the engine reads
+	// PathOf is a file's "$path" as the engine reads it, for a Scope of some Files.
+	PathOf func(lake.File) string
+}
+
+// projectionOf is the columns the expressions read (partition columns are not in the files:
+// they come from the file's partition).
+func projectionOf(es []*roweval.Expr) *lake.Projection {
+	var paths []string
+	for _, e := range es {
+		paths = append(paths, e.Columns()...)
+	}
+	return lake.NewProjection(paths)
+}
+
+// localScan evaluates rules (compiled for roweval, with the alert columns base) over the rows
+// of scope in lk's files. It returns each rule's matches by rule id, and the rules whose
+// evaluation failed on some row (roweval cannot decide it): those are for the engine to scan,
+// and have no matches here.
+func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Expr, scope Scope) (map[string][]match, []*Rule, error) {
+	from, to := "", ""
+	if !scope.From.IsZero() {
+		from = questions.TimeText(scope.From)
+	}
+	if !scope.To.IsZero() {
+		to = questions.TimeText(scope.To)
+	}
+	var inFiles map[string]bool
+	if scope.Files != nil {
+		inFiles = make(map[string]bool, len(scope.Files))
+		for _, p := range scope.Files {
+			inFiles[p] = true
+		}
+	}
+	type job struct {
+		f  lake.File
+		on []bool
+	}
+	var jobs []job
+	for _, f := range lk.Snap.Files {
+		switch {
+		case inFiles != nil && !inFiles[lk.PathOf(f)],
+			scope.Account != "" && f.Partition.Account != scope.Account,
+			scope.Region != "" && f.Partition.Region != scope.Region,
+			to != "" && f.MinTime != "" && f.MinTime >= to,
+			from != "" && f.MaxTime != "" && f.MaxTime < from:
+			continue
+		}
+		if on, any := rulesOn(rules, f); any {
+			jobs = append(jobs, job{f, on})
+		}
+	}
+	es := slices.Clone(base)
+	for _, lr := range rules {
+		es = append(append(es, lr.cond), lr.vals...)
+	}
+	proj := projectionOf(es)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan job)
+	go func() {
+		defer close(next)
+		for _, j := range jobs {
+			select {
+			case next <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
+	evs := make([]*evaluator, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		ev := newEvaluator(rules, base)
+		ev.failed = make([]bool, len(rules))
+		evs[w] = ev
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				for i := range j.on {
+					j.on[i] = j.on[i] && !ev.failed[i]
+				}
+				if err := lk.scanFile(ev, j.f, j.on, proj, from, to); err != nil {
+					errs[w] = err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	byRule := map[string][]match{}
+	var retry []*Rule
+	for i, lr := range rules {
+		n, bad := 0, false
+		for _, ev := range evs {
+			n += len(ev.found[i])
+			bad = bad || ev.failed[i]
+		}
+		if bad {
+			retry = append(retry, lr.c.r)
+			continue
+		}
+		ms := make([]match, 0, n)
+		for _, ev := range evs {
+			ms = append(ms, ev.found[i]...)
+		}
+		if len(ms) > 0 {
+			byRule[lr.c.r.ID] = ms
+		}
+	}
+	return byRule, retry, nil
+}
+
+// rulesOn says which rules may match a row of file f, by the values the file holds in facet
+// columns (lake.File.Values; NULL never satisfies a rule's facet condition), and whether any.
+func rulesOn(rules []*liveRule, f lake.File) ([]bool, bool) {
+	on := make([]bool, len(rules))
+	any := false
+	for i, lr := range rules {
+		on[i] = true
+		if lr.facet >= 0 {
+			if vs, known := f.Values[lake.FacetColumns[lr.facet]]; known {
+				on[i] = slices.ContainsFunc(vs, func(v string) bool {
+					return lr.holdsOn(v, strings.ToLower(v))
+				})
+			}
+		}
+		any = any || on[i]
+	}
+	return on, any
+}
+
+// scanFile evaluates the rules that are on over the rows of f whose eventtime is in [from, to)
+// (each bound "" when none). A rule whose evaluation fails on a row is marked in ev.failed and
+// not evaluated further.
+func (lk *Local) scanFile(ev *evaluator, f lake.File, on []bool, proj *lake.Projection, from, to string) error {
+	// Read whole: the files of a partition-day are small, and reading them through small
+	// positioned reads cost more than decoding them.
+	data, err := os.ReadFile(filepath.Join(lk.Snap.Root, filepath.FromSlash(f.Path)))
+	if err != nil {
+		return fmt.Errorf("evaluate the rules: %w", err)
+	}
+	ev.part(f.Partition, on)
+	err = proj.Read(f.Path, data, func(rows []cloudtrail.Record) error {
+		for i := range rows {
+			rec := &rows[i]
+			if t := rec.EventTime; (from != "" || to != "") && (t == nil || from != "" && *t < from || to != "" && *t >= to) {
+				continue
+			}
+			ev.eval(rec) // failures are marked in ev.failed
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("evaluate the rules: %w", err)
+	}
+	return nil
+}

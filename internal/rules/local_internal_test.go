@@ -1,0 +1,76 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trailsql/trailsql/internal/answer/answertest"
+	"github.com/trailsql/trailsql/internal/lake"
+	"github.com/trailsql/trailsql/internal/rules/roweval"
+)
+
+// The Go scan reads the lake's files itself: it finds the rules' matches there, and a file it
+// cannot read fails the scan with an error naming it, never an answer of nothing.
+func TestLocalScanReadsTheFiles(t *testing.T) {
+	rs, errs := Builtin()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	l := answertest.Generated(t, 3, 3000)
+	snap, err := lake.OpenSnapshot(l.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := compileBase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inGo []*liveRule
+	for _, c := range newPlan(rs).rules {
+		if lr, err := compileLive(c); err == nil {
+			inGo = append(inGo, lr)
+		}
+	}
+	lk := &Local{Snap: snap}
+	byRule, retry, err := lk.scan(context.Background(), inGo, base, Scope{})
+	if err != nil || len(retry) > 0 {
+		t.Fatal(err, retry)
+	}
+	n := 0
+	for _, ms := range byRule {
+		n += len(ms)
+	}
+	if n == 0 {
+		t.Fatal("the scan found nothing")
+	}
+	t.Logf("%d matches of %d rules", n, len(byRule))
+
+	// A rule roweval cannot decide on a row goes back to the engine, with no match of its own.
+	undecided := &Rule{ID: "undecided", Title: "x", Condition: "TRY_CAST(regexp_replace(eventid, '[^0-9]', '_') AS DOUBLE) IS NULL"}
+	lr, err := compileLive(newPlan([]*Rule{undecided}).rules[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRule, retry, err = lk.scan(context.Background(), append(inGo, lr), base, Scope{})
+	if err != nil || len(retry) != 1 || retry[0] != undecided || byRule["undecided"] != nil {
+		t.Fatalf("retry %v, matches %d, err %v; want the undecided rule back for the engine", retry, len(byRule["undecided"]), err)
+	}
+	if len(byRule) == 0 {
+		t.Fatal("the other rules found nothing")
+	}
+	if _, err := lr.cond.Holds(&roweval.Row{Rec: l.Records[0]}); !errors.Is(err, roweval.ErrUnsupported) {
+		t.Fatalf("the undecided rule on a row: %v, want ErrUnsupported", err)
+	}
+
+	damaged := snap.Files[len(snap.Files)/2]
+	if err := os.WriteFile(filepath.Join(l.Dir, filepath.FromSlash(damaged.Path)), []byte("not parquet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lk.scan(context.Background(), inGo, base, Scope{}); err == nil || !strings.Contains(err.Error(), damaged.Path) {
+		t.Fatalf("scan over a damaged file: %v, want an error naming %s", err, damaged.Path)
+	}
+}
