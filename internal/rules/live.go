@@ -1,9 +1,9 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -341,21 +341,40 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 	return out, matches, true
 }
 
-// sortAlerts orders alerts as a detection stores them: by event time, rule and event.
+// sortAlerts orders alerts as a detection stores them: by event time, rule and event (then by
+// what tells apart two alerts on events of one id, so that the order never depends on the order
+// they were found in). The alerts are large: pointers to them are sorted, and they are moved once.
 func sortAlerts(as []Alert) {
-	sort.SliceStable(as, func(i, j int) bool {
-		a, b := &as[i], &as[j]
-		if a.EventTime != b.EventTime {
-			return a.EventTime < b.EventTime
+	ptrs := make([]*Alert, len(as))
+	for i := range as {
+		ptrs[i] = &as[i]
+	}
+	slices.SortFunc(ptrs, compareAlerts)
+	sorted := make([]Alert, len(as))
+	for i, p := range ptrs {
+		sorted[i] = *p
+	}
+	copy(as, sorted)
+}
+
+func compareAlerts(a, b *Alert) int {
+	if c := strings.Compare(a.EventTime, b.EventTime); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.EventID, b.EventID); c != 0 {
+		return c
+	}
+	for _, f := range [...][2]string{{a.Dedup, b.Dedup}, {a.EventSource, b.EventSource}, {a.EventName, b.EventName},
+		{a.Title, b.Title}, {a.Principal, b.Principal}, {a.SourceIP, b.SourceIP}, {a.Account, b.Account},
+		{a.Region, b.Region}, {a.Day, b.Day}, {a.FirstTime, b.FirstTime}} {
+		if c := strings.Compare(f[0], f[1]); c != 0 {
+			return c
 		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		if a.EventID != b.EventID {
-			return a.EventID < b.EventID
-		}
-		return a.Dedup < b.Dedup
-	})
+	}
+	return cmp.Compare(a.Count, b.Count)
 }
 
 // split splits rs into the rules l evaluates (by id) and the others.

@@ -151,14 +151,27 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 // columns (lake.File.Values; NULL never satisfies a rule's facet condition), and whether any.
 func rulesOn(rules []*liveRule, f lake.File) ([]bool, bool) {
 	on := make([]bool, len(rules))
+	var lowers [4][]string // of the file's values, by facet column, once asked for
 	any := false
 	for i, lr := range rules {
 		on[i] = true
 		if lr.facet >= 0 {
 			if vs, known := f.Values[lake.FacetColumns[lr.facet]]; known {
-				on[i] = slices.ContainsFunc(vs, func(v string) bool {
-					return lr.holdsOn(v, strings.ToLower(v))
-				})
+				low := lowers[lr.facet]
+				if low == nil {
+					low = make([]string, len(vs))
+					for k, v := range vs {
+						low[k] = strings.ToLower(v)
+					}
+					lowers[lr.facet] = low
+				}
+				on[i] = false
+				for k, v := range vs {
+					if lr.holdsOn(v, low[k]) {
+						on[i] = true
+						break
+					}
+				}
 			}
 		}
 		any = any || on[i]

@@ -206,7 +206,14 @@ func newCall(name string, args []node) (node, error) {
 			return nil, err
 		}
 		c.t = yBool
-		c.f = strict(func(_ *env, vs []value) (value, error) { return boolVal(re.MatchString(vs[0].text())), nil })
+		lit := requiredLiteral(re.String())
+		c.f = strict(func(_ *env, vs []value) (value, error) {
+			s := vs[0].text()
+			if lit != "" && !strings.Contains(s, lit) {
+				return boolVal(false), nil // what every match holds is not there
+			}
+			return boolVal(re.MatchString(s)), nil
+		})
 	case "regexp_replace":
 		if len(args) == 2 {
 			args = append(args, &litNode{v: strVal(""), t: yStr})

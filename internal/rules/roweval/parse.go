@@ -2,6 +2,7 @@ package roweval
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 )
@@ -666,4 +667,36 @@ func regexpOf(n node) (*regexp.Regexp, error) {
 		return nil, unsupportedf("the regular expression %q (%v)", l.v.s, err)
 	}
 	return re, nil
+}
+
+// requiredLiteral returns the longest text that every match of the regular expression holds
+// ("" when none is known): a string without it cannot match, which strings.Contains tells much
+// sooner than the matcher (a rule testing every row's ARN against '.+:assumed-role/aws:.+').
+func requiredLiteral(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	var best string
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		switch re.Op {
+		case syntax.OpLiteral:
+			if re.Flags&syntax.FoldCase == 0 && len(string(re.Rune)) > len(best) {
+				best = string(re.Rune)
+			}
+		case syntax.OpConcat:
+			for _, sub := range re.Sub {
+				walk(sub)
+			}
+		case syntax.OpCapture, syntax.OpPlus:
+			walk(re.Sub[0])
+		case syntax.OpRepeat:
+			if re.Min > 0 {
+				walk(re.Sub[0])
+			}
+		}
+	}
+	walk(re)
+	return best
 }

@@ -1,0 +1,4 @@
+package roweval
+
+// RequiredLiteral is requiredLiteral, for the tests.
+var RequiredLiteral = requiredLiteral
