@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -80,6 +78,11 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		es = append(append(es, lr.cond), lr.vals...)
 	}
 	proj := projectionOf(es)
+	files, err := lk.Snap.OpenFiles()
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate the rules: %w", err)
+	}
+	defer files.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -109,7 +112,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 				for i := range j.on {
 					j.on[i] = j.on[i] && !ev.failed[i]
 				}
-				if err := lk.scanFile(ev, j.f, j.on, proj, from, to); err != nil {
+				if err := lk.scanFile(ev, files, j.f, j.on, proj, from, to); err != nil {
 					errs[w] = err
 					cancel()
 					return
@@ -182,10 +185,10 @@ func rulesOn(rules []*liveRule, f lake.File) ([]bool, bool) {
 // scanFile evaluates the rules that are on over the rows of f whose eventtime is in [from, to)
 // (each bound "" when none). A rule whose evaluation fails on a row is marked in ev.failed and
 // not evaluated further.
-func (lk *Local) scanFile(ev *evaluator, f lake.File, on []bool, proj *lake.Projection, from, to string) error {
+func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, f lake.File, on []bool, proj *lake.Projection, from, to string) error {
 	// Read whole: the files of a partition-day are small, and reading them through small
 	// positioned reads cost more than decoding them.
-	data, err := os.ReadFile(filepath.Join(lk.Snap.Root, filepath.FromSlash(f.Path)))
+	data, err := files.ReadFile(f)
 	if err != nil {
 		return fmt.Errorf("evaluate the rules: %w", err)
 	}

@@ -66,8 +66,37 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 		t.Fatalf("the undecided rule on a row: %v, want ErrUnsupported", err)
 	}
 
+	// A file replaced by a link (to a file of the same size: the link is what is refused) is not
+	// read, as the engine does not let DuckDB open it.
+	linked := snap.Files[1]
+	linkPath := filepath.Join(l.Dir, filepath.FromSlash(linked.Path))
+	data, err := os.ReadFile(linkPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "copy.parquet")
+	if err := os.WriteFile(elsewhere, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(linkPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, linkPath); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lk.scan(context.Background(), inGo, base, Scope{}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("scan over a linked file: %v, want an error saying it is a link", err)
+	}
+	if err := os.Remove(linkPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(linkPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	damaged := snap.Files[len(snap.Files)/2]
-	if err := os.WriteFile(filepath.Join(l.Dir, filepath.FromSlash(damaged.Path)), []byte("not parquet"), 0o644); err != nil {
+	// Of the recorded size, so that the Parquet reader is what finds the damage.
+	if err := os.WriteFile(filepath.Join(l.Dir, filepath.FromSlash(damaged.Path)), make([]byte, damaged.Bytes), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := lk.scan(context.Background(), inGo, base, Scope{}); err == nil || !strings.Contains(err.Error(), damaged.Path) {
