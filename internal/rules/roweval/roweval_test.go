@@ -365,14 +365,14 @@ func TestConcurrentUse(t *testing.T) {
 
 func TestRequiredLiteral(t *testing.T) {
 	for pattern, want := range map[string]string{
-		`.+:assumed-role/aws:.+`:                     ":assumed-role/aws:",
-		`"(Principal|AWS)"\s*:\s*(\[\s*)?"\*"`:       `"*"`,
-		`(?i)assumed-role`:                           "",
-		`a|b`:                                        "",
-		`x(abc)?y`:                                   "x",
-		`(abcd){2,3}z`:                               "abcd",
-		`(abcd)*z`:                                   "z",
-		`^arn:aws:iam::\d+:root$`:                    "arn:aws:iam::",
+		`.+:assumed-role/aws:.+`:               ":assumed-role/aws:",
+		`"(Principal|AWS)"\s*:\s*(\[\s*)?"\*"`: `"*"`,
+		`(?i)assumed-role`:                     "",
+		`a|b`:                                  "",
+		`x(abc)?y`:                             "x",
+		`(abcd){2,3}z`:                         "abcd",
+		`(abcd)*z`:                             "z",
+		`^arn:aws:iam::\d+:root$`:              "arn:aws:iam::",
 		`"add"\s*:\s*\{\s*"items"\s*:\s*\[[^\]]*"(userId|group)"`: `"items"`,
 	} {
 		if got := roweval.RequiredLiteral(pattern); got != want {
