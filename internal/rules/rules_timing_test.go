@@ -3,6 +3,8 @@ package rules_test
 import (
 	"context"
 	"github.com/trailsql/trailsql/internal/lake"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 	"github.com/trailsql/trailsql/internal/testshared"
 )
 
-// BenchmarkDetect times, on a generated trail of 100k events, the backtest of every built-in
+// BenchmarkDetect times, on a generated trail of TRAILSQL_BENCH_EVENTS events (default 100k), the backtest of every built-in
 // and SigmaHQ rule (rules.Evaluate: one scan) against its anchors in the same run: one
 // count(*) scan of the same window, one query per rule, and the same backtest evaluated all in
 // the engine (as on Athena). It reports the ratios:
@@ -22,7 +24,11 @@ func BenchmarkDetect(b *testing.B) {
 	if err != nil || len(loaded.Errors) > 0 {
 		b.Fatal(err, loaded.Errors)
 	}
-	l := answertest.Generated(b, 1, 100000)
+	events := 100000
+	if s := os.Getenv("TRAILSQL_BENCH_EVENTS"); s != "" {
+		events, _ = strconv.Atoi(s)
+	}
+	l := answertest.Generated(b, 1, events)
 	ctx := context.Background()
 	ok, problems := rules.Validate(ctx, l.Query, loaded.Rules)
 	if len(problems) > 0 {
