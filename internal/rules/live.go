@@ -141,19 +141,21 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		return
 	}
 	if lc.err == nil {
-		for i, ms := range ev.found {
-			if len(ms) == 0 {
+		for i, found := range ev.found {
+			if found.n == 0 {
 				continue
 			}
 			if id := l.rules[i].c.r.ID; l.rules[i].c.r.Threshold != nil {
 				if lc.matches == nil {
 					lc.matches = map[string][]match{}
 				}
-				lc.matches[id] = append(lc.matches[id], ms...)
+				lc.matches[id] = found.appendTo(lc.matches[id])
 				continue
 			}
-			for _, m := range ms {
-				lc.alerts = append(lc.alerts, m.alert)
+			for _, c := range found.chunks {
+				for _, m := range c {
+					lc.alerts = append(lc.alerts, m.alert)
+				}
 			}
 		}
 	}
@@ -169,14 +171,14 @@ type evaluator struct {
 	// on, when set, says which rules to evaluate on the partition's rows (nil: all); a rule
 	// whose evaluation failed is turned off.
 	on    []bool
-	found [][]match
+	found []matches
 	// failed, when set, marks the rules whose evaluation failed on a row (the others go on);
 	// when nil, eval stops at the first failure and returns it.
 	failed []bool
 }
 
 func newEvaluator(rules []*liveRule, base []*roweval.Expr) *evaluator {
-	return &evaluator{rules: rules, base: base, vals: make([]any, len(base)), found: make([][]match, len(rules))}
+	return &evaluator{rules: rules, base: base, vals: make([]any, len(base)), found: make([]matches, len(rules))}
 }
 
 // part sets the partition of the rows that follow, and the rules to evaluate on them (nil: all).
@@ -204,10 +206,38 @@ func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 			continue
 		}
 		if ok {
-			ev.found[i] = append(ev.found[i], m)
+			ev.found[i].add(m)
 		}
 	}
 	return nil, nil
+}
+
+// matches are a rule's matches, kept in chunks so that adding one never copies the others (a
+// rule of the Sigma set fires on most rows, and a match is a few hundred bytes).
+type matches struct {
+	chunks [][]match
+	n      int
+}
+
+func (ms *matches) add(m match) {
+	if k := len(ms.chunks); k == 0 || len(ms.chunks[k-1]) == cap(ms.chunks[k-1]) {
+		size := 16 // small for a rule that rarely fires, up to 512 for one that often does
+		if k > 0 {
+			size = min(512, 2*cap(ms.chunks[k-1]))
+		}
+		ms.chunks = append(ms.chunks, make([]match, 0, size))
+	}
+	last := &ms.chunks[len(ms.chunks)-1]
+	*last = append(*last, m)
+	ms.n++
+}
+
+// appendTo appends the matches to out.
+func (ms *matches) appendTo(out []match) []match {
+	for _, c := range ms.chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // match evaluates one rule on the row; baseDone says whether ev.vals holds the row's alert
@@ -218,8 +248,10 @@ func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
 		return match{}, false, err
 	}
 	if !*baseDone {
-		if err := texts(ev.base, &ev.row, ev.vals, ""); err != nil {
-			return match{}, false, err
+		if !baseColumnsOf(&ev.row, ev.vals) {
+			if err := texts(ev.base, &ev.row, ev.vals, ""); err != nil {
+				return match{}, false, err
+			}
 		}
 		*baseDone = true
 	}
@@ -273,6 +305,41 @@ func (f *rowFacets) lower(i int) string {
 		f.lows[i], f.lowed[i] = strings.ToLower(*f.v[i]), true
 	}
 	return f.lows[i]
+}
+
+// baseColumnsOf puts a row's alert columns (baseColumns) in out as texts of their compiled
+// expressions does, NULL as "", reading the record directly: they are plain columns, a coalesce of
+// them, and the partition's day. It returns false, and leaves the row to the expressions, for a
+// partition without a day (NULL in the concatenation).
+func baseColumnsOf(r *roweval.Row, out []any) bool {
+	p := &r.Part
+	if p.Year == "" || p.Month == "" || p.Day == "" {
+		return false
+	}
+	s := func(v *string) string {
+		if v == nil {
+			return ""
+		}
+		return *v
+	}
+	rec := r.Rec
+	var principal string
+	if u := rec.UserIdentity; u != nil {
+		var issuer *string
+		if sc := u.SessionContext; sc != nil && sc.SessionIssuer != nil {
+			issuer = sc.SessionIssuer.ARN
+		}
+		for _, v := range [...]*string{issuer, u.ARN, u.PrincipalID, u.InvokedBy} {
+			if v != nil {
+				principal = *v
+				break
+			}
+		}
+	}
+	out[0], out[1], out[2], out[3] = s(rec.EventID), s(rec.EventTime), s(rec.EventSource), s(rec.EventName)
+	out[4], out[5], out[6], out[7] = principal, s(rec.SourceIPAddress), p.Account, p.Region
+	out[8] = p.Year + "-" + p.Month + "-" + p.Day
+	return true
 }
 
 // texts puts the values of es over row in out, each as CAST(… AS VARCHAR) gives it; null for a

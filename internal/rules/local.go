@@ -132,7 +132,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 	for i, lr := range rules {
 		n, bad := 0, false
 		for _, ev := range evs {
-			n += len(ev.found[i])
+			n += ev.found[i].n
 			bad = bad || ev.failed[i]
 		}
 		if bad {
@@ -141,7 +141,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		}
 		ms := make([]match, 0, n)
 		for _, ev := range evs {
-			ms = append(ms, ev.found[i]...)
+			ms = ev.found[i].appendTo(ms)
 		}
 		if len(ms) > 0 {
 			byRule[lr.c.r.ID] = ms

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/trailsql/trailsql/internal/answer/answertest"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/rules/roweval"
+	"github.com/trailsql/trailsql/internal/testshared"
 )
 
 // The Go scan reads the lake's files itself: it finds the rules' matches there, and a file it
@@ -102,4 +104,34 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	if _, _, err := lk.scan(context.Background(), inGo, base, Scope{}); err == nil || !strings.Contains(err.Error(), damaged.Path) {
 		t.Fatalf("scan over a damaged file: %v, want an error naming %s", err, damaged.Path)
 	}
+}
+
+// The alert columns read from the record directly are what their expressions give, on every
+// event of ../shared/datasets and a generated trail, in a partition with and without an account.
+func TestBaseColumnsOfEqualsTheExpressions(t *testing.T) {
+	base, err := compileBase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := answertest.Decode(t, testshared.Dir(t, "datasets"))
+	recs = append(recs, answertest.Generated(t, 4, 2000).Records...)
+	for _, p := range []lake.Partition{{Account: "111122223333", Region: "eu-west-1", Year: "2024", Month: "03", Day: "09"}, {Year: "2025", Month: "12", Day: "31"}} {
+		for i, rec := range recs {
+			row := &roweval.Row{Rec: rec, Part: p}
+			got, want := make([]any, len(base)), make([]any, len(base))
+			if !baseColumnsOf(row, got) {
+				t.Fatalf("row %d: not read directly", i)
+			}
+			if err := texts(base, row, want, ""); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("row %d in %+v: %q, the expressions give %q", i, p, got, want)
+			}
+		}
+	}
+	if baseColumnsOf(&roweval.Row{Rec: recs[0]}, make([]any, len(base))) {
+		t.Error("a row without a day was read directly")
+	}
+	t.Logf("%d rows", len(recs))
 }
