@@ -28,6 +28,8 @@ type Live struct {
 	Rest []*Rule
 	Why  map[string]error
 
+	evs sync.Pool // of *evaluator
+
 	mu      sync.Mutex
 	pending map[string]*liveCommit // by commit id, until committed
 	done    map[int64]*liveCommit  // by lake commit
@@ -43,7 +45,7 @@ type liveRule struct {
 }
 
 type liveCommit struct {
-	alerts  []Alert
+	alerts  [][]Alert // a batch per Rows call
 	matches map[string][]match // of threshold rules, by rule id
 	err     error
 }
@@ -119,7 +121,16 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	if len(l.rules) == 0 {
 		return
 	}
-	ev := newEvaluator(l.rules, l.base)
+	// An evaluator of an earlier call keeps what it learnt of the facet values.
+	ev, _ := l.evs.Get().(*evaluator)
+	if ev == nil {
+		ev = newEvaluator(l.rules, l.base)
+	}
+	defer func() {
+		ev.found = make([]matches, len(l.rules)) // what it found is the commit's now
+		ev.failed = nil
+		l.evs.Put(ev)
+	}()
 	ev.part(p, nil)
 	var failed error
 	for _, rec := range rows {
@@ -141,6 +152,13 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		return
 	}
 	if lc.err == nil {
+		n := 0
+		for i, found := range ev.found {
+			if l.rules[i].c.r.Threshold == nil {
+				n += found.n
+			}
+		}
+		batch := make([]Alert, 0, n)
 		for i, found := range ev.found {
 			if found.n == 0 {
 				continue
@@ -154,9 +172,12 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 			}
 			for _, c := range found.chunks {
 				for _, m := range c {
-					lc.alerts = append(lc.alerts, m.alert)
+					batch = append(batch, m.alert)
 				}
 			}
+		}
+		if len(batch) > 0 {
+			lc.alerts = append(lc.alerts, batch)
 		}
 	}
 }
@@ -172,6 +193,8 @@ type evaluator struct {
 	// whose evaluation failed is turned off.
 	on    []bool
 	found []matches
+	// facets are facetRules' answers, by facet column and value.
+	facets [4]map[string][]bool
 	// failed, when set, marks the rules whose evaluation failed on a row (the others go on);
 	// when nil, eval stops at the first failure and returns it.
 	failed []bool
@@ -179,6 +202,26 @@ type evaluator struct {
 
 func newEvaluator(rules []*liveRule, base []*roweval.Expr) *evaluator {
 	return &evaluator{rules: rules, base: base, vals: make([]any, len(base)), found: make([]matches, len(rules))}
+}
+
+// facetRules says, by rule index, whether a row whose facet column k (of lake.FacetColumns) holds
+// v may satisfy the rule's condition: false when the rule's facet condition is on that column and
+// v satisfies none of it (lake.FacetHolds judges, as for the lake's files). A facet column has few
+// values: the answer is kept per value.
+func (ev *evaluator) facetRules(k int, v string) []bool {
+	if may, ok := ev.facets[k][v]; ok {
+		return may
+	}
+	if ev.facets[k] == nil || len(ev.facets[k]) > 4096 {
+		ev.facets[k] = map[string][]bool{}
+	}
+	may := make([]bool, len(ev.rules))
+	low := strings.ToLower(v)
+	for i, lr := range ev.rules {
+		may[i] = lr.facet != k || lr.holdsOn(v, low)
+	}
+	ev.facets[k][v] = may
+	return may
 }
 
 // part sets the partition of the rows that follow, and the rules to evaluate on them (nil: all).
@@ -191,9 +234,15 @@ func (ev *evaluator) part(p lake.Partition, on []bool) {
 func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 	ev.row.Rec = rec
 	baseDone := false
-	f := rowFacets{v: lake.FacetsOf(rec)}
+	// Which rules the row's facet values let hold; NULL is evaluated in full.
+	var may [4][]bool
+	for k, v := range lake.FacetsOf(rec) {
+		if v != nil {
+			may[k] = ev.facetRules(k, *v)
+		}
+	}
 	for i, lr := range ev.rules {
-		if ev.on != nil && !ev.on[i] || !lr.mayHold(&f) {
+		if ev.on != nil && !ev.on[i] || lr.facet >= 0 && may[lr.facet] != nil && !may[lr.facet][i] {
 			continue
 		}
 		m, ok, err := ev.match(lr, &baseDone)
@@ -262,22 +311,6 @@ func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
 	return lr.c.matchOf(ev.vals, vals), true, nil
 }
 
-// mayHold reports whether a row of these facet values (lake.FacetsOf) may satisfy the rule's
-// condition: false when its facet column's value satisfies none of the rule's conditions there
-// (lake.FacetHolds judges, as for the lake's files). NULL is evaluated in full.
-func (lr *liveRule) mayHold(f *rowFacets) bool {
-	if lr.facet < 0 || f.v[lr.facet] == nil {
-		return true
-	}
-	v := *f.v[lr.facet]
-	for _, c := range lr.c.facet {
-		if strings.HasPrefix(c.Op, "lower ") {
-			return lr.holdsOn(v, f.lower(lr.facet))
-		}
-	}
-	return lr.holdsOn(v, "")
-}
-
 // holdsOn reports whether a facet value v (lower: v in lower case, when a condition asks for it)
 // satisfies one of the rule's conditions on its facet column.
 func (lr *liveRule) holdsOn(v, lower string) bool {
@@ -291,20 +324,6 @@ func (lr *liveRule) holdsOn(v, lower string) bool {
 		}
 	}
 	return false
-}
-
-// rowFacets are a row's facet values, lower-cased once when a rule asks.
-type rowFacets struct {
-	v     [4]*string
-	lows  [4]string
-	lowed [4]bool
-}
-
-func (f *rowFacets) lower(i int) string {
-	if !f.lowed[i] {
-		f.lows[i], f.lowed[i] = strings.ToLower(*f.v[i]), true
-	}
-	return f.lows[i]
 }
 
 // baseColumnsOf puts a row's alert columns (baseColumns) in out as texts of their compiled
@@ -380,7 +399,9 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 	n := 0
 	for seq := from; seq <= to; seq++ {
 		if lc := l.done[seq]; lc != nil {
-			n += len(lc.alerts)
+			for _, b := range lc.alerts {
+				n += len(b)
+			}
 		}
 	}
 	out := make([]Alert, 0, n)
@@ -392,7 +413,9 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 			ok = false
 			break
 		}
-		out = append(out, lc.alerts...)
+		for _, b := range lc.alerts {
+			out = append(out, b...)
+		}
 		for id, ms := range lc.matches {
 			matches[id] = append(matches[id], ms...)
 		}
