@@ -45,7 +45,7 @@ type liveRule struct {
 }
 
 type liveCommit struct {
-	alerts  [][]Alert // a batch per Rows call
+	alerts  [][]Alert          // a batch per Rows call
 	matches map[string][]match // of threshold rules, by rule id
 	err     error
 }
