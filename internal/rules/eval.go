@@ -16,20 +16,20 @@ import (
 // Alert is one firing of a rule: an event that matched it, or for a threshold rule the event
 // that made the count.
 type Alert struct {
-	Rule     string   `json:"rule" parquet:"rule"`
-	Severity Severity `json:"severity" parquet:"severity"`
+	Rule     string   `json:"rule" parquet:"rule,dict"`
+	Severity Severity `json:"severity" parquet:"severity,dict"`
 	Title    string   `json:"title" parquet:"title"`
 	// The event: its id and time, what it was and who made it.
 	EventID     string `json:"event_id" parquet:"event_id"`
 	EventTime   string `json:"event_time" parquet:"event_time"`
-	EventSource string `json:"event_source" parquet:"event_source"`
-	EventName   string `json:"event_name" parquet:"event_name"`
-	Principal   string `json:"principal" parquet:"principal"`
-	SourceIP    string `json:"source_ip" parquet:"source_ip"`
+	EventSource string `json:"event_source" parquet:"event_source,dict"`
+	EventName   string `json:"event_name" parquet:"event_name,dict"`
+	Principal   string `json:"principal" parquet:"principal,dict"`
+	SourceIP    string `json:"source_ip" parquet:"source_ip,dict"`
 	// Account, Region and Day are the event's partition (Day as yyyy-mm-dd).
-	Account string `json:"account" parquet:"account"`
-	Region  string `json:"region" parquet:"region"`
-	Day     string `json:"day" parquet:"day"`
+	Account string `json:"account" parquet:"account,dict"`
+	Region  string `json:"region" parquet:"region,dict"`
+	Day     string `json:"day" parquet:"day,dict"`
 	// Dedup is the alert's deduplication key: the rule's dedup values, or the event's identity.
 	Dedup string `json:"dedup" parquet:"dedup"`
 	// Count is the events behind the alert: 1, or a threshold rule's count; FirstTime is the
