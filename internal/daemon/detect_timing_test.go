@@ -3,9 +3,7 @@ package daemon
 import (
 	"context"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,10 +24,7 @@ import (
 //
 //	go test ./internal/daemon -run X -bench IngestDetect -benchtime 3x
 func BenchmarkIngestDetect(b *testing.B) {
-	events := 100000
-	if s := os.Getenv("TRAILSQL_BENCH_EVENTS"); s != "" {
-		events, _ = strconv.Atoi(s)
-	}
+	events := testshared.BenchEvents(b, 100000)
 	loaded, err := rules.Load(rules.Sources{Sigma: []string{testshared.Dir(b, "datasets/sigma-aws-cloudtrail/rules")}})
 	if err != nil || len(loaded.Errors) > 0 {
 		b.Fatal(err, loaded.Errors)

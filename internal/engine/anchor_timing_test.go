@@ -12,18 +12,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
-
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/generate"
 	"github.com/trailsql/trailsql/internal/ingest"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/questions"
+	"github.com/trailsql/trailsql/internal/testshared"
 )
 
 // The engine against DuckDB's own anchors (issue 12), as ratios measured in one process: the
@@ -65,17 +64,7 @@ type benchShape struct {
 
 func benchShapes() []benchShape { return []benchShape{{"thin", 45}, {"dense", 7}} }
 
-func benchEvents(b *testing.B) int {
-	s := os.Getenv("TRAILSQL_BENCH_EVENTS")
-	if s == "" {
-		return 200_000
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		b.Fatalf("TRAILSQL_BENCH_EVENTS=%q: give a positive number of events", s)
-	}
-	return n
-}
+func benchEvents(b *testing.B) int { return testshared.BenchEvents(b, 200_000) }
 
 // benchLake returns a lake of the shape and a DuckDB database file whose table cloudtrail_logs
 // holds the same rows, columns and types as the engine's view.

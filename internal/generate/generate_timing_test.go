@@ -3,23 +3,17 @@ package generate
 import (
 	"context"
 	"os"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/trailsql/trailsql/internal/testshared"
 )
 
 // BenchmarkGenerate writes a trail of TRAILSQL_BENCH_EVENTS events (default 1,000,000, about
 // 24,000 files) per iteration and reports events/s, MB/s of JSON written, bytes per event and the
 // gzip ratio.
 func BenchmarkGenerate(b *testing.B) {
-	events := 1_000_000
-	if s := os.Getenv("TRAILSQL_BENCH_EVENTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			b.Fatalf("TRAILSQL_BENCH_EVENTS=%q: want a positive number", s)
-		}
-		events = n
-	}
+	events := testshared.BenchEvents(b, 1_000_000)
 	var truth *Truth
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {

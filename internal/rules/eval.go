@@ -286,15 +286,7 @@ func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope)
 	if err != nil {
 		return p.scanMatches(ctx, query, scope)
 	}
-	var inGo []*liveRule
-	var rest []*Rule
-	for _, c := range p.rules {
-		if lr, err := compileLive(c); err == nil {
-			inGo = append(inGo, lr)
-		} else {
-			rest = append(rest, c.r)
-		}
-	}
+	inGo, rest := p.live()
 	byRule, retry, err := scope.Lake.scan(ctx, inGo, base, scope)
 	if err != nil {
 		return nil, err

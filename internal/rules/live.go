@@ -75,6 +75,18 @@ func NewLive(rs []*Rule) *Live {
 	return l
 }
 
+// live compiles the plan's rules for roweval: those it evaluates, and the others.
+func (p *plan) live() (inGo []*liveRule, rest []*Rule) {
+	for _, c := range p.rules {
+		if lr, err := compileLive(c); err == nil {
+			inGo = append(inGo, lr)
+		} else {
+			rest = append(rest, c.r)
+		}
+	}
+	return inGo, rest
+}
+
 // compileBase compiles the columns every alert takes (baseColumns).
 func compileBase() ([]*roweval.Expr, error) {
 	var out []*roweval.Expr

@@ -31,12 +31,7 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var inGo []*liveRule
-	for _, c := range newPlan(rs).rules {
-		if lr, err := compileLive(c); err == nil {
-			inGo = append(inGo, lr)
-		}
-	}
+	inGo, _ := newPlan(rs).live()
 	lk := &Local{Snap: snap}
 	byRule, retry, err := lk.scan(context.Background(), inGo, base, Scope{})
 	if err != nil || len(retry) > 0 {

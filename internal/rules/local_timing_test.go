@@ -2,8 +2,6 @@ package rules
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/trailsql/trailsql/internal/answer/answertest"
@@ -16,10 +14,7 @@ import (
 //
 //	go test ./internal/rules -run X -bench LocalScan -benchtime 3x -cpuprofile /tmp/scan.prof
 func BenchmarkLocalScan(b *testing.B) {
-	events := 100000
-	if s := os.Getenv("TRAILSQL_BENCH_EVENTS"); s != "" {
-		events, _ = strconv.Atoi(s)
-	}
+	events := testshared.BenchEvents(b, 100000)
 	loaded, err := Load(Sources{Sigma: []string{testshared.Dir(b, "datasets/sigma-aws-cloudtrail/rules")}})
 	if err != nil || len(loaded.Errors) > 0 {
 		b.Fatal(err, loaded.Errors)
@@ -33,12 +28,7 @@ func BenchmarkLocalScan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var inGo []*liveRule
-	for _, c := range newPlan(loaded.Rules).rules {
-		if lr, err := compileLive(c); err == nil {
-			inGo = append(inGo, lr)
-		}
-	}
+	inGo, _ := newPlan(loaded.Rules).live()
 	lk := &Local{Snap: snap}
 	b.ResetTimer()
 	n := 0

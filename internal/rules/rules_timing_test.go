@@ -2,13 +2,11 @@ package rules_test
 
 import (
 	"context"
-	"github.com/trailsql/trailsql/internal/lake"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer/answertest"
+	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/testshared"
 )
@@ -24,10 +22,7 @@ func BenchmarkDetect(b *testing.B) {
 	if err != nil || len(loaded.Errors) > 0 {
 		b.Fatal(err, loaded.Errors)
 	}
-	events := 100000
-	if s := os.Getenv("TRAILSQL_BENCH_EVENTS"); s != "" {
-		events, _ = strconv.Atoi(s)
-	}
+	events := testshared.BenchEvents(b, 100000)
 	l := answertest.Generated(b, 1, events)
 	ctx := context.Background()
 	ok, problems := rules.Validate(ctx, l.Query, loaded.Rules)

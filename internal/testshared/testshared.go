@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -35,4 +36,19 @@ func Dir(t testing.TB, sub string) string {
 		t.Skipf("../shared/%s is not present (%v)", sub, err)
 	}
 	return dir
+}
+
+// BenchEvents is the size of a benchmark's generated trail: TRAILSQL_BENCH_EVENTS when set (a
+// positive number, else the benchmark fails), or def.
+func BenchEvents(b testing.TB, def int) int {
+	b.Helper()
+	s := os.Getenv("TRAILSQL_BENCH_EVENTS")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		b.Fatalf("TRAILSQL_BENCH_EVENTS=%q: give a positive number of events", s)
+	}
+	return n
 }
