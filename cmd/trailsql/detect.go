@@ -109,7 +109,12 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(m.Stderr, "%d rules evaluated, %d alerts\n", len(ok), len(alerts))
+			how := ""
+			if lk := scope.Lake; lk != nil && lk.InGo > 0 {
+				inGo := lk.InGo - lk.Retried
+				how = fmt.Sprintf(" (%d in Go over %d lake files, %d in SQL)", inGo, lk.Files, len(ok)-inGo)
+			}
+			fmt.Fprintf(m.Stderr, "%d rules evaluated%s, %d alerts\n", len(ok), how, len(alerts))
 			if format == textFormat {
 				return writeAlertSentences(cmd.Context(), m.Stdout, query, alerts, textOpt)
 			}

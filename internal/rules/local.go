@@ -24,6 +24,10 @@ type Local struct {
 	Snap *lake.Snapshot // what the engine reads
 	// PathOf is a file's "$path" as the engine reads it, for a Scope of some Files.
 	PathOf func(lake.File) string
+
+	// What the scans over it did, for a log line: the rules evaluated in Go (of which Retried
+	// went back to the engine, undecided on some row), and the files read.
+	InGo, Retried, Files int
 }
 
 // projectionOf is the columns the expressions read (partition columns are not in the files:
@@ -147,6 +151,9 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 			byRule[lr.c.r.ID] = ms
 		}
 	}
+	lk.InGo += len(rules)
+	lk.Retried += len(retry)
+	lk.Files += len(jobs)
 	return byRule, retry, nil
 }
 
