@@ -113,10 +113,16 @@ func cachedSnapshot(root string, key []byte, names []string) *Snapshot {
 		return nil
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSnapshotCacheBytes+1))
-	if err != nil || len(data) > maxSnapshotCacheBytes {
+	// Read into one buffer of the file's size: growing one as io.ReadAll does was a tenth of the
+	// time to read the cache.
+	var buf bytes.Buffer
+	if fi, err := f.Stat(); err == nil && fi.Size() <= maxSnapshotCacheBytes {
+		buf.Grow(int(fi.Size()) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxSnapshotCacheBytes+1)); err != nil || buf.Len() > maxSnapshotCacheBytes {
 		return nil
 	}
+	data := buf.Bytes()
 	macHex, body, ok := bytes.Cut(data, []byte("\n"))
 	mac := make([]byte, sha256.Size)
 	if !ok || hex.EncodedLen(len(mac)) != len(macHex) {
@@ -218,9 +224,12 @@ func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 				f.Origins = append(f.Origins, n)
 			}
 		}
-		if v := c.str(); v != "" && c.err == nil {
-			if err := json.Unmarshal([]byte(v), &f.Values); err != nil || f.Values == nil {
-				c.err = errors.New("damaged values")
+		if q := c.quoted(); q != `""` && c.err == nil {
+			if f.Values = quotedValues(q); f.Values == nil {
+				v, err := strconv.Unquote(q)
+				if err != nil || json.Unmarshal([]byte(v), &f.Values) != nil || f.Values == nil {
+					c.err = errors.New("damaged values")
+				}
 			}
 		}
 		c.line()
@@ -265,6 +274,20 @@ func (c *cacheReader) int() int64 {
 
 // str returns the next field, a quoted string.
 func (c *cacheReader) str() string {
+	q := c.quoted()
+	if c.err != nil {
+		return ""
+	}
+	v, err := strconv.Unquote(q)
+	if err != nil {
+		c.err = err
+		return ""
+	}
+	return v
+}
+
+// quoted returns the next field as it is written, quotes included.
+func (c *cacheReader) quoted() string {
 	if c.err != nil {
 		return ""
 	}
@@ -273,13 +296,90 @@ func (c *cacheReader) str() string {
 		c.err = err
 		return ""
 	}
-	v, err := strconv.Unquote(q)
-	if err != nil {
-		c.err = err
-		return ""
-	}
 	c.rest = strings.TrimPrefix(c.rest[len(q):], " ")
-	return v
+	return q
+}
+
+// quotedValues decodes the <values> field as written (File.Values as JSON, Go-quoted) the fast
+// way, or returns nil when it cannot: then the field is unquoted and decoded as JSON. Decoding
+// every file's values with encoding/json was two thirds of reading the cache (413 files of the
+// long bench shape: 20 of 30 ms, at the start of every query). The fast way reads what
+// json.Marshal writes for values without escapes: {"column":["value",…],…}, which in the quoted
+// field is {\"column\":[\"value\",…],…}; any other escape, a character that JSON or Go would
+// have escaped, or text not of that shape leaves the field to the slow way.
+func quotedValues(q string) map[string][]string {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return nil
+	}
+	s := q[1 : len(q)-1]
+	// str reads a JSON string, \"…\", of plain characters.
+	str := func() (string, bool) {
+		if !strings.HasPrefix(s, `\"`) {
+			return "", false
+		}
+		s = s[2:]
+		end := strings.IndexByte(s, '\\')
+		if end < 0 || !strings.HasPrefix(s[end:], `\"`) {
+			return "", false
+		}
+		v := s[:end]
+		for i := 0; i < len(v); i++ {
+			if b := v[i]; b < 0x20 || b == '"' || b >= 0x7f {
+				return "", false
+			}
+		}
+		s = s[end+2:]
+		return v, true
+	}
+	if !strings.HasPrefix(s, "{") {
+		return nil
+	}
+	s = s[1:]
+	out := map[string][]string{}
+	if strings.HasPrefix(s, "}") {
+		s = s[1:]
+		if s != "" {
+			return nil
+		}
+		return out
+	}
+	for {
+		k, ok := str()
+		if !ok || !strings.HasPrefix(s, ":[") {
+			return nil
+		}
+		s = s[2:]
+		vs := []string{}
+		if strings.HasPrefix(s, "]") {
+			s = s[1:]
+		} else {
+			for {
+				v, ok := str()
+				if !ok {
+					return nil
+				}
+				vs = append(vs, v)
+				if strings.HasPrefix(s, ",") {
+					s = s[1:]
+					continue
+				}
+				if !strings.HasPrefix(s, "]") {
+					return nil
+				}
+				s = s[1:]
+				break
+			}
+		}
+		out[k] = vs
+		switch {
+		case strings.HasPrefix(s, ","):
+			s = s[1:]
+		case s == "}":
+			return out
+		default:
+			return nil
+		}
+	}
 }
 
 // line ends a line.
