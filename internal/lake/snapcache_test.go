@@ -180,14 +180,14 @@ func TestSnapshotCacheRoundTrip(t *testing.T) {
 }
 
 // The fast reading of a file's values gives what encoding/json gives for every text
-// json.Marshal writes, and declines (nil) whatever it does not read, which the cache then
-// decodes as JSON.
+// json.Marshal writes, and declines (0) whatever it does not read, which the cache then decodes
+// as JSON.
 func TestQuotedValues(t *testing.T) {
 	cases := []map[string][]string{
 		{},
 		{"errorcode": {}},
 		{"eventname": {"ConsoleLogin"}, "errorcode": {}, "useridentity.type": {"AssumedRole", "IAMUser", "Root"}},
-		{"eventsource": {"s3.amazonaws.com", "sts.amazonaws.com"}, "eventname": {"a b", "", "x,y", "[z]", "{w}", ":"}},
+		{"eventsource": {"s3.amazonaws.com", "sts.amazonaws.com"}, "eventname": {"a b", "", "x,y", "[z]", "{w}", ":", "}"}},
 		{"errorcode": {`say "no"`}},                    // an escaped quote
 		{"errorcode": {`back\slash`}},                  // an escaped backslash
 		{"errorcode": {"<tag>&"}},                      // HTML characters, escaped by json.Marshal
@@ -207,25 +207,26 @@ func TestQuotedValues(t *testing.T) {
 		if err := json.Unmarshal(js, &dec); err != nil {
 			t.Fatal(err)
 		}
-		got := quotedValues(q)
-		if got != nil && !reflect.DeepEqual(got, dec) {
-			t.Errorf("%s: read %#v, JSON reads %#v", q, got, dec)
+		got, n := quotedValues(q + ` "next field"`)
+		if n > 0 && (n != len(q) || !reflect.DeepEqual(got, dec)) {
+			t.Errorf("%s: read %#v over %d bytes, JSON reads %#v over %d", q, got, n, dec, len(q))
 		}
-		plain := true
-		for _, b := range []byte(q[1 : len(q)-1]) {
+		plain := !strings.Contains(strings.ReplaceAll(q[1:len(q)-1], `\"`, ""), `\`) && !strings.Contains(string(js), "null")
+		for _, b := range []byte(q) {
 			if b >= 0x7f || b < 0x20 {
 				plain = false
 			}
 		}
-		if got == nil && plain && !strings.Contains(strings.ReplaceAll(q[1:len(q)-1], `\"`, ""), `\`) && !strings.Contains(string(js), "null") {
+		if n == 0 && plain {
 			t.Errorf("%s: declined a plain text", q)
 		}
 	}
 	// Texts json.Marshal does not write are declined, never read wrongly.
-	for _, q := range []string{``, `"`, `""`, `"{"`, `"{}x"`, `"[]"`, `"{\"a\":[\"b\"]"`, `"{\"a\":[\"b\"],}"`,
-		`"{\"a\":[\"b\",]}"`, `"{\"a\":[\"b\"] }"`, `"{\"a\":\"b\"}"`, `"{\"a\":[\"b\\\"]}"`, `"{\"a\":[1]}"`, `"{ }"`} {
-		if got := quotedValues(q); got != nil {
-			t.Errorf("%s: read %#v, want it declined", q, got)
+	for _, q := range []string{``, `"`, `""`, `"{"`, `"{}`, `"{}x"`, `"[]"`, `"{\"a\":[\"b\"]"`, `"{\"a\":[\"b\"],}"`,
+		`"{\"a\":[\"b\",]}"`, `"{\"a\":[\"b\"] }"`, `"{\"a\":\"b\"}"`, `"{\"a\":[\"b\\\"]}"`, `"{\"a\":[1]}"`, `"{ }"`,
+		`"{\"a\":[\"b\"]}`, `"{\"a\":[\"b"]}"`} {
+		if got, n := quotedValues(q); n != 0 || got != nil {
+			t.Errorf("%s: read %#v over %d bytes, want it declined", q, got, n)
 		}
 	}
 }
