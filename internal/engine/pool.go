@@ -282,6 +282,11 @@ func (c *core) configure(ctx context.Context, g *generation, cn *sql.Conn) error
 		// Lake files never change once committed: keep their footers instead of re-reading
 		// hundreds of them for every statement.
 		"SET GLOBAL parquet_metadata_cache = true",
+		// Read the columns a statement needs of a row group in one go, as DuckDB does for
+		// remote files, instead of one read per column chunk: a lake file of a thin
+		// partition-day is one small row group, and the throttling question over 278 of them
+		// took 10 to 20% less CPU (DuckDB 1.4, the long bench shape, interleaved runs).
+		"SET GLOBAL prefetch_all_parquet_files = true",
 		"SET GLOBAL memory_limit = " + quote(c.opt.MemoryLimit),
 	}
 	if c.opt.Threads > 0 {

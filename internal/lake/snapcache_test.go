@@ -3,10 +3,13 @@ package lake
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -173,5 +176,57 @@ func TestSnapshotCacheRoundTrip(t *testing.T) {
 	got, ledger, err := decodeSnapshotCache(string(encodeSnapshotCache(s, names)))
 	if err != nil || ledger != ledgerID(names) || !reflect.DeepEqual(got, s) {
 		t.Fatalf("%v %q\n%+v\nwant %+v", err, ledger, got, s)
+	}
+}
+
+// The fast reading of a file's values gives what encoding/json gives for every text
+// json.Marshal writes, and declines (0) whatever it does not read, which the cache then decodes
+// as JSON.
+func TestQuotedValues(t *testing.T) {
+	cases := []map[string][]string{
+		{},
+		{"errorcode": {}},
+		{"eventname": {"ConsoleLogin"}, "errorcode": {}, "useridentity.type": {"AssumedRole", "IAMUser", "Root"}},
+		{"eventsource": {"s3.amazonaws.com", "sts.amazonaws.com"}, "eventname": {"a b", "", "x,y", "[z]", "{w}", ":", "}"}},
+		{"errorcode": {`say "no"`}},                    // an escaped quote
+		{"errorcode": {`back\slash`}},                  // an escaped backslash
+		{"errorcode": {"<tag>&"}},                      // HTML characters, escaped by json.Marshal
+		{"errorcode": {"tab\there", "line\nbreak"}},    // control characters
+		{"eventname": {"Überweisung", "日本", "\u2028"}}, // non-ASCII
+		{"eventname": {"\xff"}},                        // not UTF-8: JSON reads U+FFFD
+		{"eventname": nil},                             // null
+		{`a"b`: {"v"}, `c\d`: {"w"}},                   // escapes in a key
+	}
+	for _, want := range cases {
+		js, err := json.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := strconv.Quote(string(js))
+		var dec map[string][]string
+		if err := json.Unmarshal(js, &dec); err != nil {
+			t.Fatal(err)
+		}
+		got, n := quotedValues(q + ` "next field"`)
+		if n > 0 && (n != len(q) || !reflect.DeepEqual(got, dec)) {
+			t.Errorf("%s: read %#v over %d bytes, JSON reads %#v over %d", q, got, n, dec, len(q))
+		}
+		plain := !strings.Contains(strings.ReplaceAll(q[1:len(q)-1], `\"`, ""), `\`) && !strings.Contains(string(js), "null")
+		for _, b := range []byte(q) {
+			if b >= 0x7f || b < 0x20 {
+				plain = false
+			}
+		}
+		if n == 0 && plain {
+			t.Errorf("%s: declined a plain text", q)
+		}
+	}
+	// Texts json.Marshal does not write are declined, never read wrongly.
+	for _, q := range []string{``, `"`, `""`, `"{"`, `"{}`, `"{}x"`, `"[]"`, `"{\"a\":[\"b\"]"`, `"{\"a\":[\"b\"],}"`,
+		`"{\"a\":[\"b\",]}"`, `"{\"a\":[\"b\"] }"`, `"{\"a\":\"b\"}"`, `"{\"a\":[\"b\\\"]}"`, `"{\"a\":[1]}"`, `"{ }"`,
+		`"{\"a\":[\"b\"]}`, `"{\"a\":[\"b"]}"`} {
+		if got, n := quotedValues(q); n != 0 || got != nil {
+			t.Errorf("%s: read %#v over %d bytes, want it declined", q, got, n)
+		}
 	}
 }
