@@ -202,7 +202,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		alerts = kept
 	}
-	sortAlerts(alerts)
+	alerts = sortedAlerts(alerts)
 	for i := range alerts {
 		alerts[i].Commit = snap.Seq
 	}

@@ -256,12 +256,21 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	if err != nil {
 		return nil, err
 	}
-	var out []Alert
-	for _, c := range p.rules {
-		out = append(out, c.alerts(byRule[c.r.ID])...)
+	n := 0
+	for _, ms := range byRule {
+		n += len(ms)
 	}
-	sortAlerts(out)
-	return out, nil
+	out := make([]Alert, 0, n)
+	for _, c := range p.rules {
+		if c.r.Threshold != nil {
+			out = append(out, c.alerts(byRule[c.r.ID])...)
+			continue
+		}
+		for _, m := range byRule[c.r.ID] {
+			out = append(out, m.alert)
+		}
+	}
+	return sortedAlerts(out), nil
 }
 
 // alerts are the alerts of a rule's matches: one per match, or a threshold's.

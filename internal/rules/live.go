@@ -443,10 +443,11 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 	return out, matches, true
 }
 
-// sortAlerts orders alerts as a detection stores them: by event time, rule and event (then by
-// what tells apart two alerts on events of one id, so that the order never depends on the order
-// they were found in). The alerts are large: pointers to them are sorted, and they are moved once.
-func sortAlerts(as []Alert) {
+// sortedAlerts returns alerts in the order a detection stores them: by event time, rule and event
+// (then by what tells apart two alerts on events of one id, so that the order never depends on the
+// order they were found in). The alerts are large: pointers to them are sorted, and they are
+// moved once, into a new slice.
+func sortedAlerts(as []Alert) []Alert {
 	ptrs := make([]*Alert, len(as))
 	for i := range as {
 		ptrs[i] = &as[i]
@@ -456,7 +457,7 @@ func sortAlerts(as []Alert) {
 	for i, p := range ptrs {
 		sorted[i] = *p
 	}
-	copy(as, sorted)
+	return sorted
 }
 
 func compareAlerts(a, b *Alert) int {
