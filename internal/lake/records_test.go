@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,3 +139,75 @@ func dump(r *cloudtrail.Record) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// A FileReader reads a snapshot's files, and refuses what the engine refuses to let DuckDB open:
+// a file or a folder on its way replaced by a symbolic link (to a copy of the same bytes), a file
+// of another size.
+func TestFileReaderRefusesLinks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	trail := filepath.Join(dir, "trail")
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 2, Events: 400, Days: 2, Accounts: 2,
+		End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "lake")
+	if _, err := ingest.Run(ctx, ingest.Options{Lake: root}, []string{trail}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := lake.OpenSnapshot(root)
+	if err != nil || len(snap.Files) < 3 {
+		t.Fatal(err, len(snap.Files))
+	}
+	r, err := snap.OpenFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, f := range snap.Files {
+		if data, err := r.ReadFile(f); err != nil || int64(len(data)) != f.Bytes {
+			t.Fatalf("%s: %d bytes, %v", f.Path, len(data), err)
+		}
+	}
+	abs := func(f lake.File) string { return filepath.Join(root, filepath.FromSlash(f.Path)) }
+	// A file replaced by a link.
+	f0 := snap.Files[0]
+	copyOf := filepath.Join(dir, "copy.parquet")
+	if err := os.Rename(abs(f0), copyOf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(copyOf, abs(f0)); err != nil {
+		t.Fatal(err)
+	}
+	// A partition folder replaced by a link to a copy of it (a reader opened afresh: the first
+	// checked the folders already).
+	f1 := snap.Files[len(snap.Files)-1]
+	folder := filepath.Dir(abs(f1))
+	if err := os.Rename(folder, filepath.Join(dir, "folder")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "folder"), folder); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := snap.OpenFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	for _, f := range []lake.File{f0, f1} {
+		if _, err := r2.ReadFile(f); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("%s: %v, want a damage error saying a link is on its way", f.Path, err)
+		}
+	}
+	// A file of another size than recorded.
+	f2 := snap.Files[1]
+	if filepath.Dir(abs(f2)) == folder {
+		t.Fatal("the test needs a file outside the linked folder")
+	}
+	if err := os.WriteFile(abs(f2), []byte("PAR1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.ReadFile(f2); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "bytes") {
+		t.Errorf("%s: %v, want a damage error about its size", f2.Path, err)
+	}
+}

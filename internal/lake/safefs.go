@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // ErrDamaged is matched (errors.Is) by every *FileError.
@@ -226,7 +227,13 @@ func (s *sumWriter) sum() string { return hex.EncodeToString(s.h.Sum(nil)) }
 // FileReader reads the data files of a snapshot with the checks the engine makes before it lets
 // DuckDB open them: a regular file inside the lake reached through folders only (no symbolic
 // link on the way), of the size its commit recorded. It is safe for concurrent use.
-type FileReader struct{ l *lakeFS }
+type FileReader struct {
+	l *lakeFS
+	// folders are the folders checked (a folder, not a link), with the damage found: the
+	// files of a partition share them.
+	mu      sync.Mutex
+	folders map[string]error
+}
 
 // OpenFiles returns a FileReader of the snapshot's lake; Close it when done.
 func (s *Snapshot) OpenFiles() (*FileReader, error) {
@@ -234,12 +241,63 @@ func (s *Snapshot) OpenFiles() (*FileReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FileReader{l}, nil
+	return &FileReader{l: l, folders: map[string]error{}}, nil
+}
+
+// open opens a regular file of the lake, as lakeFS.open does, each folder on the way checked once.
+func (r *FileReader) open(rel string) (*os.File, error) {
+	if err := checkRelPath(rel); err != nil {
+		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: err}
+	}
+	segs := strings.Split(rel, "/")
+	for i := 1; i < len(segs); i++ {
+		dir := strings.Join(segs[:i], "/")
+		r.mu.Lock()
+		err, done := r.folders[dir]
+		r.mu.Unlock()
+		if !done {
+			fi, lerr := r.l.root.Lstat(filepath.FromSlash(dir))
+			switch {
+			case lerr != nil:
+				err = lerr
+			case fi.Mode()&fs.ModeSymlink != 0:
+				err = &FileError{Path: rel, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", dir)}
+			case !fi.IsDir():
+				err = &FileError{Path: rel, Kind: DamageNotFile, Err: fmt.Errorf("%s is not a folder", dir)}
+			}
+			r.mu.Lock()
+			r.folders[dir] = err
+			r.mu.Unlock()
+		}
+		if err != nil {
+			var fe *FileError
+			if errors.As(err, &fe) {
+				return nil, &FileError{Path: rel, Kind: fe.Kind, Err: fe.Err}
+			}
+			return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
+		}
+	}
+	fi, err := r.l.root.Lstat(filepath.FromSlash(rel))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: errors.New("missing")}
+	case err != nil:
+		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, &FileError{Path: rel, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", rel)}
+	case !fi.Mode().IsRegular():
+		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: errors.New("not a regular file")}
+	}
+	h, err := r.l.root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
+	}
+	return h, nil
 }
 
 // ReadFile returns the content of f; damage is a *FileError naming the file.
 func (r *FileReader) ReadFile(f File) ([]byte, error) {
-	h, err := r.l.open(f.Path)
+	h, err := r.open(f.Path)
 	if err != nil {
 		return nil, err
 	}
