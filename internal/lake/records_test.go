@@ -1,6 +1,7 @@
 package lake_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,6 +93,41 @@ func TestProjectionReadsWhatTheLibraryReads(t *testing.T) {
 		}
 	}
 	t.Logf("%d rows of %d files; fields seen: %v", rows, len(snap.Files), seen)
+
+	// Every row in one file of many row groups (lists and maps span them).
+	var every []cloudtrail.Record
+	for _, f := range snap.Files {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		every = append(every, libraryRead(t, data)...)
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[cloudtrail.Record](&buf, parquet.MaxRowsPerRowGroup(97))
+	if _, err := w.Write(every); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []cloudtrail.Record
+	groups := 0
+	if err := all.Read("many.parquet", buf.Bytes(), func(rs []cloudtrail.Record) error {
+		groups++
+		got = append(got, rs...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if groups < 10 || len(got) != len(every) {
+		t.Fatalf("%d row groups, %d rows of %d", groups, len(got), len(every))
+	}
+	for i := range every {
+		if !reflect.DeepEqual(got[i], every[i]) {
+			t.Fatalf("many row groups, row %d:\n got %s\nwant %s", i, dump(&got[i]), dump(&every[i]))
+		}
+	}
 	for _, name := range []string{"resources", "managementevent", "tlsdetails", "sessionissuer", "attributes map"} {
 		if !seen[name] {
 			t.Errorf("no row holds %s: the test proves little for it", name)
