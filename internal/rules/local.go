@@ -40,7 +40,7 @@ func projectionOf(es []*roweval.Expr) *lake.Projection {
 	return lake.NewProjection(paths)
 }
 
-// localScan evaluates rules (compiled for roweval, with the alert columns base) over the rows
+// scan evaluates rules (compiled for roweval, with the alert columns base) over the rows
 // of scope in lk's files. It returns each rule's matches by rule id, and the rules whose
 // evaluation failed on some row (roweval cannot decide it): those are for the engine to scan,
 // and have no matches here.
