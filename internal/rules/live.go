@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -446,16 +447,42 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 // sortedAlerts returns alerts in the order a detection stores them: by event time, rule and event
 // (then by what tells apart two alerts on events of one id, so that the order never depends on the
 // order they were found in). The alerts are large: pointers to them are sorted, and they are
-// moved once, into a new slice.
+// moved once, into a new slice. Many alerts (a backtest over a busy trail) are sorted in two
+// halves at once, merged as they are moved.
 func sortedAlerts(as []Alert) []Alert {
 	ptrs := make([]*Alert, len(as))
 	for i := range as {
 		ptrs[i] = &as[i]
 	}
-	slices.SortFunc(ptrs, compareAlerts)
-	sorted := make([]Alert, len(as))
-	for i, p := range ptrs {
-		sorted[i] = *p
+	sorted := make([]Alert, 0, len(as))
+	if len(ptrs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(ptrs, compareAlerts)
+		for _, p := range ptrs {
+			sorted = append(sorted, *p)
+		}
+		return sorted
+	}
+	a, b := ptrs[:len(ptrs)/2], ptrs[len(ptrs)/2:]
+	done := make(chan struct{})
+	go func() {
+		slices.SortFunc(a, compareAlerts)
+		close(done)
+	}()
+	slices.SortFunc(b, compareAlerts)
+	<-done
+	for len(a) > 0 && len(b) > 0 {
+		// Ties take a's first: the order is total but for alerts equal in every field.
+		if compareAlerts(b[0], a[0]) < 0 {
+			sorted, b = append(sorted, *b[0]), b[1:]
+		} else {
+			sorted, a = append(sorted, *a[0]), a[1:]
+		}
+	}
+	for _, p := range a {
+		sorted = append(sorted, *p)
+	}
+	for _, p := range b {
+		sorted = append(sorted, *p)
 	}
 	return sorted
 }

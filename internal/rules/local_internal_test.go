@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,4 +130,18 @@ func TestBaseColumnsOfEqualsTheExpressions(t *testing.T) {
 		t.Error("a row without a day was read directly")
 	}
 	t.Logf("%d rows", len(recs))
+}
+
+// Many alerts are sorted in two halves and merged: the same order as one sort.
+func TestSortedAlertsInHalves(t *testing.T) {
+	var as []Alert
+	for i := range 70000 {
+		as = append(as, Alert{EventTime: fmt.Sprintf("2026-01-%02dT00:00:%02dZ", i%28+1, i%60), Rule: fmt.Sprint("r", i%7), EventID: fmt.Sprint(i % 1000), Title: fmt.Sprint(i)})
+	}
+	want := slices.Clone(as)
+	slices.SortFunc(want, func(a, b Alert) int { return compareAlerts(&a, &b) })
+	got := sortedAlerts(as)
+	if !slices.Equal(got, want) {
+		t.Fatal("the merged halves are not in order")
+	}
 }

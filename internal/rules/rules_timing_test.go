@@ -37,6 +37,7 @@ func BenchmarkDetect(b *testing.B) {
 	inSQL := scope
 	inSQL.Lake = nil
 	var scan, one, sql, each time.Duration
+	sqlFailed := false
 	var alerts int
 	for b.Loop() {
 		t := time.Now()
@@ -52,9 +53,11 @@ func BenchmarkDetect(b *testing.B) {
 		one += time.Since(t)
 		alerts = len(as)
 		t = time.Now()
-		// The same backtest all in the engine (as on Athena, or before the rules ran in Go).
+		// The same backtest all in the engine (as on Athena, or before the rules ran in Go). On a
+		// large trail its matches pass the engine's bound on a result: then it is not reported.
 		if _, err := rules.Evaluate(ctx, l.Query, ok, inSQL); err != nil {
-			b.Fatal(err)
+			b.Logf("the backtest in the engine failed: %v", err)
+			sqlFailed = true
 		}
 		sql += time.Since(t)
 		t = time.Now()
@@ -69,7 +72,9 @@ func BenchmarkDetect(b *testing.B) {
 	}
 	b.ReportMetric(float64(one)/float64(scan), "backtest/scan")
 	b.ReportMetric(float64(each)/float64(one), "per-rule/backtest")
-	b.ReportMetric(float64(sql)/float64(one), "in-engine/backtest")
+	if !sqlFailed {
+		b.ReportMetric(float64(sql)/float64(one), "in-engine/backtest")
+	}
 	b.ReportMetric(float64(len(ok)), "rules")
 	b.ReportMetric(float64(alerts), "alerts")
 }
