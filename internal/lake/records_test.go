@@ -27,21 +27,7 @@ import (
 // NULL. The files: a generated trail and every folder of real events in ../shared/datasets (nested
 // identities, resources, web identity attributes, TLS details, booleans).
 func TestProjectionReadsWhatTheLibraryReads(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	trail := filepath.Join(dir, "trail")
-	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 5, Events: 3000, Days: 2, Accounts: 2,
-		End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(dir, "lake")
-	if _, err := ingest.Run(ctx, ingest.Options{Lake: root}, []string{trail, testshared.Dir(t, "datasets")}); err != nil {
-		t.Fatal(err)
-	}
-	snap, err := lake.OpenSnapshot(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, snap := generatedLake(t, 5, 3000, testshared.Dir(t, "datasets"))
 	all := lake.NewProjection(nil)
 	some := lake.NewProjection([]string{"eventname", "useridentity.sessioncontext.sessionissuer.arn", "resources", "tlsdetails", "managementevent"})
 	rows, seen := 0, map[string]bool{}
@@ -174,26 +160,38 @@ func dump(r *cloudtrail.Record) string {
 	return string(b)
 }
 
+// generatedLake ingests a generated trail of events over two days and two accounts, and the
+// folders more, into a new lake; it returns the lake's root and snapshot.
+func generatedLake(t *testing.T, seed int64, events int, more ...string) (string, *lake.Snapshot) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	trail := filepath.Join(dir, "trail")
+	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: seed, Events: events, Days: 2, Accounts: 2,
+		End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "lake")
+	if _, err := ingest.Run(ctx, ingest.Options{Lake: root}, append([]string{trail}, more...)); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := lake.OpenSnapshot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, snap
+}
+
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // A FileReader reads a snapshot's files, and refuses what the engine refuses to let DuckDB open:
 // a file or a folder on its way replaced by a symbolic link (to a copy of the same bytes), a file
 // of another size.
 func TestFileReaderRefusesLinks(t *testing.T) {
-	ctx := context.Background()
+	root, snap := generatedLake(t, 2, 400)
 	dir := t.TempDir()
-	trail := filepath.Join(dir, "trail")
-	if _, err := generate.Generate(ctx, trail, generate.Options{Seed: 2, Events: 400, Days: 2, Accounts: 2,
-		End: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(dir, "lake")
-	if _, err := ingest.Run(ctx, ingest.Options{Lake: root}, []string{trail}); err != nil {
-		t.Fatal(err)
-	}
-	snap, err := lake.OpenSnapshot(root)
-	if err != nil || len(snap.Files) < 3 {
-		t.Fatal(err, len(snap.Files))
+	if len(snap.Files) < 3 {
+		t.Fatalf("%d files", len(snap.Files))
 	}
 	r, err := snap.OpenFiles()
 	if err != nil {
