@@ -160,7 +160,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 			p := newPlan(counted)
-			byRule := map[string][]match{}
+			byRule := map[string]*matches{}
 			if len(older) > 0 {
 				scope.Files = make([]string, len(older))
 				for i, f := range older {
@@ -173,7 +173,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 			for _, c := range p.rules {
-				alerts = append(alerts, since(c.alerts(append(byRule[c.r.ID], liveMatches[c.r.ID]...)), minTime)...)
+				alerts = append(alerts, since(c.alerts(byRule[c.r.ID].appendTo(liveMatches[c.r.ID])), minTime)...)
 			}
 		}
 		mixed = true

@@ -258,16 +258,19 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	}
 	n := 0
 	for _, ms := range byRule {
-		n += len(ms)
+		n += ms.len()
 	}
 	out := make([]Alert, 0, n)
 	for _, c := range p.rules {
+		ms := byRule[c.r.ID]
 		if c.r.Threshold != nil {
-			out = append(out, c.alerts(byRule[c.r.ID])...)
+			out = append(out, c.alerts(ms.appendTo(nil))...)
 			continue
 		}
-		for _, m := range byRule[c.r.ID] {
-			out = append(out, m.alert)
+		for _, chunk := range ms.chunkList() {
+			for _, m := range chunk {
+				out = append(out, m.alert)
+			}
 		}
 	}
 	return sortedAlerts(out), nil
@@ -287,7 +290,7 @@ func (c *compiled) alerts(ms []match) []Alert {
 
 // matches runs the plan's scans over scope and returns each rule's matches, by rule id. On a
 // local lake (scope.Lake) the rules roweval evaluates are evaluated in Go over its files.
-func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string][]match, error) {
+func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string]*matches, error) {
 	if scope.Lake == nil {
 		return p.scanMatches(ctx, query, scope)
 	}
@@ -314,7 +317,7 @@ func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope)
 
 // scanMatches runs the plan's scans over scope in the engine and returns each rule's matches, by
 // rule id.
-func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string][]match, error) {
+func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string]*matches, error) {
 	var rows [][]any
 	for _, sc := range p.scans(scope.Values) {
 		sql, args := p.sql(scope, sc.rules, sc.cond)
@@ -324,7 +327,7 @@ func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Sc
 		}
 		rows = append(rows, res.Rows...)
 	}
-	byRule := map[string][]match{}
+	byRule := map[string]*matches{}
 	last := len(baseColumns)
 	for _, row := range rows {
 		var ms []any
@@ -338,7 +341,12 @@ func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Sc
 				return nil, fmt.Errorf("evaluate %d rules: a match names rule %v", len(p.rules), m)
 			}
 			c := p.rules[i]
-			byRule[c.r.ID] = append(byRule[c.r.ID], c.matchOf(row, vals))
+			ms := byRule[c.r.ID]
+			if ms == nil {
+				ms = &matches{}
+				byRule[c.r.ID] = ms
+			}
+			ms.add(c.matchOf(row, vals))
 		}
 	}
 	return byRule, nil

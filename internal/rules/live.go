@@ -294,12 +294,28 @@ func (ms *matches) add(m match) {
 	ms.n++
 }
 
-// appendTo appends the matches to out.
+// appendTo appends the matches to out; nil holds none.
 func (ms *matches) appendTo(out []match) []match {
-	for _, c := range ms.chunks {
+	for _, c := range ms.chunkList() {
 		out = append(out, c...)
 	}
 	return out
+}
+
+// len is the number of matches; nil holds none.
+func (ms *matches) len() int {
+	if ms == nil {
+		return 0
+	}
+	return ms.n
+}
+
+// chunkList is the chunks of the matches; nil holds none.
+func (ms *matches) chunkList() [][]match {
+	if ms == nil {
+		return nil
+	}
+	return ms.chunks
 }
 
 // match evaluates one rule on the row; baseDone says whether ev.vals holds the row's alert

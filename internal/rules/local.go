@@ -44,7 +44,7 @@ func projectionOf(es []*roweval.Expr) *lake.Projection {
 // of scope in lk's files. It returns each rule's matches by rule id, and the rules whose
 // evaluation failed on some row (roweval cannot decide it): those are for the engine to scan,
 // and have no matches here.
-func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Expr, scope Scope) (map[string][]match, []*Rule, error) {
+func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Expr, scope Scope) (map[string]*matches, []*Rule, error) {
 	from, to := "", ""
 	if !scope.From.IsZero() {
 		from = questions.TimeText(scope.From)
@@ -131,23 +131,21 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	byRule := map[string][]match{}
+	byRule := map[string]*matches{}
 	var retry []*Rule
 	for i, lr := range rules {
-		n, bad := 0, false
+		ms, bad := &matches{}, false
 		for _, ev := range evs {
-			n += ev.found[i].n
+			// The workers' chunks, not copied.
+			ms.chunks = append(ms.chunks, ev.found[i].chunks...)
+			ms.n += ev.found[i].n
 			bad = bad || ev.failed[i]
 		}
 		if bad {
 			retry = append(retry, lr.c.r)
 			continue
 		}
-		ms := make([]match, 0, n)
-		for _, ev := range evs {
-			ms = ev.found[i].appendTo(ms)
-		}
-		if len(ms) > 0 {
+		if ms.n > 0 {
 			byRule[lr.c.r.ID] = ms
 		}
 	}

@@ -40,7 +40,7 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	}
 	n := 0
 	for _, ms := range byRule {
-		n += len(ms)
+		n += ms.len()
 	}
 	if n == 0 {
 		t.Fatal("the scan found nothing")
@@ -55,7 +55,7 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	}
 	byRule, retry, err = lk.scan(context.Background(), append(inGo, lr), base, Scope{})
 	if err != nil || len(retry) != 1 || retry[0] != undecided || byRule["undecided"] != nil {
-		t.Fatalf("retry %v, matches %d, err %v; want the undecided rule back for the engine", retry, len(byRule["undecided"]), err)
+		t.Fatalf("retry %v, matches %d, err %v; want the undecided rule back for the engine", retry, byRule["undecided"].len(), err)
 	}
 	if len(byRule) == 0 {
 		t.Fatal("the other rules found nothing")
