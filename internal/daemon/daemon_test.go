@@ -90,19 +90,7 @@ func (r *receiver) load(t *testing.T, text string) *daemon.Config {
 // config writes a run config that collects dir every 50ms and sends to the receiver.
 func (r *receiver) config(t *testing.T, dir string) *daemon.Config {
 	t.Helper()
-	text := fmt.Sprintf(`sources:
-  interval: 50ms
-  paths: [%s]
-rules:
-  no_builtin: false
-notify:
-  destinations:
-    hook: {type: webhook, url: %s, secret_env: HOOK_SECRET}
-  routes:
-    - destinations: [hook]
-  queue: {drain_timeout: 30s, min_backoff: 10ms}
-`, dir, r.srv.URL)
-	return r.load(t, text)
+	return r.sourcesConfig(t, fmt.Sprintf("  paths: [%s]", dir)) // the built-in rules are on by default
 }
 
 // wait receives from c, failing the test if nothing comes within a minute (a hang, not a

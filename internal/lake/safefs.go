@@ -67,6 +67,14 @@ func (s *Snapshot) StatFile(f File) error {
 type lakeFS struct {
 	dir  string
 	root *os.Root
+	// folders, when set, keeps what regular found of each folder (a folder, not a link), so
+	// that a reader of many files of a few partitions checks each folder once.
+	folders *folderCache
+}
+
+type folderCache struct {
+	mu   sync.Mutex
+	seen map[string]*FileError // by folder (relative); nil: a plain folder
 }
 
 func openLakeFS(dir string) (*lakeFS, error) {
@@ -86,26 +94,54 @@ func (l *lakeFS) regular(rel string) (fs.FileInfo, error) {
 		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: err}
 	}
 	segs := strings.Split(rel, "/")
-	var fi fs.FileInfo
-	for i := range segs {
-		p := strings.Join(segs[:i+1], "/")
-		var err error
-		fi, err = l.root.Lstat(filepath.FromSlash(p))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &FileError{Path: rel, Kind: DamageMissing, Err: errors.New("missing")}
-		}
-		if err != nil {
-			return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return nil, &FileError{Path: rel, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", p)}
-		}
-		if i < len(segs)-1 && !fi.IsDir() {
-			return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: fmt.Errorf("%s is not a folder", p)}
+	for i := range segs[:len(segs)-1] {
+		if err := l.folder(strings.Join(segs[:i+1], "/")); err != nil {
+			return nil, &FileError{Path: rel, Kind: err.Kind, Err: err.Err}
 		}
 	}
-	if !fi.Mode().IsRegular() {
+	fi, err := l.segment(rel)
+	if err != nil {
+		return nil, &FileError{Path: rel, Kind: err.Kind, Err: err.Err}
+	}
+	if fi.IsDir() || !fi.Mode().IsRegular() {
 		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: errors.New("not a regular file")}
+	}
+	return fi, nil
+}
+
+// folder checks that p is a folder, not a link, once per lakeFS when it keeps folders.
+func (l *lakeFS) folder(p string) *FileError {
+	if l.folders != nil {
+		l.folders.mu.Lock()
+		err, done := l.folders.seen[p]
+		l.folders.mu.Unlock()
+		if done {
+			return err
+		}
+	}
+	fi, err := l.segment(p)
+	if err == nil && !fi.IsDir() {
+		err = &FileError{Path: p, Kind: DamageNotFile, Err: fmt.Errorf("%s is not a folder", p)}
+	}
+	if l.folders != nil {
+		l.folders.mu.Lock()
+		l.folders.seen[p] = err
+		l.folders.mu.Unlock()
+	}
+	return err
+}
+
+// segment returns the information of p, relative to the lake root, which must not be a link.
+func (l *lakeFS) segment(p string) (fs.FileInfo, *FileError) {
+	fi, err := l.root.Lstat(filepath.FromSlash(p))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &FileError{Path: p, Kind: DamageMissing, Err: errors.New("missing")}
+	}
+	if err != nil {
+		return nil, &FileError{Path: p, Kind: DamageMissing, Err: err}
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, &FileError{Path: p, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", p)}
 	}
 	return fi, nil
 }
@@ -227,13 +263,7 @@ func (s *sumWriter) sum() string { return hex.EncodeToString(s.h.Sum(nil)) }
 // FileReader reads the data files of a snapshot with the checks the engine makes before it lets
 // DuckDB open them: a regular file inside the lake reached through folders only (no symbolic
 // link on the way), of the size its commit recorded. It is safe for concurrent use.
-type FileReader struct {
-	l *lakeFS
-	// folders are the folders checked (a folder, not a link), with the damage found: the
-	// files of a partition share them.
-	mu      sync.Mutex
-	folders map[string]error
-}
+type FileReader struct{ l *lakeFS }
 
 // OpenFiles returns a FileReader of the snapshot's lake; Close it when done.
 func (s *Snapshot) OpenFiles() (*FileReader, error) {
@@ -241,63 +271,14 @@ func (s *Snapshot) OpenFiles() (*FileReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FileReader{l: l, folders: map[string]error{}}, nil
-}
-
-// open opens a regular file of the lake, as lakeFS.open does, each folder on the way checked once.
-func (r *FileReader) open(rel string) (*os.File, error) {
-	if err := checkRelPath(rel); err != nil {
-		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: err}
-	}
-	segs := strings.Split(rel, "/")
-	for i := 1; i < len(segs); i++ {
-		dir := strings.Join(segs[:i], "/")
-		r.mu.Lock()
-		err, done := r.folders[dir]
-		r.mu.Unlock()
-		if !done {
-			fi, lerr := r.l.root.Lstat(filepath.FromSlash(dir))
-			switch {
-			case lerr != nil:
-				err = lerr
-			case fi.Mode()&fs.ModeSymlink != 0:
-				err = &FileError{Path: rel, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", dir)}
-			case !fi.IsDir():
-				err = &FileError{Path: rel, Kind: DamageNotFile, Err: fmt.Errorf("%s is not a folder", dir)}
-			}
-			r.mu.Lock()
-			r.folders[dir] = err
-			r.mu.Unlock()
-		}
-		if err != nil {
-			var fe *FileError
-			if errors.As(err, &fe) {
-				return nil, &FileError{Path: rel, Kind: fe.Kind, Err: fe.Err}
-			}
-			return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
-		}
-	}
-	fi, err := r.l.root.Lstat(filepath.FromSlash(rel))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: errors.New("missing")}
-	case err != nil:
-		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, &FileError{Path: rel, Kind: DamageSymlink, Err: fmt.Errorf("%s is a symbolic link", rel)}
-	case !fi.Mode().IsRegular():
-		return nil, &FileError{Path: rel, Kind: DamageNotFile, Err: errors.New("not a regular file")}
-	}
-	h, err := r.l.root.Open(filepath.FromSlash(rel))
-	if err != nil {
-		return nil, &FileError{Path: rel, Kind: DamageMissing, Err: err}
-	}
-	return h, nil
+	// The files of a partition share their folders: each is checked once.
+	l.folders = &folderCache{seen: map[string]*FileError{}}
+	return &FileReader{l}, nil
 }
 
 // ReadFile returns the content of f; damage is a *FileError naming the file.
 func (r *FileReader) ReadFile(f File) ([]byte, error) {
-	h, err := r.open(f.Path)
+	h, err := r.l.open(f.Path)
 	if err != nil {
 		return nil, err
 	}

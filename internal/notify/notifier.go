@@ -301,19 +301,10 @@ func (n *Notifier) Enqueue(msgs ...Message) error {
 	for d, items := range per {
 		l := n.loops[d]
 		wg.Go(func() {
-			added, err := l.box.enqueue(items)
-			if err != nil {
+			if err := l.push(items); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("queue for %s: %w", d, err))
 				mu.Unlock()
-				return
-			}
-			l.box.mu.Lock()
-			l.stats.Queued += added
-			l.box.mu.Unlock()
-			select {
-			case l.wake <- struct{}{}:
-			default:
 			}
 		})
 	}
@@ -339,20 +330,27 @@ func (n *Notifier) EnqueueTo(dests []string, route string, msgs ...Message) erro
 			}
 			items = append(items, &item{msg: m, route: route, queued: now})
 		}
-		added, err := l.box.enqueue(items)
-		if err != nil {
+		if err := l.push(items); err != nil {
 			errs = append(errs, fmt.Errorf("queue for %s: %w", d, err))
-			continue
-		}
-		l.box.mu.Lock()
-		l.stats.Queued += added
-		l.box.mu.Unlock()
-		select {
-		case l.wake <- struct{}{}:
-		default:
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// push queues items in the destination's outbox, counts what was new, and wakes its loop.
+func (l *loop) push(items []*item) error {
+	added, err := l.box.enqueue(items)
+	if err != nil {
+		return err
+	}
+	l.box.mu.Lock()
+	l.stats.Queued += added
+	l.box.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 func maps(m map[string]string) map[string]string {
