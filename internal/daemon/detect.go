@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
@@ -14,18 +15,28 @@ import (
 )
 
 // Detection runs the rules on each ingest pass's new commits (ingest.Options.AfterPass), once
-// each: the rules.Detector over the local engine, opened at the first pass.
+// each: the rules.Detector over the local engine, opened as the ingest starts (Observer) or at
+// the first pass. Close it.
 type Detection struct {
 	Lake   string
 	Rules  []*rules.Rule
 	Logger *slog.Logger
-	// Invalid, when set, is told each rule that cannot be evaluated on the lake (at the first
-	// pass); those rules are left out.
+	// Invalid, when set, is told each rule that cannot be evaluated on the lake (once, from
+	// another goroutine as the ingest starts); those rules are left out.
 	Invalid func(error)
 
 	e    *engine.Engine
 	det  *rules.Detector
 	live *rules.Live
+
+	// The engine's opening and the rules' validation, started by Observer (or the first Run) in
+	// the background: they overlap the ingest's first pass instead of following it.
+	prepare sync.Once
+	ready   chan struct{} // closed when done
+	prepErr error
+	took    time.Duration
+	// prepared: Run saw them done.
+	prepared bool
 }
 
 // Observer returns what evaluates the rules on the rows an ingest writes, as it writes them
@@ -34,7 +45,39 @@ func (d *Detection) Observer() lake.RowObserver {
 	if d.live == nil {
 		d.live = rules.NewLive(d.Rules)
 	}
+	d.start()
 	return d.live
+}
+
+// start opens the engine and validates the rules in the background, once (again after a failure,
+// at the next Run).
+func (d *Detection) start() {
+	d.prepare.Do(func() {
+		d.ready = make(chan struct{})
+		go func() {
+			defer close(d.ready)
+			t := time.Now()
+			d.prepErr = d.setup(context.Background())
+			d.took = time.Since(t)
+		}()
+	})
+}
+
+// setup opens the engine over the lake (which the ingest may not have made yet), validates the
+// rules on it and makes the Detector.
+func (d *Detection) setup(ctx context.Context) error {
+	e, err := local.Open(ctx, engine.Options{Lake: d.Lake, Logger: d.Logger})
+	if err != nil {
+		return err
+	}
+	ok, problems := rules.Validate(ctx, local.Engine(e), d.Rules)
+	for _, p := range problems {
+		if d.Invalid != nil {
+			d.Invalid(p)
+		}
+	}
+	d.e, d.det = e, &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf, Live: d.live}
+	return nil
 }
 
 // Run evaluates the rules on the commits not evaluated yet and stores their alerts; then, when
@@ -45,28 +88,26 @@ func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, quer
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	start := time.Now()
-	if d.e == nil {
-		e, err := local.Open(ctx, engine.Options{Lake: d.Lake, Logger: d.Logger})
-		if err != nil {
+	if !d.prepared {
+		d.start()
+		select {
+		case <-d.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := d.prepErr; err != nil {
+			d.prepare, d.prepErr = sync.Once{}, nil // tried again at the next Run
 			return fmt.Errorf("detection: %w", err)
 		}
-		d.e = e
-		ok, problems := rules.Validate(ctx, local.Engine(e), d.Rules)
-		for _, p := range problems {
-			if d.Invalid != nil {
-				d.Invalid(p)
-			}
-		}
-		d.det = &rules.Detector{Store: rules.OpenStore(d.Lake), Rules: ok, PathOf: e.PathOf, Live: d.live}
+		d.prepared = true
 		if d.live != nil {
 			for _, r := range d.live.Rest {
 				log.Debug("rule scanned for after each commit, not evaluated as rows are written", "component", "rules", "rule", r.ID, "why", d.live.Why[r.ID])
 			}
 		}
-		log.Debug("detection ready", "component", "rules", "rules", len(ok), "took", time.Since(start))
-		start = time.Now()
+		log.Debug("detection ready", "component", "rules", "rules", len(d.det.Rules), "took", d.took)
 	}
+	start := time.Now()
 	p, release, err := d.e.Pin(ctx)
 	if err != nil {
 		return fmt.Errorf("detection: %w", err)
@@ -86,6 +127,9 @@ func (d *Detection) Run(ctx context.Context, then func(ctx context.Context, quer
 
 // Close closes the engine.
 func (d *Detection) Close() error {
+	if d.ready != nil {
+		<-d.ready // an engine being opened is closed too
+	}
 	if d.e == nil {
 		return nil
 	}

@@ -17,6 +17,7 @@
 package lake
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -343,14 +344,34 @@ func writeFileAtomic(path string, data []byte) error { return writeFileAtomicMod
 
 // writeFileAtomicMode is writeFileAtomic creating the file with mode perm.
 func writeFileAtomicMode(path string, data []byte, perm os.FileMode) error {
+	return writeAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for a file that write writes, buffered, as it goes: a large one
+// need not be held in memory whole first.
+func WriteAtomic(path string, write func(w io.Writer) error) error {
+	return writeAtomic(path, 0o644, func(w io.Writer) error {
+		b := bufio.NewWriterSize(w, 1<<20)
+		if err := write(b); err != nil {
+			return err
+		}
+		return b.Flush()
+	})
+}
+
+func writeAtomic(path string, perm os.FileMode, write func(w io.Writer) error) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	os.Remove(tmp) // a leftover would keep its mode
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
+		os.Remove(tmp)
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -80,7 +80,8 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Files = len(files)
 	lk := &Local{Snap: snap, PathOf: d.PathOf}
-	var alerts []Alert
+	// The alerts, in the parts they are found in: moved once, when sorted.
+	var parts [][]Alert
 	scanned := d.Rules
 	// counted are the threshold rules whose new matches Live found: they are counted with the
 	// matches of the older rows in their window, which a scan of the older files finds.
@@ -91,11 +92,14 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			var covered map[string]bool
 			covered, scanned = d.Live.split(d.Rules)
 			det.Live = len(covered)
-			alerts = found[:0]
-			for _, a := range found {
-				if covered[a.Rule] {
-					alerts = append(alerts, a)
+			for _, batch := range found {
+				kept := batch[:0]
+				for _, a := range batch {
+					if covered[a.Rule] {
+						kept = append(kept, a)
+					}
 				}
+				parts = append(parts, kept)
 			}
 			for _, r := range d.Rules {
 				if covered[r.ID] && r.Threshold != nil {
@@ -124,7 +128,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		if err != nil {
 			return nil, err
 		}
-		alerts = append(alerts, found...)
+		parts = append(parts, found)
 	}
 	// A threshold counts the events before the new ones too: over the rules' longest window
 	// before the new rows' first event; what fired before is stored already.
@@ -143,7 +147,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			if err != nil {
 				return nil, err
 			}
-			alerts = append(alerts, since(more, minTime)...)
+			parts = append(parts, since(more, minTime))
 		}
 		if len(counted) > 0 {
 			// The older rows of the window are in the files with no new row whose times meet it.
@@ -173,12 +177,12 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 			for _, c := range p.rules {
-				alerts = append(alerts, since(c.alerts(byRule[c.r.ID].appendTo(liveMatches[c.r.ID])), minTime)...)
+				parts = append(parts, since(c.alerts(byRule[c.r.ID].appendTo(liveMatches[c.r.ID])), minTime))
 			}
 		}
 		mixed = true
 	}
-	if mixed && len(alerts) > 0 {
+	if n := alertCount(parts); mixed && n > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
 		// alerts table rather than every alert file.
@@ -186,23 +190,25 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		if err != nil {
 			return nil, fmt.Errorf("read the stored alerts: %w", err)
 		}
-		seen := map[string]bool{}
+		seen := make(map[alertKey]bool, len(res.Rows)+n)
 		for _, row := range res.Rows {
-			a := Alert{Rule: answer.String(row[0]), Dedup: answer.String(row[1])}
-			seen[a.key()] = true
+			seen[alertKey{answer.String(row[0]), answer.String(row[1])}] = true
 		}
-		kept := alerts[:0]
-		for _, a := range alerts {
-			if seen[a.key()] {
-				det.Repeated++
-				continue
+		for i, part := range parts {
+			kept := part[:0]
+			for _, a := range part {
+				k := a.key()
+				if seen[k] {
+					det.Repeated++
+					continue
+				}
+				seen[k] = true
+				kept = append(kept, a)
 			}
-			seen[a.key()] = true
-			kept = append(kept, a)
+			parts[i] = kept
 		}
-		alerts = kept
 	}
-	alerts = sortedAlerts(alerts)
+	alerts := sortedAlerts(parts...)
 	for i := range alerts {
 		alerts[i].Commit = snap.Seq
 	}
@@ -214,6 +220,14 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Alerts = alerts
 	return det, nil
+}
+
+func alertCount(parts [][]Alert) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
 }
 
 // since keeps the alerts on events from t on.

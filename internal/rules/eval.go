@@ -42,7 +42,9 @@ type Alert struct {
 
 // key identifies an alert for exactly-once storage: one per rule and event (or, for a
 // threshold, per rule, group and the event that made the count).
-func (a *Alert) key() string { return a.Rule + "\x00" + a.Dedup }
+func (a *Alert) key() alertKey { return alertKey{a.Rule, a.Dedup} }
+
+type alertKey struct{ rule, dedup string }
 
 // Scope is the rows a scan reads: a window of event time, and optionally only some lake files.
 type Scope struct {

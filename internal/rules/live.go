@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"slices"
@@ -422,18 +423,10 @@ func (l *Live) Committed(commit string, seq int64) {
 
 // take returns the alerts found on the commits from…to, and the threshold rules' matches, when
 // Live saw every one of them and failed on none, and forgets those commits and any before.
-func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
+func (l *Live) take(from, to int64) ([][]Alert, map[string][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
-	for seq := from; seq <= to; seq++ {
-		if lc := l.done[seq]; lc != nil {
-			for _, b := range lc.alerts {
-				n += len(b)
-			}
-		}
-	}
-	out := make([]Alert, 0, n)
+	var out [][]Alert // the batches, not copied: a busy trail's are large
 	matches := map[string][]match{}
 	ok := true
 	for seq := from; seq <= to; seq++ {
@@ -442,9 +435,7 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 			ok = false
 			break
 		}
-		for _, b := range lc.alerts {
-			out = append(out, b...)
-		}
+		out = append(out, lc.alerts...)
 		for id, ms := range lc.matches {
 			matches[id] = append(matches[id], ms...)
 		}
@@ -462,45 +453,74 @@ func (l *Live) take(from, to int64) ([]Alert, map[string][]match, bool) {
 
 // sortedAlerts returns alerts in the order a detection stores them: by event time, rule and event
 // (then by what tells apart two alerts on events of one id, so that the order never depends on the
-// order they were found in). The alerts are large: pointers to them are sorted, and they are
-// moved once, into a new slice. Many alerts (a backtest over a busy trail) are sorted in two
-// halves at once, merged as they are moved.
-func sortedAlerts(as []Alert) []Alert {
-	ptrs := make([]*Alert, len(as))
-	for i := range as {
-		ptrs[i] = &as[i]
+// order they were found in). The alerts are large: they are sorted by reference, each beside the
+// first bytes of its event time (what tells most apart, compared without reading the alert), and
+// moved once, from the parts they were gathered in into a new slice. Many alerts (a backtest over
+// a busy trail) are sorted in two halves at once, merged as they are moved.
+func sortedAlerts(parts ...[]Alert) []Alert {
+	n := 0
+	for _, as := range parts {
+		n += len(as)
 	}
-	sorted := make([]Alert, 0, len(as))
-	if len(ptrs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
-		slices.SortFunc(ptrs, compareAlerts)
-		for _, p := range ptrs {
-			sorted = append(sorted, *p)
+	refs := make([]alertRef, 0, n)
+	for _, as := range parts {
+		for i := range as {
+			refs = append(refs, alertRef{timeKey(as[i].EventTime), &as[i]})
+		}
+	}
+	sorted := make([]Alert, 0, n)
+	if len(refs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(refs, compareRefs)
+		for _, r := range refs {
+			sorted = append(sorted, *r.a)
 		}
 		return sorted
 	}
-	a, b := ptrs[:len(ptrs)/2], ptrs[len(ptrs)/2:]
+	a, b := refs[:len(refs)/2], refs[len(refs)/2:]
 	done := make(chan struct{})
 	go func() {
-		slices.SortFunc(a, compareAlerts)
+		slices.SortFunc(a, compareRefs)
 		close(done)
 	}()
-	slices.SortFunc(b, compareAlerts)
+	slices.SortFunc(b, compareRefs)
 	<-done
 	for len(a) > 0 && len(b) > 0 {
 		// Ties take a's first: the order is total but for alerts equal in every field.
-		if compareAlerts(b[0], a[0]) < 0 {
-			sorted, b = append(sorted, *b[0]), b[1:]
+		if compareRefs(b[0], a[0]) < 0 {
+			sorted, b = append(sorted, *b[0].a), b[1:]
 		} else {
-			sorted, a = append(sorted, *a[0]), a[1:]
+			sorted, a = append(sorted, *a[0].a), a[1:]
 		}
 	}
-	for _, p := range a {
-		sorted = append(sorted, *p)
+	for _, r := range a {
+		sorted = append(sorted, *r.a)
 	}
-	for _, p := range b {
-		sorted = append(sorted, *p)
+	for _, r := range b {
+		sorted = append(sorted, *r.a)
 	}
 	return sorted
+}
+
+// alertRef is an alert to sort, with the first 24 bytes of its event time (a time's text is 20)
+// as big-endian numbers, zeros past its end: when they differ, so do the times, in the same order.
+type alertRef struct {
+	time [3]uint64
+	a    *Alert
+}
+
+func timeKey(s string) [3]uint64 {
+	var b [24]byte
+	copy(b[:], s)
+	return [3]uint64{binary.BigEndian.Uint64(b[0:]), binary.BigEndian.Uint64(b[8:]), binary.BigEndian.Uint64(b[16:])}
+}
+
+func compareRefs(x, y alertRef) int {
+	for i := range x.time {
+		if c := cmp.Compare(x.time[i], y.time[i]); c != 0 {
+			return c
+		}
+	}
+	return compareAlerts(x.a, y.a)
 }
 
 func compareAlerts(a, b *Alert) int {

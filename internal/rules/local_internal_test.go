@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/trailsql/trailsql/internal/answer/answertest"
 	"github.com/trailsql/trailsql/internal/lake"
 	"github.com/trailsql/trailsql/internal/rules/roweval"
@@ -136,12 +138,64 @@ func TestBaseColumnsOfEqualsTheExpressions(t *testing.T) {
 func TestSortedAlertsInHalves(t *testing.T) {
 	var as []Alert
 	for i := range 70000 {
-		as = append(as, Alert{EventTime: fmt.Sprintf("2026-01-%02dT00:00:%02dZ", i%28+1, i%60), Rule: fmt.Sprint("r", i%7), EventID: fmt.Sprint(i % 1000), Title: fmt.Sprint(i)})
+		// Times of the usual 20 bytes, and some that only differ past the 24 sorted by number
+		// first, or end before them.
+		t := fmt.Sprintf("2026-01-%02dT00:00:%02dZ", i%28+1, i%60)
+		switch i % 11 {
+		case 0:
+			t = fmt.Sprintf("2026-01-01T00:00:00.0000%d", i%13)
+		case 1:
+			t = t[:i%21]
+		}
+		as = append(as, Alert{EventTime: t, Rule: fmt.Sprint("r", i%7), EventID: fmt.Sprint(i % 1000), Title: fmt.Sprint(i)})
 	}
 	want := slices.Clone(as)
 	slices.SortFunc(want, func(a, b Alert) int { return compareAlerts(&a, &b) })
 	got := sortedAlerts(as)
 	if !slices.Equal(got, want) {
 		t.Fatal("the merged halves are not in order")
+	}
+}
+
+// An alerts file keeps the bounds of the time columns, by which its row groups are read, and of no
+// column named in alertsWithoutBounds — every one of which is a column of the file.
+func TestAlertFileBounds(t *testing.T) {
+	var as []Alert
+	for i := range 3 * alertRowGroupRows / 2 {
+		as = append(as, Alert{Rule: "r", Title: fmt.Sprint("t", i), EventID: fmt.Sprint(i), EventTime: fmt.Sprintf("2026-01-01T00:%02d:%02dZ", i/60%60, i%60)})
+	}
+	s := OpenStore(t.TempDir())
+	if err := s.write(1, 1, sortedAlerts(as)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(s.dir, alertFileName(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(pf.RowGroups()); n != 2 {
+		t.Fatalf("%d row groups, want 2 of at most %d rows", n, alertRowGroupRows)
+	}
+	for _, col := range alertsWithoutBounds {
+		if _, ok := pf.Schema().Lookup(col); !ok {
+			t.Errorf("alertsWithoutBounds names %q, which is no column of an alerts file", col)
+		}
+	}
+	for i, rg := range pf.Metadata().RowGroups {
+		for _, cc := range rg.Columns {
+			name := cc.MetaData.PathInSchema[0]
+			has := len(cc.MetaData.Statistics.MinValue) > 0
+			switch {
+			case slices.Contains(alertsWithoutBounds, name) && has:
+				t.Errorf("row group %d: %s has bounds", i, name)
+			case name == "event_time" && !has:
+				t.Errorf("row group %d: event_time has no bounds", i)
+			}
+		}
 	}
 }

@@ -1,9 +1,9 @@
 package rules
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -123,17 +123,35 @@ func (s *Store) AlertsAfter(seq int64) ([]Alert, int64, error) {
 	return out, last, nil
 }
 
+// alertRowGroupRows bounds the rows of an alerts file's row groups.
+const alertRowGroupRows = 128 << 10
+
+var alertsWithoutBounds = []string{"rule", "severity", "title", "event_id", "event_source", "event_name", "principal",
+	"source_ip", "account", "region", "dedup"}
+
 // write stores the alerts of the commits from…to, atomically, and so moves the cursor to to.
 func (s *Store) write(from, to int64, alerts []Alert) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
-	var buf bytes.Buffer
-	// The fastest zstd level: an ingest that fires on most events writes as many alerts.
-	if err := parquet.Write(&buf, alerts, parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest})); err != nil {
-		return fmt.Errorf("store alerts: %w", err)
-	}
-	if err := lake.WriteFileAtomic(filepath.Join(s.dir, alertFileName(from, to)), buf.Bytes()); err != nil {
+	err := lake.WriteAtomic(filepath.Join(s.dir, alertFileName(from, to)), func(out io.Writer) error {
+		// The fastest zstd level: an ingest that fires on most events writes as many alerts.
+		// Row groups of a bounded size are written out as they fill, not held whole.
+		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+			parquet.MaxRowsPerRowGroup(alertRowGroupRows)}
+		// Bounds only for the columns a reader may skip row groups by: the rows are sorted by
+		// event time, and a day or commit spans few row groups. The others' (every rule and
+		// principal in every row group) skip nothing, and were half of the writing.
+		for _, col := range alertsWithoutBounds {
+			opts = append(opts, parquet.SkipPageBounds(col))
+		}
+		w := parquet.NewGenericWriter[Alert](out, opts...)
+		if _, err := w.Write(alerts); err != nil {
+			return err
+		}
+		return w.Close()
+	})
+	if err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
 	return nil
