@@ -535,11 +535,18 @@ func closes(toks []token) bool {
 var facetOrder = map[string]int{"eventname": 0, "eventsource": 1, "errorcode": 2, "useridentity.type": 3}
 
 // FacetRank ranks a disjunction of conditions on facet columns by how few rows it usually leaves
-// (its worst column's: event names first, then event sources, error codes, identity types).
+// (its worst condition's): a condition naming values (=, IN, LIKE, IS NOT NULL) by its column —
+// event names first, then event sources, error codes, identity types —, and after all of those,
+// one excluding values (<>, NOT IN, NOT LIKE), which leaves nearly every row.
 func FacetRank(conds []Cond) int {
 	r := 0
 	for _, c := range conds {
-		r = max(r, facetOrder[c.Column])
+		rank := facetOrder[c.Column]
+		switch strings.TrimPrefix(c.Op, "lower ") {
+		case "<>", "not in", "not like":
+			rank += len(facetOrder)
+		}
+		r = max(r, rank)
 	}
 	return r
 }

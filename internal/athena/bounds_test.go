@@ -28,6 +28,10 @@ func TestFindBoundsFacets(t *testing.T) {
 			[][]Cond{{{Column: "eventname", Op: "in", Values: []string{"A"}}, eq("eventname", "B"), eq("eventsource", "lambda.amazonaws.com")}}},
 		{"SELECT 1 FROM cloudtrail_logs WHERE errorcode IS NOT NULL OR eventsource = 'signin.amazonaws.com'",
 			[][]Cond{{{Column: "errorcode", Op: "is not null"}, eq("eventsource", "signin.amazonaws.com")}}},
+		// A condition that names values leaves fewer rows than one that excludes some, whatever
+		// their columns.
+		{"SELECT 1 FROM cloudtrail_logs WHERE (eventname <> 'HeadBucket' AND errorcode IS NOT NULL) OR (eventname NOT IN ('A') AND lower(useridentity.type) = 'root')",
+			[][]Cond{{{Column: "errorcode", Op: "is not null"}, {Column: "useridentity.type", Op: "lower =", Values: []string{"root"}}}}},
 		{"SELECT 1 FROM cloudtrail_logs WHERE (x = 1 AND (eventname = 'A' OR eventname = 'B')) OR eventname = 'C'",
 			[][]Cond{{eq("eventname", "A"), eq("eventname", "B"), eq("eventname", "C")}}},
 		// What the Sigma and pattern translations write: coalesce(X, false), lower(column),

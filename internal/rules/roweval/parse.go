@@ -106,7 +106,7 @@ func (p *parser) or() (node, error) {
 	if err := wantBools("OR", kids...); err != nil {
 		return nil, err
 	}
-	return &logicNode{or: true, kids: kids}, nil
+	return &logicNode{or: true, kids: cheapestFirst(kids)}, nil
 }
 
 func (p *parser) and() (node, error) {
@@ -128,7 +128,7 @@ func (p *parser) and() (node, error) {
 	if err := wantBools("AND", kids...); err != nil {
 		return nil, err
 	}
-	return &logicNode{kids: kids}, nil
+	return &logicNode{kids: cheapestFirst(kids)}, nil
 }
 
 func (p *parser) not() (node, error) {

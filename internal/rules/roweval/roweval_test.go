@@ -327,6 +327,24 @@ func TestRuntimeError(t *testing.T) {
 	}
 }
 
+// The operands of AND and OR are evaluated cheapest first: a column compared with a literal
+// decides the row before a costlier operand (here one that fails on it) is evaluated.
+func TestCheapestOperandFirst(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"CAST(eventname AS DOUBLE) > 1 AND eventsource = 'ec2.amazonaws.com'":                   false,
+		"regexp_like(useragent, 'x') AND CAST(eventname AS DOUBLE) > 1 AND eventname = 'Other'": false,
+		"CAST(eventname AS DOUBLE) > 1 OR eventname = 'CreateUser'":                             true,
+	} {
+		e, err := roweval.Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.Holds(handRow(t)); err != nil || got != want {
+			t.Errorf("%s: %v, %v; want %v", expr, got, err, want)
+		}
+	}
+}
+
 func TestColumns(t *testing.T) {
 	e, err := roweval.Compile("useridentity.arn = 'x' AND json_extract_scalar(requestparameters, '$.a') IS NULL AND any_match(ARRAY[eventname], v -> v = region)")
 	if err != nil {
