@@ -348,7 +348,8 @@ func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Sc
 				ms = &matches{}
 				byRule[c.r.ID] = ms
 			}
-			ms.add(c.matchOf(row, vals))
+			base := baseAlert(row)
+			ms.add(c.matchOf(&base, vals))
 		}
 	}
 	return byRule, nil
@@ -376,11 +377,18 @@ func matchFields(m any) (r float64, vals []any) {
 	return -1, nil
 }
 
-func (c *compiled) matchOf(row []any, vals []any) match {
+// baseAlert is an alert's event columns from the values of baseColumns (NULL as "").
+func baseAlert(row []any) Alert {
 	s := func(i int) string { return answer.String(row[i]) }
-	a := Alert{Rule: c.r.ID, Severity: c.r.Severity, EventID: s(0), EventTime: s(1), EventSource: s(2), EventName: s(3),
-		Principal: s(4), SourceIP: s(5), Account: s(6), Region: s(7), Day: s(8), Count: 1}
-	a.FirstTime = a.EventTime
+	return Alert{EventID: s(0), EventTime: s(1), EventSource: s(2), EventName: s(3),
+		Principal: s(4), SourceIP: s(5), Account: s(6), Region: s(7), Day: s(8)}
+}
+
+// matchOf is the rule's match of an event, whose columns are in base (baseAlert), with the
+// values of the rule's title, dedup and group_by.
+func (c *compiled) matchOf(base *Alert, vals []any) match {
+	a := *base
+	a.Rule, a.Severity, a.Count, a.FirstTime = c.r.ID, c.r.Severity, 1, a.EventTime
 	for len(vals) < c.nv {
 		vals = append(vals, nil)
 	}

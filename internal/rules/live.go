@@ -202,13 +202,16 @@ type evaluator struct {
 	rules []*liveRule
 	base  []*roweval.Expr
 	row   roweval.Row
-	vals  []any
+	day   string // of row.Part, "" for a partition without one
+	vals  []any  // the row's base values, when its alert is not read directly
+	alert Alert  // the row's event columns, once a rule matched it
 	// on, when set, says which rules to evaluate on the partition's rows (nil: all); a rule
 	// whose evaluation failed is turned off.
 	on    []bool
 	found []matches
 	// facets are facetRules' answers, by facet column and value.
 	facets [4]map[string][]bool
+	nulls  [4][]bool // facetNull's, by facet column
 	// failed, when set, marks the rules whose evaluation failed on a row (the others go on);
 	// when nil, eval stops at the first failure and returns it.
 	failed []bool
@@ -238,25 +241,50 @@ func (ev *evaluator) facetRules(k int, v string) []bool {
 	return may
 }
 
+// facetNull says, by rule index, whether a row whose facet column k is NULL may satisfy the rule's
+// condition: not when its facet condition is on that column, which NULL satisfies none of (an
+// equality, IN, LIKE, IS NOT NULL, or their negations, of the column or its lower()).
+func (ev *evaluator) facetNull(k int) []bool {
+	if may := ev.nulls[k]; may != nil {
+		return may
+	}
+	may := make([]bool, len(ev.rules))
+	for i, lr := range ev.rules {
+		may[i] = lr.facet != k
+	}
+	ev.nulls[k] = may
+	return may
+}
+
 // part sets the partition of the rows that follow, and the rules to evaluate on them (nil: all).
 func (ev *evaluator) part(p lake.Partition, on []bool) {
-	ev.row.Part = p
+	ev.row.Part, ev.day = p, partitionDay(p)
 	ev.on = on
+}
+
+// partitionDay is the partition's day as yyyy-mm-dd ("" when it has none).
+func partitionDay(p lake.Partition) string {
+	if p.Year == "" || p.Month == "" || p.Day == "" {
+		return ""
+	}
+	return p.Year + "-" + p.Month + "-" + p.Day
 }
 
 // eval evaluates the rules on one row. An error is the rule's whose evaluation failed.
 func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 	ev.row.Rec = rec
 	baseDone := false
-	// Which rules the row's facet values let hold; NULL is evaluated in full.
+	// Which rules the row's facet values let hold (NULL satisfies no facet condition).
 	var may [4][]bool
 	for k, v := range lake.FacetsOf(rec) {
 		if v != nil {
 			may[k] = ev.facetRules(k, *v)
+		} else {
+			may[k] = ev.facetNull(k)
 		}
 	}
 	for i, lr := range ev.rules {
-		if ev.on != nil && !ev.on[i] || lr.facet >= 0 && may[lr.facet] != nil && !may[lr.facet][i] {
+		if ev.on != nil && !ev.on[i] || lr.facet >= 0 && !may[lr.facet][i] {
 			continue
 		}
 		m, ok, err := ev.match(lr, &baseDone)
@@ -319,7 +347,7 @@ func (ms *matches) chunkList() [][]match {
 	return ms.chunks
 }
 
-// match evaluates one rule on the row; baseDone says whether ev.vals holds the row's alert
+// match evaluates one rule on the row; baseDone says whether ev.alert holds the row's event
 // columns already.
 func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
 	ok, err := lr.cond.Holds(&ev.row)
@@ -327,18 +355,22 @@ func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
 		return match{}, false, err
 	}
 	if !*baseDone {
-		if !baseColumnsOf(&ev.row, ev.vals) {
+		if !baseColumnsOf(&ev.row, ev.day, &ev.alert) {
 			if err := texts(ev.base, &ev.row, ev.vals, ""); err != nil {
 				return match{}, false, err
 			}
+			ev.alert = baseAlert(ev.vals)
 		}
 		*baseDone = true
 	}
-	vals := make([]any, len(lr.vals))
-	if err := texts(lr.vals, &ev.row, vals, nil); err != nil {
-		return match{}, false, err
+	var vals []any
+	if len(lr.vals) > 0 {
+		vals = make([]any, len(lr.vals))
+		if err := texts(lr.vals, &ev.row, vals, nil); err != nil {
+			return match{}, false, err
+		}
 	}
-	return lr.c.matchOf(ev.vals, vals), true, nil
+	return lr.c.matchOf(&ev.alert, vals), true, nil
 }
 
 // holdsOn reports whether a facet value v (lower: v in lower case, when a condition asks for it)
@@ -356,13 +388,12 @@ func (lr *liveRule) holdsOn(v, lower string) bool {
 	return false
 }
 
-// baseColumnsOf puts a row's alert columns (baseColumns) in out as texts of their compiled
-// expressions does, NULL as "", reading the record directly: they are plain columns, a coalesce of
-// them, and the partition's day. It returns false, and leaves the row to the expressions, for a
-// partition without a day (NULL in the concatenation).
-func baseColumnsOf(r *roweval.Row, out []any) bool {
-	p := &r.Part
-	if p.Year == "" || p.Month == "" || p.Day == "" {
+// baseColumnsOf puts a row's event columns (baseColumns) in out as baseAlert of their compiled
+// expressions' texts gives them, reading the record directly: they are plain columns, a coalesce
+// of them, and the partition's day (day, partitionDay of the row's). It returns false, and leaves
+// the row to the expressions, for a partition without a day (NULL in the concatenation).
+func baseColumnsOf(r *roweval.Row, day string, out *Alert) bool {
+	if day == "" {
 		return false
 	}
 	s := func(v *string) string {
@@ -385,9 +416,8 @@ func baseColumnsOf(r *roweval.Row, out []any) bool {
 			}
 		}
 	}
-	out[0], out[1], out[2], out[3] = s(rec.EventID), s(rec.EventTime), s(rec.EventSource), s(rec.EventName)
-	out[4], out[5], out[6], out[7] = principal, s(rec.SourceIPAddress), p.Account, p.Region
-	out[8] = p.Year + "-" + p.Month + "-" + p.Day
+	*out = Alert{EventID: s(rec.EventID), EventTime: s(rec.EventTime), EventSource: s(rec.EventSource), EventName: s(rec.EventName),
+		Principal: principal, SourceIP: s(rec.SourceIPAddress), Account: r.Part.Account, Region: r.Part.Region, Day: day}
 	return true
 }
 
