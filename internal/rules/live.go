@@ -153,6 +153,14 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 			break
 		}
 	}
+	if failed == nil {
+		// Kept until the pass ends: not in the rows' memory.
+		var chunks [][]match
+		for _, found := range ev.found {
+			chunks = append(chunks, found.chunks...)
+		}
+		detach(chunks)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lc := l.pending[commit]

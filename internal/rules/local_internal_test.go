@@ -1,14 +1,17 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -199,5 +202,46 @@ func TestAlertFileBounds(t *testing.T) {
 				t.Errorf("row group %d: event_time has no bounds", i)
 			}
 		}
+	}
+}
+
+// Detached alerts hold the same values in memory of their own: none of their strings points into
+// the block the record's strings were carved out of.
+func TestDetachedAlertsHoldNoRecordMemory(t *testing.T) {
+	arena := []byte("evt-1|2026-01-01T00:00:00Z|sts.amazonaws.com|AssumeRole|arn:aws:iam::1:role/r|10.0.0.1|title|g|111122223333|us-east-1|2026-01-01")
+	var parts []string
+	for rest := arena; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '|')
+		if i < 0 {
+			i = len(rest)
+		}
+		parts = append(parts, unsafe.String(&rest[0], i))
+		rest = rest[min(i+1, len(rest)):]
+	}
+	a := Alert{Rule: "r", EventID: parts[0], EventTime: parts[1], FirstTime: parts[1], EventSource: parts[2], EventName: parts[3],
+		Principal: parts[4], SourceIP: parts[5], Title: parts[6], Dedup: parts[0], Account: parts[8], Region: parts[9], Day: parts[10]}
+	ms := []match{{alert: a, group: parts[7]}, {alert: a}}
+	ms[1].alert.FirstTime = parts[10]
+	detach([][]match{ms[:1], ms[1:]})
+	lo, hi := uintptr(unsafe.Pointer(&arena[0])), uintptr(unsafe.Pointer(&arena[len(arena)-1]))
+	for i, m := range ms {
+		want := a
+		if i == 1 {
+			want.FirstTime = parts[10]
+		}
+		if m.alert != want {
+			t.Errorf("match %d: %+v, want %+v", i, m.alert, want)
+		}
+		v := reflect.ValueOf(m.alert)
+		for f := range v.NumField() {
+			if s, ok := v.Field(f).Interface().(string); ok && s != "" && s != "r" {
+				if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); p >= lo && p <= hi {
+					t.Errorf("match %d: %s still points into the record's memory", i, v.Type().Field(f).Name)
+				}
+			}
+		}
+	}
+	if p := uintptr(unsafe.Pointer(unsafe.StringData(ms[0].group))); ms[0].group != "g" || p >= lo && p <= hi {
+		t.Errorf("group %q, in the record's memory: %v", ms[0].group, p >= lo && p <= hi)
 	}
 }

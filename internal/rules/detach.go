@@ -1,0 +1,67 @@
+package rules
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// detacher copies the strings of alerts out of the memory of the records they were found on. A
+// record's strings are carved out of chunks shared with the records decoded before and after it
+// (cloudtrail.Normalizer): an alert kept until the ingest's end would keep its chunk, and an ingest
+// whose rules fire on most events would keep every event it read. The alerts' own strings go into
+// one block; the few distinct sources, names, accounts, regions and days are shared.
+type detacher struct {
+	block  []byte
+	shared map[string]string
+}
+
+// detach makes the alerts of the chunks of matches (and their groups) hold no record's memory.
+func detach(chunks [][]match) {
+	n := 0
+	for _, ms := range chunks {
+		for i := range ms {
+			a := &ms[i].alert
+			n += len(a.EventID) + len(a.EventTime) + len(a.Title) + len(a.Principal) + len(a.SourceIP) + len(a.Dedup) + len(ms[i].group)
+			if a.FirstTime != a.EventTime {
+				n += len(a.FirstTime)
+			}
+		}
+	}
+	d := detacher{block: make([]byte, 0, n), shared: map[string]string{}}
+	for _, ms := range chunks {
+		for i := range ms {
+			a := &ms[i].alert
+			first := a.FirstTime == a.EventTime
+			a.EventID, a.EventTime, a.Title = d.own(a.EventID), d.own(a.EventTime), d.own(a.Title)
+			a.Principal, a.SourceIP, a.Dedup = d.own(a.Principal), d.own(a.SourceIP), d.own(a.Dedup)
+			if first {
+				a.FirstTime = a.EventTime
+			} else {
+				a.FirstTime = d.own(a.FirstTime)
+			}
+			ms[i].group = d.own(ms[i].group)
+			a.EventSource, a.EventName = d.share(a.EventSource), d.share(a.EventName)
+			a.Account, a.Region, a.Day = d.share(a.Account), d.share(a.Region), d.share(a.Day)
+		}
+	}
+}
+
+// own copies s into the block, which has room for it.
+func (d *detacher) own(s string) string {
+	if s == "" {
+		return ""
+	}
+	off := len(d.block)
+	d.block = append(d.block, s...)
+	return unsafe.String(&d.block[off], len(s))
+}
+
+// share returns the one copy of s.
+func (d *detacher) share(s string) string {
+	if c, ok := d.shared[s]; ok {
+		return c
+	}
+	c := strings.Clone(s)
+	d.shared[c] = c
+	return c
+}
