@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"debug/buildinfo"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -499,6 +501,9 @@ func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir, duckDB string, repeat
 		return fmt.Errorf("the lake %s has no events", lakeDir)
 	}
 	end := last.Add(time.Second)
+	if err := m.benchStartup(ctx, lakeDir, duckDB, repeat); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "questions, in-process, median of %d runs after a first (cold) one; target ≤ 150 ms", repeat-1)
 	if native != nil {
 		fmt.Fprintf(out, ", and ≤ 1.2× DuckDB over its native table (the two alternating, run by run)")
@@ -553,6 +558,98 @@ func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir, duckDB string, repeat
 		fmt.Fprintln(out, line)
 	}
 	return nil
+}
+
+// benchStartup times, whole process, `trailsql query "SELECT 1"` over the lake against the least
+// program that opens DuckDB's native table file and runs the same statement (duckopen, built from
+// the repository into .tools/), alternating the two.
+func (m *Main) benchStartup(ctx context.Context, lakeDir, duckDB string, repeat int) error {
+	out := m.Stdout
+	self := m.Self
+	if self == "" {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	process := func(name string, args ...string) func() error {
+		return func() error {
+			var stderr strings.Builder
+			c := exec.CommandContext(ctx, name, args...)
+			c.Stderr = &stderr
+			if err := c.Run(); err != nil {
+				return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+			}
+			return nil
+		}
+	}
+	ours := process(self, "query", "--lake", lakeDir, "--format", "csv", "SELECT 1")
+	var theirs func() error
+	why := "no DuckDB table (--no-duckdb)"
+	if duckDB != "" {
+		if bin, err := findDuckOpen(ctx, m.Stderr); err != nil {
+			why = err.Error()
+		} else {
+			theirs = process(bin, duckDB)
+		}
+	}
+	a, b, err := timeRuns(repeat, ours, theirs)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("start-up, whole process, median of %d runs after a first: trailsql query \"SELECT 1\" %.1f ms (first %.1f ms)", repeat-1, ms(a.median), ms(a.first))
+	if theirs == nil {
+		fmt.Fprintf(out, "%s; no anchor: %s\n", line, why)
+		return nil
+	}
+	over := a.median - b.median
+	fmt.Fprintf(out, "%s | DuckDB open + SELECT 1 (duckopen) %.1f ms (first %.1f ms) | +%.1f ms, target ≤ +30 ms %s\n",
+		line, ms(b.median), ms(b.first), ms(over), mark(over <= 30*time.Millisecond))
+	return nil
+}
+
+// findDuckOpen returns the start-up anchor program: $TRAILSQL_DUCKOPEN, or <repo>/.tools/duckopen,
+// built from internal/bench/duckopen when missing or linked with another DuckDB than this
+// executable's.
+func findDuckOpen(ctx context.Context, log io.Writer) (string, error) {
+	if p := os.Getenv("TRAILSQL_DUCKOPEN"); p != "" {
+		return p, nil
+	}
+	wd, _ := os.Getwd()
+	repo, err := versitygw.RepoRoot(wd)
+	if err != nil {
+		return "", fmt.Errorf("run from the trailsql repository to build the anchor (internal/bench/duckopen), or set $TRAILSQL_DUCKOPEN to it")
+	}
+	bin := filepath.Join(repo, ".tools", "duckopen")
+	want := duckdbVersion(debug.ReadBuildInfo())
+	if bi, err := buildinfo.ReadFile(bin); err == nil && duckdbVersion(bi, true) == want {
+		return bin, nil
+	}
+	fmt.Fprintf(log, "building the start-up anchor into %s (once)…\n", bin)
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	tmp := bin + ".build"
+	c := exec.CommandContext(ctx, "go", "build", "-o", tmp, "./internal/bench/duckopen")
+	c.Dir = repo
+	c.Env = append(os.Environ(), "GOWORK=off")
+	if outb, err := c.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the start-up anchor: %w\n%s", err, strings.TrimSpace(string(outb)))
+	}
+	return bin, os.Rename(tmp, bin)
+}
+
+// duckdbVersion is the version of the DuckDB driver a build links ("" when unknown).
+func duckdbVersion(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/duckdb/duckdb-go/v2" {
+			return d.Version
+		}
+	}
+	return ""
 }
 
 // runTimes are the durations of a statement run several times.

@@ -84,6 +84,14 @@ func TestInfoSaysWhatTheLakeHolds(t *testing.T) {
 	if code, out, errOut := run(t, "", "info", "--lake", empty); code != 0 || out != "" || !strings.Contains(errOut, "is empty: no events were ingested yet") {
 		t.Errorf("info on an empty lake: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// A query too, once: its engine read the snapshot that says so.
+	code, out, errOut := run(t, "", "query", "--lake", empty, "--format", "csv", "SELECT count(*) AS n FROM cloudtrail_logs")
+	if code != 0 || out != "n\n0\n" || strings.Count(errOut, "is empty: no events were ingested yet") != 1 {
+		t.Errorf("query on an empty lake: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, _, errOut := run(t, "", "query", "--lake", lake, "SELECT 1"); strings.Contains(errOut, "is empty") {
+		t.Errorf("query on a lake of 240 events: %s", errOut)
+	}
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

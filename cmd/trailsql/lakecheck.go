@@ -58,18 +58,27 @@ func (l *openedLake) Empty() bool { return l.Snap.Rows() == 0 }
 // error says which folder, what chose it and what to do, with exit status 2. Every command that
 // reads a lake calls it before opening the engine or a writer.
 func (m *Main) existingLake(cmd *cobra.Command) (*openedLake, error) {
-	c, err := m.chooseLake(cmd)
+	c, err := m.checkedLake(cmd)
 	if err != nil {
-		return nil, &exitError{exitNoLake, err}
-	}
-	if err := checkLake(c); err != nil {
-		return nil, &exitError{exitNoLake, err}
+		return nil, err
 	}
 	snap, err := lake.OpenSnapshot(c.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("lake %s: %w", c.Dir, err)
 	}
 	return &openedLake{lakeChoice: c, Snap: snap}, nil
+}
+
+// checkedLake is existingLake without the snapshot: the chosen folder, checked to be a lake.
+func (m *Main) checkedLake(cmd *cobra.Command) (lakeChoice, error) {
+	c, err := m.chooseLake(cmd)
+	if err != nil {
+		return c, &exitError{exitNoLake, err}
+	}
+	if err := checkLake(c); err != nil {
+		return c, &exitError{exitNoLake, err}
+	}
+	return c, nil
 }
 
 // checkLake says why the chosen folder is not a lake, or nil when it is one (maybe empty).
@@ -92,6 +101,16 @@ func checkLake(c lakeChoice) error {
 		return fmt.Errorf("lake %s (chosen by %s): %w", c.Dir, c.How, err)
 	}
 	return nil
+}
+
+// emptyNote says on stderr that the lake a command requireLake made check is empty, when it is.
+func (m *Main) emptyNote(cmd *cobra.Command, snap *lake.Snapshot) {
+	if snap == nil || snap.Rows() > 0 {
+		return
+	}
+	if c, err := m.chooseLake(cmd); err == nil {
+		fmt.Fprintln(m.Stderr, "trailsql: note: "+emptyLakeNote(&openedLake{lakeChoice: c, Snap: snap}))
+	}
 }
 
 // emptyLakeNote says that a lake holds no events, with what to do.
@@ -117,12 +136,10 @@ func (m *Main) requireLake(cmd *cobra.Command) *cobra.Command {
 			}
 			return nil
 		}
-		l, err := m.existingLake(cmd)
-		if err != nil {
+		// Whether the lake is empty, the command says once its engine read the snapshot
+		// (emptyNote): read here, it would be read twice.
+		if _, err := m.checkedLake(cmd); err != nil {
 			return err
-		}
-		if l.Empty() {
-			fmt.Fprintln(m.Stderr, "trailsql: note: "+emptyLakeNote(l))
 		}
 		if prev != nil {
 			return prev(cmd, args)

@@ -163,6 +163,7 @@ Output is a table on a terminal and CSV otherwise, unless --format says.`,
 				return err
 			}
 			defer e.Close()
+			m.emptyNote(cmd, e.Snapshot())
 			if original {
 				e = e.With(engine.QueryOptions{Records: true}) // the residual rebuilds the record
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,8 +33,8 @@ func (w *windowFlags) register(cmd *cobra.Command) {
 }
 
 var (
-	accountRE = regexp.MustCompile(`^\d{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+	accountRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{12}$`) })
+	regionRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`) })
 )
 
 // defaultWindowDays is the window of every command that answers about a period (ask, policy,
@@ -51,10 +52,10 @@ func (w *windowFlags) window(cmd *cobra.Command) (from, to time.Time, err error)
 	if from, to, err = spec.Resolve(now()); err != nil {
 		return from, to, windowError(err)
 	}
-	if w.account != "" && !accountRE.MatchString(w.account) {
+	if w.account != "" && !accountRE().MatchString(w.account) {
 		return from, to, fmt.Errorf("--account %q: an AWS account id is 12 digits", w.account)
 	}
-	if w.region != "" && !regionRE.MatchString(w.region) {
+	if w.region != "" && !regionRE().MatchString(w.region) {
 		return from, to, fmt.Errorf("--region %q: not an AWS region name (e.g. us-east-1)", w.region)
 	}
 	return from, to, nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -38,7 +39,7 @@ type ReportSchedule struct {
 	Line int
 }
 
-var reportNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+var reportNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`) })
 
 // cronParser reads the standard 5-field cron and the descriptors (@daily, @weekly, @every 1h).
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -104,7 +105,7 @@ func parseReports(name string, n *yaml.Node, nc *notify.Config) ([]ReportSchedul
 				return nil, at(e.Line, "the report has no %s (give name, kind, schedule and to)", k)
 			}
 		}
-		if !reportNameRE.MatchString(r.Name) {
+		if !reportNameRE().MatchString(r.Name) {
 			return nil, at(lines["name"], "name %q: use lower-case letters, digits, - and _", r.Name)
 		}
 		if seen[r.Name] {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // A dialect's setup defines dozens of macros (Athena's: 38), and defining them all on every new
@@ -31,13 +32,15 @@ type setupPlan struct {
 	macros []setupMacro
 }
 
-var macroDefinition = regexp.MustCompile(`(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TEMP(?:ORARY)?\s+MACRO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+var macroDefinition = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TEMP(?:ORARY)?\s+MACRO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+})
 
 // planSetup splits a dialect's setup statements.
 func planSetup(stmts []string) setupPlan {
 	var p setupPlan
 	for _, s := range stmts {
-		if m := macroDefinition.FindStringSubmatch(s); m != nil {
+		if m := macroDefinition().FindStringSubmatch(s); m != nil {
 			p.macros = append(p.macros, setupMacro{name: strings.ToLower(m[1]), stmt: s})
 		} else {
 			p.eager = append(p.eager, s)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -251,9 +252,13 @@ func namedArgs(c *duckdb.Conn, args []any) ([]driver.NamedValue, error) {
 }
 
 var (
-	alterAddPartition = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+(IF\s+NOT\s+EXISTS\s+)?PARTITION\b`)
-	createExternal    = regexp.MustCompile(`(?is)^\s*CREATE\s+EXTERNAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\S+).*?\bLOCATION\s+'([^']*)'`)
-	msckRepair        = regexp.MustCompile(`(?is)^\s*MSCK\s+REPAIR\s+TABLE\b`)
+	alterAddPartition = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+(IF\s+NOT\s+EXISTS\s+)?PARTITION\b`)
+	})
+	createExternal = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?is)^\s*CREATE\s+EXTERNAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\S+).*?\bLOCATION\s+'([^']*)'`)
+	})
+	msckRepair = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)^\s*MSCK\s+REPAIR\s+TABLE\b`) })
 )
 
 // ddlNotice answers the Athena DDL users paste from the docs: partitions and table definitions
@@ -262,12 +267,12 @@ var (
 func ddlNotice(stmt string) (*Result, bool) {
 	stmt = skipComments(stmt)
 	switch {
-	case alterAddPartition.MatchString(stmt):
+	case alterAddPartition().MatchString(stmt):
 		return &Result{Notice: "ALTER TABLE … ADD PARTITION is not needed: trailsql finds partitions by itself (account, region, year, month, day). Nothing was changed."}, true
-	case msckRepair.MatchString(stmt):
+	case msckRepair().MatchString(stmt):
 		return &Result{Notice: "MSCK REPAIR TABLE is not needed: trailsql finds partitions by itself. Nothing was changed."}, true
-	case createExternal.MatchString(stmt):
-		m := createExternal.FindStringSubmatch(stmt)
+	case createExternal().MatchString(stmt):
+		m := createExternal().FindStringSubmatch(stmt)
 		ext := &ExternalTable{Name: m[2], Location: m[3]}
 		name := strings.Trim(m[2], "`\"")
 		return &Result{External: ext, Notice: fmt.Sprintf("CREATE EXTERNAL TABLE is not needed: the table cloudtrail_logs already has Athena's CloudTrail columns. To query the logs at that location, ingest them into the lake: %s\n(table %s: query it as cloudtrail_logs, or declare %s an alias of cloudtrail_logs)", ext.Location, ext.Name, name)}, true

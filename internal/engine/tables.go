@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 	"github.com/trailsql/trailsql/internal/lake"
@@ -59,14 +60,14 @@ func (e *UnknownColumnError) Error() string {
 }
 
 var (
-	tableNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`)
+	tableNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`) })
 	// dateFieldRE splits a date format into its fields (runs of one letter) and separators.
-	dateFieldRE = regexp.MustCompile(`y+|M+|d+|[-/_.]|.`)
+	dateFieldRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`y+|M+|d+|[-/_.]|.`) })
 )
 
 // dateFields splits a date format into yyyy, MM, M, dd, d and separators, or reports false.
 func dateFields(format string) ([]string, bool) {
-	fields := dateFieldRE.FindAllString(format, -1)
+	fields := dateFieldRE().FindAllString(format, -1)
 	for _, f := range fields {
 		switch f {
 		case "yyyy", "MM", "M", "dd", "d", "-", "/", "_", ".":
@@ -79,7 +80,7 @@ func dateFields(format string) ([]string, bool) {
 
 // check validates a definition, so that the view built from it is what it says.
 func (d *TableDef) check() error {
-	if !tableNameRE.MatchString(d.Name) {
+	if !tableNameRE().MatchString(d.Name) {
 		return fmt.Errorf("table name %q: use lower-case letters, digits and _", d.Name)
 	}
 	if d.Name == "cloudtrail_logs" {
@@ -100,7 +101,7 @@ func (d *TableDef) check() error {
 		seen[c] = true
 	}
 	for _, p := range d.Partitions {
-		if !tableNameRE.MatchString(p.Name) || seen[p.Name] {
+		if !tableNameRE().MatchString(p.Name) || seen[p.Name] {
 			return fmt.Errorf("table %s: partition column %q: not a plain lower-case name, or declared twice (a partition column cannot also be a column)", d.Name, p.Name)
 		}
 		seen[p.Name] = true

@@ -3,6 +3,7 @@ package iam
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Mapping explains how an event was mapped.
@@ -173,7 +174,7 @@ func PartiQLAction(statement string) (Action, bool) {
 
 // versionSuffix matches the API-version suffixes Lambda and CloudFront append to eventName
 // (ListVersionsByFunction20150331, UpdateFunctionCode20150331v2, UpdateDistribution2016_11_25).
-var versionSuffix = regexp.MustCompile(`^([A-Za-z]+)(?:20\d{6}(?:v\d+)?|20\d\d_\d\d_\d\d)$`)
+var versionSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z]+)(?:20\d{6}(?:v\d+)?|20\d\d_\d\d_\d\d)$`) })
 
 // SourcePrefix returns the IAM prefix of an eventSource: the exception tables, else its first
 // label ("ec2.amazonaws.com" → "ec2").
@@ -233,7 +234,7 @@ func Map(eventSource, eventName, eventType string) Mapping {
 	}
 	// Strip an API-version suffix only when that yields a documented action: trailscraper strips
 	// every trailing digit, which invents actions.
-	if sm := versionSuffix.FindStringSubmatch(eventName); sm != nil {
+	if sm := versionSuffix().FindStringSubmatch(eventName); sm != nil {
 		if e, ok := r.lookup(prefix, sm[1]); ok {
 			return Mapping{Actions: []Action{e.Action}, Known: true,
 				Reason: "API-version suffix of " + eventName + " dropped: " + e.String()}

@@ -103,7 +103,7 @@ func split(s string) []string {
 	return strings.Split(s, ",")
 }
 
-var placeholder = regexp.MustCompile(`\$\{[^}]*\}|<[^>]*>`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$\{[^}]*\}|<[^>]*>`) })
 
 // arnPattern turns a reference ARN form into a regular expression over policy ARNs. A
 // ${Variable} stands for one value: in the partition, service, region and account fields any
@@ -146,7 +146,7 @@ func fill(form, first, after string) string {
 	}
 	rest := form
 	for {
-		loc := placeholder.FindStringIndex(rest)
+		loc := placeholder().FindStringIndex(rest)
 		if loc == nil {
 			lit(rest)
 			return b.String()
@@ -164,7 +164,7 @@ func fill(form, first, after string) string {
 // keyPattern turns a condition key of the reference ("aws:RequestTag/${TagKey}",
 // "s3:RequestObjectTag/<key>") into a case-insensitive expression for keys as policies write them.
 func keyPattern(key string) (*regexp.Regexp, error) {
-	parts := placeholder.Split(key, -1)
+	parts := placeholder().Split(key, -1)
 	for i := range parts {
 		parts[i] = regexp.QuoteMeta(parts[i])
 	}

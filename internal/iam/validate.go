@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -24,7 +25,7 @@ func PolicySize(doc []byte) int {
 	return n
 }
 
-var sidRE = regexp.MustCompile(`^[A-Za-z0-9]*$`)
+var sidRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]*$`) })
 
 // ValidatePolicy checks an identity-based policy document against the IAM reference and returns
 // its problems, none for a good policy: the grammar (Version, Effect, Action, Resource, Sid),
@@ -68,7 +69,7 @@ func ValidatePolicy(doc []byte, limit int) []string {
 		where := fmt.Sprintf("statement %d", i+1)
 		var sid, effect string
 		if v, ok := st["Sid"]; ok {
-			if json.Unmarshal(v, &sid) != nil || !sidRE.MatchString(sid) {
+			if json.Unmarshal(v, &sid) != nil || !sidRE().MatchString(sid) {
 				add("%s: Sid %s: letters and digits only", where, v)
 			} else if sid != "" {
 				where += " (" + sid + ")"

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Table definitions: users' own Athena table names (CREATE EXTERNAL TABLE) that the engine
@@ -23,7 +24,7 @@ const tablesDir = "_trailsql/tables"
 // tableMacContext separates a table definition's MAC from a manifest's.
 const tableMacContext = "trailsql table v1\n"
 
-var tableName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`)
+var tableName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]{0,127}$`) })
 
 // ErrNoKey is returned when a table definition is to be stored in a lake that has no key yet.
 var ErrNoKey = errors.New("the lake has no key to sign a table definition with (ingest into it once with this version of trailsql)")
@@ -36,7 +37,7 @@ func tableMAC(key []byte, name string, body []byte) string {
 }
 
 func tablePath(root, name string) (string, error) {
-	if !tableName.MatchString(name) {
+	if !tableName().MatchString(name) {
 		return "", fmt.Errorf("table name %q: use lower-case letters, digits and _ (at most 128)", name)
 	}
 	return filepath.Join(root, filepath.FromSlash(tablesDir), name+".json"), nil
@@ -97,7 +98,7 @@ func Tables(root string) (defs map[string][]byte, bad map[string]string, err err
 	for _, e := range entries {
 		rel := tablesDir + "/" + e.Name()
 		name, isJSON := strings.CutSuffix(e.Name(), ".json")
-		if !isJSON || !tableName.MatchString(name) || !e.Type().IsRegular() {
+		if !isJSON || !tableName().MatchString(name) || !e.Type().IsRegular() {
 			if !strings.HasPrefix(e.Name(), ".") {
 				bad[rel] = "not a table definition trailsql wrote"
 			}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -274,7 +275,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	return ParseConfig(path, data, getenv)
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (\S+) not found in type \S+`) })
 
 // YAMLError is a YAML decoder's error in the file name, written name:line: message, an unknown
 // field as "unknown setting X".
@@ -285,7 +286,7 @@ func YAMLError(name string, err error) error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	msg = unknownField.ReplaceAllString(msg, "unknown setting $1")
+	msg = unknownField().ReplaceAllString(msg, "unknown setting $1")
 	msg = strings.ReplaceAll(msg, "\n  line ", "\n"+name+":")
 	if m, ok := strings.CutPrefix(msg, "line "); ok {
 		return errors.New(name + ":" + m)
@@ -326,7 +327,7 @@ func (f *fileYAML) build(dir string, getenv func(string) string) (*Config, error
 		if d == nil {
 			return nil, fmt.Errorf("destination %q has no settings", name)
 		}
-		if !destNameRE.MatchString(name) {
+		if !destNameRE().MatchString(name) {
 			return nil, errAt(d.node, "destination %q: name it with lower-case letters, digits, - and _", name)
 		}
 		dest, err := d.build(name, dir, getenv)

@@ -128,7 +128,7 @@ type loop struct {
 	stats Stats
 }
 
-var destNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+var destNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`) })
 
 // New opens the outboxes in dir (<lake>/notify) of dests and returns a notifier that routes with
 // routes. A Jira destination without a TicketStore records its tickets in its outbox.
@@ -186,7 +186,7 @@ func New(dir string, dests map[string]Destination, routes []Route, opts Options)
 		}
 	}
 	for name, d := range dests {
-		if !destNameRE.MatchString(name) {
+		if !destNameRE().MatchString(name) {
 			return nil, fmt.Errorf("destination %q: use lower-case letters, digits, - and _", name)
 		}
 		box, err := openOutbox(filepath.Join(dir, OutboxDir, name+".jsonl"), opts.QueueCapacity, opts.Now())

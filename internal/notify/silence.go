@@ -43,7 +43,7 @@ func ParseMatcher(s string) (Matcher, error) {
 }
 
 func (m Matcher) check() error {
-	if !labelNameRE.MatchString(m.Name) {
+	if !labelNameRE().MatchString(m.Name) {
 		return fmt.Errorf("matcher %s: %q is not a label name (letters, digits, _)", m, m.Name)
 	}
 	switch m.Op {
@@ -58,7 +58,7 @@ func (m Matcher) check() error {
 	return nil
 }
 
-var labelNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var labelNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // String writes the matcher as ParseMatcher reads it.
 func (m Matcher) String() string { return m.Name + m.Op + m.Value }

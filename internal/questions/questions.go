@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/suggest"
@@ -258,7 +259,7 @@ func (q Question) value(a string, p Params) (any, error) {
 	return nil, fmt.Errorf("question %s: unknown argument %q", q.Name, a)
 }
 
-var identityRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_:/\-]+$`)
+var identityRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9+=,.@_:/\-]+$`) })
 
 // Build returns the statement with the optional filters that p sets, and the values of all its
 // placeholders in order. Values are never part of the text.
@@ -290,7 +291,7 @@ func (q Question) Build(p Params) (string, []any, error) {
 		}
 	}
 	for _, id := range p.Inventory {
-		if id.Kind != "user" && id.Kind != "role" || !identityRE.MatchString(id.ARN) {
+		if id.Kind != "user" && id.Kind != "role" || !identityRE().MatchString(id.ARN) {
 			return "", nil, fmt.Errorf("inventory identity %q (%s): not a user or role ARN", id.ARN, id.Kind)
 		}
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -95,10 +96,10 @@ func serviceName(source string) string {
 }
 
 // apiSuffix is the date and version Lambda (and a few others) append to API names.
-var apiSuffix = regexp.MustCompile(`(\d{8}(v\d+)?|V\d+)$`)
+var apiSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d{8}(v\d+)?|V\d+)$`) })
 
 // baseName is an event name without its API version suffix (UpdateFunctionCode20150331v2).
-func baseName(name string) string { return apiSuffix.ReplaceAllString(name, "") }
+func baseName(name string) string { return apiSuffix().ReplaceAllString(name, "") }
 
 // splitWords splits a CamelCase name into words, keeping runs of capitals together
 // (DescribeDBInstances -> Describe DB Instances).

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // phrase writes what one kind of event did. ok false falls back to the generic sentence (the
@@ -455,7 +456,9 @@ func s3Object(verb, past string) phrase {
 }
 
 // publicGrantee matches the ACL grantees that are everyone.
-var publicGrantee = regexp.MustCompile(`acs\.amazonaws\.com/groups/global/(AllUsers|AuthenticatedUsers)`)
+var publicGrantee = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`acs\.amazonaws\.com/groups/global/(AllUsers|AuthenticatedUsers)`)
+})
 
 func putBucketACL(e *event) (action, bool) {
 	b := param(e, "bucketName")
@@ -464,7 +467,7 @@ func putBucketACL(e *event) (action, bool) {
 	}
 	raw := jsonText(e.req)
 	canned := strings.ToLower(first(e.req, "x-amz-acl"))
-	if m := publicGrantee.FindStringSubmatch(raw); m != nil || strings.HasPrefix(canned, "public-") || canned == "authenticated-read" {
+	if m := publicGrantee().FindStringSubmatch(raw); m != nil || strings.HasPrefix(canned, "public-") || canned == "authenticated-read" {
 		who := "everyone on the internet"
 		if (m != nil && m[1] == "AuthenticatedUsers") || canned == "authenticated-read" {
 			who = "any AWS account"
@@ -475,7 +478,7 @@ func putBucketACL(e *event) (action, bool) {
 }
 
 // anyPrincipal matches a policy statement's Principal "*" or {"AWS": "*"}.
-var anyPrincipal = regexp.MustCompile(`"(Principal|AWS)"\s*:\s*(\[\s*)?"\*"`)
+var anyPrincipal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"(Principal|AWS)"\s*:\s*(\[\s*)?"\*"`) })
 
 func putBucketPolicy(e *event) (action, bool) {
 	b := param(e, "bucketName")
@@ -488,7 +491,7 @@ func putBucketPolicy(e *event) (action, bool) {
 			pol = jsonText(o)
 		}
 	}
-	if anyPrincipal.MatchString(pol) {
+	if anyPrincipal().MatchString(pol) {
 		return action{"set", "set", "a bucket policy on the S3 bucket " + b + " that names any principal (*): it may be public"}, true
 	}
 	return action{"change", "changed", "the bucket policy of the S3 bucket " + b}, true
@@ -710,10 +713,10 @@ func instanceProfile(verb, past, format, idKey string) phrase {
 }
 
 // flowLogID matches the ids of VPC flow logs.
-var flowLogID = regexp.MustCompile(`fl-[0-9a-f]+`)
+var flowLogID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`fl-[0-9a-f]+`) })
 
 func deleteFlowLogs(e *event) (action, bool) {
-	ids := flowLogID.FindAllString(jsonText(e.req), -1)
+	ids := flowLogID().FindAllString(jsonText(e.req), -1)
 	ids = slices.Compact(ids)
 	if len(ids) == 0 {
 		return action{"delete", "deleted", "VPC flow logs"}, true

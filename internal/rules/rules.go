@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -143,7 +144,7 @@ type ruleYAML struct {
 	Dedup []string `yaml:"dedup"`
 }
 
-var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
+var idRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`) })
 
 // Parse reads a native rule file: its rules, and an error for each rule that cannot be used
 // (a file that is not valid YAML, or has unknown keys, gives one error and no rules).
@@ -221,7 +222,7 @@ func (ry *ruleYAML) rule(file string, line int) (*Rule, error) {
 	switch {
 	case ry.ID == "":
 		return nil, errors.New("no id")
-	case !idRE.MatchString(ry.ID):
+	case !idRE().MatchString(ry.ID):
 		return nil, fmt.Errorf("id %q: use letters, digits and . _ : - (at most 128)", ry.ID)
 	case r.Title == "":
 		return nil, errors.New("no title")
@@ -299,14 +300,14 @@ func ruleNodes(doc *yaml.Node) ([]*yaml.Node, int, error) {
 }
 
 var (
-	yamlLineRE     = regexp.MustCompile(`line (\d+)`)
-	yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
+	yamlLineRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
+	yamlLinePrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^line \d+: `) })
 )
 
 // yamlLine is the first line a YAML error names.
 func yamlLine(err error) int {
 	var n int
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
 		fmt.Sscan(m[1], &n)
 	}
 	return n
@@ -320,7 +321,7 @@ func yamlMessage(err error) string {
 	s = strings.ReplaceAll(s, "in type rules.fileYAML", "at the top of the file")
 	lines := strings.Split(s, "\n")
 	for i := range lines {
-		lines[i] = yamlLinePrefix.ReplaceAllString(strings.TrimSpace(lines[i]), "")
+		lines[i] = yamlLinePrefix().ReplaceAllString(strings.TrimSpace(lines[i]), "")
 	}
 	return strings.Join(lines, "; ")
 }

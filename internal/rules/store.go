@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,7 +31,7 @@ const AlertsTable = lake.AlertsTable
 // Each evaluation of new commits writes one file, named by the commits it covers: the cursor is
 // the last commit of the newest file, so that the alerts and the cursor move together, in one
 // rename. A crash before the rename leaves the commits to evaluate again; after it, done.
-var alertFileRE = regexp.MustCompile(`^alerts-(\d{16})-(\d{16})\.parquet$`)
+var alertFileRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^alerts-(\d{16})-(\d{16})\.parquet$`) })
 
 func alertFileName(from, to int64) string { return fmt.Sprintf("alerts-%016d-%016d.parquet", from, to) }
 
@@ -57,7 +58,7 @@ func (s *Store) files() ([]alertFile, error) {
 	}
 	var out []alertFile
 	for _, e := range ents {
-		m := alertFileRE.FindStringSubmatch(e.Name())
+		m := alertFileRE().FindStringSubmatch(e.Name())
 		if m == nil {
 			continue
 		}

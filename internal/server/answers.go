@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
@@ -90,8 +91,8 @@ func readAnswerParams(r *http.Request) (*answerParams, error) {
 }
 
 var (
-	accountRE = regexp.MustCompile(`^\d{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+	accountRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\d{12}$`) })
+	regionRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`) })
 )
 
 // window resolves the parameters' window [from, to) and checks the partition filters.
@@ -104,10 +105,10 @@ func (s *Server) window(p *answerParams) (from, to time.Time, err error) {
 	if from, to, err = spec.Resolve(s.opt.Now()); err != nil {
 		return from, to, err
 	}
-	if p.Account != "" && !accountRE.MatchString(p.Account) {
+	if p.Account != "" && !accountRE().MatchString(p.Account) {
 		return from, to, &paramError{"account", p.Account, "an AWS account id is 12 digits"}
 	}
-	if p.Region != "" && !regionRE.MatchString(p.Region) {
+	if p.Region != "" && !regionRE().MatchString(p.Region) {
 		return from, to, &paramError{"region", p.Region, "not an AWS region name (e.g. us-east-1)"}
 	}
 	return from, to, nil

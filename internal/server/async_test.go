@@ -33,7 +33,7 @@ func TestAsyncQuery(t *testing.T) {
 	h := serve(t, newLake(t, 10, 1000), nil)
 	var st JobStatus
 	h.call(t, "POST", "/api/v1/queries", map[string]any{"sql": "SELECT eventname FROM cloudtrail_logs ORDER BY eventtime, eventid", "max_rows": 10}, 202, &st)
-	if !idRE.MatchString(st.ID) || st.State != StateQueued && st.State != StateRunning {
+	if !idRE().MatchString(st.ID) || st.State != StateQueued && st.State != StateRunning {
 		t.Fatalf("submitted: %+v", st)
 	}
 	done := h.waitState(t, st.ID, StateSucceeded, StateFailed)

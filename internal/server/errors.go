@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/trailsql/trailsql/internal/athena"
 	"github.com/trailsql/trailsql/internal/engine"
@@ -129,12 +130,12 @@ func apiError(err error) *APIError {
 
 // excerptRE is DuckDB's excerpt of the statement an error is about: the line, then a caret under
 // the column.
-var excerptRE = regexp.MustCompile(`\nLINE (\d+): ([^\n]*)\n( *)\^`)
+var excerptRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\nLINE (\d+): ([^\n]*)\n( *)\^`) })
 
 // excerptPosition reads the line and column of DuckDB's excerpt, which the engine keeps only
 // when it shows the user's own SQL; 0, 0 without one (or when DuckDB cut the line short).
 func excerptPosition(msg string) (line, col int) {
-	m := excerptRE.FindStringSubmatch(msg)
+	m := excerptRE().FindStringSubmatch(msg)
 	if m == nil || strings.HasPrefix(m[2], "...") {
 		return 0, 0
 	}

@@ -36,7 +36,7 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-var idRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+var idRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{16}$`) })
 
 // readJSON reads a JSON file of the folder into v; a missing file leaves v as it is.
 func (f *files) readJSON(name string, v any) error {

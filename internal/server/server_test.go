@@ -289,7 +289,7 @@ func TestSavedAndHistory(t *testing.T) {
 	h := serve(t, newLake(t, 5, 1000), nil)
 	var sq SavedQuery
 	h.call(t, "POST", "/api/v1/saved", map[string]string{"name": "by event", "sql": "SELECT eventname, count(*) AS n FROM cloudtrail_logs WHERE eventname = :ev GROUP BY 1"}, 201, &sq)
-	if !idRE.MatchString(sq.ID) {
+	if !idRE().MatchString(sq.ID) {
 		t.Fatalf("saved id %q", sq.ID)
 	}
 	var got SavedQuery

@@ -144,7 +144,7 @@ func (s *Server) silenceOf(r *http.Request, req silenceRequest) (notify.Silence,
 // trailsql silence expire; it stays in the list (all=true) as expired.
 func (s *Server) expireSilence(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !idRE.MatchString(id) {
+	if !idRE().MatchString(id) {
 		s.writeError(w, r, &notFound{"no silence " + id + " (GET /api/v1/silences?all=true lists them with their ids)"})
 		return
 	}

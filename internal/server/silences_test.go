@@ -31,7 +31,7 @@ func TestSilences(t *testing.T) {
 	h.token = adminTok
 	var added SilenceJSON
 	h.call(t, "POST", "/api/v1/silences", body, 201, &added)
-	if !idRE.MatchString(added.ID) || added.State != "active" || !added.EndsAt.Equal(end.Add(4*time.Hour)) || added.CreatedBy != "boss" ||
+	if !idRE().MatchString(added.ID) || added.State != "active" || !added.EndsAt.Equal(end.Add(4*time.Hour)) || added.CreatedBy != "boss" ||
 		len(added.Matchers) != 2 || added.Matchers[1] != (notify.Matcher{Name: "account", Op: "=~", Value: "1111.*"}) {
 		t.Fatalf("added silence: %+v", added)
 	}

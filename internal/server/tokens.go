@@ -61,7 +61,7 @@ func OpenTokens(root string) *Tokens {
 	return &Tokens{path: filepath.Join(root, "_trailsql", "tokens")}
 }
 
-var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.@:-]{0,63}$`)
+var tokenNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.@:-]{0,63}$`) })
 
 // Create makes a token of role and returns it: the only time the token is seen, since only its
 // hash is stored.
@@ -69,7 +69,7 @@ func (t *Tokens) Create(role, name string) (secret string, tok Token, err error)
 	if role != RoleRead && role != RoleAdmin {
 		return "", tok, fmt.Errorf("role %q: give read (queries and answers) or admin (also alerts' acknowledgements, tables and tokens)", role)
 	}
-	if name != "" && !tokenNameRE.MatchString(name) {
+	if name != "" && !tokenNameRE().MatchString(name) {
 		return "", tok, fmt.Errorf("token name %q: use up to 64 letters, digits, spaces and _.@:-", name)
 	}
 	var raw [32]byte

@@ -159,7 +159,7 @@ func numberOf(v any) (float64, bool) {
 	case json.Number:
 		s = string(x)
 	case string:
-		if !numberRe.MatchString(x) {
+		if !numberRe().MatchString(x) {
 			return 0, false
 		}
 		s = x

@@ -7,6 +7,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -19,10 +20,12 @@ const (
 
 // numberRe is the syntax of numbers in patterns: an integer or a decimal with an optional sign,
 // optionally followed by an exponent. A JSON string is compared as a number when it is wholly one.
-var numberRe = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+var numberRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+})
 
 // repeatRe is the inside of a regex repetition {m}, {m,} or {m,n}.
-var repeatRe = regexp.MustCompile(`^[0-9]+(,[0-9]*)?$`)
+var repeatRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(,[0-9]*)?$`) })
 
 // Parse reads a CloudWatch Logs JSON filter pattern such as
 // { ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }. A pattern that
@@ -424,7 +427,7 @@ func (p *parser) bare() (value, error) {
 		return value{}, p.errorAt(p.pos, "unexpected %s in the value %s: quote values that hold characters other than letters, digits and _ . - + : / *", p.found(p.pos), p.text[start:p.pos])
 	}
 	tok := p.text[start:p.pos]
-	if numberRe.MatchString(tok) {
+	if numberRe().MatchString(tok) {
 		f, err := strconv.ParseFloat(tok, 64)
 		if err != nil {
 			return value{}, p.errorAt(start, "the number %s is out of range", tok)
@@ -546,7 +549,7 @@ func compileRegex(src string) (*regexp.Regexp, int, error) {
 			for j < len(src) && (isDigit(src[j]) || src[j] == ',') {
 				j++
 			}
-			if j == i+1 || j >= len(src) || src[j] != '}' || !repeatRe.MatchString(src[i+1:j]) {
+			if j == i+1 || j >= len(src) || src[j] != '}' || !repeatRe().MatchString(src[i+1:j]) {
 				return nil, i, errors.New(`'{' starts a repetition {m}, {m,} or {m,n}; write \{ for the character`)
 			}
 		case isLetter(c) || isDigit(c) || strings.IndexByte(regexSymbols, c) >= 0 || strings.IndexByte(regexOperators, c) >= 0:

@@ -283,7 +283,7 @@ func (w *walk) text(x string) string {
 	}
 	v := &c.val
 	if v.Kind == valNumber {
-		return "(TRY_CAST(" + x + " AS DOUBLE) " + sqlOp(c.op) + " " + number(v.Num) + " AND regexp_like(" + x + ", " + lit(numberRe.String()) + "))"
+		return "(TRY_CAST(" + x + " AS DOUBLE) " + sqlOp(c.op) + " " + number(v.Num) + " AND regexp_like(" + x + ", " + lit(numberRe().String()) + "))"
 	}
 	if v.Kind == valRegex {
 		s := "regexp_like(" + x + ", " + lit(v.Text) + ")"

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // castNode is CAST(x AS t) or TRY_CAST, for the casts the engine makes without surprises.
@@ -132,7 +133,9 @@ func (n *castNode) fail(msg string) (value, error) {
 
 // numberSyntax is the text the engine reads as a double, surrounding spaces aside (besides
 // inf, infinity and nan).
-var numberSyntax = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+var numberSyntax = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+})
 
 // parseDouble reads text as the engine's cast to DOUBLE does; ok is false for text it does not
 // read. Text with "_", which the engine reads by rules of its own, is an error wrapping
@@ -155,7 +158,7 @@ func parseDouble(s string) (float64, bool, error) {
 	case "nan":
 		return math.NaN(), true, nil
 	}
-	if !numberSyntax.MatchString(s) {
+	if !numberSyntax().MatchString(s) {
 		return 0, false, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)

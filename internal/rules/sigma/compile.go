@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -369,7 +370,9 @@ func scalarText(v *yaml.Node) string {
 	return v.Value
 }
 
-var fieldLike = regexp.MustCompile(`^(requestParameters|responseElements|additionalEventData|serviceEventDetails|userIdentity)(\.[A-Za-z0-9_]+)+$`)
+var fieldLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(requestParameters|responseElements|additionalEventData|serviceEventDetails|userIdentity)(\.[A-Za-z0-9_]+)+$`)
+})
 
 // match compiles a comparison with string values (wildcards, contains, startswith, endswith, the
 // encodings, windash) and null.
@@ -392,7 +395,7 @@ func (c *compiler) match(acc *access, m *mods, it *item) (string, error) {
 		p := plain(scalarText(v))
 		if v.Tag == "!!str" || v.Tag == "" {
 			p = sigmaString(v.Value)
-			if fieldLike.MatchString(v.Value) {
+			if fieldLike().MatchString(v.Value) {
 				c.note("the value %q of %q looks like a field name; without the fieldref modifier Sigma compares it as text", v.Value, it.key.Value)
 			}
 		}

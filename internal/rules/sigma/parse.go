@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -86,7 +87,7 @@ func describeLogsource(l Logsource) string {
 	return strings.Join(parts, ", ")
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // decodeOne decodes the single YAML document of a rule file.
 func decodeOne(name string, data []byte) (*yaml.Node, error) {
@@ -117,7 +118,7 @@ func decodeOne(name string, data []byte) (*yaml.Node, error) {
 
 func yamlError(name string, err error) error {
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &LoadError{File: name, Line: line, Msg: "invalid YAML: " + m[2]}
 	}
