@@ -4,6 +4,7 @@ import (
 	"context"
 	"debug/buildinfo"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -561,7 +562,7 @@ func (m *Main) benchQuestions(cmd *cobra.Command, lakeDir, duckDB string, repeat
 }
 
 // benchStartup times, whole process, `trailsql query "SELECT 1"` over the lake against the least
-// program that opens DuckDB's native table file and runs the same statement (duckopen, built from
+// program that opens DuckDB's native table file and runs the same statement (nativeq, built from
 // the repository into .tools/), alternating the two.
 func (m *Main) benchStartup(ctx context.Context, lakeDir, duckDB string, repeat int) error {
 	out := m.Stdout
@@ -587,10 +588,14 @@ func (m *Main) benchStartup(ctx context.Context, lakeDir, duckDB string, repeat 
 	var theirs func() error
 	why := "no DuckDB table (--no-duckdb)"
 	if duckDB != "" {
-		if bin, err := findDuckOpen(ctx, m.Stderr); err != nil {
+		job, err := json.Marshal(map[string]any{"db": duckDB, "sql": "SELECT 1"})
+		if err != nil {
+			return err
+		}
+		if bin, err := findNativeq(ctx, m.Stderr); err != nil {
 			why = err.Error()
 		} else {
-			theirs = process(bin, duckDB)
+			theirs = process(bin, string(job))
 		}
 	}
 	a, b, err := timeRuns(repeat, ours, theirs)
@@ -608,25 +613,25 @@ func (m *Main) benchStartup(ctx context.Context, lakeDir, duckDB string, repeat 
 		return nil
 	}
 	over := a.median - b.median
-	fmt.Fprintf(out, "%s | DuckDB open + SELECT 1 (duckopen) %.1f ms (first %.1f ms) | +%.1f ms, target ≤ +30 ms %s\n",
+	fmt.Fprintf(out, "%s | DuckDB open + SELECT 1 (nativeq) %.1f ms (first %.1f ms) | +%.1f ms, target ≤ +30 ms %s\n",
 		line, ms(b.median), ms(b.first), ms(over), mark(over <= 30*time.Millisecond))
 	fmt.Fprintf(out, "  trailsql --help (the executable's start alone) %.1f ms; the query past it %.1f ms\n", ms(idle.median), ms(a.median-idle.median))
 	return nil
 }
 
-// findDuckOpen returns the start-up anchor program: $TRAILSQL_DUCKOPEN, or <repo>/.tools/duckopen,
-// built from internal/bench/duckopen when missing or linked with another DuckDB than this
+// findNativeq returns the start-up anchor program: $TRAILSQL_NATIVE_BIN, or <repo>/.tools/nativeq,
+// built from internal/bench/nativeq when missing or linked with another DuckDB than this
 // executable's.
-func findDuckOpen(ctx context.Context, log io.Writer) (string, error) {
-	if p := os.Getenv("TRAILSQL_DUCKOPEN"); p != "" {
+func findNativeq(ctx context.Context, log io.Writer) (string, error) {
+	if p := os.Getenv("TRAILSQL_NATIVE_BIN"); p != "" {
 		return p, nil
 	}
 	wd, _ := os.Getwd()
 	repo, err := versitygw.RepoRoot(wd)
 	if err != nil {
-		return "", fmt.Errorf("run from the trailsql repository to build the anchor (internal/bench/duckopen), or set $TRAILSQL_DUCKOPEN to it")
+		return "", fmt.Errorf("run from the trailsql repository to build the anchor (internal/bench/nativeq), or set $TRAILSQL_NATIVE_BIN to it")
 	}
-	bin := filepath.Join(repo, ".tools", "duckopen")
+	bin := filepath.Join(repo, ".tools", "nativeq")
 	want := duckdbVersion(debug.ReadBuildInfo())
 	if bi, err := buildinfo.ReadFile(bin); err == nil && duckdbVersion(bi, true) == want {
 		return bin, nil
@@ -636,7 +641,7 @@ func findDuckOpen(ctx context.Context, log io.Writer) (string, error) {
 		return "", err
 	}
 	tmp := bin + ".build"
-	c := exec.CommandContext(ctx, "go", "build", "-o", tmp, "./internal/bench/duckopen")
+	c := exec.CommandContext(ctx, "go", "build", "-o", tmp, "./internal/bench/nativeq")
 	c.Dir = repo
 	c.Env = append(os.Environ(), "GOWORK=off")
 	if outb, err := c.CombinedOutput(); err != nil {

@@ -37,7 +37,7 @@ import (
 //   - BenchmarkAnchorLayout: each question, warm, over the lake's files rewritten sorted and
 //     with other row group sizes (benchLayouts), against the same native table.
 //   - BenchmarkAnchorProcess: whole processes, when TRAILSQL_BIN names a built trailsql and
-//     TRAILSQL_NATIVE_BIN the anchor program (testdata/nativeq): `trailsql query "SELECT 1"` and
+//     TRAILSQL_NATIVE_BIN the anchor program (internal/bench/nativeq): `trailsql query "SELECT 1"` and
 //     `trailsql ask <question>` against the anchor opening the native database and running the
 //     same statement.
 //
@@ -49,7 +49,7 @@ import (
 // example:
 //
 //	go build -o /tmp/trailsql ./cmd/trailsql
-//	go build -o /tmp/nativeq ./internal/engine/testdata/nativeq
+//	go build -o /tmp/nativeq ./internal/bench/nativeq
 //	TRAILSQL_BENCH_DIR=/tmp/anchor TRAILSQL_BIN=/tmp/trailsql TRAILSQL_NATIVE_BIN=/tmp/nativeq \
 //	  go test ./internal/engine -run '^$' -bench Anchor -benchtime 7x
 
@@ -447,7 +447,7 @@ func BenchmarkAnchorQuestions(b *testing.B) {
 func BenchmarkAnchorProcess(b *testing.B) {
 	bin, native := os.Getenv("TRAILSQL_BIN"), os.Getenv("TRAILSQL_NATIVE_BIN")
 	if bin == "" || native == "" {
-		b.Skip("set TRAILSQL_BIN to a built trailsql (go build -o /tmp/trailsql ./cmd/trailsql) and TRAILSQL_NATIVE_BIN to the anchor (go build -o /tmp/nativeq ./internal/engine/testdata/nativeq)")
+		b.Skip("set TRAILSQL_BIN to a built trailsql (go build -o /tmp/trailsql ./cmd/trailsql) and TRAILSQL_NATIVE_BIN to the anchor (go build -o /tmp/nativeq ./internal/bench/nativeq)")
 	}
 	run := func(name string, args ...string) func() error {
 		return func() error {

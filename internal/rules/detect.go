@@ -222,6 +222,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	return det, nil
 }
 
+// alertCount is the number of alerts in parts.
 func alertCount(parts [][]Alert) int {
 	n := 0
 	for _, p := range parts {

@@ -496,10 +496,7 @@ func (l *Live) take(from, to int64) ([][]Alert, map[string][]match, bool) {
 // moved once, from the parts they were gathered in into a new slice. Many alerts (a backtest over
 // a busy trail) are sorted in two halves at once, merged as they are moved.
 func sortedAlerts(parts ...[]Alert) []Alert {
-	n := 0
-	for _, as := range parts {
-		n += len(as)
-	}
+	n := alertCount(parts)
 	refs := make([]alertRef, 0, n)
 	for _, as := range parts {
 		for i := range as {

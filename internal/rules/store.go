@@ -127,6 +127,7 @@ func (s *Store) AlertsAfter(seq int64) ([]Alert, int64, error) {
 // alertRowGroupRows bounds the rows of an alerts file's row groups.
 const alertRowGroupRows = 128 << 10
 
+// alertsWithoutBounds are the columns of an alerts file written without bounds (see write).
 var alertsWithoutBounds = []string{"rule", "severity", "title", "event_id", "event_source", "event_name", "principal",
 	"source_ip", "account", "region", "dedup"}
 

@@ -1,5 +1,5 @@
-// Command nativeq is the anchor of the engine's whole-process benchmark (BenchmarkAnchorProcess):
-// what a DuckDB user runs instead of trailsql. It opens a DuckDB database file read-only, runs the
+// Command nativeq is the anchor of the whole-process benchmarks (the engine's BenchmarkAnchorProcess,
+// and trailsql bench's start-up line): what a DuckDB user runs instead of trailsql. It opens a DuckDB database file read-only, runs the
 // setup statements it is given, then one query with its arguments, and writes the rows as CSV.
 // Its one argument is the job, as JSON: {"db": path, "setup": [sql…], "sql": sql, "args": [value…]}.
 package main
