@@ -13,11 +13,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"strings"
 	"time"
@@ -60,10 +58,9 @@ type Options struct {
 
 // Client runs statements on Athena.
 type Client struct {
-	opt    Options
-	creds  aws.CredentialsProvider
-	signer *v4.Signer
-	log    *slog.Logger
+	opt Options
+	api *awsconfig.JSONAPI
+	log *slog.Logger
 }
 
 // Open returns a Client over opt, its credentials and region taken from the standard AWS
@@ -104,33 +101,19 @@ func Open(ctx context.Context, opt Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{opt: opt, creds: cfg.Credentials, signer: v4.NewSigner(), log: log.With("component", "athena")}, nil
+	log = log.With("component", "athena")
+	api := &awsconfig.JSONAPI{
+		Signed:   awsconfig.Signed{HTTP: opt.HTTPClient, Creds: cfg.Credentials, Signer: v4.NewSigner(), Service: "athena", Region: opt.Region},
+		Endpoint: opt.Endpoint, Target: "AmazonAthena", Name: "athena",
+		MaxAttempts: opt.MaxAttempts, MinBackoff: opt.MinPoll, MaxBackoff: opt.MaxBackoff,
+		Hint: "retry later, or ask for a higher Athena quota for the account", Log: log,
+	}
+	return &Client{opt: opt, api: api, log: log}, nil
 }
 
 // APIError is an error answer of Athena's API: its type (InvalidRequestException,
 // ThrottlingException, …) and message.
-type APIError struct {
-	Op, Type, Message string
-	Status            int
-	// Attempts is how many times the request was sent.
-	Attempts int
-}
-
-func (e *APIError) Error() string {
-	s := fmt.Sprintf("athena %s: %s: %s", e.Op, e.Type, e.Message)
-	if e.retryable() {
-		s += fmt.Sprintf(" (still refused after %d attempts: retry later, or ask for a higher Athena quota for the account)", e.Attempts)
-	}
-	return s
-}
-
-func (e *APIError) retryable() bool {
-	switch e.Type {
-	case "ThrottlingException", "TooManyRequestsException", "InternalServerException", "ServiceUnavailableException":
-		return true
-	}
-	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
-}
+type APIError = awsconfig.APIError
 
 // QueryError is a query that ended FAILED or CANCELLED, with Athena's reason.
 type QueryError struct {
@@ -207,7 +190,7 @@ func (c *Client) wait(ctx context.Context, id string) (*queryExecution, error) {
 			}
 			return nil, qe
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := awsconfig.Sleep(ctx, delay); err != nil {
 			c.stop(ctx, id)
 			return nil, fmt.Errorf("athena query %s: %w (the query was stopped)", id, err)
 		}
@@ -322,97 +305,7 @@ func isHeader(r resultRow, cols []columnInfo, statementType string) bool {
 
 // call sends one JSON 1.1 request, retrying throttling and server errors with backoff.
 func (c *Client) call(ctx context.Context, op string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("athena %s: %w", op, err)
-	}
-	delay := c.opt.MinPoll
-	for attempt := 1; ; attempt++ {
-		err := c.send(ctx, op, body, out)
-		var ae *APIError
-		retry := errors.As(err, &ae) && ae.retryable()
-		var netErr interface{ Timeout() bool }
-		if !retry && errors.As(err, &netErr) && ctx.Err() == nil {
-			retry = true // a connection that failed or timed out; every call is idempotent
-		}
-		if !retry || attempt >= c.opt.MaxAttempts {
-			if ae != nil {
-				ae.Attempts = attempt
-			}
-			return err
-		}
-		c.log.Debug("retry", "op", op, "attempt", attempt, "err", err)
-		if err := sleep(ctx, jitter(delay)); err != nil {
-			return fmt.Errorf("athena %s: %w", op, err)
-		}
-		delay = min(2*delay, c.opt.MaxBackoff)
-	}
-}
-
-func (c *Client) send(ctx context.Context, op string, body []byte, out any) error {
-	signed := awsconfig.Signed{HTTP: c.opt.HTTPClient, Creds: c.creds, Signer: c.signer, Service: "athena", Region: c.opt.Region}
-	resp, data, err := signed.Post(ctx, c.opt.Endpoint+"/", http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"AmazonAthena." + op}}, body)
-	if err != nil {
-		return fmt.Errorf("athena %s: %w", op, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return apiError(op, resp, data)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("athena %s: the answer is not Athena's JSON: %w", op, err)
-	}
-	return nil
-}
-
-// apiError reads Athena's error body: {"__type": "…#InvalidRequestException", "Message": "…"}.
-func apiError(op string, resp *http.Response, data []byte) error {
-	var body struct {
-		Type    string `json:"__type"`
-		Message string `json:"Message"`
-		Lower   string `json:"message"`
-	}
-	_ = json.Unmarshal(data, &body) // a body that is not JSON still has its status
-	e := &APIError{Op: op, Status: resp.StatusCode, Type: body.Type, Message: body.Message}
-	if e.Message == "" {
-		e.Message = body.Lower
-	}
-	if e.Type == "" {
-		e.Type = resp.Header.Get("X-Amzn-Errortype")
-	}
-	if i := strings.LastIndexByte(e.Type, '#'); i >= 0 {
-		e.Type = e.Type[i+1:]
-	}
-	e.Type, _, _ = strings.Cut(e.Type, ":")
-	if e.Type == "" {
-		e.Type = resp.Status
-	}
-	if e.Message == "" {
-		e.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
-	}
-	return e
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// jitter spreads retries of several clients: a wait between d/2 and d.
-func jitter(d time.Duration) time.Duration {
-	if d < 2 {
-		return d
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(int64(d/2)))
-	if err != nil {
-		return d
-	}
-	return d/2 + time.Duration(n.Int64())
+	return c.api.Call(ctx, op, in, out)
 }
 
 // requestToken is StartQueryExecution's idempotency token, so that a retried start does not

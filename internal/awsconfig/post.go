@@ -17,7 +17,7 @@ import (
 // Signed is what a small AWS API client needs to send signed requests: the HTTP client, the
 // credentials, a SigV4 signer, and the service and region to sign for.
 type Signed struct {
-	HTTP    *http.Client
+	HTTP    aws.HTTPClient // an *http.Client, or the SDK configuration's
 	Creds   aws.CredentialsProvider
 	Signer  *v4.Signer
 	Service string

@@ -12,17 +12,57 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/trailsql/trailsql/internal/awsconfig"
 )
 
-// API is what cwlsrc uses of a CloudWatch Logs client (*cloudwatchlogs.Client implements it).
+// API is what cwlsrc uses of CloudWatch Logs (Client's, over the API's JSON 1.1 protocol).
 type API interface {
-	DescribeLogStreams(ctx context.Context, in *cloudwatchlogs.DescribeLogStreamsInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogStreamsOutput, error)
-	FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
+	DescribeLogStreams(ctx context.Context, in *DescribeLogStreamsInput) (*DescribeLogStreamsOutput, error)
+	FilterLogEvents(ctx context.Context, in *FilterLogEventsInput) (*FilterLogEventsOutput, error)
 }
+
+// The requests and answers of the two operations, with the members cwlsrc uses, named as the API
+// names them (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/).
+type (
+	DescribeLogStreamsInput struct {
+		LogGroupName *string `json:"logGroupName,omitempty"`
+		OrderBy      string  `json:"orderBy,omitempty"` // LogStreamName or LastEventTime
+		NextToken    *string `json:"nextToken,omitempty"`
+	}
+	DescribeLogStreamsOutput struct {
+		LogStreams []LogStream `json:"logStreams"`
+		NextToken  *string     `json:"nextToken"`
+	}
+	// LogStream is a log stream; its times are in milliseconds since the epoch.
+	LogStream struct {
+		LogStreamName       *string `json:"logStreamName"`
+		CreationTime        *int64  `json:"creationTime"`
+		FirstEventTimestamp *int64  `json:"firstEventTimestamp"`
+		LastEventTimestamp  *int64  `json:"lastEventTimestamp"`
+		LastIngestionTime   *int64  `json:"lastIngestionTime"`
+	}
+	FilterLogEventsInput struct {
+		LogGroupName   *string  `json:"logGroupName,omitempty"`
+		LogStreamNames []string `json:"logStreamNames,omitempty"`
+		StartTime      *int64   `json:"startTime,omitempty"`
+		EndTime        *int64   `json:"endTime,omitempty"`
+		NextToken      *string  `json:"nextToken,omitempty"`
+	}
+	FilterLogEventsOutput struct {
+		Events    []FilteredLogEvent `json:"events"`
+		NextToken *string            `json:"nextToken"`
+	}
+	// FilteredLogEvent is a log event; its times are in milliseconds since the epoch.
+	FilteredLogEvent struct {
+		EventID       *string `json:"eventId"`
+		LogStreamName *string `json:"logStreamName"`
+		Message       *string `json:"message"`
+		Timestamp     *int64  `json:"timestamp"`
+		IngestionTime *int64  `json:"ingestionTime"`
+	}
+)
 
 // Quota is the rate limit of FilterLogEvents and DescribeLogStreams: requests per second, per
 // account and region (the default quotas; GetLogEvents has 25).
@@ -79,6 +119,19 @@ type Client struct {
 	Region string
 }
 
+// logsAPI is API over the JSON 1.1 protocol.
+type logsAPI struct{ *awsconfig.JSONAPI }
+
+func (a logsAPI) DescribeLogStreams(ctx context.Context, in *DescribeLogStreamsInput) (*DescribeLogStreamsOutput, error) {
+	out := &DescribeLogStreamsOutput{}
+	return out, a.Call(ctx, "DescribeLogStreams", in, out)
+}
+
+func (a logsAPI) FilterLogEvents(ctx context.Context, in *FilterLogEventsInput) (*FilterLogEventsOutput, error) {
+	out := &FilterLogEventsOutput{}
+	return out, a.Call(ctx, "FilterLogEvents", in, out)
+}
+
 // NewClient returns a client that stays within opt.Rate, retries included.
 func NewClient(ctx context.Context, opt ClientOptions) (*Client, error) {
 	if opt.Rate <= 0 {
@@ -97,19 +150,31 @@ func NewClient(ctx context.Context, opt ClientOptions) (*Client, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region for CloudWatch Logs: give --region (a log group lives in one region) or set AWS_REGION")
 	}
-	lim := &awsconfig.Limiter{Every: time.Duration(float64(time.Second) / opt.Rate)}
-	c := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
-		if opt.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(opt.EndpointURL)
+	endpoint := opt.EndpointURL
+	if endpoint == "" {
+		endpoint = "https://logs." + cfg.Region + ".amazonaws.com"
+		if strings.HasPrefix(cfg.Region, "cn-") {
+			endpoint += ".cn"
 		}
-		o.APIOptions = append(o.APIOptions, awsconfig.Limited(lim))
-	})
-	return &Client{API: c, Region: cfg.Region}, nil
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	api := &awsconfig.JSONAPI{
+		Signed:   awsconfig.Signed{HTTP: cfg.HTTPClient, Creds: cfg.Credentials, Signer: v4.NewSigner(), Service: "logs", Region: cfg.Region},
+		Endpoint: strings.TrimSuffix(endpoint, "/"), Target: "Logs_20140328", Name: "CloudWatch Logs",
+		MaxAttempts: opt.MaxAttempts, MinBackoff: 100 * time.Millisecond, MaxBackoff: opt.MaxBackoff,
+		Limit: &awsconfig.Limiter{Every: time.Duration(float64(time.Second) / opt.Rate)},
+		Hint:  fmt.Sprintf("the log group's account and region allow %d requests per second to FilterLogEvents and DescribeLogStreams: retry later, or lower the rate", Quota),
+		Log:   log.With("component", "cwl"),
+	}
+	return &Client{API: logsAPI{api}, Region: cfg.Region}, nil
 }
 
 // Streams calls fn with each log stream of group, in name order.
-func Streams(ctx context.Context, api API, group string, fn func(types.LogStream) error) error {
-	in := &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), OrderBy: types.OrderByLogStreamName}
+func Streams(ctx context.Context, api API, group string, fn func(LogStream) error) error {
+	in := &DescribeLogStreamsInput{LogGroupName: aws.String(group), OrderBy: "LogStreamName"}
 	for n := 1; ; n++ {
 		out, err := api.DescribeLogStreams(ctx, in)
 		if err != nil {
@@ -137,8 +202,8 @@ const MaxStreams = 100
 // Events calls fn with each page of the events of streams (at most MaxStreams) in r, oldest
 // first and the streams interleaved, as the API gives them, following nextToken to the end; last
 // is set on the last page. A page may be empty while more follow.
-func Events(ctx context.Context, api API, group string, streams []string, r Range, fn func(evs []types.FilteredLogEvent, last bool) error) error {
-	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: streams, StartTime: aws.Int64(r.Start)}
+func Events(ctx context.Context, api API, group string, streams []string, r Range, fn func(evs []FilteredLogEvent, last bool) error) error {
+	in := &FilterLogEventsInput{LogGroupName: aws.String(group), LogStreamNames: streams, StartTime: aws.Int64(r.Start)}
 	if r.End > 0 {
 		in.EndTime = aws.Int64(r.End)
 	}
@@ -160,8 +225,8 @@ func Events(ctx context.Context, api API, group string, streams []string, r Rang
 
 // explain adds what to do to the errors a user can fix.
 func explain(err error) error {
-	var nf *types.ResourceNotFoundException
-	if errors.As(err, &nf) {
+	var ae *awsconfig.APIError
+	if errors.As(err, &ae) && ae.Type == "ResourceNotFoundException" {
 		return fmt.Errorf("%w (check the log group's name, `aws logs describe-log-groups`, and --region: a log group lives in one region)", err)
 	}
 	return err

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
+	"github.com/trailsql/trailsql/internal/awsconfig"
 	"github.com/trailsql/trailsql/internal/cwlsrc/cwltest"
 )
 
@@ -57,14 +58,14 @@ func TestPaging(t *testing.T) {
 	}
 	c := client(t, f)
 	var names []string
-	if err := Streams(context.Background(), c.API, "g", func(s types.LogStream) error {
+	if err := Streams(context.Background(), c.API, "g", func(s LogStream) error {
 		names = append(names, aws.ToString(s.LogStreamName))
 		return nil
 	}); err != nil || len(names) != 120 || names[119] != "s119" {
 		t.Fatalf("streams: %d, %v", len(names), err)
 	}
 	var got []int64
-	if err := Events(context.Background(), c.API, "g", []string{"s000"}, Range{Start: 1010, End: 1050}, func(evs []types.FilteredLogEvent, last bool) error {
+	if err := Events(context.Background(), c.API, "g", []string{"s000"}, Range{Start: 1010, End: 1050}, func(evs []FilteredLogEvent, last bool) error {
 		for _, e := range evs {
 			got = append(got, aws.ToInt64(e.Timestamp))
 		}
@@ -75,10 +76,70 @@ func TestPaging(t *testing.T) {
 	if f.Throttled() == 0 {
 		t.Error("never throttled")
 	}
-	err := Streams(context.Background(), c.API, "missing", func(types.LogStream) error { return nil })
-	var nf *types.ResourceNotFoundException
-	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "describe-log-groups") {
+	err := Streams(context.Background(), c.API, "missing", func(LogStream) error { return nil })
+	var ae *awsconfig.APIError
+	if !errors.As(err, &ae) || ae.Type != "ResourceNotFoundException" || !strings.Contains(err.Error(), "describe-log-groups") {
 		t.Fatalf("missing group: %v", err)
+	}
+}
+
+// sdkClient is the AWS SDK's client of the fake: what checks that the fake speaks the API's
+// protocol as the SDK does.
+func sdkClient(f *cwltest.Server) *cloudwatchlogs.Client {
+	return cloudwatchlogs.New(cloudwatchlogs.Options{Region: "eu-west-1", BaseEndpoint: aws.String(f.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDFAKE", "x", "")})
+}
+
+// The client reads the streams and events the AWS SDK's client reads from the same endpoint, and
+// the same errors.
+func TestClientReadsWhatTheSDKReads(t *testing.T) {
+	f := cwltest.New()
+	defer f.Close()
+	f.PageEvents = 5
+	for i := range 12 {
+		f.Add("eu-west-1", "g", fmt.Sprintf("s%02d", i%3), cwltest.Event{Timestamp: int64(100 + i), Message: fmt.Sprintf(`{"n":%d}`, i)})
+	}
+	ctx := context.Background()
+	ours, sdk := client(t, f).API, sdkClient(f)
+	s1, err1 := ours.DescribeLogStreams(ctx, &DescribeLogStreamsInput{LogGroupName: aws.String("g"), OrderBy: "LogStreamName"})
+	s2, err2 := sdk.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("g"), OrderBy: types.OrderByLogStreamName})
+	if err1 != nil || err2 != nil || len(s1.LogStreams) != 3 || len(s1.LogStreams) != len(s2.LogStreams) {
+		t.Fatalf("streams: %+v %v; the SDK's %+v %v", s1, err1, s2, err2)
+	}
+	for i, a := range s1.LogStreams {
+		b := s2.LogStreams[i]
+		if aws.ToString(a.LogStreamName) != aws.ToString(b.LogStreamName) || aws.ToInt64(a.FirstEventTimestamp) != aws.ToInt64(b.FirstEventTimestamp) ||
+			aws.ToInt64(a.LastEventTimestamp) != aws.ToInt64(b.LastEventTimestamp) || aws.ToInt64(a.LastIngestionTime) != aws.ToInt64(b.LastIngestionTime) ||
+			aws.ToInt64(a.CreationTime) != aws.ToInt64(b.CreationTime) {
+			t.Errorf("stream %d: %+v, the SDK's %+v", i, a, b)
+		}
+	}
+	in1 := &FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNames: []string{"s00", "s01"}, StartTime: aws.Int64(101), EndTime: aws.Int64(110)}
+	in2 := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("g"), LogStreamNames: []string{"s00", "s01"}, StartTime: aws.Int64(101), EndTime: aws.Int64(110)}
+	for page := 1; ; page++ {
+		e1, err1 := ours.FilterLogEvents(ctx, in1)
+		e2, err2 := sdk.FilterLogEvents(ctx, in2)
+		if err1 != nil || err2 != nil || len(e1.Events) != len(e2.Events) || aws.ToString(e1.NextToken) != aws.ToString(e2.NextToken) {
+			t.Fatalf("page %d: %+v %v; the SDK's %+v %v", page, e1, err1, e2, err2)
+		}
+		for i, a := range e1.Events {
+			b := e2.Events[i]
+			if aws.ToString(a.EventID) != aws.ToString(b.EventId) || aws.ToString(a.LogStreamName) != aws.ToString(b.LogStreamName) || aws.ToString(a.Message) != aws.ToString(b.Message) ||
+				aws.ToInt64(a.Timestamp) != aws.ToInt64(b.Timestamp) || aws.ToInt64(a.IngestionTime) != aws.ToInt64(b.IngestionTime) || a.EventID == nil {
+				t.Errorf("page %d, event %d: %+v, the SDK's %+v", page, i, a, b)
+			}
+		}
+		if e1.NextToken == nil {
+			break
+		}
+		in1.NextToken, in2.NextToken = e1.NextToken, e2.NextToken
+	}
+	_, err := ours.FilterLogEvents(ctx, &FilterLogEventsInput{LogGroupName: aws.String("nope")})
+	var ae *awsconfig.APIError
+	_, sdkErr := sdk.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("nope")})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &ae) || ae.Type != "ResourceNotFoundException" || ae.Retryable() || !errors.As(sdkErr, &nf) {
+		t.Fatalf("missing group: %v; the SDK's %v", err, sdkErr)
 	}
 }
 
@@ -90,7 +151,7 @@ func TestFakeGetLogEvents(t *testing.T) {
 	for i := range 25 {
 		f.Add("eu-west-1", "g", "s", cwltest.Event{Timestamp: int64(i), Message: fmt.Sprint(i)})
 	}
-	api := client(t, f).API.(*cloudwatchlogs.Client)
+	api := sdkClient(f)
 	ctx := context.Background()
 	in := &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"), StartFromHead: aws.Bool(true), Limit: aws.Int32(10), EndTime: aws.Int64(24)}
 	var got []string

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/trailsql/trailsql/internal/cwlsrc"
@@ -237,8 +236,8 @@ func CWLLister(opt CWLOptions) Lister {
 				return err
 			}
 		}
-		var list []types.LogStream
-		if err := cwlsrc.Streams(ctx, opt.API, opt.Group, func(s types.LogStream) error {
+		var list []cwlsrc.LogStream
+		if err := cwlsrc.Streams(ctx, opt.API, opt.Group, func(s cwlsrc.LogStream) error {
 			list = append(list, s)
 			return nil
 		}); err != nil {
@@ -307,8 +306,8 @@ func cwlBatch(ctx context.Context, opt CWLOptions, batch []*cwlRead) error {
 	if !opt.To.IsZero() {
 		r.End = opt.To.UnixMilli()
 	}
-	err := cwlsrc.Events(ctx, opt.API, opt.Group, names, r, func(evs []types.FilteredLogEvent, last bool) error {
-		by := map[string][]types.FilteredLogEvent{}
+	err := cwlsrc.Events(ctx, opt.API, opt.Group, names, r, func(evs []cwlsrc.FilteredLogEvent, last bool) error {
+		by := map[string][]cwlsrc.FilteredLogEvent{}
 		for _, ev := range evs {
 			s := aws.ToString(ev.LogStreamName)
 			if byName[s] != nil {
@@ -351,13 +350,13 @@ type cwlRead struct {
 // page takes the events of a page that the read's start has not seen: the page becomes the
 // pending one, and the one before is yielded; each message that is not JSON is yielded as an
 // object that fails. last marks the read's last page.
-func (rd *cwlRead) page(evs []types.FilteredLogEvent, last bool) error {
+func (rd *cwlRead) page(evs []cwlsrc.FilteredLogEvent, last bool) error {
 	var b bytes.Buffer
 	b.WriteString(`{"Records":[`)
 	n, taken := 0, false
 	for _, ev := range evs {
 		ts, ing := aws.ToInt64(ev.Timestamp), aws.ToInt64(ev.IngestionTime)
-		id := xxhash.Sum64String(aws.ToString(ev.EventId))
+		id := xxhash.Sum64String(aws.ToString(ev.EventID))
 		if ts < rd.from || rd.base.seen(ts, ing, id) {
 			continue
 		}
@@ -415,8 +414,8 @@ func (rd *cwlRead) flush(end bool) error {
 	return nil
 }
 
-func brokenLogEvent(name string, ev types.FilteredLogEvent) Object {
-	err := fmt.Errorf("log event %s (timestamp %s) is not JSON: not a CloudTrail record", aws.ToString(ev.EventId), time.UnixMilli(aws.ToInt64(ev.Timestamp)).UTC().Format(time.RFC3339))
+func brokenLogEvent(name string, ev cwlsrc.FilteredLogEvent) Object {
+	err := fmt.Errorf("log event %s (timestamp %s) is not JSON: not a CloudTrail record", aws.ToString(ev.EventID), time.UnixMilli(aws.ToInt64(ev.Timestamp)).UTC().Format(time.RFC3339))
 	return Object{
 		Source:  lake.Source{Name: name},
 		FromAPI: true, // not recorded: the page after it carries the cursor past it
