@@ -166,7 +166,7 @@ func NewClient(ctx context.Context, opt ClientOptions) (*Client, error) {
 		Endpoint: strings.TrimSuffix(endpoint, "/"), Target: "Logs_20140328", Name: "CloudWatch Logs",
 		MaxAttempts: opt.MaxAttempts, MinBackoff: 100 * time.Millisecond, MaxBackoff: opt.MaxBackoff,
 		Limit: &awsconfig.Limiter{Every: time.Duration(float64(time.Second) / opt.Rate)},
-		Hint:  fmt.Sprintf("the log group's account and region allow %d requests per second to FilterLogEvents and DescribeLogStreams: retry later, or lower the rate", Quota),
+		Hint:  fmt.Sprintf("the account and region of the log group allow %d requests per second to FilterLogEvents and DescribeLogStreams, shared with whatever else reads them: retry later", Quota),
 		Log:   log.With("component", "cwl"),
 	}
 	return &Client{API: logsAPI{api}, Region: cfg.Region}, nil
