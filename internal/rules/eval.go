@@ -258,24 +258,18 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, ms := range byRule {
-		n += ms.len()
-	}
-	out := make([]Alert, 0, n)
+	// The matches stay in their chunks until the sort moves their alerts out.
+	var chunks [][]match
+	var thresholds [][]Alert
 	for _, c := range p.rules {
 		ms := byRule[c.r.ID]
 		if c.r.Threshold != nil {
-			out = append(out, c.alerts(ms.appendTo(nil))...)
+			thresholds = append(thresholds, c.alerts(ms.appendTo(nil)))
 			continue
 		}
-		for _, chunk := range ms.chunkList() {
-			for _, m := range chunk {
-				out = append(out, m.alert)
-			}
-		}
+		chunks = append(chunks, ms.chunkList()...)
 	}
-	return sortedAlerts(out), nil
+	return sortedMatches(chunks, thresholds...), nil
 }
 
 // alerts are the alerts of a rule's matches: one per match, or a threshold's.

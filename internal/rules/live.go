@@ -495,9 +495,21 @@ func (l *Live) take(from, to int64) ([][]Alert, map[string][]match, bool) {
 // first bytes of its event time (what tells most apart, compared without reading the alert), and
 // moved once, from the parts they were gathered in into a new slice. Many alerts (a backtest over
 // a busy trail) are sorted in two halves at once, merged as they are moved.
-func sortedAlerts(parts ...[]Alert) []Alert {
+func sortedAlerts(parts ...[]Alert) []Alert { return sortedMatches(nil, parts...) }
+
+// sortedMatches is sortedAlerts of the alerts of chunks of matches (not copied out of them first)
+// and of parts.
+func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
 	n := alertCount(parts)
+	for _, c := range chunks {
+		n += len(c)
+	}
 	refs := make([]alertRef, 0, n)
+	for _, c := range chunks {
+		for i := range c {
+			refs = append(refs, alertRef{timeKey(c[i].alert.EventTime), &c[i].alert})
+		}
+	}
 	for _, as := range parts {
 		for i := range as {
 			refs = append(refs, alertRef{timeKey(as[i].EventTime), &as[i]})

@@ -160,6 +160,18 @@ func TestSortedAlertsInHalves(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatal("the merged halves are not in order")
 	}
+	// The same alerts, most of them still in chunks of matches, the rest in parts.
+	var chunks [][]match
+	for i := 0; i < 50000; i += 512 {
+		var c []match
+		for _, a := range as[i:min(i+512, 50000)] {
+			c = append(c, match{alert: a})
+		}
+		chunks = append(chunks, c)
+	}
+	if got := sortedMatches(chunks, as[50000:60000], as[60000:]); !slices.Equal(got, want) {
+		t.Fatal("the alerts of chunks and parts are not in order")
+	}
 }
 
 // An alerts file keeps the bounds of the time columns, by which its row groups are read, and of no
