@@ -67,30 +67,48 @@ func (c *JSONAPI) Call(ctx context.Context, op string, in, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", c.Name, op, err)
 	}
-	log := c.Log
+	b := Backoff{MaxAttempts: c.MaxAttempts, Min: c.MinBackoff, Max: c.MaxBackoff, Log: c.Log}
+	var ae *APIError
+	attempts, err := b.Retry(ctx, c.Name, op, func() error { return c.send(ctx, op, body, out) },
+		func(err error) bool { return errors.As(err, &ae) && ae.Retryable() })
+	if errors.As(err, &ae) {
+		ae.Attempts, ae.Hint = attempts, c.Hint
+	}
+	return err
+}
+
+// Backoff is how an AWS client sends a request again: up to MaxAttempts times, waiting between
+// two from Min, doubling, up to Max (each wait spread between its half and itself).
+type Backoff struct {
+	MaxAttempts int
+	Min, Max    time.Duration
+	Log         *slog.Logger
+}
+
+// Retry calls send until it succeeds, fails in a way retryable does not accept (a broken or timed
+// out connection is always retried: the calls made are idempotent), or MaxAttempts calls failed.
+// It returns the attempts made, and send's last error; api and op name the call in errors.
+func (b Backoff) Retry(ctx context.Context, api, op string, send func() error, retryable func(error) bool) (int, error) {
+	log := b.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	delay := c.MinBackoff
+	delay := b.Min
 	for attempt := 1; ; attempt++ {
-		err := c.send(ctx, op, body, out)
-		var ae *APIError
-		retry := errors.As(err, &ae) && ae.Retryable()
+		err := send()
+		retry := err != nil && retryable(err)
 		var netErr interface{ Timeout() bool }
-		if !retry && errors.As(err, &netErr) && ctx.Err() == nil {
-			retry = true // a connection that failed or timed out; the calls made are idempotent
+		if err != nil && !retry && errors.As(err, &netErr) && ctx.Err() == nil {
+			retry = true
 		}
-		if !retry || attempt >= c.MaxAttempts {
-			if ae != nil {
-				ae.Attempts, ae.Hint = attempt, c.Hint
-			}
-			return err
+		if !retry || attempt >= b.MaxAttempts {
+			return attempt, err
 		}
 		log.Debug("retry", "op", op, "attempt", attempt, "err", err)
 		if err := Sleep(ctx, jitter(delay)); err != nil {
-			return fmt.Errorf("%s %s: %w", c.Name, op, err)
+			return attempt, fmt.Errorf("%s %s: %w", api, op, err)
 		}
-		delay = min(2*delay, c.MaxBackoff)
+		delay = min(2*delay, b.Max)
 	}
 }
 

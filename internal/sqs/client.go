@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -329,30 +328,14 @@ func (c *Client) call(ctx context.Context, op string, v url.Values, out any) err
 	v.Set("Version", apiVersion)
 	v.Set("QueueUrl", c.opt.QueueURL)
 	body := []byte(v.Encode())
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := c.send(ctx, op, body, out)
-		var ae *APIError
-		retry := errors.As(err, &ae) && ae.retryable()
-		var netErr interface{ Timeout() bool }
-		if !retry && errors.As(err, &netErr) && ctx.Err() == nil {
-			retry = true // a connection that failed or timed out
-		}
-		if !retry || attempt >= c.opt.MaxAttempts {
-			if ae != nil {
-				ae.Attempts = attempt
-			}
-			return err
-		}
-		c.log.Debug("retry", "op", op, "attempt", attempt, "err", err)
-		d := delay/2 + rand.N(delay/2+1)
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return fmt.Errorf("sqs %s: %w", op, ctx.Err())
-		}
-		delay = min(2*delay, c.opt.MaxBackoff)
+	b := awsconfig.Backoff{MaxAttempts: c.opt.MaxAttempts, Min: 100 * time.Millisecond, Max: c.opt.MaxBackoff, Log: c.log}
+	var ae *APIError
+	attempts, err := b.Retry(ctx, "sqs", op, func() error { return c.send(ctx, op, body, out) },
+		func(err error) bool { return errors.As(err, &ae) && ae.retryable() })
+	if errors.As(err, &ae) {
+		ae.Attempts = attempts
 	}
+	return err
 }
 
 func (c *Client) send(ctx context.Context, op string, body []byte, out any) error {
