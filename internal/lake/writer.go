@@ -23,8 +23,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/compress"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
@@ -107,7 +108,7 @@ type Writer struct {
 	inflight sync.WaitGroup
 	bgErr    error
 	pending  []Source
-	codec    *zstd.Codec // shared: an encoder per file would allocate its history again and again
+	codec    compress.Codec // shared: an encoder per file would allocate its history again and again
 	commitID string
 	fileSeq  int
 	tick     int64
@@ -223,7 +224,7 @@ func openLocked(ctx context.Context, root string, opt WriterOptions, lock *os.Fi
 		root: root, opt: opt, log: opt.Logger.With("component", "lake"), lock: lock,
 		sources: map[string]bool{}, hashIndex: map[Partition][]hashRef{},
 		seen: map[Partition]map[uint64]struct{}{}, open: map[Partition]*partFile{},
-		codec: &zstd.Codec{Level: zstd.SpeedBetterCompression},
+		codec: Zstd(zstd.SpeedBetterCompression),
 		slots: make(chan struct{}, encodeSlots()),
 	}
 	var err error

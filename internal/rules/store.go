@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/trailsql/trailsql/internal/lake"
 )
@@ -139,7 +139,7 @@ func (s *Store) write(from, to int64, alerts []Alert) error {
 	err := lake.WriteAtomic(filepath.Join(s.dir, alertFileName(from, to)), func(out io.Writer) error {
 		// The fastest zstd level: an ingest that fires on most events writes as many alerts.
 		// Row groups of a bounded size are written out as they fill, not held whole.
-		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+		opts := []parquet.WriterOption{parquet.Compression(lake.Zstd(zstd.SpeedFastest)),
 			parquet.MaxRowsPerRowGroup(alertRowGroupRows)}
 		// Bounds only for the columns a reader may skip row groups by: the rows are sorted by
 		// event time, and a day or commit spans few row groups. The others' (every rule and
