@@ -395,14 +395,23 @@ func (c *compiled) matchOf(base *Alert, vals []any) match {
 	return match{alert: a, group: joinValues(vals[c.nt+c.nd:])}
 }
 
+// joinValues is the values as one key, joined by "|" (NULL as NULL).
 func joinValues(vals []any) string {
+	text := func(v any) string {
+		if v == nil {
+			return "NULL"
+		}
+		return valueText(v)
+	}
+	switch len(vals) {
+	case 0:
+		return ""
+	case 1:
+		return text(vals[0])
+	}
 	parts := make([]string, len(vals))
 	for i, v := range vals {
-		if v == nil {
-			parts[i] = "NULL"
-		} else {
-			parts[i] = fmt.Sprint(v)
-		}
+		parts[i] = text(v)
 	}
 	return strings.Join(parts, "|")
 }

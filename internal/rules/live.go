@@ -212,7 +212,9 @@ type evaluator struct {
 	row   roweval.Row
 	day   string // of row.Part, "" for a partition without one
 	vals  []any  // the row's base values, when its alert is not read directly
-	alert Alert  // the row's event columns, once a rule matched it
+	// scratch holds a match's title, dedup and group_by values while its alert is made.
+	scratch []any
+	alert   Alert // the row's event columns, once a rule matched it
 	// on, when set, says which rules to evaluate on the partition's rows (nil: all); a rule
 	// whose evaluation failed is turned off.
 	on    []bool
@@ -371,14 +373,18 @@ func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
 		}
 		*baseDone = true
 	}
-	var vals []any
+	// The values go into the match's strings: one slice serves every match.
+	vals := ev.scratch[:0]
 	if len(lr.vals) > 0 {
-		vals = make([]any, len(lr.vals))
+		vals = slices.Grow(vals, len(lr.vals))[:len(lr.vals)]
+		ev.scratch = vals
 		if err := texts(lr.vals, &ev.row, vals, nil); err != nil {
 			return match{}, false, err
 		}
 	}
-	return lr.c.matchOf(&ev.alert, vals), true, nil
+	m := lr.c.matchOf(&ev.alert, vals)
+	clear(vals) // holding no row's strings
+	return m, true, nil
 }
 
 // holdsOn reports whether a facet value v (lower: v in lower case, when a condition asks for it)

@@ -48,7 +48,17 @@ func parseTitle(t string) ([]titlePart, error) {
 
 // renderTitle fills a parsed title with the values of its expressions, in order.
 func renderTitle(parts []titlePart, values []any) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p.text)
+	}
+	for _, v := range values {
+		if s, ok := v.(string); ok {
+			n += len(s)
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	k := 0
 	for _, p := range parts {
 		if p.expr == "" {
@@ -56,11 +66,20 @@ func renderTitle(parts []titlePart, values []any) string {
 			continue
 		}
 		if k < len(values) && values[k] != nil {
-			fmt.Fprint(&b, values[k])
+			b.WriteString(valueText(values[k]))
 		} else {
 			b.WriteString("(none)")
 		}
 		k++
 	}
 	return b.String()
+}
+
+// valueText is a value of a title, dedup or group_by expression (not nil) as text: what
+// fmt.Sprint gives, without its cost for the strings that most are.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
 }

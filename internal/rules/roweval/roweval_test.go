@@ -334,6 +334,8 @@ func TestCheapestOperandFirst(t *testing.T) {
 		"CAST(eventname AS DOUBLE) > 1 AND eventsource = 'ec2.amazonaws.com'":                   false,
 		"regexp_like(useragent, 'x') AND CAST(eventname AS DOUBLE) > 1 AND eventname = 'Other'": false,
 		"CAST(eventname AS DOUBLE) > 1 OR eventname = 'CreateUser'":                             true,
+		// A regular expression that needs a literal is looked for as that literal first.
+		"CAST(concat(eventname, 'x') AS DOUBLE) > 1 AND regexp_like(useragent, '.+:no-such/agent:.+')": false,
 	} {
 		e, err := roweval.Compile(expr)
 		if err != nil {
@@ -342,6 +344,17 @@ func TestCheapestOperandFirst(t *testing.T) {
 		if got, err := e.Holds(handRow(t)); err != nil || got != want {
 			t.Errorf("%s: %v, %v; want %v", expr, got, err, want)
 		}
+	}
+}
+
+// Without a literal, the same regular expression comes after the cast that fails.
+func TestCostlyRegexpLast(t *testing.T) {
+	e, err := roweval.Compile("regexp_like(useragent, '^[0-9]+$') AND CAST(concat(eventname, 'x') AS DOUBLE) > 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Holds(handRow(t)); err == nil {
+		t.Error("the cast was not evaluated first")
 	}
 }
 
