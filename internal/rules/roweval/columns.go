@@ -9,20 +9,33 @@ import (
 type column struct {
 	get func(r *Row) value
 	t   vtype
+	// text, for a VARCHAR column, is its value without a value around it (false: NULL), for the
+	// conditions compiled to typed functions (fast.go).
+	text func(r *Row) (string, bool)
 }
 
 func str(f func(r *cloudtrail.Record) *string) column {
-	return column{get: func(r *Row) value { return strPtr(f(r.Rec)) }, t: yStr}
+	return column{get: func(r *Row) value { return strPtr(f(r.Rec)) }, t: yStr,
+		text: func(r *Row) (string, bool) {
+			if p := f(r.Rec); p != nil {
+				return *p, true
+			}
+			return "", false
+		}}
 }
 
 func part(f func(r *Row) string) column {
+	// An empty partition value is Hive's default partition: NULL when read.
+	text := func(r *Row) (string, bool) {
+		s := f(r)
+		return s, s != ""
+	}
 	return column{get: func(r *Row) value {
-		// An empty partition value is Hive's default partition: NULL when read.
-		if s := f(r); s != "" {
+		if s, ok := text(r); ok {
 			return strVal(s)
 		}
 		return null
-	}, t: yStr}
+	}, t: yStr, text: text}
 }
 
 // The nested structs of a record, nil when absent.

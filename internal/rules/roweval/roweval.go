@@ -56,6 +56,7 @@ type Expr struct {
 	nslots int
 	cols   []string
 	envs   sync.Pool
+	fast   predFn // the condition compiled to typed functions, when of their subset (fast.go)
 }
 
 // Compile parses expr once. An error wrapping ErrUnsupported is valid SQL outside the subset;
@@ -75,6 +76,7 @@ func Compile(expr string) (*Expr, error) {
 		return nil, fmt.Errorf("compile %q: %w", expr, err)
 	}
 	e := &Expr{src: expr, root: root, nslots: p.nslots}
+	e.fast = e.fastRoot()
 	for c := range p.cols {
 		e.cols = append(e.cols, c)
 	}
@@ -89,7 +91,10 @@ func (e *Expr) String() string { return e.src }
 // lower case (useridentity.arn), sorted: what a reader of the row must decode.
 func (e *Expr) Columns() []string { return slices.Clone(e.cols) }
 
-func (e *Expr) eval(r *Row) (value, error) {
+func (e *Expr) eval(r *Row) (value, error) { return e.evalNode(e.root, r) }
+
+// evalNode evaluates n, the root or a node of the expression's tree, on r.
+func (e *Expr) evalNode(n node, r *Row) (value, error) {
 	if r == nil || r.Rec == nil {
 		return null, errors.New("evaluate: no record")
 	}
@@ -98,7 +103,7 @@ func (e *Expr) eval(r *Row) (value, error) {
 		en = &env{vars: make([]value, e.nslots)}
 	}
 	en.row = r
-	v, err := e.root.eval(en)
+	v, err := n.eval(en)
 	// The env goes back without what it points to: the row's strings, parsed documents.
 	en.row = nil
 	clear(en.docs)
@@ -114,6 +119,20 @@ func (e *Expr) eval(r *Row) (value, error) {
 // not). An error is an expression that failed on this row (the engine's query would fail too)
 // or one that is not a boolean.
 func (e *Expr) Holds(r *Row) (bool, error) {
+	if e.fast != nil && r != nil && r.Rec != nil {
+		switch e.fast(r) {
+		case isTrue:
+			return true, nil
+		case isFalse, isNull:
+			return false, nil
+		}
+		// A part the tree evaluated failed: the tree says how, evaluated whole.
+	}
+	return e.holdsByTree(r)
+}
+
+// holdsByTree is Holds evaluated by the expression's tree, whatever fast.go compiled.
+func (e *Expr) holdsByTree(r *Row) (bool, error) {
 	v, err := e.eval(r)
 	if err != nil {
 		return false, fmt.Errorf("evaluate %q: %w", e.src, err)
