@@ -5,9 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // A data file is assembled from segments: each batch of rows handed off for a file is sorted and
@@ -34,6 +38,10 @@ type segment struct {
 	md   format.FileMetaData
 }
 
+// columnPaths are the paths of a data file's columns, in the order of a row group's column
+// chunks.
+var columnPaths = sync.OnceValue(func() [][]string { return parquet.SchemaOf(new(cloudtrail.Record)).Columns() })
+
 // parseSegment reads the footer of the small Parquet file in buf.
 func parseSegment(buf *bytes.Buffer) (*segment, error) {
 	b := buf.Bytes()
@@ -55,9 +63,15 @@ func parseSegment(buf *bytes.Buffer) (*segment, error) {
 	}
 	// The row groups are where they were written, from just after the magic to the page index.
 	end := int64(4)
+	paths := columnPaths()
 	for i := range s.md.RowGroups {
+		if len(s.md.RowGroups[i].Columns) != len(paths) {
+			return nil, fmt.Errorf("encode rows: %d column chunks in a row group, want %d", len(s.md.RowGroups[i].Columns), len(paths))
+		}
 		for j := range s.md.RowGroups[i].Columns {
 			c := &s.md.RowGroups[i].Columns[j]
+			// A reused encoder leaves the paths empty (see Writer.idleEnc).
+			c.MetaData.PathInSchema = paths[j]
 			if c.FilePath != "" || c.MetaData.BloomFilterOffset > 0 {
 				return nil, errors.New("encode rows: unexpected column chunk layout")
 			}

@@ -95,11 +95,14 @@ type Writer struct {
 		pf  *partFile
 		set map[uint64]struct{}
 	}
-	// idleBuf are buffers for encoded batches, reused. The encoders are not: parquet-go's
-	// GenericWriter.Reset clears the column paths its next files' footers then lack
-	// (ColumnMetaData.Reset clears path_in_schema, which shares its strings with the writer's
-	// columns), and readers such as parquet-mr map column chunks by that path.
+	// idleBuf are buffers for encoded batches, and idleEnc encoders, reused: a new encoder
+	// allocates its buffers for every column, and a trail of many small partitions (one
+	// batch each) made one per batch. parquet-go's GenericWriter.Reset clears the column
+	// paths of the files a reused encoder writes (ColumnMetaData.Reset clears path_in_schema,
+	// which shares its strings with the encoder's columns); parseSegment puts them back, for
+	// readers such as parquet-mr map column chunks by that path.
 	idleBuf []*bytes.Buffer
+	idleEnc []*parquet.GenericWriter[*cloudtrail.Record]
 
 	// batches and files being written in the background (see writeGroup); mu guards idleBuf,
 	// staged and bgErr
@@ -630,12 +633,20 @@ func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
 	if n := len(w.idleBuf); n > 0 {
 		buf, w.idleBuf = w.idleBuf[n-1], w.idleBuf[:n-1]
 	}
+	var enc *parquet.GenericWriter[*cloudtrail.Record]
+	if n := len(w.idleEnc); n > 0 {
+		enc, w.idleEnc = w.idleEnc[n-1], w.idleEnc[:n-1]
+	}
 	w.mu.Unlock()
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
 	buf.Reset()
-	enc := parquet.NewGenericWriter[*cloudtrail.Record](buf, w.writerOptions()...)
+	if enc == nil {
+		enc = parquet.NewGenericWriter[*cloudtrail.Record](buf, w.writerOptions()...)
+	} else {
+		enc.Reset(buf)
+	}
 	if len(rows) > 0 {
 		order := sortRows(rows)
 		sorted := make([]*cloudtrail.Record, len(rows))
@@ -655,7 +666,16 @@ func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("encode rows: %w", err)
 	}
-	return parseSegment(buf)
+	seg, err := parseSegment(buf)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	if len(w.idleEnc) < encodeSlots() {
+		w.idleEnc = append(w.idleEnc, enc)
+	}
+	w.mu.Unlock()
+	return seg, nil
 }
 
 // release hands a segment's buffer back for reuse.
