@@ -182,10 +182,11 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		mixed = true
 	}
-	if n := alertCount(parts); mixed && n > 0 {
+	if n := alertCount(parts); mixed && n > 0 && cursor > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
-		// alerts table rather than every alert file.
+		// alerts table rather than every alert file. (None when no evaluation was stored yet:
+		// the cursor is the last stored evaluation's.)
 		res, err := query(ctx, "SELECT rule, dedup FROM "+AlertsTable+" WHERE event_time >= ?", minTime)
 		if err != nil {
 			return nil, fmt.Errorf("read the stored alerts: %w", err)
