@@ -48,6 +48,9 @@ func parseTitle(t string) ([]titlePart, error) {
 
 // renderTitle fills a parsed title with the values of its expressions, in order.
 func renderTitle(parts []titlePart, values []any) string {
+	if len(parts) == 1 && parts[0].expr == "" {
+		return parts[0].text // a title without {{ }}, as a Sigma rule's: the rule's own string
+	}
 	n := 0
 	for _, p := range parts {
 		n += len(p.text)
