@@ -80,8 +80,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Files = len(files)
 	lk := &Local{Snap: snap, PathOf: d.PathOf}
-	// The alerts, in the parts they are found in: moved once, when sorted.
+	// The alerts, in the parts and chunks of matches they are found in: moved once, when sorted.
 	var parts [][]Alert
+	var chunks [][]match
 	scanned := d.Rules
 	// counted are the threshold rules whose new matches Live found: they are counted with the
 	// matches of the older rows in their window, which a scan of the older files finds.
@@ -92,14 +93,11 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			var covered map[string]bool
 			covered, scanned = d.Live.split(d.Rules)
 			det.Live = len(covered)
-			for _, batch := range found {
-				kept := batch[:0]
-				for _, a := range batch {
-					if covered[a.Rule] {
-						kept = append(kept, a)
-					}
+			for _, c := range found {
+				// A chunk holds one rule's matches.
+				if len(c) > 0 && covered[c[0].alert.Rule] {
+					chunks = append(chunks, c)
 				}
-				parts = append(parts, kept)
 			}
 			for _, r := range d.Rules {
 				if covered[r.ID] && r.Threshold != nil {
@@ -182,7 +180,11 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		mixed = true
 	}
-	if n := alertCount(parts); mixed && n > 0 && cursor > 0 {
+	n := alertCount(parts)
+	for _, c := range chunks {
+		n += len(c)
+	}
+	if mixed && n > 0 && cursor > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
 		// alerts table rather than every alert file. (None when no evaluation was stored yet:
@@ -195,21 +197,35 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		for _, row := range res.Rows {
 			seen[alertKey{answer.String(row[0]), answer.String(row[1])}] = true
 		}
+		isNew := func(a *Alert) bool {
+			k := a.key()
+			if seen[k] {
+				det.Repeated++
+				return false
+			}
+			seen[k] = true
+			return true
+		}
+		for i, c := range chunks {
+			kept := c[:0]
+			for _, m := range c {
+				if isNew(&m.alert) {
+					kept = append(kept, m)
+				}
+			}
+			chunks[i] = kept
+		}
 		for i, part := range parts {
 			kept := part[:0]
 			for _, a := range part {
-				k := a.key()
-				if seen[k] {
-					det.Repeated++
-					continue
+				if isNew(&a) {
+					kept = append(kept, a)
 				}
-				seen[k] = true
-				kept = append(kept, a)
 			}
 			parts[i] = kept
 		}
 	}
-	alerts := sortedAlerts(parts...)
+	alerts := sortedMatches(chunks, parts...)
 	for i := range alerts {
 		alerts[i].Commit = snap.Seq
 	}

@@ -343,7 +343,7 @@ func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Sc
 				byRule[c.r.ID] = ms
 			}
 			base := baseAlert(row)
-			ms.add(c.matchOf(&base, vals))
+			c.fillMatch(ms.next(), &base, vals)
 		}
 	}
 	return byRule, nil
@@ -378,10 +378,12 @@ func baseAlert(row []any) Alert {
 		Principal: s(4), SourceIP: s(5), Account: s(6), Region: s(7), Day: s(8)}
 }
 
-// matchOf is the rule's match of an event, whose columns are in base (baseAlert), with the
-// values of the rule's title, dedup and group_by.
-func (c *compiled) matchOf(base *Alert, vals []any) match {
-	a := *base
+// fillMatch makes m the rule's match of an event, whose columns are in base (baseAlert), with
+// the values of the rule's title, dedup and group_by. (In place: an alert is large, and a rule
+// may fire on most events.)
+func (c *compiled) fillMatch(m *match, base *Alert, vals []any) {
+	m.alert = *base
+	a := &m.alert
 	a.Rule, a.Severity, a.Count, a.FirstTime = c.r.ID, c.r.Severity, 1, a.EventTime
 	for len(vals) < c.nv {
 		vals = append(vals, nil)
@@ -392,7 +394,7 @@ func (c *compiled) matchOf(base *Alert, vals []any) match {
 	} else {
 		a.Dedup = a.EventID + "|" + a.EventTime + "|" + a.EventSource
 	}
-	return match{alert: a, group: joinValues(vals[c.nt+c.nd:])}
+	m.group = joinValues(vals[c.nt+c.nd:])
 }
 
 // joinValues is the values as one key, joined by "|" (NULL as NULL).

@@ -47,7 +47,7 @@ type liveRule struct {
 }
 
 type liveCommit struct {
-	alerts  [][]Alert          // a batch per Rows call
+	alerts  [][]match          // the chunks of the matches of the rules without a threshold
 	matches map[string][]match // of threshold rules, by rule id
 	err     error
 }
@@ -174,13 +174,6 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		return
 	}
 	if lc.err == nil {
-		n := 0
-		for i, found := range ev.found {
-			if l.rules[i].c.r.Threshold == nil {
-				n += found.n
-			}
-		}
-		batch := make([]Alert, 0, n)
 		for i, found := range ev.found {
 			if found.n == 0 {
 				continue
@@ -192,14 +185,8 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 				lc.matches[id] = found.appendTo(lc.matches[id])
 				continue
 			}
-			for _, c := range found.chunks {
-				for _, m := range c {
-					batch = append(batch, m.alert)
-				}
-			}
-		}
-		if len(batch) > 0 {
-			lc.alerts = append(lc.alerts, batch)
+			// Kept as found, not copied: the sort moves each alert once, into the stored order.
+			lc.alerts = append(lc.alerts, found.chunks...)
 		}
 	}
 }
@@ -297,17 +284,13 @@ func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 		if ev.on != nil && !ev.on[i] || lr.facet >= 0 && !may[lr.facet][i] {
 			continue
 		}
-		m, ok, err := ev.match(lr, &baseDone)
-		if err != nil {
+		if err := ev.match(lr, &ev.found[i], &baseDone); err != nil {
 			if ev.failed == nil {
 				return lr, err
 			}
 			ev.failed[i] = true
 			ev.on[i] = false
 			continue
-		}
-		if ok {
-			ev.found[i].add(m)
 		}
 	}
 	return nil, nil
@@ -320,7 +303,8 @@ type matches struct {
 	n      int
 }
 
-func (ms *matches) add(m match) {
+// next adds a match, to be filled in place, and returns it.
+func (ms *matches) next() *match {
 	if k := len(ms.chunks); k == 0 || len(ms.chunks[k-1]) == cap(ms.chunks[k-1]) {
 		size := 16 // small for a rule that rarely fires, up to 512 for one that often does
 		if k > 0 {
@@ -329,8 +313,9 @@ func (ms *matches) add(m match) {
 		ms.chunks = append(ms.chunks, make([]match, 0, size))
 	}
 	last := &ms.chunks[len(ms.chunks)-1]
-	*last = append(*last, m)
+	*last = (*last)[:len(*last)+1]
 	ms.n++
+	return &(*last)[len(*last)-1]
 }
 
 // appendTo appends the matches to out; nil holds none.
@@ -357,17 +342,17 @@ func (ms *matches) chunkList() [][]match {
 	return ms.chunks
 }
 
-// match evaluates one rule on the row; baseDone says whether ev.alert holds the row's event
-// columns already.
-func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
+// match evaluates one rule on the row, and adds its match to found when it holds; baseDone says
+// whether ev.alert holds the row's event columns already.
+func (ev *evaluator) match(lr *liveRule, found *matches, baseDone *bool) error {
 	ok, err := lr.cond.Holds(&ev.row)
 	if err != nil || !ok {
-		return match{}, false, err
+		return err
 	}
 	if !*baseDone {
 		if !baseColumnsOf(&ev.row, ev.day, &ev.alert) {
 			if err := texts(ev.base, &ev.row, ev.vals, ""); err != nil {
-				return match{}, false, err
+				return err
 			}
 			ev.alert = baseAlert(ev.vals)
 		}
@@ -379,12 +364,12 @@ func (ev *evaluator) match(lr *liveRule, baseDone *bool) (match, bool, error) {
 		vals = slices.Grow(vals, len(lr.vals))[:len(lr.vals)]
 		ev.scratch = vals
 		if err := texts(lr.vals, &ev.row, vals, nil); err != nil {
-			return match{}, false, err
+			return err
 		}
 	}
-	m := lr.c.matchOf(&ev.alert, vals)
+	lr.c.fillMatch(found.next(), &ev.alert, vals)
 	clear(vals) // holding no row's strings
-	return m, true, nil
+	return nil
 }
 
 // holdsOn reports whether a facet value v (lower: v in lower case, when a condition asks for it)
@@ -465,12 +450,13 @@ func (l *Live) Committed(commit string, seq int64) {
 	l.done[seq] = lc
 }
 
-// take returns the alerts found on the commits from…to, and the threshold rules' matches, when
-// Live saw every one of them and failed on none, and forgets those commits and any before.
-func (l *Live) take(from, to int64) ([][]Alert, map[string][]match, bool) {
+// take returns the matches found on the commits from…to (the chunks of the rules without a
+// threshold, the threshold rules' matches by rule), when Live saw every one of them and failed
+// on none, and forgets those commits and any before.
+func (l *Live) take(from, to int64) ([][]match, map[string][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out [][]Alert // the batches, not copied: a busy trail's are large
+	var out [][]match // the chunks, not copied: a busy trail's are large
 	matches := map[string][]match{}
 	ok := true
 	for seq := from; seq <= to; seq++ {
