@@ -180,21 +180,8 @@ func (e *Expr) fastPred(n node) predFn {
 			return truthOf(cmp(a, b))
 		}
 	case *lowerEqNode:
-		if !textual(n.x) {
-			return nil
-		}
-		x := fastText(n.x)
-		if x == nil {
-			return nil
-		}
 		lit, not := n.lit, n.not
-		return func(r *Row) truth {
-			s, ok := x(r)
-			if !ok {
-				return isNull
-			}
-			return truthOf(lowerEquals(s, lit) != not)
-		}
+		return onText(n.x, func(s string) truth { return truthOf(lowerEquals(s, lit) != not) })
 	case *isNullNode:
 		if !textual(n.x) {
 			return nil
@@ -209,13 +196,6 @@ func (e *Expr) fastPred(n node) predFn {
 			return truthOf(!ok != not)
 		}
 	case *inNode:
-		if !textual(n.x) {
-			return nil
-		}
-		x := fastText(n.x)
-		if x == nil {
-			return nil
-		}
 		var list []string
 		sawNull := false
 		for _, it := range n.list {
@@ -237,34 +217,20 @@ func (e *Expr) fastPred(n node) predFn {
 			absent = isNull
 		}
 		present := truthOf(!n.not)
-		return func(r *Row) truth {
-			s, ok := x(r)
-			if !ok {
-				return isNull
-			}
+		return onText(n.x, func(s string) truth {
 			for _, it := range list {
 				if s == it {
 					return present
 				}
 			}
 			return absent
-		}
+		})
 	case *likeNode:
-		if n.m == nil || !textual(n.x) {
-			return nil
-		}
-		x := fastText(n.x)
-		if x == nil {
+		if n.m == nil {
 			return nil
 		}
 		m, not := n.m, n.not
-		return func(r *Row) truth {
-			s, ok := x(r)
-			if !ok {
-				return isNull
-			}
-			return truthOf(m.match(s) != not)
-		}
+		return onText(n.x, func(s string) truth { return truthOf(m.match(s) != not) })
 	case *caseNode:
 		return e.fastCase(n)
 	case *callNode:
@@ -289,28 +255,39 @@ func (e *Expr) fastPred(n node) predFn {
 				return isNull
 			}
 		case "regexp_like":
-			if !textual(n.args[0]) {
-				return nil
-			}
-			x := fastText(n.args[0])
 			re, err := regexpOf(n.args[1])
-			if x == nil || err != nil {
+			if err != nil {
 				return nil
 			}
 			lit := requiredLiteral(re.String())
-			return func(r *Row) truth {
-				s, ok := x(r)
-				if !ok {
-					return isNull
-				}
+			return onText(n.args[0], func(s string) truth {
 				if lit != "" && !strings.Contains(s, lit) {
 					return isFalse
 				}
 				return truthOf(re.MatchString(s))
-			}
+			})
 		}
 	}
 	return nil
+}
+
+// onText compiles test of a VARCHAR expression of the subset, x: NULL when x is NULL, else what
+// test says of its value; nil when x is not of the subset.
+func onText(x node, test func(s string) truth) predFn {
+	if !textual(x) {
+		return nil
+	}
+	text := fastText(x)
+	if text == nil {
+		return nil
+	}
+	return func(r *Row) truth {
+		s, ok := text(r)
+		if !ok {
+			return isNull
+		}
+		return test(s)
+	}
 }
 
 // fastCase compiles a searched CASE of conditions whose first WHEN is of the subset (Sigma's
