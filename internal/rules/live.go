@@ -186,7 +186,13 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 				continue
 			}
 			// Kept as found, not copied: the sort moves each alert once, into the stored order.
-			lc.alerts = append(lc.alerts, found.chunks...)
+			// But for the room left in the last chunk (up to 511 matches), which a busy trail
+			// would hold for each batch of each rule until the pass ends.
+			cs := found.chunks
+			if last := cs[len(cs)-1]; cap(last) > len(last) {
+				cs[len(cs)-1] = slices.Clone(last)
+			}
+			lc.alerts = append(lc.alerts, cs...)
 		}
 	}
 }
