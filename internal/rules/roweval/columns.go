@@ -9,8 +9,8 @@ import (
 type column struct {
 	get func(r *Row) value
 	t   vtype
-	// text, for a VARCHAR column, is its value without a value around it (false: NULL), for the
-	// conditions compiled to typed functions (fast.go).
+	// text, for a VARCHAR column, is its string, without a value built around it (false: NULL), for
+	// the conditions compiled to typed functions (fast.go).
 	text func(r *Row) (string, bool)
 }
 
