@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -525,25 +526,49 @@ func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
 	done := make(chan struct{})
 	go func() {
 		slices.SortFunc(a, compareRefs)
-		close(done)
+		done <- struct{}{}
 	}()
 	slices.SortFunc(b, compareRefs)
 	<-done
+	// The halves are merged by two goroutines too: one makes the first k alerts, of a[:i] and
+	// b[:k-i], the other the rest. i is the first of a that comes after b[k-i-1] (ties take a's
+	// first), found by bisection.
+	k := n / 2
+	lo, hi := max(0, k-len(b)), min(k, len(a)) // i's bounds
+	i := lo + sort.Search(hi-lo, func(x int) bool {
+		i := lo + x
+		return compareRefs(b[k-i-1], a[i]) < 0
+	})
+	sorted = sorted[:n]
+	go func() {
+		mergeInto(sorted[:k], a[:i], b[:k-i])
+		done <- struct{}{}
+	}()
+	mergeInto(sorted[k:], a[i:], b[k-i:])
+	<-done
+	return sorted
+}
+
+// mergeInto moves the alerts of the sorted a and b into dst, in order (ties take a's first:
+// the order is total but for alerts equal in every field).
+func mergeInto(dst []Alert, a, b []alertRef) {
+	k := 0
 	for len(a) > 0 && len(b) > 0 {
-		// Ties take a's first: the order is total but for alerts equal in every field.
 		if compareRefs(b[0], a[0]) < 0 {
-			sorted, b = append(sorted, *b[0].a), b[1:]
+			dst[k], b = *b[0].a, b[1:]
 		} else {
-			sorted, a = append(sorted, *a[0].a), a[1:]
+			dst[k], a = *a[0].a, a[1:]
 		}
+		k++
 	}
 	for _, r := range a {
-		sorted = append(sorted, *r.a)
+		dst[k] = *r.a
+		k++
 	}
 	for _, r := range b {
-		sorted = append(sorted, *r.a)
+		dst[k] = *r.a
+		k++
 	}
-	return sorted
 }
 
 // alertRef is an alert to sort, with the first 24 bytes of its event time (a time's text is 20)

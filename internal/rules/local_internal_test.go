@@ -172,6 +172,20 @@ func TestSortedAlertsInHalves(t *testing.T) {
 	if got := sortedMatches(chunks, as[50000:60000], as[60000:]); !slices.Equal(got, want) {
 		t.Fatal("the alerts of chunks and parts are not in order")
 	}
+	// The halves are merged in two parts: where one half comes wholly before the other, the
+	// parts split at its end; odd counts too.
+	reversed := func(as []Alert) []Alert {
+		r := slices.Clone(as)
+		slices.Reverse(r)
+		return r
+	}
+	for _, in := range [][]Alert{want, reversed(want), want[:len(want)-1], reversed(want[1:])} {
+		exp := slices.Clone(in)
+		slices.SortFunc(exp, func(a, b Alert) int { return compareAlerts(&a, &b) })
+		if got := sortedAlerts(slices.Clone(in)); !slices.Equal(got, exp) {
+			t.Fatalf("%d alerts, sorted or reversed already, are not in order", len(in))
+		}
+	}
 }
 
 // An alerts file keeps the bounds of the time columns, by which its row groups are read, and of no
