@@ -180,11 +180,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		mixed = true
 	}
-	n := alertCount(parts)
-	for _, c := range chunks {
-		n += len(c)
-	}
-	if mixed && n > 0 && cursor > 0 {
+	if n := alertCount(parts) + matchCount(chunks); mixed && n > 0 && cursor > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
 		// alerts table rather than every alert file. (None when no evaluation was stored yet:

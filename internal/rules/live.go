@@ -499,10 +499,7 @@ func sortedAlerts(parts ...[]Alert) []Alert { return sortedMatches(nil, parts...
 // sortedMatches is sortedAlerts of the alerts of chunks of matches (not copied out of them first)
 // and of parts.
 func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
-	n := alertCount(parts)
-	for _, c := range chunks {
-		n += len(c)
-	}
+	n := alertCount(parts) + matchCount(chunks)
 	refs := make([]alertRef, 0, n)
 	for _, c := range chunks {
 		for i := range c {
@@ -569,6 +566,15 @@ func mergeInto(dst []Alert, a, b []alertRef) {
 		dst[k] = *r.a
 		k++
 	}
+}
+
+// matchCount is the number of matches in chunks.
+func matchCount(chunks [][]match) int {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	return n
 }
 
 // alertRef is an alert to sort, with the first 24 bytes of its event time (a time's text is 20)

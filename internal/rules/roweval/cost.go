@@ -56,7 +56,7 @@ func cost(n node) int {
 		case "regexp_like":
 			// A pattern every match of which holds a literal is first looked for as that literal:
 			// on most rows, a substring search decides.
-			if l, ok := n.args[1].(*litNode); ok && l.v.k == kStr && requiredLiteral(l.v.s) != "" {
+			if n.lit != "" {
 				return 8 + sum(n.args...)
 			}
 			return 30 + sum(n.args...)

@@ -255,11 +255,7 @@ func (e *Expr) fastPred(n node) predFn {
 				return isNull
 			}
 		case "regexp_like":
-			re, err := regexpOf(n.args[1])
-			if err != nil {
-				return nil
-			}
-			lit := requiredLiteral(re.String())
+			re, lit := n.re, n.lit
 			return onText(n.args[0], func(s string) truth {
 				if lit != "" && !strings.Contains(s, lit) {
 					return isFalse
@@ -341,7 +337,3 @@ func (e *Expr) predOrTree(n node) (p predFn, fast bool) {
 		return failed
 	}, false
 }
-
-// fastRoot compiles the expression's condition when its root is of the subset (nil: the tree
-// evaluates it whole).
-func (e *Expr) fastRoot() predFn { return e.fastPred(e.root) }

@@ -1,6 +1,7 @@
 package roweval
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -13,6 +14,9 @@ type callNode struct {
 	args []node
 	t    vtype
 	f    func(e *env, args []node) (value, error)
+	// re and lit, for regexp_like: its pattern, and the literal every match holds ("": none known).
+	re  *regexp.Regexp
+	lit string
 }
 
 func (n *callNode) typ() vtype                 { return n.t }
@@ -207,6 +211,7 @@ func newCall(name string, args []node) (node, error) {
 		}
 		c.t = yBool
 		lit := requiredLiteral(re.String())
+		c.re, c.lit = re, lit
 		c.f = strict(func(_ *env, vs []value) (value, error) {
 			s := vs[0].text()
 			if lit != "" && !strings.Contains(s, lit) {

@@ -76,7 +76,7 @@ func Compile(expr string) (*Expr, error) {
 		return nil, fmt.Errorf("compile %q: %w", expr, err)
 	}
 	e := &Expr{src: expr, root: root, nslots: p.nslots}
-	e.fast = e.fastRoot()
+	e.fast = e.fastPred(root) // nil: the tree evaluates the condition whole
 	for c := range p.cols {
 		e.cols = append(e.cols, c)
 	}
