@@ -42,8 +42,8 @@ type segment struct {
 // chunks.
 var columnPaths = sync.OnceValue(func() [][]string { return parquet.SchemaOf(new(cloudtrail.Record)).Columns() })
 
-// parseSegment reads the footer of the small Parquet file in buf.
-func parseSegment(buf *bytes.Buffer) (*segment, error) {
+// parseSegment reads the footer of the small Parquet file in buf, whose columns are paths.
+func parseSegment(buf *bytes.Buffer, paths [][]string) (*segment, error) {
 	b := buf.Bytes()
 	if len(b) < 12 || string(b[:4]) != parquetMagic || string(b[len(b)-4:]) != parquetMagic {
 		return nil, errors.New("encode rows: not a Parquet file")
@@ -63,7 +63,6 @@ func parseSegment(buf *bytes.Buffer) (*segment, error) {
 	}
 	// The row groups are where they were written, from just after the magic to the page index.
 	end := int64(4)
-	paths := columnPaths()
 	for i := range s.md.RowGroups {
 		if len(s.md.RowGroups[i].Columns) != len(paths) {
 			return nil, fmt.Errorf("encode rows: %d column chunks in a row group, want %d", len(s.md.RowGroups[i].Columns), len(paths))

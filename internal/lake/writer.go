@@ -666,7 +666,7 @@ func (w *Writer) encode(rows []*cloudtrail.Record) (*segment, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("encode rows: %w", err)
 	}
-	seg, err := parseSegment(buf)
+	seg, err := parseSegment(buf, columnPaths())
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
@@ -87,7 +88,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	// counted are the threshold rules whose new matches Live found: they are counted with the
 	// matches of the older rows in their window, which a scan of the older files finds.
 	var counted []*Rule
-	var liveMatches map[string][]match
+	var liveMatches map[string][][]match
 	if d.Live != nil {
 		if found, ms, ok := d.Live.take(det.From, det.To); ok {
 			var covered map[string]bool
@@ -175,7 +176,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 			for _, c := range p.rules {
-				parts = append(parts, since(c.alerts(byRule[c.r.ID].appendTo(liveMatches[c.r.ID])), minTime))
+				parts = append(parts, since(thresholdAlerts(c.r.Threshold, slices.Concat(byRule[c.r.ID].chunkList(), liveMatches[c.r.ID])), minTime))
 			}
 		}
 		mixed = true

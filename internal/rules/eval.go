@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,24 +264,12 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	for _, c := range p.rules {
 		ms := byRule[c.r.ID]
 		if c.r.Threshold != nil {
-			thresholds = append(thresholds, c.alerts(ms.appendTo(nil)))
+			thresholds = append(thresholds, thresholdAlerts(c.r.Threshold, ms.chunkList()))
 			continue
 		}
 		chunks = append(chunks, ms.chunkList()...)
 	}
 	return sortedMatches(chunks, thresholds...), nil
-}
-
-// alerts are the alerts of a rule's matches: one per match, or a threshold's.
-func (c *compiled) alerts(ms []match) []Alert {
-	if c.r.Threshold != nil {
-		return thresholdAlerts(c.r.Threshold, ms)
-	}
-	out := make([]Alert, len(ms))
-	for i, m := range ms {
-		out[i] = m.alert
-	}
-	return out
 }
 
 // matches runs the plan's scans over scope and returns each rule's matches, by rule id. On a
@@ -421,42 +409,47 @@ func joinValues(vals []any) string {
 // thresholdAlerts counts a threshold rule's matches per group in a sliding window: when Count
 // of them fall within Window, the one that made the count fires an alert holding them all, and
 // counting starts again after it.
-func thresholdAlerts(t *Threshold, ms []match) []Alert {
-	groups := map[string][]match{}
+func thresholdAlerts(t *Threshold, chunks [][]match) []Alert {
+	groups := map[string][]*match{}
 	var order []string
-	for _, m := range ms {
-		if _, ok := groups[m.group]; !ok {
-			order = append(order, m.group)
+	for _, c := range chunks {
+		for i := range c {
+			m := &c[i]
+			if _, ok := groups[m.group]; !ok {
+				order = append(order, m.group)
+			}
+			groups[m.group] = append(groups[m.group], m)
 		}
-		groups[m.group] = append(groups[m.group], m)
 	}
 	var out []Alert
+	var times []time.Time
+	var timed []bool
 	for _, g := range order {
 		ev := groups[g]
 		// By time, then event (and what tells apart two events of one id and time): the event
 		// that makes the count does not depend on the order the matches were found in (a
 		// scan's, rows as they were written, or files read in parallel).
-		sort.SliceStable(ev, func(i, j int) bool {
-			a, b := &ev[i].alert, &ev[j].alert
+		slices.SortStableFunc(ev, func(x, y *match) int {
+			a, b := &x.alert, &y.alert
 			for _, f := range [...][2]string{{a.EventTime, b.EventTime}, {a.EventID, b.EventID},
 				{a.EventSource, b.EventSource}, {a.EventName, b.EventName}, {a.Title, b.Title}, {a.Dedup, b.Dedup}} {
-				if f[0] != f[1] {
-					return f[0] < f[1]
+				if c := strings.Compare(f[0], f[1]); c != 0 {
+					return c
 				}
 			}
-			return false
+			return 0
 		})
+		times, timed = times[:0], timed[:0]
+		for _, m := range ev {
+			ti, ok := eventTime(m.alert.EventTime)
+			times, timed = append(times, ti), append(timed, ok)
+		}
 		start := 0
 		for i := range ev {
-			ti, ok := eventTime(ev[i].alert.EventTime)
-			if !ok {
+			if !timed[i] {
 				continue
 			}
-			for start < i {
-				ts, ok := eventTime(ev[start].alert.EventTime)
-				if ok && ti.Sub(ts) <= t.Window {
-					break
-				}
+			for start < i && !(timed[start] && times[i].Sub(times[start]) <= t.Window) {
 				start++
 			}
 			if i-start+1 >= t.Count {

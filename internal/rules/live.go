@@ -48,8 +48,8 @@ type liveRule struct {
 }
 
 type liveCommit struct {
-	alerts  [][]match          // the chunks of the matches of the rules without a threshold
-	matches map[string][]match // of threshold rules, by rule id
+	alerts  [][]match            // the chunks of the matches of the rules without a threshold
+	matches map[string][][]match // the chunks of threshold rules' matches, by rule id
 	err     error
 }
 
@@ -179,19 +179,19 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 			if found.n == 0 {
 				continue
 			}
-			if id := l.rules[i].c.r.ID; l.rules[i].c.r.Threshold != nil {
-				if lc.matches == nil {
-					lc.matches = map[string][]match{}
-				}
-				lc.matches[id] = found.appendTo(lc.matches[id])
-				continue
-			}
 			// Kept as found, not copied: the sort moves each alert once, into the stored order.
 			// But for the room left in the last chunk (up to 511 matches), which a busy trail
 			// would hold for each batch of each rule until the pass ends.
 			cs := found.chunks
 			if last := cs[len(cs)-1]; cap(last) > len(last) {
 				cs[len(cs)-1] = slices.Clone(last)
+			}
+			if id := l.rules[i].c.r.ID; l.rules[i].c.r.Threshold != nil {
+				if lc.matches == nil {
+					lc.matches = map[string][][]match{}
+				}
+				lc.matches[id] = append(lc.matches[id], cs...)
+				continue
 			}
 			lc.alerts = append(lc.alerts, cs...)
 		}
@@ -325,14 +325,6 @@ func (ms *matches) next() *match {
 	return &(*last)[len(*last)-1]
 }
 
-// appendTo appends the matches to out; nil holds none.
-func (ms *matches) appendTo(out []match) []match {
-	for _, c := range ms.chunkList() {
-		out = append(out, c...)
-	}
-	return out
-}
-
 // len is the number of matches; nil holds none.
 func (ms *matches) len() int {
 	if ms == nil {
@@ -460,11 +452,11 @@ func (l *Live) Committed(commit string, seq int64) {
 // take returns the matches found on the commits from…to (the chunks of the rules without a
 // threshold, the threshold rules' matches by rule), when Live saw every one of them and failed
 // on none, and forgets those commits and any before.
-func (l *Live) take(from, to int64) ([][]match, map[string][]match, bool) {
+func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out [][]match // the chunks, not copied: a busy trail's are large
-	matches := map[string][]match{}
+	matches := map[string][][]match{}
 	ok := true
 	for seq := from; seq <= to; seq++ {
 		lc := l.done[seq]

@@ -137,21 +137,16 @@ func (s *Store) write(from, to int64, alerts []Alert) error {
 		return fmt.Errorf("store alerts: %w", err)
 	}
 	err := lake.WriteAtomic(filepath.Join(s.dir, alertFileName(from, to)), func(out io.Writer) error {
-		// The fastest zstd level: an ingest that fires on most events writes as many alerts.
-		// Row groups of a bounded size are written out as they fill, not held whole.
-		opts := []parquet.WriterOption{parquet.Compression(lake.Zstd(zstd.SpeedFastest)),
-			parquet.MaxRowsPerRowGroup(alertRowGroupRows)}
+		// The fastest zstd level, and row groups encoded on every core: an ingest that fires on
+		// most events writes as many alerts.
+		opts := []parquet.WriterOption{parquet.Compression(lake.Zstd(zstd.SpeedFastest))}
 		// Bounds only for the columns a reader may skip row groups by: the rows are sorted by
 		// event time, and a day or commit spans few row groups. The others' (every rule and
 		// principal in every row group) skip nothing, and were half of the writing.
 		for _, col := range alertsWithoutBounds {
 			opts = append(opts, parquet.SkipPageBounds(col))
 		}
-		w := parquet.NewGenericWriter[Alert](out, opts...)
-		if _, err := w.Write(alerts); err != nil {
-			return err
-		}
-		return w.Close()
+		return lake.WriteConcurrently(out, alerts, alertRowGroupRows, opts...)
 	})
 	if err != nil {
 		return fmt.Errorf("store alerts: %w", err)
