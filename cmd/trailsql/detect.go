@@ -376,7 +376,7 @@ func (d *ingestDetection) run(ctx context.Context) error {
 func (d *ingestDetection) close() { d.d.Close() }
 
 // severityCounts is " (2 high, 1 low)" for a list of alerts, "" for none.
-func severityCounts(alerts []rules.Alert) string {
+func severityCounts(alerts []*rules.Alert) string {
 	n := map[rules.Severity]int{}
 	for _, a := range alerts {
 		n[a.Severity]++

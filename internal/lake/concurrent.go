@@ -10,19 +10,23 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// WriteConcurrently writes rows to out as one Parquet file of row groups of at most groupRows
-// rows, encoded on every core: each run of rows is encoded on its own, as a small Parquet file in
-// memory, and the runs' row groups are copied into out in order, under one footer (as the lake's
-// data files are assembled from segments). opts are the writer's, but for the row groups' size.
-// The file's footer has no page index (see segment).
-func WriteConcurrently[T any](out io.Writer, rows []T, groupRows int, opts ...parquet.WriterOption) error {
+// WriteConcurrently writes the rows rows point to (in that order) to out as one Parquet file of
+// row groups of at most groupRows rows, encoded on every core: each run of rows is gathered into
+// its worker's buffer and encoded on its own, as a small Parquet file in memory, and the runs'
+// row groups are copied into out in order, under one footer (as the lake's data files are
+// assembled from segments). opts are the writer's, but for the row groups' size. The file's
+// footer has no page index (see segment).
+//
+// The rows are taken by reference so that large rows sorted by reference need not be moved into
+// one new slice first: each is copied once, by the worker that encodes it, into memory it reuses.
+func WriteConcurrently[T any](out io.Writer, rows []*T, groupRows int, opts ...parquet.WriterOption) error {
 	paths := parquet.SchemaOf(new(T)).Columns()
 	opts = append(opts, parquet.MaxRowsPerRowGroup(int64(groupRows)))
 	// Runs of a row group's size, or smaller so that every core has one; at least one run, for
 	// the schema of a file of no rows.
 	workers := runtime.GOMAXPROCS(0)
 	size := max(min(groupRows, (len(rows)+workers-1)/workers), 1<<12)
-	var runs [][]T
+	var runs [][]*T
 	for len(rows) > size {
 		runs, rows = append(runs, rows[:size]), rows[size:]
 	}
@@ -36,13 +40,27 @@ func WriteConcurrently[T any](out io.Writer, rows []T, groupRows int, opts ...pa
 		next <- i
 	}
 	close(next)
+	// The encoded runs' buffers, back from out once copied there, for the runs after them.
+	free := make(chan *bytes.Buffer, len(runs))
 	var wg sync.WaitGroup
 	for range min(workers, len(runs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var rows []T
 			for i := range next {
-				segs[i], errs[i] = encodeRun(runs[i], paths, opts)
+				rows = rows[:0]
+				for _, r := range runs[i] {
+					rows = append(rows, *r)
+				}
+				var buf *bytes.Buffer
+				select {
+				case buf = <-free:
+					buf.Reset()
+				default:
+					buf = new(bytes.Buffer)
+				}
+				segs[i], errs[i] = encodeRun(buf, rows, paths, opts)
 				close(done[i])
 			}
 		}()
@@ -63,6 +81,7 @@ func WriteConcurrently[T any](out io.Writer, rows []T, groupRows int, opts ...pa
 			return err
 		}
 		footer.add(segs[i])
+		free <- segs[i].buf
 		segs[i] = nil
 	}
 	tail, err := footer.tail()
@@ -73,9 +92,8 @@ func WriteConcurrently[T any](out io.Writer, rows []T, groupRows int, opts ...pa
 	return err
 }
 
-// encodeRun encodes rows as a small Parquet file in memory.
-func encodeRun[T any](rows []T, paths [][]string, opts []parquet.WriterOption) (*segment, error) {
-	buf := new(bytes.Buffer)
+// encodeRun encodes rows as a small Parquet file in buf.
+func encodeRun[T any](buf *bytes.Buffer, rows []T, paths [][]string, opts []parquet.WriterOption) (*segment, error) {
 	w := parquet.NewGenericWriter[T](buf, opts...)
 	if _, err := w.Write(rows); err != nil {
 		return nil, fmt.Errorf("encode rows: %w", err)

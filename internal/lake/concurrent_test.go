@@ -35,7 +35,7 @@ func TestWriteConcurrently(t *testing.T) {
 			}
 			const groupRows = 8192
 			var buf bytes.Buffer
-			if err := WriteConcurrently(&buf, rows, groupRows, parquet.Compression(Zstd(zstd.SpeedFastest))); err != nil {
+			if err := WriteConcurrently(&buf, refs(rows), groupRows, parquet.Compression(Zstd(zstd.SpeedFastest))); err != nil {
 				t.Fatal(err)
 			}
 			f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -91,8 +91,17 @@ func TestWriteConcurrentlyFails(t *testing.T) {
 		rows[i] = concurrentRow{Time: fmt.Sprint(i), Name: "x", Count: int64(i)}
 	}
 	for _, n := range []int{0, 3, 10, 1000, 100000} {
-		if err := WriteConcurrently(&failingWriter{n}, rows, 4096); err == nil || err.Error() != "disk full" {
+		if err := WriteConcurrently(&failingWriter{n}, refs(rows), 4096); err == nil || err.Error() != "disk full" {
 			t.Errorf("failing after %d bytes: %v", n, err)
 		}
 	}
+}
+
+// refs points to each of rows.
+func refs[T any](rows []T) []*T {
+	out := make([]*T, len(rows))
+	for i := range rows {
+		out[i] = &rows[i]
+	}
+	return out
 }

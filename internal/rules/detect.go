@@ -27,7 +27,7 @@ type Detector struct {
 type Detection struct {
 	From, To int64 // the commits evaluated (From > To: none)
 	Files    int   // the lake files read
-	Alerts   []Alert
+	Alerts   []*Alert // by event time (see sortedAlerts)
 	// Repeated counts the alerts found again and not stored twice (rows of a compacted file
 	// whose other rows were evaluated before).
 	Repeated int
@@ -222,9 +222,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			parts[i] = kept
 		}
 	}
-	alerts := sortedMatches(chunks, parts...)
-	for i := range alerts {
-		alerts[i].Commit = snap.Seq
+	alerts := sortedRefs(chunks, parts...)
+	for _, a := range alerts {
+		a.Commit = snap.Seq
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

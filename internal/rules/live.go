@@ -482,15 +482,38 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 
 // sortedAlerts returns alerts in the order a detection stores them: by event time, rule and event
 // (then by what tells apart two alerts on events of one id, so that the order never depends on the
-// order they were found in). The alerts are large: they are sorted by reference, each beside the
-// first bytes of its event time (what tells most apart, compared without reading the alert), and
-// moved once, from the parts they were gathered in into a new slice. Many alerts (a backtest over
-// a busy trail) are sorted in two halves at once, merged as they are moved.
+// order they were found in).
 func sortedAlerts(parts ...[]Alert) []Alert { return sortedMatches(nil, parts...) }
 
 // sortedMatches is sortedAlerts of the alerts of chunks of matches (not copied out of them first)
-// and of parts.
+// and of parts: each alert is moved once, into the new slice (many, by two goroutines).
 func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
+	refs := sortedRefs(chunks, parts...)
+	sorted := make([]Alert, len(refs))
+	deref := func(lo, hi int) {
+		for i, a := range refs[lo:hi] {
+			sorted[lo+i] = *a
+		}
+	}
+	if len(refs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+		deref(0, len(refs))
+		return sorted
+	}
+	done := make(chan struct{})
+	go func() {
+		deref(0, len(refs)/2)
+		close(done)
+	}()
+	deref(len(refs)/2, len(refs))
+	<-done
+	return sorted
+}
+
+// sortedRefs is sortedAlerts of the alerts of chunks of matches and of parts, by reference: the
+// alerts are large, and are not moved. They are sorted each beside the first bytes of its event
+// time (what tells most apart, compared without reading the alert). Many alerts (a busy trail)
+// are sorted in two halves at once, merged by two goroutines.
+func sortedRefs(chunks [][]match, parts ...[]Alert) []*Alert {
 	n := alertCount(parts) + matchCount(chunks)
 	refs := make([]alertRef, 0, n)
 	for _, c := range chunks {
@@ -503,11 +526,11 @@ func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
 			refs = append(refs, alertRef{timeKey(as[i].EventTime), &as[i]})
 		}
 	}
-	sorted := make([]Alert, 0, n)
+	sorted := make([]*Alert, n)
 	if len(refs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
 		slices.SortFunc(refs, compareRefs)
-		for _, r := range refs {
-			sorted = append(sorted, *r.a)
+		for i, r := range refs {
+			sorted[i] = r.a
 		}
 		return sorted
 	}
@@ -528,7 +551,6 @@ func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
 		i := lo + x
 		return compareRefs(b[k-i-1], a[i]) < 0
 	})
-	sorted = sorted[:n]
 	go func() {
 		mergeInto(sorted[:k], a[:i], b[:k-i])
 		done <- struct{}{}
@@ -538,24 +560,24 @@ func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
 	return sorted
 }
 
-// mergeInto moves the alerts of the sorted a and b into dst, in order (ties take a's first:
-// the order is total but for alerts equal in every field).
-func mergeInto(dst []Alert, a, b []alertRef) {
+// mergeInto puts the alerts of the sorted a and b into dst, in order (ties take a's first: the
+// order is total but for alerts equal in every field).
+func mergeInto(dst []*Alert, a, b []alertRef) {
 	k := 0
 	for len(a) > 0 && len(b) > 0 {
 		if compareRefs(b[0], a[0]) < 0 {
-			dst[k], b = *b[0].a, b[1:]
+			dst[k], b = b[0].a, b[1:]
 		} else {
-			dst[k], a = *a[0].a, a[1:]
+			dst[k], a = a[0].a, a[1:]
 		}
 		k++
 	}
 	for _, r := range a {
-		dst[k] = *r.a
+		dst[k] = r.a
 		k++
 	}
 	for _, r := range b {
-		dst[k] = *r.a
+		dst[k] = r.a
 		k++
 	}
 }

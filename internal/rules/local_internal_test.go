@@ -196,7 +196,7 @@ func TestAlertFileBounds(t *testing.T) {
 		as = append(as, Alert{Rule: "r", Title: fmt.Sprint("t", i), EventID: fmt.Sprint(i), EventTime: fmt.Sprintf("2026-01-01T00:%02d:%02dZ", i/60%60, i%60)})
 	}
 	s := OpenStore(t.TempDir())
-	if err := s.write(1, 1, sortedAlerts(as)); err != nil {
+	if err := s.write(1, 1, sortedRefs(nil, as)); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(s.dir, alertFileName(1, 1)))

@@ -132,7 +132,7 @@ var alertsWithoutBounds = []string{"rule", "severity", "title", "event_id", "eve
 	"source_ip", "account", "region", "dedup"}
 
 // write stores the alerts of the commits from…to, atomically, and so moves the cursor to to.
-func (s *Store) write(from, to int64, alerts []Alert) error {
+func (s *Store) write(from, to int64, alerts []*Alert) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
