@@ -25,8 +25,8 @@ type Detector struct {
 
 // Detection is what one Run evaluated and found.
 type Detection struct {
-	From, To int64 // the commits evaluated (From > To: none)
-	Files    int   // the lake files read
+	From, To int64    // the commits evaluated (From > To: none)
+	Files    int      // the lake files read
 	Alerts   []*Alert // by event time (see sortedAlerts)
 	// Repeated counts the alerts found again and not stored twice (rows of a compacted file
 	// whose other rows were evaluated before).
