@@ -47,7 +47,7 @@ func WriteConcurrently[T any](out io.Writer, rows []*T, groupRows int, opts ...p
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var rows []T
+			rows := make([]T, 0, size)
 			for i := range next {
 				rows = rows[:0]
 				for _, r := range runs[i] {
