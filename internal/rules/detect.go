@@ -141,8 +141,16 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			}
 			return Scope{From: first.Add(-w), To: last.Add(time.Second), Lake: lk}
 		}
+		// The alerts the threshold rules raised before, in the window: counting starts after them.
+		var fired lastFired
+		if cursor > 0 {
+			var err error
+			if fired, err = firedSince(ctx, query, slices.Concat(recount, counted), window(slices.Concat(recount, counted)).From.Format(time.RFC3339)); err != nil {
+				return nil, err
+			}
+		}
 		if len(recount) > 0 {
-			more, err := Evaluate(ctx, query, recount, window(recount))
+			more, err := evaluate(ctx, query, recount, window(recount), fired)
 			if err != nil {
 				return nil, err
 			}
@@ -176,7 +184,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 			for _, c := range p.rules {
-				parts = append(parts, since(thresholdAlerts(c.r.Threshold, slices.Concat(byRule[c.r.ID].chunkList(), liveMatches[c.r.ID])), minTime))
+				parts = append(parts, since(thresholdAlerts(c.r.Threshold, slices.Concat(byRule[c.r.ID].chunkList(), liveMatches[c.r.ID]), fired[c.r.ID]), minTime))
 			}
 		}
 		mixed = true

@@ -250,6 +250,12 @@ func Validate(ctx context.Context, query answer.QueryFunc, rs []*Rule) ([]*Rule,
 // Evaluate runs the rules over scope in one scan and returns their alerts, by event time. The
 // rules must have passed Validate.
 func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope) ([]Alert, error) {
+	return evaluate(ctx, query, rs, scope, nil)
+}
+
+// evaluate is Evaluate, the threshold rules counting after the alerts they raised before
+// (lastFired; nil: none).
+func evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope, fired lastFired) ([]Alert, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -264,7 +270,7 @@ func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	for _, c := range p.rules {
 		ms := byRule[c.r.ID]
 		if c.r.Threshold != nil {
-			thresholds = append(thresholds, thresholdAlerts(c.r.Threshold, ms.chunkList()))
+			thresholds = append(thresholds, thresholdAlerts(c.r.Threshold, ms.chunkList(), fired[c.r.ID]))
 			continue
 		}
 		chunks = append(chunks, ms.chunkList()...)
@@ -408,8 +414,10 @@ func joinValues(vals []any) string {
 
 // thresholdAlerts counts a threshold rule's matches per group in a sliding window: when Count
 // of them fall within Window, the one that made the count fires an alert holding them all, and
-// counting starts again after it.
-func thresholdAlerts(t *Threshold, chunks [][]match) []Alert {
+// counting starts again after it. fired holds, by group, the events of the alerts the rule raised
+// before (in earlier detections, stored): counting starts again after each of them too, so that
+// events arriving in time order fire the same alerts however they were split between detections.
+func thresholdAlerts(t *Threshold, chunks [][]match, fired map[string]map[eventKey]bool) []Alert {
 	groups := map[string][]*match{}
 	var order []string
 	for _, c := range chunks {
@@ -445,7 +453,12 @@ func thresholdAlerts(t *Threshold, chunks [][]match) []Alert {
 			times, timed = append(times, ti), append(timed, ok)
 		}
 		start := 0
+		before := fired[g]
 		for i := range ev {
+			if before[eventKey{ev[i].alert.EventTime, ev[i].alert.EventID}] {
+				start = i + 1 // an alert raised before; if it would fire again, it is not new
+				continue
+			}
 			if !timed[i] {
 				continue
 			}
@@ -463,6 +476,49 @@ func thresholdAlerts(t *Threshold, chunks [][]match) []Alert {
 		}
 	}
 	return out
+}
+
+// eventKey is the event of an alert: its time and id.
+type eventKey struct{ time, id string }
+
+// lastFired is, by threshold rule id and group, the events of the alerts the rule raised.
+type lastFired map[string]map[string]map[eventKey]bool
+
+// firedSince reads from the stored alerts those each threshold rule of rs raised, by group, on
+// events from from on (a threshold alert's dedup is its group, "|", the first event's time).
+func firedSince(ctx context.Context, query answer.QueryFunc, rs []*Rule, from string) (lastFired, error) {
+	var ids []string
+	args := []any{from}
+	for _, r := range rs {
+		if r.Threshold != nil {
+			ids = append(ids, "?")
+			args = append(args, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	res, err := query(ctx, "SELECT rule, dedup, event_time, event_id FROM "+AlertsTable+" WHERE event_time >= ? AND rule IN ("+strings.Join(ids, ", ")+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the threshold rules' stored alerts: %w", err)
+	}
+	out := lastFired{}
+	for _, row := range res.Rows {
+		rule, dedup := answer.String(row[0]), answer.String(row[1])
+		cut := strings.LastIndexByte(dedup, '|')
+		if cut < 0 {
+			continue
+		}
+		group := dedup[:cut]
+		if out[rule] == nil {
+			out[rule] = map[string]map[eventKey]bool{}
+		}
+		if out[rule][group] == nil {
+			out[rule][group] = map[eventKey]bool{}
+		}
+		out[rule][group][eventKey{answer.String(row[2]), answer.String(row[3])}] = true
+	}
+	return out, nil
 }
 
 func eventTime(s string) (time.Time, bool) {

@@ -261,3 +261,58 @@ func TestLiveThresholdsEqualScan(t *testing.T) {
 		t.Errorf("with Live %d alerts, with the scan %d:\n%s", len(stored[true]), len(stored[false]), diff(stored[true], stored[false]))
 	}
 }
+
+// A threshold rule's counting starts again after each alert it raised, in an earlier detection
+// too: a burst that fired in one run does not fire again with the next run's event, which the
+// burst's last events and it make the count with (the window read by the next detection starts
+// after the burst's first event). Run by run, the alerts stored equal a backtest of the whole,
+// with the rows evaluated as they arrive and by the scan.
+func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	runs := [][]string{
+		{failedSignIns(t, dir, "c1", "203.0.113.9", 0, 6, 7, 8, 9)},  // a burst, 09:00–09:09
+		{failedSignIns(t, dir, "c2", "203.0.113.9", 11)},             // with 09:06–09:09, five in ten minutes
+		{failedSignIns(t, dir, "c3", "203.0.113.9", 12, 13, 14, 15)}, // with 09:11, a second burst
+	}
+	rs := builtin(t)
+	for _, observe := range []bool{true, false} {
+		l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
+		l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100))
+		var err error
+		if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
+			t.Fatal(err)
+		}
+		defer l.e.Close()
+		l.det = &rules.Detector{Store: rules.OpenStore(l.root), Rules: rs, PathOf: l.e.PathOf}
+		if observe {
+			l.live = rules.NewLive(rs)
+			l.det.Live = l.live
+		}
+		l.detect()
+		for _, run := range runs {
+			l.ingest(observe, run...)
+			l.detect()
+		}
+		as, err := l.det.Store.Alerts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := rules.Evaluate(ctx, local.Engine(l.e), rs, rules.Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bursts []string
+		for _, a := range as {
+			if a.Rule == "failed-signin-burst" {
+				bursts = append(bursts, a.FirstTime+"–"+a.EventTime)
+			}
+		}
+		if want := []string{"2024-05-01T09:00:00Z–2024-05-01T09:09:00Z", "2024-05-01T09:11:00Z–2024-05-01T09:15:00Z"}; !slices.Equal(bursts, want) {
+			t.Errorf("observe %v: bursts %v, want %v", observe, bursts, want)
+		}
+		if got, want := everyField(as), everyField(whole); !slices.Equal(got, want) {
+			t.Errorf("observe %v: stored run by run %d alerts, a backtest of the whole %d:\n%s", observe, len(got), len(want), diff(got, want))
+		}
+	}
+}
