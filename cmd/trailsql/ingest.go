@@ -315,7 +315,7 @@ func (m *Main) ingest(cmd *cobra.Command, args []string, f *ingestFlags) error {
 		d := &ingestDetection{m: m, d: &daemon.Detection{Lake: dir, Rules: loaded.Rules, Logger: opt.Logger,
 			Invalid: func(err error) { fmt.Fprintln(m.Stderr, "rule not evaluated: "+err.Error()) }}}
 		defer d.close()
-		opt.AfterPass, opt.Observer = d.run, d.d.Observer()
+		opt.AfterPass, opt.AfterPassDue, opt.Observer = d.run, d.d.Due, d.d.Observer()
 	}
 	bar := m.progress(&opt, f.watch)
 	st, err := ingest.RunObjects(ctx, opt, ingest.Chain(listers...))

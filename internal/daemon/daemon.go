@@ -150,7 +150,7 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 		}
 		return cursor.Save(last, time.Now())
 	}
-	iopt.Observer = det.Observer()
+	iopt.Observer, iopt.AfterPassDue = det.Observer(), det.Due
 	iopt.AfterPass = func(ctx context.Context) error {
 		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
 			cycleAlerts += len(d.Alerts)

@@ -24,6 +24,9 @@ type Detection struct {
 	// Invalid, when set, is told each rule that cannot be evaluated on the lake (once, from
 	// another goroutine as the ingest starts); those rules are left out.
 	Invalid func(error)
+	// HoldAlerts is how many alerts found on the rows written make Due say so (0: 1<<18, some
+	// 150 MB of them).
+	HoldAlerts int
 
 	e    *engine.Engine
 	det  *rules.Detector
@@ -47,6 +50,17 @@ func (d *Detection) Observer() lake.RowObserver {
 	}
 	d.start()
 	return d.live
+}
+
+// Due reports whether the alerts found on the rows written (rules.Live.Held) are many enough that
+// the ingest should evaluate its commits now, mid-pass (ingest.Options.AfterPassDue): a trail
+// whose events most fire a rule would otherwise hold an alert per event until the pass ends.
+func (d *Detection) Due() bool {
+	hold := d.HoldAlerts
+	if hold <= 0 {
+		hold = 1 << 18
+	}
+	return d.live != nil && d.live.Held() >= hold
 }
 
 // start opens the engine and validates the rules in the background, once (again after a failure,

@@ -43,7 +43,7 @@ func BenchmarkIngestDetect(b *testing.B) {
 		return err
 	})
 	var plainWall, detWall, plainCPU, detCPU time.Duration
-	var alerts, live int
+	var alerts, live, runs int
 	for b.Loop() {
 		t, c := time.Now(), cpuTime()
 		if _, err := ingest.Run(ctx, ingest.Options{Lake: filepath.Join(b.TempDir(), "lake")}, files); err != nil {
@@ -52,12 +52,13 @@ func BenchmarkIngestDetect(b *testing.B) {
 		plainWall, plainCPU = plainWall+time.Since(t), plainCPU+cpuTime()-c
 
 		t, c = time.Now(), cpuTime()
+		alerts, runs = 0, 0
 		dir := filepath.Join(b.TempDir(), "lake")
 		d := &Detection{Lake: dir, Rules: loaded.Rules}
-		opt := ingest.Options{Lake: dir, Observer: d.Observer()}
+		opt := ingest.Options{Lake: dir, Observer: d.Observer(), AfterPassDue: d.Due}
 		opt.AfterPass = func(ctx context.Context) error {
 			return d.Run(ctx, func(_ context.Context, _ answer.QueryFunc, det *rules.Detection) error {
-				alerts, live = len(det.Alerts), det.Live
+				alerts, live, runs = alerts+len(det.Alerts), det.Live, runs+1
 				return nil
 			})
 		}
@@ -76,6 +77,7 @@ func BenchmarkIngestDetect(b *testing.B) {
 	b.ReportMetric(float64(len(loaded.Rules)), "rules")
 	b.ReportMetric(float64(live), "rules-live")
 	b.ReportMetric(float64(alerts), "alerts")
+	b.ReportMetric(float64(runs), "detections")
 }
 
 // cpuTime is the process's CPU time so far, user and system, every thread (DuckDB's included).

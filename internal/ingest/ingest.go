@@ -98,6 +98,12 @@ type Options struct {
 	// compaction: detection evaluates the pass's commits there, while their files are still the
 	// ones the pass wrote. Its error ends the run.
 	AfterPass func(ctx context.Context) error
+	// AfterPassDue, when set with AfterPass, is asked as the pass goes: when it answers true,
+	// the pass commits what it has added and calls AfterPass before it goes on. What AfterPass
+	// works on then stays bounded whatever the trail's size: detection holds the alerts found on
+	// the rows written (rules.Live.Held), which a trail of millions of events would make
+	// gigabytes of, held until the pass's end.
+	AfterPassDue func() bool
 	// Observer, when set, is shown every row the ingest adds, as it is written, and each
 	// commit (lake.RowObserver): the rules evaluated as events arrive.
 	Observer lake.RowObserver
@@ -457,14 +463,26 @@ func (r *run) pass(parent context.Context, list Lister) error {
 			cancel()
 			continue
 		}
-		if r.w.Pending() >= r.opt.CommitRows {
-			if _, err := r.w.Commit(commitCtx); err != nil {
+		due := r.opt.AfterPass != nil && r.opt.AfterPassDue != nil && r.opt.AfterPassDue()
+		if r.w.Pending() >= r.opt.CommitRows || due {
+			m, err := r.w.Commit(commitCtx)
+			if err != nil {
 				fatal = err
 				cancel()
 				continue
 			}
-			r.st.Commits++
+			if m != nil {
+				r.st.Commits++
+			}
 			r.afterCommit(commitCtx)
+			if due {
+				// Interrupted, the pass ends without it, as it would after its last commit.
+				if err := r.opt.AfterPass(parent); err != nil && parent.Err() == nil {
+					fatal = err
+					cancel()
+					continue
+				}
+			}
 		}
 		if r.opt.Progress != nil {
 			r.sync()

@@ -50,6 +50,7 @@ type liveRule struct {
 type liveCommit struct {
 	alerts  [][]match            // the chunks of the matches of the rules without a threshold
 	matches map[string][][]match // the chunks of threshold rules' matches, by rule id
+	n       int                  // the matches in alerts and matches
 	err     error
 }
 
@@ -171,7 +172,7 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	}
 	if failed != nil {
 		lc.err = failed
-		lc.alerts = nil
+		lc.alerts, lc.matches, lc.n = nil, nil, 0
 		return
 	}
 	if lc.err == nil {
@@ -186,6 +187,7 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 			if last := cs[len(cs)-1]; cap(last) > len(last) {
 				cs[len(cs)-1] = slices.Clone(last)
 			}
+			lc.n += found.n
 			if id := l.rules[i].c.r.ID; l.rules[i].c.r.Threshold != nil {
 				if lc.matches == nil {
 					lc.matches = map[string][][]match{}
@@ -434,6 +436,22 @@ func texts(es []*roweval.Expr, row *roweval.Row, out []any, null any) error {
 		}
 	}
 	return nil
+}
+
+// Held is the number of matches Live holds for the Detector: found on rows written and not taken
+// yet. They are the memory of a detection; an ingest runs the Detector when they are many
+// (ingest.Options.AfterPassDue), so that it holds few whatever the trail's size.
+func (l *Live) Held() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, lc := range l.pending {
+		n += lc.n
+	}
+	for _, lc := range l.done {
+		n += lc.n
+	}
+	return n
 }
 
 // Committed files what was found for commit under the lake commit seq. Whatever is pending for
