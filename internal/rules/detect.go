@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/trailsql/trailsql/internal/answer"
@@ -131,6 +132,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	// A threshold counts the events before the new ones too: over the rules' longest window
 	// before the new rows' first event; what fired before is stored already.
+	counting := false // threshold rules counted new rows with older ones
 	first, ok1 := eventTime(minTime)
 	last, ok2 := eventTime(maxTime)
 	if len(files) > 0 && ok1 && ok2 && len(recount)+len(counted) > 0 {
@@ -157,22 +159,32 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			parts = append(parts, since(more, minTime))
 		}
 		if len(counted) > 0 {
-			// The older rows of the window are in the files with no new row whose times meet it.
+			// The older rows that may count with the new rows' matches are in the files with no
+			// new row whose times meet a window around one of those matches: none when the new
+			// rows matched nothing (then nothing new can fire), few when they matched a little
+			// (an ingest evaluated mid-pass spans the trail's days, its threshold rules' matches
+			// seldom do).
 			scope := window(counted)
-			from, to := questions.TimeText(scope.From), questions.TimeText(scope.To)
+			spans := matchSpans(counted, liveMatches)
 			isFresh := map[string]bool{}
 			for _, f := range fresh {
 				isFresh[f.Path] = true
 			}
 			var older []lake.File
 			for _, f := range snap.Files {
-				if !isFresh[f.Path] && f.MinTime < to && f.MaxTime >= from {
+				if !isFresh[f.Path] && slices.ContainsFunc(spans, func(s [2]string) bool { return f.MinTime < s[1] && f.MaxTime >= s[0] }) {
 					older = append(older, f)
 				}
 			}
 			p := newPlan(counted)
 			byRule := map[string]*matches{}
-			if len(older) > 0 {
+			// Rows Live saw written by this process: their matches were kept, not read again.
+			earlier, kept := d.Live.earlierMatches(counted, older, det.From, spans)
+			if kept {
+				for id, cs := range earlier {
+					byRule[id] = &matches{chunks: cs, n: matchCount(cs)}
+				}
+			} else if len(older) > 0 {
 				scope.Files = make([]string, len(older))
 				for i, f := range older {
 					scope.Files[i] = d.PathOf(f)
@@ -187,14 +199,23 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				parts = append(parts, since(thresholdAlerts(c.r.Threshold, slices.Concat(byRule[c.r.ID].chunkList(), liveMatches[c.r.ID]), fired[c.r.ID]), minTime))
 			}
 		}
-		mixed = true
+		counting = true
 	}
-	if n := alertCount(parts) + matchCount(chunks); mixed && n > 0 && cursor > 0 {
+	if n := alertCount(parts) + matchCount(chunks); (mixed || counting) && n > 0 && cursor > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
 		// alerts table rather than every alert file. (None when no evaluation was stored yet:
-		// the cursor is the last stored evaluation's.)
-		res, err := query(ctx, "SELECT rule, dedup FROM "+AlertsTable+" WHERE event_time >= ?", minTime)
+		// the cursor is the last stored evaluation's.) When no file mixes new rows with older
+		// ones, only a threshold rule's alerts may be found again: only theirs are read.
+		stmt, args := "SELECT rule, dedup FROM "+AlertsTable+" WHERE event_time >= ?", []any{minTime}
+		if !mixed {
+			var ids []string
+			for _, r := range slices.Concat(recount, counted) {
+				ids, args = append(ids, "?"), append(args, r.ID)
+			}
+			stmt += " AND rule IN (" + strings.Join(ids, ", ") + ")"
+		}
+		res, err := query(ctx, stmt, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read the stored alerts: %w", err)
 		}
@@ -212,6 +233,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			return true
 		}
 		for i, c := range chunks {
+			if !mixed {
+				break // the new rows' alerts: new
+			}
 			kept := c[:0]
 			for _, m := range c {
 				if isNew(&m.alert) {
@@ -245,6 +269,34 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 }
 
 // alertCount is the number of alerts in parts.
+// matchSpans are the spans of event time, as text and merged, within the longest window of the
+// rules before or after one of their matches.
+func matchSpans(rs []*Rule, byRule map[string][][]match) [][2]string {
+	var w time.Duration
+	var ts []time.Time
+	for _, r := range rs {
+		w = max(w, r.Threshold.Window)
+		for _, c := range byRule[r.ID] {
+			for i := range c {
+				if t, ok := eventTime(c[i].alert.EventTime); ok {
+					ts = append(ts, t)
+				}
+			}
+		}
+	}
+	slices.SortFunc(ts, time.Time.Compare)
+	var spans [][2]string
+	for _, t := range ts {
+		lo, hi := questions.TimeText(t.Add(-w)), questions.TimeText(t.Add(w+time.Second))
+		if n := len(spans); n > 0 && lo <= spans[n-1][1] {
+			spans[n-1][1] = hi
+		} else {
+			spans = append(spans, [2]string{lo, hi})
+		}
+	}
+	return spans
+}
+
 func alertCount(parts [][]Alert) int {
 	n := 0
 	for _, p := range parts {

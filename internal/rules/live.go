@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -36,7 +37,16 @@ type Live struct {
 	mu      sync.Mutex
 	pending map[string]*liveCommit // by commit id, until committed
 	done    map[int64]*liveCommit  // by lake commit
+	// history holds the threshold rules' matches of the commits taken, by commit (an entry,
+	// maybe empty, for each): a later detection counts them with its new rows' matches without
+	// reading their files again (an ingest evaluated mid-pass would read most of what it wrote
+	// before). histN is their number, at most historyMatches: the oldest commits go first.
+	history map[int64]map[string][][]match
+	histN   int
 }
+
+// historyMatches bounds the threshold rules' matches Live keeps for later detections.
+const historyMatches = 1 << 18
 
 type liveRule struct {
 	c    *compiled
@@ -56,7 +66,7 @@ type liveCommit struct {
 
 // NewLive compiles the rules for evaluation as rows arrive.
 func NewLive(rs []*Rule) *Live {
-	l := &Live{Why: map[string]error{}, pending: map[string]*liveCommit{}, done: map[int64]*liveCommit{}}
+	l := &Live{Why: map[string]error{}, pending: map[string]*liveCommit{}, done: map[int64]*liveCommit{}, history: map[int64]map[string][][]match{}}
 	base, err := compileBase()
 	if err != nil {
 		// Without the columns every alert takes, Live evaluates nothing.
@@ -475,6 +485,7 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 	defer l.mu.Unlock()
 	var out [][]match // the chunks, not copied: a busy trail's are large
 	matches := map[string][][]match{}
+	taken := map[int64]map[string][][]match{}
 	ok := true
 	for seq := from; seq <= to; seq++ {
 		lc := l.done[seq]
@@ -483,6 +494,7 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 			break
 		}
 		out = append(out, lc.alerts...)
+		taken[seq] = lc.matches
 		for id, ms := range lc.matches {
 			matches[id] = append(matches[id], ms...)
 		}
@@ -495,7 +507,60 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 	if !ok {
 		return nil, nil, false
 	}
+	for seq := from; seq <= to; seq++ {
+		n := 0
+		for _, cs := range l.history[seq] {
+			n -= matchCount(cs)
+		}
+		l.history[seq] = taken[seq]
+		for _, cs := range l.history[seq] {
+			n += matchCount(cs)
+		}
+		l.histN += n
+	}
+	for l.histN > historyMatches && len(l.history) > 0 {
+		oldest := slices.Min(slices.Collect(maps.Keys(l.history)))
+		for _, cs := range l.history[oldest] {
+			l.histN -= matchCount(cs)
+		}
+		delete(l.history, oldest)
+	}
 	return out, matches, true
+}
+
+// earlierMatches returns the threshold matches of rules rs that Live kept of the commits it took
+// before from, with event times within spans (see matchSpans), when it kept those of every commit
+// of files; ok is false when it did not.
+func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans [][2]string) (map[string][][]match, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, f := range files {
+		for _, o := range f.Origins {
+			if _, ok := l.history[o]; !ok || o >= from {
+				return nil, false
+			}
+		}
+	}
+	out := map[string][][]match{}
+	for seq, byRule := range l.history {
+		if seq >= from {
+			continue
+		}
+		for _, r := range rs {
+			for _, c := range byRule[r.ID] {
+				var in []match
+				for _, m := range c {
+					if slices.ContainsFunc(spans, func(s [2]string) bool { return m.alert.EventTime >= s[0] && m.alert.EventTime < s[1] }) {
+						in = append(in, m)
+					}
+				}
+				if len(in) > 0 {
+					out[r.ID] = append(out[r.ID], in)
+				}
+			}
+		}
+	}
+	return out, true
 }
 
 // sortedAlerts returns alerts in the order a detection stores them: by event time, rule and event
