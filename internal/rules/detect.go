@@ -82,12 +82,14 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Files = len(files)
 	lk := &Local{Snap: snap, PathOf: d.PathOf}
-	// The alerts, in the parts and chunks of matches they are found in: moved once, when sorted.
+	// The alerts, in the parts and chunks of matches they are found in: sorted by reference, and
+	// copied once, as they are stored.
 	var parts [][]Alert
 	var chunks [][]match
 	scanned := d.Rules
 	// counted are the threshold rules whose new matches Live found: they are counted with the
-	// matches of the older rows in their window, which a scan of the older files finds.
+	// matches of the older rows in their window, which Live kept (rows it saw written) or a scan
+	// of the older files finds.
 	var counted []*Rule
 	var liveMatches map[string][][]match
 	if d.Live != nil {
@@ -147,7 +149,8 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		var fired lastFired
 		if cursor > 0 {
 			var err error
-			if fired, err = firedSince(ctx, query, slices.Concat(recount, counted), window(slices.Concat(recount, counted)).From.Format(time.RFC3339)); err != nil {
+			all := slices.Concat(recount, counted)
+			if fired, err = firedSince(ctx, query, all, questions.TimeText(window(all).From)); err != nil {
 				return nil, err
 			}
 		}
@@ -234,7 +237,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		for i, c := range chunks {
 			if !mixed {
-				break // the new rows' alerts: new
+				break // alerts of rows no detection saw: new
 			}
 			kept := c[:0]
 			for _, m := range c {
@@ -268,7 +271,6 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	return det, nil
 }
 
-// alertCount is the number of alerts in parts.
 // matchSpans are the spans of event time, as text and merged, within the longest window of the
 // rules before or after one of their matches.
 func matchSpans(rs []*Rule, byRule map[string][][]match) [][2]string {
@@ -297,6 +299,7 @@ func matchSpans(rs []*Rule, byRule map[string][][]match) [][2]string {
 	return spans
 }
 
+// alertCount is the number of alerts in parts.
 func alertCount(parts [][]Alert) int {
 	n := 0
 	for _, p := range parts {

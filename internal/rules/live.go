@@ -479,7 +479,8 @@ func (l *Live) Committed(commit string, seq int64) {
 
 // take returns the matches found on the commits from…to (the chunks of the rules without a
 // threshold, the threshold rules' matches by rule), when Live saw every one of them and failed
-// on none, and forgets those commits and any before.
+// on none, and forgets those commits and any before (but for the threshold rules' matches, kept
+// in history for the next detections).
 func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
