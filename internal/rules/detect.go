@@ -22,6 +22,67 @@ type Detector struct {
 	// Live, when set, evaluated the rows of the commits the ingest just made as it wrote them:
 	// the rules it covers are not scanned for those commits when it saw them all.
 	Live *Live
+
+	// thresholds are the stored alerts of the threshold rules as of the store's cursor
+	// thresholdsAt, read once and then kept as the Detector stores more (read again when
+	// another process stored some): each detection reads them back, and reading every alert
+	// file through the engine to find them was most of a detection's time on a busy trail.
+	thresholds   []storedAlert // nil: not read
+	thresholdsAt int64
+}
+
+// keepThresholds adds the threshold rules' alerts of a detection stored at cursor to to to those
+// the Detector holds, when it held them all as of cursor.
+func (d *Detector) keepThresholds(cursor, to int64, alerts []*Alert) {
+	if cursor == 0 {
+		d.thresholds, d.thresholdsAt = []storedAlert{}, 0
+	}
+	if d.thresholds == nil || d.thresholdsAt != cursor {
+		d.thresholds = nil
+		return
+	}
+	threshold := map[string]bool{}
+	for _, r := range d.Rules {
+		threshold[r.ID] = r.Threshold != nil
+	}
+	for _, a := range alerts {
+		if threshold[a.Rule] {
+			// Copies: the alert's strings share a block with many others'.
+			d.thresholds = append(d.thresholds, storedAlert{strings.Clone(a.Rule), strings.Clone(a.Dedup), strings.Clone(a.EventTime), strings.Clone(a.EventID)})
+		}
+	}
+	d.thresholdsAt = to
+}
+
+// storedThresholds returns the stored alerts of the rules' threshold rules, the store's cursor
+// being cursor.
+func (d *Detector) storedThresholds(ctx context.Context, query answer.QueryFunc, cursor int64) ([]storedAlert, error) {
+	if cursor == 0 {
+		d.thresholds, d.thresholdsAt = []storedAlert{}, 0 // none stored yet
+	}
+	if d.thresholds != nil && d.thresholdsAt == cursor {
+		return d.thresholds, nil
+	}
+	var ids []string
+	var args []any
+	for _, r := range d.Rules {
+		if r.Threshold != nil {
+			ids, args = append(ids, "?"), append(args, r.ID)
+		}
+	}
+	d.thresholds, d.thresholdsAt = []storedAlert{}, cursor
+	if len(ids) == 0 {
+		return d.thresholds, nil
+	}
+	res, err := query(ctx, "SELECT rule, dedup, event_time, event_id FROM "+AlertsTable+" WHERE rule IN ("+strings.Join(ids, ", ")+")", args...)
+	if err != nil {
+		d.thresholds = nil
+		return nil, fmt.Errorf("read the threshold rules' stored alerts: %w", err)
+	}
+	for _, row := range res.Rows {
+		d.thresholds = append(d.thresholds, storedAlert{answer.String(row[0]), answer.String(row[1]), answer.String(row[2]), answer.String(row[3])})
+	}
+	return d.thresholds, nil
 }
 
 // Detection is what one Run evaluated and found.
@@ -146,14 +207,12 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			return Scope{From: first.Add(-w), To: last.Add(time.Second), Lake: lk}
 		}
 		// The alerts the threshold rules raised before, in the window: counting starts after them.
-		var fired lastFired
-		if cursor > 0 {
-			var err error
-			all := slices.Concat(recount, counted)
-			if fired, err = firedSince(ctx, query, all, questions.TimeText(window(all).From)); err != nil {
-				return nil, err
-			}
+		stored, err := d.storedThresholds(ctx, query, cursor)
+		if err != nil {
+			return nil, err
 		}
+		all := slices.Concat(recount, counted)
+		fired := firedSince(stored, all, questions.TimeText(window(all).From))
 		if len(recount) > 0 {
 			more, err := evaluate(ctx, query, recount, window(recount), fired)
 			if err != nil {
@@ -210,21 +269,25 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		// alerts table rather than every alert file. (None when no evaluation was stored yet:
 		// the cursor is the last stored evaluation's.) When no file mixes new rows with older
 		// ones, only a threshold rule's alerts may be found again: only theirs are read.
-		stmt, args := "SELECT rule, dedup FROM "+AlertsTable+" WHERE event_time >= ?", []any{minTime}
-		if !mixed {
-			var ids []string
-			for _, r := range slices.Concat(recount, counted) {
-				ids, args = append(ids, "?"), append(args, r.ID)
+		seen := make(map[alertKey]bool, n)
+		if mixed {
+			res, err := query(ctx, "SELECT rule, dedup FROM "+AlertsTable+" WHERE event_time >= ?", minTime)
+			if err != nil {
+				return nil, fmt.Errorf("read the stored alerts: %w", err)
 			}
-			stmt += " AND rule IN (" + strings.Join(ids, ", ") + ")"
-		}
-		res, err := query(ctx, stmt, args...)
-		if err != nil {
-			return nil, fmt.Errorf("read the stored alerts: %w", err)
-		}
-		seen := make(map[alertKey]bool, len(res.Rows)+n)
-		for _, row := range res.Rows {
-			seen[alertKey{answer.String(row[0]), answer.String(row[1])}] = true
+			for _, row := range res.Rows {
+				seen[alertKey{answer.String(row[0]), answer.String(row[1])}] = true
+			}
+		} else {
+			stored, err := d.storedThresholds(ctx, query, cursor)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range stored {
+				if a.time >= minTime {
+					seen[alertKey{a.rule, a.dedup}] = true
+				}
+			}
 		}
 		isNew := func(a *Alert) bool {
 			k := a.key()
@@ -265,8 +328,10 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		return nil, err
 	}
 	if err := d.Store.write(det.From, det.To, alerts); err != nil {
+		d.thresholds = nil // what was stored is read again
 		return nil, err
 	}
+	d.keepThresholds(cursor, det.To, alerts)
 	det.Alerts = alerts
 	return det, nil
 }

@@ -484,41 +484,28 @@ type eventKey struct{ time, id string }
 // lastFired is, by threshold rule id and group, the events of the alerts the rule raised.
 type lastFired map[string]map[string]map[eventKey]bool
 
-// firedSince reads from the stored alerts those each threshold rule of rs raised, by group, on
-// events from from on (a threshold alert's dedup is its group, "|", the first event's time).
-func firedSince(ctx context.Context, query answer.QueryFunc, rs []*Rule, from string) (lastFired, error) {
-	var ids []string
-	args := []any{from}
-	for _, r := range rs {
-		if r.Threshold != nil {
-			ids = append(ids, "?")
-			args = append(args, r.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	res, err := query(ctx, "SELECT rule, dedup, event_time, event_id FROM "+AlertsTable+" WHERE event_time >= ? AND rule IN ("+strings.Join(ids, ", ")+")", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read the threshold rules' stored alerts: %w", err)
-	}
+// storedAlert is what a detection reads back of a stored alert of a threshold rule.
+type storedAlert struct{ rule, dedup, time, id string }
+
+// firedSince is, of the stored alerts of threshold rules, those each rule of rs raised, by group,
+// on events from from on (a threshold alert's dedup is its group, "|", the first event's time).
+func firedSince(stored []storedAlert, rs []*Rule, from string) lastFired {
 	out := lastFired{}
-	for _, row := range res.Rows {
-		rule, dedup := answer.String(row[0]), answer.String(row[1])
-		cut := strings.LastIndexByte(dedup, '|')
-		if cut < 0 {
+	for _, a := range stored {
+		cut := strings.LastIndexByte(a.dedup, '|')
+		if a.time < from || cut < 0 || !slices.ContainsFunc(rs, func(r *Rule) bool { return r.ID == a.rule }) {
 			continue
 		}
-		group := dedup[:cut]
-		if out[rule] == nil {
-			out[rule] = map[string]map[eventKey]bool{}
+		group := a.dedup[:cut]
+		if out[a.rule] == nil {
+			out[a.rule] = map[string]map[eventKey]bool{}
 		}
-		if out[rule][group] == nil {
-			out[rule][group] = map[eventKey]bool{}
+		if out[a.rule][group] == nil {
+			out[a.rule][group] = map[eventKey]bool{}
 		}
-		out[rule][group][eventKey{answer.String(row[2]), answer.String(row[3])}] = true
+		out[a.rule][group][eventKey{a.time, a.id}] = true
 	}
-	return out, nil
+	return out
 }
 
 func eventTime(s string) (time.Time, bool) {

@@ -266,7 +266,8 @@ func TestLiveThresholdsEqualScan(t *testing.T) {
 // too: a burst that fired in one run does not fire again with the next run's event, which the
 // burst's last events and it make the count with (the window read by the next detection starts
 // after the burst's first event). Run by run, the alerts stored equal a backtest of the whole,
-// with the rows evaluated as they arrive and by the scan.
+// with the rows evaluated as they arrive, by the scan, and by two detectors taking turns (two
+// processes: each reads again what the other stored).
 func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -276,7 +277,8 @@ func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
 		{failedSignIns(t, dir, "c3", "203.0.113.9", 12, 13, 14, 15)}, // with 09:11, a second burst
 	}
 	rs := builtin(t)
-	for _, observe := range []bool{true, false} {
+	for _, mode := range []string{"observe", "scan", "take turns"} {
+		observe := mode == "observe"
 		l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
 		l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100))
 		var err error
@@ -290,8 +292,12 @@ func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
 			l.det.Live = l.live
 		}
 		l.detect()
+		other := &rules.Detector{Store: rules.OpenStore(l.root), Rules: rs, PathOf: l.e.PathOf}
 		for _, run := range runs {
 			l.ingest(observe, run...)
+			if mode == "take turns" {
+				l.det, other = other, l.det
+			}
 			l.detect()
 		}
 		as, err := l.det.Store.Alerts()
@@ -309,10 +315,10 @@ func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
 			}
 		}
 		if want := []string{"2024-05-01T09:00:00Z–2024-05-01T09:09:00Z", "2024-05-01T09:11:00Z–2024-05-01T09:15:00Z"}; !slices.Equal(bursts, want) {
-			t.Errorf("observe %v: bursts %v, want %v", observe, bursts, want)
+			t.Errorf("%s: bursts %v, want %v", mode, bursts, want)
 		}
 		if got, want := everyField(as), everyField(whole); !slices.Equal(got, want) {
-			t.Errorf("observe %v: stored run by run %d alerts, a backtest of the whole %d:\n%s", observe, len(got), len(want), diff(got, want))
+			t.Errorf("%s: stored run by run %d alerts, a backtest of the whole %d:\n%s", mode, len(got), len(want), diff(got, want))
 		}
 	}
 }
