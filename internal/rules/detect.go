@@ -34,9 +34,6 @@ type Detector struct {
 // keepThresholds adds the threshold rules' alerts of a detection stored at cursor to to to those
 // the Detector holds, when it held them all as of cursor.
 func (d *Detector) keepThresholds(cursor, to int64, alerts []*Alert) {
-	if cursor == 0 {
-		d.thresholds, d.thresholdsAt = []storedAlert{}, 0
-	}
 	if d.thresholds == nil || d.thresholdsAt != cursor {
 		d.thresholds = nil
 		return
@@ -57,9 +54,6 @@ func (d *Detector) keepThresholds(cursor, to int64, alerts []*Alert) {
 // storedThresholds returns the stored alerts of the rules' threshold rules, the store's cursor
 // being cursor.
 func (d *Detector) storedThresholds(ctx context.Context, query answer.QueryFunc, cursor int64) ([]storedAlert, error) {
-	if cursor == 0 {
-		d.thresholds, d.thresholdsAt = []storedAlert{}, 0 // none stored yet
-	}
 	if d.thresholds != nil && d.thresholdsAt == cursor {
 		return d.thresholds, nil
 	}
@@ -115,6 +109,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	det := &Detection{From: cursor + 1, To: snap.Seq}
 	if snap.Seq <= cursor {
 		return det, nil
+	}
+	if cursor == 0 {
+		d.thresholds, d.thresholdsAt = []storedAlert{}, 0 // none stored yet
 	}
 	var files []string
 	var fresh []lake.File
@@ -234,7 +231,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			}
 			var older []lake.File
 			for _, f := range snap.Files {
-				if !isFresh[f.Path] && slices.ContainsFunc(spans, func(s [2]string) bool { return f.MinTime < s[1] && f.MaxTime >= s[0] }) {
+				if !isFresh[f.Path] && spans.meet(f.MinTime, f.MaxTime) {
 					older = append(older, f)
 				}
 			}
@@ -298,17 +295,17 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			seen[k] = true
 			return true
 		}
+		// Unless files mix them with older rows, the chunks' alerts are of rows no detection saw.
 		for i, c := range chunks {
-			if !mixed {
-				break // alerts of rows no detection saw: new
-			}
-			kept := c[:0]
-			for _, m := range c {
-				if isNew(&m.alert) {
-					kept = append(kept, m)
+			if mixed {
+				kept := c[:0]
+				for _, m := range c {
+					if isNew(&m.alert) {
+						kept = append(kept, m)
+					}
 				}
+				chunks[i] = kept
 			}
-			chunks[i] = kept
 		}
 		for i, part := range parts {
 			kept := part[:0]
@@ -336,9 +333,17 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	return det, nil
 }
 
-// matchSpans are the spans of event time, as text and merged, within the longest window of the
-// rules before or after one of their matches.
-func matchSpans(rs []*Rule, byRule map[string][][]match) [][2]string {
+// timeSpans are spans of event time, as text, each from its first to before its second.
+type timeSpans [][2]string
+
+// meet reports whether some span meets the times from lo to hi (both included).
+func (ss timeSpans) meet(lo, hi string) bool {
+	return slices.ContainsFunc(ss, func(s [2]string) bool { return lo < s[1] && hi >= s[0] })
+}
+
+// matchSpans are the spans of event time, merged, within the longest window of the rules before
+// or after one of their matches.
+func matchSpans(rs []*Rule, byRule map[string][][]match) timeSpans {
 	var w time.Duration
 	var ts []time.Time
 	for _, r := range rs {
@@ -352,7 +357,7 @@ func matchSpans(rs []*Rule, byRule map[string][][]match) [][2]string {
 		}
 	}
 	slices.SortFunc(ts, time.Time.Compare)
-	var spans [][2]string
+	var spans timeSpans
 	for _, t := range ts {
 		lo, hi := questions.TimeText(t.Add(-w)), questions.TimeText(t.Add(w+time.Second))
 		if n := len(spans); n > 0 && lo <= spans[n-1][1] {

@@ -508,23 +508,16 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	for seq := from; seq <= to; seq++ {
-		n := 0
-		for _, cs := range l.history[seq] {
-			n -= matchCount(cs)
-		}
-		l.history[seq] = taken[seq]
-		for _, cs := range l.history[seq] {
-			n += matchCount(cs)
-		}
-		l.histN += n
+	for seq, byRule := range taken {
+		l.histN += rulesMatchCount(byRule) - rulesMatchCount(l.history[seq])
+		l.history[seq] = byRule
 	}
-	for l.histN > historyMatches && len(l.history) > 0 {
-		oldest := slices.Min(slices.Collect(maps.Keys(l.history)))
-		for _, cs := range l.history[oldest] {
-			l.histN -= matchCount(cs)
+	for _, seq := range slices.Sorted(maps.Keys(l.history)) {
+		if l.histN <= historyMatches {
+			break
 		}
-		delete(l.history, oldest)
+		l.histN -= rulesMatchCount(l.history[seq])
+		delete(l.history, seq)
 	}
 	return out, matches, true
 }
@@ -532,7 +525,7 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 // earlierMatches returns the threshold matches of rules rs that Live kept of the commits it took
 // before from, with event times within spans (see matchSpans), when it kept those of every commit
 // of files; ok is false when it did not.
-func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans [][2]string) (map[string][][]match, bool) {
+func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans timeSpans) (map[string][][]match, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range files {
@@ -551,7 +544,7 @@ func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans [
 			for _, c := range byRule[r.ID] {
 				var in []match
 				for _, m := range c {
-					if slices.ContainsFunc(spans, func(s [2]string) bool { return m.alert.EventTime >= s[0] && m.alert.EventTime < s[1] }) {
+					if spans.meet(m.alert.EventTime, m.alert.EventTime) {
 						in = append(in, m)
 					}
 				}
@@ -664,6 +657,15 @@ func mergeInto(dst []*Alert, a, b []alertRef) {
 		dst[k] = r.a
 		k++
 	}
+}
+
+// rulesMatchCount is the number of matches in the chunks of byRule.
+func rulesMatchCount(byRule map[string][][]match) int {
+	n := 0
+	for _, cs := range byRule {
+		n += matchCount(cs)
+	}
+	return n
 }
 
 // matchCount is the number of matches in chunks.

@@ -122,14 +122,7 @@ func TestLiveEqualsScan(t *testing.T) {
 		}
 		t.Logf("run %d: %s", i+1, d)
 	}
-	stored, err := l.det.Store.Alerts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	backtest, err := rules.Evaluate(ctx, local.Engine(l.e), ok, rules.Scope{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored, backtest := l.storedAndWhole(ok)
 	got, want := everyField(stored), everyField(backtest)
 	if len(want) < 100 {
 		t.Fatalf("the events fire %d alerts: the test proves little", len(want))
@@ -203,12 +196,38 @@ func failedSignIns(t *testing.T, dir, name, ip string, minutes ...int) string {
 	return p
 }
 
+// storedAndWhole returns the alerts stored, and those of a backtest of rs over the whole lake.
+func (l *detectLake) storedAndWhole(rs []*rules.Rule) (stored, whole []rules.Alert) {
+	l.t.Helper()
+	stored, err := l.det.Store.Alerts()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if whole, err = rules.Evaluate(context.Background(), local.Engine(l.e), rs, rules.Scope{}); err != nil {
+		l.t.Fatal(err)
+	}
+	return stored, whole
+}
+
+// signInLake is a lake of one failed sign-in (an engine opens on a lake that exists), with an
+// engine over it, for tests to ingest runs into.
+func signInLake(t *testing.T, dir string) *liveLake {
+	t.Helper()
+	l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
+	l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100))
+	var err error
+	if l.e, err = local.Open(context.Background(), engine.Options{Lake: l.root}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.e.Close() })
+	return l
+}
+
 // A threshold rule evaluated as rows arrive counts the new rows' matches with those of the older
 // rows in its window (found by a scan of the older files alone): the alerts stored equal those of
 // the scan of the whole window, run after run — bursts that span runs, and late events older than
 // the previous run's last, included.
 func TestLiveThresholdsEqualScan(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	runs := [][]string{
 		{failedSignIns(t, dir, "a1", "203.0.113.5", 0, 2, 4), failedSignIns(t, dir, "b1", "198.51.100.7", 0, 1)},
@@ -219,13 +238,7 @@ func TestLiveThresholdsEqualScan(t *testing.T) {
 	rs := builtin(t)
 	stored := map[bool][]string{}
 	for _, observe := range []bool{true, false} {
-		l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
-		l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100)) // the lake the engine opens on
-		var err error
-		if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
-			t.Fatal(err)
-		}
-		defer l.e.Close()
+		l := signInLake(t, dir)
 		l.live = rules.NewLive(rs)
 		if !observe {
 			l.live = nil
@@ -269,7 +282,6 @@ func TestLiveThresholdsEqualScan(t *testing.T) {
 // with the rows evaluated as they arrive, by the scan, and by two detectors taking turns (two
 // processes: each reads again what the other stored).
 func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	runs := [][]string{
 		{failedSignIns(t, dir, "c1", "203.0.113.9", 0, 6, 7, 8, 9)},  // a burst, 09:00–09:09
@@ -279,13 +291,7 @@ func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
 	rs := builtin(t)
 	for _, mode := range []string{"observe", "scan", "take turns"} {
 		observe := mode == "observe"
-		l := &liveLake{detectLake: detectLake{t: t, root: filepath.Join(t.TempDir(), "lake")}}
-		l.ingest(false, failedSignIns(t, dir, "z", "192.0.2.1", 100))
-		var err error
-		if l.e, err = local.Open(ctx, engine.Options{Lake: l.root}); err != nil {
-			t.Fatal(err)
-		}
-		defer l.e.Close()
+		l := signInLake(t, dir)
 		l.det = &rules.Detector{Store: rules.OpenStore(l.root), Rules: rs, PathOf: l.e.PathOf}
 		if observe {
 			l.live = rules.NewLive(rs)
@@ -300,14 +306,7 @@ func TestThresholdCountsAfterEarlierAlerts(t *testing.T) {
 			}
 			l.detect()
 		}
-		as, err := l.det.Store.Alerts()
-		if err != nil {
-			t.Fatal(err)
-		}
-		whole, err := rules.Evaluate(ctx, local.Engine(l.e), rs, rules.Scope{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		as, whole := l.storedAndWhole(rs)
 		var bursts []string
 		for _, a := range as {
 			if a.Rule == "failed-signin-burst" {
