@@ -85,6 +85,11 @@ func (m *Main) writeTable(cmd *cobra.Command, format string, columns []string, r
 
 // writeRows writes rows in format, a table cut to width (0: not cut).
 func writeRows(w io.Writer, format string, width int, columns []string, rows [][]any) error {
+	return streamRows(w, format, width, columns, len(rows), func(i int) []any { return rows[i] })
+}
+
+// streamRows is writeRows of n rows made one at a time by row (not all held at once).
+func streamRows(w io.Writer, format string, width int, columns []string, n int, row func(i int) []any) error {
 	s, err := render.NewStream(w, format)
 	if err != nil {
 		return err
@@ -93,8 +98,8 @@ func writeRows(w io.Writer, format string, width int, columns []string, rows [][
 	if err := s.Begin(columns, nil); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := s.Row(r); err != nil {
+	for i := range n {
+		if err := s.Row(row(i)); err != nil {
 			return err
 		}
 	}

@@ -234,7 +234,7 @@ func demoDetections(ctx context.Context, out io.Writer, e *engine.Engine, end ti
 		count[a.Rule]++
 		if demoShown[a.Rule] || a.Rule == "root-activity" && a.EventName == "ConsoleLogin" {
 			shown = append(shown, []any{a.EventTime, string(a.Severity), a.Rule, a.Title})
-			shownAlerts = append(shownAlerts, a)
+			shownAlerts = append(shownAlerts, *a)
 		}
 	}
 	fmt.Fprintf(out, "## Detections (last %d days): %d alerts from %d of the %d built-in rules\n", days, len(alerts), len(order), len(ok))

@@ -132,12 +132,12 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 
 var alertColumns = []string{"event_time", "severity", "rule", "title", "principal", "source_ip", "event_source", "event_name", "account", "region", "event_id", "count"}
 
-func (m *Main) writeAlerts(cmd *cobra.Command, format string, alerts []rules.Alert) error {
-	var rows [][]any
-	for _, a := range alerts {
-		rows = append(rows, []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count})
-	}
-	return m.writeTable(cmd, format, alertColumns, rows)
+// writeAlerts writes the alerts in format, row by row (a backtest may give a million).
+func (m *Main) writeAlerts(cmd *cobra.Command, format string, alerts []*rules.Alert) error {
+	return streamRows(m.Stdout, format, m.tableWidth(cmd, format), alertColumns, len(alerts), func(i int) []any {
+		a := alerts[i]
+		return []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count}
+	})
 }
 
 func (m *Main) rulesCommand() *cobra.Command {
@@ -435,7 +435,11 @@ and partition.`,
 			} else {
 				fmt.Fprintf(m.Stderr, "%d alerts in the window; the rules evaluated the lake's commits up to %d (the lake is at %d)\n", len(kept), cursor, lk.Snap.Seq)
 			}
-			return m.writeAlerts(cmd, format, kept)
+			refs := make([]*rules.Alert, len(kept))
+			for i := range kept {
+				refs[i] = &kept[i]
+			}
+			return m.writeAlerts(cmd, format, refs)
 		},
 	}
 	w.register(cmd)

@@ -89,7 +89,7 @@ func (s *textSink) Close() error { return nil }
 
 // writeAlertSentences writes each alert as the sentence of its event, read from the lake, after
 // its severity and rule: one line per alert.
-func writeAlertSentences(ctx context.Context, w io.Writer, query answer.QueryFunc, alerts []rules.Alert, opt report.Options) error {
+func writeAlertSentences(ctx context.Context, w io.Writer, query answer.QueryFunc, alerts []*rules.Alert, opt report.Options) error {
 	refs := make([]report.EventRef, len(alerts))
 	for i, a := range alerts {
 		refs[i] = alertRef(a)
@@ -115,6 +115,6 @@ func writeAlertSentences(ctx context.Context, w io.Writer, query answer.QueryFun
 	return nil
 }
 
-func alertRef(a rules.Alert) report.EventRef {
+func alertRef(a *rules.Alert) report.EventRef {
 	return report.EventRef{EventID: a.EventID, Account: a.Account, Region: a.Region, Day: a.Day}
 }

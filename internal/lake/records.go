@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
@@ -22,6 +23,7 @@ import (
 // A Projection is safe for concurrent use.
 type Projection struct {
 	leaves []*leafColumn // the non-repeated leaves read, by column path
+	groups []group       // the structs on the way to them
 	// nested is the schema of the repeated fields read (resources, the web identity attributes
 	// map), nil when none: they are reconstructed by the library, and grafted into the rows.
 	nested      *parquet.Schema
@@ -31,16 +33,14 @@ type Projection struct {
 // leafColumn is a string or boolean column that is not repeated, and where a Record keeps it.
 type leafColumn struct {
 	path []string
-	// groups are the struct pointers on the way, outermost first: a row whose definition
-	// level is above a group's depth has it.
-	groups []group
+	// groups are the structs on the way (indexes in Projection.groups), outermost first: a
+	// row whose definition level is above a group's depth has it.
+	groups []int
 	offset uintptr // the leaf's *string or *bool in its struct
 	isBool bool
-	// dict: a column of few distinct values (dictionary-encoded), whose rows share one string
-	// per value.
-	dict bool
 }
 
+// group is a struct on the way to some leaves.
 type group struct {
 	offset uintptr      // of the pointer in its parent
 	typ    reflect.Type // the struct pointed to
@@ -55,11 +55,11 @@ var recordType = reflect.TypeFor[cloudtrail.Record]()
 func NewProjection(paths []string) *Projection {
 	p := &Projection{}
 	var nested [][]string
-	var walk func(t reflect.Type, prefix []string, groups []group)
-	walk = func(t reflect.Type, prefix []string, groups []group) {
+	var walk func(t reflect.Type, prefix []string, groups []int)
+	walk = func(t reflect.Type, prefix []string, groups []int) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			name, opts, _ := strings.Cut(f.Tag.Get("parquet"), ",")
+			name, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
 			if name == "" || name == "-" {
 				continue
 			}
@@ -70,9 +70,10 @@ func NewProjection(paths []string) *Projection {
 			switch {
 			case f.Type == reflect.TypeFor[*string]() || f.Type == reflect.TypeFor[*bool]():
 				p.leaves = append(p.leaves, &leafColumn{path: path, groups: groups, offset: f.Offset,
-					isBool: f.Type.Elem().Kind() == reflect.Bool, dict: slices.Contains(strings.Split(opts, ","), "dict")})
+					isBool: f.Type.Elem().Kind() == reflect.Bool})
 			case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct:
-				walk(f.Type.Elem(), path, append(slices.Clone(groups), group{offset: f.Offset, typ: f.Type.Elem()}))
+				p.groups = append(p.groups, group{offset: f.Offset, typ: f.Type.Elem()})
+				walk(f.Type.Elem(), path, append(slices.Clone(groups), len(p.groups)-1))
 			default: // a list or a map
 				nested = append(nested, path)
 			}
@@ -164,7 +165,8 @@ func fieldIndexes(path []string) []int {
 
 // Read decodes the rows of the lake file data (named name in errors) and calls emit with them,
 // a row group at a time; the records are emit's until it returns. Rows share the strings of a
-// dictionary-encoded column: the records are to be read, not changed.
+// dictionary-encoded column: the records are to be read, not changed. They hold no part of data
+// (read through an io.ReaderAt, which copies), which the caller may reuse once Read returns.
 func (p *Projection) Read(name string, data []byte, emit func([]cloudtrail.Record) error) (err error) {
 	defer func() {
 		// The Parquet library panics on some damage.
@@ -183,14 +185,15 @@ func (p *Projection) Read(name string, data []byte, emit func([]cloudtrail.Recor
 	}
 	var rows []cloudtrail.Record
 	var extra []cloudtrail.Record
-	strs := map[string]*string{}
+	structs := make([]unsafe.Pointer, len(p.groups))
 	for _, rg := range f.RowGroups() {
 		n := int(rg.NumRows())
 		rows = slices.Grow(rows[:0], n)[:n]
 		clear(rows)
+		// The row group's structs are new: a record kept after emit keeps its own.
+		clear(structs)
 		for _, leaf := range p.leaves {
-			clear(strs)
-			if err := leaf.read(f, rg, rows, strs); err != nil {
+			if err := leaf.read(f, rg, rows, p.groups, structs); err != nil {
 				return fmt.Errorf("read %s: column %s: %w", name, strings.Join(leaf.path, "."), err)
 			}
 		}
@@ -240,9 +243,12 @@ func graft(dst, src *cloudtrail.Record, path []int) {
 	}
 }
 
-// read sets the column of every row of rg in rows. strs holds the strings of a dictionary column
-// read before, so that a value read again is not allocated again.
-func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrail.Record, strs map[string]*string) error {
+// read sets the column of every row of rg in rows. A page's values are read from its own
+// arrays (definition levels, dictionary indexes or strings), not as a parquet.Value each: the
+// strings of a page are copied in one block, and a dictionary's values once for its column chunk.
+// The structs on the way come from structs (by group, the row group's, allocated when first
+// needed).
+func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrail.Record, groups []group, structs []unsafe.Pointer) error {
 	leaf, ok := f.Schema().Lookup(c.path...)
 	if !ok {
 		return nil // a file written before the column was: NULL
@@ -259,7 +265,10 @@ func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrai
 	}
 	pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
 	defer pages.Close()
-	var buf [256]parquet.Value
+	var (
+		dict     parquet.Dictionary // the column chunk's, and its values
+		dictVals []string
+	)
 	row := 0
 	for {
 		page, err := pages.ReadPage()
@@ -269,26 +278,32 @@ func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrai
 		if err != nil {
 			return err
 		}
-		values := page.Values()
-		for {
-			n, err := values.ReadValues(buf[:])
-			for _, v := range buf[:n] {
-				if row >= len(rows) {
-					parquet.Release(page)
-					return fmt.Errorf("more values than the row group's %d rows", len(rows))
-				}
-				c.set(&rows[row], v, strs)
-				row++
+		defs := page.DefinitionLevels()
+		if row+len(defs) > len(rows) {
+			parquet.Release(page)
+			return fmt.Errorf("more values than the row group's %d rows", len(rows))
+		}
+		data := page.Data()
+		switch d := page.Dictionary(); {
+		case c.isBool || defs == nil:
+			row, err = c.readValues(page, rows, row, groups, structs)
+		case d != nil && data.Kind() == encoding.Int32:
+			if d != dict {
+				dict, dictVals = d, dictStrings(d)
 			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				parquet.Release(page)
-				return err
-			}
+			err = c.setStrings(rows, row, defs, data.Int32(), dictVals, groups, structs)
+			row += len(defs)
+		case d == nil && data.Kind() == encoding.ByteArray:
+			bytes, offsets := data.ByteArray()
+			err = c.setStrings(rows, row, defs, nil, pageStrings(bytes, offsets), groups, structs)
+			row += len(defs)
+		default:
+			err = fmt.Errorf("a page of %s values", data.Kind())
 		}
 		parquet.Release(page)
+		if err != nil {
+			return err
+		}
 	}
 	if row != len(rows) {
 		return fmt.Errorf("%d values for the row group's %d rows", row, len(rows))
@@ -296,40 +311,127 @@ func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrai
 	return nil
 }
 
-// set stores one value in r: the structs on the way its definition level says r has, and the
-// value when it is not NULL.
-func (c *leafColumn) set(r *cloudtrail.Record, v parquet.Value, strs map[string]*string) {
-	def := v.DefinitionLevel()
-	ptr := unsafe.Pointer(r)
-	for depth, g := range c.groups {
-		if def <= depth {
-			return
+// setStrings sets the column in the row group's rows from row first on from a page: its
+// definition levels, and its values (vals, or the dictionary's vals at indexes).
+func (c *leafColumn) setStrings(rows []cloudtrail.Record, first int, defs []byte, indexes []int32, vals []string, groups []group, structs []unsafe.Pointer) error {
+	k := 0
+	for i, def := range defs {
+		ptr := c.reach(&rows[first+i], first+i, int(def), len(rows), groups, structs)
+		if ptr == nil {
+			continue
 		}
-		slot := (*unsafe.Pointer)(unsafe.Add(ptr, g.offset))
+		v := k
+		if indexes != nil {
+			if k >= len(indexes) {
+				return fmt.Errorf("a page of %d values has fewer non-NULL values than its definition levels say", len(defs))
+			}
+			v = int(indexes[k])
+		}
+		if v < 0 || v >= len(vals) {
+			return fmt.Errorf("value %d of a page is out of its %d values", v, len(vals))
+		}
+		*(**string)(unsafe.Add(ptr, c.offset)) = &vals[v]
+		k++
+	}
+	return nil
+}
+
+// pageStrings are the strings of a page of byte arrays, copied in one block.
+func pageStrings(data []byte, offsets []uint32) []string {
+	if len(offsets) == 0 {
+		return nil
+	}
+	block := string(data)
+	vals := make([]string, len(offsets)-1)
+	for i := range vals {
+		lo, hi := offsets[i], offsets[i+1]
+		if lo > hi || int(hi) > len(block) {
+			return vals[:i] // the rest is damaged: setStrings says so when a row needs one
+		}
+		vals[i] = block[lo:hi]
+	}
+	return vals
+}
+
+// dictStrings are the values of a dictionary of byte arrays, copied in one block.
+func dictStrings(d parquet.Dictionary) []string {
+	n, size := d.Len(), 0
+	for i := range n {
+		size += len(d.Index(int32(i)).ByteArray())
+	}
+	block := make([]byte, 0, size)
+	for i := range n {
+		block = append(block, d.Index(int32(i)).ByteArray()...)
+	}
+	text := unsafe.String(unsafe.SliceData(block), len(block))
+	vals := make([]string, n)
+	off := 0
+	for i := range n {
+		m := len(d.Index(int32(i)).ByteArray())
+		vals[i] = text[off : off+m]
+		off += m
+	}
+	return vals
+}
+
+// readValues sets the column from a page through its parquet.Values, for the row group's rows
+// from row on, and returns the row after them: booleans, and pages of no definition levels.
+func (c *leafColumn) readValues(page parquet.Page, rows []cloudtrail.Record, row int, groups []group, structs []unsafe.Pointer) (int, error) {
+	var buf [256]parquet.Value
+	values := page.Values()
+	for {
+		n, err := values.ReadValues(buf[:])
+		for _, v := range buf[:n] {
+			if row >= len(rows) {
+				return row, fmt.Errorf("more values than the row group's %d rows", len(rows))
+			}
+			if ptr := c.reach(&rows[row], row, v.DefinitionLevel(), len(rows), groups, structs); ptr != nil && !v.IsNull() {
+				if c.isBool {
+					b := &falseValue
+					if v.Boolean() {
+						b = &trueValue
+					}
+					*(**bool)(unsafe.Add(ptr, c.offset)) = b
+				} else {
+					s := string(v.ByteArray())
+					*(**string)(unsafe.Add(ptr, c.offset)) = &s
+				}
+			}
+			row++
+		}
+		if err == io.EOF {
+			return row, nil
+		}
+		if err != nil {
+			return row, err
+		}
+	}
+}
+
+// The booleans the rows point to (the records are read, not changed).
+var trueValue, falseValue = true, false
+
+// reach gives r the structs on the way to the column that its definition level def says it
+// has (row's of the row group's n structs of each group), and returns the struct holding the
+// column when the column is not NULL, or nil.
+func (c *leafColumn) reach(r *cloudtrail.Record, row, def, n int, groups []group, structs []unsafe.Pointer) unsafe.Pointer {
+	ptr := unsafe.Pointer(r)
+	for depth, gi := range c.groups {
+		if def <= depth {
+			return nil
+		}
+		slot := (*unsafe.Pointer)(unsafe.Add(ptr, groups[gi].offset))
 		if *slot == nil {
-			*slot = reflect.New(g.typ).UnsafePointer()
+			g := &groups[gi]
+			if structs[gi] == nil {
+				structs[gi] = reflect.MakeSlice(reflect.SliceOf(g.typ), n, n).UnsafePointer()
+			}
+			*slot = unsafe.Add(structs[gi], uintptr(row)*g.typ.Size())
 		}
 		ptr = *slot
 	}
-	if v.IsNull() || def < len(c.path) {
-		return
+	if def < len(c.path) {
+		return nil
 	}
-	if c.isBool {
-		b := v.Boolean()
-		*(**bool)(unsafe.Add(ptr, c.offset)) = &b
-		return
-	}
-	raw := v.ByteArray()
-	if !c.dict {
-		s := string(raw)
-		*(**string)(unsafe.Add(ptr, c.offset)) = &s
-		return
-	}
-	s, ok := strs[string(raw)]
-	if !ok {
-		str := string(raw)
-		s = &str
-		strs[str] = s
-	}
-	*(**string)(unsafe.Add(ptr, c.offset)) = s
+	return ptr
 }

@@ -89,29 +89,40 @@ func TestProjectionReadsWhatTheLibraryReads(t *testing.T) {
 		}
 		every = append(every, libraryRead(t, data)...)
 	}
-	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[cloudtrail.Record](&buf, parquet.MaxRowsPerRowGroup(97))
-	if _, err := w.Write(every); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var got []cloudtrail.Record
-	groups := 0
-	if err := all.Read("many.parquet", buf.Bytes(), func(rs []cloudtrail.Record) error {
-		groups++
-		got = append(got, rs...)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if groups < 10 || len(got) != len(every) {
-		t.Fatalf("%d row groups, %d rows of %d", groups, len(got), len(every))
-	}
-	for i := range every {
-		if !reflect.DeepEqual(got[i], every[i]) {
-			t.Fatalf("many row groups, row %d:\n got %s\nwant %s", i, dump(&got[i]), dump(&every[i]))
+	// And in row groups of many small pages: a page's rows start within its row group (the
+	// structs on the way are the row group's), a dictionary serves several pages.
+	for _, layout := range []struct {
+		name      string
+		rows      int64
+		pageBytes int
+	}{{"many row groups", 97, 1 << 20}, {"many pages", 1500, 1 << 10}} {
+		var buf bytes.Buffer
+		w := parquet.NewGenericWriter[cloudtrail.Record](&buf, parquet.MaxRowsPerRowGroup(layout.rows), parquet.PageBufferSize(layout.pageBytes))
+		if _, err := w.Write(every); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var got []cloudtrail.Record
+		groups := 0
+		if err := all.Read("many.parquet", buf.Bytes(), func(rs []cloudtrail.Record) error {
+			groups++
+			got = append(got, rs...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if groups < 2 || len(got) != len(every) {
+			t.Fatalf("%s: %d row groups, %d rows of %d", layout.name, groups, len(got), len(every))
+		}
+		for i := range every {
+			if !reflect.DeepEqual(got[i], every[i]) {
+				t.Fatalf("%s, row %d:\n got %s\nwant %s", layout.name, i, dump(&got[i]), dump(&every[i]))
+			}
+		}
+		if pages := pagesOf(t, buf.Bytes(), "useridentity", "arn"); layout.pageBytes < 1<<20 && pages < 2*groups {
+			t.Errorf("%s: %d pages of useridentity.arn in %d row groups: the test proves little", layout.name, pages, groups)
 		}
 	}
 	for _, name := range []string{"resources", "managementevent", "tlsdetails", "sessionissuer", "attributes map"} {
@@ -124,6 +135,33 @@ func TestProjectionReadsWhatTheLibraryReads(t *testing.T) {
 	if err := all.Read("bad.parquet", []byte("PAR1 not a parquet file PAR1"), func([]cloudtrail.Record) error { return nil }); err == nil {
 		t.Error("a damaged file was read")
 	}
+}
+
+// pagesOf counts the pages of a column in the Parquet file data.
+func pagesOf(t *testing.T, data []byte, path ...string) int {
+	t.Helper()
+	f, err := parquet.OpenFile(readerAt(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, ok := f.Schema().Lookup(path...)
+	if !ok {
+		t.Fatalf("no column %v", path)
+	}
+	n := 0
+	for _, rg := range f.RowGroups() {
+		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
+		for {
+			p, err := pages.ReadPage()
+			if err != nil {
+				break
+			}
+			parquet.Release(p)
+			n++
+		}
+		pages.Close()
+	}
+	return n
 }
 
 func libraryRead(t *testing.T, data []byte) []cloudtrail.Record {
@@ -199,7 +237,7 @@ func TestFileReaderRefusesLinks(t *testing.T) {
 	}
 	defer r.Close()
 	for _, f := range snap.Files {
-		if data, err := r.ReadFile(f); err != nil || int64(len(data)) != f.Bytes {
+		if data, err := r.ReadFile(f, nil); err != nil || int64(len(data)) != f.Bytes {
 			t.Fatalf("%s: %d bytes, %v", f.Path, len(data), err)
 		}
 	}
@@ -229,7 +267,7 @@ func TestFileReaderRefusesLinks(t *testing.T) {
 	}
 	defer r2.Close()
 	for _, f := range []lake.File{f0, f1} {
-		if _, err := r2.ReadFile(f); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "symbolic link") {
+		if _, err := r2.ReadFile(f, nil); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "symbolic link") {
 			t.Errorf("%s: %v, want a damage error saying a link is on its way", f.Path, err)
 		}
 	}
@@ -241,7 +279,7 @@ func TestFileReaderRefusesLinks(t *testing.T) {
 	if err := os.WriteFile(abs(f2), []byte("PAR1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r2.ReadFile(f2); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "bytes") {
+	if _, err := r2.ReadFile(f2, nil); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "bytes") {
 		t.Errorf("%s: %v, want a damage error about its size", f2.Path, err)
 	}
 }

@@ -276,15 +276,20 @@ func (s *Snapshot) OpenFiles() (*FileReader, error) {
 	return &FileReader{l}, nil
 }
 
-// ReadFile returns the content of f; damage is a *FileError naming the file.
-func (r *FileReader) ReadFile(f File) ([]byte, error) {
+// ReadFile returns the content of f, in buf when it has room (a reader of many files reuses
+// one); damage is a *FileError naming the file.
+func (r *FileReader) ReadFile(f File, buf []byte) ([]byte, error) {
 	h, err := r.l.open(f.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
 	// One byte more than recorded tells a file that grew.
-	data := make([]byte, f.Bytes+1)
+	data := buf[:0]
+	if int64(cap(buf)) < f.Bytes+1 {
+		data = make([]byte, f.Bytes+1)
+	}
+	data = data[:f.Bytes+1]
 	n, err := io.ReadFull(h, data)
 	switch {
 	case err == nil:

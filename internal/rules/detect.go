@@ -140,9 +140,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	}
 	det.Files = len(files)
 	lk := &Local{Snap: snap, PathOf: d.PathOf}
-	// The alerts, in the parts and chunks of matches they are found in: sorted by reference, and
-	// copied once, as they are stored.
-	var parts [][]Alert
+	// The alerts, in the chunks of matches they are found in and the others (found), sorted by
+	// reference and copied once, as they are stored.
+	var found []*Alert
 	var chunks [][]match
 	scanned := d.Rules
 	// counted are the threshold rules whose new matches Live found: they are counted with the
@@ -184,11 +184,11 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 	}
 	if len(files) > 0 && len(plain) > 0 {
-		found, err := Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh), Lake: lk})
+		as, err := Evaluate(ctx, query, plain, Scope{Files: files, Values: FacetValues(fresh), Lake: lk})
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, found)
+		found = append(found, as...)
 	}
 	// A threshold counts the events before the new ones too: over the rules' longest window
 	// before the new rows' first event; what fired before is stored already.
@@ -215,7 +215,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			if err != nil {
 				return nil, err
 			}
-			parts = append(parts, since(more, minTime))
+			found = append(found, since(more, minTime)...)
 		}
 		if len(counted) > 0 {
 			// The older rows that may count with the new rows' matches are in the files with no
@@ -255,12 +255,12 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 			for _, c := range p.rules {
-				parts = append(parts, since(thresholdAlerts(c.r.Threshold, slices.Concat(byRule[c.r.ID].chunkList(), liveMatches[c.r.ID]), fired[c.r.ID]), minTime))
+				found = append(found, since(thresholdAlerts(c.r.Threshold, slices.Concat(byRule[c.r.ID].chunkList(), liveMatches[c.r.ID]), fired[c.r.ID]), minTime)...)
 			}
 		}
 		counting = true
 	}
-	if n := alertCount(parts) + matchCount(chunks); (mixed || counting) && n > 0 && cursor > 0 {
+	if n := len(found) + matchCount(chunks); (mixed || counting) && n > 0 && cursor > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
 		// alerts table rather than every alert file. (None when no evaluation was stored yet:
@@ -307,17 +307,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				chunks[i] = kept
 			}
 		}
-		for i, part := range parts {
-			kept := part[:0]
-			for _, a := range part {
-				if isNew(&a) {
-					kept = append(kept, a)
-				}
-			}
-			parts[i] = kept
-		}
+		found = slices.DeleteFunc(found, func(a *Alert) bool { return !isNew(a) })
 	}
-	alerts := sortedRefs(chunks, parts...)
+	alerts := sortedRefs(chunks, found)
 	for _, a := range alerts {
 		a.Commit = snap.Seq
 	}
@@ -369,24 +361,9 @@ func matchSpans(rs []*Rule, byRule map[string][][]match) timeSpans {
 	return spans
 }
 
-// alertCount is the number of alerts in parts.
-func alertCount(parts [][]Alert) int {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	return n
-}
-
 // since keeps the alerts on events from t on.
-func since(as []Alert, t string) []Alert {
-	var out []Alert
-	for _, a := range as {
-		if a.EventTime >= t {
-			out = append(out, a)
-		}
-	}
-	return out
+func since(as []*Alert, t string) []*Alert {
+	return slices.DeleteFunc(as, func(a *Alert) bool { return a.EventTime < t })
 }
 
 // String says what a detection did, for a log line.

@@ -108,10 +108,14 @@ func (l *detectLake) stored() []string {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	return keys(alerts)
+	var refs []*rules.Alert
+	for i := range alerts {
+		refs = append(refs, &alerts[i])
+	}
+	return keys(refs)
 }
 
-func keys(alerts []rules.Alert) []string {
+func keys(alerts []*rules.Alert) []string {
 	var out []string
 	for _, a := range alerts {
 		out = append(out, a.Rule+" "+a.EventID+" "+a.EventTime)

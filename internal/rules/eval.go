@@ -249,13 +249,13 @@ func Validate(ctx context.Context, query answer.QueryFunc, rs []*Rule) ([]*Rule,
 
 // Evaluate runs the rules over scope in one scan and returns their alerts, by event time. The
 // rules must have passed Validate.
-func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope) ([]Alert, error) {
+func Evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope) ([]*Alert, error) {
 	return evaluate(ctx, query, rs, scope, nil)
 }
 
 // evaluate is Evaluate, the threshold rules counting after the alerts they raised before
 // (lastFired; nil: none).
-func evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope, fired lastFired) ([]Alert, error) {
+func evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Scope, fired lastFired) ([]*Alert, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -264,18 +264,18 @@ func evaluate(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	if err != nil {
 		return nil, err
 	}
-	// The matches stay in their chunks until the sort moves their alerts out.
+	// The alerts stay in their matches' chunks: they are sorted by reference (many, and large).
 	var chunks [][]match
-	var thresholds [][]Alert
+	var thresholds []*Alert
 	for _, c := range p.rules {
 		ms := byRule[c.r.ID]
 		if c.r.Threshold != nil {
-			thresholds = append(thresholds, thresholdAlerts(c.r.Threshold, ms.chunkList(), fired[c.r.ID]))
+			thresholds = append(thresholds, thresholdAlerts(c.r.Threshold, ms.chunkList(), fired[c.r.ID])...)
 			continue
 		}
 		chunks = append(chunks, ms.chunkList()...)
 	}
-	return sortedMatches(chunks, thresholds...), nil
+	return sortedRefs(chunks, thresholds), nil
 }
 
 // matches runs the plan's scans over scope and returns each rule's matches, by rule id. On a
@@ -417,7 +417,7 @@ func joinValues(vals []any) string {
 // counting starts again after it. fired holds, by group, the events of the alerts the rule raised
 // before (in earlier detections, stored): counting starts again after each of them too, so that
 // events arriving in time order fire the same alerts however they were split between detections.
-func thresholdAlerts(t *Threshold, chunks [][]match, fired map[string]map[eventKey]bool) []Alert {
+func thresholdAlerts(t *Threshold, chunks [][]match, fired map[string]map[eventKey]bool) []*Alert {
 	groups := map[string][]*match{}
 	var order []string
 	for _, c := range chunks {
@@ -429,7 +429,7 @@ func thresholdAlerts(t *Threshold, chunks [][]match, fired map[string]map[eventK
 			groups[m.group] = append(groups[m.group], m)
 		}
 	}
-	var out []Alert
+	var out []*Alert
 	var times []time.Time
 	var timed []bool
 	for _, g := range order {
@@ -470,7 +470,7 @@ func thresholdAlerts(t *Threshold, chunks [][]match, fired map[string]map[eventK
 				a.Count = int64(i - start + 1)
 				a.FirstTime = ev[start].alert.EventTime
 				a.Dedup = g + "|" + a.FirstTime
-				out = append(out, a)
+				out = append(out, &a)
 				start = i + 1
 			}
 		}

@@ -557,51 +557,22 @@ func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans t
 	return out, true
 }
 
-// sortedAlerts returns alerts in the order a detection stores them: by event time, rule and event
-// (then by what tells apart two alerts on events of one id, so that the order never depends on the
-// order they were found in).
-func sortedAlerts(parts ...[]Alert) []Alert { return sortedMatches(nil, parts...) }
-
-// sortedMatches is sortedAlerts of the alerts of chunks of matches (not copied out of them first)
-// and of parts: each alert is moved once, into the new slice (many, by two goroutines).
-func sortedMatches(chunks [][]match, parts ...[]Alert) []Alert {
-	refs := sortedRefs(chunks, parts...)
-	sorted := make([]Alert, len(refs))
-	deref := func(lo, hi int) {
-		for i, a := range refs[lo:hi] {
-			sorted[lo+i] = *a
-		}
-	}
-	if len(refs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
-		deref(0, len(refs))
-		return sorted
-	}
-	done := make(chan struct{})
-	go func() {
-		deref(0, len(refs)/2)
-		close(done)
-	}()
-	deref(len(refs)/2, len(refs))
-	<-done
-	return sorted
-}
-
-// sortedRefs is sortedAlerts of the alerts of chunks of matches and of parts, by reference: the
+// sortedRefs returns the alerts of chunks of matches and refs, by reference, in the order a
+// detection stores them: by event time, rule and event (then by what tells apart two alerts on
+// events of one id, so that the order never depends on the order they were found in). The
 // alerts are large, and are not moved. They are sorted each beside the first bytes of its event
 // time (what tells most apart, compared without reading the alert). Many alerts (a busy trail)
 // are sorted in two halves at once, merged by two goroutines.
-func sortedRefs(chunks [][]match, parts ...[]Alert) []*Alert {
-	n := alertCount(parts) + matchCount(chunks)
+func sortedRefs(chunks [][]match, found []*Alert) []*Alert {
+	n := len(found) + matchCount(chunks)
 	refs := make([]alertRef, 0, n)
 	for _, c := range chunks {
 		for i := range c {
 			refs = append(refs, alertRef{timeKey(c[i].alert.EventTime), &c[i].alert})
 		}
 	}
-	for _, as := range parts {
-		for i := range as {
-			refs = append(refs, alertRef{timeKey(as[i].EventTime), &as[i]})
-		}
+	for _, a := range found {
+		refs = append(refs, alertRef{timeKey(a.EventTime), a})
 	}
 	sorted := make([]*Alert, n)
 	if len(refs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {

@@ -49,6 +49,15 @@ func everyField(as []rules.Alert) []string {
 	return out
 }
 
+// values is the alerts as values.
+func values(as []*rules.Alert) []rules.Alert {
+	out := make([]rules.Alert, len(as))
+	for i, a := range as {
+		out[i] = *a
+	}
+	return out
+}
+
 func trailFiles(t *testing.T, dir string) []string {
 	var files []string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -172,7 +181,7 @@ func TestLiveFallsBackToTheScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := everyField(stored), everyField(backtest); !slices.Equal(got, want) {
+	if got, want := everyField(stored), everyField(values(backtest)); !slices.Equal(got, want) {
 		t.Errorf("stored %d alerts, the scan finds %d:\n%s", len(got), len(want), diff(got, want))
 	}
 }
@@ -203,10 +212,11 @@ func (l *detectLake) storedAndWhole(rs []*rules.Rule) (stored, whole []rules.Ale
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	if whole, err = rules.Evaluate(context.Background(), local.Engine(l.e), rs, rules.Scope{}); err != nil {
+	refs, err := rules.Evaluate(context.Background(), local.Engine(l.e), rs, rules.Scope{})
+	if err != nil {
 		l.t.Fatal(err)
 	}
-	return stored, whole
+	return stored, values(refs)
 }
 
 // signInLake is a lake of one failed sign-in (an engine opens on a lake that exists), with an

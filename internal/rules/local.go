@@ -112,11 +112,13 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte // the file read, reused
 			for j := range next {
 				for i := range j.on {
 					j.on[i] = j.on[i] && !ev.failed[i]
 				}
-				if err := lk.scanFile(ev, files, j.f, j.on, proj, from, to); err != nil {
+				var err error
+				if buf, err = lk.scanFile(ev, files, buf, j.f, j.on, proj, from, to); err != nil {
 					errs[w] = err
 					cancel()
 					return
@@ -189,13 +191,14 @@ func rulesOn(rules []*liveRule, f lake.File) ([]bool, bool) {
 
 // scanFile evaluates the rules that are on over the rows of f whose eventtime is in [from, to)
 // (each bound "" when none). A rule whose evaluation fails on a row is marked in ev.failed and
-// not evaluated further.
-func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, f lake.File, on []bool, proj *lake.Projection, from, to string) error {
+// not evaluated further. The file is read into buf (the records decoded copy what they hold),
+// which it returns for the next.
+func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, buf []byte, f lake.File, on []bool, proj *lake.Projection, from, to string) ([]byte, error) {
 	// Read whole: the files of a partition-day are small, and reading them through small
 	// positioned reads cost more than decoding them.
-	data, err := files.ReadFile(f)
+	data, err := files.ReadFile(f, buf)
 	if err != nil {
-		return fmt.Errorf("evaluate the rules: %w", err)
+		return buf, fmt.Errorf("evaluate the rules: %w", err)
 	}
 	ev.part(f.Partition, on)
 	err = proj.Read(f.Path, data, func(rows []cloudtrail.Record) error {
@@ -209,7 +212,7 @@ func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, f lake.File, on
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("evaluate the rules: %w", err)
+		return data, fmt.Errorf("evaluate the rules: %w", err)
 	}
-	return nil
+	return data, nil
 }

@@ -156,7 +156,7 @@ func TestSortedAlertsInHalves(t *testing.T) {
 	}
 	want := slices.Clone(as)
 	slices.SortFunc(want, func(a, b Alert) int { return compareAlerts(&a, &b) })
-	got := sortedAlerts(as)
+	got := sortedValues(nil, as)
 	if !slices.Equal(got, want) {
 		t.Fatal("the merged halves are not in order")
 	}
@@ -169,7 +169,7 @@ func TestSortedAlertsInHalves(t *testing.T) {
 		}
 		chunks = append(chunks, c)
 	}
-	if got := sortedMatches(chunks, as[50000:60000], as[60000:]); !slices.Equal(got, want) {
+	if got := sortedValues(chunks, as[50000:]); !slices.Equal(got, want) {
 		t.Fatal("the alerts of chunks and parts are not in order")
 	}
 	// The halves are merged in two parts: where one half comes wholly before the other, the
@@ -182,7 +182,7 @@ func TestSortedAlertsInHalves(t *testing.T) {
 	for _, in := range [][]Alert{want, reversed(want), want[:len(want)-1], reversed(want[1:])} {
 		exp := slices.Clone(in)
 		slices.SortFunc(exp, func(a, b Alert) int { return compareAlerts(&a, &b) })
-		if got := sortedAlerts(slices.Clone(in)); !slices.Equal(got, exp) {
+		if got := sortedValues(nil, in); !slices.Equal(got, exp) {
 			t.Fatalf("%d alerts, sorted or reversed already, are not in order", len(in))
 		}
 	}
@@ -196,7 +196,7 @@ func TestAlertFileBounds(t *testing.T) {
 		as = append(as, Alert{Rule: "r", Title: fmt.Sprint("t", i), EventID: fmt.Sprint(i), EventTime: fmt.Sprintf("2026-01-01T00:%02d:%02dZ", i/60%60, i%60)})
 	}
 	s := OpenStore(t.TempDir())
-	if err := s.write(1, 1, sortedRefs(nil, as)); err != nil {
+	if err := s.write(1, 1, sortedRefs(nil, refsTo(as))); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(s.dir, alertFileName(1, 1)))
@@ -270,4 +270,22 @@ func TestDetachedAlertsHoldNoRecordMemory(t *testing.T) {
 	if p := uintptr(unsafe.Pointer(unsafe.StringData(ms[0].group))); ms[0].group != "g" || p >= lo && p <= hi {
 		t.Errorf("group %q, in the record's memory: %v", ms[0].group, p >= lo && p <= hi)
 	}
+}
+
+// refsTo is the alerts of as by reference.
+func refsTo(as []Alert) []*Alert {
+	refs := make([]*Alert, len(as))
+	for i := range as {
+		refs[i] = &as[i]
+	}
+	return refs
+}
+
+// sortedValues is sortedRefs of chunks and found, copied out.
+func sortedValues(chunks [][]match, found []Alert) []Alert {
+	var out []Alert
+	for _, a := range sortedRefs(chunks, refsTo(found)) {
+		out = append(out, *a)
+	}
+	return out
 }

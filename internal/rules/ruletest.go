@@ -156,7 +156,7 @@ func RunTests(ctx context.Context, file string, builtin []*Rule, load Loader, la
 	return out, nil
 }
 
-func runCase(ctx context.Context, tc testCase, under []*Rule, lake LakeFunc) ([]Alert, error) {
+func runCase(ctx context.Context, tc testCase, under []*Rule, lake LakeFunc) ([]*Alert, error) {
 	if len(tc.Events) == 0 {
 		return nil, errors.New("no events")
 	}

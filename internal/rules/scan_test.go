@@ -41,7 +41,7 @@ func TestGroupedScansMatchEachRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var alone []rules.Alert
+	var alone []*rules.Alert
 	fired := 0
 	for _, r := range ok {
 		as, err := rules.Evaluate(ctx, l.Query, []*rules.Rule{r}, scope)
