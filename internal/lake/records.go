@@ -167,13 +167,72 @@ func fieldIndexes(path []string) []int {
 // a row group at a time; the records are emit's until it returns. Rows share the strings of a
 // dictionary-encoded column: the records are to be read, not changed. They hold no part of data
 // (read through an io.ReaderAt, which copies), which the caller may reuse once Read returns.
-func (p *Projection) Read(name string, data []byte, emit func([]cloudtrail.Record) error) (err error) {
+func (p *Projection) Read(name string, data []byte, emit func([]cloudtrail.Record) error) error {
+	return p.NewReader(false).Read(name, data, emit)
+}
+
+// A Reader reads lake files through a Projection, one after the other, and reuses its memory
+// from one row group to the next: the records emit is given, the structs they point to, and the
+// pointers to their strings. The strings themselves are new (a string taken from a record may be
+// kept), but for a transient Reader's (see NewReader). A Reader is for one goroutine.
+type Reader struct {
+	p           *Projection
+	rows, extra []cloudtrail.Record
+	// arena holds the strings of the row group's plain pages, when transient (else nil).
+	arena     []byte
+	transient bool
+	// structs are, by group, the row group's structs (allocated or cleared when first needed
+	// in a row group), and slabs the memory they are in.
+	structs []unsafe.Pointer
+	slabs   []reflect.Value
+	// strs are, by leaf, the strings the row group's rows point to (of its plain pages).
+	strs [][]string
+}
+
+// NewReader returns a Reader of files through p. A transient Reader reuses the memory of the
+// strings of pages without a dictionary too (most of the bytes a row group holds, a JSON payload,
+// an event id), from one row group to the next: such a string is valid until emit returns, and
+// one to keep is to be copied (Transient tells which).
+func (p *Projection) NewReader(transient bool) *Reader {
+	return &Reader{p: p, structs: make([]unsafe.Pointer, len(p.groups)), slabs: make([]reflect.Value, len(p.groups)),
+		strs: make([][]string, len(p.leaves)), transient: transient}
+}
+
+// Transient reports whether s is in the memory a transient Reader reuses after emit returns.
+func (r *Reader) Transient(s string) bool {
+	if len(s) == 0 || len(r.arena) == 0 {
+		return false
+	}
+	off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(r.arena)))
+	return off < uintptr(len(r.arena))
+}
+
+// block returns a copy of data, in the arena when transient. The arena grows into new memory
+// (the strings in the old stay as they are): it is reused only once a row group is over.
+func (r *Reader) block(data []byte) string {
+	if !r.transient {
+		return string(data)
+	}
+	if len(data) == 0 {
+		return ""
+	}
+	if len(r.arena)+len(data) > cap(r.arena) {
+		r.arena = make([]byte, 0, max(2*cap(r.arena), len(data), 1<<16))
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, data...)
+	return unsafe.String(&r.arena[start], len(data))
+}
+
+// Read is Projection.Read, the records' memory reused from the row group before (see Reader).
+func (r *Reader) Read(name string, data []byte, emit func([]cloudtrail.Record) error) (err error) {
 	defer func() {
 		// The Parquet library panics on some damage.
 		if x := recover(); x != nil {
 			err = fmt.Errorf("read %s: %v", name, x)
 		}
 	}()
+	p := r.p
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -183,25 +242,22 @@ func (p *Projection) Read(name string, data []byte, emit func([]cloudtrail.Recor
 		nested = parquet.NewGenericReader[cloudtrail.Record](f, p.nested)
 		defer nested.Close()
 	}
-	var rows []cloudtrail.Record
-	var extra []cloudtrail.Record
-	structs := make([]unsafe.Pointer, len(p.groups))
 	for _, rg := range f.RowGroups() {
 		n := int(rg.NumRows())
-		rows = slices.Grow(rows[:0], n)[:n]
-		clear(rows)
-		// The row group's structs are new: a record kept after emit keeps its own.
-		clear(structs)
-		for _, leaf := range p.leaves {
-			if err := leaf.read(f, rg, rows, p.groups, structs); err != nil {
+		r.rows = slices.Grow(r.rows[:0], n)[:n]
+		clear(r.rows)
+		clear(r.structs)
+		r.arena = r.arena[:0]
+		for li, leaf := range p.leaves {
+			if err := leaf.read(r, li, f, rg); err != nil {
 				return fmt.Errorf("read %s: column %s: %w", name, strings.Join(leaf.path, "."), err)
 			}
 		}
 		if nested != nil {
-			extra = slices.Grow(extra[:0], n)[:n]
-			clear(extra)
+			r.extra = slices.Grow(r.extra[:0], n)[:n]
+			clear(r.extra)
 			for k := 0; k < n; {
-				m, err := nested.Read(extra[k:])
+				m, err := nested.Read(r.extra[k:])
 				k += m
 				if err != nil && (err != io.EOF || k < n) {
 					if err == io.EOF {
@@ -210,17 +266,29 @@ func (p *Projection) Read(name string, data []byte, emit func([]cloudtrail.Recor
 					return fmt.Errorf("read %s: %d of %d rows: %w", name, k, n, err)
 				}
 			}
-			for i := range rows {
+			for i := range r.rows {
 				for _, path := range p.nestedPaths {
-					graft(&rows[i], &extra[i], path)
+					graft(&r.rows[i], &r.extra[i], path)
 				}
 			}
 		}
-		if err := emit(rows); err != nil {
+		if err := emit(r.rows); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// structsOf returns the first of the row group's structs of group gi, zero.
+func (r *Reader) structsOf(gi int) unsafe.Pointer {
+	n := len(r.rows)
+	if s := r.slabs[gi]; s.IsValid() && s.Len() >= n {
+		s.Slice(0, n).Clear()
+	} else {
+		r.slabs[gi] = reflect.MakeSlice(reflect.SliceOf(r.p.groups[gi].typ), n, n)
+	}
+	r.structs[gi] = r.slabs[gi].UnsafePointer()
+	return r.structs[gi]
 }
 
 // graft copies the field at path (struct field indexes) of src into dst, with the structs on the
@@ -243,12 +311,10 @@ func graft(dst, src *cloudtrail.Record, path []int) {
 	}
 }
 
-// read sets the column of every row of rg in rows. A page's values are read from its own
+// read sets the column of every row of rg in r.rows. A page's values are read from its own
 // arrays (definition levels, dictionary indexes or strings), not as a parquet.Value each: the
 // strings of a page are copied in one block, and a dictionary's values once for its column chunk.
-// The structs on the way come from structs (by group, the row group's, allocated when first
-// needed).
-func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrail.Record, groups []group, structs []unsafe.Pointer) error {
+func (c *leafColumn) read(r *Reader, li int, f *parquet.File, rg parquet.RowGroup) error {
 	leaf, ok := f.Schema().Lookup(c.path...)
 	if !ok {
 		return nil // a file written before the column was: NULL
@@ -269,6 +335,9 @@ func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrai
 		dict     parquet.Dictionary // the column chunk's, and its values
 		dictVals []string
 	)
+	// The strings of the plain pages: room for every row, so that a page's never move.
+	strs := slices.Grow(r.strs[li][:0], len(r.rows))
+	defer func() { r.strs[li] = strs }()
 	row := 0
 	for {
 		page, err := pages.ReadPage()
@@ -279,23 +348,25 @@ func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrai
 			return err
 		}
 		defs := page.DefinitionLevels()
-		if row+len(defs) > len(rows) {
+		if row+len(defs) > len(r.rows) {
 			parquet.Release(page)
-			return fmt.Errorf("more values than the row group's %d rows", len(rows))
+			return fmt.Errorf("more values than the row group's %d rows", len(r.rows))
 		}
 		data := page.Data()
 		switch d := page.Dictionary(); {
 		case c.isBool || defs == nil:
-			row, err = c.readValues(page, rows, row, groups, structs)
+			row, err = c.readValues(r, page, row)
 		case d != nil && data.Kind() == encoding.Int32:
 			if d != dict {
 				dict, dictVals = d, dictStrings(d)
 			}
-			err = c.setStrings(rows, row, defs, data.Int32(), dictVals, groups, structs)
+			err = c.setStrings(r, row, defs, data.Int32(), dictVals)
 			row += len(defs)
 		case d == nil && data.Kind() == encoding.ByteArray:
 			bytes, offsets := data.ByteArray()
-			err = c.setStrings(rows, row, defs, nil, pageStrings(bytes, offsets), groups, structs)
+			start := len(strs)
+			strs = pageStrings(strs, r.block(bytes), offsets)
+			err = c.setStrings(r, row, defs, nil, strs[start:])
 			row += len(defs)
 		default:
 			err = fmt.Errorf("a page of %s values", data.Kind())
@@ -305,18 +376,18 @@ func (c *leafColumn) read(f *parquet.File, rg parquet.RowGroup, rows []cloudtrai
 			return err
 		}
 	}
-	if row != len(rows) {
-		return fmt.Errorf("%d values for the row group's %d rows", row, len(rows))
+	if row != len(r.rows) {
+		return fmt.Errorf("%d values for the row group's %d rows", row, len(r.rows))
 	}
 	return nil
 }
 
 // setStrings sets the column in the row group's rows from row first on from a page: its
 // definition levels, and its values (vals, or the dictionary's vals at indexes).
-func (c *leafColumn) setStrings(rows []cloudtrail.Record, first int, defs []byte, indexes []int32, vals []string, groups []group, structs []unsafe.Pointer) error {
+func (c *leafColumn) setStrings(r *Reader, first int, defs []byte, indexes []int32, vals []string) error {
 	k := 0
 	for i, def := range defs {
-		ptr := c.reach(&rows[first+i], first+i, int(def), len(rows), groups, structs)
+		ptr := c.reach(r, first+i, int(def))
 		if ptr == nil {
 			continue
 		}
@@ -336,19 +407,18 @@ func (c *leafColumn) setStrings(rows []cloudtrail.Record, first int, defs []byte
 	return nil
 }
 
-// pageStrings are the strings of a page of byte arrays, copied in one block.
-func pageStrings(data []byte, offsets []uint32) []string {
+// pageStrings appends to vals the strings of a page of byte arrays, in block (a copy of its
+// data).
+func pageStrings(vals []string, block string, offsets []uint32) []string {
 	if len(offsets) == 0 {
-		return nil
+		return vals
 	}
-	block := string(data)
-	vals := make([]string, len(offsets)-1)
-	for i := range vals {
+	for i := range len(offsets) - 1 {
 		lo, hi := offsets[i], offsets[i+1]
 		if lo > hi || int(hi) > len(block) {
-			return vals[:i] // the rest is damaged: setStrings says so when a row needs one
+			return vals // the rest is damaged: setStrings says so when a row needs one
 		}
-		vals[i] = block[lo:hi]
+		vals = append(vals, block[lo:hi])
 	}
 	return vals
 }
@@ -376,16 +446,16 @@ func dictStrings(d parquet.Dictionary) []string {
 
 // readValues sets the column from a page through its parquet.Values, for the row group's rows
 // from row on, and returns the row after them: booleans, and pages of no definition levels.
-func (c *leafColumn) readValues(page parquet.Page, rows []cloudtrail.Record, row int, groups []group, structs []unsafe.Pointer) (int, error) {
+func (c *leafColumn) readValues(r *Reader, page parquet.Page, row int) (int, error) {
 	var buf [256]parquet.Value
 	values := page.Values()
 	for {
 		n, err := values.ReadValues(buf[:])
 		for _, v := range buf[:n] {
-			if row >= len(rows) {
-				return row, fmt.Errorf("more values than the row group's %d rows", len(rows))
+			if row >= len(r.rows) {
+				return row, fmt.Errorf("more values than the row group's %d rows", len(r.rows))
 			}
-			if ptr := c.reach(&rows[row], row, v.DefinitionLevel(), len(rows), groups, structs); ptr != nil && !v.IsNull() {
+			if ptr := c.reach(r, row, v.DefinitionLevel()); ptr != nil && !v.IsNull() {
 				if c.isBool {
 					b := &falseValue
 					if v.Boolean() {
@@ -411,22 +481,22 @@ func (c *leafColumn) readValues(page parquet.Page, rows []cloudtrail.Record, row
 // The booleans the rows point to (the records are read, not changed).
 var trueValue, falseValue = true, false
 
-// reach gives r the structs on the way to the column that its definition level def says it
-// has (row's of the row group's n structs of each group), and returns the struct holding the
-// column when the column is not NULL, or nil.
-func (c *leafColumn) reach(r *cloudtrail.Record, row, def, n int, groups []group, structs []unsafe.Pointer) unsafe.Pointer {
-	ptr := unsafe.Pointer(r)
+// reach gives the row group's row the structs on the way to the column that its definition
+// level def says it has, and returns the struct holding the column when the column is not NULL,
+// or nil.
+func (c *leafColumn) reach(r *Reader, row, def int) unsafe.Pointer {
+	ptr := unsafe.Pointer(&r.rows[row])
 	for depth, gi := range c.groups {
 		if def <= depth {
 			return nil
 		}
-		slot := (*unsafe.Pointer)(unsafe.Add(ptr, groups[gi].offset))
+		slot := (*unsafe.Pointer)(unsafe.Add(ptr, r.p.groups[gi].offset))
 		if *slot == nil {
-			g := &groups[gi]
-			if structs[gi] == nil {
-				structs[gi] = reflect.MakeSlice(reflect.SliceOf(g.typ), n, n).UnsafePointer()
+			base := r.structs[gi]
+			if base == nil {
+				base = r.structsOf(gi)
 			}
-			*slot = unsafe.Add(structs[gi], uintptr(row)*g.typ.Size())
+			*slot = unsafe.Add(base, uintptr(row)*r.p.groups[gi].typ.Size())
 		}
 		ptr = *slot
 	}

@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"unsafe"
+
+	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // detacher copies the strings of alerts out of the memory of the records they were found on. A
@@ -46,10 +48,13 @@ func detach(chunks [][]match) {
 	}
 }
 
-// own copies s into the block, which has room for it.
+// own copies s into the block (a new one when it has no room left).
 func (d *detacher) own(s string) string {
 	if s == "" {
 		return ""
+	}
+	if len(d.block)+len(s) > cap(d.block) {
+		d.block = make([]byte, 0, max(64<<10, len(s)))
 	}
 	off := len(d.block)
 	d.block = append(d.block, s...)
@@ -64,4 +69,49 @@ func (d *detacher) share(s string) string {
 	c := strings.Clone(s)
 	d.shared[c] = c
 	return c
+}
+
+// keeper copies the strings of an evaluator's matches out of a transient lake.Reader's memory,
+// before the Reader reuses it: only those in it (most of an alert's strings are its own, or a
+// dictionary's, which the Reader does not reuse).
+type keeper struct {
+	rd    *lake.Reader
+	marks []int // by rule: its matches kept already
+	d     detacher
+}
+
+func newKeeper(rd *lake.Reader, rules int) *keeper {
+	return &keeper{rd: rd, marks: make([]int, rules)}
+}
+
+// keep makes the matches ev found since the last call hold none of the Reader's memory.
+func (k *keeper) keep(ev *evaluator) {
+	for i := range ev.found {
+		ms := &ev.found[i]
+		todo := ms.n - k.marks[i]
+		k.marks[i] = ms.n
+		// The new matches are the last of the chunks.
+		for c := len(ms.chunks) - 1; todo > 0 && c >= 0; c-- {
+			chunk := ms.chunks[c]
+			from := max(0, len(chunk)-todo)
+			for j := from; j < len(chunk); j++ {
+				k.match(&chunk[j])
+			}
+			todo -= len(chunk) - from
+		}
+	}
+}
+
+func (k *keeper) match(m *match) {
+	a := &m.alert
+	first := a.FirstTime == a.EventTime
+	for _, s := range [...]*string{&a.Title, &a.EventID, &a.EventTime, &a.EventSource, &a.EventName, &a.Principal, &a.SourceIP, &a.Dedup, &a.FirstTime, &m.group} {
+		if k.rd.Transient(*s) {
+			if s == &a.FirstTime && first {
+				*s = a.EventTime
+				continue
+			}
+			*s = k.d.own(*s)
+		}
+	}
 }

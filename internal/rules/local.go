@@ -113,12 +113,14 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		go func() {
 			defer wg.Done()
 			var buf []byte // the file read, reused
+			rd := proj.NewReader(true)
+			k := newKeeper(rd, len(rules))
 			for j := range next {
 				for i := range j.on {
 					j.on[i] = j.on[i] && !ev.failed[i]
 				}
 				var err error
-				if buf, err = lk.scanFile(ev, files, buf, j.f, j.on, proj, from, to); err != nil {
+				if buf, err = lk.scanFile(ev, k, files, buf, j.f, j.on, from, to); err != nil {
 					errs[w] = err
 					cancel()
 					return
@@ -192,8 +194,9 @@ func rulesOn(rules []*liveRule, f lake.File) ([]bool, bool) {
 // scanFile evaluates the rules that are on over the rows of f whose eventtime is in [from, to)
 // (each bound "" when none). A rule whose evaluation fails on a row is marked in ev.failed and
 // not evaluated further. The file is read into buf (the records decoded copy what they hold),
-// which it returns for the next.
-func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, buf []byte, f lake.File, on []bool, proj *lake.Projection, from, to string) ([]byte, error) {
+// which it returns for the next. The rows are read by k's Reader, and the matches' strings kept
+// out of its memory after each row group.
+func (lk *Local) scanFile(ev *evaluator, k *keeper, files *lake.FileReader, buf []byte, f lake.File, on []bool, from, to string) ([]byte, error) {
 	// Read whole: the files of a partition-day are small, and reading them through small
 	// positioned reads cost more than decoding them.
 	data, err := files.ReadFile(f, buf)
@@ -201,7 +204,7 @@ func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, buf []byte, f l
 		return buf, fmt.Errorf("evaluate the rules: %w", err)
 	}
 	ev.part(f.Partition, on)
-	err = proj.Read(f.Path, data, func(rows []cloudtrail.Record) error {
+	err = k.rd.Read(f.Path, data, func(rows []cloudtrail.Record) error {
 		for i := range rows {
 			rec := &rows[i]
 			if t := rec.EventTime; (from != "" || to != "") && (t == nil || from != "" && *t < from || to != "" && *t >= to) {
@@ -209,6 +212,7 @@ func (lk *Local) scanFile(ev *evaluator, files *lake.FileReader, buf []byte, f l
 			}
 			ev.eval(rec) // failures are marked in ev.failed
 		}
+		k.keep(ev)
 		return nil
 	})
 	if err != nil {
