@@ -187,6 +187,22 @@ type Reader struct {
 	slabs   []reflect.Value
 	// strs are, by leaf, the strings the row group's rows point to (of its plain pages).
 	strs [][]string
+	// skip are, by leaf, the columns Only left out (nil: none).
+	skip []bool
+}
+
+// Only limits the Reads that follow to the columns at paths (as NewProjection takes them) of
+// the Projection's leaves; the others are left NULL. nil: every leaf of the Projection. (The
+// lists and maps of the Projection are read whatever paths say.)
+func (r *Reader) Only(paths []string) {
+	if paths == nil {
+		r.skip = nil
+		return
+	}
+	r.skip = make([]bool, len(r.p.leaves))
+	for i, leaf := range r.p.leaves {
+		r.skip[i] = !wanted(paths, leaf.path)
+	}
 }
 
 // NewReader returns a Reader of files through p. A transient Reader reuses the memory of the
@@ -249,6 +265,9 @@ func (r *Reader) Read(name string, data []byte, emit func([]cloudtrail.Record) e
 		clear(r.structs)
 		r.arena = r.arena[:0]
 		for li, leaf := range p.leaves {
+			if r.skip != nil && r.skip[li] {
+				continue
+			}
 			if err := leaf.read(r, li, f, rg); err != nil {
 				return fmt.Errorf("read %s: column %s: %w", name, strings.Join(leaf.path, "."), err)
 			}

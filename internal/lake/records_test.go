@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -305,5 +306,46 @@ func TestFileReaderRefusesLinks(t *testing.T) {
 	}
 	if _, err := r2.ReadFile(f2, nil); !errors.Is(err, lake.ErrDamaged) || !strings.Contains(err.Error(), "bytes") {
 		t.Errorf("%s: %v, want a damage error about its size", f2.Path, err)
+	}
+}
+
+// A Reader limited to some columns (Only) reads what a Projection of those columns reads, and
+// every column again once no longer limited.
+func TestReaderOnly(t *testing.T) {
+	root, snap := generatedLake(t, 7, 1500)
+	// The lists and maps are read whatever Only says: the cut Projection has them too.
+	paths := []string{"eventname", "useridentity.arn", "useridentity.sessioncontext.sessionissuer", "tlsdetails",
+		"resources", "useridentity.sessioncontext.webidfederationdata.attributes"}
+	all, cut := lake.NewProjection(nil), lake.NewProjection(paths)
+	r := all.NewReader(true)
+	for i, f := range snap.Files {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Limited on every other file: what it left out before is read again after.
+		limited := i%2 == 0
+		want := readDumps(t, all, f.Path, data)
+		if limited {
+			r.Only(paths)
+			want = readDumps(t, cut, f.Path, data)
+		} else {
+			r.Only(nil)
+		}
+		var got []string
+		if err := r.Read(f.Path, data, func(rs []cloudtrail.Record) error {
+			for i := range rs {
+				got = append(got, dump(&rs[i]))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s (limited: %v): the Reader reads\n%v\nwant\n%v", f.Path, limited, got, want)
+		}
+		if limited && slices.Equal(want, readDumps(t, all, f.Path, data)) {
+			t.Fatalf("%s: the columns left out hold nothing: the test proves little", f.Path)
+		}
 	}
 }

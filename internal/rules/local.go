@@ -32,12 +32,15 @@ type Local struct {
 
 // projectionOf is the columns the expressions read (partition columns are not in the files:
 // they come from the file's partition).
-func projectionOf(es []*roweval.Expr) *lake.Projection {
+func projectionOf(es []*roweval.Expr) *lake.Projection { return lake.NewProjection(columnsOf(es...)) }
+
+// columnsOf is the columns the expressions read.
+func columnsOf(es ...*roweval.Expr) []string {
 	var paths []string
 	for _, e := range es {
 		paths = append(paths, e.Columns()...)
 	}
-	return lake.NewProjection(paths)
+	return paths
 }
 
 // scan evaluates rules (compiled for roweval, with the alert columns base) over the rows
@@ -82,6 +85,19 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		es = append(append(es, lr.cond), lr.vals...)
 	}
 	proj := projectionOf(es)
+	// A file's rows are read in the columns of the rules that may match them (a JSON payload
+	// the rules on other events read is most of a file's bytes), with those of the alerts and
+	// the facets (ev.eval reads them) and the time (the window).
+	always := slices.Concat(columnsOf(base...), lake.FacetColumns, []string{"eventtime"})
+	columnsOn := func(on []bool) []string {
+		cols := slices.Clone(always)
+		for i, lr := range rules {
+			if on[i] {
+				cols = append(append(cols, lr.cond.Columns()...), columnsOf(lr.vals...)...)
+			}
+		}
+		return cols
+	}
 	files, err := lk.Snap.OpenFiles()
 	if err != nil {
 		return nil, nil, fmt.Errorf("evaluate the rules: %w", err)
@@ -119,6 +135,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 				for i := range j.on {
 					j.on[i] = j.on[i] && !ev.failed[i]
 				}
+				k.rd.Only(columnsOn(j.on))
 				var err error
 				if buf, err = lk.scanFile(ev, k, files, buf, j.f, j.on, from, to); err != nil {
 					errs[w] = err
