@@ -23,7 +23,10 @@ func detach(chunks [][]match) {
 	for _, ms := range chunks {
 		for i := range ms {
 			a := &ms[i].alert
-			n += len(a.EventID) + len(a.EventTime) + len(a.Title) + len(a.Principal) + len(a.SourceIP) + len(a.Dedup) + len(ms[i].group)
+			n += len(a.Title) + len(a.Principal) + len(a.SourceIP) + len(a.Dedup) + len(ms[i].group)
+			if !dedupHolds(a) {
+				n += len(a.EventID) + len(a.EventTime)
+			}
 			if a.FirstTime != a.EventTime {
 				n += len(a.FirstTime)
 			}
@@ -34,8 +37,13 @@ func detach(chunks [][]match) {
 		for i := range ms {
 			a := &ms[i].alert
 			first := a.FirstTime == a.EventTime
-			a.EventID, a.EventTime, a.Title = d.own(a.EventID), d.own(a.EventTime), d.own(a.Title)
-			a.Principal, a.SourceIP, a.Dedup = d.own(a.Principal), d.own(a.SourceIP), d.own(a.Dedup)
+			if dedupHolds(a) {
+				a.Dedup = d.own(a.Dedup)
+				intoDedup(a)
+			} else {
+				a.EventID, a.EventTime, a.Dedup = d.own(a.EventID), d.own(a.EventTime), d.own(a.Dedup)
+			}
+			a.Title, a.Principal, a.SourceIP = d.own(a.Title), d.own(a.Principal), d.own(a.SourceIP)
 			if first {
 				a.FirstTime = a.EventTime
 			} else {
@@ -45,6 +53,24 @@ func detach(chunks [][]match) {
 			a.EventSource, a.EventName = d.share(a.EventSource), d.share(a.EventName)
 			a.Account, a.Region, a.Day = d.share(a.Account), d.share(a.Region), d.share(a.Day)
 		}
+	}
+}
+
+// dedupHolds reports whether the alert's dedup key is the default one, its event's id, time and
+// source joined by "|" (a rule without dedup keys): it holds the event's id and time.
+func dedupHolds(a *Alert) bool {
+	id, t, d := a.EventID, a.EventTime, a.Dedup
+	return len(d) >= len(id)+len(t)+2 && d[:len(id)] == id && d[len(id)] == '|' &&
+		d[len(id)+1:len(id)+1+len(t)] == t && d[len(id)+1+len(t)] == '|'
+}
+
+// intoDedup makes the event id and time of an alert whose dedup key holds them (dedupHolds)
+// that key's substrings, not strings of their own.
+func intoDedup(a *Alert) {
+	first := a.FirstTime == a.EventTime
+	a.EventID, a.EventTime = a.Dedup[:len(a.EventID)], a.Dedup[len(a.EventID)+1:len(a.EventID)+1+len(a.EventTime)]
+	if first {
+		a.FirstTime = a.EventTime
 	}
 }
 
@@ -104,6 +130,9 @@ func (k *keeper) keep(ev *evaluator) {
 
 func (k *keeper) match(m *match) {
 	a := &m.alert
+	if !k.rd.Transient(a.Dedup) && dedupHolds(a) {
+		intoDedup(a) // no copies of the id and time: the key is the alert's own
+	}
 	first := a.FirstTime == a.EventTime
 	for _, s := range [...]*string{&a.Title, &a.EventID, &a.EventTime, &a.EventSource, &a.EventName, &a.Principal, &a.SourceIP, &a.Dedup, &a.FirstTime, &m.group} {
 		if k.rd.Transient(*s) {

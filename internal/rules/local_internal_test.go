@@ -246,14 +246,25 @@ func TestDetachedAlertsHoldNoRecordMemory(t *testing.T) {
 	}
 	a := Alert{Rule: "r", EventID: parts[0], EventTime: parts[1], FirstTime: parts[1], EventSource: parts[2], EventName: parts[3],
 		Principal: parts[4], SourceIP: parts[5], Title: parts[6], Dedup: parts[0], Account: parts[8], Region: parts[9], Day: parts[10]}
-	ms := []match{{alert: a, group: parts[7]}, {alert: a}}
+	// The third's dedup key is the default one (id|time|source), in the record's memory too: the
+	// id and time become substrings of its copy.
+	def := a
+	def.Dedup = unsafe.String(&arena[0], len(parts[0])+len(parts[1])+len(parts[2])+2)
+	ms := []match{{alert: a, group: parts[7]}, {alert: a}, {alert: def}}
 	ms[1].alert.FirstTime = parts[10]
 	detach([][]match{ms[:1], ms[1:]})
 	lo, hi := uintptr(unsafe.Pointer(&arena[0])), uintptr(unsafe.Pointer(&arena[len(arena)-1]))
 	for i, m := range ms {
 		want := a
-		if i == 1 {
+		switch i {
+		case 1:
 			want.FirstTime = parts[10]
+		case 2:
+			want = def
+			d := m.alert.Dedup
+			if unsafe.StringData(m.alert.EventID) != unsafe.StringData(d) || unsafe.StringData(m.alert.EventTime) != unsafe.StringData(d[len(parts[0])+1:]) {
+				t.Error("the id and time of an alert of the default dedup key are not substrings of it")
+			}
 		}
 		if m.alert != want {
 			t.Errorf("match %d: %+v, want %+v", i, m.alert, want)
