@@ -444,21 +444,22 @@ func pageStrings(vals []string, block string, offsets []uint32) []string {
 
 // dictStrings are the values of a dictionary of byte arrays, copied in one block.
 func dictStrings(d parquet.Dictionary) []string {
-	n, size := d.Len(), 0
-	for i := range n {
-		size += len(d.Index(int32(i)).ByteArray())
+	raw := make([][]byte, d.Len())
+	size := 0
+	for i := range raw {
+		raw[i] = d.Index(int32(i)).ByteArray()
+		size += len(raw[i])
 	}
 	block := make([]byte, 0, size)
-	for i := range n {
-		block = append(block, d.Index(int32(i)).ByteArray()...)
+	for _, b := range raw {
+		block = append(block, b...)
 	}
 	text := unsafe.String(unsafe.SliceData(block), len(block))
-	vals := make([]string, n)
+	vals := make([]string, len(raw))
 	off := 0
-	for i := range n {
-		m := len(d.Index(int32(i)).ByteArray())
-		vals[i] = text[off : off+m]
-		off += m
+	for i, b := range raw {
+		vals[i] = text[off : off+len(b)]
+		off += len(b)
 	}
 	return vals
 }

@@ -296,15 +296,9 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 			return true
 		}
 		// Unless files mix them with older rows, the chunks' alerts are of rows no detection saw.
-		for i, c := range chunks {
-			if mixed {
-				kept := c[:0]
-				for _, m := range c {
-					if isNew(&m.alert) {
-						kept = append(kept, m)
-					}
-				}
-				chunks[i] = kept
+		if mixed {
+			for i, c := range chunks {
+				chunks[i] = slices.DeleteFunc(c, func(m match) bool { return !isNew(&m.alert) })
 			}
 		}
 		found = slices.DeleteFunc(found, func(a *Alert) bool { return !isNew(a) })

@@ -30,11 +30,8 @@ type Local struct {
 	InGo, Retried, Files int
 }
 
-// projectionOf is the columns the expressions read (partition columns are not in the files:
-// they come from the file's partition).
-func projectionOf(es []*roweval.Expr) *lake.Projection { return lake.NewProjection(columnsOf(es...)) }
-
-// columnsOf is the columns the expressions read.
+// columnsOf is the columns the expressions read (partition columns are not in the files: they
+// come from the file's partition).
 func columnsOf(es ...*roweval.Expr) []string {
 	var paths []string
 	for _, e := range es {
@@ -80,23 +77,23 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 			jobs = append(jobs, job{f, on})
 		}
 	}
-	es := slices.Clone(base)
-	for _, lr := range rules {
-		es = append(append(es, lr.cond), lr.vals...)
+	// exprsOn are the expressions read of the rules that are on (every rule when on is nil),
+	// with those of the alerts.
+	exprsOn := func(on []bool) []*roweval.Expr {
+		es := slices.Clone(base)
+		for i, lr := range rules {
+			if on == nil || on[i] {
+				es = append(append(es, lr.cond), lr.vals...)
+			}
+		}
+		return es
 	}
-	proj := projectionOf(es)
+	proj := lake.NewProjection(columnsOf(exprsOn(nil)...))
 	// A file's rows are read in the columns of the rules that may match them (a JSON payload
 	// the rules on other events read is most of a file's bytes), with those of the alerts and
 	// the facets (ev.eval reads them) and the time (the window).
-	always := slices.Concat(columnsOf(base...), lake.FacetColumns, []string{"eventtime"})
 	columnsOn := func(on []bool) []string {
-		cols := slices.Clone(always)
-		for i, lr := range rules {
-			if on[i] {
-				cols = append(append(cols, lr.cond.Columns()...), columnsOf(lr.vals...)...)
-			}
-		}
-		return cols
+		return slices.Concat(columnsOf(exprsOn(on)...), lake.FacetColumns, []string{"eventtime"})
 	}
 	files, err := lk.Snap.OpenFiles()
 	if err != nil {
