@@ -105,7 +105,7 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 				// The rules evaluated in Go are evaluated over the files the engine reads.
 				scope.Lake = &rules.Local{Snap: snap}
 			}
-			alerts, err := rules.Evaluate(cmd.Context(), query, ok, scope)
+			alerts, err := rules.Backtest(cmd.Context(), query, ok, scope)
 			if err != nil {
 				return err
 			}
@@ -114,11 +114,12 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 				inGo := lk.InGo - lk.Retried
 				how = fmt.Sprintf(" (%d in Go over %d lake files, %d in SQL)", inGo, lk.Files, len(ok)-inGo)
 			}
-			fmt.Fprintf(m.Stderr, "%d rules evaluated%s, %d alerts\n", len(ok), how, len(alerts))
+			fmt.Fprintf(m.Stderr, "%d rules evaluated%s, %d alerts\n", len(ok), how, alerts.Len())
 			if format == textFormat {
-				return writeAlertSentences(cmd.Context(), m.Stdout, query, alerts, textOpt)
+				return writeAlertSentences(cmd.Context(), m.Stdout, query, alerts.All(), textOpt)
 			}
-			return m.writeAlerts(cmd, format, alerts)
+			var buf rules.Alert // each alert, made as it is written
+			return m.writeAlerts(cmd, format, alerts.Len(), func(i int) *rules.Alert { return alerts.At(i, &buf) })
 		},
 	}
 	w.register(cmd)
@@ -132,10 +133,11 @@ alerts in the lake's alerts folder; detect is the what-if over any window, and s
 
 var alertColumns = []string{"event_time", "severity", "rule", "title", "principal", "source_ip", "event_source", "event_name", "account", "region", "event_id", "count"}
 
-// writeAlerts writes the alerts in format, row by row (a backtest may give a million).
-func (m *Main) writeAlerts(cmd *cobra.Command, format string, alerts []*rules.Alert) error {
-	return streamRows(m.Stdout, format, m.tableWidth(cmd, format), alertColumns, len(alerts), func(i int) []any {
-		a := alerts[i]
+// writeAlerts writes n alerts in format, row by row (a backtest may give a million), each as at
+// gives it when its row is written.
+func (m *Main) writeAlerts(cmd *cobra.Command, format string, n int, at func(i int) *rules.Alert) error {
+	return streamRows(m.Stdout, format, m.tableWidth(cmd, format), alertColumns, n, func(i int) []any {
+		a := at(i)
 		return []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count}
 	})
 }
@@ -435,11 +437,7 @@ and partition.`,
 			} else {
 				fmt.Fprintf(m.Stderr, "%d alerts in the window; the rules evaluated the lake's commits up to %d (the lake is at %d)\n", len(kept), cursor, lk.Snap.Seq)
 			}
-			refs := make([]*rules.Alert, len(kept))
-			for i := range kept {
-				refs[i] = &kept[i]
-			}
-			return m.writeAlerts(cmd, format, refs)
+			return m.writeAlerts(cmd, format, len(kept), func(i int) *rules.Alert { return &kept[i] })
 		},
 	}
 	w.register(cmd)

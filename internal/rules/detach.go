@@ -87,6 +87,28 @@ func (d *detacher) own(s string) string {
 	return unsafe.String(&d.block[off], len(s))
 }
 
+// concat copies parts, joined by sep, into the block as one string.
+func (d *detacher) concat(sep string, parts ...string) string {
+	n := len(sep) * (len(parts) - 1)
+	for _, s := range parts {
+		n += len(s)
+	}
+	if n == 0 {
+		return ""
+	}
+	if len(d.block)+n > cap(d.block) {
+		d.block = make([]byte, 0, max(64<<10, n))
+	}
+	off := len(d.block)
+	for i, s := range parts {
+		if i > 0 {
+			d.block = append(d.block, sep...)
+		}
+		d.block = append(d.block, s...)
+	}
+	return unsafe.String(&d.block[off], n)
+}
+
 // share returns the one copy of s.
 func (d *detacher) share(s string) string {
 	if c, ok := d.shared[s]; ok {
@@ -114,8 +136,8 @@ func newKeeper(rd *lake.Reader, rules int) *keeper {
 func (k *keeper) keep(ev *evaluator) {
 	for i := range ev.found {
 		ms := &ev.found[i]
-		todo := ms.n - k.marks[i]
-		k.marks[i] = ms.n
+		todo := ms.full - k.marks[i]
+		k.marks[i] = ms.full
 		// The new matches are the last of the chunks.
 		for c := len(ms.chunks) - 1; todo > 0 && c >= 0; c-- {
 			chunk := ms.chunks[c]

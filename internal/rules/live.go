@@ -221,6 +221,10 @@ type evaluator struct {
 	// scratch holds a match's title, dedup and group_by values while its alert is made.
 	scratch []any
 	alert   Alert // the row's event columns, once a rule matched it
+	// pk, when set, packs the alerts of the rules without a threshold (a backtest's); tmp is
+	// where each is made first.
+	pk  *packer
+	tmp match
 	// on, when set, says which rules to evaluate on the partition's rows (nil: all); a rule
 	// whose evaluation failed is turned off.
 	on    []bool
@@ -289,6 +293,9 @@ func partitionDay(p lake.Partition) string {
 // eval evaluates the rules on one row. An error is the rule's whose evaluation failed.
 func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 	ev.row.Rec = rec
+	if ev.pk != nil {
+		ev.pk.row++
+	}
 	baseDone := false
 	// Which rules the row's facet values let hold (NULL satisfies no facet condition).
 	var may [4][]bool
@@ -303,7 +310,7 @@ func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 		if ev.on != nil && !ev.on[i] || lr.facet >= 0 && !may[lr.facet][i] {
 			continue
 		}
-		if err := ev.match(lr, &ev.found[i], &baseDone); err != nil {
+		if err := ev.match(i, lr, &ev.found[i], &baseDone); err != nil {
 			if ev.failed == nil {
 				return lr, err
 			}
@@ -319,7 +326,9 @@ func (ev *evaluator) eval(rec *cloudtrail.Record) (*liveRule, error) {
 // rule of the Sigma set fires on most rows, and a match is a few hundred bytes).
 type matches struct {
 	chunks [][]match
-	n      int
+	packed [][]packed // the backtest's (see packed)
+	n      int        // in chunks and packed
+	full   int        // in chunks
 }
 
 // next adds a match, to be filled in place, and returns it.
@@ -334,6 +343,7 @@ func (ms *matches) next() *match {
 	last := &ms.chunks[len(ms.chunks)-1]
 	*last = (*last)[:len(*last)+1]
 	ms.n++
+	ms.full++
 	return &(*last)[len(*last)-1]
 }
 
@@ -355,7 +365,7 @@ func (ms *matches) chunkList() [][]match {
 
 // match evaluates one rule on the row, and adds its match to found when it holds; baseDone says
 // whether ev.alert holds the row's event columns already.
-func (ev *evaluator) match(lr *liveRule, found *matches, baseDone *bool) error {
+func (ev *evaluator) match(i int, lr *liveRule, found *matches, baseDone *bool) error {
 	ok, err := lr.cond.Holds(&ev.row)
 	if err != nil || !ok {
 		return err
@@ -378,7 +388,20 @@ func (ev *evaluator) match(lr *liveRule, found *matches, baseDone *bool) error {
 			return err
 		}
 	}
-	lr.c.fillMatch(found.next(), &ev.alert, vals)
+	if ev.pk != nil && packs(lr.c) {
+		// Made in ev.tmp, then packed (unless it cannot be: then kept as it is).
+		m := &ev.tmp
+		lr.c.fillMatch(m, &ev.alert, vals, lr.c.nd == 0)
+		if !ev.pk.pack(found, i, lr.c, &m.alert, lr.c.nd == 0) {
+			if lr.c.nd == 0 {
+				lr.c.fillMatch(m, &ev.alert, vals, false)
+			}
+			*found.next() = *m
+		}
+		*m = match{} // holding no row's strings
+	} else {
+		lr.c.fillMatch(found.next(), &ev.alert, vals, false)
+	}
 	clear(vals) // holding no row's strings
 	return nil
 }
@@ -557,77 +580,126 @@ func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans t
 	return out, true
 }
 
-// sortedRefs returns the alerts of chunks of matches and refs, by reference, in the order a
-// detection stores them: by event time, rule and event (then by what tells apart two alerts on
-// events of one id, so that the order never depends on the order they were found in). The
-// alerts are large, and are not moved. They are sorted each beside the first bytes of its event
-// time (what tells most apart, compared without reading the alert). Many alerts (a busy trail)
-// are sorted in two halves at once, merged by two goroutines.
+// sortedRefs returns the alerts of chunks of matches and found, by reference, in the order a
+// detection stores them (sortRefs).
 func sortedRefs(chunks [][]match, found []*Alert) []*Alert {
-	n := len(found) + matchCount(chunks)
-	refs := make([]alertRef, 0, n)
+	refs := refsOf(chunks, nil, found)
+	refs.sort()
+	sorted := make([]*Alert, len(refs.keys))
+	for i, k := range refs.keys {
+		sorted[i] = refs.items[k.i].a
+	}
+	return sorted
+}
+
+// alertRefs are alerts to sort, by reference: the sort moves their keys, which hold no pointer
+// (the garbage collector neither scans them nor is told of each move), and each names its alert
+// in items.
+type alertRefs struct {
+	keys  []sortKey
+	items []alertItem
+}
+
+// sortKey is an alert's place in items, with the first 24 bytes of its event time (a time's
+// text is 20) as big-endian numbers, zeros past its end: when they differ, so do the times, in
+// the same order.
+type sortKey struct {
+	time [3]uint64
+	i    uint32
+}
+
+// alertItem is an alert: a, or p when it is packed.
+type alertItem struct {
+	a *Alert
+	p *packed
+}
+
+// alert is the alert: made in buf when it is packed.
+func (it *alertItem) alert(buf *Alert) *Alert {
+	if it.p != nil {
+		it.p.alert(buf)
+		return buf
+	}
+	return it.a
+}
+
+// refsOf refers to the alerts of chunks of matches, of packed alerts and of found.
+func refsOf(chunks [][]match, packed [][]packed, found []*Alert) alertRefs {
+	n := len(found) + matchCount(chunks) + packedCount(packed)
+	r := alertRefs{keys: make([]sortKey, 0, n), items: make([]alertItem, 0, n)}
+	add := func(t string, it alertItem) {
+		r.keys = append(r.keys, sortKey{timeKey(t), uint32(len(r.items))})
+		r.items = append(r.items, it)
+	}
 	for _, c := range chunks {
 		for i := range c {
-			refs = append(refs, alertRef{timeKey(c[i].alert.EventTime), &c[i].alert})
+			add(c[i].alert.EventTime, alertItem{a: &c[i].alert})
+		}
+	}
+	for _, c := range packed {
+		for i := range c {
+			add(c[i].eventTime(), alertItem{p: &c[i]})
 		}
 	}
 	for _, a := range found {
-		refs = append(refs, alertRef{timeKey(a.EventTime), a})
+		add(a.EventTime, alertItem{a: a})
 	}
-	sorted := make([]*Alert, n)
-	if len(refs) < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
-		slices.SortFunc(refs, compareRefs)
-		for i, r := range refs {
-			sorted[i] = r.a
-		}
-		return sorted
+	return r
+}
+
+// sort puts the keys in the order a detection stores their alerts: by event time, rule and event
+// (then by what tells apart two alerts on events of one id, so that the order never depends on
+// the order they were found in). The alerts are large, and are not moved: their keys are, each
+// with the first bytes of its event time (what tells most apart, compared without reading the
+// alert). Many alerts (a busy trail) are sorted in two halves at once, merged by two goroutines
+// into new keys.
+func (r *alertRefs) sort() {
+	n := len(r.keys)
+	if n < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(r.keys, r.compare)
+		return
 	}
-	a, b := refs[:len(refs)/2], refs[len(refs)/2:]
+	sorted := make([]sortKey, n)
+	a, b := r.keys[:n/2], r.keys[n/2:]
 	done := make(chan struct{})
 	go func() {
-		slices.SortFunc(a, compareRefs)
+		slices.SortFunc(a, r.compare)
 		done <- struct{}{}
 	}()
-	slices.SortFunc(b, compareRefs)
+	slices.SortFunc(b, r.compare)
 	<-done
-	// The halves are merged by two goroutines too: one makes the first k alerts, of a[:i] and
+	// The halves are merged by two goroutines too: one makes the first k keys, of a[:i] and
 	// b[:k-i], the other the rest. i is the first of a that comes after b[k-i-1] (ties take a's
 	// first), found by bisection.
 	k := n / 2
 	lo, hi := max(0, k-len(b)), min(k, len(a)) // i's bounds
 	i := lo + sort.Search(hi-lo, func(x int) bool {
 		i := lo + x
-		return compareRefs(b[k-i-1], a[i]) < 0
+		return r.compare(b[k-i-1], a[i]) < 0
 	})
 	go func() {
-		mergeInto(sorted[:k], a[:i], b[:k-i])
+		r.mergeInto(sorted[:k], a[:i], b[:k-i])
 		done <- struct{}{}
 	}()
-	mergeInto(sorted[k:], a[i:], b[k-i:])
+	r.mergeInto(sorted[k:], a[i:], b[k-i:])
 	<-done
-	return sorted
+	r.keys = sorted
 }
 
-// mergeInto puts the alerts of the sorted a and b into dst, in order (ties take a's first: the
+// mergeInto puts the keys of the sorted a and b into dst, in order (ties take a's first: the
 // order is total but for alerts equal in every field).
-func mergeInto(dst []*Alert, a, b []alertRef) {
+func (r *alertRefs) mergeInto(dst []sortKey, a, b []sortKey) {
 	k := 0
 	for len(a) > 0 && len(b) > 0 {
-		if compareRefs(b[0], a[0]) < 0 {
-			dst[k], b = b[0].a, b[1:]
+		if r.compare(b[0], a[0]) < 0 {
+			dst[k], b = b[0], b[1:]
 		} else {
-			dst[k], a = a[0].a, a[1:]
+			dst[k], a = a[0], a[1:]
 		}
 		k++
 	}
-	for _, r := range a {
-		dst[k] = r.a
-		k++
-	}
-	for _, r := range b {
-		dst[k] = r.a
-		k++
-	}
+	k += copy(dst[k:], a)
+	copy(dst[k:], b)
 }
 
 // rulesMatchCount is the number of matches in the chunks of byRule.
@@ -648,26 +720,33 @@ func matchCount(chunks [][]match) int {
 	return n
 }
 
-// alertRef is an alert to sort, with the first 24 bytes of its event time (a time's text is 20)
-// as big-endian numbers, zeros past its end: when they differ, so do the times, in the same order.
-type alertRef struct {
-	time [3]uint64
-	a    *Alert
-}
-
 func timeKey(s string) [3]uint64 {
 	var b [24]byte
 	copy(b[:], s)
 	return [3]uint64{binary.BigEndian.Uint64(b[0:]), binary.BigEndian.Uint64(b[8:]), binary.BigEndian.Uint64(b[16:])}
 }
 
-func compareRefs(x, y alertRef) int {
+func (r *alertRefs) compare(x, y sortKey) int {
 	for i := range x.time {
 		if c := cmp.Compare(x.time[i], y.time[i]); c != 0 {
 			return c
 		}
 	}
-	return compareAlerts(x.a, y.a)
+	xi, yi := &r.items[x.i], &r.items[y.i]
+	if xi.p != nil && yi.p != nil {
+		// Two packed alerts: the fields compareAlerts compares first, without making them.
+		if c := strings.Compare(xi.p.eventTime(), yi.p.eventTime()); c != 0 {
+			return c
+		}
+		if c := strings.Compare(xi.p.ev.rule, yi.p.ev.rule); c != 0 {
+			return c
+		}
+		if c := strings.Compare(xi.p.eventID(), yi.p.eventID()); c != 0 {
+			return c
+		}
+	}
+	var xa, ya Alert
+	return compareAlerts(xi.alert(&xa), yi.alert(&ya))
 }
 
 func compareAlerts(a, b *Alert) int {

@@ -128,6 +128,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 			var buf []byte // the file read, reused
 			rd := proj.NewReader(true)
 			k := newKeeper(rd, len(rules))
+			ev.pk = newPacker(rd, len(rules))
 			for j := range next {
 				for i := range j.on {
 					j.on[i] = j.on[i] && !ev.failed[i]
@@ -156,6 +157,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		for _, ev := range evs {
 			// The workers' chunks, not copied.
 			ms.chunks = append(ms.chunks, ev.found[i].chunks...)
+			ms.packed = append(ms.packed, ev.found[i].packed...)
 			ms.n += ev.found[i].n
 			bad = bad || ev.failed[i]
 		}
