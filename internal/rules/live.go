@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -596,16 +597,23 @@ func sortedRefs(chunks [][]match, found []*Alert) []*Alert {
 // (the garbage collector neither scans them nor is told of each move), and each names its alert
 // in items.
 type alertRefs struct {
-	keys  []sortKey
-	items []alertItem
+	keys   []sortKey
+	items  []alertItem
+	ranked bool // the keys hold their rules' ranks
 }
 
 // sortKey is an alert's place in items, with the first 24 bytes of its event time (a time's
 // text is 20) as big-endian numbers, zeros past its end: when they differ, so do the times, in
-// the same order.
+// the same order. When two keys' times are equal and of the same length (up to 24 bytes), so are
+// the alerts' times, and what comes next is their rules' order, then their event ids': tie is
+// the rule's rank among those of the alerts sorted (when alertRefs.ranked) in its first 16 bits,
+// and the first 6 bytes of the event id, zeros past its end. Most ties are told apart without
+// reading the alerts.
 type sortKey struct {
-	time [3]uint64
-	i    uint32
+	time    [3]uint64
+	tie     uint64
+	i       uint32
+	timeLen uint8 // up to 255
 }
 
 // alertItem is an alert: a, or p when it is packed.
@@ -627,22 +635,59 @@ func (it *alertItem) alert(buf *Alert) *Alert {
 func refsOf(chunks [][]match, packed [][]packed, found []*Alert) alertRefs {
 	n := len(found) + matchCount(chunks) + packedCount(packed)
 	r := alertRefs{keys: make([]sortKey, 0, n), items: make([]alertItem, 0, n)}
-	add := func(t string, it alertItem) {
-		r.keys = append(r.keys, sortKey{timeKey(t), uint32(len(r.items))})
-		r.items = append(r.items, it)
+	// The rules' ranks. Alike alerts are side by side (a chunk holds one rule's, mostly): the
+	// map is asked only when the rule changes.
+	ranks := map[string]uint16{}
+	var last string
+	seen := func(rule string) {
+		if rule != last || len(ranks) == 0 {
+			ranks[rule], last = 0, rule
+		}
 	}
 	for _, c := range chunks {
 		for i := range c {
-			add(c[i].alert.EventTime, alertItem{a: &c[i].alert})
+			seen(c[i].alert.Rule)
 		}
 	}
 	for _, c := range packed {
 		for i := range c {
-			add(c[i].eventTime(), alertItem{p: &c[i]})
+			seen(c[i].ev.rule)
 		}
 	}
 	for _, a := range found {
-		add(a.EventTime, alertItem{a: a})
+		seen(a.Rule)
+	}
+	r.ranked = len(ranks) <= math.MaxUint16+1
+	if r.ranked {
+		for i, id := range slices.Sorted(maps.Keys(ranks)) {
+			ranks[id] = uint16(i)
+		}
+	}
+	var lastRank uint64
+	last = ""
+	add := func(t, rule, id string, it alertItem) {
+		if rule != last || len(r.keys) == 0 {
+			lastRank, last = uint64(ranks[rule]), rule
+		}
+		var b [8]byte
+		copy(b[2:], id)
+		tie := lastRank<<48 | binary.BigEndian.Uint64(b[:])
+		r.keys = append(r.keys, sortKey{time: timeKey(t), tie: tie, i: uint32(len(r.items)), timeLen: uint8(min(len(t), math.MaxUint8))})
+		r.items = append(r.items, it)
+	}
+	for _, c := range chunks {
+		for i := range c {
+			a := &c[i].alert
+			add(a.EventTime, a.Rule, a.EventID, alertItem{a: a})
+		}
+	}
+	for _, c := range packed {
+		for i := range c {
+			add(c[i].eventTime(), c[i].ev.rule, c[i].eventID(), alertItem{p: &c[i]})
+		}
+	}
+	for _, a := range found {
+		add(a.EventTime, a.Rule, a.EventID, alertItem{a: a})
 	}
 	return r
 }
@@ -651,55 +696,86 @@ func refsOf(chunks [][]match, packed [][]packed, found []*Alert) alertRefs {
 // (then by what tells apart two alerts on events of one id, so that the order never depends on
 // the order they were found in). The alerts are large, and are not moved: their keys are, each
 // with the first bytes of its event time (what tells most apart, compared without reading the
-// alert). Many alerts (a busy trail) are sorted in two halves at once, merged by two goroutines
-// into new keys.
+// alert).
+//
+// Many alerts (a busy trail's) are first put in buckets by the first 16 bytes of their time (its
+// minute: a prefix, so the buckets' order is that of their alerts), then each bucket is sorted
+// on its own: small sorts, in the processor's cache, shared by two goroutines. On the 1M-event
+// benchmark this took 848k alerts from 150 ms (one sort of two halves, merged) to under 50.
 func (r *alertRefs) sort() {
 	n := len(r.keys)
-	if n < 1<<15 || runtime.GOMAXPROCS(0) < 2 {
+	if n < 1<<12 {
 		slices.SortFunc(r.keys, r.compare)
 		return
 	}
-	sorted := make([]sortKey, n)
-	a, b := r.keys[:n/2], r.keys[n/2:]
-	done := make(chan struct{})
-	go func() {
-		slices.SortFunc(a, r.compare)
-		done <- struct{}{}
-	}()
-	slices.SortFunc(b, r.compare)
-	<-done
-	// The halves are merged by two goroutines too: one makes the first k keys, of a[:i] and
-	// b[:k-i], the other the rest. i is the first of a that comes after b[k-i-1] (ties take a's
-	// first), found by bisection.
-	k := n / 2
-	lo, hi := max(0, k-len(b)), min(k, len(a)) // i's bounds
-	i := lo + sort.Search(hi-lo, func(x int) bool {
-		i := lo + x
-		return r.compare(b[k-i-1], a[i]) < 0
-	})
-	go func() {
-		r.mergeInto(sorted[:k], a[:i], b[:k-i])
-		done <- struct{}{}
-	}()
-	r.mergeInto(sorted[k:], a[i:], b[k-i:])
-	<-done
-	r.keys = sorted
-}
-
-// mergeInto puts the keys of the sorted a and b into dst, in order (ties take a's first: the
-// order is total but for alerts equal in every field).
-func (r *alertRefs) mergeInto(dst []sortKey, a, b []sortKey) {
-	k := 0
-	for len(a) > 0 && len(b) > 0 {
-		if r.compare(b[0], a[0]) < 0 {
-			dst[k], b = b[0], b[1:]
-		} else {
-			dst[k], a = a[0], a[1:]
+	type minute [2]uint64
+	ids := map[minute]int32{}
+	var minutes []minute
+	bucket := make([]int32, n)
+	last, lastID := minute{}, int32(-1)
+	for i, k := range r.keys {
+		// Alike alerts are found side by side: their minute is often the last one's.
+		if m := (minute{k.time[0], k.time[1]}); lastID < 0 || m != last {
+			id, ok := ids[m]
+			if !ok {
+				id = int32(len(minutes))
+				ids[m] = id
+				minutes = append(minutes, m)
+			}
+			last, lastID = m, id
 		}
-		k++
+		bucket[i] = lastID
 	}
-	k += copy(dst[k:], a)
-	copy(dst[k:], b)
+	byMinute := make([]int32, len(minutes))
+	for i := range byMinute {
+		byMinute[i] = int32(i)
+	}
+	slices.SortFunc(byMinute, func(a, b int32) int {
+		if c := cmp.Compare(minutes[a][0], minutes[b][0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(minutes[a][1], minutes[b][1])
+	})
+	rank := make([]int32, len(minutes))
+	for i, id := range byMinute {
+		rank[id] = int32(i)
+	}
+	// start[b] is where bucket b (by rank) starts in sorted.
+	start := make([]int, len(minutes)+1)
+	for _, id := range bucket {
+		start[rank[id]+1]++
+	}
+	for b := range minutes {
+		start[b+1] += start[b]
+	}
+	sorted := make([]sortKey, n)
+	at := slices.Clone(start[:len(minutes)])
+	for i, k := range r.keys {
+		b := rank[bucket[i]]
+		sorted[at[b]] = k
+		at[b]++
+	}
+	// The buckets from half of the alerts on are sorted by a second goroutine.
+	half := sort.SearchInts(start, n/2)
+	sortBuckets := func(from, to int) {
+		for b := from; b < to; b++ {
+			if s := sorted[start[b]:start[b+1]]; len(s) > 1 {
+				slices.SortFunc(s, r.compare)
+			}
+		}
+	}
+	if runtime.GOMAXPROCS(0) < 2 {
+		sortBuckets(0, len(minutes))
+	} else {
+		done := make(chan struct{})
+		go func() {
+			sortBuckets(half, len(minutes))
+			close(done)
+		}()
+		sortBuckets(0, min(half, len(minutes)))
+		<-done
+	}
+	r.keys = sorted
 }
 
 // rulesMatchCount is the number of matches in the chunks of byRule.
@@ -729,6 +805,12 @@ func timeKey(s string) [3]uint64 {
 func (r *alertRefs) compare(x, y sortKey) int {
 	for i := range x.time {
 		if c := cmp.Compare(x.time[i], y.time[i]); c != 0 {
+			return c
+		}
+	}
+	if r.ranked && x.timeLen == y.timeLen && x.timeLen <= 24 {
+		// The same time: the rules' order, then the event ids', without reading the alerts.
+		if c := cmp.Compare(x.tie, y.tie); c != 0 {
 			return c
 		}
 	}

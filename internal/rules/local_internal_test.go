@@ -139,26 +139,30 @@ func TestBaseColumnsOfEqualsTheExpressions(t *testing.T) {
 	t.Logf("%d rows", len(recs))
 }
 
-// Many alerts are sorted in two halves and merged: the same order as one sort.
-func TestSortedAlertsInHalves(t *testing.T) {
+// Many alerts are sorted in buckets of their time's minute, each sorted on its own: the same
+// order as one sort, whether they are held as they are, in chunks of matches, or packed.
+func TestSortedAlertsInBuckets(t *testing.T) {
 	var as []Alert
 	for i := range 70000 {
-		// Times of the usual 20 bytes, and some that only differ past the 24 sorted by number
-		// first, or end before them.
-		t := fmt.Sprintf("2026-01-%02dT00:00:%02dZ", i%28+1, i%60)
+		// Times of the usual 20 bytes over many minutes, each of five alerts of rules in turn
+		// (ties on the time), and some that only differ past the 24 sorted by number first, or
+		// end before them, or within the 16 of the minute.
+		j := i / 5
+		t := fmt.Sprintf("2026-01-%02dT%02d:%02d:%02dZ", j%28+1, j/7%24, j/3%60, j%60)
 		switch i % 11 {
 		case 0:
 			t = fmt.Sprintf("2026-01-01T00:00:00.0000%d", i%13)
 		case 1:
 			t = t[:i%21]
 		}
-		as = append(as, Alert{EventTime: t, Rule: fmt.Sprint("r", i%7), EventID: fmt.Sprint(i % 1000), Title: fmt.Sprint(i)})
+		as = append(as, Alert{EventTime: t, FirstTime: t, Count: 1, Rule: fmt.Sprint("r", i%7), Severity: "low",
+			EventID: fmt.Sprint(i%1000, strings.Repeat("x", i%9)), Title: fmt.Sprint(i), EventSource: "s", EventName: fmt.Sprint("n", i%5)})
 	}
 	want := slices.Clone(as)
 	slices.SortFunc(want, func(a, b Alert) int { return compareAlerts(&a, &b) })
 	got := sortedValues(nil, as)
 	if !slices.Equal(got, want) {
-		t.Fatal("the merged halves are not in order")
+		t.Fatal("the sorted buckets are not in order")
 	}
 	// The same alerts, most of them still in chunks of matches, the rest in parts.
 	var chunks [][]match
@@ -172,8 +176,28 @@ func TestSortedAlertsInHalves(t *testing.T) {
 	if got := sortedValues(chunks, as[50000:]); !slices.Equal(got, want) {
 		t.Fatal("the alerts of chunks and parts are not in order")
 	}
-	// The halves are merged in two parts: where one half comes wholly before the other, the
-	// parts split at its end; odd counts too.
+	// Packed, with some in chunks and parts.
+	pk := newPacker(nil, 7)
+	var ms matches
+	for i, a := range as[:40000] {
+		pk.row++
+		if !pk.pack(&ms, i%7, &compiled{r: &Rule{ID: a.Rule, Severity: a.Severity}}, &a, false) {
+			t.Fatal("not packed")
+		}
+	}
+	refs := refsOf(chunks[len(chunks)*4/5:], ms.packed, refsTo(as[50000:]))
+	refs.sort()
+	all := (&Alerts{refs: refs}).All()
+	got = got[:0]
+	for _, a := range all {
+		got = append(got, *a)
+	}
+	exp := slices.Concat(as[:40000], as[len(chunks)*4/5*512:])
+	slices.SortFunc(exp, func(a, b Alert) int { return compareAlerts(&a, &b) })
+	if !slices.Equal(got, exp) {
+		t.Fatalf("%d packed alerts, %d others: not in order", 40000, len(exp)-40000)
+	}
+	// Sorted or reversed already, odd counts too.
 	reversed := func(as []Alert) []Alert {
 		r := slices.Clone(as)
 		slices.Reverse(r)
