@@ -274,13 +274,13 @@ func (as *Alerts) At(i int, buf *Alert) *Alert { return as.refs.items[as.refs.ke
 // All returns every alert (those held packed made in one block).
 func (as *Alerts) All() []*Alert {
 	out := make([]*Alert, as.Len())
-	var made []Alert
+	n := 0
 	for _, it := range as.refs.items {
 		if it.p != nil {
-			made = make([]Alert, 0, len(out))
-			break
+			n++
 		}
 	}
+	made := make([]Alert, 0, n)
 	for i, k := range as.refs.keys {
 		it := &as.refs.items[k.i]
 		if it.p == nil {

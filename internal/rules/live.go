@@ -334,17 +334,24 @@ type matches struct {
 
 // next adds a match, to be filled in place, and returns it.
 func (ms *matches) next() *match {
-	if k := len(ms.chunks); k == 0 || len(ms.chunks[k-1]) == cap(ms.chunks[k-1]) {
-		size := 16 // small for a rule that rarely fires, up to 512 for one that often does
-		if k > 0 {
-			size = min(512, 2*cap(ms.chunks[k-1]))
-		}
-		ms.chunks = append(ms.chunks, make([]match, 0, size))
-	}
-	last := &ms.chunks[len(ms.chunks)-1]
-	*last = (*last)[:len(*last)+1]
 	ms.n++
 	ms.full++
+	return nextIn(&ms.chunks, 512)
+}
+
+// nextIn adds an element to the last of chunks, to be filled in place, and returns it. A full
+// chunk is followed by one twice its size, from 16 (a rule that rarely fires) up to most (one
+// that often does).
+func nextIn[T any](chunks *[][]T, most int) *T {
+	if k := len(*chunks); k == 0 || len((*chunks)[k-1]) == cap((*chunks)[k-1]) {
+		size := 16
+		if k > 0 {
+			size = min(most, 2*cap((*chunks)[k-1]))
+		}
+		*chunks = append(*chunks, make([]T, 0, size))
+	}
+	last := &(*chunks)[len(*chunks)-1]
+	*last = (*last)[:len(*last)+1]
 	return &(*last)[len(*last)-1]
 }
 
@@ -633,7 +640,7 @@ func (it *alertItem) alert(buf *Alert) *Alert {
 
 // refsOf refers to the alerts of chunks of matches, of packed alerts and of found.
 func refsOf(chunks [][]match, packed [][]packed, found []*Alert) alertRefs {
-	n := len(found) + matchCount(chunks) + packedCount(packed)
+	n := len(found) + matchCount(chunks) + matchCount(packed)
 	r := alertRefs{keys: make([]sortKey, 0, n), items: make([]alertItem, 0, n)}
 	// The rules' ranks. Alike alerts are side by side (a chunk holds one rule's, mostly): the
 	// map is asked only when the rule changes.
@@ -788,8 +795,8 @@ func rulesMatchCount(byRule map[string][][]match) int {
 	return n
 }
 
-// matchCount is the number of matches in chunks.
-func matchCount(chunks [][]match) int {
+// matchCount is the number of matches (or packed alerts) in chunks.
+func matchCount[T any](chunks [][]T) int {
 	n := 0
 	for _, c := range chunks {
 		n += len(c)

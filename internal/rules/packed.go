@@ -132,24 +132,6 @@ func (pk *packer) keep(s string) string {
 
 // nextPacked adds a packed alert, to be filled in place, and returns it.
 func (ms *matches) nextPacked() *packed {
-	if k := len(ms.packed); k == 0 || len(ms.packed[k-1]) == cap(ms.packed[k-1]) {
-		size := 16 // small for a rule that rarely fires, up to 4096 for one that often does
-		if k > 0 {
-			size = min(4096, 2*cap(ms.packed[k-1]))
-		}
-		ms.packed = append(ms.packed, make([]packed, 0, size))
-	}
-	last := &ms.packed[len(ms.packed)-1]
-	*last = (*last)[:len(*last)+1]
 	ms.n++
-	return &(*last)[len(*last)-1]
-}
-
-// packedCount is the number of packed alerts in chunks.
-func packedCount(chunks [][]packed) int {
-	n := 0
-	for _, c := range chunks {
-		n += len(c)
-	}
-	return n
+	return nextIn(&ms.packed, 4096)
 }
