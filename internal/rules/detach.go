@@ -128,8 +128,18 @@ type keeper struct {
 	d     detacher
 }
 
+// newKeeper returns the keeper of an evaluator of rules whose records rd reads (nil: a Reader
+// that reuses no memory).
 func newKeeper(rd *lake.Reader, rules int) *keeper {
-	return &keeper{rd: rd, marks: make([]int, rules)}
+	return &keeper{rd: rd, marks: make([]int, rules), d: detacher{shared: map[string]string{}}}
+}
+
+// own is s, copied into the keeper's block when it is in the Reader's memory.
+func (k *keeper) own(s string) string {
+	if k.rd != nil && k.rd.Transient(s) {
+		return k.d.own(s)
+	}
+	return s
 }
 
 // keep makes the matches ev found since the last call hold none of the Reader's memory.
@@ -156,13 +166,12 @@ func (k *keeper) match(m *match) {
 		intoDedup(a) // no copies of the id and time: the key is the alert's own
 	}
 	first := a.FirstTime == a.EventTime
-	for _, s := range [...]*string{&a.Title, &a.EventID, &a.EventTime, &a.EventSource, &a.EventName, &a.Principal, &a.SourceIP, &a.Dedup, &a.FirstTime, &m.group} {
-		if k.rd.Transient(*s) {
-			if s == &a.FirstTime && first {
-				*s = a.EventTime
-				continue
-			}
-			*s = k.d.own(*s)
-		}
+	for _, s := range [...]*string{&a.Title, &a.EventID, &a.EventTime, &a.EventSource, &a.EventName, &a.Principal, &a.SourceIP, &a.Dedup, &m.group} {
+		*s = k.own(*s)
+	}
+	if first {
+		a.FirstTime = a.EventTime
+	} else {
+		a.FirstTime = k.own(a.FirstTime)
 	}
 }

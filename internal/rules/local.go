@@ -128,7 +128,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 			var buf []byte // the file read, reused
 			rd := proj.NewReader(true)
 			k := newKeeper(rd, len(rules))
-			ev.pk = newPacker(rd, len(rules))
+			ev.pk = newPacker(k, len(rules))
 			for j := range next {
 				for i := range j.on {
 					j.on[i] = j.on[i] && !ev.failed[i]

@@ -177,7 +177,7 @@ func TestSortedAlertsInBuckets(t *testing.T) {
 		t.Fatal("the alerts of chunks and parts are not in order")
 	}
 	// Packed, with some in chunks and parts.
-	pk := newPacker(nil, 7)
+	pk := newPacker(newKeeper(nil, 7), 7)
 	var ms matches
 	for i, a := range as[:40000] {
 		pk.row++

@@ -1,10 +1,6 @@
 package rules
 
-import (
-	"math"
-
-	"github.com/trailsql/trailsql/internal/lake"
-)
+import "math"
 
 // A backtest of a busy trail gives millions of alerts, and an Alert is 256 bytes: most of them
 // strings its rule and event share with others (the rule, its severity, the event's source and
@@ -61,12 +57,11 @@ func (p *packed) eventTime() string {
 	return p.text[at : at+int(p.timeLen)]
 }
 
-// packer packs the matches of one worker's evaluator: it copies the strings an alert holds out of
-// the records' memory (that of rd, a transient lake.Reader, which reuses it; nil: none), and
-// shares those of its packedEvent.
+// packer packs the matches of one worker's evaluator: its keeper copies the strings an alert
+// holds out of the records' memory (into the keeper's block, which holds the alerts' own
+// strings), and shares those of its packedEvent.
 type packer struct {
-	rd     *lake.Reader
-	d      detacher
+	k      *keeper
 	events map[packedEvent]*packedEvent
 	last   []*packedEvent // by rule index: the one of its last alert
 	// row counts the rows evaluated; rowKey is the default dedup key of row keyRow, made for
@@ -75,8 +70,8 @@ type packer struct {
 	rowKey      string
 }
 
-func newPacker(rd *lake.Reader, rules int) *packer {
-	return &packer{rd: rd, d: detacher{shared: map[string]string{}}, events: map[packedEvent]*packedEvent{}, last: make([]*packedEvent, rules),
+func newPacker(k *keeper, rules int) *packer {
+	return &packer{k: k, events: map[packedEvent]*packedEvent{}, last: make([]*packedEvent, rules),
 		keyRow: math.MaxUint64} // no key made yet
 }
 
@@ -95,8 +90,9 @@ func (pk *packer) pack(ms *matches, i int, c *compiled, a *Alert, defaultDedup b
 	if e == nil || e.source != a.EventSource || e.name != a.EventName || e.account != a.Account || e.region != a.Region || e.day != a.Day {
 		key := packedEvent{rule: c.r.ID, severity: c.r.Severity, source: a.EventSource, name: a.EventName, account: a.Account, region: a.Region, day: a.Day}
 		if e = pk.events[key]; e == nil {
-			e = &packedEvent{rule: c.r.ID, severity: c.r.Severity, source: pk.d.share(a.EventSource), name: pk.d.share(a.EventName),
-				account: pk.d.share(a.Account), region: pk.d.share(a.Region), day: pk.d.share(a.Day)}
+			d := &pk.k.d
+			e = &packedEvent{rule: c.r.ID, severity: c.r.Severity, source: d.share(a.EventSource), name: d.share(a.EventName),
+				account: d.share(a.Account), region: d.share(a.Region), day: d.share(a.Day)}
 			pk.events[*e] = e
 		}
 		pk.last[i] = e
@@ -104,30 +100,20 @@ func (pk *packer) pack(ms *matches, i int, c *compiled, a *Alert, defaultDedup b
 	p := ms.nextPacked()
 	p.ev = e
 	p.idLen, p.timeLen = uint16(len(a.EventID)), uint16(len(a.EventTime))
-	if defaultDedup {
+	switch {
+	case defaultDedup:
 		// The key, id|time|source, made where it is kept, once per row.
 		if pk.keyRow != pk.row {
-			pk.rowKey, pk.keyRow = pk.d.concat("|", a.EventID, a.EventTime, e.source), pk.row
+			pk.rowKey, pk.keyRow = pk.k.d.concat("|", a.EventID, a.EventTime, e.source), pk.row
 		}
-		p.text = pk.rowKey
-		p.dedupLen = uint32(len(p.text))
-	} else {
-		p.dedupLen = uint32(len(a.Dedup))
-		p.text = pk.d.concat("", a.Dedup, a.EventID, a.EventTime)
-		if dedupHolds(a) {
-			p.text = p.text[:p.dedupLen]
-		}
+		p.text, p.dedupLen = pk.rowKey, uint32(len(pk.rowKey))
+	case dedupHolds(a):
+		p.text, p.dedupLen = pk.k.own(a.Dedup), uint32(len(a.Dedup))
+	default:
+		p.text, p.dedupLen = pk.k.d.concat("", a.Dedup, a.EventID, a.EventTime), uint32(len(a.Dedup))
 	}
-	p.title, p.principal, p.sourceIP = pk.keep(a.Title), pk.keep(a.Principal), pk.keep(a.SourceIP)
+	p.title, p.principal, p.sourceIP = pk.k.own(a.Title), pk.k.own(a.Principal), pk.k.own(a.SourceIP)
 	return true
-}
-
-// keep is s, copied into the block when it is in the Reader's memory.
-func (pk *packer) keep(s string) string {
-	if pk.rd != nil && pk.rd.Transient(s) {
-		return pk.d.own(s)
-	}
-	return s
 }
 
 // nextPacked adds a packed alert, to be filled in place, and returns it.

@@ -16,7 +16,7 @@ func TestPackedAlertsAreMadeAgain(t *testing.T) {
 		EventTime: "2026-11-05T10:11:12Z", EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin",
 		Principal: "arn:aws:iam::111122223333:root", SourceIP: "198.51.100.7", Account: "111122223333",
 		Region: "us-east-1", Day: "2026-11-05", Count: 1, FirstTime: "2026-11-05T10:11:12Z"}
-	pk := newPacker(nil, 2)
+	pk := newPacker(newKeeper(nil, 2), 2)
 	var ms matches
 	for _, tc := range []struct {
 		name, dedup  string
