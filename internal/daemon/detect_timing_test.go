@@ -95,6 +95,9 @@ func BenchmarkIngestDetect(b *testing.B) {
 	// The times themselves, to tell which side of a ratio moved (noisy on a shared machine).
 	b.ReportMetric(median(seconds(plainWall)), "ingest-s/op")
 	b.ReportMetric(median(seconds(detWall)), "ingest-detect-s/op")
+	// How many cores each kept busy: what detection may take without lengthening the ingest.
+	b.ReportMetric(median(ratios(plainCPU, plainWall)), "ingest-cores")
+	b.ReportMetric(median(ratios(detCPU, detWall)), "ingest-detect-cores")
 	b.ReportMetric(float64(len(loaded.Rules)), "rules")
 	b.ReportMetric(float64(live), "rules-live")
 	b.ReportMetric(float64(alerts), "alerts")

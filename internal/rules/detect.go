@@ -322,9 +322,17 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 // timeSpans are spans of event time, as text, each from its first to before its second.
 type timeSpans [][2]string
 
-// meet reports whether some span meets the times from lo to hi (both included).
+// meet reports whether some span meets the times from lo to hi (both included). The spans are
+// in order and apart (matchSpans), so their ends are in order too: the first that ends after lo
+// is the only one to look at.
 func (ss timeSpans) meet(lo, hi string) bool {
-	return slices.ContainsFunc(ss, func(s [2]string) bool { return lo < s[1] && hi >= s[0] })
+	i, _ := slices.BinarySearchFunc(ss, lo, func(s [2]string, lo string) int {
+		if s[1] <= lo {
+			return -1
+		}
+		return 1
+	})
+	return i < len(ss) && hi >= ss[i][0]
 }
 
 // matchSpans are the spans of event time, merged, within the longest window of the rules before
