@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -17,8 +19,8 @@ import (
 // assembled from segments). opts are the writer's, but for the row groups' size. The file's
 // footer has no page index (see segment).
 //
-// The rows are taken by reference so that large rows sorted by reference need not be moved into
-// one new slice first: each is copied once, by the worker that encodes it, into memory it reuses.
+// The rows are taken by reference, and encoded from there: large rows sorted by reference are
+// not moved or copied.
 func WriteConcurrently[T any](out io.Writer, rows []*T, groupRows int, opts ...parquet.WriterOption) error {
 	paths := parquet.SchemaOf(new(T)).Columns()
 	opts = append(opts, parquet.MaxRowsPerRowGroup(int64(groupRows)))
@@ -47,12 +49,7 @@ func WriteConcurrently[T any](out io.Writer, rows []*T, groupRows int, opts ...p
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows := make([]T, 0, size)
 			for i := range next {
-				rows = rows[:0]
-				for _, r := range runs[i] {
-					rows = append(rows, *r)
-				}
 				var buf *bytes.Buffer
 				select {
 				case buf = <-free:
@@ -60,7 +57,17 @@ func WriteConcurrently[T any](out io.Writer, rows []*T, groupRows int, opts ...p
 				default:
 					buf = new(bytes.Buffer)
 				}
-				segs[i], errs[i] = encodeRun(buf, rows, paths, opts)
+				// Room for the run as the last one of T took, so that the buffer is not grown
+				// by doubling (most of what storing an ingest's alerts allocated).
+				hint := encodedBytes(reflect.TypeFor[T]())
+				if per := hint.Load(); per > 0 {
+					buf.Grow(int(per*int64(len(runs[i]))/1024) + 64<<10)
+				}
+				segs[i], errs[i] = encodeRun(buf, runs[i], paths, opts)
+				if errs[i] == nil && len(runs[i]) > 0 {
+					// In 1024ths of a byte per row, and a little more (5%).
+					hint.Store(int64(buf.Len()) * 1075 / int64(len(runs[i])))
+				}
 				close(done[i])
 			}
 		}()
@@ -93,8 +100,9 @@ func WriteConcurrently[T any](out io.Writer, rows []*T, groupRows int, opts ...p
 }
 
 // encodeRun encodes rows as a small Parquet file in buf.
-func encodeRun[T any](buf *bytes.Buffer, rows []T, paths [][]string, opts []parquet.WriterOption) (*segment, error) {
-	w := parquet.NewGenericWriter[T](buf, opts...)
+func encodeRun[T any](buf *bytes.Buffer, rows []*T, paths [][]string, opts []parquet.WriterOption) (*segment, error) {
+	// Written from the pointers: copying each row first was a fifth of the time.
+	w := parquet.NewGenericWriter[*T](buf, opts...)
 	if _, err := w.Write(rows); err != nil {
 		return nil, fmt.Errorf("encode rows: %w", err)
 	}
@@ -102,4 +110,15 @@ func encodeRun[T any](buf *bytes.Buffer, rows []T, paths [][]string, opts []parq
 		return nil, fmt.Errorf("encode rows: %w", err)
 	}
 	return parseSegment(buf, paths)
+}
+
+// runBytes holds, by row type, the bytes per row (in 1024ths) of the last run encoded.
+var runBytes sync.Map // reflect.Type → *atomic.Int64
+
+func encodedBytes(t reflect.Type) *atomic.Int64 {
+	if v, ok := runBytes.Load(t); ok {
+		return v.(*atomic.Int64)
+	}
+	v, _ := runBytes.LoadOrStore(t, new(atomic.Int64))
+	return v.(*atomic.Int64)
 }
