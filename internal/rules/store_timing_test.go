@@ -26,7 +26,7 @@ func BenchmarkStoreWrite(b *testing.B) {
 		alerts[i] = &Alert{Rule: rules[rnd.IntN(len(rules))], Severity: Low, Title: "A role was assumed by " + name,
 			EventID: id, EventTime: t, EventSource: "sts.amazonaws.com", EventName: name,
 			Principal: fmt.Sprintf("arn:aws:iam::11112222%04d:role/app-%d", rnd.IntN(3), rnd.IntN(40)),
-			SourceIP: fmt.Sprintf("198.51.100.%d", rnd.IntN(250)), Account: fmt.Sprintf("11112222%04d", rnd.IntN(3)),
+			SourceIP:  fmt.Sprintf("198.51.100.%d", rnd.IntN(250)), Account: fmt.Sprintf("11112222%04d", rnd.IntN(3)),
 			Region: "us-east-1", Day: t[:10], Dedup: id + "|" + t + "|sts.amazonaws.com", Count: 1, FirstTime: t, Commit: 7}
 	}
 	dir := b.TempDir()
