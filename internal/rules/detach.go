@@ -121,9 +121,11 @@ func (d *detacher) share(s string) string {
 
 // keeper copies the strings of an evaluator's matches out of a transient lake.Reader's memory,
 // before the Reader reuses it: only those in it (most of an alert's strings are its own, or a
-// dictionary's, which the Reader does not reuse).
+// dictionary's, which the Reader does not reuse). A keeper of rows an ingest writes (all) copies
+// every string of theirs: a record's memory is shared with its neighbours' (see detacher).
 type keeper struct {
 	rd    *lake.Reader
+	all   bool
 	marks []int // by rule: its matches kept already
 	d     detacher
 }
@@ -134,9 +136,10 @@ func newKeeper(rd *lake.Reader, rules int) *keeper {
 	return &keeper{rd: rd, marks: make([]int, rules), d: detacher{shared: map[string]string{}}}
 }
 
-// own is s, copied into the keeper's block when it is in the Reader's memory.
+// own is s, copied into the keeper's block when it is in the Reader's memory (any row's, for a
+// keeper of all).
 func (k *keeper) own(s string) string {
-	if k.rd != nil && k.rd.Transient(s) {
+	if k.all && s != "" || k.rd != nil && k.rd.Transient(s) {
 		return k.d.own(s)
 	}
 	return s

@@ -144,6 +144,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	// reference and copied once, as they are stored.
 	var found []*Alert
 	var chunks [][]match
+	var packs [][]packed
 	scanned := d.Rules
 	// counted are the threshold rules whose new matches Live found: they are counted with the
 	// matches of the older rows in their window, which Live kept (rows it saw written) or a scan
@@ -151,14 +152,19 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 	var counted []*Rule
 	var liveMatches map[string][][]match
 	if d.Live != nil {
-		if found, ms, ok := d.Live.take(det.From, det.To); ok {
+		if lc, ok := d.Live.take(det.From, det.To); ok {
 			var covered map[string]bool
 			covered, scanned = d.Live.split(d.Rules)
 			det.Live = len(covered)
-			for _, c := range found {
-				// A chunk holds one rule's matches.
+			// A chunk holds one rule's matches.
+			for _, c := range lc.alerts {
 				if len(c) > 0 && covered[c[0].alert.Rule] {
 					chunks = append(chunks, c)
+				}
+			}
+			for _, c := range lc.packed {
+				if len(c) > 0 && covered[c[0].ev.rule] {
+					packs = append(packs, c)
 				}
 			}
 			for _, r := range d.Rules {
@@ -172,7 +178,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 					counted = append(counted, r)
 				}
 			}
-			liveMatches = ms
+			liveMatches = lc.matches
 		}
 	}
 	var plain, recount []*Rule
@@ -260,7 +266,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		counting = true
 	}
-	if n := len(found) + matchCount(chunks); (mixed || counting) && n > 0 && cursor > 0 {
+	if n := len(found) + matchCount(chunks) + matchCount(packs); (mixed || counting) && n > 0 && cursor > 0 {
 		// What may be stored already: alerts on events from the new rows' first on (the
 		// merged files' older rows, a threshold's count reaching back), read through the
 		// alerts table rather than every alert file. (None when no evaluation was stored yet:
@@ -286,8 +292,7 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 			}
 		}
-		isNew := func(a *Alert) bool {
-			k := a.key()
+		isNew := func(k alertKey) bool {
 			if seen[k] {
 				det.Repeated++
 				return false
@@ -298,12 +303,15 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		// Unless files mix them with older rows, the chunks' alerts are of rows no detection saw.
 		if mixed {
 			for i, c := range chunks {
-				chunks[i] = slices.DeleteFunc(c, func(m match) bool { return !isNew(&m.alert) })
+				chunks[i] = slices.DeleteFunc(c, func(m match) bool { return !isNew(m.alert.key()) })
+			}
+			for i, c := range packs {
+				packs[i] = slices.DeleteFunc(c, func(p packed) bool { return !isNew(p.key()) })
 			}
 		}
-		found = slices.DeleteFunc(found, func(a *Alert) bool { return !isNew(a) })
+		found = slices.DeleteFunc(found, func(a *Alert) bool { return !isNew(a.key()) })
 	}
-	alerts := sortedRefs(chunks, found)
+	alerts := sortedRefs(chunks, packs, found)
 	for _, a := range alerts {
 		a.Commit = snap.Seq
 	}

@@ -393,7 +393,7 @@ func (p *plan) scanMatches(ctx context.Context, query answer.QueryFunc, scope Sc
 				byRule[c.r.ID] = ms
 			}
 			base := baseAlert(row)
-			c.fillMatch(ms.next(), &base, vals, false)
+			c.fillMatch(ms.next(), &base, vals)
 		}
 	}
 	return byRule, nil
@@ -430,24 +430,37 @@ func baseAlert(row []any) Alert {
 
 // fillMatch makes m the rule's match of an event, whose columns are in base (baseAlert), with
 // the values of the rule's title, dedup and group_by. (In place: an alert is large, and a rule
-// may fire on most events.) noDedup leaves out the default dedup key (a packer makes it).
-func (c *compiled) fillMatch(m *match, base *Alert, vals []any, noDedup bool) {
+// may fire on most events.)
+func (c *compiled) fillMatch(m *match, base *Alert, vals []any) {
 	m.alert = *base
 	a := &m.alert
 	a.Rule, a.Severity, a.Count, a.FirstTime = c.r.ID, c.r.Severity, 1, a.EventTime
-	for len(vals) < c.nv {
-		vals = append(vals, nil)
-	}
-	a.Title = renderTitle(c.title, vals[:c.nt])
-	switch {
-	case c.nd > 0:
-		a.Dedup = joinValues(vals[c.nt : c.nt+c.nd])
-	case noDedup:
-		a.Dedup = ""
-	default:
+	vals = c.padded(vals)
+	a.Title, a.Dedup = c.titleAndDedup(vals)
+	if c.nd == 0 {
 		a.Dedup = a.EventID + "|" + a.EventTime + "|" + a.EventSource
 	}
 	m.group = joinValues(vals[c.nt+c.nd:])
+}
+
+// padded is vals with a NULL for each value the rule has and vals lacks.
+func (c *compiled) padded(vals []any) []any {
+	for len(vals) < c.nv {
+		vals = append(vals, nil)
+	}
+	return vals
+}
+
+// titleAndDedup are the title and dedup key of the rule's match whose title and dedup values
+// are vals (padded): the dedup key is "" for a rule without dedup keys, whose key is the event's
+// id, time and source (see fillMatch). The title is the rule's own string, or a new one: never
+// a row's memory.
+func (c *compiled) titleAndDedup(vals []any) (title, dedup string) {
+	title = renderTitle(c.title, vals[:c.nt])
+	if c.nd > 0 {
+		dedup = joinValues(vals[c.nt : c.nt+c.nd])
+	}
+	return title, dedup
 }
 
 // joinValues is the values as one key, joined by "|" (NULL as NULL).

@@ -60,6 +60,7 @@ type liveRule struct {
 
 type liveCommit struct {
 	alerts  [][]match            // the chunks of the matches of the rules without a threshold
+	packed  [][]packed           // and of their packed alerts (most of them)
 	matches map[string][][]match // the chunks of threshold rules' matches, by rule id
 	n       int                  // the matches in alerts and matches
 	err     error
@@ -152,6 +153,9 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	ev, _ := l.evs.Get().(*evaluator)
 	if ev == nil {
 		ev = newEvaluator(l.rules, l.base)
+		// The alerts of the rules without a threshold are packed, their strings copied out of
+		// the rows' memory as they are.
+		ev.pk = newPacker(&keeper{all: true, d: detacher{shared: map[string]string{}}}, len(l.rules))
 	}
 	defer func() {
 		ev.found = make([]matches, len(l.rules)) // what it found is the commit's now
@@ -167,7 +171,7 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		}
 	}
 	if failed == nil {
-		// Kept until the pass ends: not in the rows' memory.
+		// Kept until the pass ends: not in the rows' memory (the packed alerts are not).
 		var chunks [][]match
 		for _, found := range ev.found {
 			chunks = append(chunks, found.chunks...)
@@ -183,7 +187,7 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 	}
 	if failed != nil {
 		lc.err = failed
-		lc.alerts, lc.matches, lc.n = nil, nil, 0
+		lc.alerts, lc.packed, lc.matches, lc.n = nil, nil, nil, 0
 		return
 	}
 	if lc.err == nil {
@@ -191,13 +195,10 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 			if found.n == 0 {
 				continue
 			}
-			// Kept as found, not copied: the sort moves each alert once, into the stored order.
-			// But for the room left in the last chunk (up to 511 matches), which a busy trail
+			// Kept as found, not copied: the sort refers to each alert where it is. But for the
+			// room left in the last chunk (up to 511 matches, 4095 packed), which a busy trail
 			// would hold for each batch of each rule until the pass ends.
-			cs := found.chunks
-			if last := cs[len(cs)-1]; cap(last) > len(last) {
-				cs[len(cs)-1] = slices.Clone(last)
-			}
+			cs, ps := trimmed(found.chunks), trimmed(found.packed)
 			lc.n += found.n
 			if id := l.rules[i].c.r.ID; l.rules[i].c.r.Threshold != nil {
 				if lc.matches == nil {
@@ -206,9 +207,17 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 				lc.matches[id] = append(lc.matches[id], cs...)
 				continue
 			}
-			lc.alerts = append(lc.alerts, cs...)
+			lc.alerts, lc.packed = append(lc.alerts, cs...), append(lc.packed, ps...)
 		}
 	}
+}
+
+// trimmed is chunks with the last one copied when it has room left.
+func trimmed[T any](chunks [][]T) [][]T {
+	if k := len(chunks); k > 0 && cap(chunks[k-1]) > len(chunks[k-1]) {
+		chunks[k-1] = slices.Clone(chunks[k-1])
+	}
+	return chunks
 }
 
 // evaluator evaluates compiled rules on rows, in one goroutine: what each rule matched is in
@@ -222,10 +231,8 @@ type evaluator struct {
 	// scratch holds a match's title, dedup and group_by values while its alert is made.
 	scratch []any
 	alert   Alert // the row's event columns, once a rule matched it
-	// pk, when set, packs the alerts of the rules without a threshold (a backtest's); tmp is
-	// where each is made first.
-	pk  *packer
-	tmp match
+	// pk, when set, packs the alerts of the rules without a threshold.
+	pk *packer
 	// on, when set, says which rules to evaluate on the partition's rows (nil: all); a rule
 	// whose evaluation failed is turned off.
 	on    []bool
@@ -396,19 +403,15 @@ func (ev *evaluator) match(i int, lr *liveRule, found *matches, baseDone *bool) 
 			return err
 		}
 	}
+	packed := false
 	if ev.pk != nil && packs(lr.c) {
-		// Made in ev.tmp, then packed (unless it cannot be: then kept as it is).
-		m := &ev.tmp
-		lr.c.fillMatch(m, &ev.alert, vals, lr.c.nd == 0)
-		if !ev.pk.pack(found, i, lr.c, &m.alert, lr.c.nd == 0) {
-			if lr.c.nd == 0 {
-				lr.c.fillMatch(m, &ev.alert, vals, false)
-			}
-			*found.next() = *m
-		}
-		*m = match{} // holding no row's strings
-	} else {
-		lr.c.fillMatch(found.next(), &ev.alert, vals, false)
+		// Packed from the row's columns, its title and key: the match is not made.
+		a := &ev.alert
+		a.Title, a.Dedup = lr.c.titleAndDedup(lr.c.padded(vals))
+		packed = ev.pk.pack(found, i, lr.c, a, lr.c.nd == 0)
+	}
+	if !packed {
+		lr.c.fillMatch(found.next(), &ev.alert, vals)
 	}
 	clear(vals) // holding no row's strings
 	return nil
@@ -508,14 +511,15 @@ func (l *Live) Committed(commit string, seq int64) {
 	l.done[seq] = lc
 }
 
-// take returns the matches found on the commits from…to (the chunks of the rules without a
-// threshold, the threshold rules' matches by rule), when Live saw every one of them and failed
+// take returns the matches found on the commits from…to, as one liveCommit (the chunks of the
+// rules without a threshold, packed or not, and the threshold rules' matches by rule), when Live
+// saw every one of them and failed
 // on none, and forgets those commits and any before (but for the threshold rules' matches, kept
 // in history for the next detections).
-func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
+func (l *Live) take(from, to int64) (*liveCommit, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out [][]match // the chunks, not copied: a busy trail's are large
+	out := &liveCommit{} // the chunks, not copied: a busy trail's are large
 	matches := map[string][][]match{}
 	taken := map[int64]map[string][][]match{}
 	ok := true
@@ -525,7 +529,7 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 			ok = false
 			break
 		}
-		out = append(out, lc.alerts...)
+		out.alerts, out.packed, out.n = append(out.alerts, lc.alerts...), append(out.packed, lc.packed...), out.n+lc.n
 		taken[seq] = lc.matches
 		for id, ms := range lc.matches {
 			matches[id] = append(matches[id], ms...)
@@ -537,7 +541,7 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 		}
 	}
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
 	for seq, byRule := range taken {
 		l.histN += rulesMatchCount(byRule) - rulesMatchCount(l.history[seq])
@@ -550,7 +554,8 @@ func (l *Live) take(from, to int64) ([][]match, map[string][][]match, bool) {
 		l.histN -= rulesMatchCount(l.history[seq])
 		delete(l.history, seq)
 	}
-	return out, matches, true
+	out.matches = matches
+	return out, true
 }
 
 // earlierMatches returns the threshold matches of rules rs that Live kept of the commits it took
@@ -588,16 +593,13 @@ func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans t
 	return out, true
 }
 
-// sortedRefs returns the alerts of chunks of matches and found, by reference, in the order a
-// detection stores them (sortRefs).
-func sortedRefs(chunks [][]match, found []*Alert) []*Alert {
-	refs := refsOf(chunks, nil, found)
+// sortedRefs returns the alerts of chunks of matches, of packed ones and found, in the order a
+// detection stores them (alertRefs.sort): by reference, but for the packed ones, made in one
+// block (Alerts.All).
+func sortedRefs(chunks [][]match, packed [][]packed, found []*Alert) []*Alert {
+	refs := refsOf(chunks, packed, found)
 	refs.sort()
-	sorted := make([]*Alert, len(refs.keys))
-	for i, k := range refs.keys {
-		sorted[i] = refs.items[k.i].a
-	}
-	return sorted
+	return (&Alerts{refs: refs}).All()
 }
 
 // alertRefs are alerts to sort, by reference: the sort moves their keys, which hold no pointer

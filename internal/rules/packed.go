@@ -4,10 +4,12 @@ import "math"
 
 // A backtest of a busy trail gives millions of alerts, and an Alert is 256 bytes: most of them
 // strings its rule and event share with others (the rule, its severity, the event's source and
-// name, its partition). So the backtest of the rules evaluated in Go over a local lake holds each
-// of its alerts (but those of threshold rules) packed in 80 bytes, its own strings in a block of
-// its worker's: the alert is made only when it is asked for (Alerts.At), into memory the caller
-// reuses. On the 1M-event benchmark, 848k alerts took 237 MB as matches, 68 MB packed.
+// name, its partition). So the rules evaluated in Go (a backtest over a local lake, and Live as an
+// ingest writes) hold each of their alerts (but those of threshold rules) packed in 80 bytes, its
+// own strings in a block of its worker's: the alert is made only when it is asked for
+// (Alerts.At), into memory the caller reuses, or when a detection stores it. On the 1M-event
+// benchmark, 848k alerts took 237 MB as matches, 68 MB packed. The packer packs the alert from
+// the row's columns, its title and key: the match is never made.
 
 // packed is an alert of a rule without a threshold, as the backtest holds it.
 type packed struct {
@@ -38,6 +40,9 @@ func (p *packed) alert(a *Alert) {
 		EventSource: e.source, EventName: e.name, Principal: p.principal, SourceIP: p.sourceIP,
 		Account: e.account, Region: e.region, Day: e.day, Dedup: p.text[:p.dedupLen], Count: 1, FirstTime: t}
 }
+
+// key is the alert's (Alert.key).
+func (p *packed) key() alertKey { return alertKey{p.ev.rule, p.text[:p.dedupLen]} }
 
 // idAt is where the event id starts in text.
 func (p *packed) idAt() int {
@@ -70,6 +75,10 @@ type packer struct {
 	rowKey      string
 }
 
+// maxPackedEvents bounds the packedEvents a packer shares (and the strings of theirs its keeper
+// does): past it, it starts sharing anew.
+const maxPackedEvents = 1 << 14
+
 func newPacker(k *keeper, rules int) *packer {
 	return &packer{k: k, events: map[packedEvent]*packedEvent{}, last: make([]*packedEvent, rules),
 		keyRow: math.MaxUint64} // no key made yet
@@ -90,6 +99,10 @@ func (pk *packer) pack(ms *matches, i int, c *compiled, a *Alert, defaultDedup b
 	if e == nil || e.source != a.EventSource || e.name != a.EventName || e.account != a.Account || e.region != a.Region || e.day != a.Day {
 		key := packedEvent{rule: c.r.ID, severity: c.r.Severity, source: a.EventSource, name: a.EventName, account: a.Account, region: a.Region, day: a.Day}
 		if e = pk.events[key]; e == nil {
+			if len(pk.events) >= maxPackedEvents {
+				// A Live's packer lives as long as its ingest, which may watch a trail for months.
+				pk.events, pk.k.d.shared = map[packedEvent]*packedEvent{}, map[string]string{}
+			}
 			d := &pk.k.d
 			e = &packedEvent{rule: c.r.ID, severity: c.r.Severity, source: d.share(a.EventSource), name: d.share(a.EventName),
 				account: d.share(a.Account), region: d.share(a.Region), day: d.share(a.Day)}
@@ -112,7 +125,8 @@ func (pk *packer) pack(ms *matches, i int, c *compiled, a *Alert, defaultDedup b
 	default:
 		p.text, p.dedupLen = pk.k.d.concat("", a.Dedup, a.EventID, a.EventTime), uint32(len(a.Dedup))
 	}
-	p.title, p.principal, p.sourceIP = pk.k.own(a.Title), pk.k.own(a.Principal), pk.k.own(a.SourceIP)
+	// The title is the rule's or made for the alert (titleAndDedup), never the row's memory.
+	p.title, p.principal, p.sourceIP = a.Title, pk.k.own(a.Principal), pk.k.own(a.SourceIP)
 	return true
 }
 
