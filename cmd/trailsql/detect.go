@@ -363,10 +363,17 @@ func (d *ingestDetection) run(ctx context.Context) error {
 		if det.From > det.To {
 			return nil
 		}
-		fmt.Fprintf(d.m.Stdout, "detection: %s%s\n", det, severityCounts(det.Alerts))
-		for i, a := range det.Alerts {
+		// The alerts are made one at a time: a busy trail's are many, most held packed.
+		var buf rules.Alert
+		n := map[rules.Severity]int{}
+		for i := range det.Alerts.Len() {
+			n[det.Alerts.At(i, &buf).Severity]++
+		}
+		fmt.Fprintf(d.m.Stdout, "detection: %s%s\n", det, severityCounts(n))
+		for i := range det.Alerts.Len() {
+			a := det.Alerts.At(i, &buf)
 			if i == 10 {
-				fmt.Fprintf(d.m.Stdout, "  … %d more: trailsql detect --from %s\n", len(det.Alerts)-10, a.EventTime[:10])
+				fmt.Fprintf(d.m.Stdout, "  … %d more: trailsql detect --from %s\n", det.Alerts.Len()-10, a.EventTime[:10])
 				break
 			}
 			fmt.Fprintf(d.m.Stdout, "  %s %-8s %s: %s\n", a.EventTime, a.Severity, a.Rule, a.Title)
@@ -377,12 +384,8 @@ func (d *ingestDetection) run(ctx context.Context) error {
 
 func (d *ingestDetection) close() { d.d.Close() }
 
-// severityCounts is " (2 high, 1 low)" for a list of alerts, "" for none.
-func severityCounts(alerts []*rules.Alert) string {
-	n := map[rules.Severity]int{}
-	for _, a := range alerts {
-		n[a.Severity]++
-	}
+// severityCounts is " (2 high, 1 low)" for the alerts counted by severity, "" for none.
+func severityCounts(n map[rules.Severity]int) string {
 	var parts []string
 	for _, s := range []rules.Severity{rules.Critical, rules.High, rules.Medium, rules.Low, rules.Info} {
 		if n[s] > 0 {

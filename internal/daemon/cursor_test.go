@@ -28,7 +28,7 @@ func ingestStored(t *testing.T, lake, dir string) int {
 	stored := 0
 	opt := ingest.Options{Lake: lake, Workers: 1, AfterPass: func(ctx context.Context) error {
 		return det.Run(ctx, func(_ context.Context, _ answer.QueryFunc, d *rules.Detection) error {
-			stored += len(d.Alerts)
+			stored += d.Alerts.Len()
 			return nil
 		})
 	}}

@@ -153,7 +153,7 @@ func Run(ctx context.Context, opt Options) (*Totals, error) {
 	iopt.Observer, iopt.AfterPassDue = det.Observer(), det.Due
 	iopt.AfterPass = func(ctx context.Context) error {
 		return det.Run(ctx, func(ctx context.Context, query answer.QueryFunc, d *rules.Detection) error {
-			cycleAlerts += len(d.Alerts)
+			cycleAlerts += d.Alerts.Len()
 			return queue(ctx, query)
 		})
 	}

@@ -62,7 +62,7 @@ func BenchmarkIngestDetect(b *testing.B) {
 		opt := ingest.Options{Lake: dir, Observer: d.Observer(), AfterPassDue: d.Due}
 		opt.AfterPass = func(ctx context.Context) error {
 			return d.Run(ctx, func(_ context.Context, _ answer.QueryFunc, det *rules.Detection) error {
-				alerts, live, runs = alerts+len(det.Alerts), det.Live, runs+1
+				alerts, live, runs = alerts+det.Alerts.Len(), det.Live, runs+1
 				return nil
 			})
 		}

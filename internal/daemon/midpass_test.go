@@ -37,7 +37,7 @@ func TestDetectionMidPass(t *testing.T) {
 		opt := ingest.Options{Lake: lake, Workers: 1, ChunkEvents: 64, CommitRows: 1000, Observer: det.Observer(), AfterPass: func(ctx context.Context) error {
 			return det.Run(ctx, func(_ context.Context, _ answer.QueryFunc, d *rules.Detection) error {
 				runs++
-				reported += len(d.Alerts)
+				reported += d.Alerts.Len()
 				return nil
 			})
 		}}

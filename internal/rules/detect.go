@@ -33,7 +33,7 @@ type Detector struct {
 
 // keepThresholds adds the threshold rules' alerts of a detection stored at cursor to to to those
 // the Detector holds, when it held them all as of cursor.
-func (d *Detector) keepThresholds(cursor, to int64, alerts []*Alert) {
+func (d *Detector) keepThresholds(cursor, to int64, alerts *Alerts) {
 	if d.thresholds == nil || d.thresholdsAt != cursor {
 		d.thresholds = nil
 		return
@@ -42,8 +42,9 @@ func (d *Detector) keepThresholds(cursor, to int64, alerts []*Alert) {
 	for _, r := range d.Rules {
 		threshold[r.ID] = r.Threshold != nil
 	}
-	for _, a := range alerts {
-		if threshold[a.Rule] {
+	for _, it := range alerts.refs.items {
+		// A threshold rule's alerts are not packed (see packs).
+		if a := it.a; a != nil && threshold[a.Rule] {
 			// Copies: the alert's strings share a block with many others'.
 			d.thresholds = append(d.thresholds, storedAlert{strings.Clone(a.Rule), strings.Clone(a.Dedup), strings.Clone(a.EventTime), strings.Clone(a.EventID)})
 		}
@@ -81,9 +82,9 @@ func (d *Detector) storedThresholds(ctx context.Context, query answer.QueryFunc,
 
 // Detection is what one Run evaluated and found.
 type Detection struct {
-	From, To int64    // the commits evaluated (From > To: none)
-	Files    int      // the lake files read
-	Alerts   []*Alert // by event time (see sortedAlerts)
+	From, To int64   // the commits evaluated (From > To: none)
+	Files    int     // the lake files read
+	Alerts   *Alerts // by event time (see alertRefs.sort); nil: none
 	// Repeated counts the alerts found again and not stored twice (rows of a compacted file
 	// whose other rows were evaluated before).
 	Repeated int
@@ -311,10 +312,8 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 		}
 		found = slices.DeleteFunc(found, func(a *Alert) bool { return !isNew(a.key()) })
 	}
-	alerts := sortedRefs(chunks, packs, found)
-	for _, a := range alerts {
-		a.Commit = snap.Seq
-	}
+	alerts := sorted(chunks, packs, found)
+	alerts.setCommit(snap.Seq)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -385,5 +384,5 @@ func (d *Detection) String() string {
 	if d.Live > 0 {
 		live = fmt.Sprintf(" (%d rules evaluated as the rows were written)", d.Live)
 	}
-	return fmt.Sprintf("commits %d–%d: %d files evaluated, %d alerts%s", d.From, d.To, d.Files, len(d.Alerts), live)
+	return fmt.Sprintf("commits %d–%d: %d files evaluated, %d alerts%s", d.From, d.To, d.Files, d.Alerts.Len(), live)
 }

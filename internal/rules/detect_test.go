@@ -156,7 +156,7 @@ func TestDetectorEachEventOnce(t *testing.T) {
 		t.Fatalf("nothing new, yet %s", d)
 	}
 	l.compact()
-	if d := l.detect(); d.Files != 0 || len(d.Alerts) != 0 {
+	if d := l.detect(); d.Files != 0 || d.Alerts.Len() != 0 {
 		t.Fatalf("after a compaction of evaluated files: %s", d)
 	}
 	// A run not evaluated before the compaction that merges it with evaluated files.

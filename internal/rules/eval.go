@@ -261,15 +261,37 @@ func Backtest(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 
 // Alerts are a backtest's alerts, in the order a detection stores them.
 type Alerts struct {
-	refs alertRefs // sorted
+	refs   alertRefs // sorted
+	commit int64     // the Commit of those made from their packed form
 }
 
-// Len is the number of alerts.
-func (as *Alerts) Len() int { return len(as.refs.keys) }
+// Len is the number of alerts; nil holds none.
+func (as *Alerts) Len() int {
+	if as == nil {
+		return 0
+	}
+	return len(as.refs.keys)
+}
 
 // At returns the i-th alert: when it is held packed, it is made in buf (and is valid until buf
 // is reused).
-func (as *Alerts) At(i int, buf *Alert) *Alert { return as.refs.items[as.refs.keys[i].i].alert(buf) }
+func (as *Alerts) At(i int, buf *Alert) *Alert {
+	a := as.refs.items[as.refs.keys[i].i].alert(buf)
+	if a == buf {
+		a.Commit = as.commit
+	}
+	return a
+}
+
+// setCommit sets the Commit of every alert: the lake commit whose events fired them.
+func (as *Alerts) setCommit(seq int64) {
+	as.commit = seq
+	for _, it := range as.refs.items {
+		if it.a != nil {
+			it.a.Commit = seq
+		}
+	}
+}
 
 // All returns every alert (those held packed made in one block).
 func (as *Alerts) All() []*Alert {
@@ -288,7 +310,7 @@ func (as *Alerts) All() []*Alert {
 			continue
 		}
 		made = append(made, Alert{})
-		out[i] = it.alert(&made[len(made)-1])
+		out[i] = as.At(i, &made[len(made)-1])
 	}
 	return out
 }

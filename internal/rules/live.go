@@ -593,13 +593,12 @@ func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans t
 	return out, true
 }
 
-// sortedRefs returns the alerts of chunks of matches, of packed ones and found, in the order a
-// detection stores them (alertRefs.sort): by reference, but for the packed ones, made in one
-// block (Alerts.All).
-func sortedRefs(chunks [][]match, packed [][]packed, found []*Alert) []*Alert {
+// sorted returns the alerts of chunks of matches, of packed ones and found, by reference, in the
+// order a detection stores them (alertRefs.sort).
+func sorted(chunks [][]match, packed [][]packed, found []*Alert) *Alerts {
 	refs := refsOf(chunks, packed, found)
 	refs.sort()
-	return (&Alerts{refs: refs}).All()
+	return &Alerts{refs: refs}
 }
 
 // alertRefs are alerts to sort, by reference: the sort moves their keys, which hold no pointer

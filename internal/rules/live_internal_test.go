@@ -62,7 +62,7 @@ func TestLiveAlertsHoldNoRowMemory(t *testing.T) {
 	}
 	all := func() []string {
 		var out []string
-		for _, a := range sortedRefs(lc.alerts, lc.packed, nil) {
+		for _, a := range sorted(lc.alerts, lc.packed, nil).All() {
 			out = append(out, fmt.Sprintf("%+v", *a))
 		}
 		for _, cs := range lc.matches {

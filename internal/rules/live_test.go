@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,9 +138,13 @@ func TestLiveEqualsScan(t *testing.T) {
 	if covered < len(ok)*3/4 {
 		t.Errorf("only %d of %d rules are evaluated as rows arrive", covered, len(ok))
 	}
-	if d := l.detect(); d.Live != 0 || len(d.Alerts) == 0 {
+	// The alerts each detection stored, by the commit it evaluated (each run makes one).
+	byCommit := map[int64]int{}
+	d := l.detect()
+	if d.Live != 0 || d.Alerts.Len() == 0 {
 		t.Fatalf("a run Live did not see: %s (want it scanned)", d)
 	}
+	byCommit[d.To] = d.Alerts.Len()
 	for i, run := range runs[1:] {
 		l.ingest(true, run...)
 		d := l.detect()
@@ -147,8 +152,18 @@ func TestLiveEqualsScan(t *testing.T) {
 			t.Fatalf("run %d: %s; want %d rules evaluated as the rows arrived", i+1, d, covered)
 		}
 		t.Logf("run %d: %s", i+1, d)
+		if d.Alerts.Len() > 0 {
+			byCommit[d.To] = d.Alerts.Len()
+		}
 	}
 	stored, backtest := l.storedAndWhole(ok)
+	storedBy := map[int64]int{}
+	for _, a := range stored {
+		storedBy[a.Commit]++
+	}
+	if !maps.Equal(storedBy, byCommit) {
+		t.Errorf("alerts stored by commit: %v; the detections found %v", storedBy, byCommit)
+	}
 	got, want := everyField(stored), everyField(backtest)
 	if len(want) < 100 {
 		t.Fatalf("the events fire %d alerts: the test proves little", len(want))

@@ -220,7 +220,7 @@ func TestAlertFileBounds(t *testing.T) {
 		as = append(as, Alert{Rule: "r", Title: fmt.Sprint("t", i), EventID: fmt.Sprint(i), EventTime: fmt.Sprintf("2026-01-01T00:%02d:%02dZ", i/60%60, i%60)})
 	}
 	s := OpenStore(t.TempDir())
-	if err := s.write(1, 1, sortedRefs(nil, nil, refsTo(as))); err != nil {
+	if err := s.write(1, 1, sorted(nil, nil, refsTo(as))); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(s.dir, alertFileName(1, 1)))
@@ -319,7 +319,7 @@ func refsTo(as []Alert) []*Alert {
 // sortedValues is sortedRefs of chunks and found, copied out.
 func sortedValues(chunks [][]match, found []Alert) []Alert {
 	var out []Alert
-	for _, a := range sortedRefs(chunks, nil, refsTo(found)) {
+	for _, a := range sorted(chunks, nil, refsTo(found)).All() {
 		out = append(out, *a)
 	}
 	return out

@@ -132,7 +132,7 @@ var alertsWithoutBounds = []string{"rule", "severity", "title", "event_id", "eve
 	"source_ip", "account", "region", "dedup"}
 
 // write stores the alerts of the commits from…to, atomically, and so moves the cursor to to.
-func (s *Store) write(from, to int64, alerts []*Alert) error {
+func (s *Store) write(from, to int64, alerts *Alerts) error {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
@@ -146,7 +146,8 @@ func (s *Store) write(from, to int64, alerts []*Alert) error {
 		for _, col := range alertsWithoutBounds {
 			opts = append(opts, parquet.SkipPageBounds(col))
 		}
-		return lake.WriteConcurrently(out, alerts, alertRowGroupRows, opts...)
+		// Made from their packed form a few at a time as they are encoded: not all at once.
+		return lake.WriteMade(out, alerts.Len(), alertRowGroupRows, alerts.At, opts...)
 	})
 	if err != nil {
 		return fmt.Errorf("store alerts: %w", err)

@@ -30,9 +30,10 @@ func BenchmarkStoreWrite(b *testing.B) {
 			Region: "us-east-1", Day: t[:10], Dedup: id + "|" + t + "|sts.amazonaws.com", Count: 1, FirstTime: t, Commit: 7}
 	}
 	dir := b.TempDir()
+	as := sorted(nil, nil, alerts)
 	for i := 0; b.Loop(); i++ {
 		s := OpenStore(filepath.Join(dir, fmt.Sprint(i)))
-		if err := s.write(int64(i+1), int64(i+1), alerts); err != nil {
+		if err := s.write(int64(i+1), int64(i+1), as); err != nil {
 			b.Fatal(err)
 		}
 	}
