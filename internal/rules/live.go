@@ -62,7 +62,7 @@ type liveCommit struct {
 	alerts  [][]match            // the chunks of the matches of the rules without a threshold
 	packed  [][]packed           // and of their packed alerts (most of them)
 	matches map[string][][]match // the chunks of threshold rules' matches, by rule id
-	n       int                  // the matches in alerts and matches
+	n       int                  // the matches in alerts, packed and matches
 	err     error
 }
 
@@ -513,9 +513,8 @@ func (l *Live) Committed(commit string, seq int64) {
 
 // take returns the matches found on the commits from…to, as one liveCommit (the chunks of the
 // rules without a threshold, packed or not, and the threshold rules' matches by rule), when Live
-// saw every one of them and failed
-// on none, and forgets those commits and any before (but for the threshold rules' matches, kept
-// in history for the next detections).
+// saw every one of them and failed on none, and forgets those commits and any before (but for
+// the threshold rules' matches, kept in history for the next detections).
 func (l *Live) take(from, to int64) (*liveCommit, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
