@@ -499,7 +499,7 @@ func detect(t *testing.T, c *console) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Alerts) == 0 {
+	if d.Alerts.Len() == 0 {
 		t.Fatal("the generated trail raised no alert")
 	}
 }

@@ -71,21 +71,6 @@ func trailFiles(t *testing.T, dir string) []string {
 	return files
 }
 
-// liveRules have dedup keys, one that holds the event's id and time as the default key does,
-// one that does not: Live holds most alerts packed, by the shape of their key (see packed).
-const liveRules = `rules:
-  - id: live-dedup-by-caller
-    title: "{{ requestid }} by {{ useridentity.arn }}"
-    severity: low
-    condition: eventname LIKE 'Describe%'
-    dedup: [useridentity.arn, eventname]
-  - id: live-dedup-as-default
-    title: "{{ eventname }}"
-    severity: medium
-    condition: readonly = 'false'
-    dedup: [eventid, eventtime, eventsource]
-`
-
 // Rules evaluated in Go as the rows are written store exactly the alerts the SQL scan finds:
 // every field of every alert, over the built-in and Sigma rules and two with dedup keys, a
 // generated trail ingested in runs and every folder of real events in ../shared/datasets; the
@@ -93,7 +78,7 @@ const liveRules = `rules:
 func TestLiveEqualsScan(t *testing.T) {
 	ctx := context.Background()
 	ruleFile := filepath.Join(t.TempDir(), "live.yml")
-	writeFile(t, ruleFile, liveRules)
+	writeFile(t, ruleFile, "rules:\n"+dedupRules)
 	loaded, err := rules.Load(rules.Sources{Files: []string{ruleFile}, Sigma: []string{testshared.Dir(t, "datasets/sigma-aws-cloudtrail/rules")}})
 	if err != nil || len(loaded.Errors) > 0 {
 		t.Fatal(err, loaded.Errors)
@@ -172,7 +157,7 @@ func TestLiveEqualsScan(t *testing.T) {
 		t.Errorf("stored %d alerts, the scan finds %d:\n%s", len(got), len(want), diff(got, want))
 	}
 	t.Logf("%d alerts, every field equal", len(got))
-	for _, id := range []string{"live-dedup-by-caller", "live-dedup-as-default"} {
+	for _, id := range []string{"dedup-by-caller", "dedup-as-default"} {
 		if !slices.ContainsFunc(stored, func(a rules.Alert) bool { return a.Rule == id }) {
 			t.Errorf("rule %s fired on nothing: the test proves little for it", id)
 		}

@@ -20,9 +20,8 @@ import (
 
 // localRules are rules written for TestLocalEqualsScan: one roweval does not compile (left to
 // the engine), one it compiles but cannot decide on a row (text the engine casts by rules of its
-// own: the rule goes back to the engine), a threshold with a title over two columns, and two
-// with dedup keys: one that holds the event's id and time as the default key does, one that does
-// not (a backtest holds most alerts packed, by the shape of their key: see packed).
+// own: the rule goes back to the engine), a threshold with a title over two columns, and the
+// dedupRules.
 const localRules = `rules:
   - id: local-not-in-go
     title: "{{ eventname }} by {{ useridentity.arn }}"
@@ -37,12 +36,17 @@ const localRules = `rules:
     severity: low
     condition: errorcode IS NOT NULL
     threshold: {count: 3, window: 10m, group_by: [sourceipaddress]}
-  - id: local-dedup-by-caller
+` + dedupRules
+
+// dedupRules have dedup keys, one that holds the event's id and time as the default key does,
+// one that does not: the rules evaluated in Go hold most alerts packed, by the shape of their
+// key (see packed).
+const dedupRules = `  - id: dedup-by-caller
     title: "{{ requestid }} by {{ useridentity.arn }}"
     severity: low
     condition: eventname LIKE 'Describe%'
     dedup: [useridentity.arn, eventname]
-  - id: local-dedup-as-default
+  - id: dedup-as-default
     title: "{{ eventname }}"
     severity: medium
     condition: readonly = 'false'
@@ -143,7 +147,7 @@ func TestLocalEqualsScan(t *testing.T) {
 		}
 		t.Logf("%s: %d alerts", name, len(want))
 	}
-	for _, id := range []string{"local-not-in-go", "local-undecided-in-go", "local-burst", "local-dedup-by-caller", "local-dedup-as-default"} {
+	for _, id := range []string{"local-not-in-go", "local-undecided-in-go", "local-burst", "dedup-by-caller", "dedup-as-default"} {
 		if byRule[id] == 0 {
 			t.Errorf("rule %s fired on nothing: the test proves little for it", id)
 		}
