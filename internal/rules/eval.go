@@ -259,7 +259,7 @@ func Backtest(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 	return backtest(ctx, query, rs, scope, nil)
 }
 
-// Alerts are a backtest's alerts, in the order a detection stores them.
+// Alerts are a backtest's or a detection's alerts, in the order a detection stores them.
 type Alerts struct {
 	refs   alertRefs // sorted
 	commit int64     // the Commit of those made from their packed form
