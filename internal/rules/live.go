@@ -155,7 +155,9 @@ func (l *Live) Rows(commit string, p lake.Partition, rows []*cloudtrail.Record) 
 		ev = newEvaluator(l.rules, l.base)
 		// The alerts of the rules without a threshold are packed, their strings copied out of
 		// the rows' memory as they are.
-		ev.pk = newPacker(&keeper{all: true, d: detacher{shared: map[string]string{}}}, len(l.rules))
+		k := newKeeper(nil, len(l.rules))
+		k.all = true
+		ev.pk = newPacker(k, len(l.rules))
 	}
 	defer func() {
 		ev.found = make([]matches, len(l.rules)) // what it found is the commit's now
