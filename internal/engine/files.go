@@ -97,14 +97,33 @@ func checkFiles(root string, files []lake.File) map[string]string {
 	return bad
 }
 
-// fileIn returns the lake file among files that DuckDB's error message names.
+// fileIn returns the lake file among files that DuckDB's error message names: the one it names
+// first, but never the one it compared the damaged file with. A message can name two: "Failed to
+// read file "B": schema mismatch in glob: column "eventversion" was read from the original file
+// "A", but could not be found in file "B"" (B's footer was damaged into another valid schema). A
+// is sound: taken for the damaged one, it would be left out of every statement after.
 func (c *core) fileIn(msg string, files []lake.File) (lake.File, bool) {
+	var found lake.File
+	at := -1
 	for _, f := range files {
-		if strings.Contains(msg, c.absPath(f)) {
-			return f, true
+		p := c.absPath(f)
+		for from := 0; ; {
+			i := strings.Index(msg[from:], p)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(p)
+			if strings.HasSuffix(strings.TrimRight(msg[:i], `"' `), "original file") {
+				continue
+			}
+			if at < 0 || i < at {
+				found, at = f, i
+			}
+			break
 		}
 	}
-	return lake.File{}, false
+	return found, at >= 0
 }
 
 // PathOf is the value of the pseudo-column "$path" for the rows of a lake file: what a
