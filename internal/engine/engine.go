@@ -611,8 +611,19 @@ func (c *core) acquire(ctx context.Context) error {
 	}
 }
 
-// statement runs one statement on a connection of the newest database.
+// statement runs one statement on a connection of the newest database. A DuckDB that failed
+// inside (an internal error: a bug in DuckDB, which then refuses every statement after) is left:
+// the next statement starts another over the same snapshot. A statement refused because an
+// earlier one broke it runs again there, once.
 func (e *Engine) statement(ctx context.Context, sink Sink, q QueryOptions, userSQL string, args []any) (*Result, error) {
+	res, err := e.statementOnce(ctx, sink, q, userSQL, args)
+	if err != nil && e.pin == nil && strings.Contains(err.Error(), invalidated) && ctx.Err() == nil {
+		res, err = e.statementOnce(ctx, sink, q, userSQL, args)
+	}
+	return res, err
+}
+
+func (e *Engine) statementOnce(ctx context.Context, sink Sink, q QueryOptions, userSQL string, args []any) (*Result, error) {
 	var g *generation
 	if e.pin != nil {
 		if err := e.holdPinned(e.pin); err != nil {
@@ -634,6 +645,9 @@ func (e *Engine) statement(ctx context.Context, sink Sink, q QueryOptions, userS
 	s := &session{core: e.core, g: g, cn: cn, q: q}
 	res, err := s.query(ctx, sink, userSQL, args)
 	if err != nil {
+		if broken(err) {
+			e.abandon(g)
+		}
 		return nil, err
 	}
 	res.Seq = g.snap.Seq

@@ -159,6 +159,31 @@ func (c *core) retire(g *generation) bool {
 	return g.refs == 0
 }
 
+// abandon makes the next statement start a new database if g is the newest: g's DuckDB failed
+// inside and refuses every statement after (see broken). Statements still on g finish on it.
+func (c *core) abandon(g *generation) {
+	c.mu.Lock()
+	if c.gen == g {
+		c.version = ""
+	}
+	c.mu.Unlock()
+	c.log.Warn("DuckDB failed inside: the next statement starts it anew")
+}
+
+// invalidated is what DuckDB answers every statement once an internal error broke it.
+const invalidated = "database has been invalidated"
+
+// broken reports whether err says that DuckDB failed inside, after which its database refuses
+// every statement ("database has been invalidated because of a previous fatal error"): an
+// internal error (a bug in DuckDB, which a statement can meet) or a fatal one.
+func broken(err error) bool {
+	var de *duckdb.Error
+	if errors.As(err, &de) && (de.Type == duckdb.ErrorTypeFatal || de.Type == duckdb.ErrorTypeInternal) {
+		return true
+	}
+	return strings.Contains(err.Error(), invalidated)
+}
+
 // invalidate makes the next statement read the lake anew (after a table definition changed).
 func (c *core) invalidate() {
 	c.mu.Lock()

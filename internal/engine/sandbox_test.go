@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 func openWith(t testing.TB, opt Options) *Engine {
@@ -315,5 +317,47 @@ func TestTimeoutCoversPreparation(t *testing.T) {
 	cancel()
 	if _, err := e.Query(cctx, "SELECT 1"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// A DuckDB that failed inside refuses every statement after ("database has been invalidated"):
+// such errors are told from others, and the next statement starts a new DuckDB over the same
+// snapshot while the broken one closes.
+func TestBrokenDatabaseLeft(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		broken bool
+	}{
+		{&duckdb.Error{Type: duckdb.ErrorTypeInternal, Msg: "INTERNAL Error: Attempted to access index 1 within vector of size 1"}, true},
+		{&QueryError{Msg: "x", Err: &duckdb.Error{Type: duckdb.ErrorTypeFatal, Msg: "FATAL Error: Failed: database has been invalidated because of a previous fatal error."}}, true},
+		{fmt.Errorf("select files: %w", errors.New("FATAL Error: Failed: database has been invalidated because of a previous fatal error.")), true},
+		{&duckdb.Error{Type: duckdb.ErrorTypeBinder, Msg: "Binder Error: column x not found"}, false},
+		{&duckdb.Error{Type: duckdb.ErrorTypeIO, Msg: "IO Error: No files found"}, false},
+		{context.Canceled, false},
+	} {
+		if got := broken(c.err); got != c.broken {
+			t.Errorf("broken(%v) = %v", c.err, got)
+		}
+	}
+	root := writeLake(t, twoDays)
+	e := openTestEngine(t, root, true)
+	ctx := context.Background()
+	count := func() {
+		t.Helper()
+		if res, err := e.Query(ctx, "SELECT count(*) FROM cloudtrail_logs"); err != nil || res.Rows[0][0] != int64(2) {
+			t.Fatalf("%v %v", res, err)
+		}
+	}
+	count()
+	e.mu.Lock()
+	first := e.gen
+	e.mu.Unlock()
+	e.abandon(first)
+	count()
+	e.mu.Lock()
+	again, open := e.gen, e.generations
+	e.mu.Unlock()
+	if again == first || open != 1 || !first.retired {
+		t.Errorf("after abandon: the same database %v, %d open, the broken one retired %v", again == first, open, first.retired)
 	}
 }

@@ -110,7 +110,8 @@ func (s *session) query(ctx context.Context, sink Sink, userSQL string, args []a
 			}
 			return res, nil
 		}
-		if started || ctx.Err() != nil {
+		if started || ctx.Err() != nil || broken(err) {
+			// A broken DuckDB fails on every file: probing would take a sound one for damaged.
 			return nil, s.queryError(userSQL, sqlText, mapErr, err)
 		}
 		f, ok := s.fileIn(err.Error(), use)
