@@ -260,7 +260,7 @@ func OpenSnapshot(root string) (*Snapshot, error) {
 			return nil, err
 		}
 		if state == keyFinal {
-			if s := cachedSnapshot(root, key, names); s != nil {
+			if s := snapshotFromCache(root, key, names); s != nil {
 				return s, nil
 			}
 		}

@@ -26,7 +26,9 @@ import (
 // sorted names), signed with the lake's key under a context of its own (a snapshot cannot pass
 // for a manifest, nor a manifest for a snapshot). A later reader lists the ledger's folder, as it
 // must anyway to see new commits, and takes the files from the cache when the names are the same
-// and the signature holds: one small file read.
+// and the signature holds: one small file read. When the ledger has only gained commits since
+// (the names it lists begin with the cache's, in order), the reader reads those commits alone,
+// applies them to the cache's files, and writes the result as the new cache.
 //
 // The cache is only ever a shortcut to the answer the ledger gives. Whatever goes wrong with it
 // (missing, stale, damaged, forged without the key, left half-written by a crash, not writable
@@ -42,7 +44,7 @@ import (
 const snapshotCacheFile = metaDir + "/snapshot"
 
 // snapshotMACContext separates the cache's MAC from a manifest's (macContext).
-const snapshotMACContext = "trailsql snapshot v3\n"
+const snapshotMACContext = "trailsql snapshot v4\n"
 
 // maxSnapshotCacheBytes bounds the cache a reader reads; a bigger one is not used.
 const maxSnapshotCacheBytes = 256 << 20
@@ -50,16 +52,16 @@ const maxSnapshotCacheBytes = 256 << 20
 // The cache's content, after its MAC line, is text, one line per file, since decoding JSON took
 // 4 ms for 400 files and a lake of an organization's trail has tens of thousands:
 //
-//	trailsql snapshot v3 <ledger> <seq> <files> <commits>
+//	trailsql snapshot v4 <ledger> <manifests> <seq> <files> <commits>
 //	<commit name>                                   one line per commit that lists a file
 //	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit> <origins> <values>
 //
-// where <ledger> is the ledgerID of the manifests read, strings are Go-quoted (strconv.Quote),
+// where <ledger> is the ledgerID of the manifests read and <manifests> their number, strings are Go-quoted (strconv.Quote),
 // <commit> is the index of the file's commit among the commit lines, <origins> the sequence
 // numbers of File.Origins, comma-separated and quoted, and <values> the JSON of File.Values,
-// quoted ("" for none). (v1 had no origins, v2 no values: such a cache is not used, and is
-// written again.)
-const snapshotCacheHeader = "trailsql snapshot v3"
+// quoted ("" for none). (v1 had no origins, v2 no values, v3 no number of manifests: such a
+// cache is not used, and is written again.)
+const snapshotCacheHeader = "trailsql snapshot v4"
 
 // ledgerID identifies a set of manifest names.
 func ledgerID(names []string) string {
@@ -108,9 +110,106 @@ func manifestNames(root string) ([]string, error) {
 // cache cannot be used: there is none, it is for other manifests, or its signature does not
 // hold under key.
 func cachedSnapshot(root string, key []byte, names []string) *Snapshot {
+	s, of := readSnapshotCache(root, key)
+	if s == nil || of.ledger != ledgerID(names) {
+		return nil
+	}
+	return s
+}
+
+// snapshotFromCache returns the snapshot of the manifests named, from the cache: the cache of
+// these very manifests, or the cache of the ledger as it was a few commits ago, brought up to
+// date by reading the commits since (see extendSnapshot), and written as the new cache. It
+// returns nil when the cache cannot be used, and the ledger must be read whole.
+//
+// A lake that takes a commit a minute (a daemon, an ingest --watch) has tens of thousands of
+// manifests after a month: without the extension, the first reader after each commit read them
+// all again.
+func snapshotFromCache(root string, key []byte, names []string) *Snapshot {
+	s, of := readSnapshotCache(root, key)
+	if s == nil {
+		return nil
+	}
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	if of.ledger == ledgerID(sorted) {
+		return s
+	}
+	if of.manifests <= 0 || of.manifests >= int64(len(sorted)) || ledgerID(sorted[:of.manifests]) != of.ledger {
+		return nil
+	}
+	s = extendSnapshot(root, key, s, sorted[of.manifests:])
+	if s != nil {
+		cacheSnapshot(root, key, sorted, s)
+	}
+	return s
+}
+
+// extendSnapshot applies to s, the snapshot of a signed ledger's first manifests, the manifests
+// named after them (in commit order: a signed manifest's name starts with its sequence number,
+// written with 16 digits), as ledger.files replays them. It returns nil, and the ledger must be
+// read whole, when a manifest cannot be trusted (the whole reading reports it), or replaces or
+// quarantines a file that s does not hold live: what that file carries to its replacements
+// (the commits that wrote its rows) is known only to the ledger.
+func extendSnapshot(root string, key []byte, s *Snapshot, names []string) *Snapshot {
+	l := &ledger{root: root, key: key, keyState: keyFinal}
+	live := make(map[string]File, len(s.Files))
+	for _, f := range s.Files {
+		live[f.Path] = f
+	}
+	out := &Snapshot{Root: root, Seq: s.Seq}
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(root, commitsDir, name))
+		if err != nil {
+			return nil
+		}
+		e := l.judge(commitsDir, name, data)
+		if e.err != nil || e.m.Seq <= out.Seq {
+			return nil
+		}
+		m := &e.m
+		inherited := map[Partition][]int64{}
+		for _, r := range m.Replaces {
+			f, ok := live[r]
+			if !ok {
+				return nil
+			}
+			delete(live, r)
+			inherited[f.Partition] = append(inherited[f.Partition], f.Origins...)
+		}
+		for _, q := range m.Quarantined {
+			if _, ok := live[q]; !ok {
+				return nil
+			}
+			delete(live, q)
+		}
+		for _, f := range m.Files {
+			f.Commit = name
+			if len(m.Replaces) == 0 {
+				f.Origins = []int64{m.Seq}
+			} else {
+				f.Origins = slices.Clone(inherited[f.Partition])
+				slices.Sort(f.Origins)
+				f.Origins = slices.Compact(f.Origins)
+			}
+			live[f.Path] = f
+		}
+		out.Seq = m.Seq
+	}
+	out.Files = make([]File, 0, len(live))
+	for _, f := range live {
+		out.Files = append(out.Files, f)
+	}
+	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// readSnapshotCache returns the snapshot the cache holds and which manifests it was read from,
+// or nil when there is no cache, or it is damaged, or its signature does not hold under key.
+func readSnapshotCache(root string, key []byte) (*Snapshot, cacheOf) {
 	f, err := os.Open(filepath.Join(root, filepath.FromSlash(snapshotCacheFile)))
 	if err != nil {
-		return nil
+		return nil, cacheOf{}
 	}
 	defer f.Close()
 	// Read into one buffer of the file's size: growing one as io.ReadAll does was a tenth of the
@@ -120,23 +219,29 @@ func cachedSnapshot(root string, key []byte, names []string) *Snapshot {
 		buf.Grow(int(fi.Size()) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxSnapshotCacheBytes+1)); err != nil || buf.Len() > maxSnapshotCacheBytes {
-		return nil
+		return nil, cacheOf{}
 	}
 	data := buf.Bytes()
 	macHex, body, ok := bytes.Cut(data, []byte("\n"))
 	mac := make([]byte, sha256.Size)
 	if !ok || hex.EncodedLen(len(mac)) != len(macHex) {
-		return nil
+		return nil, cacheOf{}
 	}
 	if _, err := hex.Decode(mac, macHex); err != nil || !hmac.Equal(mac, snapshotMAC(key, body)) {
-		return nil
+		return nil, cacheOf{}
 	}
-	s, ledger, err := decodeSnapshotCache(string(body))
-	if err != nil || ledger != ledgerID(names) {
-		return nil
+	s, of, err := decodeSnapshotCache(string(body))
+	if err != nil {
+		return nil, cacheOf{}
 	}
 	s.Root = root
-	return s
+	return s, of
+}
+
+// cacheOf says which manifests a cache was read from: their ledgerID, and how many they were.
+type cacheOf struct {
+	ledger    string
+	manifests int64
 }
 
 // encodeSnapshotCache writes s, read from the manifests named, in the cache's text form.
@@ -150,7 +255,7 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 		}
 	}
 	var b []byte
-	b = fmt.Appendf(b, "%s %s %d %d %d\n", snapshotCacheHeader, ledgerID(names), s.Seq, len(s.Files), len(commits))
+	b = fmt.Appendf(b, "%s %s %d %d %d %d\n", snapshotCacheHeader, ledgerID(names), len(names), s.Seq, len(s.Files), len(commits))
 	for _, c := range commits {
 		b = strconv.AppendQuote(b, c)
 		b = append(b, '\n')
@@ -183,19 +288,19 @@ func encodeSnapshotCache(s *Snapshot, names []string) []byte {
 	return b
 }
 
-// decodeSnapshotCache reads the cache's text form: the snapshot (without its Root) and the
-// ledgerID of the manifests it was read from.
-func decodeSnapshotCache(text string) (*Snapshot, string, error) {
+// decodeSnapshotCache reads the cache's text form: the snapshot (without its Root) and which
+// manifests it was read from.
+func decodeSnapshotCache(text string) (*Snapshot, cacheOf, error) {
 	c := cacheReader{rest: text}
-	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v3" {
-		return nil, "", errors.New("not a snapshot cache")
+	if c.word() != "trailsql" || c.word() != "snapshot" || c.word() != "v4" {
+		return nil, cacheOf{}, errors.New("not a snapshot cache")
 	}
-	ledger := c.word()
+	of := cacheOf{ledger: c.word(), manifests: c.int()}
 	s := &Snapshot{Seq: c.int()}
 	nFiles, nCommits := c.int(), c.int()
 	c.line()
-	if c.err != nil || nFiles < 0 || nCommits < 0 || nFiles > int64(len(text)) || nCommits > int64(len(text)) {
-		return nil, "", errors.New("damaged snapshot cache header")
+	if c.err != nil || of.manifests < 0 || nFiles < 0 || nCommits < 0 || nFiles > int64(len(text)) || nCommits > int64(len(text)) {
+		return nil, cacheOf{}, errors.New("damaged snapshot cache header")
 	}
 	commits := make([]string, nCommits)
 	for i := range commits {
@@ -236,9 +341,9 @@ func decodeSnapshotCache(text string) (*Snapshot, string, error) {
 		c.line()
 	}
 	if c.err != nil || c.rest != "" {
-		return nil, "", errors.New("damaged snapshot cache")
+		return nil, cacheOf{}, errors.New("damaged snapshot cache")
 	}
-	return s, ledger, nil
+	return s, of, nil
 }
 
 // cacheReader reads the fields of the cache's text form; the first error sticks.

@@ -2,6 +2,7 @@ package lake
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -104,7 +105,10 @@ func TestSnapshotCache(t *testing.T) {
 		t.Fatalf("signed cache not used: %v %+v", err, s)
 	}
 
-	// A new commit, and a forged manifest after it, are seen whatever the cache holds.
+	// A new commit, and a forged manifest after it, are seen whatever the cache holds. (A cache
+	// of the ledger before the commit is brought up to date from the commit alone: see
+	// TestSnapshotCacheExtended.)
+	os.Remove(filepath.Join(root, snapshotCacheFile))
 	addSources(t, root, source{"src-3", 300, 320})
 	after := fullSnapshot(t, root)
 	if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, after) || after.Seq == want.Seq {
@@ -158,7 +162,7 @@ func FuzzSnapshotCache(f *testing.F) {
 		// What is accepted is written back the same.
 		again, ledger, err := decodeSnapshotCache(string(encodeSnapshotCache(s, []string{"0000000000000001-a.json.gz"})))
 		again.Root = root
-		if err != nil || ledger != ledgerID([]string{"0000000000000001-a.json.gz"}) || !reflect.DeepEqual(again, s) {
+		if err != nil || ledger.ledger != ledgerID([]string{"0000000000000001-a.json.gz"}) || !reflect.DeepEqual(again, s) {
 			t.Fatalf("round trip: %v\n%+v\n%+v", err, again, s)
 		}
 	})
@@ -174,8 +178,8 @@ func TestSnapshotCacheRoundTrip(t *testing.T) {
 		{Path: "cloudtrail_logs/b\n.parquet", Commit: names[0]},
 	}}
 	got, ledger, err := decodeSnapshotCache(string(encodeSnapshotCache(s, names)))
-	if err != nil || ledger != ledgerID(names) || !reflect.DeepEqual(got, s) {
-		t.Fatalf("%v %q\n%+v\nwant %+v", err, ledger, got, s)
+	if err != nil || ledger.ledger != ledgerID(names) || ledger.manifests != 2 || !reflect.DeepEqual(got, s) {
+		t.Fatalf("%v %+v\n%+v\nwant %+v", err, ledger, got, s)
 	}
 }
 
@@ -228,5 +232,68 @@ func TestQuotedValues(t *testing.T) {
 		if got, n := quotedValues(q); n != 0 || got != nil {
 			t.Errorf("%s: read %#v over %d bytes, want it declined", q, got, n)
 		}
+	}
+}
+
+// A cache of the ledger a few commits ago is brought up to date from those commits alone, and
+// gives the snapshot the whole ledger gives: after plain commits, a compaction, a quarantine
+// and a commit that replaces what the cache does not hold live (which the ledger alone knows:
+// then it is read whole).
+func TestSnapshotCacheExtended(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "lake")
+	addSources(t, root, src0)
+	if _, err := OpenSnapshot(root); err != nil { // writes the cache
+		t.Fatal(err)
+	}
+	_, key := readLedger(t, root)
+	step := func(what string, extends bool) {
+		t.Helper()
+		want := fullSnapshot(t, root)
+		names, _ := manifestNames(root)
+		if s := snapshotFromCache(root, key, names); (s != nil) != extends || s != nil && !reflect.DeepEqual(s, want) {
+			t.Fatalf("%s: from the cache %+v (extended: want %v)\nwant %+v", what, s, extends, want)
+		}
+		if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %v %+v\nwant %+v", what, err, got, want)
+		}
+		if s := cachedSnapshot(root, key, names); !reflect.DeepEqual(s, want) {
+			t.Fatalf("%s: the cache after holds %+v", what, s)
+		}
+	}
+	addSources(t, root, src1)
+	step("one commit", true)
+	addSources(t, root, src2)
+	addSources(t, root, source{"src-3", 300, 320})
+	step("two commits", true)
+	w, err := OpenWriter(context.Background(), root, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Compact(context.Background(), 2, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	addSources(t, root, source{"src-4", 400, 410})
+	step("a compaction and a commit", true)
+
+	ms, _ := readLedger(t, root)
+	last := ms[len(ms)-1].Seq
+	live := liveFile(t, root, part)
+	writeManifest(t, root, &Manifest{Seq: last + 1, ID: "quarantine", Time: time.Now(), Quarantined: []string{live.Path}}, key)
+	step("a quarantine", true)
+	// Replacing the file quarantined a commit ago: the ledger knows it, the cache does not.
+	writeManifest(t, root, &Manifest{Seq: last + 2, ID: "replace", Time: time.Now(), Replaces: []string{live.Path}}, key)
+	step("a replacement of a file not live", false)
+
+	// The extension reads the new commits only: a manifest damaged in place before them is not
+	// read again (as with the cache of the same ledger; writers and check report it).
+	addSources(t, root, source{"src-5", 500, 510})
+	want := fullSnapshot(t, root)
+	first := filepath.Join(root, commitsDir, manifestName(ms[0].Seq, ms[0].ID))
+	if err := os.WriteFile(first, []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := OpenSnapshot(root); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("extended past a damaged manifest: %v %+v", err, got)
 	}
 }

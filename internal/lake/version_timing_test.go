@@ -1,8 +1,15 @@
 package lake
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
 
 // BenchmarkVersion is what a long-lived reader pays before each statement to learn whether the
@@ -45,4 +52,59 @@ func BenchmarkOpenSnapshotCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSnapshotAfterCommit is what the first reader after a commit pays for the snapshot of a
+// lake of many commits (a daemon's, a commit a minute): the commit applied to the cache of the
+// ledger before it, against the ledger read whole (the cache removed), alternately. It reports
+// the ratio of their medians.
+//
+//	go test ./internal/lake -run X -bench SnapshotAfterCommit
+func BenchmarkSnapshotAfterCommit(b *testing.B) {
+	root := b.TempDir()
+	w, err := OpenWriter(context.Background(), root, WriterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	commit := func(i int) {
+		r := rec(i)
+		if _, err := w.Add(part, r, cloudtrail.Hash(r)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.Commit(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const commits = 1000
+	for i := range commits {
+		commit(i)
+	}
+	if _, err := OpenSnapshot(root); err != nil {
+		b.Fatal(err)
+	}
+	var extended, whole []time.Duration
+	i := commits
+	for b.Loop() {
+		commit(i)
+		i++
+		t := time.Now()
+		if _, err := OpenSnapshot(root); err != nil {
+			b.Fatal(err)
+		}
+		extended = append(extended, time.Since(t))
+		os.Remove(filepath.Join(root, snapshotCacheFile))
+		t = time.Now()
+		if _, err := OpenSnapshot(root); err != nil {
+			b.Fatal(err)
+		}
+		whole = append(whole, time.Since(t))
+	}
+	w.Close()
+	med := func(ds []time.Duration) float64 {
+		slices.Sort(ds)
+		return ds[len(ds)/2].Seconds()
+	}
+	b.ReportMetric(med(whole)/med(extended), "whole/extended")
+	b.ReportMetric(med(extended)*1e3, "extended-ms")
+	b.ReportMetric(med(whole)*1e3, "whole-ms")
 }
