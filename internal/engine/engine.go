@@ -257,11 +257,12 @@ type core struct {
 	// slots holds a token per running statement (Options.MaxConcurrent).
 	slots chan struct{}
 	// closing ends when Close is called: it cancels the statements still running.
-	closing      context.Context
-	cancelAll    context.CancelFunc
-	ceiling      int64 // the process's data limit while this engine is open (0: none)
-	releaseCeil  func()
-	noInline     bool // makes every statement read the view (see inlineTable); for tests
+	closing     context.Context
+	cancelAll   context.CancelFunc
+	ceiling     int64 // the process's data limit while this engine is open (0: none)
+	releaseCeil func()
+	noInline    bool // makes every statement read the view (see inlineTable); for tests
+	scalarFunctions
 	building     sync.Mutex
 	mu           sync.Mutex
 	gen          *generation // the newest database, over the newest snapshot seen

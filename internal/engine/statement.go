@@ -100,6 +100,8 @@ func (s *session) query(ctx context.Context, sink Sink, userSQL string, args []a
 		if err != nil {
 			return nil, err
 		}
+		// After the damaged files are left out: the newest rows that remain are the answer.
+		use = s.topFiles(ctx, p, use)
 		res, started, err := s.attempt(ctx, sink, p, use, args)
 		if err == nil {
 			res.Skipped = skipped

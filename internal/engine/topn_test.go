@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/trailsql/trailsql/internal/cloudtrail"
+	"github.com/trailsql/trailsql/internal/lake"
+)
+
+// "The latest events" reads only the files that can hold them, and answers as the whole table
+// does; any other statement (a filter, an aggregate, a window, a subquery, an output column
+// named eventtime) reads every file.
+func TestTopFiles(t *testing.T) {
+	root := t.TempDir()
+	var lines []string
+	for day := 1; day <= 6; day++ {
+		for r, region := range []string{"us-east-1", "eu-west-1"} {
+			for h := 0; h < 24; h += 4 {
+				lines = append(lines, fmt.Sprintf(`{"eventTime":"2024-03-%02dT%02d:%02d:00Z","eventName":"E%d","awsRegion":"%s","recipientAccountId":"111122223333","eventID":"%d-%s-%02d"}`,
+					day, h, 30*r, h, region, day, region, h))
+			}
+		}
+	}
+	// Every time is another (no ties, so that one answer is right). No valid time: the partition without a day, its file always read ("garbage" sorts after
+	// every time).
+	lines = append(lines, `{"eventTime":"garbage","eventName":"X","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"bad"}`)
+	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cloudtrail.ReadEvents(strings.NewReader(strings.Join(lines, "\n")), false, func(ev cloudtrail.Event) error {
+		_, err := w.Add(lake.Partition(cloudtrail.PartitionOf(ev.Record, "")), ev.Record, cloudtrail.Hash(ev.Record))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	e := openTestEngine(t, root, true)
+	total := len(e.Snapshot().Files)
+	cases := []struct {
+		sql   string
+		files int // read; 0: all
+	}{
+		{"SELECT eventid, eventtime FROM cloudtrail_logs ORDER BY eventtime DESC, eventid LIMIT 3", 3},
+		{"SELECT * FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 2 OFFSET 7", 3},
+		{"SELECT eventid FROM cloudtrail_logs ORDER BY eventtime LIMIT 8", 3},
+		{"SELECT eventid FROM cloudtrail_logs ORDER BY eventtime ASC, eventid DESC LIMIT 13", 5},
+		{"SELECT t.eventid, upper(t.eventname) || '!' AS n FROM cloudtrail t ORDER BY t.eventtime DESC LIMIT 1", 3},
+		{"SELECT eventid FROM cloudtrail_logs ORDER BY eventtime DESC NULLS FIRST LIMIT 4", 3},
+		{"SELECT eventid FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 100", 0},
+		{"SELECT eventid FROM cloudtrail_logs WHERE eventname <> 'E20' ORDER BY eventtime DESC LIMIT 3", 0},
+		{"SELECT eventid, count(*) OVER () AS n FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 2", 0},
+		{"SELECT eventid, (SELECT count(*) FROM cloudtrail_logs) AS n FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 2", 0},
+		{"SELECT eventid, eventname AS eventtime FROM cloudtrail_logs ORDER BY eventtime DESC, eventid LIMIT 2", 0},
+		{"SELECT DISTINCT eventtime FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 3", 0},
+		{"SELECT eventid FROM cloudtrail_logs ORDER BY eventname DESC, eventtime, eventid LIMIT 3", 0},
+		{"WITH x AS (SELECT 1) SELECT eventid FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT 3", 0},
+		{"SELECT eventid FROM cloudtrail_logs ORDER BY eventtime DESC LIMIT ?", 0},
+	}
+	for _, c := range cases {
+		var args []any
+		if strings.HasSuffix(c.sql, "?") {
+			args = []any{3}
+		}
+		got, err := e.Query(context.Background(), c.sql, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		// The same statement with a WHERE clause, which makes it read every file.
+		all := strings.Replace(c.sql, " ORDER BY", " WHERE true ORDER BY", 1)
+		if strings.Contains(c.sql, "WHERE") {
+			all = c.sql
+		}
+		want, err := e.Query(context.Background(), all, args...)
+		if err != nil {
+			t.Fatal(all, err)
+		}
+		if !reflect.DeepEqual(got.Rows, want.Rows) || len(got.Rows) == 0 {
+			t.Errorf("%s: %v, the whole table gives %v", c.sql, got.Rows, want.Rows)
+		}
+		if files := cmp.Or(c.files, total); got.Stats.FilesRead != files || want.Stats.FilesRead != total {
+			t.Errorf("%s: read %d files, want %d (of %d)", c.sql, got.Stats.FilesRead, files, total)
+		}
+	}
+}
