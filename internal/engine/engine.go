@@ -470,6 +470,7 @@ type guardedSink struct {
 	mu        sync.Mutex
 	sink      Sink
 	abandoned bool
+	begun     bool // Begin was called: the statement cannot run again
 }
 
 var errAbandoned = errors.New("statement abandoned at its deadline")
@@ -486,6 +487,7 @@ func (g *guardedSink) Begin(columns, types []string) error {
 	if g.abandoned {
 		return errAbandoned
 	}
+	g.begun = true
 	return g.sink.Begin(columns, types)
 }
 
@@ -615,11 +617,17 @@ func (c *core) acquire(ctx context.Context) error {
 // statement runs one statement on a connection of the newest database. A DuckDB that failed
 // inside (an internal error: a bug in DuckDB, which then refuses every statement after) is left:
 // the next statement starts another over the same snapshot. A statement refused because an
-// earlier one broke it runs again there, once.
-func (e *Engine) statement(ctx context.Context, sink Sink, q QueryOptions, userSQL string, args []any) (*Result, error) {
+// earlier one broke it runs again there, once (its sink has seen nothing: DuckDB refuses it
+// before it starts).
+func (e *Engine) statement(ctx context.Context, sink *guardedSink, q QueryOptions, userSQL string, args []any) (*Result, error) {
 	res, err := e.statementOnce(ctx, sink, q, userSQL, args)
 	if err != nil && e.pin == nil && strings.Contains(err.Error(), invalidated) && ctx.Err() == nil {
-		res, err = e.statementOnce(ctx, sink, q, userSQL, args)
+		sink.mu.Lock()
+		again := !sink.begun
+		sink.mu.Unlock()
+		if again {
+			res, err = e.statementOnce(ctx, sink, q, userSQL, args)
+		}
 	}
 	return res, err
 }
