@@ -23,14 +23,15 @@ import (
 // them. Files without a day are always read. The same holds for the oldest rows, the other way.
 
 // topFiles returns the files a statement of that shape needs among files: the statement reads
-// the table alone (no WHERE, grouping, window, subquery, aggregate, DISTINCT or common table
-// expression) and is ordered by eventtime first, with a constant LIMIT (and OFFSET). Any other
-// statement needs them all.
+// the table alone (no grouping, window, subquery, aggregate, DISTINCT or common table
+// expression; a WHERE on partition values only, such as account = '…' AND region IN (…)), and
+// is ordered by eventtime first, with a constant LIMIT (and OFFSET). Only the rows of files whose
+// partition the WHERE holds for are counted. Any other statement needs them all.
 func (s *session) topFiles(ctx context.Context, p *parsed, files []lake.File) []lake.File {
 	if p.explain || p.show || len(files) < 2 {
 		return files
 	}
-	desc, need, ok := s.topOf(ctx, p.tree)
+	desc, need, match, ok := s.topOf(ctx, p.tree)
 	if !ok {
 		return files
 	}
@@ -51,14 +52,19 @@ func (s *session) topFiles(ctx context.Context, p *parsed, files []lake.File) []
 	})
 	var rows int64
 	var bound string
-	for i, f := range known {
+	counted := 0
+	for _, f := range known {
+		if !match(f.Partition) {
+			continue
+		}
 		rows += f.Rows
 		switch {
-		case desc && (i == 0 || f.MinTime < bound):
+		case desc && (counted == 0 || f.MinTime < bound):
 			bound = f.MinTime
-		case !desc && (i == 0 || f.MaxTime > bound):
+		case !desc && (counted == 0 || f.MaxTime > bound):
 			bound = f.MaxTime
 		}
+		counted++
 		if rows >= need {
 			break
 		}
@@ -76,10 +82,130 @@ func (s *session) topFiles(ctx context.Context, p *parsed, files []lake.File) []
 }
 
 // topOf reads a statement's tree (json_serialize_sql): whether it is of topFiles' shape, ordered
-// by eventtime descending, and how many rows it needs (LIMIT + OFFSET).
-func (s *session) topOf(ctx context.Context, tree map[string]any) (desc bool, need int64, ok bool) {
+// by eventtime descending, how many rows it needs (LIMIT + OFFSET), and which partitions its
+// WHERE holds for.
+func (s *session) topOf(ctx context.Context, tree map[string]any) (desc bool, need int64, match func(lake.Partition) bool, ok bool) {
+	desc, need, ok = s.topShape(ctx, tree)
+	if !ok {
+		return false, 0, nil, false
+	}
+	node := tree["node"].(map[string]any)
+	from := node["from_table"].(map[string]any)
+	match, ok = partitionMatch(node["where_clause"], strings.ToLower(str(from["table_name"])), strings.ToLower(str(from["alias"])))
+	return desc, need, match, ok
+}
+
+// partitionMatch returns, for a WHERE clause made only of equalities and IN lists between the
+// partition columns and strings, joined with AND, whether it holds for the rows of a partition
+// (nil: no WHERE, always). ok is false for any other WHERE.
+func partitionMatch(where any, table, alias string) (func(lake.Partition) bool, bool) {
+	if where == nil {
+		return func(lake.Partition) bool { return true }, true
+	}
+	m, _ := where.(map[string]any)
+	if m == nil {
+		return nil, false
+	}
+	switch {
+	case m["class"] == "CONJUNCTION" && m["type"] == "CONJUNCTION_AND":
+		var parts []func(lake.Partition) bool
+		for _, c := range list(m["children"]) {
+			f, ok := partitionMatch(c, table, alias)
+			if !ok {
+				return nil, false
+			}
+			parts = append(parts, f)
+		}
+		return func(p lake.Partition) bool {
+			for _, f := range parts {
+				if !f(p) {
+					return false
+				}
+			}
+			return true
+		}, true
+	case m["class"] == "COMPARISON" && m["type"] == "COMPARE_EQUAL":
+		col, ok := partitionColumn(m["left"], table, alias)
+		v, isStr := constString(m["right"])
+		if !ok || !isStr {
+			if col, ok = partitionColumn(m["right"], table, alias); !ok {
+				return nil, false
+			}
+			if v, isStr = constString(m["left"]); !isStr {
+				return nil, false
+			}
+		}
+		return func(p lake.Partition) bool { got := col(p); return got != "" && got == v }, true
+	case m["class"] == "OPERATOR" && m["type"] == "COMPARE_IN":
+		args := list(m["children"])
+		if len(args) < 2 {
+			return nil, false
+		}
+		col, ok := partitionColumn(args[0], table, alias)
+		if !ok {
+			return nil, false
+		}
+		set := map[string]bool{}
+		for _, a := range args[1:] {
+			v, isStr := constString(a)
+			if !isStr {
+				return nil, false
+			}
+			set[v] = true
+		}
+		return func(p lake.Partition) bool { got := col(p); return got != "" && set[got] }, true
+	}
+	return nil, false
+}
+
+// partitionColumn returns the partition value that a column reference names (a NULL partition
+// is ""), if it names a partition column of the table.
+func partitionColumn(e any, table, alias string) (func(lake.Partition) string, bool) {
+	ref, _ := e.(map[string]any)
+	if ref == nil || ref["class"] != "COLUMN_REF" {
+		return nil, false
+	}
+	names := list(ref["column_names"])
+	if len(names) == 2 {
+		if q := strings.ToLower(str(names[0])); q != alias && (alias != "" || q != table) {
+			return nil, false
+		}
+		names = names[1:]
+	}
+	if len(names) != 1 {
+		return nil, false
+	}
+	switch strings.ToLower(str(names[0])) {
+	case "account":
+		return func(p lake.Partition) string { return p.Account }, true
+	case "region":
+		return func(p lake.Partition) string { return p.Region }, true
+	case "year":
+		return func(p lake.Partition) string { return p.Year }, true
+	case "month":
+		return func(p lake.Partition) string { return p.Month }, true
+	case "day":
+		return func(p lake.Partition) string { return p.Day }, true
+	}
+	return nil, false
+}
+
+// constString returns the value of a string constant expression.
+func constString(v any) (string, bool) {
+	m, _ := v.(map[string]any)
+	if m == nil || m["class"] != "CONSTANT" {
+		return "", false
+	}
+	val, _ := m["value"].(map[string]any)
+	typ, _ := val["type"].(map[string]any)
+	s, ok := val["value"].(string)
+	return s, ok && val["is_null"] != true && str(typ["id"]) == "VARCHAR"
+}
+
+// topShape is topOf but for the WHERE clause.
+func (s *session) topShape(ctx context.Context, tree map[string]any) (desc bool, need int64, ok bool) {
 	node, _ := tree["node"].(map[string]any)
-	if node == nil || node["type"] != "SELECT_NODE" || node["where_clause"] != nil || node["having"] != nil ||
+	if node == nil || node["type"] != "SELECT_NODE" || node["having"] != nil ||
 		node["qualify"] != nil || node["sample"] != nil || node["aggregate_handling"] != "STANDARD_HANDLING" ||
 		len(list(node["group_expressions"])) > 0 || len(list(node["group_sets"])) > 0 {
 		return false, 0, false
