@@ -94,4 +94,18 @@ func TestTopFiles(t *testing.T) {
 			t.Errorf("%s: read %d files, want %d (of %d)", c.sql, got.Stats.FilesRead, files, total)
 		}
 	}
+	// Without the partitions' pruning, only the rows of the partitions the WHERE holds for count.
+	unpruned := openTestEngine(t, root, false)
+	sql := "SELECT eventid FROM cloudtrail_logs WHERE region = 'us-east-1' ORDER BY eventtime DESC LIMIT 7"
+	got, err := unpruned.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := unpruned.Query(context.Background(), strings.Replace(sql, " ORDER BY", " AND true ORDER BY", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Rows, want.Rows) || len(got.Rows) != 7 || got.Stats.FilesRead != 5 || want.Stats.FilesRead != total {
+		t.Errorf("%s without partition pruning: %v (%d files), the whole table gives %v (%d files)", sql, got.Rows, got.Stats.FilesRead, want.Rows, want.Stats.FilesRead)
+	}
 }
