@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/trailsql/trailsql/internal/cloudtrail"
-	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // "The last few things this access key did": ORDER BY … LIMIT of a few rows, filtered on a field
@@ -17,11 +14,6 @@ import (
 // so the whole process (a 'serve' too) went down with it. Each round opens a new engine, as each
 // CLI run does. Without the fix, the rounds crash the test binary (most runs).
 func TestTopFewByStructField(t *testing.T) {
-	root := t.TempDir()
-	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lines []string
 	for day := 1; day <= 20; day++ {
 		for _, region := range []string{"us-east-1", "eu-west-1", "ap-southeast-2"} {
@@ -37,17 +29,7 @@ func TestTopFewByStructField(t *testing.T) {
 			}
 		}
 	}
-	_, err = cloudtrail.ReadEvents(strings.NewReader(strings.Join(lines, "\n")), false, func(ev cloudtrail.Event) error {
-		_, err := w.Add(lake.Partition(cloudtrail.PartitionOf(ev.Record, "")), ev.Record, cloudtrail.Hash(ev.Record))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	root := writeLake(t, strings.Join(lines, "\n"))
 	cases := []struct{ sql, want string }{
 		{"SELECT eventname, region FROM cloudtrail_logs WHERE useridentity.accesskeyid = 'ASIA06' ORDER BY eventtime DESC, region LIMIT 2",
 			"[[E6-ap-southeast-2 ap-southeast-2] [E6-eu-west-1 eu-west-1]]"},

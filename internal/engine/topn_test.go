@@ -7,16 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/trailsql/trailsql/internal/cloudtrail"
-	"github.com/trailsql/trailsql/internal/lake"
 )
 
 // "The latest events" (of some partitions) reads only the files that can hold them, and answers
 // as the whole table does; any other statement (a filter on other columns, an aggregate, a
 // window, a subquery, an output column named eventtime) reads every file its partitions allow.
 func TestTopFiles(t *testing.T) {
-	root := t.TempDir()
 	var lines []string
 	for day := 1; day <= 6; day++ {
 		for r, region := range []string{"us-east-1", "eu-west-1"} {
@@ -26,24 +22,11 @@ func TestTopFiles(t *testing.T) {
 			}
 		}
 	}
-	// Every time is another (no ties, so that one answer is right). No valid time: the partition without a day, its file always read ("garbage" sorts after
-	// every time).
+	// Every time is another (no ties, so that one answer is right). An event without a valid time
+	// goes to the partition without a day, whose file is always read ("garbage" sorts after every
+	// time).
 	lines = append(lines, `{"eventTime":"garbage","eventName":"X","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"bad"}`)
-	w, err := lake.OpenWriter(context.Background(), root, lake.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = cloudtrail.ReadEvents(strings.NewReader(strings.Join(lines, "\n")), false, func(ev cloudtrail.Event) error {
-		_, err := w.Add(lake.Partition(cloudtrail.PartitionOf(ev.Record, "")), ev.Record, cloudtrail.Hash(ev.Record))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Commit(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	root := writeLake(t, strings.Join(lines, "\n"))
 	e := openTestEngine(t, root, true)
 	total := len(e.Snapshot().Files)
 	cases := []struct {

@@ -70,6 +70,14 @@ func buildLake(t *testing.T) string {
 	root := filepath.Join(t.TempDir(), "lake")
 	addSources(t, root, src0)
 	addSources(t, root, src1)
+	compactLake(t, root)
+	addSources(t, root, src2)
+	return root
+}
+
+// compactLake compacts the lake's partitions of at least two files, as 'trailsql compact' does.
+func compactLake(t *testing.T, root string) {
+	t.Helper()
 	w, err := OpenWriter(context.Background(), root, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +86,6 @@ func buildLake(t *testing.T) string {
 		t.Fatal(err)
 	}
 	w.Close()
-	addSources(t, root, src2)
-	return root
 }
 
 // lakeEvents returns the hashes of the events of the lake's snapshot, read from its files, and

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/trailsql/trailsql/internal/cloudtrail"
 )
@@ -68,14 +67,7 @@ func TestFileValues(t *testing.T) {
 
 	// Compacting the three files into one: the union of their values, and eventname unknown
 	// (the third file's list was past the limit: the union is too).
-	w, err := OpenWriter(context.Background(), root, WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Compact(context.Background(), 2, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	compactLake(t, root)
 	snap, err = OpenSnapshot(root)
 	if err != nil {
 		t.Fatal(err)

@@ -415,13 +415,7 @@ func (l *ledger) files() ledgerFiles {
 			}
 			slices.Sort(lf.origins)
 			lf.origins = slices.Compact(lf.origins)
-			if len(m.Replaces) == 0 {
-				lf.seqs = []int64{m.Seq}
-			} else {
-				lf.seqs = slices.Clone(inheritedSeqs[f.Partition])
-				slices.Sort(lf.seqs)
-				lf.seqs = slices.Compact(lf.seqs)
-			}
+			lf.seqs = fileSeqs(m, inheritedSeqs[f.Partition])
 			if _, seen := out.byPath[f.Path]; !seen {
 				out.order = append(out.order, f.Path)
 			}
@@ -429,6 +423,18 @@ func (l *ledger) files() ledgerFiles {
 		}
 	}
 	return out
+}
+
+// fileSeqs returns the sequence numbers of the commits that wrote the rows of a file that m
+// lists (File.Origins): m's own, or for a compaction those of the files it replaces in the
+// file's partition (inherited).
+func fileSeqs(m *Manifest, inherited []int64) []int64 {
+	if len(m.Replaces) == 0 {
+		return []int64{m.Seq}
+	}
+	seqs := slices.Clone(inherited)
+	slices.Sort(seqs)
+	return slices.Compact(seqs)
 }
 
 // sourcesOf returns the sources of the given commits.

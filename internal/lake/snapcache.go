@@ -185,13 +185,7 @@ func extendSnapshot(root string, key []byte, s *Snapshot, names []string) *Snaps
 		}
 		for _, f := range m.Files {
 			f.Commit = name
-			if len(m.Replaces) == 0 {
-				f.Origins = []int64{m.Seq}
-			} else {
-				f.Origins = slices.Clone(inherited[f.Partition])
-				slices.Sort(f.Origins)
-				f.Origins = slices.Compact(f.Origins)
-			}
+			f.Origins = fileSeqs(m, inherited[f.Partition])
 			live[f.Path] = f
 		}
 		out.Seq = m.Seq

@@ -2,7 +2,6 @@ package lake
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -265,14 +264,7 @@ func TestSnapshotCacheExtended(t *testing.T) {
 	addSources(t, root, src2)
 	addSources(t, root, source{"src-3", 300, 320})
 	step("two commits", true)
-	w, err := OpenWriter(context.Background(), root, WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Compact(context.Background(), 2, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	compactLake(t, root)
 	addSources(t, root, source{"src-4", 400, 410})
 	step("a compaction and a commit", true)
 
