@@ -341,8 +341,12 @@ listed with their dotted path), then the fields Athena's DDL drops, then the par
 }
 
 func writeStats(w io.Writer, st answer.Scan, elapsed time.Duration) {
-	fmt.Fprintf(w, "read %d of %d files (%s of %s, %d rows in them) in %s; partitions and eventtime bounds pruned the rest\n",
-		st.FilesRead, st.FilesTotal, humanBytes(st.BytesRead), humanBytes(st.BytesTotal), st.RowsInFilesRead, elapsed.Round(time.Millisecond))
+	pruned := ""
+	if st.FilesRead < st.FilesTotal {
+		pruned = "; the statement's partitions and eventtime bounds (or the files' times, for its first rows by eventtime) left out the rest"
+	}
+	fmt.Fprintf(w, "read %d of %d files (%s of %s, %d rows in them) in %s%s\n",
+		st.FilesRead, st.FilesTotal, humanBytes(st.BytesRead), humanBytes(st.BytesTotal), st.RowsInFilesRead, elapsed.Round(time.Millisecond), pruned)
 	fmt.Fprintf(w, "Athena would bill this scan (same Parquet files, $%.0f/TB, 10 MB minimum) about $%.6f; here it cost nothing\n",
 		athena.PricePerTB, athena.ScanPrice(st.BytesRead))
 }
