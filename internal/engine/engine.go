@@ -621,7 +621,7 @@ func (c *core) acquire(ctx context.Context) error {
 // before it starts).
 func (e *Engine) statement(ctx context.Context, sink *guardedSink, q QueryOptions, userSQL string, args []any) (*Result, error) {
 	res, err := e.statementOnce(ctx, sink, q, userSQL, args)
-	if err != nil && e.pin == nil && strings.Contains(err.Error(), invalidated) && ctx.Err() == nil {
+	if err != nil && e.pin == nil && refusedBroken(err) && ctx.Err() == nil {
 		sink.mu.Lock()
 		again := !sink.begun
 		sink.mu.Unlock()

@@ -170,18 +170,20 @@ func (c *core) abandon(g *generation) {
 	c.log.Warn("DuckDB failed inside: the next statement starts it anew")
 }
 
-// invalidated is what DuckDB answers every statement once an internal error broke it.
-const invalidated = "database has been invalidated"
-
 // broken reports whether err says that DuckDB failed inside, after which its database refuses
-// every statement ("database has been invalidated because of a previous fatal error"): an
-// internal error (a bug in DuckDB, which a statement can meet) or a fatal one.
+// every statement: an internal error (a bug in DuckDB, which a statement can meet) or a fatal
+// one. (By its type: a statement's own text, error('…'), cannot pass for it.)
 func broken(err error) bool {
 	var de *duckdb.Error
-	if errors.As(err, &de) && (de.Type == duckdb.ErrorTypeFatal || de.Type == duckdb.ErrorTypeInternal) {
-		return true
-	}
-	return strings.Contains(err.Error(), invalidated)
+	return errors.As(err, &de) && (de.Type == duckdb.ErrorTypeFatal || de.Type == duckdb.ErrorTypeInternal)
+}
+
+// refusedBroken reports whether err is DuckDB refusing a statement because an earlier one broke
+// the database: "FATAL Error: Failed: database has been invalidated because of a previous fatal
+// error".
+func refusedBroken(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeFatal && strings.Contains(de.Msg, "database has been invalidated")
 }
 
 // invalidate makes the next statement read the lake anew (after a table definition changed).

@@ -324,19 +324,22 @@ func TestTimeoutCoversPreparation(t *testing.T) {
 // such errors are told from others, and the next statement starts a new DuckDB over the same
 // snapshot while the broken one closes.
 func TestBrokenDatabaseLeft(t *testing.T) {
+	refused := &duckdb.Error{Type: duckdb.ErrorTypeFatal, Msg: "FATAL Error: Failed: database has been invalidated because of a previous fatal error."}
 	for _, c := range []struct {
-		err    error
-		broken bool
+		err             error
+		broken, refused bool
 	}{
-		{&duckdb.Error{Type: duckdb.ErrorTypeInternal, Msg: "INTERNAL Error: Attempted to access index 1 within vector of size 1"}, true},
-		{&QueryError{Msg: "x", Err: &duckdb.Error{Type: duckdb.ErrorTypeFatal, Msg: "FATAL Error: Failed: database has been invalidated because of a previous fatal error."}}, true},
-		{fmt.Errorf("select files: %w", errors.New("FATAL Error: Failed: database has been invalidated because of a previous fatal error.")), true},
-		{&duckdb.Error{Type: duckdb.ErrorTypeBinder, Msg: "Binder Error: column x not found"}, false},
-		{&duckdb.Error{Type: duckdb.ErrorTypeIO, Msg: "IO Error: No files found"}, false},
-		{context.Canceled, false},
+		{&duckdb.Error{Type: duckdb.ErrorTypeInternal, Msg: "INTERNAL Error: Attempted to access index 1 within vector of size 1"}, true, false},
+		{&QueryError{Msg: "x", Err: refused}, true, true},
+		{fmt.Errorf("select files: %w", refused), true, true},
+		{&duckdb.Error{Type: duckdb.ErrorTypeInvalidInput, Msg: "Invalid Input Error: database has been invalidated"}, false, false}, // error('…')
+		{errors.New("FATAL Error: Failed: database has been invalidated"), false, false},
+		{&duckdb.Error{Type: duckdb.ErrorTypeBinder, Msg: "Binder Error: column x not found"}, false, false},
+		{&duckdb.Error{Type: duckdb.ErrorTypeIO, Msg: "IO Error: No files found"}, false, false},
+		{context.Canceled, false, false},
 	} {
-		if got := broken(c.err); got != c.broken {
-			t.Errorf("broken(%v) = %v", c.err, got)
+		if got, again := broken(c.err), refusedBroken(c.err); got != c.broken || again != c.refused {
+			t.Errorf("%v: broken %v, refused for an earlier one %v", c.err, got, again)
 		}
 	}
 	root := writeLake(t, twoDays)
