@@ -56,10 +56,10 @@ const maxSnapshotCacheBytes = 256 << 20
 //	<commit name>                                   one line per commit that lists a file
 //	<path> <account> <region> <year> <month> <day> <rows> <bytes> <sha256> <min time> <max time> <hash offset> <hash bytes> <hash version> <commit> <origins> <values>
 //
-// where <ledger> is the ledgerID of the manifests read and <manifests> their number, strings are Go-quoted (strconv.Quote),
-// <commit> is the index of the file's commit among the commit lines, <origins> the sequence
-// numbers of File.Origins, comma-separated and quoted, and <values> the JSON of File.Values,
-// quoted ("" for none). (v1 had no origins, v2 no values, v3 no number of manifests: such a
+// where <ledger> is the ledgerID of the manifests read and <manifests> their number, strings are
+// Go-quoted (strconv.Quote), <commit> is the index of the file's commit among the commit lines,
+// <origins> the sequence numbers of File.Origins, comma-separated and quoted, and <values> the
+// JSON of File.Values, quoted ("" for none). (v1 had no origins, v2 no values, v3 no number of manifests: such a
 // cache is not used, and is written again.)
 const snapshotCacheHeader = "trailsql snapshot v4"
 
