@@ -31,7 +31,15 @@ func (s *session) topFiles(ctx context.Context, p *parsed, files []lake.File) []
 	if p.explain || p.show || len(files) < 2 {
 		return files
 	}
-	desc, need, match, ok := s.topOf(ctx, p.tree)
+	tree := p.tree
+	if s.q.Records {
+		// The engine's own wrapper, SELECT to_json(t)::VARCHAR AS record FROM (statement) AS t:
+		// one record per row of the statement.
+		if tree = subquery(tree); tree == nil {
+			return files
+		}
+	}
+	desc, need, match, ok := s.topOf(ctx, tree)
 	if !ok {
 		return files
 	}
@@ -79,6 +87,21 @@ func (s *session) topFiles(ctx context.Context, p *parsed, files []lake.File) []
 	}
 	slices.SortFunc(keep, func(a, b lake.File) int { return strings.Compare(a.Path, b.Path) })
 	return keep
+}
+
+// subquery returns the tree of the statement that a SELECT without WHERE, grouping or modifiers
+// reads from, or nil.
+func subquery(tree map[string]any) map[string]any {
+	node, _ := tree["node"].(map[string]any)
+	if node == nil || node["where_clause"] != nil || len(list(node["modifiers"])) > 0 || len(list(node["group_expressions"])) > 0 {
+		return nil
+	}
+	from, _ := node["from_table"].(map[string]any)
+	if from == nil || from["type"] != "SUBQUERY" {
+		return nil
+	}
+	sub, _ := from["subquery"].(map[string]any)
+	return sub
 }
 
 // topOf reads a statement's tree (json_serialize_sql): whether it is of topFiles' shape, ordered

@@ -77,6 +77,21 @@ func TestTopFiles(t *testing.T) {
 			t.Errorf("%s: read %d files, want %d (of %d)", c.sql, got.Stats.FilesRead, files, total)
 		}
 	}
+	// --original: the same rows, as records.
+	records := e.With(QueryOptions{Records: true})
+	sql0 := "SELECT * FROM cloudtrail_logs ORDER BY eventtime DESC, eventid LIMIT 3"
+	recs, err := records.Query(context.Background(), sql0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := records.Query(context.Background(), strings.Replace(sql0, " ORDER BY", " WHERE true ORDER BY", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(recs.Rows, all.Rows) || len(recs.Rows) != 3 || recs.Stats.FilesRead != 3 || all.Stats.FilesRead != total {
+		t.Errorf("%s as records: %v (%d files), the whole table gives %v (%d files)", sql0, recs.Rows, recs.Stats.FilesRead, all.Rows, all.Stats.FilesRead)
+	}
+
 	// Without the partitions' pruning, only the rows of the partitions the WHERE holds for count.
 	unpruned := openTestEngine(t, root, false)
 	sql := "SELECT eventid FROM cloudtrail_logs WHERE region = 'us-east-1' ORDER BY eventtime DESC LIMIT 7"
