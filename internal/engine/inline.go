@@ -30,10 +30,7 @@ func (s *session) inlineTable(p *parsed, files []lake.File) (string, bool) {
 			return stmt, false
 		}
 	}
-	names := map[string]bool{"cloudtrail_logs": true}
-	for _, a := range s.opt.Aliases {
-		names[strings.ToLower(a)] = true
-	}
+	names := s.readNames()
 	type ref struct {
 		at    int
 		alias bool
@@ -215,6 +212,16 @@ func identifierLen(s string) int {
 		i++
 	}
 	return i
+}
+
+// readNames are the names (in lower case) a statement reads the table by: cloudtrail_logs and
+// its aliases.
+func (c *core) readNames() map[string]bool {
+	names := map[string]bool{"cloudtrail_logs": true}
+	for _, a := range c.opt.Aliases {
+		names[strings.ToLower(a)] = true
+	}
+	return names
 }
 
 // scanSQL is the read_parquet call over files that the view cloudtrail_logs holds.

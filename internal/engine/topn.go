@@ -108,14 +108,95 @@ func subquery(tree map[string]any) map[string]any {
 // by eventtime descending, how many rows it needs (LIMIT + OFFSET), and which partitions its
 // WHERE holds for.
 func (s *session) topOf(ctx context.Context, tree map[string]any) (desc bool, need int64, match func(lake.Partition) bool, ok bool) {
-	desc, need, ok = s.topShape(ctx, tree)
-	if !ok {
+	node, _ := tree["node"].(map[string]any)
+	if node == nil || node["type"] != "SELECT_NODE" || node["having"] != nil ||
+		node["qualify"] != nil || node["sample"] != nil || node["aggregate_handling"] != "STANDARD_HANDLING" ||
+		len(list(node["group_expressions"])) > 0 || len(list(node["group_sets"])) > 0 {
 		return false, 0, nil, false
 	}
-	node := tree["node"].(map[string]any)
-	from := node["from_table"].(map[string]any)
-	match, ok = partitionMatch(node["where_clause"], strings.ToLower(str(from["table_name"])), strings.ToLower(str(from["alias"])))
-	return desc, need, match, ok
+	if ctes, _ := node["cte_map"].(map[string]any); ctes == nil || len(list(ctes["map"])) > 0 {
+		return false, 0, nil, false
+	}
+	from, _ := node["from_table"].(map[string]any)
+	if from == nil || from["type"] != "BASE_TABLE" || from["sample"] != nil || from["at_clause"] != nil ||
+		str(from["schema_name"]) != "" || str(from["catalog_name"]) != "" || len(list(from["column_name_alias"])) > 0 {
+		return false, 0, nil, false
+	}
+	table, alias := strings.ToLower(str(from["table_name"])), strings.ToLower(str(from["alias"]))
+	if !s.readNames()[table] {
+		return false, 0, nil, false
+	}
+	mods := list(node["modifiers"])
+	if len(mods) != 2 {
+		return false, 0, nil, false
+	}
+	order, _ := mods[0].(map[string]any)
+	limit, _ := mods[1].(map[string]any)
+	if order == nil || limit == nil || order["type"] != "ORDER_MODIFIER" || limit["type"] != "LIMIT_MODIFIER" {
+		return false, 0, nil, false
+	}
+	orders := list(order["orders"])
+	if len(orders) == 0 {
+		return false, 0, nil, false
+	}
+	first, _ := orders[0].(map[string]any)
+	if first == nil || columnOf(first["expression"], table, alias) != "eventtime" {
+		return false, 0, nil, false
+	}
+	switch first["type"] {
+	case "DESCENDING":
+		desc = true
+	case "ASCENDING", "ORDER_DEFAULT":
+	default:
+		return false, 0, nil, false
+	}
+	n, ok := constInt(limit["limit"])
+	if !ok || n <= 0 {
+		return false, 0, nil, false
+	}
+	if limit["offset"] != nil {
+		k, ok := constInt(limit["offset"])
+		if !ok || k < 0 {
+			return false, 0, nil, false
+		}
+		n += k
+	}
+	if n > 1<<20 {
+		return false, 0, nil, false
+	}
+	// Every output row must be one row of the table: no aggregate, window or subquery, and no
+	// output column named eventtime but the column itself (ORDER BY would mean that one).
+	for _, item := range list(node["select_list"]) {
+		m, _ := item.(map[string]any)
+		if m == nil || strings.EqualFold(str(m["alias"]), "eventtime") && columnOf(m, table, alias) != "eventtime" {
+			return false, 0, nil, false
+		}
+		if !s.rowwise(ctx, m) {
+			return false, 0, nil, false
+		}
+	}
+	match, ok = partitionMatch(node["where_clause"], table, alias)
+	return desc, n, match, ok
+}
+
+// columnOf returns the name (in lower case) of the table's column that e references, by its
+// name alone or qualified by the table's name or alias; "" if e is not such a reference.
+func columnOf(e any, table, alias string) string {
+	m, _ := e.(map[string]any)
+	if m == nil || m["class"] != "COLUMN_REF" {
+		return ""
+	}
+	names := list(m["column_names"])
+	if len(names) == 2 {
+		if q := strings.ToLower(str(names[0])); q != alias && (alias != "" || q != table) {
+			return ""
+		}
+		names = names[1:]
+	}
+	if len(names) != 1 {
+		return ""
+	}
+	return strings.ToLower(str(names[0]))
 }
 
 // partitionMatch returns, for a WHERE clause made only of equalities and IN lists between the
@@ -184,21 +265,7 @@ func partitionMatch(where any, table, alias string) (func(lake.Partition) bool, 
 // partitionColumn returns the partition value that a column reference names (a NULL partition
 // is ""), if it names a partition column of the table.
 func partitionColumn(e any, table, alias string) (func(lake.Partition) string, bool) {
-	ref, _ := e.(map[string]any)
-	if ref == nil || ref["class"] != "COLUMN_REF" {
-		return nil, false
-	}
-	names := list(ref["column_names"])
-	if len(names) == 2 {
-		if q := strings.ToLower(str(names[0])); q != alias && (alias != "" || q != table) {
-			return nil, false
-		}
-		names = names[1:]
-	}
-	if len(names) != 1 {
-		return nil, false
-	}
-	switch strings.ToLower(str(names[0])) {
+	switch columnOf(e, table, alias) {
 	case "account":
 		return func(p lake.Partition) string { return p.Account }, true
 	case "region":
@@ -215,117 +282,9 @@ func partitionColumn(e any, table, alias string) (func(lake.Partition) string, b
 
 // constString returns the value of a string constant expression.
 func constString(v any) (string, bool) {
-	m, _ := v.(map[string]any)
-	if m == nil || m["class"] != "CONSTANT" {
-		return "", false
-	}
-	val, _ := m["value"].(map[string]any)
-	typ, _ := val["type"].(map[string]any)
-	s, ok := val["value"].(string)
-	return s, ok && val["is_null"] != true && str(typ["id"]) == "VARCHAR"
-}
-
-// topShape is topOf but for the WHERE clause.
-func (s *session) topShape(ctx context.Context, tree map[string]any) (desc bool, need int64, ok bool) {
-	node, _ := tree["node"].(map[string]any)
-	if node == nil || node["type"] != "SELECT_NODE" || node["having"] != nil ||
-		node["qualify"] != nil || node["sample"] != nil || node["aggregate_handling"] != "STANDARD_HANDLING" ||
-		len(list(node["group_expressions"])) > 0 || len(list(node["group_sets"])) > 0 {
-		return false, 0, false
-	}
-	if ctes, _ := node["cte_map"].(map[string]any); ctes == nil || len(list(ctes["map"])) > 0 {
-		return false, 0, false
-	}
-	from, _ := node["from_table"].(map[string]any)
-	if from == nil || from["type"] != "BASE_TABLE" || from["sample"] != nil || from["at_clause"] != nil ||
-		str(from["schema_name"]) != "" || str(from["catalog_name"]) != "" || len(list(from["column_name_alias"])) > 0 {
-		return false, 0, false
-	}
-	table := strings.ToLower(str(from["table_name"]))
-	if !s.tableName(table) {
-		return false, 0, false
-	}
-	mods := list(node["modifiers"])
-	if len(mods) != 2 {
-		return false, 0, false
-	}
-	order, _ := mods[0].(map[string]any)
-	limit, _ := mods[1].(map[string]any)
-	if order == nil || limit == nil || order["type"] != "ORDER_MODIFIER" || limit["type"] != "LIMIT_MODIFIER" {
-		return false, 0, false
-	}
-	orders := list(order["orders"])
-	if len(orders) == 0 {
-		return false, 0, false
-	}
-	first, _ := orders[0].(map[string]any)
-	if first == nil || !isEventTime(first["expression"], table, strings.ToLower(str(from["alias"]))) {
-		return false, 0, false
-	}
-	switch first["type"] {
-	case "DESCENDING":
-		desc = true
-	case "ASCENDING", "ORDER_DEFAULT":
-	default:
-		return false, 0, false
-	}
-	n, ok := constInt(limit["limit"])
-	if !ok || n <= 0 {
-		return false, 0, false
-	}
-	if limit["offset"] != nil {
-		k, ok := constInt(limit["offset"])
-		if !ok || k < 0 {
-			return false, 0, false
-		}
-		n += k
-	}
-	if n > 1<<20 {
-		return false, 0, false
-	}
-	// Every output row must be one row of the table: no aggregate, window or subquery, and no
-	// output column named eventtime but the column itself (ORDER BY would mean that one).
-	for _, item := range list(node["select_list"]) {
-		m, _ := item.(map[string]any)
-		if m == nil || strings.EqualFold(str(m["alias"]), "eventtime") && !isEventTime(m, table, strings.ToLower(str(from["alias"]))) {
-			return false, 0, false
-		}
-		if !s.rowwise(ctx, m) {
-			return false, 0, false
-		}
-	}
-	return desc, n, true
-}
-
-// tableName reports whether name (lower case) is the table or one of its aliases.
-func (s *session) tableName(name string) bool {
-	if name == "cloudtrail_logs" {
-		return true
-	}
-	for _, a := range s.opt.Aliases {
-		if strings.ToLower(a) == name {
-			return true
-		}
-	}
-	return false
-}
-
-// isEventTime reports whether e is a reference to the column eventtime of the table (named
-// table, or alias).
-func isEventTime(e any, table, alias string) bool {
-	m, _ := e.(map[string]any)
-	if m == nil || m["class"] != "COLUMN_REF" {
-		return false
-	}
-	names := list(m["column_names"])
-	switch len(names) {
-	case 1:
-		return strings.EqualFold(str(names[0]), "eventtime")
-	case 2:
-		q := strings.ToLower(str(names[0]))
-		return strings.EqualFold(str(names[1]), "eventtime") && (q == alias || alias == "" && q == table)
-	}
-	return false
+	val, typ := constant(v)
+	s, ok := val.(string)
+	return s, ok && typ == "VARCHAR"
 }
 
 // rowwise reports whether an output expression makes one value from one row: columns,
@@ -404,23 +363,30 @@ func str(v any) string {
 
 // constInt returns the value of an integer constant expression.
 func constInt(v any) (int64, bool) {
-	m, _ := v.(map[string]any)
-	if m == nil || m["class"] != "CONSTANT" {
-		return 0, false
-	}
-	val, _ := m["value"].(map[string]any)
-	if val == nil || val["is_null"] == true {
-		return 0, false
-	}
-	typ, _ := val["type"].(map[string]any)
-	switch str(typ["id"]) {
+	val, typ := constant(v)
+	switch typ {
 	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
 	default:
 		return 0, false
 	}
-	f, ok := val["value"].(float64)
+	f, ok := val.(float64)
 	if !ok || f != float64(int64(f)) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// constant returns the value of a constant expression that is not NULL, as JSON decoded it,
+// and its type's id ("" if v is no such constant).
+func constant(v any) (any, string) {
+	m, _ := v.(map[string]any)
+	if m == nil || m["class"] != "CONSTANT" {
+		return nil, ""
+	}
+	val, _ := m["value"].(map[string]any)
+	if val == nil || val["is_null"] == true {
+		return nil, ""
+	}
+	typ, _ := val["type"].(map[string]any)
+	return val["value"], str(typ["id"])
 }

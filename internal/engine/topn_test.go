@@ -57,19 +57,7 @@ func TestTopFiles(t *testing.T) {
 		if strings.HasSuffix(c.sql, "?") {
 			args = []any{3}
 		}
-		got, err := e.Query(context.Background(), c.sql, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.sql, err)
-		}
-		// The same statement with a WHERE clause that reads every file its partitions allow.
-		all := strings.Replace(c.sql, " ORDER BY", " WHERE true ORDER BY", 1)
-		if strings.Contains(c.sql, "WHERE") {
-			all = strings.Replace(c.sql, " ORDER BY", " AND true ORDER BY", 1)
-		}
-		want, err := e.Query(context.Background(), all, args...)
-		if err != nil {
-			t.Fatal(all, err)
-		}
+		got, want := againstAll(t, e, c.sql, args...)
 		if !reflect.DeepEqual(got.Rows, want.Rows) || len(got.Rows) == 0 {
 			t.Errorf("%s: %v, the whole table gives %v", c.sql, got.Rows, want.Rows)
 		}
@@ -80,14 +68,7 @@ func TestTopFiles(t *testing.T) {
 	// --original: the same rows, as records.
 	records := e.With(QueryOptions{Records: true})
 	sql0 := "SELECT * FROM cloudtrail_logs ORDER BY eventtime DESC, eventid LIMIT 3"
-	recs, err := records.Query(context.Background(), sql0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := records.Query(context.Background(), strings.Replace(sql0, " ORDER BY", " WHERE true ORDER BY", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs, all := againstAll(t, records, sql0)
 	if !reflect.DeepEqual(recs.Rows, all.Rows) || len(recs.Rows) != 3 || recs.Stats.FilesRead != 3 || all.Stats.FilesRead != total {
 		t.Errorf("%s as records: %v (%d files), the whole table gives %v (%d files)", sql0, recs.Rows, recs.Stats.FilesRead, all.Rows, all.Stats.FilesRead)
 	}
@@ -95,15 +76,26 @@ func TestTopFiles(t *testing.T) {
 	// Without the partitions' pruning, only the rows of the partitions the WHERE holds for count.
 	unpruned := openTestEngine(t, root, false)
 	sql := "SELECT eventid FROM cloudtrail_logs WHERE region = 'us-east-1' ORDER BY eventtime DESC LIMIT 7"
-	got, err := unpruned.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := unpruned.Query(context.Background(), strings.Replace(sql, " ORDER BY", " AND true ORDER BY", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := againstAll(t, unpruned, sql)
 	if !reflect.DeepEqual(got.Rows, want.Rows) || len(got.Rows) != 7 || got.Stats.FilesRead != 5 || want.Stats.FilesRead != total {
 		t.Errorf("%s without partition pruning: %v (%d files), the whole table gives %v (%d files)", sql, got.Rows, got.Stats.FilesRead, want.Rows, want.Stats.FilesRead)
 	}
+}
+
+// againstAll runs a statement, and the same statement with a WHERE clause (or a term of it) that
+// makes it read every file its partitions allow.
+func againstAll(t *testing.T, e *Engine, sql string, args ...any) (got, all *Result) {
+	t.Helper()
+	got, err := e.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	every := strings.Replace(sql, " ORDER BY", " WHERE true ORDER BY", 1)
+	if strings.Contains(sql, "WHERE") {
+		every = strings.Replace(sql, " ORDER BY", " AND true ORDER BY", 1)
+	}
+	if all, err = e.Query(context.Background(), every, args...); err != nil {
+		t.Fatalf("%s: %v", every, err)
+	}
+	return got, all
 }

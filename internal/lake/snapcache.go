@@ -67,6 +67,11 @@ const snapshotCacheHeader = "trailsql snapshot v4"
 func ledgerID(names []string) string {
 	names = slices.Clone(names)
 	slices.Sort(names)
+	return sortedLedgerID(names)
+}
+
+// sortedLedgerID is ledgerID of names already sorted.
+func sortedLedgerID(names []string) string {
 	h := sha256.New()
 	for _, n := range names {
 		h.Write([]byte(n))
@@ -132,10 +137,10 @@ func snapshotFromCache(root string, key []byte, names []string) *Snapshot {
 	}
 	sorted := slices.Clone(names)
 	slices.Sort(sorted)
-	if of.ledger == ledgerID(sorted) {
+	if of.ledger == sortedLedgerID(sorted) {
 		return s
 	}
-	if of.manifests <= 0 || of.manifests >= int64(len(sorted)) || ledgerID(sorted[:of.manifests]) != of.ledger {
+	if of.manifests <= 0 || of.manifests >= int64(len(sorted)) || sortedLedgerID(sorted[:of.manifests]) != of.ledger {
 		return nil
 	}
 	s = extendSnapshot(root, key, s, sorted[of.manifests:])
