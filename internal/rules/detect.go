@@ -42,7 +42,7 @@ func (d *Detector) keepThresholds(cursor, to int64, alerts *Alerts) {
 	for _, r := range d.Rules {
 		threshold[r.ID] = r.Threshold != nil
 	}
-	for _, it := range alerts.refs.items {
+	for _, it := range alerts.items {
 		// A threshold rule's alerts are not packed (see packs).
 		if a := it.a; a != nil && threshold[a.Rule] {
 			// Copies: the alert's strings share a block with many others'.
@@ -257,7 +257,8 @@ func (d *Detector) Run(ctx context.Context, query answer.QueryFunc, snap *lake.S
 				}
 				scope.Values = FacetValues(older)
 				var err error
-				if byRule, err = p.matches(ctx, query, scope); err != nil {
+				// (Threshold rules: none of their matches is packed, the runs are empty.)
+				if byRule, _, err = p.matches(ctx, query, scope, nil, false); err != nil {
 					return nil, err
 				}
 			}

@@ -261,8 +261,8 @@ func Backtest(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 
 // Alerts are a backtest's or a detection's alerts, in the order a detection stores them.
 type Alerts struct {
-	refs   alertRefs // sorted
-	commit int64     // the Commit of those made from their packed form
+	items  []alertItem // in order (see alertRefs.sort)
+	commit int64       // the Commit of those made from their packed form
 }
 
 // Len is the number of alerts; nil holds none.
@@ -270,13 +270,13 @@ func (as *Alerts) Len() int {
 	if as == nil {
 		return 0
 	}
-	return len(as.refs.keys)
+	return len(as.items)
 }
 
 // At returns the i-th alert: when it is held packed, it is made in buf (and is valid until buf
 // is reused).
 func (as *Alerts) At(i int, buf *Alert) *Alert {
-	a := as.refs.items[as.refs.keys[i].i].alert(buf)
+	a := as.items[i].alert(buf)
 	if a == buf {
 		a.Commit = as.commit
 	}
@@ -286,7 +286,7 @@ func (as *Alerts) At(i int, buf *Alert) *Alert {
 // setCommit sets the Commit of every alert: the lake commit whose events fired them.
 func (as *Alerts) setCommit(seq int64) {
 	as.commit = seq
-	for _, it := range as.refs.items {
+	for _, it := range as.items {
 		if it.a != nil {
 			it.a.Commit = seq
 		}
@@ -297,14 +297,14 @@ func (as *Alerts) setCommit(seq int64) {
 func (as *Alerts) All() []*Alert {
 	out := make([]*Alert, as.Len())
 	n := 0
-	for _, it := range as.refs.items {
+	for _, it := range as.items {
 		if it.p != nil {
 			n++
 		}
 	}
 	made := make([]Alert, 0, n)
-	for i, k := range as.refs.keys {
-		it := &as.refs.items[k.i]
+	for i := range as.items {
+		it := &as.items[i]
 		if it.p == nil {
 			out[i] = it.a
 			continue
@@ -332,13 +332,18 @@ func backtest(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 		return &Alerts{}, nil
 	}
 	p := newPlan(rs)
-	byRule, err := p.matches(ctx, query, scope)
+	ids := make([]string, len(p.rules))
+	for i, c := range p.rules {
+		ids[i] = c.r.ID
+	}
+	ranks, ranked := rankRules(ids)
+	byRule, runs, err := p.matches(ctx, query, scope, ranks, ranked)
 	if err != nil {
 		return nil, err
 	}
-	// The alerts stay in their matches' chunks, or packed: they are sorted by reference.
+	// The alerts stay in their matches' chunks, or packed: they are sorted by reference. Those
+	// packed are in the runs already.
 	var chunks [][]match
-	var packed [][]packed
 	var thresholds []*Alert
 	for _, c := range p.rules {
 		ms := byRule[c.r.ID]
@@ -347,40 +352,41 @@ func backtest(ctx context.Context, query answer.QueryFunc, rs []*Rule, scope Sco
 			continue
 		}
 		chunks = append(chunks, ms.chunkList()...)
-		if ms != nil {
-			packed = append(packed, ms.packed...)
-		}
 	}
-	as := &Alerts{refs: refsOf(chunks, packed, thresholds)}
-	as.refs.sort()
-	return as, nil
+	rest := refsRanked(chunks, nil, thresholds, ranks, ranked)
+	rest.sort()
+	return &Alerts{items: merge(append(runs, rest))}, nil
 }
 
-// matches runs the plan's scans over scope and returns each rule's matches, by rule id. On a
-// local lake (scope.Lake) the rules roweval evaluates are evaluated in Go over its files.
-func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope) (map[string]*matches, error) {
+// matches runs the plan's scans over scope and returns each rule's matches, by rule id, and
+// the sorted runs of those packed, their rules ranked by ranks (see run). On a local lake
+// (scope.Lake) the rules roweval evaluates are evaluated in Go over its files; the others' are
+// never packed.
+func (p *plan) matches(ctx context.Context, query answer.QueryFunc, scope Scope, ranks map[string]uint16, ranked bool) (map[string]*matches, []alertRefs, error) {
 	if scope.Lake == nil {
-		return p.scanMatches(ctx, query, scope)
+		byRule, err := p.scanMatches(ctx, query, scope)
+		return byRule, nil, err
 	}
 	base, err := compileBase()
 	if err != nil {
-		return p.scanMatches(ctx, query, scope)
+		byRule, err := p.scanMatches(ctx, query, scope)
+		return byRule, nil, err
 	}
 	inGo, rest := p.live()
-	byRule, retry, err := scope.Lake.scan(ctx, inGo, base, scope)
+	byRule, runs, retry, err := scope.Lake.scan(ctx, inGo, base, scope, ranks, ranked)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rest = append(rest, retry...); len(rest) > 0 {
 		more, err := newPlan(rest).scanMatches(ctx, query, scope)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for id, ms := range more {
 			byRule[id] = ms
 		}
 	}
-	return byRule, nil
+	return byRule, runs, nil
 }
 
 // scanMatches runs the plan's scans over scope in the engine and returns each rule's matches, by

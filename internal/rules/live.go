@@ -239,6 +239,10 @@ type evaluator struct {
 	// whose evaluation failed is turned off.
 	on    []bool
 	found []matches
+	marks []int // by rule: its packed matches in the runs made already (run)
+	// keyBuf and minutes are run's, reused.
+	keyBuf  []sortKey
+	minutes []int32
 	// facets are facetRules' answers, by facet column and value.
 	facets [4]map[string][]bool
 	nulls  [4][]bool // facetNull's, by facet column
@@ -599,7 +603,16 @@ func (l *Live) earlierMatches(rs []*Rule, files []lake.File, from int64, spans t
 func sorted(chunks [][]match, packed [][]packed, found []*Alert) *Alerts {
 	refs := refsOf(chunks, packed, found)
 	refs.sort()
-	return &Alerts{refs: refs}
+	return &Alerts{items: refs.inOrder()}
+}
+
+// inOrder is the items in the order of the keys.
+func (r *alertRefs) inOrder() []alertItem {
+	out := make([]alertItem, len(r.keys))
+	for j, k := range r.keys {
+		out[j] = r.items[k.i]
+	}
+	return out
 }
 
 // alertRefs are alerts to sort, by reference: the sort moves their keys, which hold no pointer
@@ -642,8 +655,6 @@ func (it *alertItem) alert(buf *Alert) *Alert {
 
 // refsOf refers to the alerts of chunks of matches, of packed alerts and of found.
 func refsOf(chunks [][]match, packed [][]packed, found []*Alert) alertRefs {
-	n := len(found) + matchCount(chunks) + matchCount(packed)
-	r := alertRefs{keys: make([]sortKey, 0, n), items: make([]alertItem, 0, n)}
 	// The rules' ranks. Alike alerts are side by side (a chunk holds one rule's, mostly): the
 	// map is asked only when the rule changes.
 	ranks := map[string]uint16{}
@@ -666,22 +677,44 @@ func refsOf(chunks [][]match, packed [][]packed, found []*Alert) alertRefs {
 	for _, a := range found {
 		seen(a.Rule)
 	}
-	r.ranked = len(ranks) <= math.MaxUint16+1
-	if r.ranked {
-		for i, id := range slices.Sorted(maps.Keys(ranks)) {
-			ranks[id] = uint16(i)
-		}
+	ranks, ranked := rankRules(slices.Collect(maps.Keys(ranks)))
+	return refsRanked(chunks, packed, found, ranks, ranked)
+}
+
+// rankRules returns each rule id's rank among ids, in the order of the ids, and whether they fit
+// in a sort key's 16 bits.
+func rankRules(ids []string) (map[string]uint16, bool) {
+	ranks := make(map[string]uint16, len(ids))
+	if len(ids) > math.MaxUint16+1 {
+		return ranks, false
 	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	for i, id := range ids {
+		ranks[id] = uint16(i)
+	}
+	return ranks, true
+}
+
+// keyOf is the sort key of an alert of event time t and id, of a rule of rank rank, at i in
+// its items.
+func keyOf(t string, rank uint64, id string, i int) sortKey {
+	var b [8]byte
+	copy(b[2:], id)
+	return sortKey{time: timeKey(t), tie: rank<<48 | binary.BigEndian.Uint64(b[:]), i: uint32(i), timeLen: uint8(min(len(t), math.MaxUint8))}
+}
+
+// refsRanked is refsOf, the rules ranked by ranks (rankRules of theirs, or of more).
+func refsRanked(chunks [][]match, packed [][]packed, found []*Alert, ranks map[string]uint16, ranked bool) alertRefs {
+	n := len(found) + matchCount(chunks) + matchCount(packed)
+	r := alertRefs{keys: make([]sortKey, 0, n), items: make([]alertItem, 0, n), ranked: ranked}
 	var lastRank uint64
-	last = ""
+	last := ""
 	add := func(t, rule, id string, it alertItem) {
 		if rule != last || len(r.keys) == 0 {
 			lastRank, last = uint64(ranks[rule]), rule
 		}
-		var b [8]byte
-		copy(b[2:], id)
-		tie := lastRank<<48 | binary.BigEndian.Uint64(b[:])
-		r.keys = append(r.keys, sortKey{time: timeKey(t), tie: tie, i: uint32(len(r.items)), timeLen: uint8(min(len(t), math.MaxUint8))})
+		r.keys = append(r.keys, keyOf(t, lastRank, id, len(r.items)))
 		r.items = append(r.items, it)
 	}
 	for _, c := range chunks {
@@ -813,18 +846,23 @@ func timeKey(s string) [3]uint64 {
 }
 
 func (r *alertRefs) compare(x, y sortKey) int {
+	return compareKeys(x, y, &r.items[x.i], &r.items[y.i], r.ranked)
+}
+
+// compareKeys compares the alerts of keys x and y, xi and yi, in the order of alertRefs.sort;
+// ranked says whether the keys' ties hold the rules' ranks (of one ranking).
+func compareKeys(x, y sortKey, xi, yi *alertItem, ranked bool) int {
 	for i := range x.time {
 		if c := cmp.Compare(x.time[i], y.time[i]); c != 0 {
 			return c
 		}
 	}
-	if r.ranked && x.timeLen == y.timeLen && x.timeLen <= 24 {
+	if ranked && x.timeLen == y.timeLen && x.timeLen <= 24 {
 		// The same time: the rules' order, then the event ids', without reading the alerts.
 		if c := cmp.Compare(x.tie, y.tie); c != 0 {
 			return c
 		}
 	}
-	xi, yi := &r.items[x.i], &r.items[y.i]
 	if xi.p != nil && yi.p != nil {
 		// Two packed alerts: the fields compareAlerts compares first, without making them.
 		if c := strings.Compare(xi.p.eventTime(), yi.p.eventTime()); c != 0 {

@@ -41,10 +41,11 @@ func columnsOf(es ...*roweval.Expr) []string {
 }
 
 // scan evaluates rules (compiled for roweval, with the alert columns base) over the rows
-// of scope in lk's files. It returns each rule's matches by rule id, and the rules whose
-// evaluation failed on some row (roweval cannot decide it): those are for the engine to scan,
-// and have no matches here.
-func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Expr, scope Scope) (map[string]*matches, []*Rule, error) {
+// of scope in lk's files. It returns each rule's matches by rule id; the alerts packed among them
+// in sorted runs (see run), their rules ranked by ranks; and the rules whose evaluation failed on
+// some row (roweval cannot decide it): those are for the engine to scan, and have no matches
+// here.
+func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Expr, scope Scope, ranks map[string]uint16, ranked bool) (map[string]*matches, []alertRefs, []*Rule, error) {
 	from, to := "", ""
 	if !scope.From.IsZero() {
 		from = questions.TimeText(scope.From)
@@ -97,7 +98,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 	}
 	files, err := lk.Snap.OpenFiles()
 	if err != nil {
-		return nil, nil, fmt.Errorf("evaluate the rules: %w", err)
+		return nil, nil, nil, fmt.Errorf("evaluate the rules: %w", err)
 	}
 	defer files.Close()
 
@@ -116,6 +117,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 	}()
 	workers := min(runtime.GOMAXPROCS(0), max(len(jobs), 1))
 	evs := make([]*evaluator, workers)
+	runs := make([][]alertRefs, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -140,18 +142,22 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 					cancel()
 					return
 				}
+				if r := ev.run(ranks, ranked); len(r.keys) > 0 {
+					runs[w] = append(runs[w], r)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	byRule := map[string]*matches{}
 	var retry []*Rule
+	failed := map[string]bool{}
 	for i, lr := range rules {
 		ms, bad := &matches{}, false
 		for _, ev := range evs {
@@ -163,6 +169,7 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 		}
 		if bad {
 			retry = append(retry, lr.c.r)
+			failed[lr.c.r.ID] = true
 			continue
 		}
 		if ms.n > 0 {
@@ -172,7 +179,13 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 	lk.InGo += len(rules)
 	lk.Retried += len(retry)
 	lk.Files += len(jobs)
-	return byRule, retry, nil
+	all := slices.Concat(runs...)
+	if len(failed) > 0 {
+		for i := range all {
+			all[i] = all[i].without(failed)
+		}
+	}
+	return byRule, all, retry, nil
 }
 
 // rulesOn says which rules may match a row of file f, by the values the file holds in facet

@@ -39,16 +39,35 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	}
 	inGo, _ := newPlan(rs).live()
 	lk := &Local{Snap: snap}
-	byRule, retry, err := lk.scan(context.Background(), inGo, base, Scope{})
+	ranks, ranked := rankRules(slices.Collect(func(yield func(string) bool) {
+		for _, lr := range inGo {
+			yield(lr.c.r.ID)
+		}
+	}))
+	byRule, runs, retry, err := lk.scan(context.Background(), inGo, base, Scope{}, ranks, ranked)
 	if err != nil || len(retry) > 0 {
 		t.Fatal(err, retry)
 	}
-	n := 0
+	n, packedN := 0, 0
 	for _, ms := range byRule {
 		n += ms.len()
+		packedN += matchCount(ms.packed)
 	}
 	if n == 0 {
 		t.Fatal("the scan found nothing")
+	}
+	// The packed alerts are in the runs, each once, each run sorted.
+	inRuns := map[*packed]bool{}
+	for _, r := range runs {
+		if !slices.IsSortedFunc(r.keys, r.compare) {
+			t.Fatal("a run is not sorted")
+		}
+		for _, k := range r.keys {
+			inRuns[r.items[k.i].p] = true
+		}
+	}
+	if len(inRuns) != packedN || packedN == 0 {
+		t.Fatalf("%d packed alerts in the runs, %d packed", len(inRuns), packedN)
 	}
 	t.Logf("%d matches of %d rules", n, len(byRule))
 
@@ -58,7 +77,14 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byRule, retry, err = lk.scan(context.Background(), append(inGo, lr), base, Scope{})
+	byRule, runs, retry, err = lk.scan(context.Background(), append(inGo, lr), base, Scope{}, ranks, ranked)
+	for _, r := range runs {
+		for _, k := range r.keys {
+			if p := r.items[k.i].p; p == nil || p.ev.rule == "undecided" {
+				t.Fatalf("a run holds %+v", r.items[k.i])
+			}
+		}
+	}
 	if err != nil || len(retry) != 1 || retry[0] != undecided || byRule["undecided"] != nil {
 		t.Fatalf("retry %v, matches %d, err %v; want the undecided rule back for the engine", retry, byRule["undecided"].len(), err)
 	}
@@ -87,7 +113,7 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	if err := os.Symlink(elsewhere, linkPath); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := lk.scan(context.Background(), inGo, base, Scope{}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	if _, _, _, err := lk.scan(context.Background(), inGo, base, Scope{}, nil, false); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("scan over a linked file: %v, want an error saying it is a link", err)
 	}
 	if err := os.Remove(linkPath); err != nil {
@@ -102,7 +128,7 @@ func TestLocalScanReadsTheFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(l.Dir, filepath.FromSlash(damaged.Path)), make([]byte, damaged.Bytes), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := lk.scan(context.Background(), inGo, base, Scope{}); err == nil || !strings.Contains(err.Error(), damaged.Path) {
+	if _, _, _, err := lk.scan(context.Background(), inGo, base, Scope{}, nil, false); err == nil || !strings.Contains(err.Error(), damaged.Path) {
 		t.Fatalf("scan over a damaged file: %v, want an error naming %s", err, damaged.Path)
 	}
 }
@@ -187,7 +213,7 @@ func TestSortedAlertsInBuckets(t *testing.T) {
 	}
 	refs := refsOf(chunks[len(chunks)*4/5:], ms.packed, refsTo(as[50000:]))
 	refs.sort()
-	all := (&Alerts{refs: refs}).All()
+	all := (&Alerts{items: refs.inOrder()}).All()
 	got = got[:0]
 	for _, a := range all {
 		got = append(got, *a)
@@ -323,4 +349,109 @@ func sortedValues(chunks [][]match, found []Alert) []Alert {
 		out = append(out, *a)
 	}
 	return out
+}
+
+// Sorted runs of alerts, merged, are in the order of one sort: runs of disjoint spans of time
+// (a lake file's day), runs that overlap (the files of one day), runs of one alert, and runs
+// whose alerts are the same time.
+func TestMergedRuns(t *testing.T) {
+	var as []Alert
+	for i := range 30000 {
+		j := i / 3
+		tm := fmt.Sprintf("2026-01-%02dT%02d:%02d:%02dZ", j/1000+1, j/50%24, j%60, j%7)
+		if i%97 == 0 {
+			tm = tm[:i%21] // ends early: told apart by the alerts, not their keys
+		}
+		as = append(as, Alert{EventTime: tm, FirstTime: tm, Count: 1, Rule: fmt.Sprint("r", i%5), Severity: "low",
+			EventID: fmt.Sprint(i%700, strings.Repeat("x", i%4)), Title: fmt.Sprint(i), EventSource: "s", EventName: fmt.Sprint("n", i%3)})
+	}
+	want := slices.Clone(as)
+	slices.SortFunc(want, func(a, b Alert) int { return compareAlerts(&a, &b) })
+	ranks, ranked := rankRules([]string{"r0", "r1", "r2", "r3", "r4", "r9"})
+	for _, split := range []func(i int) int{
+		func(i int) int { return i / 3000 },          // disjoint: by day
+		func(i int) int { return i / 1000 },          // disjoint: by third of a day
+		func(i int) int { return i / 3000 * 3 % 7 },  // days shared by runs that overlap
+		func(i int) int { return i % 9 },             // all overlap
+		func(i int) int { return min(i%500, 3) * 0 }, // one run
+		func(i int) int { return i % 10000 },         // runs of three, most disjoint
+		func(i int) int { // a run over three days, and one of the day between
+			switch d := i / 3000; {
+			case d%3 == 1, d%3 == 0 && i%2 == 0:
+				return d
+			default:
+				return 1000 + d/3
+			}
+		},
+	} {
+		byRun := map[int][]*Alert{}
+		for i := range as {
+			byRun[split(i)] = append(byRun[split(i)], &as[i])
+		}
+		var runs []alertRefs
+		for _, rs := range byRun {
+			r := refsRanked(nil, nil, rs, ranks, ranked)
+			slices.SortFunc(r.keys, r.compare)
+			runs = append(runs, r)
+		}
+		var got []Alert
+		for _, it := range merge(runs) {
+			got = append(got, *it.a)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d runs merged: not in order", len(runs))
+		}
+	}
+	// A run reaching past the first of its group's, and one that starts after the first's end
+	// but before its own.
+	at := func(ts ...string) alertRefs {
+		var rs []*Alert
+		for _, tm := range ts {
+			rs = append(rs, &Alert{EventTime: tm, Rule: "r0", EventID: tm})
+		}
+		r := refsRanked(nil, nil, rs, ranks, ranked)
+		slices.SortFunc(r.keys, r.compare)
+		return r
+	}
+	var times []string
+	for _, it := range merge([]alertRefs{at("2026-01-01T10:00:00Z", "2026-01-01T09:00:00Z"), at("2026-01-03T00:00:00Z", "2026-01-01T09:30:00Z"), at("2026-01-02T00:00:00Z")}) {
+		times = append(times, it.a.EventTime)
+	}
+	if !slices.IsSorted(times) {
+		t.Fatalf("merged: %v", times)
+	}
+	if len(merge(nil)) != 0 {
+		t.Fatal("no runs merged gave alerts")
+	}
+}
+
+// A run of one day's alerts is sorted in buckets of their minute: the order of one sort. So is
+// one with a time of another day, or a time that is not "hh:mm", sorted whole.
+func TestSortDay(t *testing.T) {
+	ranks, ranked := rankRules([]string{"r0", "r1", "r2"})
+	var counts []int32
+	for _, odd := range []string{"", "2026-01-03T00:00:00Z", "2026-01-02T1", "2026-01-02T1x:00:00Z"} {
+		var as []*Alert
+		for i := range 5000 {
+			tm := fmt.Sprintf("2026-01-02T%02d:%02d:%02dZ", i*7%24, i*13%60, i%3)
+			if i%5 == 0 {
+				tm = tm[:19] + fmt.Sprintf(".%dZ", i%4) // fractions: past the key's first bytes
+			}
+			as = append(as, &Alert{EventTime: tm, Rule: fmt.Sprint("r", i%3), EventID: fmt.Sprint(i % 11), Title: fmt.Sprint(i)})
+		}
+		if odd != "" {
+			as = append(as, &Alert{EventTime: odd, Rule: "r0", EventID: "odd"})
+		}
+		r := refsRanked(nil, nil, as, ranks, ranked)
+		want := slices.Clone(r.keys)
+		slices.SortFunc(want, r.compare)
+		got := sortDay(r.keys, &r, &counts)
+		var gotAs, wantAs []*Alert
+		for i := range got {
+			gotAs, wantAs = append(gotAs, r.items[got[i].i].a), append(wantAs, r.items[want[i].i].a)
+		}
+		if !slices.EqualFunc(gotAs, wantAs, func(a, b *Alert) bool { return *a == *b }) {
+			t.Fatalf("with %q: not in order", odd)
+		}
+	}
 }

@@ -38,7 +38,7 @@ func BenchmarkLocalScan(b *testing.B) {
 	b.ResetTimer()
 	n := 0
 	for b.Loop() {
-		byRule, _, err := lk.scan(context.Background(), inGo, base, Scope{})
+		byRule, _, _, err := lk.scan(context.Background(), inGo, base, Scope{}, nil, false)
 		if err != nil {
 			b.Fatal(err)
 		}
