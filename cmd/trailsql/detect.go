@@ -136,9 +136,11 @@ var alertColumns = []string{"event_time", "severity", "rule", "title", "principa
 // writeAlerts writes n alerts in format, row by row (a backtest may give a million), each as at
 // gives it when its row is written.
 func (m *Main) writeAlerts(cmd *cobra.Command, format string, n int, at func(i int) *rules.Alert) error {
+	row := make([]any, len(alertColumns)) // the Stream keeps none of it
 	return streamRows(m.Stdout, format, m.tableWidth(cmd, format), alertColumns, n, func(i int) []any {
 		a := at(i)
-		return []any{a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count}
+		row = append(row[:0], a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count)
+		return row
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,39 @@ func TestTypedText(t *testing.T) {
 	for _, c := range cases {
 		if got := textOf(c.v, parseType(c.typ)); got != c.want {
 			t.Errorf("%s %v: %q, want %q", c.typ, c.v, got, c.want)
+		}
+	}
+}
+
+// plainPrefix, eight bytes at a time, stops where a byte at a time would: at the first byte that
+// is not printable ASCII, whatever the byte and its place, and whatever follows it.
+func TestPlainPrefix(t *testing.T) {
+	byteAtATime := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] >= 0x7f {
+				return i
+			}
+		}
+		return len(s)
+	}
+	for n := range 20 {
+		base := []byte(strings.Repeat("~ Az09", 4)[:n])
+		for at := range n {
+			for c := range 256 {
+				for _, after := range []byte{' ', 0x00, 0xff, 0x7f, 0x1f} {
+					b := slices.Clone(base)
+					b[at] = byte(c)
+					if at+1 < n {
+						b[at+1] = after
+					}
+					// plainPrefix may stop at the start of the word holding the byte; what
+					// escapeControl does from there is byte at a time.
+					got, want := plainPrefix(string(b)), byteAtATime(string(b))
+					if got > want || want-got >= 8 || got%8 != 0 && got != len(b) {
+						t.Fatalf("%q: plainPrefix %d, the first byte not printable is at %d", b, got, want)
+					}
+				}
+			}
 		}
 	}
 }
