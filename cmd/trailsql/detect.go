@@ -23,12 +23,19 @@ import (
 type ruleFlags struct {
 	files, sigma, only []string
 	noBuiltin          bool
+	minSeverity        string
+}
+
+// sources are the rule sources the flags choose.
+func (r *ruleFlags) sources() rules.Sources {
+	return rules.Sources{NoBuiltin: r.noBuiltin, Files: r.files, Sigma: r.sigma, Only: r.only, MinSeverity: rules.Severity(r.minSeverity)}
 }
 
 func (r *ruleFlags) register(cmd *cobra.Command, only bool) {
 	cmd.Flags().StringSliceVar(&r.files, "rules", nil, "rule files or folders of them (trailsql's YAML: see 'trailsql rules --help'), besides the built-in rules")
 	cmd.Flags().StringSliceVar(&r.sigma, "sigma", nil, "Sigma rule files or folders (e.g. a clone of SigmaHQ's rules/cloud/aws); rules for other log sources are skipped")
 	cmd.Flags().BoolVar(&r.noBuiltin, "no-builtin", false, "leave out the built-in rules")
+	cmd.Flags().StringVar(&r.minSeverity, "min-severity", "", "only the rules of this severity or higher: info, low, medium, high or critical (SigmaHQ's low rules are hunting leads, some firing on most events)")
 	if only {
 		cmd.Flags().StringSliceVar(&r.only, "rule", nil, "only these rules (ids, as 'trailsql rules list' shows them)")
 	}
@@ -36,12 +43,18 @@ func (r *ruleFlags) register(cmd *cobra.Command, only bool) {
 
 // load loads the rules and says on w what could not be used.
 func (r *ruleFlags) load(w io.Writer) (*rules.Loaded, error) {
-	loaded, err := rules.Load(rules.Sources{NoBuiltin: r.noBuiltin, Files: r.files, Sigma: r.sigma, Only: r.only})
+	loaded, err := rules.Load(r.sources())
 	if err != nil {
+		if r.minSeverity != "" && rules.Severity(r.minSeverity).Rank() < 0 {
+			return nil, fmt.Errorf("--min-severity: %w", err)
+		}
 		return nil, fmt.Errorf("--rule: %w", err)
 	}
 	for _, e := range loaded.Errors {
 		fmt.Fprintln(w, "rule not loaded: "+e.Error())
+	}
+	if loaded.BelowSeverity > 0 {
+		fmt.Fprintf(w, "%d rules below --min-severity %s left out\n", loaded.BelowSeverity, r.minSeverity)
 	}
 	if len(loaded.Rules) == 0 {
 		return nil, fmt.Errorf("no rule to evaluate")
@@ -225,7 +238,7 @@ A rule test file:
 		Short: "Check that every rule loads and can be evaluated",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			loaded, err := rules.Load(rules.Sources{NoBuiltin: lrf.noBuiltin, Files: lrf.files, Sigma: lrf.sigma})
+			loaded, err := rules.Load(lrf.sources())
 			if err != nil {
 				return err
 			}

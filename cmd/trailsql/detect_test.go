@@ -100,6 +100,26 @@ func TestDetectCommand(t *testing.T) {
 	if code, _, errOut := run(t, "", "detect", "--lake", g.lake, "--rule", "no-such-rule"); code == 0 || !strings.Contains(errOut, "no rule no-such-rule") {
 		t.Errorf("unknown rule: exit %d, %s", code, errOut)
 	}
+
+	// --min-severity high keeps the alerts of the high and critical rules, all of them, and says
+	// how many rules it left out; an unknown severity is refused.
+	code, out, errOut := run(t, "", "detect", "--lake", g.lake, "--from", from, "--to", to, "--min-severity", "high", "--format", "json")
+	var high []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &high) != nil || !strings.Contains(errOut, "rules below --min-severity high left out") {
+		t.Fatalf("--min-severity high: exit %d, %s", code, errOut)
+	}
+	wantHigh := 0
+	for _, a := range alerts {
+		if s := a["severity"]; s == "high" || s == "critical" {
+			wantHigh++
+		}
+	}
+	if len(high) != wantHigh || wantHigh == 0 || wantHigh == len(alerts) {
+		t.Errorf("--min-severity high: %d alerts, %d of the %d are high or critical", len(high), wantHigh, len(alerts))
+	}
+	if code, _, errOut := run(t, "", "detect", "--lake", g.lake, "--min-severity", "severe"); code == 0 || !strings.Contains(errOut, `--min-severity: severity "severe": give one of info, low, medium, high, critical`) {
+		t.Errorf("unknown severity: exit %d, %s", code, errOut)
+	}
 }
 
 func TestRulesCommands(t *testing.T) {

@@ -41,6 +41,7 @@ The config file (YAML; an unknown setting is an error naming its line):
         visibility_timeout: 2m  # also: region, profile, endpoint_url, s3_endpoint_url
   rules:
     files: [./rules]      # trailsql rule files; sigma: [...]; no_builtin: true leaves the built-in ones out
+    min_severity: low     # only the rules of this severity or higher (info, low, medium, high, critical)
   notify:
     destinations:
       ops: {type: webhook, url: https://hooks.example.com/trailsql, secret_env: TRAILSQL_HOOK_SECRET}

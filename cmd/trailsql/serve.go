@@ -14,7 +14,6 @@ import (
 	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/engine"
 	"github.com/trailsql/trailsql/internal/report"
-	"github.com/trailsql/trailsql/internal/rules"
 	"github.com/trailsql/trailsql/internal/server"
 	"github.com/trailsql/trailsql/web"
 )
@@ -82,7 +81,7 @@ SIGTERM stops the server and the collection, and lets the notifier drain.`,
 				return err
 			}
 			defer e.Close()
-			rs := rules.Sources{NoBuiltin: rf.noBuiltin, Files: rf.files, Sigma: rf.sigma}
+			rs := rf.sources()
 			if cfg != nil {
 				rs = cfg.Rules // the rules the run evaluates
 			}

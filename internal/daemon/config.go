@@ -120,10 +120,11 @@ type fileYAML struct {
 		} `yaml:"sqs"`
 	} `yaml:"sources"`
 	Rules struct {
-		Files     []string `yaml:"files"`
-		Sigma     []string `yaml:"sigma"`
-		NoBuiltin bool     `yaml:"no_builtin"`
-		Only      []string `yaml:"only"`
+		Files       []string `yaml:"files"`
+		Sigma       []string `yaml:"sigma"`
+		NoBuiltin   bool     `yaml:"no_builtin"`
+		Only        []string `yaml:"only"`
+		MinSeverity string   `yaml:"min_severity"`
 	} `yaml:"rules"`
 	Notify  yaml.Node `yaml:"notify"`
 	Start   string    `yaml:"start"`
@@ -159,6 +160,7 @@ func LoadConfig(path string, getenv func(string) string, now time.Time) (*Config
 //	  files: [./rules]                  # trailsql rule files or folders
 //	  sigma: [./sigma/rules/cloud/aws]  # Sigma rules
 //	  no_builtin: false
+//	  min_severity: medium              # only the rules of this severity or higher
 //	start: now                          # first start: now (history's alerts stored, not sent) or all
 //	reports:                            # scheduled reports (see ReportSchedule)
 //	  - {name: weekly-identity, kind: identity, days: 30, format: html, schedule: "0 8 * * 1", to: [mail]}
@@ -190,7 +192,11 @@ func ParseConfig(name string, data []byte, getenv func(string) string, now time.
 	}
 	s := &f.Sources
 	c := &Config{Interval: 5 * time.Minute, Paths: rel(s.Paths),
-		Rules: rules.Sources{Files: rel(f.Rules.Files), Sigma: rel(f.Rules.Sigma), NoBuiltin: f.Rules.NoBuiltin, Only: f.Rules.Only}}
+		Rules: rules.Sources{Files: rel(f.Rules.Files), Sigma: rel(f.Rules.Sigma), NoBuiltin: f.Rules.NoBuiltin, Only: f.Rules.Only,
+			MinSeverity: rules.Severity(f.Rules.MinSeverity)}}
+	if sev := c.Rules.MinSeverity; sev != "" && sev.Rank() < 0 {
+		return nil, fmt.Errorf("%s:%d: min_severity %q: give info, low, medium, high or critical", name, lineOf(data, "min_severity:"), sev)
+	}
 	switch f.Start {
 	case "", StartNow:
 		c.Start = StartNow

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trailsql/trailsql/internal/daemon"
 	"github.com/trailsql/trailsql/internal/notify"
+	"github.com/trailsql/trailsql/internal/rules"
 )
 
 const goodNotify = `notify:
@@ -50,6 +51,7 @@ sources:
 rules:
   files: [rules]
   sigma: [/opt/sigma]
+  min_severity: medium
 ` + goodNotify + `  queue: {drain_timeout: 20s}
 `
 	c, err := daemon.ParseConfig("/etc/trailsql/trailsql.yml", []byte(text), getenv, now)
@@ -72,7 +74,7 @@ rules:
 	if q := c.SQS; len(q) != 1 || q[0].QueueURL != "https://sqs.eu-west-1.amazonaws.com/111122223333/trail-notifications" || q[0].Visibility != 5*time.Minute || q[0].S3EndpointURL != "http://localhost:9000" {
 		t.Errorf("sqs: %+v", q)
 	}
-	if c.Rules.Files[0] != filepath.Join("/etc/trailsql", "rules") || c.Rules.Sigma[0] != "/opt/sigma" {
+	if c.Rules.Files[0] != filepath.Join("/etc/trailsql", "rules") || c.Rules.Sigma[0] != "/opt/sigma" || c.Rules.MinSeverity != rules.Medium {
 		t.Errorf("rules: %+v", c.Rules)
 	}
 	if _, ok := c.Notify.Destinations["hook"].(*notify.Webhook); !ok || c.Notify.Options.DrainTimeout != 20*time.Second || len(c.Notify.Routes) != 1 {
@@ -116,6 +118,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"notify: flow style", src + "notify: {destinations: {hook: {type: webhook, url: \"http://x\", secret_env: HOOK_SECRET, x: 1}}, routes: [{destinations: [hook]}]}\n",
 			"c.yml:3: webhook destination: unknown setting \"x\""},
 		{"not yaml", "sources: [\n", "c.yml:"},
+		{"bad min_severity", src + "rules:\n  min_severity: severe\n" + goodNotify, "c.yml:4: min_severity \"severe\": give info, low, medium, high or critical"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

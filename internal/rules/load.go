@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/trailsql/trailsql/internal/rules/sigma"
@@ -20,6 +21,9 @@ type Sources struct {
 	Sigma []string
 	// Only keeps the rules with these ids ("" none: every rule).
 	Only []string
+	// MinSeverity, when set, keeps the rules of that severity or higher: SigmaHQ's low rules are
+	// hunting leads (its "AWS STS AssumeRole Misuse" fires on every assumed role's call).
+	MinSeverity Severity
 }
 
 // Loaded is what Load found.
@@ -30,11 +34,16 @@ type Loaded struct {
 	Errors []error
 	// OtherLogSources counts the Sigma rules skipped for being about another log source.
 	OtherLogSources int
+	// BelowSeverity counts the rules left out for a severity below Sources.MinSeverity.
+	BelowSeverity int
 }
 
 // Load reads the rules of sources; what cannot be used is reported in Loaded.Errors, the rest
 // loads.
 func Load(src Sources) (*Loaded, error) {
+	if src.MinSeverity != "" && src.MinSeverity.Rank() < 0 {
+		return nil, fmt.Errorf("severity %q: give one of %s", src.MinSeverity, severityNames())
+	}
 	out := &Loaded{}
 	if !src.NoBuiltin {
 		rs, errs := Builtin()
@@ -67,7 +76,21 @@ func Load(src Sources) (*Loaded, error) {
 		}
 		out.Rules = kept
 	}
+	if src.MinSeverity != "" {
+		n := len(out.Rules)
+		out.Rules = slices.DeleteFunc(out.Rules, func(r *Rule) bool { return r.Severity.Rank() < src.MinSeverity.Rank() })
+		out.BelowSeverity = n - len(out.Rules)
+	}
 	return out, nil
+}
+
+// severityNames lists the severities, lowest first.
+func severityNames() string {
+	names := make([]string, len(severities))
+	for i, s := range severities {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }
 
 // sigmaSeverity maps Sigma's levels to severities.

@@ -286,3 +286,33 @@ func TestAlertColumns(t *testing.T) {
 		}
 	}
 }
+
+// MinSeverity keeps the rules of that severity or higher, and counts those it leaves out; an
+// unknown severity is an error.
+func TestLoadMinSeverity(t *testing.T) {
+	all, err := rules.Load(rules.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	high, err := rules.Load(rules.Sources{MinSeverity: rules.High})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, r := range all.Rules {
+		if r.Severity == rules.High || r.Severity == rules.Critical {
+			want++
+		}
+	}
+	for _, r := range high.Rules {
+		if r.Severity != rules.High && r.Severity != rules.Critical {
+			t.Errorf("%s (%s) kept", r.ID, r.Severity)
+		}
+	}
+	if len(high.Rules) != want || high.BelowSeverity != len(all.Rules)-want || want == 0 || want == len(all.Rules) {
+		t.Errorf("%d rules kept, %d left out; %d of %d are high or critical", len(high.Rules), high.BelowSeverity, want, len(all.Rules))
+	}
+	if _, err := rules.Load(rules.Sources{MinSeverity: "severe"}); err == nil || !strings.Contains(err.Error(), `severity "severe": give one of info, low`) {
+		t.Errorf("unknown severity: %v", err)
+	}
+}
