@@ -86,20 +86,20 @@ func sortDay(keys []sortKey, r *alertRefs, counts *[]int32) []sortKey {
 	for m := 1; m < len(at); m++ {
 		at[m] += at[m-1]
 	}
-	// at[m] is where minute m's bucket starts; filled, where the next starts.
+	// at[m] is where minute m's bucket starts.
 	for _, k := range keys {
 		m := minute(k)
 		out[at[m]] = k
 		at[m]++
 	}
+	// Now at[m] is where minute m's bucket ends, and the one before it starts.
 	from := 0
 	for m := 0; m < len(at)-1 && from < len(out); m++ {
-		if to := int(at[m]); to-from > 1 {
+		to := int(at[m])
+		if to-from > 1 {
 			slices.SortFunc(out[from:to], r.compare)
-			from = to
-		} else if to > from {
-			from = to
 		}
+		from = to
 	}
 	return out
 }
