@@ -413,12 +413,17 @@ func TestMergedRuns(t *testing.T) {
 		slices.SortFunc(r.keys, r.compare)
 		return r
 	}
-	var times []string
-	for _, it := range merge([]alertRefs{at("2026-01-01T10:00:00Z", "2026-01-01T09:00:00Z"), at("2026-01-03T00:00:00Z", "2026-01-01T09:30:00Z"), at("2026-01-02T00:00:00Z")}) {
-		times = append(times, it.a.EventTime)
-	}
-	if !slices.IsSorted(times) {
-		t.Fatalf("merged: %v", times)
+	for _, runs := range [][]alertRefs{
+		{at("2026-01-01T10:00:00Z", "2026-01-01T09:00:00Z"), at("2026-01-01T12:00:00Z", "2026-01-01T09:30:00Z"), at("2026-01-01T11:00:00Z")},
+		{at("2026-01-01T10:00:00Z", "2026-01-01T09:00:00Z"), at("2026-01-03T00:00:00Z", "2026-01-01T09:30:00Z"), at("2026-01-02T00:00:00Z")},
+	} {
+		var times []string
+		for _, it := range merge(runs) {
+			times = append(times, it.a.EventTime)
+		}
+		if !slices.IsSorted(times) || len(times) != 5 {
+			t.Fatalf("merged: %v", times)
+		}
 	}
 	if len(merge(nil)) != 0 {
 		t.Fatal("no runs merged gave alerts")

@@ -101,17 +101,19 @@ func BenchmarkDetect(b *testing.B) {
 		}
 		scan = append(scan, time.Since(t))
 		t = time.Now()
-		if _, err := l.Query(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM cloudtrail_logs WHERE eventtime >= ? AND eventtime < ?", scope.From.Format(time.RFC3339), scope.To.Format(time.RFC3339)); err != nil {
-			b.Fatal(err)
-		}
-		read = append(read, time.Since(t))
-		t = time.Now()
 		n, err := backtest(ctx, l, ok, scope)
 		if err != nil {
 			b.Fatal(err)
 		}
 		one = append(one, time.Since(t))
 		alerts = n
+		// (After the backtest, which follows count(*) as it always did: the engine's memory
+		// for 27 columns, then the backtest's heap faulted again, would be another measure.)
+		t = time.Now()
+		if _, err := l.Query(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM cloudtrail_logs WHERE eventtime >= ? AND eventtime < ?", scope.From.Format(time.RFC3339), scope.To.Format(time.RFC3339)); err != nil {
+			b.Fatal(err)
+		}
+		read = append(read, time.Since(t))
 		t = time.Now()
 		// The same backtest all in the engine (as on Athena, or before the rules ran in Go). On a
 		// large trail its matches pass the engine's bound on a result: then it is not reported.
