@@ -53,8 +53,11 @@ func (r *ruleFlags) load(w io.Writer) (*rules.Loaded, error) {
 	for _, e := range loaded.Errors {
 		fmt.Fprintln(w, "rule not loaded: "+e.Error())
 	}
-	if loaded.BelowSeverity > 0 {
-		fmt.Fprintf(w, "%d rules below --min-severity %s left out\n", loaded.BelowSeverity, r.minSeverity)
+	switch n := loaded.BelowSeverity; {
+	case n == 1:
+		fmt.Fprintf(w, "1 rule below --min-severity %s left out\n", r.minSeverity)
+	case n > 1:
+		fmt.Fprintf(w, "%d rules below --min-severity %s left out\n", n, r.minSeverity)
 	}
 	if len(loaded.Rules) == 0 {
 		return nil, fmt.Errorf("no rule to evaluate")
