@@ -152,10 +152,19 @@ var alertColumns = []string{"event_time", "severity", "rule", "title", "principa
 // writeAlerts writes n alerts in format, row by row (a backtest may give a million), each as at
 // gives it when its row is written.
 func (m *Main) writeAlerts(cmd *cobra.Command, format string, n int, at func(i int) *rules.Alert) error {
-	row := make([]any, len(alertColumns)) // the Stream keeps none of it
+	// The Stream keeps none of the row, nor what its *string values point to (the alert, which
+	// at may make again in the same memory): a string put in an any is a copy of its header
+	// made on the heap, 0.65 s of writing a backtest's 839k alerts.
+	row := make([]any, len(alertColumns))
+	severity := map[rules.Severity]any{}
 	return streamRows(m.Stdout, format, m.tableWidth(cmd, format), alertColumns, n, func(i int) []any {
 		a := at(i)
-		row = append(row[:0], a.EventTime, string(a.Severity), a.Rule, a.Title, a.Principal, a.SourceIP, a.EventSource, a.EventName, a.Account, a.Region, a.EventID, a.Count)
+		sev, ok := severity[a.Severity]
+		if !ok {
+			sev = string(a.Severity)
+			severity[a.Severity] = sev
+		}
+		row = append(row[:0], &a.EventTime, sev, &a.Rule, &a.Title, &a.Principal, &a.SourceIP, &a.EventSource, &a.EventName, &a.Account, &a.Region, &a.EventID, a.Count)
 		return row
 	})
 }

@@ -125,7 +125,17 @@ func (s *Stream) Row(r []any) error {
 	switch s.format {
 	case "table", "markdown":
 		if len(s.rows) < MaxTableRows {
-			s.rows = append(s.rows, slices.Clone(r)) // the caller may reuse r
+			// A copy: the caller may reuse r, and what its *string values point to.
+			row := slices.Clone(r)
+			for i, v := range row {
+				if p, ok := v.(*string); ok {
+					row[i] = nil
+					if p != nil {
+						row[i] = *p
+					}
+				}
+			}
+			s.rows = append(s.rows, row)
 		}
 		return nil
 	case "csv":
@@ -357,6 +367,11 @@ func Text(v any) string {
 		return ""
 	case string:
 		return x
+	case *string: // a string the caller did not box (see Stream.Row)
+		if x == nil {
+			return ""
+		}
+		return *x
 	case []byte:
 		return string(x)
 	case time.Time:

@@ -189,3 +189,42 @@ func TestPlainPrefix(t *testing.T) {
 		}
 	}
 }
+
+// A row's *string values print as their strings (nil as NULL) in every format, and a table keeps
+// what they pointed to when the row was given: the caller may reuse the row and the strings.
+func TestStreamStringPointers(t *testing.T) {
+	rows := [][]any{{"a\x1b", "1", nil}, {"b", "2,3", "x"}, {"", "c\nd", "y"}}
+	for _, f := range Formats {
+		var want, got bytes.Buffer
+		if err := Write(&want, f, []string{"p", "q", "r"}, rows); err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewStream(&got, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Begin([]string{"p", "q", "r"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var p, q, r string
+		row := make([]any, 3)
+		for _, in := range rows {
+			p, q = in[0].(string), in[1].(string)
+			row[0], row[1], row[2] = &p, &q, (*string)(nil)
+			if in[2] != nil {
+				r = in[2].(string)
+				row[2] = &r
+			}
+			if err := s.Row(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, q, r = "changed", "changed", "changed"
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: with *string values\n%s\nwant\n%s", f, got.String(), want.String())
+		}
+	}
+}
