@@ -119,20 +119,9 @@ func facetMayHold(c Cond, values map[string][]string) bool {
 func keep(f lake.File, path string, b *Bounds, dayMin, dayMax string) bool {
 	p := f.Partition
 	for col, vals := range b.Partitions {
-		var v string
-		switch col {
-		case PathColumn:
+		v, _ := p.Value(col)
+		if col == PathColumn {
 			v = path
-		case "account":
-			v = p.Account
-		case "region":
-			v = p.Region
-		case "year":
-			v = p.Year
-		case "month":
-			v = p.Month
-		case "day":
-			v = p.Day
 		}
 		if !slices.Contains(vals, v) {
 			return false

@@ -150,7 +150,7 @@ func (p TablePartition) expr() string {
 // view computes it (expr): null for NULL, ok false when it cannot tell.
 func (p TablePartition) value(lp lake.Partition) (v string, null, ok bool) {
 	get := func(from string) (string, bool, bool) {
-		v := map[string]string{"account": lp.Account, "region": lp.Region, "year": lp.Year, "month": lp.Month, "day": lp.Day}[from]
+		v, _ := lp.Value(from)
 		// The lake writes an unknown value (empty) as Hive's default partition, which the
 		// view reads as NULL.
 		if v == "" || v == defaultPartition {

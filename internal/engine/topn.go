@@ -265,19 +265,11 @@ func partitionMatch(where any, table, alias string) (func(lake.Partition) bool, 
 // partitionColumn returns the partition value that a column reference names (a NULL partition
 // is ""), if it names a partition column of the table.
 func partitionColumn(e any, table, alias string) (func(lake.Partition) string, bool) {
-	switch columnOf(e, table, alias) {
-	case "account":
-		return func(p lake.Partition) string { return p.Account }, true
-	case "region":
-		return func(p lake.Partition) string { return p.Region }, true
-	case "year":
-		return func(p lake.Partition) string { return p.Year }, true
-	case "month":
-		return func(p lake.Partition) string { return p.Month }, true
-	case "day":
-		return func(p lake.Partition) string { return p.Day }, true
+	col := columnOf(e, table, alias)
+	if _, ok := (lake.Partition{}).Value(col); !ok {
+		return nil, false
 	}
-	return nil, false
+	return func(p lake.Partition) string { v, _ := p.Value(col); return v }, true
 }
 
 // constString returns the value of a string constant expression.

@@ -95,6 +95,24 @@ type Partition struct {
 // defaultPartition is how Hive, Spark and DuckDB write a NULL partition value.
 const defaultPartition = "__HIVE_DEFAULT_PARTITION__"
 
+// Value returns the partition's value in a partition column (account, region, year, month or
+// day; "" when unknown), and whether col is one.
+func (p Partition) Value(col string) (string, bool) {
+	switch col {
+	case "account":
+		return p.Account, true
+	case "region":
+		return p.Region, true
+	case "year":
+		return p.Year, true
+	case "month":
+		return p.Month, true
+	case "day":
+		return p.Day, true
+	}
+	return "", false
+}
+
 // Dir returns the partition's folder relative to the lake root.
 func (p Partition) Dir() string {
 	v := func(s string) string {

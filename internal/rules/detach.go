@@ -149,17 +149,11 @@ func (k *keeper) own(s string) string {
 func (k *keeper) keep(ev *evaluator) {
 	for i := range ev.found {
 		ms := &ev.found[i]
-		todo := ms.full - k.marks[i]
-		k.marks[i] = ms.full
-		// The new matches are the last of the chunks.
-		for c := len(ms.chunks) - 1; todo > 0 && c >= 0; c-- {
-			chunk := ms.chunks[c]
-			from := max(0, len(chunk)-todo)
-			for j := from; j < len(chunk); j++ {
-				k.match(&chunk[j])
-			}
-			todo -= len(chunk) - from
+		if ms.full == k.marks[i] {
+			continue
 		}
+		eachLast(ms.chunks, ms.full-k.marks[i], k.match) // the new matches
+		k.marks[i] = ms.full
 	}
 }
 

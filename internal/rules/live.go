@@ -368,6 +368,19 @@ func nextIn[T any](chunks *[][]T, most int) *T {
 	return &(*last)[len(*last)-1]
 }
 
+// eachLast calls f on the last n elements of chunks (those added since a mark), in order within
+// each chunk.
+func eachLast[T any](chunks [][]T, n int, f func(*T)) {
+	for c := len(chunks) - 1; n > 0 && c >= 0; c-- {
+		chunk := chunks[c]
+		from := max(0, len(chunk)-n)
+		for j := from; j < len(chunk); j++ {
+			f(&chunk[j])
+		}
+		n -= len(chunk) - from
+	}
+}
+
 // len is the number of matches; nil holds none.
 func (ms *matches) len() int {
 	if ms == nil {

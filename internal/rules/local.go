@@ -161,9 +161,8 @@ func (lk *Local) scan(ctx context.Context, rules []*liveRule, base []*roweval.Ex
 	for i, lr := range rules {
 		ms, bad := &matches{}, false
 		for _, ev := range evs {
-			// The workers' chunks, not copied.
+			// The workers' chunks, not copied. (The packed alerts are in the runs: n counts them.)
 			ms.chunks = append(ms.chunks, ev.found[i].chunks...)
-			ms.packed = append(ms.packed, ev.found[i].packed...)
 			ms.n += ev.found[i].n
 			bad = bad || ev.failed[i]
 		}

@@ -29,23 +29,15 @@ func (ev *evaluator) run(ranks map[string]uint16, ranked bool) alertRefs {
 	for i := range ev.found {
 		ms := &ev.found[i]
 		packedN := ms.n - ms.full
-		todo := packedN - ev.marks[i]
-		ev.marks[i] = packedN
-		if todo == 0 {
+		if packedN == ev.marks[i] {
 			continue
 		}
 		rank := uint64(ranks[ev.rules[i].c.r.ID])
-		// The new ones are the last of the chunks.
-		for c := len(ms.packed) - 1; todo > 0 && c >= 0; c-- {
-			chunk := ms.packed[c]
-			from := max(0, len(chunk)-todo)
-			for j := from; j < len(chunk); j++ {
-				p := &chunk[j]
-				r.keys = append(r.keys, keyOf(p.eventTime(), rank, p.eventID(), len(r.items)))
-				r.items = append(r.items, alertItem{p: p})
-			}
-			todo -= len(chunk) - from
-		}
+		eachLast(ms.packed, packedN-ev.marks[i], func(p *packed) { // the new ones
+			r.keys = append(r.keys, keyOf(p.eventTime(), rank, p.eventID(), len(r.items)))
+			r.items = append(r.items, alertItem{p: p})
+		})
+		ev.marks[i] = packedN
 	}
 	ev.keyBuf = r.keys
 	r.keys = sortDay(r.keys, &r, &ev.minutes)
